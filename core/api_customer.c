@@ -1,0 +1,277 @@
+/*
+ * api_customer.c - the customer API of the web channel: start a
+ * conversation, post a message, read the transcript, follow the events.
+ *
+ * A conversation's visitor token alone grants access to it; only its
+ * SHA-256 is stored, compared in constant time.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sb_log.h"
+#include "server.h"
+
+#define MAX_CLIENT_ID 128
+#define MAX_PAYLOAD 256
+
+/* Accepts "en", "pt-BR", "pt-br", "zh-Hant-TW"; writes the normalised form
+ * (language lowercase, 2-letter region uppercase) into out. */
+static bool locale_normalise(const char *in, char *out, size_t cap)
+{
+    size_t n = strlen(in), seg = 0, seglen = 0;
+
+    if (n < 2 || n >= cap || n > 35) return false;
+    for (size_t i = 0; i <= n; i++) {
+        char ch = in[i];
+        if (ch == '-' || ch == '_' || ch == '\0') {
+            if (seg == 0 && (seglen < 2 || seglen > 3)) return false;
+            if (seg > 0 && (seglen < 2 || seglen > 8)) return false;
+            if (seg > 0 && seglen == 2) {
+                out[i - 1] = (char)toupper((unsigned char)out[i - 1]);
+                out[i - 2] = (char)toupper((unsigned char)out[i - 2]);
+            }
+            out[i] = ch ? '-' : '\0';
+            seg++;
+            seglen = 0;
+            if (seg > 3) return false;
+            continue;
+        }
+        if (!isalnum((unsigned char)ch) || (seg == 0 && !isalpha((unsigned char)ch))) return false;
+        out[i] = seg == 0 ? (char)tolower((unsigned char)ch) : ch;
+        seglen++;
+    }
+    return true;
+}
+
+static const char *bearer_token(struct MHD_Connection *c, bool allow_query)
+{
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    if (h && strncasecmp(h, "Bearer ", 7) == 0) return h + 7;
+    if (allow_query) return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
+    return NULL;
+}
+
+bool api_visitor_conv(struct sb_server *srv, struct MHD_Connection *c, const char *id,
+                      bool allow_query_token, struct sb_conv *conv, enum MHD_Result *ret)
+{
+    const char *token = bearer_token(c, allow_query_token);
+    char hash[65];
+    enum sb_err rc;
+
+    if (strlen(id) > 64) {
+        *ret = http_error(srv, c, 404, "not_found", "no such conversation");
+        return false;
+    }
+    rc = sb_store_conv_get(srv->store, id, conv);
+    if (rc == SB_ERR_NOT_FOUND) {
+        *ret = http_error(srv, c, 404, "not_found", "no such conversation");
+        return false;
+    }
+    if (rc) {
+        *ret = http_error(srv, c, 500, "internal", "could not read the conversation");
+        return false;
+    }
+    if (!token || !*token) {
+        sb_conv_cleanup(conv);
+        *ret = http_error(srv, c, 401, "unauthorized",
+                          "send the conversation token as 'Authorization: Bearer <token>'");
+        return false;
+    }
+    sb_sha256_hex(token, strlen(token), hash);
+    if (strlen(conv->token_hash) != 64 || !sb_secure_equal(hash, conv->token_hash, 64)) {
+        sb_conv_cleanup(conv);
+        *ret = http_error(srv, c, 403, "forbidden", "this token does not grant access to this conversation");
+        return false;
+    }
+    return true;
+}
+
+enum MHD_Result api_conversation_create(struct sb_server *srv, struct MHD_Connection *c,
+                                        struct http_req *r, const char *params[2])
+{
+    char locale[36], token[65], hash[65], visitor[33];
+    const char *want = srv->cfg.default_locale;
+    struct sb_conv conv;
+    enum MHD_Result ret;
+    json_t *body = NULL, *v;
+    enum sb_err rc;
+    (void)params;
+
+    if (r->body.len) {
+        body = http_body_object(srv, c, r, &ret);
+        if (!body) return ret;
+        v = json_object_get(body, "locale");
+        if (v && !json_is_null(v)) {
+            if (!json_is_string(v)) {
+                json_decref(body);
+                return http_error(srv, c, 400, "invalid_field", "locale must be a string like \"pt-BR\"");
+            }
+            want = json_string_value(v);
+        }
+    }
+    if (!locale_normalise(want, locale, sizeof(locale))) {
+        json_decref(body);
+        return http_error(srv, c, 400, "invalid_field", "locale must look like \"en\" or \"pt-BR\"");
+    }
+    json_decref(body);
+    if (sb_random_hex(token, 32) || sb_random_hex(visitor, 16))
+        return http_error(srv, c, 500, "internal", "no randomness available");
+    sb_sha256_hex(token, strlen(token), hash);
+    /* Each new web conversation is a new visitor until the widget's
+     * identity verification links them (a later issue). */
+    rc = sb_pipeline_start(srv, "web", visitor, locale, hash, &conv);
+    if (rc) return http_error(srv, c, 500, "internal", "could not create the conversation");
+    ret = http_json(srv, c, 201,
+                    json_pack("{s:s, s:s, s:s, s:s}", "id", conv.public_id, "token", token,
+                              "locale", conv.locale, "status", conv.status));
+    sb_conv_cleanup(&conv);
+    return ret;
+}
+
+/* Checks the channel plugin's normalised message; answers the error itself. */
+static bool valid_inbound(struct sb_server *srv, struct MHD_Connection *c, json_t *msg,
+                          enum MHD_Result *ret)
+{
+    json_t *text = json_object_get(msg, "text");
+    json_t *cid = json_object_get(msg, "client_id");
+    json_t *payload = json_object_get(msg, "payload");
+    json_t *locale = json_object_get(msg, "locale");
+    const char *t;
+    size_t len;
+
+    if (!json_is_string(text)) {
+        *ret = http_error(srv, c, 400, "invalid_field", "text must be a string");
+        return false;
+    }
+    t = json_string_value(text);
+    len = json_string_length(text);
+    if (len > srv->cfg.max_text) {
+        *ret = http_error(srv, c, 400, "text_too_long", "text is longer than %zu bytes",
+                          srv->cfg.max_text);
+        return false;
+    }
+    if (strspn(t, " \t\r\n") == len || strlen(t) != len) {
+        *ret = http_error(srv, c, 400, "invalid_field", "text must not be empty");
+        return false;
+    }
+    if (cid && !json_is_null(cid) &&
+        (!json_is_string(cid) || json_string_length(cid) == 0 ||
+         json_string_length(cid) > MAX_CLIENT_ID)) {
+        *ret = http_error(srv, c, 400, "invalid_field",
+                          "client_id must be a non-empty string of at most %d bytes", MAX_CLIENT_ID);
+        return false;
+    }
+    if (payload && !json_is_null(payload) &&
+        (!json_is_string(payload) || json_string_length(payload) > MAX_PAYLOAD)) {
+        *ret = http_error(srv, c, 400, "invalid_field", "payload must be a short string");
+        return false;
+    }
+    if (locale && !json_is_null(locale) && !json_is_string(locale)) {
+        *ret = http_error(srv, c, 400, "invalid_field", "locale must be a string");
+        return false;
+    }
+    return true;
+}
+
+enum MHD_Result api_message_post(struct sb_server *srv, struct MHD_Connection *c,
+                                 struct http_req *r, const char *params[2])
+{
+    struct sb_conv conv;
+    struct sb_errbuf eb = {{0}};
+    struct sb_inbound in = {0};
+    enum MHD_Result ret;
+    json_t *body, *request, *msg = NULL, *result = NULL;
+    char provider_id[200], locale[36];
+    enum sb_err rc;
+
+    if (!api_visitor_conv(srv, c, params[0], false, &conv, &ret)) return ret;
+    body = http_body_object(srv, c, r, &ret);
+    if (!body) goto out;
+    request = json_pack("{s:s, s:s, s:o}", "conversation", conv.public_id, "locale", conv.locale,
+                        "body", body);
+    rc = sb_host_channel_inbound(srv->host, "web", request, &msg, &eb);
+    json_decref(request);
+    if (rc == SB_ERR_INVAL) {
+        ret = http_error(srv, c, 400, "invalid_field", "%s", eb.msg);
+        goto out;
+    }
+    if (rc) {
+        ret = http_error(srv, c, 503, "channel_unavailable", "the web channel is not available");
+        goto out;
+    }
+    if (!valid_inbound(srv, c, msg, &ret)) goto out;
+
+    in.channel = "web";
+    in.text = json_string_value(json_object_get(msg, "text"));
+    in.client_id = json_string_value(json_object_get(msg, "client_id"));
+    in.payload = json_string_value(json_object_get(msg, "payload"));
+    if (json_is_string(json_object_get(msg, "locale"))) {
+        if (!locale_normalise(json_string_value(json_object_get(msg, "locale")), locale,
+                              sizeof(locale))) {
+            ret = http_error(srv, c, 400, "invalid_field", "locale must look like \"en\" or \"pt-BR\"");
+            goto out;
+        }
+        in.locale = locale;
+    }
+    /* Client ids are chosen by browsers, so they are only unique within
+     * their conversation. */
+    if (in.client_id) {
+        snprintf(provider_id, sizeof(provider_id), "%s:%s", conv.public_id, in.client_id);
+        in.provider_id = provider_id;
+    }
+    rc = sb_pipeline_handle(srv, &conv, &in, &result, &eb);
+    if (rc) {
+        sb_error("message for %s not stored: %s", conv.public_id, eb.msg);
+        ret = http_error(srv, c, 503, "not_stored", "the message could not be stored; retry with the same client_id");
+        goto out;
+    }
+    ret = http_json(srv, c, 200, result);
+out:
+    json_decref(msg);
+    sb_conv_cleanup(&conv);
+    return ret;
+}
+
+enum MHD_Result api_transcript(struct sb_server *srv, struct MHD_Connection *c,
+                               struct http_req *r, const char *params[2])
+{
+    struct sb_conv conv;
+    enum MHD_Result ret;
+    json_t *msgs;
+    (void)r;
+
+    if (!api_visitor_conv(srv, c, params[0], false, &conv, &ret)) return ret;
+    msgs = sb_store_transcript(srv->store, conv.id, 0);
+    ret = http_json(srv, c, 200,
+                    json_pack("{s:s, s:s, s:s, s:o}", "id", conv.public_id, "status", conv.status,
+                              "locale", conv.locale, "messages", msgs));
+    sb_conv_cleanup(&conv);
+    return ret;
+}
+
+enum MHD_Result api_events(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                           const char *params[2])
+{
+    struct sb_conv conv;
+    enum MHD_Result ret;
+    const char *last = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
+    long long after = 0;
+    (void)r;
+
+    if (!last) last = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "last_event_id");
+    if (last && *last) {
+        char *end;
+        errno = 0;
+        after = strtoll(last, &end, 10);
+        if (errno || *end || after < 0)
+            return http_error(srv, c, 400, "invalid_field",
+                              "Last-Event-ID must be a non-negative integer");
+    }
+    if (!api_visitor_conv(srv, c, params[0], true, &conv, &ret)) return ret;
+    ret = sse_start(srv, c, conv.id, after);
+    sb_conv_cleanup(&conv);
+    return ret;
+}

@@ -1,0 +1,174 @@
+/*
+ * config.c - settings table shared by the JSON file, the environment and
+ * the command line, so every key is spelled and checked in one place.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "sb_config.h"
+
+enum key_type { KEY_STR, KEY_INT, KEY_SIZE, KEY_U64, KEY_DOUBLE };
+
+struct key_def {
+    const char *name;
+    enum key_type type;
+    size_t offset;
+    size_t size; /* for strings: capacity */
+    double min, max;
+};
+
+#define STR(n, f) {n, KEY_STR, offsetof(struct sb_config, f), sizeof(((struct sb_config *)0)->f), 0, 0}
+#define NUM(n, t, f, lo, hi) {n, t, offsetof(struct sb_config, f), 0, lo, hi}
+
+static const struct key_def keys[] = {
+    STR("bind", bind),
+    NUM("port", KEY_INT, port, 0, 65535),
+    STR("data", data_dir),
+    STR("plugins", plugins_dir),
+    STR("public_url", public_url),
+    NUM("max_body", KEY_SIZE, max_body, 1024, 64.0 * 1024 * 1024),
+    NUM("max_text", KEY_SIZE, max_text, 16, 1024.0 * 1024),
+    NUM("lua_memory", KEY_SIZE, lua_memory, 256.0 * 1024, 1024.0 * 1024 * 1024),
+    NUM("lua_instructions", KEY_U64, lua_instructions, 1000, 1e12),
+    NUM("lua_deadline_ms", KEY_INT, lua_deadline_ms, 1, 60000),
+    NUM("kb_answer_threshold", KEY_DOUBLE, kb_answer_threshold, 0, 1),
+    NUM("sse_keepalive_s", KEY_INT, sse_keepalive_s, 1, 3600),
+    NUM("shutdown_grace_s", KEY_INT, shutdown_grace_s, 0, 600),
+    STR("synchronous", synchronous),
+    STR("default_locale", default_locale),
+};
+
+void sb_config_defaults(struct sb_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    snprintf(cfg->bind, sizeof(cfg->bind), "127.0.0.1");
+    cfg->port = 8080;
+    snprintf(cfg->data_dir, sizeof(cfg->data_dir), "data");
+    snprintf(cfg->plugins_dir, sizeof(cfg->plugins_dir), "plugins");
+    cfg->max_body = 64 * 1024;
+    cfg->max_text = 8000;
+    cfg->lua_memory = 32 * 1024 * 1024;
+    cfg->lua_instructions = 10 * 1000 * 1000;
+    cfg->lua_deadline_ms = 200;
+    cfg->kb_answer_threshold = 0.5;
+    cfg->sse_keepalive_s = 15;
+    cfg->shutdown_grace_s = 10;
+    snprintf(cfg->synchronous, sizeof(cfg->synchronous), "NORMAL");
+    snprintf(cfg->default_locale, sizeof(cfg->default_locale), "en");
+}
+
+static const struct key_def *find_key(const char *name)
+{
+    for (size_t i = 0; i < SB_ARRAY_LEN(keys); i++)
+        if (strcmp(keys[i].name, name) == 0) return &keys[i];
+    return NULL;
+}
+
+static enum sb_err set_number(struct sb_config *cfg, const struct key_def *k, double v,
+                              struct sb_errbuf *eb)
+{
+    char *base = (char *)cfg + k->offset;
+
+    if (!(v >= k->min && v <= k->max))
+        return sb_fail(eb, SB_ERR_INVAL, "config %s: %g is outside %g..%g", k->name, v, k->min,
+                       k->max);
+    if (k->type != KEY_DOUBLE && v != (double)(int64_t)v)
+        return sb_fail(eb, SB_ERR_INVAL, "config %s: must be a whole number", k->name);
+    switch (k->type) {
+    case KEY_INT: *(int *)base = (int)v; break;
+    case KEY_SIZE: *(size_t *)base = (size_t)v; break;
+    case KEY_U64: *(uint64_t *)base = (uint64_t)v; break;
+    case KEY_DOUBLE: *(double *)base = v; break;
+    case KEY_STR: break;
+    }
+    return SB_OK;
+}
+
+static enum sb_err set_string(struct sb_config *cfg, const struct key_def *k, const char *value,
+                              struct sb_errbuf *eb)
+{
+    size_t n = strlen(value);
+    if (n >= k->size) return sb_fail(eb, SB_ERR_INVAL, "config %s: value too long", k->name);
+    memcpy((char *)cfg + k->offset, value, n + 1);
+    return SB_OK;
+}
+
+enum sb_err sb_config_set(struct sb_config *cfg, const char *key, const char *value,
+                          struct sb_errbuf *eb)
+{
+    const struct key_def *k = find_key(key);
+    char *end;
+    double v;
+
+    if (!k) return sb_fail(eb, SB_ERR_INVAL, "unknown config key '%s'", key);
+    if (k->type == KEY_STR) return set_string(cfg, k, value, eb);
+    errno = 0;
+    v = strtod(value, &end);
+    if (errno || end == value || *end)
+        return sb_fail(eb, SB_ERR_INVAL, "config %s: '%s' is not a number", key, value);
+    return set_number(cfg, k, v, eb);
+}
+
+enum sb_err sb_config_load_file(struct sb_config *cfg, const char *path, struct sb_errbuf *eb)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    const char *name;
+    json_t *val;
+    enum sb_err rc = SB_OK;
+
+    if (!root)
+        return sb_fail(eb, SB_ERR_INVAL, "%s:%d: %s", path, jerr.line, jerr.text);
+    if (!json_is_object(root)) {
+        rc = sb_fail(eb, SB_ERR_INVAL, "%s: top level must be an object", path);
+        goto out;
+    }
+    json_object_foreach(root, name, val)
+    {
+        const struct key_def *k = find_key(name);
+        if (!k) {
+            rc = sb_fail(eb, SB_ERR_INVAL, "%s: unknown key '%s'", path, name);
+            goto out;
+        }
+        if (k->type == KEY_STR) {
+            if (!json_is_string(val)) {
+                rc = sb_fail(eb, SB_ERR_INVAL, "%s: '%s' must be a string", path, name);
+                goto out;
+            }
+            rc = set_string(cfg, k, json_string_value(val), eb);
+        } else {
+            if (!json_is_number(val)) {
+                rc = sb_fail(eb, SB_ERR_INVAL, "%s: '%s' must be a number", path, name);
+                goto out;
+            }
+            rc = set_number(cfg, k, json_number_value(val), eb);
+        }
+        if (rc) goto out;
+    }
+out:
+    json_decref(root);
+    return rc;
+}
+
+enum sb_err sb_config_load_env(struct sb_config *cfg, struct sb_errbuf *eb)
+{
+    for (size_t i = 0; i < SB_ARRAY_LEN(keys); i++) {
+        char envname[64] = "SWITCHBOARD_";
+        size_t n = strlen(envname);
+        const char *v;
+        for (const char *p = keys[i].name; *p && n + 1 < sizeof(envname); p++)
+            envname[n++] = (char)toupper((unsigned char)*p);
+        envname[n] = '\0';
+        v = getenv(envname);
+        if (v) {
+            enum sb_err rc = sb_config_set(cfg, keys[i].name, v, eb);
+            if (rc) return rc;
+        }
+    }
+    return SB_OK;
+}

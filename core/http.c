@@ -1,0 +1,235 @@
+/*
+ * http.c - libmicrohttpd glue: request bodies with a size cap, the route
+ * table and its dispatch, and response helpers that always answer JSON
+ * errors.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sb_log.h"
+#include "server.h"
+
+/* Every route the server answers, and who may call it. A route that is not
+ * here does not exist; a new route must say its access class. */
+const struct route sb_routes[] = {
+    {"GET", "/healthz", api_healthz, ROUTE_PUBLIC},
+    {"GET", "/metrics", api_metrics, ROUTE_PUBLIC},
+    {"GET", "/", api_home, ROUTE_PUBLIC},
+    {"GET", "/help/{}/{}", api_help_article, ROUTE_PUBLIC},
+    {"POST", "/api/v1/conversations", api_conversation_create, ROUTE_PUBLIC},
+    {"POST", "/api/v1/conversations/{}/messages", api_message_post, ROUTE_VISITOR_TOKEN},
+    {"GET", "/api/v1/conversations/{}/messages", api_transcript, ROUTE_VISITOR_TOKEN},
+    {"GET", "/api/v1/conversations/{}/events", api_events, ROUTE_VISITOR_TOKEN},
+    {NULL, NULL, NULL, ROUTE_PUBLIC},
+};
+
+void http_common_headers(struct MHD_Response *resp, const char *content_type)
+{
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "strict-origin-when-cross-origin");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+}
+
+static void count_status(struct sb_server *srv, unsigned status)
+{
+    if (status >= 500)
+        srv->metrics.http_5xx++;
+    else if (status >= 400)
+        srv->metrics.http_4xx++;
+}
+
+enum MHD_Result http_text(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
+                          const char *content_type, const char *text, size_t len)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ret;
+
+    if (!resp) return MHD_NO;
+    http_common_headers(resp, content_type);
+    if (strncmp(content_type, "text/html", 9) == 0)
+        MHD_add_response_header(resp, "Content-Security-Policy",
+                                "default-src 'self'; script-src 'self'; object-src 'none';"
+                                " frame-ancestors 'self'; base-uri 'none'");
+    count_status(srv, status);
+    ret = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+enum MHD_Result http_json(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
+                          json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+
+    json_decref(body);
+    if (!text) return MHD_NO;
+    resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(text);
+        return MHD_NO;
+    }
+    http_common_headers(resp, "application/json; charset=utf-8");
+    count_status(srv, status);
+    ret = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+enum MHD_Result http_error(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
+                           const char *code, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return http_json(srv, c, status, json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg));
+}
+
+json_t *http_body_object(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                         enum MHD_Result *ret)
+{
+    json_error_t err;
+    json_t *v;
+
+    if (r->body.len == 0) {
+        *ret = http_error(srv, c, 400, "invalid_json", "the request body must be a JSON object");
+        return NULL;
+    }
+    if (!sb_utf8_valid(r->body.data, r->body.len)) {
+        *ret = http_error(srv, c, 400, "invalid_utf8", "the request body is not valid UTF-8");
+        return NULL;
+    }
+    v = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &err);
+    if (!v) {
+        *ret = http_error(srv, c, 400, "invalid_json", "malformed JSON at byte %d: %s",
+                          err.position, err.text);
+        return NULL;
+    }
+    if (!json_is_object(v)) {
+        json_decref(v);
+        *ret = http_error(srv, c, 400, "invalid_json", "the request body must be a JSON object");
+        return NULL;
+    }
+    return v;
+}
+
+/* Matches path against pattern; captures up to two "{}" segments into
+ * params (pointers into buf, which holds a copy of path). */
+static bool route_match(const char *pattern, const char *path, char *buf, size_t cap,
+                        const char *params[2])
+{
+    int np = 0;
+    size_t bl = 0;
+
+    params[0] = params[1] = NULL;
+    while (*pattern && *path) {
+        if (pattern[0] == '{' && pattern[1] == '}') {
+            size_t n = strcspn(path, "/");
+            if (n == 0 || np >= 2 || bl + n + 1 > cap) return false;
+            memcpy(buf + bl, path, n);
+            buf[bl + n] = '\0';
+            params[np++] = buf + bl;
+            bl += n + 1;
+            path += n;
+            pattern += 2;
+        } else if (*pattern == *path) {
+            pattern++;
+            path++;
+        } else {
+            return false;
+        }
+    }
+    return *pattern == '\0' && *path == '\0';
+}
+
+static enum MHD_Result route(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r)
+{
+    char buf[512];
+    const char *params[2];
+    bool path_known = false;
+
+    for (const struct route *rt = sb_routes; rt->method; rt++) {
+        if (!route_match(rt->pattern, r->path, buf, sizeof(buf), params)) continue;
+        path_known = true;
+        if (strcmp(rt->method, r->method) == 0 ||
+            (strcmp(r->method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0))
+            return rt->fn(srv, c, r, params);
+    }
+    if (path_known)
+        return http_error(srv, c, 405, "method_not_allowed", "%s is not allowed on %s", r->method,
+                          r->path);
+    return http_error(srv, c, 404, "not_found", "no such endpoint");
+}
+
+enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **req_cls)
+{
+    struct sb_server *srv = cls;
+    struct http_req *r = *req_cls;
+    (void)version;
+
+    if (!r) {
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        r = calloc(1, sizeof(*r));
+        if (!r) return MHD_NO;
+        sb_buf_init(&r->body, srv->cfg.max_body);
+        snprintf(r->method, sizeof(r->method), "%s", method);
+        snprintf(r->path, sizeof(r->path), "%s", url);
+        *req_cls = r;
+        srv->active_requests++;
+        srv->metrics.http_requests++;
+        if (strlen(url) >= sizeof(r->path)) {
+            r->responded = true;
+            return http_error(srv, c, 414, "uri_too_long", "the URL is too long");
+        }
+        /* Refuse an announced oversized body before reading any of it;
+         * libmicrohttpd closes the connection after this answer. */
+        if (cl && strtoull(cl, NULL, 10) > srv->cfg.max_body) {
+            r->responded = true;
+            return http_error(srv, c, 413, "too_large", "the request body is larger than %zu bytes",
+                              srv->cfg.max_body);
+        }
+        return MHD_YES;
+    }
+    if (r->responded) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!r->too_large && sb_buf_append(&r->body, upload_data, *upload_data_size))
+            r->too_large = true; /* keep reading and dropping; answer at the end */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    r->responded = true;
+    if (r->too_large)
+        return http_error(srv, c, 413, "too_large", "the request body is larger than %zu bytes",
+                          srv->cfg.max_body);
+    if (srv->stopping && strcmp(r->path, "/healthz") != 0)
+        return http_error(srv, c, 503, "shutting_down", "the server is shutting down");
+    return route(srv, c, r);
+}
+
+void http_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+                    enum MHD_RequestTerminationCode toe)
+{
+    struct sb_server *srv = cls;
+    struct http_req *r = *req_cls;
+    (void)c;
+    (void)toe;
+
+    if (!r) return;
+    srv->active_requests--;
+    sb_buf_cleanup(&r->body);
+    free(r);
+    *req_cls = NULL;
+}

@@ -1,0 +1,573 @@
+/*
+ * lua_host.c - plugin files, their declarations (intents and channels),
+ * hot reload, and calling them for a customer turn.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <lauxlib.h>
+
+#include "lua_host.h"
+#include "sb_log.h"
+#include "sb_util.h"
+
+#define MAX_PLUGIN_BYTES (1 << 20)
+#define MAX_INTENTS 256
+#define MAX_CHANNELS 32
+
+struct sb_plugin {
+    struct sb_plugin *next;
+    char name[128]; /* path below the plugins folder, without .lua */
+    char path[SB_PATH_MAX];
+    lua_State *L;
+    struct lua_budget budget;
+};
+
+struct intent {
+    struct sb_plugin *plugin;
+    char name[64];
+    int priority;
+    uint32_t flags;
+    json_t *patterns; /* object: locale or language or "*" -> pattern; NULL = always */
+    json_t *payloads; /* array of payload strings, or NULL */
+    int handler_ref;
+};
+
+struct channel {
+    struct sb_plugin *plugin;
+    char name[32];
+    int inbound_ref;
+    int deliver_ref;
+};
+
+struct sb_host {
+    struct sb_host_deps deps;
+    char root[SB_PATH_MAX]; /* plugins folder, for names */
+    struct sb_plugin *plugins;
+    struct intent intents[MAX_INTENTS];
+    int nintents;
+    struct channel channels[MAX_CHANNELS];
+    int nchannels;
+    struct sb_host_stats stats;
+};
+
+const struct sb_host_deps *host_deps(struct sb_host *h)
+{
+    return &h->deps;
+}
+
+const char *plugin_name(struct sb_plugin *p)
+{
+    return p->name;
+}
+
+const struct sb_host_stats *sb_host_stats(const struct sb_host *h)
+{
+    return &h->stats;
+}
+
+int sb_host_intent_count(const struct sb_host *h)
+{
+    return h->nintents;
+}
+
+enum sb_err sb_host_new(const struct sb_host_deps *deps, struct sb_host **out)
+{
+    struct sb_host *h = calloc(1, sizeof(*h));
+    if (!h) return SB_ERR_NOMEM;
+    h->deps = *deps;
+    *out = h;
+    return SB_OK;
+}
+
+/* Drops the declarations of plugin p (its Lua state still open). */
+static void forget_plugin(struct sb_host *h, struct sb_plugin *p)
+{
+    int j = 0;
+    for (int i = 0; i < h->nintents; i++) {
+        if (h->intents[i].plugin == p) {
+            json_decref(h->intents[i].patterns);
+            json_decref(h->intents[i].payloads);
+            luaL_unref(p->L, LUA_REGISTRYINDEX, h->intents[i].handler_ref);
+        } else {
+            h->intents[j++] = h->intents[i];
+        }
+    }
+    h->nintents = j;
+    j = 0;
+    for (int i = 0; i < h->nchannels; i++) {
+        if (h->channels[i].plugin != p) h->channels[j++] = h->channels[i];
+    }
+    h->nchannels = j;
+}
+
+static void plugin_free(struct sb_host *h, struct sb_plugin *p)
+{
+    if (!p) return;
+    forget_plugin(h, p);
+    if (p->L) lua_close(p->L);
+    free(p);
+}
+
+void sb_host_free(struct sb_host *h)
+{
+    struct sb_plugin *p, *next;
+    if (!h) return;
+    for (p = h->plugins; p; p = next) {
+        next = p->next;
+        plugin_free(h, p);
+    }
+    free(h);
+}
+
+/* ---------- declarations ---------- */
+
+static int by_priority(const void *a, const void *b)
+{
+    const struct intent *x = a, *y = b;
+    if (x->priority != y->priority) return y->priority - x->priority;
+    return strcmp(x->name, y->name);
+}
+
+static const char *opt_string(lua_State *L, int idx, const char *key, const char *def)
+{
+    const char *v;
+    lua_getfield(L, idx, key);
+    v = lua_isstring(L, -1) ? lua_tostring(L, -1) : def;
+    lua_pop(L, 1); /* the string stays alive: it is referenced by the spec table */
+    return v;
+}
+
+/* Reads `match` (a pattern, or a table locale -> pattern) and compiles each
+ * pattern now, so a broken pattern fails the load, not a customer turn. */
+static enum sb_err read_patterns(struct sb_host *h, lua_State *L, int spec, struct intent *in,
+                                 struct sb_errbuf *eb)
+{
+    enum sb_err rc = SB_OK;
+    lua_getfield(L, spec, "match");
+    if (lua_isnil(L, -1)) {
+        in->patterns = NULL;
+    } else if (lua_isstring(L, -1)) {
+        in->patterns = json_pack("{s:s}", "*", lua_tostring(L, -1));
+    } else if (lua_istable(L, -1)) {
+        in->patterns = json_object();
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING) {
+                lua_pop(L, 2);
+                rc = sb_fail(eb, SB_ERR_INVAL, "match must map locales to pattern strings");
+                break;
+            }
+            json_object_set_new(in->patterns, lua_tostring(L, -2),
+                                json_string(lua_tostring(L, -1)));
+            lua_pop(L, 1);
+        }
+    } else {
+        rc = sb_fail(eb, SB_ERR_INVAL, "match must be a pattern or a table of patterns");
+    }
+    lua_pop(L, 1);
+    if (!rc && in->patterns) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(in->patterns, k, v)
+        {
+            pcre2_code *code;
+            const char *pat = json_string_value(v);
+            if (!pat || sb_re_get(h->deps.re, pat, strlen(pat), in->flags, &code, eb)) {
+                rc = SB_ERR_INVAL;
+                break;
+            }
+        }
+    }
+    return rc;
+}
+
+static json_t *read_payloads(lua_State *L, int spec)
+{
+    json_t *arr = NULL;
+    lua_getfield(L, spec, "payload");
+    if (lua_isstring(L, -1)) {
+        arr = json_pack("[s]", lua_tostring(L, -1));
+    } else if (lua_istable(L, -1)) {
+        arr = json_array();
+        for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
+            json_array_append_new(arr, json_string(lua_tostring(L, -1)));
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return arr;
+}
+
+enum sb_err host_add_intent(struct sb_host *h, struct sb_plugin *p, lua_State *L, int spec,
+                            struct sb_errbuf *eb)
+{
+    struct intent in = {0};
+    const char *name = opt_string(L, spec, "name", NULL);
+    enum sb_err rc;
+
+    if (!name || !*name || strlen(name) >= sizeof(in.name))
+        return sb_fail(eb, SB_ERR_INVAL, "name must be a non-empty string of < 64 bytes");
+    if (h->nintents >= MAX_INTENTS) return sb_fail(eb, SB_ERR_LIMIT, "too many intents");
+    snprintf(in.name, sizeof(in.name), "%s", name);
+    in.plugin = p;
+    lua_getfield(L, spec, "priority");
+    in.priority = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 0;
+    lua_pop(L, 1);
+    rc = sb_re_flags(opt_string(L, spec, "flags", "i"), &in.flags, eb);
+    if (rc) return rc;
+    rc = read_patterns(h, L, spec, &in, eb);
+    if (rc) {
+        json_decref(in.patterns);
+        return rc;
+    }
+    in.payloads = read_payloads(L, spec);
+    lua_getfield(L, spec, "handler");
+    if (!lua_isfunction(L, -1)) {
+        lua_pop(L, 1);
+        json_decref(in.patterns);
+        json_decref(in.payloads);
+        return sb_fail(eb, SB_ERR_INVAL, "handler must be a function");
+    }
+    in.handler_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    h->intents[h->nintents++] = in;
+    qsort(h->intents, (size_t)h->nintents, sizeof(h->intents[0]), by_priority);
+    return SB_OK;
+}
+
+enum sb_err host_add_channel(struct sb_host *h, struct sb_plugin *p, lua_State *L, int spec,
+                             struct sb_errbuf *eb)
+{
+    struct channel ch = {0};
+    const char *name = opt_string(L, spec, "name", NULL);
+
+    if (!name || !*name || strlen(name) >= sizeof(ch.name))
+        return sb_fail(eb, SB_ERR_INVAL, "name must be a non-empty string of < 32 bytes");
+    for (int i = 0; i < h->nchannels; i++)
+        if (strcmp(h->channels[i].name, name) == 0 && h->channels[i].plugin != p &&
+            strcmp(h->channels[i].plugin->path, p->path) != 0)
+            return sb_fail(eb, SB_ERR_EXISTS, "channel '%s' is already provided by %s", name,
+                           h->channels[i].plugin->name);
+    if (h->nchannels >= MAX_CHANNELS) return sb_fail(eb, SB_ERR_LIMIT, "too many channels");
+    snprintf(ch.name, sizeof(ch.name), "%s", name);
+    ch.plugin = p;
+    lua_getfield(L, spec, "inbound");
+    if (!lua_isfunction(L, -1)) {
+        lua_pop(L, 1);
+        return sb_fail(eb, SB_ERR_INVAL, "inbound must be a function");
+    }
+    ch.inbound_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_getfield(L, spec, "deliver");
+    if (!lua_isfunction(L, -1)) {
+        lua_pop(L, 1);
+        luaL_unref(L, LUA_REGISTRYINDEX, ch.inbound_ref);
+        return sb_fail(eb, SB_ERR_INVAL, "deliver must be a function");
+    }
+    ch.deliver_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    h->channels[h->nchannels++] = ch;
+    return SB_OK;
+}
+
+/* ---------- loading ---------- */
+
+static enum sb_err read_source(const char *path, char **out, size_t *len, struct sb_errbuf *eb)
+{
+    FILE *f = fopen(path, "rb");
+    struct sb_buf b;
+    char chunk[8192];
+    size_t n;
+    enum sb_err rc = SB_OK;
+
+    if (!f) return sb_fail(eb, SB_ERR_IO, "%s: %s", path, strerror(errno));
+    sb_buf_init(&b, MAX_PLUGIN_BYTES);
+    while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) rc = sb_buf_append(&b, chunk, n);
+    fclose(f);
+    if (!rc && !b.data) rc = sb_buf_append(&b, "", 0);
+    if (rc) {
+        sb_buf_cleanup(&b);
+        return sb_fail(eb, rc, "%s: larger than %d bytes", path, MAX_PLUGIN_BYTES);
+    }
+    *out = b.data;
+    *len = b.len;
+    return SB_OK;
+}
+
+static void name_from_path(const struct sb_host *h, const char *path, char *name, size_t cap)
+{
+    size_t rl = strlen(h->root);
+    const char *rel = path;
+    size_t n;
+
+    if (rl && strncmp(path, h->root, rl) == 0 && path[rl] == '/') rel = path + rl + 1;
+    snprintf(name, cap, "%s", rel);
+    n = strlen(name);
+    if (n > 4 && strcmp(name + n - 4, ".lua") == 0) name[n - 4] = '\0';
+}
+
+enum sb_err sb_host_load_file(struct sb_host *h, const char *path, struct sb_errbuf *eb)
+{
+    struct sb_plugin *p = calloc(1, sizeof(*p)), *old = NULL, **link;
+    char *src = NULL;
+    size_t len = 0;
+    char chunkname[SB_PATH_MAX + 1];
+    enum sb_err rc;
+
+    if (!p) return SB_ERR_NOMEM;
+    snprintf(p->path, sizeof(p->path), "%s", path);
+    name_from_path(h, path, p->name, sizeof(p->name));
+    p->budget.mem_limit = h->deps.cfg->lua_memory;
+    p->budget.instr_limit = h->deps.cfg->lua_instructions;
+    p->budget.deadline_ms = h->deps.cfg->lua_deadline_ms;
+
+    rc = read_source(path, &src, &len, eb);
+    if (rc) goto fail;
+    p->L = sandbox_new(&p->budget);
+    if (!p->L) {
+        rc = sb_fail(eb, SB_ERR_NOMEM, "%s: cannot create a Lua state", path);
+        goto fail;
+    }
+    lua_api_install(p->L, h, p);
+    sandbox_lock_globals(p->L);
+    snprintf(chunkname, sizeof(chunkname), "@%s", path);
+    rc = sandbox_run(p->L, src, len, chunkname, eb);
+    if (rc) goto fail;
+    free(src);
+
+    /* Loaded: the new version replaces the old one, if any. */
+    for (link = &h->plugins; *link; link = &(*link)->next) {
+        if (strcmp((*link)->path, path) == 0) {
+            old = *link;
+            *link = old->next;
+            break;
+        }
+    }
+    plugin_free(h, old);
+    p->next = h->plugins;
+    h->plugins = p;
+    sb_info("plugin %s loaded%s", p->name, old ? " (reloaded)" : "");
+    return SB_OK;
+fail:
+    h->stats.load_failures++;
+    free(src);
+    plugin_free(h, p);
+    return rc;
+}
+
+static int name_cmp(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static void load_tree(struct sb_host *h, const char *dir, int depth, int *loaded)
+{
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, NULL, name_cmp);
+
+    if (n < 0) {
+        sb_warn("plugins: %s: %s", dir, strerror(errno));
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        const char *name = names[i]->d_name;
+        char path[SB_PATH_MAX];
+        struct stat st;
+        size_t len = strlen(name);
+
+        if (name[0] == '.') continue;
+        if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path)) continue;
+        if (stat(path, &st) != 0) continue;
+        if (S_ISDIR(st.st_mode)) {
+            /* lib/ holds shared code, not plugins; tests/ holds fixtures. */
+            if (depth < 4 && strcmp(name, "lib") != 0 && strcmp(name, "tests") != 0)
+                load_tree(h, path, depth + 1, loaded);
+        } else if (len > 4 && strcmp(name + len - 4, ".lua") == 0) {
+            struct sb_errbuf eb = {{0}};
+            if (sb_host_load_file(h, path, &eb) == SB_OK)
+                (*loaded)++;
+            else
+                sb_error("plugin %s not loaded: %s", path, eb.msg);
+        }
+    }
+    for (int i = 0; i < n; i++) free(names[i]);
+    free(names);
+}
+
+enum sb_err sb_host_load_dir(struct sb_host *h, const char *dir, int *loaded)
+{
+    size_t n;
+    *loaded = 0;
+    snprintf(h->root, sizeof(h->root), "%s", dir);
+    n = strlen(h->root);
+    while (n > 1 && h->root[n - 1] == '/') h->root[--n] = '\0';
+    load_tree(h, h->root, 0, loaded);
+    return SB_OK;
+}
+
+void sb_host_reload_all(struct sb_host *h)
+{
+    char paths[64][SB_PATH_MAX];
+    int n = 0;
+    for (struct sb_plugin *p = h->plugins; p && n < 64; p = p->next)
+        snprintf(paths[n++], SB_PATH_MAX, "%s", p->path);
+    for (int i = 0; i < n; i++) {
+        struct sb_errbuf eb = {{0}};
+        if (sb_host_load_file(h, paths[i], &eb))
+            sb_error("plugin %s kept the old version: %s", paths[i], eb.msg);
+    }
+}
+
+/* ---------- calling intents ---------- */
+
+void sb_turn_init(struct sb_turn *t)
+{
+    memset(t, 0, sizeof(*t));
+    t->replies = json_array();
+}
+
+void sb_turn_cleanup(struct sb_turn *t)
+{
+    json_decref(t->replies);
+    t->replies = NULL;
+}
+
+static const char *pattern_for(json_t *patterns, const char *locale)
+{
+    char lang[16];
+    size_t n = strcspn(locale, "-_");
+    json_t *v = json_object_get(patterns, locale);
+
+    if (v) return json_string_value(v);
+    if (n < sizeof(lang)) {
+        memcpy(lang, locale, n);
+        lang[n] = '\0';
+        v = json_object_get(patterns, lang);
+        if (v) return json_string_value(v);
+    }
+    return json_string_value(json_object_get(patterns, "*"));
+}
+
+static bool payload_matches(const struct intent *in, const char *payload)
+{
+    size_t i;
+    json_t *v;
+    if (!payload || !in->payloads) return false;
+    json_array_foreach(in->payloads, i, v)
+    {
+        if (strcmp(json_string_value(v), payload) == 0) return true;
+    }
+    return false;
+}
+
+/* Pre-filter: NULL result = skip; otherwise captures (possibly empty). */
+static json_t *prefilter(struct sb_host *h, const struct intent *in, const struct sb_turn *t)
+{
+    struct sb_re_match m;
+    struct sb_errbuf eb = {{0}};
+    const char *pat;
+    json_t *caps;
+    enum sb_err rc;
+
+    if (payload_matches(in, t->payload)) return json_array();
+    if (!in->patterns) return in->payloads ? NULL : json_array();
+    pat = pattern_for(in->patterns, t->locale);
+    if (!pat) return NULL;
+    rc = sb_re_search(h->deps.re, pat, in->flags, t->text, strlen(t->text), &m, &eb);
+    if (rc == SB_ERR_LIMIT) sb_warn("intent %s: pattern hit its match limit", in->name);
+    if (rc || m.ncap == 0) return NULL;
+    caps = json_array();
+    for (int i = 0; i < m.ncap; i++)
+        json_array_append_new(caps, m.start[i] == SIZE_MAX
+                                        ? json_null()
+                                        : json_stringn(t->text + m.start[i], m.end[i] - m.start[i]));
+    return caps;
+}
+
+static void count_failure(struct sb_host *h, enum sb_err rc)
+{
+    h->stats.errors++;
+    if (rc == SB_ERR_TIMEOUT) h->stats.timeouts++;
+    if (rc == SB_ERR_NOMEM) h->stats.memory_errors++;
+}
+
+enum sb_err sb_host_run_intents(struct sb_host *h, struct sb_turn *t)
+{
+    for (int i = 0; i < h->nintents; i++) {
+        struct intent *in = &h->intents[i];
+        lua_State *L = in->plugin->L;
+        struct sb_errbuf eb = {{0}};
+        size_t nreplies = json_array_size(t->replies);
+        json_t *caps = prefilter(h, in, t), *attrs_before;
+        enum sb_err rc;
+        int ctx_idx;
+
+        if (!caps) continue;
+        /* A plugin that fails halfway must leave no half-made answer. */
+        attrs_before = json_deep_copy(t->conv->attrs);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, in->handler_ref);
+        lua_api_push_ctx(L, h, t, in->name, caps);
+        json_decref(caps);
+        lua_pushvalue(L, -1);
+        lua_insert(L, -3); /* keep a copy of ctx below the call to close it */
+        ctx_idx = lua_gettop(L) - 2;
+        h->stats.calls++;
+        rc = sandbox_call(L, 1, 0, &eb);
+        lua_api_ctx_close(L, ctx_idx);
+        lua_settop(L, ctx_idx - 1);
+        if (rc) {
+            count_failure(h, rc);
+            sb_warn("intent %s (%s) failed, skipped: %s", in->name, in->plugin->name, eb.msg);
+            while (json_array_size(t->replies) > nreplies)
+                json_array_remove(t->replies, json_array_size(t->replies) - 1);
+            json_decref(t->conv->attrs);
+            t->conv->attrs = attrs_before;
+            t->handoff = false;
+            t->answered_by[0] = '\0';
+            continue;
+        }
+        json_decref(attrs_before);
+        if (json_array_size(t->replies) > nreplies || t->handoff) return SB_OK;
+    }
+    return SB_OK;
+}
+
+/* ---------- channels ---------- */
+
+enum sb_err sb_host_channel_inbound(struct sb_host *h, const char *channel, json_t *request,
+                                    json_t **out, struct sb_errbuf *eb)
+{
+    struct channel *ch = NULL;
+    lua_State *L;
+    enum sb_err rc;
+
+    for (int i = 0; i < h->nchannels; i++)
+        if (strcmp(h->channels[i].name, channel) == 0) ch = &h->channels[i];
+    if (!ch) return sb_fail(eb, SB_ERR_NOT_FOUND, "no plugin provides channel '%s'", channel);
+    L = ch->plugin->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ch->inbound_ref);
+    lua_api_push_json(L, request, 0);
+    h->stats.calls++;
+    rc = sandbox_call(L, 1, 2, eb);
+    if (rc) {
+        count_failure(h, rc);
+        sb_warn("channel %s inbound failed: %s", channel, eb->msg);
+        return SB_ERR_LUA;
+    }
+    if (!lua_istable(L, -2)) {
+        const char *why = lua_tostring(L, -1);
+        rc = sb_fail(eb, SB_ERR_INVAL, "%s", why ? why : "request rejected by the channel");
+    } else {
+        *out = lua_api_to_json(L, -2, 0, eb);
+        if (!*out || !json_is_object(*out)) {
+            json_decref(*out);
+            *out = NULL;
+            rc = sb_fail(eb, SB_ERR_LUA, "channel %s returned an invalid message", channel);
+        }
+    }
+    lua_pop(L, 2);
+    return rc;
+}

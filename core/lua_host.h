@@ -1,0 +1,143 @@
+/*
+ * lua_host.h - the Lua 5.4 plugin host: loading plugins as text into
+ * sandboxed states, the sb.* API, and calling intents and channels.
+ *
+ * One lua_State per plugin file, so a plugin's memory cap, instruction
+ * budget and globals are its own, and unloading is lua_close(). The host
+ * owns every hook a plugin declares and drops them with the plugin.
+ */
+#ifndef LUA_HOST_H
+#define LUA_HOST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <lua.h>
+
+#include "sb.h"
+#include "sb_config.h"
+#include "sb_kb.h"
+#include "sb_re.h"
+#include "sb_store.h"
+
+struct sb_host;
+struct sb_plugin;
+
+/* What plugins may reach; all borrowed, owned by the server. */
+struct sb_host_deps {
+    struct sb_store *store;
+    struct sb_kb *kb;
+    struct sb_re_cache *re;
+    const struct sb_config *cfg;
+    const char *public_url; /* base for help-center links */
+};
+
+/* Counters for /metrics and tests. */
+struct sb_host_stats {
+    uint64_t calls, errors, timeouts, memory_errors, load_failures;
+};
+
+enum sb_err sb_host_new(const struct sb_host_deps *deps, struct sb_host **out);
+void sb_host_free(struct sb_host *h); /* NULL-safe */
+
+/* Loads every *.lua under dir (except lib/), in name order. A plugin that
+ * fails to load is logged and counted; the others still load. Returns the
+ * number loaded in *loaded. */
+enum sb_err sb_host_load_dir(struct sb_host *h, const char *dir, int *loaded);
+
+/* Loads or hot-reloads one file: the new version is compiled and run in a
+ * fresh state beside the old, and replaces it only if it loads. */
+enum sb_err sb_host_load_file(struct sb_host *h, const char *path, struct sb_errbuf *eb);
+
+/* Reloads every loaded plugin from its file (SIGHUP). */
+void sb_host_reload_all(struct sb_host *h);
+
+const struct sb_host_stats *sb_host_stats(const struct sb_host *h);
+int sb_host_intent_count(const struct sb_host *h);
+
+/* One customer turn handed to the intent plugins. Inputs are borrowed;
+ * outputs are owned by the turn and released by sb_turn_cleanup(). */
+struct sb_turn {
+    /* in */
+    struct sb_conv *conv; /* its attrs may be changed by ctx:set() */
+    const char *text;
+    const char *payload; /* quick-reply payload, or NULL */
+    const char *locale;
+    const char *channel;
+    /* out */
+    json_t *replies; /* array of {text, links, quick_replies} */
+    bool handoff;
+    char handoff_reason[128];
+    char handoff_team[64];
+    bool attrs_changed;
+    char answered_by[64]; /* intent name, "" when none answered */
+};
+
+void sb_turn_init(struct sb_turn *t);
+void sb_turn_cleanup(struct sb_turn *t);
+
+/* Runs intents in priority order until one answers (replies or hands off).
+ * Failing or over-budget plugins are skipped. */
+enum sb_err sb_host_run_intents(struct sb_host *h, struct sb_turn *turn);
+
+/* Normalises an inbound request with the channel plugin `channel`:
+ * request (borrowed) is passed to its inbound(req) function; the result is
+ * a new JSON object {text, client_id?, payload?, locale?} in *out.
+ * SB_ERR_NOT_FOUND when no such channel; SB_ERR_INVAL with the plugin's
+ * message when it rejects the request. */
+enum sb_err sb_host_channel_inbound(struct sb_host *h, const char *channel, json_t *request,
+                                    json_t **out, struct sb_errbuf *eb);
+
+/* ------- Interface to code in lua_sandbox.c ------- */
+
+/* Per-state bookkeeping reachable from the Lua extra space. */
+struct lua_budget {
+    size_t mem_used, mem_limit;
+    uint64_t instr_limit, instr_used;
+    int64_t deadline_ns;
+    int deadline_ms;
+    bool over; /* budget or deadline exceeded in the current call */
+    bool in_call;
+};
+
+/* A new sandboxed state: safe libraries only, undeclared globals are
+ * errors once sandbox_lock_globals() is called. b must outlive it. */
+lua_State *sandbox_new(struct lua_budget *b);
+void sandbox_lock_globals(lua_State *L);
+struct lua_budget *sandbox_budget(lua_State *L);
+
+/* Loads text-only source and runs it, or calls the function below nargs
+ * arguments on the stack, under the budget. On error the message is in eb
+ * and nothing is left on the stack. */
+enum sb_err sandbox_run(lua_State *L, const char *chunk, size_t len, const char *name,
+                        struct sb_errbuf *eb);
+enum sb_err sandbox_call(lua_State *L, int nargs, int nresults, struct sb_errbuf *eb);
+
+/* ------- Interface to code in lua_api.c ------- */
+
+/* Installs the sb table into L for plugin p. */
+void lua_api_install(lua_State *L, struct sb_host *h, struct sb_plugin *p);
+
+/* Pushes v as a Lua value / converts the value at idx to JSON (NULL and a
+ * message in eb when it cannot be represented). */
+void lua_api_push_json(lua_State *L, json_t *v, int depth);
+json_t *lua_api_to_json(lua_State *L, int idx, int depth, struct sb_errbuf *eb);
+
+/* Pushes a ctx userdata for turn t; lua_api_ctx_close() invalidates it so a
+ * plugin that keeps ctx cannot act on a later turn. */
+void lua_api_push_ctx(lua_State *L, struct sb_host *h, struct sb_turn *t, const char *intent,
+                      json_t *captures);
+void lua_api_ctx_close(lua_State *L, int idx);
+
+/* ------- Interface to code in lua_host.c, for lua_api.c ------- */
+
+const struct sb_host_deps *host_deps(struct sb_host *h);
+const char *plugin_name(struct sb_plugin *p);
+/* Registration while a plugin's body loads; the function is at fn_idx. */
+enum sb_err host_add_intent(struct sb_host *h, struct sb_plugin *p, lua_State *L, int spec_idx,
+                            struct sb_errbuf *eb);
+enum sb_err host_add_channel(struct sb_host *h, struct sb_plugin *p, lua_State *L, int spec_idx,
+                             struct sb_errbuf *eb);
+
+#endif

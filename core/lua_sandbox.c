@@ -1,0 +1,241 @@
+/*
+ * lua_sandbox.c - what a plugin's Lua state may do, and for how long.
+ *
+ * Only base (minus file and bytecode loaders), string (minus dump), table,
+ * math, utf8, coroutine and a cut-down os are opened. The allocator caps
+ * memory per state. A count hook enforces an instruction budget and a
+ * wall-clock deadline; once over, it re-arms itself to fire on every
+ * instruction, so a plugin's own pcall cannot swallow the timeout: the
+ * next instruction after the catch raises again (Redis does the same).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "lua_host.h"
+#include "sb_log.h"
+
+#define HOOK_EVERY 1000
+#define TIMEOUT_MSG "plugin exceeded its time or instruction budget"
+
+struct lua_budget *sandbox_budget(lua_State *L)
+{
+    return *(struct lua_budget **)lua_getextraspace(L);
+}
+
+static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    struct lua_budget *b = ud;
+    /* When ptr is NULL, osize encodes the object type, not a size. */
+    size_t old = ptr ? osize : 0;
+
+    if (nsize == 0) {
+        free(ptr);
+        b->mem_used -= old;
+        return NULL;
+    }
+    if (nsize > old && b->mem_used - old + nsize > b->mem_limit) return NULL;
+    void *p = realloc(ptr, nsize);
+    if (p) b->mem_used = b->mem_used - old + nsize;
+    return p;
+}
+
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+    struct lua_budget *b = sandbox_budget(L);
+    (void)ar;
+
+    b->instr_used += HOOK_EVERY;
+    if (!b->over && b->in_call &&
+        (b->instr_used > b->instr_limit || sb_mono_ns() > b->deadline_ns))
+        b->over = true;
+    if (b->over) {
+        lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+        luaL_error(L, TIMEOUT_MSG);
+    }
+}
+
+static int l_print(lua_State *L)
+{
+    /* print() goes to the server log, never to stdout. */
+    luaL_Buffer buf;
+    int n = lua_gettop(L);
+    luaL_buffinit(L, &buf);
+    for (int i = 1; i <= n; i++) {
+        if (i > 1) luaL_addchar(&buf, '\t');
+        luaL_tolstring(L, i, NULL);
+        luaL_addvalue(&buf);
+    }
+    luaL_pushresult(&buf);
+    lua_getfield(L, LUA_REGISTRYINDEX, "sb.plugin_name");
+    sb_info("plugin %s: %s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "?", lua_tostring(L, -2));
+    return 0;
+}
+
+/* load() for text chunks only: no bytecode, no reader functions. */
+static int l_load(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    const char *name = luaL_optstring(L, 2, "=(load)");
+    int has_env = !lua_isnoneornil(L, 4);
+
+    if (luaL_loadbufferx(L, s, len, name, "t") != LUA_OK) {
+        lua_pushnil(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    if (has_env) {
+        lua_pushvalue(L, 4);
+        if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);
+    }
+    return 1;
+}
+
+static int l_global_index(lua_State *L)
+{
+    return luaL_error(L, "read of undeclared global '%s'", lua_tostring(L, 2));
+}
+
+static int l_global_newindex(lua_State *L)
+{
+    return luaL_error(L, "assignment to undeclared global '%s' (use local, or sb.store for state)",
+                      lua_tostring(L, 2));
+}
+
+static void open_lib(lua_State *L, const char *name, lua_CFunction fn)
+{
+    luaL_requiref(L, name, fn, 1);
+    lua_pop(L, 1);
+}
+
+static void remove_fields(lua_State *L, const char *table, const char *const *names)
+{
+    if (table)
+        lua_getglobal(L, table);
+    else
+        lua_pushglobaltable(L);
+    for (; *names; names++) {
+        lua_pushnil(L);
+        lua_setfield(L, -2, *names);
+    }
+    lua_pop(L, 1);
+}
+
+lua_State *sandbox_new(struct lua_budget *b)
+{
+    static const char *const base_cut[] = {"dofile", "loadfile", "collectgarbage", "rawset",
+                                           "require", NULL};
+    static const char *const string_cut[] = {"dump", NULL};
+    static const char *const os_keep[] = {"time", "clock", "date", "difftime"};
+    lua_State *L = lua_newstate(budget_alloc, b);
+
+    if (!L) return NULL;
+    *(struct lua_budget **)lua_getextraspace(L) = b;
+    open_lib(L, LUA_GNAME, luaopen_base);
+    open_lib(L, LUA_STRLIBNAME, luaopen_string);
+    open_lib(L, LUA_TABLIBNAME, luaopen_table);
+    open_lib(L, LUA_MATHLIBNAME, luaopen_math);
+    open_lib(L, LUA_UTF8LIBNAME, luaopen_utf8);
+    open_lib(L, LUA_COLIBNAME, luaopen_coroutine);
+
+    /* os: only the clock and calendar functions. */
+    luaL_requiref(L, LUA_OSLIBNAME, luaopen_os, 0);
+    lua_newtable(L);
+    for (size_t i = 0; i < SB_ARRAY_LEN(os_keep); i++) {
+        lua_getfield(L, -2, os_keep[i]);
+        lua_setfield(L, -2, os_keep[i]);
+    }
+    lua_setglobal(L, "os");
+    lua_pop(L, 1);
+
+    remove_fields(L, NULL, base_cut);
+    remove_fields(L, LUA_STRLIBNAME, string_cut);
+    lua_pushcfunction(L, l_load);
+    lua_setglobal(L, "load");
+    lua_pushcfunction(L, l_print);
+    lua_setglobal(L, "print");
+
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    return L;
+}
+
+void sandbox_lock_globals(lua_State *L)
+{
+    lua_pushglobaltable(L);
+    lua_newtable(L);
+    lua_pushcfunction(L, l_global_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, l_global_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushliteral(L, "locked");
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_pop(L, 1);
+}
+
+static int traceback(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+    luaL_traceback(L, L, msg ? msg : "(error object is not a string)", 1);
+    return 1;
+}
+
+static void arm(lua_State *L, struct lua_budget *b)
+{
+    b->instr_used = 0;
+    b->over = false;
+    b->in_call = true;
+    b->deadline_ns = sb_mono_ns() + (int64_t)b->deadline_ms * 1000000;
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
+}
+
+static enum sb_err finish(lua_State *L, struct lua_budget *b, int status, int base,
+                          struct sb_errbuf *eb)
+{
+    enum sb_err rc = SB_OK;
+
+    b->in_call = false;
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    if (status != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        if (b->over)
+            rc = sb_fail(eb, SB_ERR_TIMEOUT, "%s", TIMEOUT_MSG);
+        else if (status == LUA_ERRMEM)
+            rc = sb_fail(eb, SB_ERR_NOMEM, "plugin exceeded its memory limit");
+        else
+            rc = sb_fail(eb, SB_ERR_LUA, "%s", msg ? msg : "error");
+        lua_settop(L, base - 1);
+    } else {
+        lua_remove(L, base); /* the traceback handler */
+    }
+    b->over = false;
+    return rc;
+}
+
+enum sb_err sandbox_call(lua_State *L, int nargs, int nresults, struct sb_errbuf *eb)
+{
+    struct lua_budget *b = sandbox_budget(L);
+    int base = lua_gettop(L) - nargs; /* index of the function */
+    int status;
+
+    lua_pushcfunction(L, traceback);
+    lua_insert(L, base);
+    arm(L, b);
+    status = lua_pcall(L, nargs, nresults, base);
+    return finish(L, b, status, base, eb);
+}
+
+enum sb_err sandbox_run(lua_State *L, const char *chunk, size_t len, const char *name,
+                        struct sb_errbuf *eb)
+{
+    /* "t": text only, so precompiled bytecode can never be loaded. */
+    if (luaL_loadbufferx(L, chunk, len, name, "t") != LUA_OK) {
+        sb_fail(eb, SB_ERR_LUA, "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return SB_ERR_LUA;
+    }
+    return sandbox_call(L, 0, 0, eb);
+}

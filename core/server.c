@@ -1,0 +1,254 @@
+/*
+ * server.c - start-up, the event loop and shutdown.
+ *
+ * One thread: an epoll loop that owns libmicrohttpd (external epoll mode),
+ * a signalfd for SIGTERM/SIGINT/SIGHUP and a one-second timerfd for
+ * keep-alives. Every request, every plugin call and every store write
+ * happens here, so nothing needs a lock (Redis, Prosody).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "sb_log.h"
+#include "server.h"
+
+#define MAX_CONNECTIONS 20000
+
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static enum sb_err write_port_file(const struct sb_server *srv)
+{
+    char path[SB_PATH_MAX + 32], tmp[SB_PATH_MAX + 40];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/switchboard.port", srv->cfg.data_dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    f = fopen(tmp, "w");
+    if (!f) return SB_ERR_IO;
+    fprintf(f, "%d\n", srv->port);
+    if (fclose(f) != 0) return SB_ERR_IO;
+    /* rename is atomic: a reader sees no file or the whole number. */
+    return rename(tmp, path) == 0 ? SB_OK : SB_ERR_IO;
+}
+
+static void remove_port_file(const struct sb_server *srv)
+{
+    char path[SB_PATH_MAX + 32];
+    snprintf(path, sizeof(path), "%s/switchboard.port", srv->cfg.data_dir);
+    unlink(path);
+}
+
+static enum sb_err open_parts(struct sb_server *srv, struct sb_errbuf *eb)
+{
+    char dbpath[SB_PATH_MAX + 32];
+    struct sb_host_deps deps;
+    enum sb_err rc;
+    int loaded = 0;
+
+    if (mkdir(srv->cfg.data_dir, 0700) != 0 && errno != EEXIST)
+        return sb_fail(eb, SB_ERR_IO, "%s: %s", srv->cfg.data_dir, strerror(errno));
+    snprintf(dbpath, sizeof(dbpath), "%s/switchboard.db", srv->cfg.data_dir);
+    rc = sb_store_open(dbpath, srv->cfg.synchronous, &srv->store, eb);
+    if (rc) return rc;
+    rc = sb_kb_open(sb_store_db(srv->store), &srv->kb, eb);
+    if (rc) return rc;
+    rc = sb_re_cache_new(512, 100000, &srv->re);
+    if (rc) return sb_fail(eb, rc, "regex cache: %s", sb_strerror(rc));
+    deps = (struct sb_host_deps){.store = srv->store,
+                                 .kb = srv->kb,
+                                 .re = srv->re,
+                                 .cfg = &srv->cfg,
+                                 .public_url = srv->public_url};
+    rc = sb_host_new(&deps, &srv->host);
+    if (rc) return sb_fail(eb, rc, "plugin host: %s", sb_strerror(rc));
+    sb_host_load_dir(srv->host, srv->cfg.plugins_dir, &loaded);
+    sb_info("plugins: %d loaded from %s, %d intents", loaded, srv->cfg.plugins_dir,
+            sb_host_intent_count(srv->host));
+    return SB_OK;
+}
+
+static enum sb_err start_http(struct sb_server *srv, struct sb_errbuf *eb)
+{
+    struct sockaddr_in addr = {0};
+    const union MHD_DaemonInfo *info;
+
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)srv->cfg.port);
+    if (inet_pton(AF_INET, srv->cfg.bind, &addr.sin_addr) != 1)
+        return sb_fail(eb, SB_ERR_INVAL, "bind address '%s' is not an IPv4 address",
+                       srv->cfg.bind);
+    srv->mhd = MHD_start_daemon(
+        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, (uint16_t)srv->cfg.port,
+        NULL, NULL, http_dispatch, srv, MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_END);
+    if (!srv->mhd)
+        return sb_fail(eb, SB_ERR_IO, "cannot listen on %s:%d: %s", srv->cfg.bind, srv->cfg.port,
+                       strerror(errno));
+    info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : srv->cfg.port;
+    if (srv->cfg.public_url[0]) {
+        snprintf(srv->public_url, sizeof(srv->public_url), "%s", srv->cfg.public_url);
+    } else {
+        const char *host = strcmp(srv->cfg.bind, "0.0.0.0") == 0 ? "127.0.0.1" : srv->cfg.bind;
+        snprintf(srv->public_url, sizeof(srv->public_url), "http://%s:%d", host, srv->port);
+    }
+    /* Links are built as public_url + "/help/..." */
+    size_t n = strlen(srv->public_url);
+    while (n && srv->public_url[n - 1] == '/') srv->public_url[--n] = '\0';
+    return SB_OK;
+}
+
+static int add_fd(int epfd, int fd)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static enum sb_err setup_loop(struct sb_server *srv, struct sb_errbuf *eb)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+    struct itimerspec tick = {.it_interval = {1, 0}, .it_value = {1, 0}};
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    srv->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    srv->tickfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    srv->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (!info || srv->sigfd < 0 || srv->tickfd < 0 || srv->epfd < 0 ||
+        timerfd_settime(srv->tickfd, 0, &tick, NULL) != 0 || add_fd(srv->epfd, info->epoll_fd) ||
+        add_fd(srv->epfd, srv->sigfd) || add_fd(srv->epfd, srv->tickfd))
+        return sb_fail(eb, SB_ERR_IO, "event loop setup: %s", strerror(errno));
+    return SB_OK;
+}
+
+static void begin_shutdown(struct sb_server *srv, int64_t *deadline)
+{
+    MHD_socket lsock;
+    if (srv->stopping) return;
+    srv->stopping = true;
+    *deadline = sb_mono_ns() + (int64_t)srv->cfg.shutdown_grace_s * 1000000000;
+    /* Stop accepting; requests already read still get their answers. */
+    lsock = MHD_quiesce_daemon(srv->mhd);
+    if (lsock != MHD_INVALID_SOCKET) close(lsock);
+    sse_close_all(srv);
+    sb_info("shutting down: %d requests in flight", srv->active_requests);
+}
+
+static void handle_signals(struct sb_server *srv, int64_t *deadline)
+{
+    struct signalfd_siginfo si;
+    while (read(srv->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        if (si.ssi_signo == SIGHUP) {
+            sb_info("SIGHUP: reloading plugins");
+            sb_host_reload_all(srv->host);
+        } else {
+            begin_shutdown(srv, deadline);
+        }
+    }
+}
+
+static void run_loop(struct sb_server *srv)
+{
+    int64_t deadline = 0;
+    unsigned ticks = 0;
+
+    for (;;) {
+        struct epoll_event ev[8];
+        MHD_UNSIGNED_LONG_LONG mhd_timeout = 0;
+        int timeout = 1000, n;
+
+        if (MHD_get_timeout(srv->mhd, &mhd_timeout) == MHD_YES && mhd_timeout < 1000)
+            timeout = (int)mhd_timeout;
+        n = epoll_wait(srv->epfd, ev, (int)SB_ARRAY_LEN(ev), timeout);
+        for (int i = 0; i < n; i++) {
+            if (ev[i].data.fd == srv->sigfd) {
+                handle_signals(srv, &deadline);
+            } else if (ev[i].data.fd == srv->tickfd) {
+                uint64_t expirations;
+                if (read(srv->tickfd, &expirations, sizeof(expirations)) > 0 &&
+                    ++ticks % (unsigned)srv->cfg.sse_keepalive_s == 0)
+                    sse_keepalive(srv);
+            }
+        }
+        MHD_run(srv->mhd);
+        if (srv->stopping) {
+            if (srv->active_requests == 0) break;
+            if (sb_mono_ns() > deadline) {
+                sb_warn("shutdown grace period over with %d requests in flight",
+                        srv->active_requests);
+                break;
+            }
+        }
+    }
+}
+
+static void close_parts(struct sb_server *srv)
+{
+    if (srv->mhd) MHD_stop_daemon(srv->mhd);
+    sb_host_free(srv->host);
+    sb_kb_close(srv->kb);
+    sb_re_cache_free(srv->re);
+    sb_store_close(srv->store);
+    if (srv->epfd > 0) close(srv->epfd);
+    if (srv->sigfd > 0) close(srv->sigfd);
+    if (srv->tickfd > 0) close(srv->tickfd);
+}
+
+int sb_server_run(const struct sb_config *cfg)
+{
+    struct sb_server *srv = calloc(1, sizeof(*srv));
+    struct sb_errbuf eb = {{0}};
+    int code = 1;
+
+    if (!srv) return 1;
+    srv->cfg = *cfg;
+    srv->started_ns = sb_mono_ns();
+    srv->epfd = srv->sigfd = srv->tickfd = -1;
+    raise_fd_limit();
+    if (open_parts(srv, &eb) || start_http(srv, &eb) || setup_loop(srv, &eb)) {
+        sb_error("%s", eb.msg);
+        goto out;
+    }
+    if (write_port_file(srv)) {
+        sb_error("cannot write %s/switchboard.port", srv->cfg.data_dir);
+        goto out;
+    }
+    printf("switchboard listening on http://%s:%d\n", srv->cfg.bind, srv->port);
+    fflush(stdout);
+    sb_info("ready in %.1f ms: http://%s:%d (links use %s)",
+            (double)(sb_mono_ns() - srv->started_ns) / 1e6, srv->cfg.bind, srv->port,
+            srv->public_url);
+    run_loop(srv);
+    remove_port_file(srv);
+    sb_info("stopped");
+    code = 0;
+out:
+    close_parts(srv);
+    free(srv);
+    return code;
+}

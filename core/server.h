@@ -1,0 +1,169 @@
+/*
+ * server.h - private to core/: the running server, its HTTP layer, routes,
+ * the SSE hub and the message pipeline.
+ *
+ * Everything here runs on the event loop thread; nothing locks.
+ */
+#ifndef SERVER_H
+#define SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "lua_host.h"
+#include "sb.h"
+#include "sb_config.h"
+#include "sb_kb.h"
+#include "sb_re.h"
+#include "sb_store.h"
+#include "sb_util.h"
+
+struct sse_stream;
+
+#define SSE_BUCKETS 1024
+
+struct sb_metrics {
+    uint64_t http_requests, http_4xx, http_5xx;
+    uint64_t messages_in, messages_out, duplicates, handoffs, kb_answers, kb_misses;
+    uint64_t sse_opened, sse_events;
+    int64_t sse_open;
+};
+
+struct sb_server {
+    struct sb_config cfg;
+    char public_url[512];
+    int port;
+    struct sb_store *store;
+    struct sb_kb *kb;
+    struct sb_re_cache *re;
+    struct sb_host *host;
+    struct MHD_Daemon *mhd;
+    int epfd, sigfd, tickfd;
+    bool stopping;
+    bool reload_requested;
+    int active_requests;
+    int64_t started_ns;
+    struct sse_stream *sse[SSE_BUCKETS]; /* by conversation id */
+    struct sb_metrics metrics;
+};
+
+/* Runs the server until SIGTERM/SIGINT; returns the process exit code. */
+int sb_server_run(const struct sb_config *cfg);
+
+/* ------- Interface to code in http.c ------- */
+
+/* Per-request state, kept in libmicrohttpd's req_cls and freed in the
+ * completion callback. */
+struct http_req {
+    struct sb_buf body;
+    bool too_large;
+    bool responded;
+    char method[8];
+    char path[512];
+};
+
+typedef enum MHD_Result (*route_fn)(struct sb_server *srv, struct MHD_Connection *c,
+                                    struct http_req *r, const char *params[2]);
+
+/* Who may call a route. Customer routes check the conversation token
+ * inside the handler; the table says so explicitly. */
+enum route_access { ROUTE_PUBLIC, ROUTE_VISITOR_TOKEN };
+
+struct route {
+    const char *method;
+    const char *pattern; /* segments; "{}" matches one segment */
+    route_fn fn;
+    enum route_access access;
+};
+
+extern const struct route sb_routes[];
+
+enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **req_cls);
+void http_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+                    enum MHD_RequestTerminationCode toe);
+
+/* Queues a JSON response; takes ownership of body. */
+enum MHD_Result http_json(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
+                          json_t *body);
+/* Queues {"error":{"code","message"}}. */
+enum MHD_Result http_error(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
+                           const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+enum MHD_Result http_text(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
+                          const char *content_type, const char *text, size_t len);
+/* Adds the headers every response carries. */
+void http_common_headers(struct MHD_Response *resp, const char *content_type);
+
+/* Parses the request body as a JSON object: answers the error itself and
+ * returns NULL when it is not one. */
+json_t *http_body_object(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                         enum MHD_Result *ret);
+
+/* ------- Interface to code in api_customer.c ------- */
+
+enum MHD_Result api_conversation_create(struct sb_server *, struct MHD_Connection *,
+                                        struct http_req *, const char *params[2]);
+enum MHD_Result api_message_post(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                 const char *params[2]);
+enum MHD_Result api_transcript(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                               const char *params[2]);
+enum MHD_Result api_events(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                           const char *params[2]);
+/* Loads the conversation named by id and checks the visitor token from the
+ * Authorization header (or ?token= for EventSource). Answers the error
+ * itself and returns false when access is refused. */
+bool api_visitor_conv(struct sb_server *srv, struct MHD_Connection *c, const char *id,
+                      bool allow_query_token, struct sb_conv *conv, enum MHD_Result *ret);
+
+/* ------- Interface to code in api_misc.c ------- */
+
+enum MHD_Result api_healthz(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                            const char *params[2]);
+enum MHD_Result api_metrics(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                            const char *params[2]);
+enum MHD_Result api_home(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                         const char *params[2]);
+enum MHD_Result api_help_article(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                 const char *params[2]);
+
+/* ------- Interface to code in sse.c ------- */
+
+/* Starts an event stream for conversation conv_id after after_seq. */
+enum MHD_Result sse_start(struct sb_server *srv, struct MHD_Connection *c, int64_t conv_id,
+                          int64_t after_seq);
+/* Wakes the streams of a conversation after its events were committed. */
+void sse_notify(struct sb_server *srv, int64_t conv_id);
+/* Marks every stream for a keep-alive comment and wakes it. */
+void sse_keepalive(struct sb_server *srv);
+/* Wakes every stream so it ends (shutdown). */
+void sse_close_all(struct sb_server *srv);
+
+/* ------- Interface to code in pipeline.c ------- */
+
+/* One normalised inbound message for an existing conversation. */
+struct sb_inbound {
+    const char *channel;
+    const char *text;
+    const char *provider_id; /* dedupe key, unique per channel, or NULL */
+    const char *client_id;
+    const char *payload;
+    const char *locale; /* overrides the conversation's for this turn, or NULL */
+};
+
+/* Persists the message, runs the bot unless a person owns the
+ * conversation, persists the replies, commits, then publishes. *result is
+ * {status, message_id, duplicate, replies}. conv is updated in place. */
+enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
+                               const struct sb_inbound *in, json_t **result,
+                               struct sb_errbuf *eb);
+
+/* Creates a conversation and records its first event. */
+enum sb_err sb_pipeline_start(struct sb_server *srv, const char *channel, const char *external_id,
+                              const char *locale, const char *token_hash, struct sb_conv *out);
+
+#endif

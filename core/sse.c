@@ -1,0 +1,170 @@
+/*
+ * sse.c - Server-Sent Events streams of a conversation's event log.
+ *
+ * The store is the source of truth: a stream remembers the last sequence
+ * number it sent and reads what follows from the events table, so a
+ * reconnect with Last-Event-ID, a restart or a burst never skips or repeats
+ * an event. With nothing to send, the stream's connection is suspended
+ * (no thread is parked); sse_notify() resumes it after a commit.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sb_log.h"
+#include "server.h"
+
+#define SSE_BATCH 64
+#define SSE_BUF_LIMIT (4 * 1024 * 1024)
+
+struct sse_stream {
+    struct sse_stream *next, *prev;
+    struct sb_server *srv;
+    struct MHD_Connection *conn;
+    int64_t conv_id;
+    int64_t last_seq;
+    struct sb_buf out;
+    size_t sent; /* bytes of out already handed to libmicrohttpd */
+    bool suspended;
+    bool keepalive_due;
+    bool hello_sent;
+};
+
+static struct sse_stream **bucket_of(struct sb_server *srv, int64_t conv_id)
+{
+    return &srv->sse[(uint64_t)conv_id % SSE_BUCKETS];
+}
+
+static void link_stream(struct sse_stream *s)
+{
+    struct sse_stream **b = bucket_of(s->srv, s->conv_id);
+    s->prev = NULL;
+    s->next = *b;
+    if (*b) (*b)->prev = s;
+    *b = s;
+}
+
+static void unlink_stream(struct sse_stream *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        *bucket_of(s->srv, s->conv_id) = s->next;
+    if (s->next) s->next->prev = s->prev;
+}
+
+static int append_event(void *arg, int64_t seq, const char *type, const char *data)
+{
+    struct sse_stream *s = arg;
+    /* data is compact JSON: it has no raw newlines, so one data: line. */
+    if (sb_buf_printf(&s->out, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)seq, type, data))
+        return 1;
+    s->last_seq = seq;
+    s->srv->metrics.sse_events++;
+    return 0;
+}
+
+static void refill(struct sse_stream *s)
+{
+    sb_buf_reset(&s->out);
+    s->sent = 0;
+    if (!s->hello_sent) {
+        /* Tell EventSource how soon to reconnect after a drop. */
+        sb_buf_printf(&s->out, "retry: 2000\n\n");
+        s->hello_sent = true;
+    }
+    if (s->keepalive_due) {
+        sb_buf_printf(&s->out, ": keep-alive\n\n");
+        s->keepalive_due = false;
+    }
+    sb_store_events_since(s->srv->store, s->conv_id, s->last_seq, SSE_BATCH, append_event, s);
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct sse_stream *s = cls;
+    size_t n;
+    (void)pos;
+
+    if (s->sent >= s->out.len) {
+        if (s->srv->stopping) return MHD_CONTENT_READER_END_OF_STREAM;
+        refill(s);
+        if (s->out.len == 0) {
+            s->suspended = true;
+            MHD_suspend_connection(s->conn);
+            return 0;
+        }
+    }
+    n = s->out.len - s->sent;
+    if (n > max) n = max;
+    memcpy(buf, s->out.data + s->sent, n);
+    s->sent += n;
+    return (ssize_t)n;
+}
+
+static void sse_free(void *cls)
+{
+    struct sse_stream *s = cls;
+    unlink_stream(s);
+    s->srv->metrics.sse_open--;
+    sb_buf_cleanup(&s->out);
+    free(s);
+}
+
+static void wake(struct sse_stream *s)
+{
+    if (!s->suspended) return;
+    s->suspended = false;
+    MHD_resume_connection(s->conn);
+}
+
+enum MHD_Result sse_start(struct sb_server *srv, struct MHD_Connection *c, int64_t conv_id,
+                          int64_t after_seq)
+{
+    struct sse_stream *s = calloc(1, sizeof(*s));
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+
+    if (!s) return MHD_NO;
+    s->srv = srv;
+    s->conn = c;
+    s->conv_id = conv_id;
+    s->last_seq = after_seq;
+    sb_buf_init(&s->out, SSE_BUF_LIMIT);
+    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, sse_read, s, sse_free);
+    if (!resp) {
+        free(s);
+        return MHD_NO;
+    }
+    link_stream(s);
+    srv->metrics.sse_open++;
+    srv->metrics.sse_opened++;
+    http_common_headers(resp, "text/event-stream; charset=utf-8");
+    /* Proxies must not buffer the stream. */
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+void sse_notify(struct sb_server *srv, int64_t conv_id)
+{
+    for (struct sse_stream *s = *bucket_of(srv, conv_id); s; s = s->next)
+        if (s->conv_id == conv_id) wake(s);
+}
+
+void sse_keepalive(struct sb_server *srv)
+{
+    for (int i = 0; i < SSE_BUCKETS; i++) {
+        for (struct sse_stream *s = srv->sse[i]; s; s = s->next) {
+            s->keepalive_due = true;
+            wake(s);
+        }
+    }
+}
+
+void sse_close_all(struct sb_server *srv)
+{
+    for (int i = 0; i < SSE_BUCKETS; i++)
+        for (struct sse_stream *s = srv->sse[i]; s; s = s->next) wake(s);
+}

@@ -1,0 +1,305 @@
+/*
+ * store.c - opening the SQLite database, migrations, prepared statements,
+ * transactions and the per-plugin key/value store.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sb_log.h"
+#include "store_int.h"
+
+/* Each entry moves the schema from version i to i+1. Never edit a shipped
+ * migration; append a new one. */
+static const char *const migrations[] = {
+    /* 1: contacts, identities, conversations, messages, events, kv, kb */
+    "CREATE TABLE contacts("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT,"
+    "  attrs TEXT NOT NULL DEFAULT '{}',"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE TABLE identities("
+    "  id INTEGER PRIMARY KEY,"
+    "  contact_id INTEGER NOT NULL REFERENCES contacts(id),"
+    "  channel TEXT NOT NULL,"
+    "  external_id TEXT NOT NULL,"
+    "  verified_by TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  UNIQUE(channel, external_id));"
+    "CREATE TABLE conversations("
+    "  id INTEGER PRIMARY KEY,"
+    "  public_id TEXT NOT NULL UNIQUE,"
+    "  contact_id INTEGER NOT NULL REFERENCES contacts(id),"
+    "  channel TEXT NOT NULL,"
+    "  locale TEXT NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'bot'"
+    "    CHECK(status IN ('bot','queued','assigned','resolved')),"
+    "  token_hash TEXT,"
+    "  team TEXT,"
+    "  assignee INTEGER,"
+    "  attrs TEXT NOT NULL DEFAULT '{}',"
+    "  last_seq INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE INDEX conversations_contact ON conversations(contact_id);"
+    "CREATE INDEX conversations_status ON conversations(status, updated_at);"
+    "CREATE TABLE handoffs("
+    "  id INTEGER PRIMARY KEY,"
+    "  conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+    "  reason TEXT NOT NULL,"
+    "  team TEXT,"
+    "  transcript TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE TABLE messages("
+    "  id INTEGER PRIMARY KEY,"
+    "  conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+    "  direction TEXT NOT NULL CHECK(direction IN ('in','out')),"
+    "  author TEXT NOT NULL,"
+    "  channel TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  extra TEXT,"
+    "  provider_id TEXT,"
+    "  client_id TEXT,"
+    "  reply_to INTEGER,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX messages_provider ON messages(channel, provider_id)"
+    "  WHERE provider_id IS NOT NULL;"
+    "CREATE INDEX messages_conversation ON messages(conversation_id, id);"
+    "CREATE INDEX messages_reply_to ON messages(reply_to) WHERE reply_to IS NOT NULL;"
+    "CREATE TABLE events("
+    "  conversation_id INTEGER NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  data TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY(conversation_id, seq)) WITHOUT ROWID;"
+    "CREATE TABLE plugin_kv("
+    "  plugin TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  value BLOB NOT NULL,"
+    "  PRIMARY KEY(plugin, key)) WITHOUT ROWID;"
+    "CREATE TABLE kb_articles("
+    "  id INTEGER PRIMARY KEY,"
+    "  slug TEXT NOT NULL,"
+    "  locale TEXT NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  summary TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  category TEXT NOT NULL DEFAULT '',"
+    "  tags TEXT NOT NULL DEFAULT '[]',"
+    "  examples TEXT NOT NULL DEFAULT '[]',"
+    "  status TEXT NOT NULL DEFAULT 'draft'"
+    "    CHECK(status IN ('draft','published','archived')),"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  UNIQUE(locale, slug));"
+    /* Only published articles are indexed; rowid = kb_articles.id. */
+    "CREATE VIRTUAL TABLE kb_fts USING fts5("
+    "  title, summary, body, examples, locale UNINDEXED,"
+    "  tokenize = 'unicode61 remove_diacritics 2');",
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_CONTACT_ADD] = "INSERT INTO contacts(created_at) VALUES(?1)",
+    [ST_IDENTITY_FIND] = "SELECT contact_id FROM identities WHERE channel=?1 AND external_id=?2",
+    [ST_IDENTITY_ADD] = "INSERT INTO identities(contact_id, channel, external_id, created_at)"
+                        " VALUES(?1, ?2, ?3, ?4)",
+    [ST_CONV_ADD] = "INSERT INTO conversations(public_id, contact_id, channel, locale, token_hash,"
+                    " created_at, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+    [ST_CONV_GET] = "SELECT id, contact_id, public_id, channel, locale, status, token_hash,"
+                    " last_seq, attrs FROM conversations WHERE public_id=?1",
+    [ST_CONV_GET_ID] = "SELECT id, contact_id, public_id, channel, locale, status, token_hash,"
+                       " last_seq, attrs FROM conversations WHERE id=?1",
+    [ST_CONV_STATUS] = "UPDATE conversations SET status=?2, updated_at=?3 WHERE id=?1",
+    [ST_CONV_ATTRS] = "UPDATE conversations SET attrs=?2, updated_at=?3 WHERE id=?1",
+    [ST_HANDOFF_ADD] = "INSERT INTO handoffs(conversation_id, reason, team, transcript, created_at)"
+                       " VALUES(?1, ?2, ?3, ?4, ?5)",
+    [ST_MSG_ADD] = "INSERT INTO messages(conversation_id, direction, author, channel, body, extra,"
+                   " provider_id, client_id, reply_to, created_at)"
+                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                   " ON CONFLICT DO NOTHING",
+    [ST_MSG_FIND] = "SELECT id FROM messages WHERE channel=?1 AND provider_id=?2",
+    [ST_MSG_GET] = "SELECT id, direction, author, body, extra, client_id, created_at"
+                   " FROM messages WHERE id=?1",
+    [ST_MSG_LIST] = "SELECT id, direction, author, body, extra, client_id, created_at"
+                    " FROM messages WHERE conversation_id=?1 ORDER BY id LIMIT ?2",
+    [ST_MSG_REPLIES] = "SELECT id, direction, author, body, extra, client_id, created_at"
+                       " FROM messages WHERE reply_to=?1 ORDER BY id",
+    [ST_EVENT_SEQ] = "UPDATE conversations SET last_seq=last_seq+1, updated_at=?2 WHERE id=?1"
+                     " RETURNING last_seq",
+    [ST_EVENT_ADD] = "INSERT INTO events(conversation_id, seq, type, data, created_at)"
+                     " VALUES(?1, ?2, ?3, ?4, ?5)",
+    [ST_EVENT_SINCE] = "SELECT seq, type, data FROM events WHERE conversation_id=?1 AND seq>?2"
+                       " ORDER BY seq LIMIT ?3",
+    [ST_KV_GET] = "SELECT value FROM plugin_kv WHERE plugin=?1 AND key=?2",
+    [ST_KV_SET] = "INSERT INTO plugin_kv(plugin, key, value) VALUES(?1, ?2, ?3)"
+                  " ON CONFLICT(plugin, key) DO UPDATE SET value=excluded.value",
+    [ST_KV_DEL] = "DELETE FROM plugin_kv WHERE plugin=?1 AND key=?2",
+};
+
+sqlite3_stmt *store_stmt(struct sb_store *st, enum stmt_id id)
+{
+    sqlite3_stmt *s = st->stmt[id];
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return s;
+}
+
+sqlite3 *sb_store_db(struct sb_store *st)
+{
+    return st->db;
+}
+
+static enum sb_err migrate(struct sb_store *st, struct sb_errbuf *eb)
+{
+    sqlite3_stmt *s;
+    int version = 0;
+    char *errmsg = NULL;
+
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+        return sb_fail(eb, SB_ERR_DB, "user_version: %s", sqlite3_errmsg(st->db));
+    if (sqlite3_step(s) == SQLITE_ROW) version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+
+    if (version > (int)SB_ARRAY_LEN(migrations))
+        return sb_fail(eb, SB_ERR_DB, "database schema %d is newer than this binary (%d)", version,
+                       (int)SB_ARRAY_LEN(migrations));
+    for (int v = version; v < (int)SB_ARRAY_LEN(migrations); v++) {
+        char pragma[64];
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", v + 1);
+        /* Each migration and its version bump commit together or not at all. */
+        if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &errmsg) != SQLITE_OK ||
+            sqlite3_exec(st->db, migrations[v], NULL, NULL, &errmsg) != SQLITE_OK ||
+            sqlite3_exec(st->db, pragma, NULL, NULL, &errmsg) != SQLITE_OK ||
+            sqlite3_exec(st->db, "COMMIT", NULL, NULL, &errmsg) != SQLITE_OK) {
+            sb_fail(eb, SB_ERR_DB, "migration %d: %s", v + 1, errmsg ? errmsg : "?");
+            sqlite3_free(errmsg);
+            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            return SB_ERR_DB;
+        }
+        sb_info("store: migrated schema to version %d", v + 1);
+    }
+    return SB_OK;
+}
+
+enum sb_err sb_store_open(const char *path, const char *synchronous, struct sb_store **out,
+                          struct sb_errbuf *eb)
+{
+    struct sb_store *st = calloc(1, sizeof(*st));
+    char pragmas[256];
+    char *errmsg = NULL;
+    enum sb_err rc;
+
+    if (!st) return SB_ERR_NOMEM;
+    if (strcmp(synchronous, "NORMAL") != 0 && strcmp(synchronous, "FULL") != 0) {
+        rc = sb_fail(eb, SB_ERR_INVAL, "synchronous must be NORMAL or FULL");
+        goto fail;
+    }
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        rc = sb_fail(eb, SB_ERR_DB, "%s: %s", path, sqlite3_errmsg(st->db));
+        goto fail;
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    /* The import tool may write while the server runs: wait, don't fail. */
+    sqlite3_busy_timeout(st->db, 5000);
+    /* WAL: readers never block the writer. synchronous=NORMAL keeps every
+     * committed transaction across a process crash (kill -9); FULL adds an
+     * fsync per commit for power loss. */
+    snprintf(pragmas, sizeof(pragmas),
+             "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
+             " PRAGMA temp_store=MEMORY;",
+             synchronous);
+    if (sqlite3_exec(st->db, pragmas, NULL, NULL, &errmsg) != SQLITE_OK) {
+        rc = sb_fail(eb, SB_ERR_DB, "%s: %s", path, errmsg ? errmsg : "?");
+        sqlite3_free(errmsg);
+        goto fail;
+    }
+    rc = migrate(st, eb);
+    if (rc) goto fail;
+    for (int i = 0; i < ST__COUNT; i++) {
+        if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
+                               NULL) != SQLITE_OK) {
+            rc = sb_fail(eb, SB_ERR_DB, "prepare %d: %s", i, sqlite3_errmsg(st->db));
+            goto fail;
+        }
+    }
+    *out = st;
+    return SB_OK;
+fail:
+    sb_store_close(st);
+    return rc;
+}
+
+void sb_store_close(struct sb_store *st)
+{
+    if (!st) return;
+    for (int i = 0; i < ST__COUNT; i++) sqlite3_finalize(st->stmt[i]);
+    sqlite3_close(st->db);
+    free(st);
+}
+
+enum sb_err store_step_done(struct sb_store *st, sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) return SB_OK;
+    sb_error("store: %s", sqlite3_errmsg(st->db));
+    return SB_ERR_DB;
+}
+
+enum sb_err sb_store_begin(struct sb_store *st)
+{
+    return store_step_done(st, store_stmt(st, ST_BEGIN));
+}
+
+enum sb_err sb_store_commit(struct sb_store *st)
+{
+    return store_step_done(st, store_stmt(st, ST_COMMIT));
+}
+
+void sb_store_rollback(struct sb_store *st)
+{
+    if (!sqlite3_get_autocommit(st->db)) store_step_done(st, store_stmt(st, ST_ROLLBACK));
+}
+
+enum sb_err sb_store_kv_get(struct sb_store *st, const char *plugin, const char *key,
+                            char **value, size_t *len)
+{
+    sqlite3_stmt *s = store_stmt(st, ST_KV_GET);
+    enum sb_err rc = SB_ERR_NOT_FOUND;
+    int r;
+
+    sqlite3_bind_text(s, 1, plugin, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        int n = sqlite3_column_bytes(s, 0);
+        const void *p = sqlite3_column_blob(s, 0);
+        *value = malloc((size_t)n + 1);
+        if (!*value) {
+            rc = SB_ERR_NOMEM;
+        } else {
+            if (n) memcpy(*value, p, (size_t)n);
+            (*value)[n] = '\0';
+            *len = (size_t)n;
+            rc = SB_OK;
+        }
+    } else if (r != SQLITE_DONE) {
+        rc = SB_ERR_DB;
+    }
+    sqlite3_reset(s);
+    return rc;
+}
+
+enum sb_err sb_store_kv_set(struct sb_store *st, const char *plugin, const char *key,
+                            const char *value, size_t len)
+{
+    sqlite3_stmt *s = store_stmt(st, value ? ST_KV_SET : ST_KV_DEL);
+    sqlite3_bind_text(s, 1, plugin, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    if (value) sqlite3_bind_blob(s, 3, value, (int)len, SQLITE_STATIC);
+    return store_step_done(st, s);
+}

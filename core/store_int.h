@@ -1,0 +1,47 @@
+/*
+ * store_int.h - private to core/store*.c: the handle and its statements.
+ */
+#ifndef STORE_INT_H
+#define STORE_INT_H
+
+#include "sb_store.h"
+
+enum stmt_id {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_CONTACT_ADD,
+    ST_IDENTITY_FIND,
+    ST_IDENTITY_ADD,
+    ST_CONV_ADD,
+    ST_CONV_GET,
+    ST_CONV_GET_ID,
+    ST_CONV_STATUS,
+    ST_CONV_ATTRS,
+    ST_HANDOFF_ADD,
+    ST_MSG_ADD,
+    ST_MSG_FIND,
+    ST_MSG_GET,
+    ST_MSG_LIST,
+    ST_MSG_REPLIES,
+    ST_EVENT_SEQ,
+    ST_EVENT_ADD,
+    ST_EVENT_SINCE,
+    ST_KV_GET,
+    ST_KV_SET,
+    ST_KV_DEL,
+    ST__COUNT
+};
+
+struct sb_store {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[ST__COUNT];
+};
+
+/* Resets st after use so a prepared statement never holds a read snapshot. */
+sqlite3_stmt *store_stmt(struct sb_store *st, enum stmt_id id);
+
+/* Steps a statement that returns no rows we need; logs and maps errors. */
+enum sb_err store_step_done(struct sb_store *st, sqlite3_stmt *s);
+
+#endif

@@ -1,0 +1,154 @@
+/*
+ * util.c - UTF-8 validation, random ids, hashing and the capped buffer.
+ * Uses OpenSSL libcrypto for randomness and SHA-256.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "sb_util.h"
+
+bool sb_utf8_valid(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+
+    while (i < len) {
+        unsigned c = s[i];
+        size_t n;
+        uint32_t cp;
+
+        if (c == 0) return false;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (len - i <= n) return false;
+        for (size_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+enum sb_err sb_random_hex(char *out, size_t nbytes)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[64];
+
+    if (nbytes > sizeof(raw)) return SB_ERR_INVAL;
+    if (RAND_bytes(raw, (int)nbytes) != 1) return SB_ERR_IO;
+    for (size_t i = 0; i < nbytes; i++) {
+        out[2 * i] = hex[raw[i] >> 4];
+        out[2 * i + 1] = hex[raw[i] & 15];
+    }
+    out[2 * nbytes] = '\0';
+    return SB_OK;
+}
+
+void sb_sha256_hex(const char *s, size_t len, char out[65])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+
+    EVP_Digest(s, len, md, &mdlen, EVP_sha256(), NULL);
+    for (unsigned i = 0; i < 32; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[64] = '\0';
+}
+
+bool sb_secure_equal(const char *a, const char *b, size_t len)
+{
+    return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+void sb_buf_init(struct sb_buf *b, size_t limit)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->limit = limit;
+}
+
+static enum sb_err buf_reserve(struct sb_buf *b, size_t extra)
+{
+    size_t need, ncap;
+    char *p;
+
+    if (extra > b->limit || b->len > b->limit - extra) return SB_ERR_LIMIT;
+    need = b->len + extra + 1;
+    if (need <= b->cap) return SB_OK;
+    ncap = b->cap ? b->cap : 256;
+    while (ncap < need) ncap *= 2;
+    p = realloc(b->data, ncap);
+    if (!p) return SB_ERR_NOMEM;
+    b->data = p;
+    b->cap = ncap;
+    return SB_OK;
+}
+
+enum sb_err sb_buf_append(struct sb_buf *b, const void *data, size_t len)
+{
+    enum sb_err rc = buf_reserve(b, len);
+    if (rc) return rc;
+    if (len) memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return SB_OK;
+}
+
+enum sb_err sb_buf_printf(struct sb_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    enum sb_err rc;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return SB_ERR_INVAL;
+    rc = buf_reserve(b, (size_t)n);
+    if (rc) return rc;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return SB_OK;
+}
+
+void sb_buf_reset(struct sb_buf *b)
+{
+    b->len = 0;
+    if (b->data) b->data[0] = '\0';
+}
+
+void sb_buf_cleanup(struct sb_buf *b)
+{
+    free(b->data);
+    sb_buf_init(b, b->limit);
+}

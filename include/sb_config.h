@@ -1,0 +1,46 @@
+/*
+ * sb_config.h - server settings: built-in defaults, then a JSON config file,
+ * then SWITCHBOARD_* environment variables, then command-line flags.
+ */
+#ifndef SB_CONFIG_H
+#define SB_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sb.h"
+
+#define SB_PATH_MAX 1024
+
+struct sb_config {
+    char bind[64];            /* listen address, default 127.0.0.1 */
+    int port;                 /* 0 picks a free port */
+    char data_dir[SB_PATH_MAX];
+    char plugins_dir[SB_PATH_MAX];
+    char public_url[512];     /* base of links the bot posts; empty = http://bind:port */
+    size_t max_body;          /* request body cap in bytes */
+    size_t max_text;          /* customer message cap in bytes */
+    size_t lua_memory;        /* per-plugin allocator cap in bytes */
+    uint64_t lua_instructions; /* per-call instruction budget */
+    int lua_deadline_ms;      /* per-call wall-clock deadline */
+    double kb_answer_threshold;  /* confidence needed to answer */
+    int sse_keepalive_s;
+    int shutdown_grace_s;
+    char synchronous[8];      /* SQLite synchronous: NORMAL (survives kill -9) or FULL */
+    char default_locale[16];
+};
+
+void sb_config_defaults(struct sb_config *cfg);
+
+/* Overlays keys from the JSON file at path (borrowed). Unknown keys and
+ * wrong types are errors so a typo never silently falls back to a default. */
+enum sb_err sb_config_load_file(struct sb_config *cfg, const char *path, struct sb_errbuf *eb);
+
+/* Overlays SWITCHBOARD_<KEY> environment variables. */
+enum sb_err sb_config_load_env(struct sb_config *cfg, struct sb_errbuf *eb);
+
+/* Sets one key from text (used by env and flags). */
+enum sb_err sb_config_set(struct sb_config *cfg, const char *key, const char *value,
+                          struct sb_errbuf *eb);
+
+#endif

@@ -1,0 +1,120 @@
+/*
+ * sb_store.h - the durable state of Switchboard in one SQLite file.
+ *
+ * WAL mode; every statement is prepared once at open and reused; schema
+ * changes are numbered migrations applied by PRAGMA user_version. The event
+ * loop thread owns the handle; nothing here locks.
+ *
+ * Ownership: struct sb_store is owned by whoever called sb_store_open().
+ * Strings passed in are borrowed. json_t results are owned by the caller
+ * (json_decref). Strings inside struct sb_conv are copies owned by it.
+ */
+#ifndef SB_STORE_H
+#define SB_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "sb.h"
+
+struct sb_store;
+
+#define SB_STORE_SCHEMA_VERSION 1
+
+/* Opens (creating if needed) the database at path and migrates it. */
+enum sb_err sb_store_open(const char *path, const char *synchronous, struct sb_store **out,
+                          struct sb_errbuf *eb);
+void sb_store_close(struct sb_store *st); /* NULL-safe */
+
+/* The raw handle, for the knowledge base which keeps its own statements. */
+sqlite3 *sb_store_db(struct sb_store *st);
+
+/* Transactions. begin is BEGIN IMMEDIATE so a writer never upgrades late. */
+enum sb_err sb_store_begin(struct sb_store *st);
+enum sb_err sb_store_commit(struct sb_store *st);
+void sb_store_rollback(struct sb_store *st);
+
+/* Conversation status values, stored as text. */
+#define SB_STATUS_BOT "bot"
+#define SB_STATUS_QUEUED "queued"
+#define SB_STATUS_ASSIGNED "assigned"
+#define SB_STATUS_RESOLVED "resolved"
+
+struct sb_conv {
+    int64_t id;
+    int64_t contact_id;
+    char public_id[40];
+    char channel[32];
+    char locale[36];
+    char status[16];
+    char token_hash[65];
+    int64_t last_seq;
+    json_t *attrs; /* owned object */
+};
+void sb_conv_cleanup(struct sb_conv *c);
+
+/* Creates a contact, its identity (channel, external_id) if new, and a
+ * conversation in status "bot". token_hash is the SHA-256 hex of the
+ * access token (NULL for channels that authenticate by identity). */
+enum sb_err sb_store_conv_create(struct sb_store *st, const char *channel, const char *external_id,
+                                 const char *locale, const char *token_hash, struct sb_conv *out);
+
+enum sb_err sb_store_conv_get(struct sb_store *st, const char *public_id, struct sb_conv *out);
+enum sb_err sb_store_conv_get_by_id(struct sb_store *st, int64_t id, struct sb_conv *out);
+enum sb_err sb_store_conv_set_status(struct sb_store *st, int64_t conv_id, const char *status);
+enum sb_err sb_store_conv_set_attrs(struct sb_store *st, int64_t conv_id, json_t *attrs);
+
+/* Records a handoff: reason, team and a copy of the transcript so far. */
+enum sb_err sb_store_handoff(struct sb_store *st, int64_t conv_id, const char *reason,
+                             const char *team);
+
+struct sb_msg_in {
+    int64_t conv_id;
+    const char *direction; /* "in" or "out" */
+    const char *author;    /* customer, bot, agent, system */
+    const char *channel;
+    const char *text;
+    const char *extra;       /* JSON text with links/quick_replies/payload, or NULL */
+    const char *provider_id; /* unique per channel, or NULL */
+    const char *client_id;   /* shown back to the client, or NULL */
+    int64_t reply_to;        /* inbound message this answers, or 0 */
+    int64_t created_at;      /* ms since epoch; 0 = now */
+};
+
+/* Inserts a message. When (channel, provider_id) already exists nothing is
+ * written, *dup is set and *id is the existing message's id. */
+enum sb_err sb_store_msg_add(struct sb_store *st, const struct sb_msg_in *m, int64_t *id,
+                             bool *dup);
+
+/* One message as the JSON the API shows. */
+json_t *sb_store_msg_json(struct sb_store *st, int64_t msg_id);
+
+/* All messages of a conversation, oldest first, as a JSON array (at most
+ * limit, 0 = all). */
+json_t *sb_store_transcript(struct sb_store *st, int64_t conv_id, int limit);
+
+/* The outbound messages answering inbound message id, as a JSON array. */
+json_t *sb_store_replies(struct sb_store *st, int64_t inbound_id);
+
+/* Appends an event with the next per-conversation sequence number. payload
+ * (borrowed) is an object; seq and type are added to a copy. */
+enum sb_err sb_store_event_add(struct sb_store *st, int64_t conv_id, const char *type,
+                               json_t *payload, int64_t *seq);
+
+/* Events with seq > after_seq, oldest first, at most limit. Calls fn for
+ * each; stops early when fn returns non-zero. data is the JSON text. */
+typedef int (*sb_event_fn)(void *arg, int64_t seq, const char *type, const char *data);
+enum sb_err sb_store_events_since(struct sb_store *st, int64_t conv_id, int64_t after_seq,
+                                  int limit, sb_event_fn fn, void *arg);
+
+/* Per-plugin key/value store. get returns SB_ERR_NOT_FOUND when absent;
+ * *value is malloc'd and owned by the caller. set with value NULL deletes. */
+enum sb_err sb_store_kv_get(struct sb_store *st, const char *plugin, const char *key,
+                            char **value, size_t *len);
+enum sb_err sb_store_kv_set(struct sb_store *st, const char *plugin, const char *key,
+                            const char *value, size_t len);
+
+#endif

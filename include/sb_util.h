@@ -1,0 +1,44 @@
+/*
+ * sb_util.h - text and crypto helpers: UTF-8 validation, random ids,
+ * token hashing, and a size-capped growable buffer.
+ */
+#ifndef SB_UTIL_H
+#define SB_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sb.h"
+
+/* True when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates,
+ * no code points above U+10FFFF) and holds no NUL byte. */
+bool sb_utf8_valid(const char *s, size_t len);
+
+/* Fills out with `nbytes` of CSPRNG output rendered as lowercase hex;
+ * out must hold 2*nbytes+1 bytes. */
+enum sb_err sb_random_hex(char *out, size_t nbytes);
+
+/* SHA-256 of s as 64 lowercase hex chars plus NUL in out[65]. */
+void sb_sha256_hex(const char *s, size_t len, char out[65]);
+
+/* Constant-time equality of two equal-length strings. */
+bool sb_secure_equal(const char *a, const char *b, size_t len);
+
+/* A growable byte buffer with a hard cap fixed at creation (curl's dynbuf):
+ * appends past the cap fail with SB_ERR_LIMIT and leave the buffer intact. */
+struct sb_buf {
+    char *data; /* owned; always NUL-terminated when non-NULL */
+    size_t len;
+    size_t cap;
+    size_t limit;
+};
+
+void sb_buf_init(struct sb_buf *b, size_t limit);
+enum sb_err sb_buf_append(struct sb_buf *b, const void *data, size_t len);
+enum sb_err sb_buf_printf(struct sb_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void sb_buf_reset(struct sb_buf *b);
+void sb_buf_cleanup(struct sb_buf *b);
+
+#endif

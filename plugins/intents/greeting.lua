@@ -1,0 +1,19 @@
+-- Answers a bare greeting ("hi", "olá", "bună ziua") and says what the bot
+-- can do. A greeting followed by a question is left to the other intents.
+
+sb.intent{
+  name = "greeting",
+  priority = 50,
+  match = {
+    en = [[^\W*(hi|hello|hey|hiya|good (morning|afternoon|evening))( there)?\W*$]],
+    pt = [[^\W*(oi|olá|ola|e aí|bom dia|boa tarde|boa noite)\W*$]],
+    ro = [[^\W*(salut|bună|buna|bună ziua|buna ziua|bună seara|buna seara|hei)\W*$]],
+  },
+  handler = function(ctx)
+    ctx:reply(ctx:pick{
+      en = "Hello! I can help with orders and tracking, shipping, returns and refunds, payments, and your account. What do you need?",
+      pt = "Olá! Posso ajudar com pedidos e rastreio, entrega, trocas e reembolsos, pagamentos e sua conta. Do que você precisa?",
+      ro = "Bună ziua! Vă pot ajuta cu comenzi și urmărirea lor, livrare, retururi și rambursări, plăți și contul dvs. Cu ce vă pot ajuta?",
+    })
+  end,
+}

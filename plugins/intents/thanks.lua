@@ -1,0 +1,19 @@
+-- Thanks and goodbye: a short, warm close. Only whole-message thanks match,
+-- so "thanks, but where is my refund?" still reaches the knowledge base.
+
+sb.intent{
+  name = "thanks",
+  priority = 40,
+  match = {
+    en = [[^\W*(thanks?( you)?( (so|very) much| a lot)?|thx|ty|cheers|bye|goodbye|see you)\W*$]],
+    pt = [[^\W*(obrigad[oa]( mesmo)?|muito obrigad[oa]|valeu|tchau|até logo|até mais)\W*$]],
+    ro = [[^\W*(mul[țţt]umesc( frumos| mult)?|mersi|la revedere|pa|o zi bun[ăa])\W*$]],
+  },
+  handler = function(ctx)
+    ctx:reply(ctx:pick{
+      en = "You're welcome! If anything else comes up, just write here.",
+      pt = "Por nada! Se precisar de mais alguma coisa, é só escrever aqui.",
+      ro = "Cu plăcere! Dacă mai aveți nevoie de ceva, scrieți-ne aici.",
+    })
+  end,
+}

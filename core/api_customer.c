@@ -83,7 +83,8 @@ bool api_visitor_conv(struct sb_server *srv, struct MHD_Connection *c, const cha
     sb_sha256_hex(token, strlen(token), hash);
     if (strlen(conv->token_hash) != 64 || !sb_secure_equal(hash, conv->token_hash, 64)) {
         sb_conv_cleanup(conv);
-        *ret = http_error(srv, c, 403, "forbidden", "this token does not grant access to this conversation");
+        *ret = http_error(srv, c, 403, "forbidden",
+                          "this token does not grant access to this conversation");
         return false;
     }
     return true;
@@ -107,14 +108,16 @@ enum MHD_Result api_conversation_create(struct sb_server *srv, struct MHD_Connec
         if (v && !json_is_null(v)) {
             if (!json_is_string(v)) {
                 json_decref(body);
-                return http_error(srv, c, 400, "invalid_field", "locale must be a string like \"pt-BR\"");
+                return http_error(srv, c, 400, "invalid_field",
+                                  "locale must be a string like \"pt-BR\"");
             }
             want = json_string_value(v);
         }
     }
     if (!locale_normalise(want, locale, sizeof(locale))) {
         json_decref(body);
-        return http_error(srv, c, 400, "invalid_field", "locale must look like \"en\" or \"pt-BR\"");
+        return http_error(srv, c, 400, "invalid_field",
+                          "locale must look like \"en\" or \"pt-BR\"");
     }
     json_decref(body);
     if (sb_random_hex(token, 32) || sb_random_hex(visitor, 16))
@@ -160,8 +163,9 @@ static bool valid_inbound(struct sb_server *srv, struct MHD_Connection *c, json_
     if (cid && !json_is_null(cid) &&
         (!json_is_string(cid) || json_string_length(cid) == 0 ||
          json_string_length(cid) > MAX_CLIENT_ID)) {
-        *ret = http_error(srv, c, 400, "invalid_field",
-                          "client_id must be a non-empty string of at most %d bytes", MAX_CLIENT_ID);
+        *ret =
+            http_error(srv, c, 400, "invalid_field",
+                       "client_id must be a non-empty string of at most %d bytes", MAX_CLIENT_ID);
         return false;
     }
     if (payload && !json_is_null(payload) &&
@@ -211,7 +215,8 @@ enum MHD_Result api_message_post(struct sb_server *srv, struct MHD_Connection *c
     if (json_is_string(json_object_get(msg, "locale"))) {
         if (!locale_normalise(json_string_value(json_object_get(msg, "locale")), locale,
                               sizeof(locale))) {
-            ret = http_error(srv, c, 400, "invalid_field", "locale must look like \"en\" or \"pt-BR\"");
+            ret = http_error(srv, c, 400, "invalid_field",
+                             "locale must look like \"en\" or \"pt-BR\"");
             goto out;
         }
         in.locale = locale;
@@ -225,7 +230,8 @@ enum MHD_Result api_message_post(struct sb_server *srv, struct MHD_Connection *c
     rc = sb_pipeline_handle(srv, &conv, &in, &result, &eb);
     if (rc) {
         sb_error("message for %s not stored: %s", conv.public_id, eb.msg);
-        ret = http_error(srv, c, 503, "not_stored", "the message could not be stored; retry with the same client_id");
+        ret = http_error(srv, c, 503, "not_stored",
+                         "the message could not be stored; retry with the same client_id");
         goto out;
     }
     ret = http_json(srv, c, 200, result);
@@ -235,8 +241,8 @@ out:
     return ret;
 }
 
-enum MHD_Result api_transcript(struct sb_server *srv, struct MHD_Connection *c,
-                               struct http_req *r, const char *params[2])
+enum MHD_Result api_transcript(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                               const char *params[2])
 {
     struct sb_conv conv;
     enum MHD_Result ret;

@@ -30,8 +30,9 @@ enum MHD_Result api_metrics(struct sb_server *srv, struct MHD_Connection *c, str
 
     sb_buf_init(&b, 64 * 1024);
 #define COUNTER(name, help, v)                                                                     \
-    sb_buf_printf(&b, "# HELP switchboard_" name " " help "\n# TYPE switchboard_" name             \
-                      " counter\nswitchboard_" name " %llu\n",                                     \
+    sb_buf_printf(&b,                                                                              \
+                  "# HELP switchboard_" name " " help "\n# TYPE switchboard_" name                 \
+                  " counter\nswitchboard_" name " %llu\n",                                         \
                   (unsigned long long)(v))
     COUNTER("http_requests_total", "HTTP requests received.", m->http_requests);
     COUNTER("http_client_errors_total", "Responses with a 4xx status.", m->http_4xx);
@@ -65,12 +66,23 @@ static void html_escape(struct sb_buf *b, const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
         switch (s[i]) {
-        case '&': sb_buf_append(b, "&amp;", 5); break;
-        case '<': sb_buf_append(b, "&lt;", 4); break;
-        case '>': sb_buf_append(b, "&gt;", 4); break;
-        case '"': sb_buf_append(b, "&quot;", 6); break;
-        case '\'': sb_buf_append(b, "&#39;", 5); break;
-        default: sb_buf_append(b, s + i, 1);
+        case '&':
+            sb_buf_append(b, "&amp;", 5);
+            break;
+        case '<':
+            sb_buf_append(b, "&lt;", 4);
+            break;
+        case '>':
+            sb_buf_append(b, "&gt;", 4);
+            break;
+        case '"':
+            sb_buf_append(b, "&quot;", 6);
+            break;
+        case '\'':
+            sb_buf_append(b, "&#39;", 5);
+            break;
+        default:
+            sb_buf_append(b, s + i, 1);
         }
     }
 }
@@ -90,7 +102,8 @@ static void body_html(struct sb_buf *b, const char *md)
         size_t n = strcspn(md, "\n");
         const char *line = md;
         md += n + (md[n] == '\n');
-        while (n && (line[n - 1] == '\r' || line[n - 1] == ' ')) n--;
+        while (n && (line[n - 1] == '\r' || line[n - 1] == ' '))
+            n--;
         bool item = n > 2 && (line[0] == '-' || line[0] == '*') && line[1] == ' ';
         if (in_list && !item) {
             sb_buf_printf(b, "</ul>\n");
@@ -161,7 +174,8 @@ enum MHD_Result api_home(struct sb_server *srv, struct MHD_Connection *c, struct
     static const char page[] =
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<title>Switchboard</title>\n</head>\n<body>\n<main>\n<h1>Switchboard is running</h1>\n"
-        "<ul>\n<li><a href=\"/healthz\">/healthz</a></li>\n<li><a href=\"/metrics\">/metrics</a></li>\n"
+        "<ul>\n<li><a href=\"/healthz\">/healthz</a></li>\n<li><a "
+        "href=\"/metrics\">/metrics</a></li>\n"
         "<li><a href=\"/help/en/track-order\">A help article</a></li>\n</ul>\n"
         "<p>Customer API: <code>POST /api/v1/conversations</code> (see docs/api.md).</p>\n"
         "</main>\n</body>\n</html>\n";

@@ -22,8 +22,14 @@ struct key_def {
     double min, max;
 };
 
-#define STR(n, f) {n, KEY_STR, offsetof(struct sb_config, f), sizeof(((struct sb_config *)0)->f), 0, 0}
-#define NUM(n, t, f, lo, hi) {n, t, offsetof(struct sb_config, f), 0, lo, hi}
+#define STR(n, f)                                                                                  \
+    {                                                                                              \
+        n, KEY_STR, offsetof(struct sb_config, f), sizeof(((struct sb_config *)0)->f), 0, 0        \
+    }
+#define NUM(n, t, f, lo, hi)                                                                       \
+    {                                                                                              \
+        n, t, offsetof(struct sb_config, f), 0, lo, hi                                             \
+    }
 
 static const struct key_def keys[] = {
     STR("bind", bind),
@@ -80,11 +86,20 @@ static enum sb_err set_number(struct sb_config *cfg, const struct key_def *k, do
     if (k->type != KEY_DOUBLE && v != (double)(int64_t)v)
         return sb_fail(eb, SB_ERR_INVAL, "config %s: must be a whole number", k->name);
     switch (k->type) {
-    case KEY_INT: *(int *)base = (int)v; break;
-    case KEY_SIZE: *(size_t *)base = (size_t)v; break;
-    case KEY_U64: *(uint64_t *)base = (uint64_t)v; break;
-    case KEY_DOUBLE: *(double *)base = v; break;
-    case KEY_STR: break;
+    case KEY_INT:
+        *(int *)base = (int)v;
+        break;
+    case KEY_SIZE:
+        *(size_t *)base = (size_t)v;
+        break;
+    case KEY_U64:
+        *(uint64_t *)base = (uint64_t)v;
+        break;
+    case KEY_DOUBLE:
+        *(double *)base = v;
+        break;
+    case KEY_STR:
+        break;
     }
     return SB_OK;
 }
@@ -122,8 +137,7 @@ enum sb_err sb_config_load_file(struct sb_config *cfg, const char *path, struct 
     json_t *val;
     enum sb_err rc = SB_OK;
 
-    if (!root)
-        return sb_fail(eb, SB_ERR_INVAL, "%s:%d: %s", path, jerr.line, jerr.text);
+    if (!root) return sb_fail(eb, SB_ERR_INVAL, "%s:%d: %s", path, jerr.line, jerr.text);
     if (!json_is_object(root)) {
         rc = sb_fail(eb, SB_ERR_INVAL, "%s: top level must be an object", path);
         goto out;

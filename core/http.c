@@ -90,7 +90,8 @@ enum MHD_Result http_error(struct sb_server *srv, struct MHD_Connection *c, unsi
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    return http_json(srv, c, status, json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg));
+    return http_json(srv, c, status,
+                     json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg));
 }
 
 json_t *http_body_object(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,

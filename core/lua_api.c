@@ -70,12 +70,24 @@ void lua_api_push_json(lua_State *L, json_t *v, int depth)
         }
         return;
     }
-    case JSON_STRING: lua_pushlstring(L, json_string_value(v), json_string_length(v)); return;
-    case JSON_INTEGER: lua_pushinteger(L, (lua_Integer)json_integer_value(v)); return;
-    case JSON_REAL: lua_pushnumber(L, json_real_value(v)); return;
-    case JSON_TRUE: lua_pushboolean(L, 1); return;
-    case JSON_FALSE: lua_pushboolean(L, 0); return;
-    case JSON_NULL: lua_pushlightuserdata(L, &json_null_marker); return;
+    case JSON_STRING:
+        lua_pushlstring(L, json_string_value(v), json_string_length(v));
+        return;
+    case JSON_INTEGER:
+        lua_pushinteger(L, (lua_Integer)json_integer_value(v));
+        return;
+    case JSON_REAL:
+        lua_pushnumber(L, json_real_value(v));
+        return;
+    case JSON_TRUE:
+        lua_pushboolean(L, 1);
+        return;
+    case JSON_FALSE:
+        lua_pushboolean(L, 0);
+        return;
+    case JSON_NULL:
+        lua_pushlightuserdata(L, &json_null_marker);
+        return;
     }
     lua_pushnil(L);
 }
@@ -106,8 +118,10 @@ json_t *lua_api_to_json(lua_State *L, int idx, int depth, struct sb_errbuf *eb)
         return NULL;
     }
     switch (lua_type(L, idx)) {
-    case LUA_TNIL: return json_null();
-    case LUA_TBOOLEAN: return json_boolean(lua_toboolean(L, idx));
+    case LUA_TNIL:
+        return json_null();
+    case LUA_TBOOLEAN:
+        return json_boolean(lua_toboolean(L, idx));
     case LUA_TNUMBER:
         if (lua_isinteger(L, idx)) return json_integer((json_int_t)lua_tointeger(L, idx));
         return json_real(lua_tonumber(L, idx));
@@ -163,7 +177,8 @@ json_t *lua_api_to_json(lua_State *L, int idx, int depth, struct sb_errbuf *eb)
         }
         return out;
     }
-    default: break;
+    default:
+        break;
     }
     sb_fail(eb, SB_ERR_INVAL, "cannot encode a %s as JSON", luaL_typename(L, idx));
     return NULL;
@@ -339,8 +354,8 @@ static int l_store_get(lua_State *L)
     char *value = NULL;
     size_t len = 0;
     json_t *v;
-    enum sb_err rc = sb_store_kv_get(host_deps(host_of(L))->store, plugin_name(plugin_of(L)), key,
-                                     &value, &len);
+    enum sb_err rc =
+        sb_store_kv_get(host_deps(host_of(L))->store, plugin_name(plugin_of(L)), key, &value, &len);
 
     if (rc == SB_ERR_NOT_FOUND) {
         lua_pushnil(L);
@@ -654,12 +669,12 @@ static void set_funcs(lua_State *L, const luaL_Reg *fns, struct sb_host *h, stru
 
 void lua_api_install(lua_State *L, struct sb_host *h, struct sb_plugin *p)
 {
-    static const luaL_Reg top[] = {{"intent", l_intent}, {"channel", l_channel}, {"log", l_log},
-                                   {NULL, NULL}};
+    static const luaL_Reg top[] = {
+        {"intent", l_intent}, {"channel", l_channel}, {"log", l_log}, {NULL, NULL}};
     static const luaL_Reg re[] = {
         {"match", l_re_match}, {"find", l_re_find}, {"test", l_re_test}, {NULL, NULL}};
-    static const luaL_Reg json[] = {{"encode", l_json_encode}, {"decode", l_json_decode},
-                                    {NULL, NULL}};
+    static const luaL_Reg json[] = {
+        {"encode", l_json_encode}, {"decode", l_json_decode}, {NULL, NULL}};
     static const luaL_Reg kb[] = {{"search", l_kb_search}, {NULL, NULL}};
     static const luaL_Reg store[] = {{"get", l_store_get}, {"set", l_store_set}, {NULL, NULL}};
     static const luaL_Reg ctx_methods[] = {{"reply", l_ctx_reply}, {"handoff", l_ctx_handoff},

@@ -285,7 +285,8 @@ static enum sb_err read_source(const char *path, char **out, size_t *len, struct
 
     if (!f) return sb_fail(eb, SB_ERR_IO, "%s: %s", path, strerror(errno));
     sb_buf_init(&b, MAX_PLUGIN_BYTES);
-    while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) rc = sb_buf_append(&b, chunk, n);
+    while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        rc = sb_buf_append(&b, chunk, n);
     fclose(f);
     if (!rc && !b.data) rc = sb_buf_append(&b, "", 0);
     if (rc) {
@@ -393,7 +394,8 @@ static void load_tree(struct sb_host *h, const char *dir, int depth, int *loaded
                 sb_error("plugin %s not loaded: %s", path, eb.msg);
         }
     }
-    for (int i = 0; i < n; i++) free(names[i]);
+    for (int i = 0; i < n; i++)
+        free(names[i]);
     free(names);
 }
 
@@ -403,7 +405,8 @@ enum sb_err sb_host_load_dir(struct sb_host *h, const char *dir, int *loaded)
     *loaded = 0;
     snprintf(h->root, sizeof(h->root), "%s", dir);
     n = strlen(h->root);
-    while (n > 1 && h->root[n - 1] == '/') h->root[--n] = '\0';
+    while (n > 1 && h->root[n - 1] == '/')
+        h->root[--n] = '\0';
     load_tree(h, h->root, 0, loaded);
     return SB_OK;
 }
@@ -481,9 +484,9 @@ static json_t *prefilter(struct sb_host *h, const struct intent *in, const struc
     if (rc || m.ncap == 0) return NULL;
     caps = json_array();
     for (int i = 0; i < m.ncap; i++)
-        json_array_append_new(caps, m.start[i] == SIZE_MAX
-                                        ? json_null()
-                                        : json_stringn(t->text + m.start[i], m.end[i] - m.start[i]));
+        json_array_append_new(caps, m.start[i] == SIZE_MAX ? json_null()
+                                                           : json_stringn(t->text + m.start[i],
+                                                                          m.end[i] - m.start[i]));
     return caps;
 }
 

@@ -48,8 +48,7 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     (void)ar;
 
     b->instr_used += HOOK_EVERY;
-    if (!b->over && b->in_call &&
-        (b->instr_used > b->instr_limit || sb_mono_ns() > b->deadline_ns))
+    if (!b->over && b->in_call && (b->instr_used > b->instr_limit || sb_mono_ns() > b->deadline_ns))
         b->over = true;
     if (b->over) {
         lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
@@ -94,6 +93,44 @@ static int l_load(lua_State *L)
     return 1;
 }
 
+/* xpcall(f, msgh, ...) that runs msgh after the stack unwinds, not as a
+ * Lua message handler: Lua calls a message handler with hooks disabled when
+ * the error came from our count hook, so a looping handler could never be
+ * stopped. The handler still receives the error object and its result is
+ * returned; only the traceback position differs. */
+static int l_xpcall(lua_State *L)
+{
+    int n = lua_gettop(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 1);
+    for (int i = 3; i <= n; i++)
+        lua_pushvalue(L, i);
+    if (lua_pcall(L, n - 2, LUA_MULTRET, 0) == LUA_OK) {
+        lua_pushboolean(L, 1);
+        lua_insert(L, n + 1);
+        return lua_gettop(L) - n;
+    }
+    lua_pushvalue(L, 2);
+    lua_insert(L, -2);
+    lua_call(L, 1, 1);
+    lua_pushboolean(L, 0);
+    lua_insert(L, -2);
+    return 2;
+}
+
+/* setmetatable() without __gc: finalizers run inside the garbage
+ * collector with hooks disabled, where no budget could stop them. */
+static int l_setmetatable(lua_State *L)
+{
+    if (lua_istable(L, 2) && lua_getfield(L, 2, "__gc") != LUA_TNIL)
+        return luaL_error(L, "__gc metamethods are not allowed in plugins");
+    lua_settop(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 2, 1);
+    return 1;
+}
+
 static int l_global_index(lua_State *L)
 {
     return luaL_error(L, "read of undeclared global '%s'", lua_tostring(L, 2));
@@ -126,8 +163,8 @@ static void remove_fields(lua_State *L, const char *table, const char *const *na
 
 lua_State *sandbox_new(struct lua_budget *b)
 {
-    static const char *const base_cut[] = {"dofile", "loadfile", "collectgarbage", "rawset",
-                                           "require", NULL};
+    static const char *const base_cut[] = {"dofile", "loadfile", "collectgarbage",
+                                           "rawset", "require",  NULL};
     static const char *const string_cut[] = {"dump", NULL};
     static const char *const os_keep[] = {"time", "clock", "date", "difftime"};
     lua_State *L = lua_newstate(budget_alloc, b);
@@ -157,6 +194,11 @@ lua_State *sandbox_new(struct lua_budget *b)
     lua_setglobal(L, "load");
     lua_pushcfunction(L, l_print);
     lua_setglobal(L, "print");
+    lua_pushcfunction(L, l_xpcall);
+    lua_setglobal(L, "xpcall");
+    lua_getglobal(L, "setmetatable");
+    lua_pushcclosure(L, l_setmetatable, 1);
+    lua_setglobal(L, "setmetatable");
 
     lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
     return L;

@@ -21,26 +21,28 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage:\n"
-            "  switchboard serve [--port N] [--data DIR] [--config FILE] [--plugins DIR]\n"
-            "                    [--bind ADDR] [--public-url URL]\n"
-            "  switchboard kb import DIR --data DATA\n"
-            "  switchboard kb search TEXT [--locale L] --data DATA\n"
-            "  switchboard version\n"
-            "\n"
-            "--port 0 picks a free port; it is printed and written to DATA/switchboard.port.\n"
-            "Every setting can also come from the environment: SWITCHBOARD_PORT,\n"
-            "SWITCHBOARD_DATA, SWITCHBOARD_PLUGINS, SWITCHBOARD_CONFIG, SWITCHBOARD_BIND,\n"
-            "SWITCHBOARD_PUBLIC_URL, SWITCHBOARD_MAX_BODY, ... (see docs/operating.md).\n");
+    fprintf(out, "usage:\n"
+                 "  switchboard serve [--port N] [--data DIR] [--config FILE] [--plugins DIR]\n"
+                 "                    [--bind ADDR] [--public-url URL]\n"
+                 "  switchboard kb import DIR --data DATA\n"
+                 "  switchboard kb search TEXT [--locale L] --data DATA\n"
+                 "  switchboard version\n"
+                 "\n"
+                 "--port 0 picks a free port; it is printed and written to DATA/switchboard.port.\n"
+                 "Every setting can also come from the environment: SWITCHBOARD_PORT,\n"
+                 "SWITCHBOARD_DATA, SWITCHBOARD_PLUGINS, SWITCHBOARD_CONFIG, SWITCHBOARD_BIND,\n"
+                 "SWITCHBOARD_PUBLIC_URL, SWITCHBOARD_MAX_BODY, ... (see docs/operating.md).\n");
 }
 
 /* Maps a --flag to its config key; NULL when unknown. */
 static const char *flag_key(const char *flag)
 {
     static const char *const map[][2] = {
-        {"--port", "port"},     {"--data", "data"},         {"--plugins", "plugins"},
-        {"--bind", "bind"},     {"--public-url", "public_url"},
+        {"--port", "port"},
+        {"--data", "data"},
+        {"--plugins", "plugins"},
+        {"--bind", "bind"},
+        {"--public-url", "public_url"},
     };
     for (size_t i = 0; i < SB_ARRAY_LEN(map); i++)
         if (strcmp(flag, map[i][0]) == 0) return map[i][1];
@@ -97,8 +99,7 @@ static int cmd_kb_import(int argc, char **argv)
         fprintf(stderr, "switchboard: %s: %s\n", cfg.data_dir, strerror(errno));
         return 1;
     }
-    if (sb_store_open(dbpath, cfg.synchronous, &st, &eb) ||
-        sb_kb_open(sb_store_db(st), &kb, &eb) ||
+    if (sb_store_open(dbpath, cfg.synchronous, &st, &eb) || sb_kb_open(sb_store_db(st), &kb, &eb) ||
         sb_kb_import_dir(kb, argv[3], &added, &changed, &unchanged, &eb)) {
         fprintf(stderr, "switchboard: kb import: %s\n", eb.msg);
         goto out;

@@ -24,14 +24,13 @@ static const char *handoff_notice(const char *locale)
            "and you won't need to repeat anything.";
 }
 
-static json_t *message_json(int64_t id, const char *direction, const char *author,
-                            const char *text, json_t *links, json_t *quick_replies,
-                            const char *client_id, int64_t created_at)
+static json_t *message_json(int64_t id, const char *direction, const char *author, const char *text,
+                            json_t *links, json_t *quick_replies, const char *client_id,
+                            int64_t created_at)
 {
-    return json_pack("{s:I, s:s, s:s, s:s, s:O, s:O, s:s?, s:I}", "id", (json_int_t)id,
-                     "direction", direction, "author", author, "text", text, "links", links,
-                     "quick_replies", quick_replies, "client_id", client_id, "created_at",
-                     (json_int_t)created_at);
+    return json_pack("{s:I, s:s, s:s, s:s, s:O, s:O, s:s?, s:I}", "id", (json_int_t)id, "direction",
+                     direction, "author", author, "text", text, "links", links, "quick_replies",
+                     quick_replies, "client_id", client_id, "created_at", (json_int_t)created_at);
 }
 
 static enum sb_err add_event(struct sb_server *srv, struct sb_conv *conv, const char *type,
@@ -75,8 +74,8 @@ static enum sb_err add_outbound(struct sb_server *srv, struct sb_conv *conv, con
     return add_event(srv, conv, "message/outbound", json_pack("{s:o}", "message", msg));
 }
 
-static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv,
-                           const struct sb_inbound *in, int64_t inbound_id, json_t *replies)
+static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const struct sb_inbound *in,
+                           int64_t inbound_id, json_t *replies)
 {
     struct sb_turn turn;
     enum sb_err rc = SB_OK;
@@ -93,9 +92,9 @@ static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv,
 
     json_array_foreach(turn.replies, i, r)
     {
-        rc = add_outbound(srv, conv, in->channel, "bot", json_string_value(json_object_get(r, "text")),
-                          json_object_get(r, "links"), json_object_get(r, "quick_replies"),
-                          inbound_id, replies);
+        rc = add_outbound(
+            srv, conv, in->channel, "bot", json_string_value(json_object_get(r, "text")),
+            json_object_get(r, "links"), json_object_get(r, "quick_replies"), inbound_id, replies);
         if (rc) goto out;
     }
     if (turn.attrs_changed) {
@@ -131,8 +130,7 @@ out:
 }
 
 enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
-                               const struct sb_inbound *in, json_t **result,
-                               struct sb_errbuf *eb)
+                               const struct sb_inbound *in, json_t **result, struct sb_errbuf *eb)
 {
     struct sb_msg_in m = {.conv_id = conv->id,
                           .direction = "in",

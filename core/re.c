@@ -28,7 +28,8 @@ enum sb_err sb_re_cache_new(size_t max_entries, uint32_t match_limit, struct sb_
     if (!c) return SB_ERR_NOMEM;
     c->max_entries = max_entries ? max_entries : 1;
     c->nbuckets = 64;
-    while (c->nbuckets < c->max_entries) c->nbuckets *= 2;
+    while (c->nbuckets < c->max_entries)
+        c->nbuckets *= 2;
     c->bucket = calloc(c->nbuckets, sizeof(*c->bucket));
     c->mctx = pcre2_match_context_create(NULL);
     c->md = pcre2_match_data_create(SB_RE_MAX_CAPTURES, NULL);
@@ -73,11 +74,20 @@ enum sb_err sb_re_flags(const char *text, uint32_t *flags, struct sb_errbuf *eb)
     *flags = 0;
     for (const char *p = text ? text : ""; *p; p++) {
         switch (*p) {
-        case 'i': *flags |= PCRE2_CASELESS; break;
-        case 'm': *flags |= PCRE2_MULTILINE; break;
-        case 's': *flags |= PCRE2_DOTALL; break;
-        case 'x': *flags |= PCRE2_EXTENDED; break;
-        default: return sb_fail(eb, SB_ERR_INVAL, "unknown regex flag '%c' (use i, m, s, x)", *p);
+        case 'i':
+            *flags |= PCRE2_CASELESS;
+            break;
+        case 'm':
+            *flags |= PCRE2_MULTILINE;
+            break;
+        case 's':
+            *flags |= PCRE2_DOTALL;
+            break;
+        case 'x':
+            *flags |= PCRE2_EXTENDED;
+            break;
+        default:
+            return sb_fail(eb, SB_ERR_INVAL, "unknown regex flag '%c' (use i, m, s, x)", *p);
         }
     }
     return SB_OK;
@@ -86,7 +96,8 @@ enum sb_err sb_re_flags(const char *text, uint32_t *flags, struct sb_errbuf *eb)
 static size_t hash(const char *s, size_t len, uint32_t flags)
 {
     size_t h = 1469598103934665603ull ^ flags; /* FNV-1a */
-    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
     return h;
 }
 
@@ -107,8 +118,8 @@ enum sb_err sb_re_get(struct sb_re_cache *c, const char *pattern, size_t len, ui
     }
     if (len > SB_RE_MAX_PATTERN)
         return sb_fail(eb, SB_ERR_LIMIT, "pattern longer than %d bytes", SB_RE_MAX_PATTERN);
-    code = pcre2_compile((PCRE2_SPTR)pattern, len, flags | PCRE2_UTF | PCRE2_UCP, &errcode,
-                         &erroff, NULL);
+    code = pcre2_compile((PCRE2_SPTR)pattern, len, flags | PCRE2_UTF | PCRE2_UCP, &errcode, &erroff,
+                         NULL);
     if (!code) {
         PCRE2_UCHAR msg[120];
         pcre2_get_error_message(errcode, msg, sizeof(msg));

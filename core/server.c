@@ -93,11 +93,10 @@ static enum sb_err start_http(struct sb_server *srv, struct sb_errbuf *eb)
     addr.sin_family = AF_INET;
     addr.sin_port = htons((uint16_t)srv->cfg.port);
     if (inet_pton(AF_INET, srv->cfg.bind, &addr.sin_addr) != 1)
-        return sb_fail(eb, SB_ERR_INVAL, "bind address '%s' is not an IPv4 address",
-                       srv->cfg.bind);
+        return sb_fail(eb, SB_ERR_INVAL, "bind address '%s' is not an IPv4 address", srv->cfg.bind);
     srv->mhd = MHD_start_daemon(
-        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, (uint16_t)srv->cfg.port,
-        NULL, NULL, http_dispatch, srv, MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
+        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, (uint16_t)srv->cfg.port, NULL,
+        NULL, http_dispatch, srv, MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_END);
@@ -114,7 +113,8 @@ static enum sb_err start_http(struct sb_server *srv, struct sb_errbuf *eb)
     }
     /* Links are built as public_url + "/help/..." */
     size_t n = strlen(srv->public_url);
-    while (n && srv->public_url[n - 1] == '/') srv->public_url[--n] = '\0';
+    while (n && srv->public_url[n - 1] == '/')
+        srv->public_url[--n] = '\0';
     return SB_OK;
 }
 

@@ -159,8 +159,7 @@ struct sb_inbound {
  * conversation, persists the replies, commits, then publishes. *result is
  * {status, message_id, duplicate, replies}. conv is updated in place. */
 enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
-                               const struct sb_inbound *in, json_t **result,
-                               struct sb_errbuf *eb);
+                               const struct sb_inbound *in, json_t **result, struct sb_errbuf *eb);
 
 /* Creates a conversation and records its first event. */
 enum sb_err sb_pipeline_start(struct sb_server *srv, const char *channel, const char *external_id,

@@ -166,5 +166,6 @@ void sse_keepalive(struct sb_server *srv)
 void sse_close_all(struct sb_server *srv)
 {
     for (int i = 0; i < SSE_BUCKETS; i++)
-        for (struct sse_stream *s = srv->sse[i]; s; s = s->next) wake(s);
+        for (struct sse_stream *s = srv->sse[i]; s; s = s->next)
+            wake(s);
 }

@@ -236,7 +236,8 @@ fail:
 void sb_store_close(struct sb_store *st)
 {
     if (!st) return;
-    for (int i = 0; i < ST__COUNT; i++) sqlite3_finalize(st->stmt[i]);
+    for (int i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(st->stmt[i]);
     sqlite3_close(st->db);
     free(st);
 }
@@ -265,8 +266,8 @@ void sb_store_rollback(struct sb_store *st)
     if (!sqlite3_get_autocommit(st->db)) store_step_done(st, store_stmt(st, ST_ROLLBACK));
 }
 
-enum sb_err sb_store_kv_get(struct sb_store *st, const char *plugin, const char *key,
-                            char **value, size_t *len)
+enum sb_err sb_store_kv_get(struct sb_store *st, const char *plugin, const char *key, char **value,
+                            size_t *len)
 {
     sqlite3_stmt *s = store_stmt(st, ST_KV_GET);
     enum sb_err rc = SB_ERR_NOT_FOUND;

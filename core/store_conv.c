@@ -175,8 +175,7 @@ static void bind_opt(sqlite3_stmt *s, int col, const char *v)
         sqlite3_bind_null(s, col);
 }
 
-enum sb_err sb_store_msg_add(struct sb_store *st, const struct sb_msg_in *m, int64_t *id,
-                             bool *dup)
+enum sb_err sb_store_msg_add(struct sb_store *st, const struct sb_msg_in *m, int64_t *id, bool *dup)
 {
     sqlite3_stmt *s = store_stmt(st, ST_MSG_ADD);
     enum sb_err rc;
@@ -248,7 +247,8 @@ json_t *sb_store_msg_json(struct sb_store *st, int64_t msg_id)
 static json_t *collect(sqlite3_stmt *s)
 {
     json_t *arr = json_array();
-    while (sqlite3_step(s) == SQLITE_ROW) json_array_append_new(arr, msg_row_json(s));
+    while (sqlite3_step(s) == SQLITE_ROW)
+        json_array_append_new(arr, msg_row_json(s));
     sqlite3_reset(s);
     return arr;
 }

@@ -104,7 +104,8 @@ static enum sb_err buf_reserve(struct sb_buf *b, size_t extra)
     need = b->len + extra + 1;
     if (need <= b->cap) return SB_OK;
     ncap = b->cap ? b->cap : 256;
-    while (ncap < need) ncap *= 2;
+    while (ncap < need)
+        ncap *= 2;
     p = realloc(b->data, ncap);
     if (!p) return SB_ERR_NOMEM;
     b->data = p;

@@ -13,20 +13,20 @@
 #define SB_PATH_MAX 1024
 
 struct sb_config {
-    char bind[64];            /* listen address, default 127.0.0.1 */
-    int port;                 /* 0 picks a free port */
+    char bind[64]; /* listen address, default 127.0.0.1 */
+    int port;      /* 0 picks a free port */
     char data_dir[SB_PATH_MAX];
     char plugins_dir[SB_PATH_MAX];
-    char public_url[512];     /* base of links the bot posts; empty = http://bind:port */
-    size_t max_body;          /* request body cap in bytes */
-    size_t max_text;          /* customer message cap in bytes */
-    size_t lua_memory;        /* per-plugin allocator cap in bytes */
-    uint64_t lua_instructions; /* per-call instruction budget */
-    int lua_deadline_ms;      /* per-call wall-clock deadline */
-    double kb_answer_threshold;  /* confidence needed to answer */
+    char public_url[512];       /* base of links the bot posts; empty = http://bind:port */
+    size_t max_body;            /* request body cap in bytes */
+    size_t max_text;            /* customer message cap in bytes */
+    size_t lua_memory;          /* per-plugin allocator cap in bytes */
+    uint64_t lua_instructions;  /* per-call instruction budget */
+    int lua_deadline_ms;        /* per-call wall-clock deadline */
+    double kb_answer_threshold; /* confidence needed to answer */
     int sse_keepalive_s;
     int shutdown_grace_s;
-    char synchronous[8];      /* SQLite synchronous: NORMAL (survives kill -9) or FULL */
+    char synchronous[8]; /* SQLite synchronous: NORMAL (survives kill -9) or FULL */
     char default_locale[16];
 };
 

@@ -30,8 +30,8 @@ struct sb_kb_article {
 enum sb_kb_change { SB_KB_UNCHANGED, SB_KB_ADDED, SB_KB_CHANGED };
 
 /* Inserts or updates the article (locale, slug) and its index entry. */
-enum sb_err sb_kb_upsert(struct sb_kb *kb, const struct sb_kb_article *a,
-                         enum sb_kb_change *change, struct sb_errbuf *eb);
+enum sb_err sb_kb_upsert(struct sb_kb *kb, const struct sb_kb_article *a, enum sb_kb_change *change,
+                         struct sb_errbuf *eb);
 
 #define SB_KB_MAX_HITS 10
 

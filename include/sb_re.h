@@ -32,8 +32,8 @@ enum sb_err sb_re_get(struct sb_re_cache *c, const char *pattern, size_t len, ui
                       pcre2_code **out, struct sb_errbuf *eb);
 
 struct sb_re_match {
-    int ncap;                            /* captures incl. the whole match */
-    size_t start[SB_RE_MAX_CAPTURES];    /* byte offsets; SIZE_MAX when unset */
+    int ncap;                         /* captures incl. the whole match */
+    size_t start[SB_RE_MAX_CAPTURES]; /* byte offsets; SIZE_MAX when unset */
     size_t end[SB_RE_MAX_CAPTURES];
 };
 

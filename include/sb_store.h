@@ -112,8 +112,8 @@ enum sb_err sb_store_events_since(struct sb_store *st, int64_t conv_id, int64_t 
 
 /* Per-plugin key/value store. get returns SB_ERR_NOT_FOUND when absent;
  * *value is malloc'd and owned by the caller. set with value NULL deletes. */
-enum sb_err sb_store_kv_get(struct sb_store *st, const char *plugin, const char *key,
-                            char **value, size_t *len);
+enum sb_err sb_store_kv_get(struct sb_store *st, const char *plugin, const char *key, char **value,
+                            size_t *len);
 enum sb_err sb_store_kv_set(struct sb_store *st, const char *plugin, const char *key,
                             const char *value, size_t len);
 

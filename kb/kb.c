@@ -21,7 +21,7 @@ static const char *const kb_sql[KB__COUNT] = {
     [KB_FTS_INSERT] = "INSERT INTO kb_fts(rowid, title, summary, body, examples, locale)"
                       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     /* BM25 column weights: title 4, summary 2, body 1, example questions 3;
-     * coverage weights: title and examples 1, summary 0.7, body 0.4. 
+     * coverage weights: title and examples 1, summary 0.7, body 0.4.
      * Exact locale first, then other regions of the same language. */
     [KB_SEARCH] = "SELECT a.id, a.slug, a.locale, a.title, a.summary,"
                   " -bm25(kb_fts, 4.0, 2.0, 1.0, 3.0),"
@@ -66,7 +66,8 @@ fail:
 void sb_kb_close(struct sb_kb *kb)
 {
     if (!kb) return;
-    for (int i = 0; i < KB__COUNT; i++) sqlite3_finalize(kb->stmt[i]);
+    for (int i = 0; i < KB__COUNT; i++)
+        sqlite3_finalize(kb->stmt[i]);
     free(kb);
 }
 
@@ -107,8 +108,8 @@ static enum sb_err step(struct sb_kb *kb, sqlite3_stmt *s, struct sb_errbuf *eb)
     return SB_OK;
 }
 
-enum sb_err sb_kb_upsert(struct sb_kb *kb, const struct sb_kb_article *a,
-                         enum sb_kb_change *change, struct sb_errbuf *eb)
+enum sb_err sb_kb_upsert(struct sb_kb *kb, const struct sb_kb_article *a, enum sb_kb_change *change,
+                         struct sb_errbuf *eb)
 {
     char *tags = NULL, *examples = NULL, *example_lines = NULL;
     sqlite3_stmt *s = kb->stmt[KB_FIND];
@@ -198,8 +199,8 @@ json_t *sb_kb_article_get(struct sb_kb *kb, const char *locale, const char *slug
     sqlite3_bind_text(s, 2, locale, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, lang, -1, SQLITE_STATIC);
     if (sqlite3_step(s) == SQLITE_ROW) {
-        static const char *const keys[] = {"slug", "locale", "title", "summary", "body",
-                                           "category"};
+        static const char *const keys[] = {"slug",    "locale", "title",
+                                           "summary", "body",   "category"};
         a = json_object();
         for (int i = 0; i < 6; i++)
             json_object_set_new(a, keys[i], json_string((const char *)sqlite3_column_text(s, i)));

@@ -76,11 +76,10 @@ static json_t *node_json(yaml_document_t *doc, yaml_node_t *node)
 }
 
 /* Splits text into front matter and body; the body pointer borrows text. */
-static enum sb_err parse_front(const char *path, char *text, struct front *fm,
-                               struct sb_errbuf *eb)
+static enum sb_err parse_front(const char *path, char *text, struct front *fm, struct sb_errbuf *eb)
 {
-    static const char *const allowed[] = {"title",  "slug",    "locale",  "category",
-                                          "tags",   "status",  "summary", "examples"};
+    static const char *const allowed[] = {"title", "slug",   "locale",  "category",
+                                          "tags",  "status", "summary", "examples"};
     yaml_parser_t parser;
     yaml_document_t doc;
     yaml_node_t *root;
@@ -219,7 +218,8 @@ static enum sb_err walk(struct sb_kb *kb, const char *dir, int depth, int *count
             rc = import_file(kb, path, counts, eb);
         }
     }
-    for (int i = 0; i < n; i++) free(names[i]);
+    for (int i = 0; i < n; i++)
+        free(names[i]);
     free(names);
     return rc;
 }

@@ -27,8 +27,7 @@ static size_t word_char(const unsigned char *s, size_t left)
 
     if (s[0] < 0x80) {
         unsigned char c = s[0];
-        return ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) ? 1
-                                                                                           : 0;
+        return ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) ? 1 : 0;
     }
     if ((s[0] & 0xE0) == 0xC0) {
         n = 2;
@@ -92,7 +91,8 @@ int sb_kb_build_query(const char *text, const char *locale, char *out, size_t ca
         size_t wl = 0, k, prefix, chars;
         bool too_long = false, dup = false;
 
-        while (i < len && !word_char(s + i, len - i)) i++;
+        while (i < len && !word_char(s + i, len - i))
+            i++;
         while (i < len && (k = word_char(s + i, len - i)) > 0) {
             if (wl + k <= MAX_TERM_BYTES) {
                 for (size_t j = 0; j < k; j++) {
@@ -123,8 +123,8 @@ int sb_kb_build_query(const char *text, const char *locale, char *out, size_t ca
 
         /* Words hold only letters and digits, so quoting cannot be broken;
          * still, the output is bounded by cap. */
-        int w = snprintf(out + o, cap - o, "%s\"%s\"%s", nterms ? " OR " : "", word,
-                         prefix ? "*" : "");
+        int w =
+            snprintf(out + o, cap - o, "%s\"%s\"%s", nterms ? " OR " : "", word, prefix ? "*" : "");
         if (w < 0 || (size_t)w >= cap - o) {
             out[o] = '\0';
             break;

@@ -10,31 +10,31 @@
 #include "kb_int.h"
 
 static const char *stop_en[] = {
-    "a",     "about", "am",    "an",    "and",   "any",   "are",   "as",    "at",    "be",
-    "been",  "but",   "by",    "can",   "could", "did",   "do",    "does",  "doing", "for",
-    "from",  "get",   "got",   "had",   "has",   "have",  "hello", "help",  "hi",    "how",
-    "i",     "if",    "im",    "in",    "is",    "it",    "its",   "just",  "know",  "me",
-    "my",    "need",  "of",    "on",    "or",    "please", "s",    "should", "so",   "t",
-    "that",  "the",   "their", "them",  "then",  "there", "this",  "to",    "u",     "want",
-    "was",   "we",    "what",  "when",  "where", "which", "who",   "why",   "will",  "with",
+    "a",     "about", "am",    "an",   "and",   "any",    "are",   "as",     "at",    "be",
+    "been",  "but",   "by",    "can",  "could", "did",    "do",    "does",   "doing", "for",
+    "from",  "get",   "got",   "had",  "has",   "have",   "hello", "help",   "hi",    "how",
+    "i",     "if",    "im",    "in",   "is",    "it",     "its",   "just",   "know",  "me",
+    "my",    "need",  "of",    "on",   "or",    "please", "s",     "should", "so",    "t",
+    "that",  "the",   "their", "them", "then",  "there",  "this",  "to",     "u",     "want",
+    "was",   "we",    "what",  "when", "where", "which",  "who",   "why",    "will",  "with",
     "would", "you",   "your",
 };
 
 static const char *stop_pt[] = {
-    "a",      "ao",    "aos",   "as",    "até",   "com",   "como",  "da",    "das",   "de",
-    "do",     "dos",   "e",     "ela",   "ele",   "em",    "essa",  "esse",  "esta",  "este",
-    "estou",  "eu",    "faço",  "favor", "fazer", "isso",  "já",    "lhe",   "me",    "meu",
-    "meus",   "minha", "minhas", "na",   "nas",   "no",    "nos",   "não",   "o",     "olá",
-    "onde",   "os",    "ou",    "para",  "pela",  "pelo",  "por",   "posso", "pra",   "preciso",
-    "qual",   "quando", "que",  "quero", "se",    "seu",   "sua",   "são",   "tem",   "um",
-    "uma",    "vocês", "você",  "é",
+    "a",     "ao",     "aos",    "as",    "até",   "com",  "como", "da",    "das",  "de",
+    "do",    "dos",    "e",      "ela",   "ele",   "em",   "essa", "esse",  "esta", "este",
+    "estou", "eu",     "faço",   "favor", "fazer", "isso", "já",   "lhe",   "me",   "meu",
+    "meus",  "minha",  "minhas", "na",    "nas",   "no",   "nos",  "não",   "o",    "olá",
+    "onde",  "os",     "ou",     "para",  "pela",  "pelo", "por",  "posso", "pra",  "preciso",
+    "qual",  "quando", "que",    "quero", "se",    "seu",  "sua",  "são",   "tem",  "um",
+    "uma",   "vocês",  "você",   "é",
 };
 
 static const char *stop_ro[] = {
-    "a",     "al",    "ale",   "am",    "care",  "ce",    "cu",    "cum",   "când",  "da",
-    "dacă",  "de",    "din",   "este",  "eu",    "fi",    "la",    "mea",   "meu",   "mele",
-    "mi",    "mă",    "nu",    "o",     "pe",    "pentru", "pot",  "sa",    "sau",   "se",
-    "sunt",  "să",    "un",    "una",   "unde",  "unei",  "unui",  "vreau", "și",    "în",
+    "a",    "al", "ale", "am",   "care", "ce",     "cu",   "cum",   "când", "da",
+    "dacă", "de", "din", "este", "eu",   "fi",     "la",   "mea",   "meu",  "mele",
+    "mi",   "mă", "nu",  "o",    "pe",   "pentru", "pot",  "sa",    "sau",  "se",
+    "sunt", "să", "un",  "una",  "unde", "unei",   "unui", "vreau", "și",   "în",
 };
 
 static int cmp(const void *key, const void *elem)

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, prepares a data directory with the demo
+# knowledge base and starts Switchboard in the foreground.
+#   SWITCHBOARD_PORT (default 8080), SWITCHBOARD_DATA (default ./data)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh
+scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+data=${SWITCHBOARD_DATA:-$PWD/data}
+port=${SWITCHBOARD_PORT:-8080}
+mkdir -p "$data"
+# Re-importing is idempotent: unchanged articles stay as they are.
+build/switchboard kb import kb/demo --data "$data"
+
+base="http://127.0.0.1:$port"
+cat <<MSG
+
+Switchboard is starting on $base
+  Landing page   $base/
+  Help center    $base/help/en/track-order   (also /help/pt-BR/..., /help/ro/...)
+  Customer API   $base/api/v1/conversations  (see docs/api.md)
+  Health         $base/healthz
+  Metrics        $base/metrics
+Data directory: $data     Stop with Ctrl-C.
+
+Try it:
+  curl -s -X POST $base/api/v1/conversations -d '{"locale":"en"}'
+MSG
+exec build/switchboard serve --port "$port" --data "$data" --plugins plugins

@@ -1,0 +1,232 @@
+/*
+ * test_sandbox.c - hostile plugins in the real host. Each fixture in
+ * fixtures/ tries one escape or one way to hang; it must be stopped,
+ * logged, counted and skipped, and the well-behaved plugin behind it must
+ * still answer the same turn.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "plugin_env.h"
+
+static void load(struct plugin_env *e, const char *fixture)
+{
+    struct sb_errbuf eb = {{0}};
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", SB_FIXTURES, fixture);
+    if (sb_host_load_file(e->host, path, &eb)) fail_msg("%s did not load: %s", fixture, eb.msg);
+}
+
+/* Loads fixture in front of good.lua, runs a turn and checks that the
+ * hostile plugin was skipped and good.lua answered alone. */
+static const struct sb_host_stats *run_hostile(struct plugin_env *e, const char *fixture)
+{
+    struct sb_turn t;
+    int64_t start;
+
+    assert_int_equal(plugin_env_open(e, "en"), 0);
+    load(e, "good.lua");
+    load(e, fixture);
+    assert_int_equal(sb_host_intent_count(e->host), 2);
+    start = sb_mono_ns();
+    plugin_env_turn(e, &t, "hello", NULL);
+    /* The deadline is 100 ms; allow for a slow, shared machine. */
+    assert_true(sb_mono_ns() - start < 3000000000LL);
+    assert_int_equal(json_array_size(t.replies), 1);
+    assert_string_equal(first_reply(&t), "ok from good");
+    assert_string_equal(t.answered_by, "good");
+    assert_false(t.handoff);
+    sb_turn_cleanup(&t);
+    assert_int_equal(sb_host_stats(e->host)->errors, 1);
+    return sb_host_stats(e->host);
+}
+
+static void test_infinite_loop_is_stopped_and_its_partial_reply_dropped(void **state)
+{
+    struct plugin_env e;
+    (void)state;
+    assert_int_equal(run_hostile(&e, "infinite_loop.lua")->timeouts, 1);
+    plugin_env_close(&e);
+}
+
+static void test_pcall_cannot_swallow_the_timeout(void **state)
+{
+    struct plugin_env e;
+    (void)state;
+    assert_int_equal(run_hostile(&e, "pcall_loop.lua")->timeouts, 1);
+    plugin_env_close(&e);
+}
+
+static void test_xpcall_handler_and_coroutine_cannot_swallow_the_timeout(void **state)
+{
+    struct plugin_env e;
+    (void)state;
+    assert_int_equal(run_hostile(&e, "xpcall_loop.lua")->timeouts, 1);
+    plugin_env_close(&e);
+}
+
+static void test_memory_bomb_hits_the_cap(void **state)
+{
+    struct plugin_env e;
+    const struct sb_host_stats *s;
+    (void)state;
+    s = run_hostile(&e, "memory_bomb.lua");
+    /* It catches each allocation failure with pcall, so it ends on the
+     * budget; either way it is stopped. */
+    assert_int_equal(s->timeouts + s->memory_errors, 1);
+    plugin_env_close(&e);
+}
+
+static void test_string_rep_bomb_hits_the_cap(void **state)
+{
+    struct plugin_env e;
+    (void)state;
+    assert_int_equal(run_hostile(&e, "string_rep_bomb.lua")->memory_errors, 1);
+    plugin_env_close(&e);
+}
+
+static void test_no_escape_through_libraries(void **state)
+{
+    static const char *const fixtures[] = {
+        "io_open.lua",        "require_os.lua",    "os_execute.lua",
+        "string_dump.lua",    "load_bytecode.lua", "global_write.lua",
+        "unlock_globals.lua", "debug_lib.lua",     "gc_loop.lua"};
+    (void)state;
+    unlink("/tmp/switchboard-sandbox-escaped");
+    for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
+        struct plugin_env e;
+        print_message("hostile fixture %s\n", fixtures[i]);
+        assert_int_equal(run_hostile(&e, fixtures[i])->timeouts, 0);
+        plugin_env_close(&e);
+    }
+    assert_int_not_equal(access("/tmp/switchboard-sandbox-escaped", F_OK), 0);
+}
+
+static void test_regex_bomb_stops_at_match_limit(void **state)
+{
+    struct plugin_env e;
+    (void)state;
+    assert_int_equal(run_hostile(&e, "regex_bomb.lua")->timeouts, 0);
+    plugin_env_close(&e);
+}
+
+static void test_global_write_while_loading_refuses_the_plugin(void **state)
+{
+    struct plugin_env e;
+    struct sb_errbuf eb = {{0}};
+    char path[512];
+    (void)state;
+    assert_int_equal(plugin_env_open(&e, "en"), 0);
+    snprintf(path, sizeof(path), "%s/global_write_at_load.lua", SB_FIXTURES);
+    assert_int_not_equal(sb_host_load_file(e.host, path, &eb), SB_OK);
+    assert_non_null(strstr(eb.msg, "undeclared global"));
+    assert_int_equal(sb_host_intent_count(e.host), 0);
+    assert_int_equal(sb_host_stats(e.host)->load_failures, 1);
+    plugin_env_close(&e);
+}
+
+static void test_bytecode_file_is_refused(void **state)
+{
+    struct plugin_env e;
+    struct sb_errbuf eb = {{0}};
+    char path[512];
+    (void)state;
+    assert_int_equal(plugin_env_open(&e, "en"), 0);
+    snprintf(path, sizeof(path), "%s/bytecode_file.lua.bin", SB_FIXTURES);
+    assert_int_not_equal(sb_host_load_file(e.host, path, &eb), SB_OK);
+    assert_non_null(strstr(eb.msg, "binary"));
+    plugin_env_close(&e);
+}
+
+static void test_ctx_kept_past_its_turn_is_dead(void **state)
+{
+    struct plugin_env e;
+    struct sb_turn t;
+    (void)state;
+    assert_int_equal(plugin_env_open(&e, "en"), 0);
+    load(&e, "good.lua");
+    load(&e, "ctx_escape.lua");
+    plugin_env_turn(&e, &t, "first", NULL);
+    assert_string_equal(first_reply(&t), "ok from good");
+    sb_turn_cleanup(&t);
+    plugin_env_turn(&e, &t, "second", NULL);
+    assert_int_equal(json_array_size(t.replies), 1);
+    assert_string_equal(first_reply(&t), "ok from good");
+    sb_turn_cleanup(&t);
+    assert_int_equal(sb_host_stats(e.host)->errors, 1);
+    plugin_env_close(&e);
+}
+
+static void test_the_host_keeps_answering_after_many_failures(void **state)
+{
+    struct plugin_env e;
+    (void)state;
+    assert_int_equal(plugin_env_open(&e, "en"), 0);
+    load(&e, "good.lua");
+    load(&e, "infinite_loop.lua");
+    for (int i = 0; i < 5; i++) {
+        struct sb_turn t;
+        plugin_env_turn(&e, &t, "again", NULL);
+        assert_string_equal(first_reply(&t), "ok from good");
+        sb_turn_cleanup(&t);
+    }
+    assert_int_equal(sb_host_stats(e.host)->timeouts, 5);
+    plugin_env_close(&e);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_hot_reload_keeps_the_old_version_when_the_new_one_fails(void **state)
+{
+    struct plugin_env e;
+    struct sb_errbuf eb = {{0}};
+    struct sb_turn t;
+    char path[160];
+    (void)state;
+    assert_int_equal(plugin_env_open(&e, "en"), 0);
+    snprintf(path, sizeof(path), "%s/reloadable.lua", e.dir);
+    write_file(path, "sb.intent{ name = 'v', handler = function(ctx) ctx:reply('version 1') end }");
+    assert_int_equal(sb_host_load_file(e.host, path, &eb), SB_OK);
+    write_file(path, "sb.intent{ name = 'v', handler = function(ctx) ctx:reply('version 2'");
+    assert_int_not_equal(sb_host_load_file(e.host, path, &eb), SB_OK);
+    plugin_env_turn(&e, &t, "x", NULL);
+    assert_string_equal(first_reply(&t), "version 1");
+    sb_turn_cleanup(&t);
+    write_file(path, "sb.intent{ name = 'v', handler = function(ctx) ctx:reply('version 3') end }");
+    assert_int_equal(sb_host_load_file(e.host, path, &eb), SB_OK);
+    assert_int_equal(sb_host_intent_count(e.host), 1);
+    plugin_env_turn(&e, &t, "x", NULL);
+    assert_string_equal(first_reply(&t), "version 3");
+    sb_turn_cleanup(&t);
+    unlink(path);
+    plugin_env_close(&e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_infinite_loop_is_stopped_and_its_partial_reply_dropped),
+        cmocka_unit_test(test_pcall_cannot_swallow_the_timeout),
+        cmocka_unit_test(test_xpcall_handler_and_coroutine_cannot_swallow_the_timeout),
+        cmocka_unit_test(test_memory_bomb_hits_the_cap),
+        cmocka_unit_test(test_string_rep_bomb_hits_the_cap),
+        cmocka_unit_test(test_no_escape_through_libraries),
+        cmocka_unit_test(test_regex_bomb_stops_at_match_limit),
+        cmocka_unit_test(test_global_write_while_loading_refuses_the_plugin),
+        cmocka_unit_test(test_bytecode_file_is_refused),
+        cmocka_unit_test(test_ctx_kept_past_its_turn_is_dead),
+        cmocka_unit_test(test_the_host_keeps_answering_after_many_failures),
+        cmocka_unit_test(test_hot_reload_keeps_the_old_version_when_the_new_one_fails),
+    };
+    sb_log_set_level(SB_LOG_ERROR);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

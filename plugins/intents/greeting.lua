@@ -1,14 +1,11 @@
 -- Answers a bare greeting ("hi", "olá", "bună ziua") and says what the bot
--- can do. A greeting followed by a question is left to the other intents.
+-- can do, in the conversation's language whichever language the greeting
+-- was in. A greeting followed by a question is left to the other intents.
 
 sb.intent{
   name = "greeting",
   priority = 50,
-  match = {
-    en = [[^\W*(hi|hello|hey|hiya|good (morning|afternoon|evening))( there)?\W*$]],
-    pt = [[^\W*(oi|olá|ola|e aí|bom dia|boa tarde|boa noite)\W*$]],
-    ro = [[^\W*(salut|bună|buna|bună ziua|buna ziua|bună seara|buna seara|hei)\W*$]],
-  },
+  match = [[^\W*(hi|hello|hey|hiya|good (morning|afternoon|evening)|oi|olá|ola|e aí|bom dia|boa tarde|boa noite|salut|bun[ăa]( ziua| seara)?|hei)( there)?\W*$]],
   handler = function(ctx)
     ctx:reply(ctx:pick{
       en = "Hello! I can help with orders and tracking, shipping, returns and refunds, payments, and your account. What do you need?",

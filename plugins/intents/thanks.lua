@@ -4,11 +4,7 @@
 sb.intent{
   name = "thanks",
   priority = 40,
-  match = {
-    en = [[^\W*(thanks?( you)?( (so|very) much| a lot)?|thx|ty|cheers|bye|goodbye|see you)\W*$]],
-    pt = [[^\W*(obrigad[oa]( mesmo)?|muito obrigad[oa]|valeu|tchau|até logo|até mais)\W*$]],
-    ro = [[^\W*(mul[țţt]umesc( frumos| mult)?|mersi|la revedere|pa|o zi bun[ăa])\W*$]],
-  },
+  match = [[^\W*(thanks?( you)?( (so|very) much| a lot)?|thx|ty|cheers|bye|goodbye|see you|obrigad[oa]( mesmo)?|muito obrigad[oa]|valeu|tchau|até logo|até mais|mul[țţt]umesc( frumos| mult)?|mersi|la revedere|pa|o zi bun[ăa])\W*$]],
   handler = function(ctx)
     ctx:reply(ctx:pick{
       en = "You're welcome! If anything else comes up, just write here.",

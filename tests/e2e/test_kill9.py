@@ -12,9 +12,9 @@ import harness  # noqa: E402
 from harness import check_event_stream  # noqa: E402
 
 THREADS = 4
-PER_THREAD = 50
+PER_THREAD = 100
 CONVS_PER_THREAD = 2
-KILL_AFTER = 90  # acknowledged messages
+KILL_AFTER = 180  # acknowledged messages
 
 TEXTS = ["how can I track my order?", "hi", "which payment methods do you accept?", "qwzx vbnm plok",
          "thanks", "I forgot my password", "zzkq wvbx prrt", "when will I get my refund?"]

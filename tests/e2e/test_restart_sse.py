@@ -2,7 +2,9 @@
 """Server-Sent Events: replay, live delivery, resume with Last-Event-ID across a restart, and
 SIGTERM with a subscriber connected."""
 
+import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -130,6 +132,19 @@ class SSETests(harness.ServerTestCase):
         live_other = other.read_events(len(live), timeout=5) + other.drain(0.2)
         self.assertEqual(summary(live_other), summary(live))
 
+    def test_many_subscribers(self):
+        s = self.server
+        conv = s.start_conversation("en")
+        streams = [self.open_stream(conv, auth="query" if i % 2 else "header") for i in range(30)]
+        for c in streams:
+            self.assertEqual([e["event"] for e in c.read_events(1, timeout=5)], ["conversation/started"])
+        body = s.send(conv, "I forgot my password")
+        n = 1 + len(body["replies"])
+        for i, c in enumerate(streams):
+            got = c.read_events(n, timeout=5)
+            self.assertEqual([e["id"] for e in got], list(range(2, 2 + n)), "subscriber %d" % i)
+            self.assertEqual(got[0]["data"]["message"]["id"], body["message_id"])
+
     def test_handoff_event_live(self):
         s = self.server
         conv = s.start_conversation("ro")
@@ -160,6 +175,33 @@ class SSETests(harness.ServerTestCase):
         s.start()
         events, tr = s.all_events(conv)
         check_event_stream(self, events, tr)
+
+    def test_sigterm_finishes_in_flight_request(self):
+        # A request whose headers arrived before SIGTERM is in flight: it is answered normally
+        # (and stored), then the server exits 0.
+        s = self.server
+        conv = s.start_conversation("en")
+        body = json.dumps({"text": "how can I track my order?", "client_id": "in-flight-1"}).encode()
+        c = harness.HTTPStream(s.port, timeout=5)
+        self.addCleanup(c.close)
+        c.send(b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer %s\r\n"
+               b"Content-Length: %d\r\n\r\n" % (s.conv_path(conv, "/messages").encode(), conv["token"].encode(),
+                                                 len(body)) + body[:10])
+        time.sleep(0.2)
+        s.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        self.assertTrue(s.alive(), "the server exited with a request in flight")
+        c.send(body[10:])
+        try:
+            st, _, answer = c.response(timeout=5)
+        finally:
+            rc = s.stop(timeout=5)
+            s.start()
+        s.statuses.append(("POST", "in-flight", st))
+        self.assertEqual(st, 200, "in-flight request during shutdown answered %s %r" % (st, answer))
+        self.assertEqual(rc, 0)
+        stored = [m["client_id"] for m in s.transcript(conv)["messages"] if m["direction"] == "in"]
+        self.assertEqual(stored, ["in-flight-1"])
 
 
 if __name__ == "__main__":

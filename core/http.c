@@ -186,6 +186,7 @@ enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *c, const char *u
         snprintf(r->method, sizeof(r->method), "%s", method);
         snprintf(r->path, sizeof(r->path), "%s", url);
         *req_cls = r;
+        r->after_stop = srv->stopping;
         srv->active_requests++;
         srv->metrics.http_requests++;
         if (strlen(url) >= sizeof(r->path)) {
@@ -215,7 +216,9 @@ enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *c, const char *u
     if (r->too_large)
         return http_error(srv, c, 413, "too_large", "the request body is larger than %zu bytes",
                           srv->cfg.max_body);
-    if (srv->stopping && strcmp(r->path, "/healthz") != 0)
+    /* Requests that began before SIGTERM are finished; new ones on kept-alive
+     * connections are turned away so the drain ends. */
+    if (r->after_stop && strcmp(r->path, "/healthz") != 0)
         return http_error(srv, c, 503, "shutting_down", "the server is shutting down");
     return route(srv, c, r);
 }

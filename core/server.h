@@ -61,6 +61,7 @@ struct http_req {
     struct sb_buf body;
     bool too_large;
     bool responded;
+    bool after_stop; /* arrived after shutdown began */
     char method[8];
     char path[512];
 };

@@ -5,6 +5,7 @@ SIGTERM with a subscriber connected."""
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -175,6 +176,29 @@ class SSETests(harness.ServerTestCase):
         s.start()
         events, tr = s.all_events(conv)
         check_event_stream(self, events, tr)
+
+    def test_aborted_uploads_do_not_delay_sigterm(self):
+        # Clients that send headers and part of a body, then close the connection, are gone:
+        # SIGTERM must not wait for them.
+        s = self.server
+        conv = s.start_conversation("en")
+        head = (b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer %s\r\n"
+                b"Content-Length: 1000\r\n\r\n" % (s.conv_path(conv, "/messages").encode(), conv["token"].encode()))
+        for _ in range(10):
+            sock = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+            sock.sendall(head + b'{"text":"hi"}')
+            sock.close()
+        time.sleep(0.3)
+        self.assertEqual(s.healthz()[0], 200)
+        t0 = time.monotonic()
+        try:
+            rc = s.stop(timeout=5)
+        except AssertionError:
+            rc = "no exit within 5 s"
+        took = time.monotonic() - t0
+        s.start()
+        self.assertEqual(rc, 0, "SIGTERM after 10 aborted uploads: exit %r after %.1fs" % (rc, took))
+        self.assertEqual(s.transcript(conv)["messages"], [])
 
     def test_sigterm_finishes_in_flight_request(self):
         # A request whose headers arrived before SIGTERM is in flight: it is answered normally

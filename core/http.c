@@ -60,8 +60,8 @@ enum MHD_Result http_text(struct sb_server *srv, struct MHD_Connection *c, unsig
     return ret;
 }
 
-enum MHD_Result http_json(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
-                          json_t *body)
+static enum MHD_Result queue_json(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
+                                  json_t *body)
 {
     char *text = json_dumps(body, JSON_COMPACT);
     struct MHD_Response *resp;
@@ -79,6 +79,68 @@ enum MHD_Result http_json(struct sb_server *srv, struct MHD_Connection *c, unsig
     ret = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+static enum sb_err push_deferred(struct sb_server *srv, struct http_req *r)
+{
+    if (srv->ndeferred == srv->deferred_cap) {
+        size_t cap = srv->deferred_cap ? srv->deferred_cap * 2 : 64;
+        struct http_req **p = realloc(srv->deferred, cap * sizeof(*p));
+        if (!p) return SB_ERR_NOMEM;
+        srv->deferred = p;
+        srv->deferred_cap = cap;
+    }
+    srv->deferred[srv->ndeferred++] = r;
+    return SB_OK;
+}
+
+enum MHD_Result http_json(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
+                          json_t *body)
+{
+    struct http_req *r = srv->current;
+
+    /* Group commit: the answer waits until what it acknowledges is on
+     * disk. The loop flushes once per turn and then resumes us. */
+    if (r && r->conn == c && sb_store_pending(srv->store) && push_deferred(srv, r) == SB_OK) {
+        r->deferred_status = status;
+        r->deferred_body = body;
+        MHD_suspend_connection(c);
+        return MHD_YES;
+    }
+    if (sb_store_pending(srv->store) && sb_store_flush(srv->store)) {
+        json_decref(body);
+        return queue_json(srv, c, 503,
+                          json_pack("{s:{s:s, s:s}}", "error", "code", "not_stored", "message",
+                                    "the change could not be stored; retry"));
+    }
+    return queue_json(srv, c, status, body);
+}
+
+void http_release_deferred(struct sb_server *srv, bool stored)
+{
+    for (size_t i = 0; i < srv->ndeferred; i++) {
+        struct http_req *r = srv->deferred[i];
+        if (!stored) {
+            json_decref(r->deferred_body);
+            r->deferred_status = 503;
+            r->deferred_body =
+                json_pack("{s:{s:s, s:s}}", "error", "code", "not_stored", "message",
+                          "the change could not be stored; retry with the same client_id");
+        }
+        r->deferred_ready = true;
+        MHD_resume_connection(r->conn);
+    }
+    srv->ndeferred = 0;
+}
+
+bool http_idle(struct sb_server *srv)
+{
+    int64_t now = sb_mono_ns();
+    for (struct http_req *r = srv->requests; r; r = r->next) {
+        if (!r->uploading) return false;
+        if (now - r->last_progress_ns < 1000000000LL) return false;
+    }
+    return srv->ndeferred == 0;
 }
 
 enum MHD_Result http_error(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
@@ -176,12 +238,19 @@ enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *c, const char *u
 {
     struct sb_server *srv = cls;
     struct http_req *r = *req_cls;
+    enum MHD_Result ret;
     (void)version;
 
     if (!r) {
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         r = calloc(1, sizeof(*r));
         if (!r) return MHD_NO;
+        r->conn = c;
+        r->uploading = true;
+        r->last_progress_ns = sb_mono_ns();
+        r->next = srv->requests;
+        if (r->next) r->next->prev = r;
+        srv->requests = r;
         sb_buf_init(&r->body, srv->cfg.max_body);
         snprintf(r->method, sizeof(r->method), "%s", method);
         snprintf(r->path, sizeof(r->path), "%s", url);
@@ -202,17 +271,25 @@ enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *c, const char *u
         }
         return MHD_YES;
     }
+    if (r->deferred_ready) {
+        json_t *body = r->deferred_body;
+        r->deferred_body = NULL;
+        r->deferred_ready = false;
+        return queue_json(srv, c, r->deferred_status, body);
+    }
     if (r->responded) {
         *upload_data_size = 0;
         return MHD_YES;
     }
     if (*upload_data_size) {
+        r->last_progress_ns = sb_mono_ns();
         if (!r->too_large && sb_buf_append(&r->body, upload_data, *upload_data_size))
             r->too_large = true; /* keep reading and dropping; answer at the end */
         *upload_data_size = 0;
         return MHD_YES;
     }
     r->responded = true;
+    r->uploading = false;
     if (r->too_large)
         return http_error(srv, c, 413, "too_large", "the request body is larger than %zu bytes",
                           srv->cfg.max_body);
@@ -220,7 +297,10 @@ enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *c, const char *u
      * connections are turned away so the drain ends. */
     if (r->after_stop && strcmp(r->path, "/healthz") != 0)
         return http_error(srv, c, 503, "shutting_down", "the server is shutting down");
-    return route(srv, c, r);
+    srv->current = r;
+    ret = route(srv, c, r);
+    srv->current = NULL;
+    return ret;
 }
 
 void http_completed(void *cls, struct MHD_Connection *c, void **req_cls,
@@ -233,6 +313,16 @@ void http_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 
     if (!r) return;
     srv->active_requests--;
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        srv->requests = r->next;
+    if (r->next) r->next->prev = r->prev;
+    /* A client that hung up while its answer was held back: forget it. */
+    for (size_t i = 0; i < srv->ndeferred; i++) {
+        if (srv->deferred[i] == r) srv->deferred[i] = srv->deferred[--srv->ndeferred];
+    }
+    json_decref(r->deferred_body);
     sb_buf_cleanup(&r->body);
     free(r);
     *req_cls = NULL;

@@ -36,10 +36,8 @@ static json_t *message_json(int64_t id, const char *direction, const char *autho
 static enum sb_err add_event(struct sb_server *srv, struct sb_conv *conv, const char *type,
                              json_t *payload)
 {
-    int64_t seq;
-    enum sb_err rc = sb_store_event_add(srv->store, conv->id, type, payload, &seq);
+    enum sb_err rc = sb_store_event_add(srv->store, conv, type, payload);
     json_decref(payload);
-    if (!rc) conv->last_seq = seq;
     return rc;
 }
 

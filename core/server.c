@@ -98,8 +98,9 @@ static enum sb_err start_http(struct sb_server *srv, struct sb_errbuf *eb)
         MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, (uint16_t)srv->cfg.port, NULL,
         NULL, http_dispatch, srv, MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)srv->cfg.http_timeout_s, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_END);
+        (unsigned int)srv->cfg.http_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)MAX_CONNECTIONS, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
+        MHD_OPTION_END);
     if (!srv->mhd)
         return sb_fail(eb, SB_ERR_IO, "cannot listen on %s:%d: %s", srv->cfg.bind, srv->cfg.port,
                        strerror(errno));
@@ -184,6 +185,7 @@ static void run_loop(struct sb_server *srv)
 
         if (MHD_get_timeout(srv->mhd, &mhd_timeout) == MHD_YES && mhd_timeout < 1000)
             timeout = (int)mhd_timeout;
+        if (sb_store_pending(srv->store) || srv->ndeferred) timeout = 0;
         n = epoll_wait(srv->epfd, ev, (int)SB_ARRAY_LEN(ev), timeout);
         for (int i = 0; i < n; i++) {
             if (ev[i].data.fd == srv->sigfd) {
@@ -196,8 +198,21 @@ static void run_loop(struct sb_server *srv)
             }
         }
         MHD_run(srv->mhd);
+        if (sb_store_pending(srv->store) || srv->ndeferred) {
+            /* Group commit: one flush for everything this turn handled,
+             * then the held-back answers and the event streams go out. */
+            enum sb_err rc = sb_store_flush(srv->store);
+            if (rc)
+                sb_error("store: batch not committed (%s); its requests get 503", sb_strerror(rc));
+            http_release_deferred(srv, rc == SB_OK);
+            if (rc == SB_OK)
+                sse_notify_flushed(srv);
+            else
+                srv->nnotify = 0;
+            MHD_run(srv->mhd);
+        }
         if (srv->stopping) {
-            if (srv->active_requests == 0) break;
+            if (http_idle(srv) && !sb_store_pending(srv->store)) break;
             if (sb_mono_ns() > deadline) {
                 sb_warn("shutdown grace period over with %d requests in flight",
                         srv->active_requests);
@@ -209,6 +224,8 @@ static void run_loop(struct sb_server *srv)
 
 static void close_parts(struct sb_server *srv)
 {
+    free(srv->deferred);
+    free(srv->notify);
     if (srv->mhd) MHD_stop_daemon(srv->mhd);
     sb_host_free(srv->host);
     sb_kb_close(srv->kb);

@@ -45,6 +45,12 @@ struct sb_server {
     bool stopping;
     bool reload_requested;
     int active_requests;
+    struct http_req *current;   /* the request being routed, for http_json */
+    struct http_req *requests;  /* every request between dispatch and completion */
+    struct http_req **deferred; /* answers waiting for sb_store_flush() */
+    size_t ndeferred, deferred_cap;
+    int64_t *notify; /* conversations to wake after the flush */
+    size_t nnotify, notify_cap;
     int64_t started_ns;
     struct sse_stream *sse[SSE_BUCKETS]; /* by conversation id */
     struct sb_metrics metrics;
@@ -58,7 +64,15 @@ int sb_server_run(const struct sb_config *cfg);
 /* Per-request state, kept in libmicrohttpd's req_cls and freed in the
  * completion callback. */
 struct http_req {
+    struct http_req *prev, *next; /* srv->requests */
+    struct MHD_Connection *conn;
     struct sb_buf body;
+    bool uploading;           /* the body is still arriving */
+    int64_t last_progress_ns; /* when bytes last arrived */
+    /* A response held back until the batch it depends on is durable. */
+    unsigned deferred_status;
+    json_t *deferred_body;
+    bool deferred_ready;
     bool too_large;
     bool responded;
     bool after_stop; /* arrived after shutdown began */
@@ -88,7 +102,9 @@ enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *c, const char *u
 void http_completed(void *cls, struct MHD_Connection *c, void **req_cls,
                     enum MHD_RequestTerminationCode toe);
 
-/* Queues a JSON response; takes ownership of body. */
+/* Queues a JSON response; takes ownership of body. While the store holds
+ * writes that are not yet durable, the answer is held back (the connection
+ * is suspended) until the event loop has flushed them. */
 enum MHD_Result http_json(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
                           json_t *body);
 /* Queues {"error":{"code","message"}}. */
@@ -99,6 +115,13 @@ enum MHD_Result http_text(struct sb_server *srv, struct MHD_Connection *c, unsig
                           const char *content_type, const char *text, size_t len);
 /* Adds the headers every response carries. */
 void http_common_headers(struct MHD_Response *resp, const char *content_type);
+
+/* After a flush: answers every held-back response, or replaces them with
+ * 503 not_stored when the flush failed. */
+void http_release_deferred(struct sb_server *srv, bool stored);
+/* True when no request is being handled, apart from uploads that stalled
+ * for a second or more (clients that went away mid-body). */
+bool http_idle(struct sb_server *srv);
 
 /* Parses the request body as a JSON object: answers the error itself and
  * returns NULL when it is not one. */
@@ -137,12 +160,15 @@ enum MHD_Result api_help_article(struct sb_server *, struct MHD_Connection *, st
 /* Starts an event stream for conversation conv_id after after_seq. */
 enum MHD_Result sse_start(struct sb_server *srv, struct MHD_Connection *c, int64_t conv_id,
                           int64_t after_seq);
-/* Wakes the streams of a conversation after its events were committed. */
+/* Wakes the streams of a conversation once its new events are durable:
+ * at once when nothing is pending, else after the loop's next flush. */
 void sse_notify(struct sb_server *srv, int64_t conv_id);
 /* Marks every stream for a keep-alive comment and wakes it. */
 void sse_keepalive(struct sb_server *srv);
 /* Wakes every stream so it ends (shutdown). */
 void sse_close_all(struct sb_server *srv);
+/* Wakes the streams whose conversations were queued by sse_notify(). */
+void sse_notify_flushed(struct sb_server *srv);
 
 /* ------- Interface to code in pipeline.c ------- */
 

@@ -77,6 +77,12 @@ static void refill(struct sse_stream *s)
         sb_buf_printf(&s->out, ": keep-alive\n\n");
         s->keepalive_due = false;
     }
+    /* Inside an open batch this connection would read events that are not
+     * durable yet; come back after the flush instead. */
+    if (sb_store_pending(s->srv->store)) {
+        sse_notify(s->srv, s->conv_id);
+        return;
+    }
     sb_store_events_since(s->srv->store, s->conv_id, s->last_seq, SSE_BATCH, append_event, s);
 }
 
@@ -147,10 +153,35 @@ enum MHD_Result sse_start(struct sb_server *srv, struct MHD_Connection *c, int64
     return ret;
 }
 
-void sse_notify(struct sb_server *srv, int64_t conv_id)
+static void wake_conversation(struct sb_server *srv, int64_t conv_id)
 {
     for (struct sse_stream *s = *bucket_of(srv, conv_id); s; s = s->next)
         if (s->conv_id == conv_id) wake(s);
+}
+
+void sse_notify(struct sb_server *srv, int64_t conv_id)
+{
+    if (!sb_store_pending(srv->store)) {
+        wake_conversation(srv, conv_id);
+        return;
+    }
+    if (!*bucket_of(srv, conv_id)) return; /* nobody listens */
+    if (srv->nnotify == srv->notify_cap) {
+        size_t cap = srv->notify_cap ? srv->notify_cap * 2 : 64;
+        int64_t *p = realloc(srv->notify, cap * sizeof(*p));
+        if (!p) return; /* the keep-alive tick will still wake it */
+        srv->notify = p;
+        srv->notify_cap = cap;
+    }
+    srv->notify[srv->nnotify++] = conv_id;
+}
+
+void sse_notify_flushed(struct sb_server *srv)
+{
+    size_t n = srv->nnotify;
+    srv->nnotify = 0;
+    for (size_t i = 0; i < n; i++)
+        wake_conversation(srv, srv->notify[i]);
 }
 
 void sse_keepalive(struct sb_server *srv)

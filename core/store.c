@@ -37,7 +37,6 @@ static const char *const migrations[] = {
     "  team TEXT,"
     "  assignee INTEGER,"
     "  attrs TEXT NOT NULL DEFAULT '{}',"
-    "  last_seq INTEGER NOT NULL DEFAULT 0,"
     "  created_at INTEGER NOT NULL,"
     "  updated_at INTEGER NOT NULL);"
     "CREATE INDEX conversations_contact ON conversations(contact_id);"
@@ -102,16 +101,23 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT unit",
+    [ST_RELEASE] = "RELEASE unit",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO unit",
     [ST_CONTACT_ADD] = "INSERT INTO contacts(created_at) VALUES(?1)",
     [ST_IDENTITY_FIND] = "SELECT contact_id FROM identities WHERE channel=?1 AND external_id=?2",
     [ST_IDENTITY_ADD] = "INSERT INTO identities(contact_id, channel, external_id, created_at)"
                         " VALUES(?1, ?2, ?3, ?4)",
     [ST_CONV_ADD] = "INSERT INTO conversations(public_id, contact_id, channel, locale, token_hash,"
                     " created_at, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-    [ST_CONV_GET] = "SELECT id, contact_id, public_id, channel, locale, status, token_hash,"
-                    " last_seq, attrs FROM conversations WHERE public_id=?1",
-    [ST_CONV_GET_ID] = "SELECT id, contact_id, public_id, channel, locale, status, token_hash,"
-                       " last_seq, attrs FROM conversations WHERE id=?1",
+    [ST_CONV_GET] =
+        "SELECT id, contact_id, public_id, channel, locale, status, token_hash,"
+        " (SELECT ifnull(max(seq), 0) FROM events WHERE conversation_id = conversations.id),"
+        " attrs FROM conversations WHERE public_id=?1",
+    [ST_CONV_GET_ID] =
+        "SELECT id, contact_id, public_id, channel, locale, status, token_hash,"
+        " (SELECT ifnull(max(seq), 0) FROM events WHERE conversation_id = conversations.id),"
+        " attrs FROM conversations WHERE id=?1",
     [ST_CONV_STATUS] = "UPDATE conversations SET status=?2, updated_at=?3 WHERE id=?1",
     [ST_CONV_ATTRS] = "UPDATE conversations SET attrs=?2, updated_at=?3 WHERE id=?1",
     [ST_HANDOFF_ADD] = "INSERT INTO handoffs(conversation_id, reason, team, transcript, created_at)"
@@ -127,8 +133,6 @@ static const char *const stmt_sql[ST__COUNT] = {
                     " FROM messages WHERE conversation_id=?1 ORDER BY id LIMIT ?2",
     [ST_MSG_REPLIES] = "SELECT id, direction, author, body, extra, client_id, created_at"
                        " FROM messages WHERE reply_to=?1 ORDER BY id",
-    [ST_EVENT_SEQ] = "UPDATE conversations SET last_seq=last_seq+1, updated_at=?2 WHERE id=?1"
-                     " RETURNING last_seq",
     [ST_EVENT_ADD] = "INSERT INTO events(conversation_id, seq, type, data, created_at)"
                      " VALUES(?1, ?2, ?3, ?4, ?5)",
     [ST_EVENT_SINCE] = "SELECT seq, type, data FROM events WHERE conversation_id=?1 AND seq>?2"
@@ -236,6 +240,7 @@ fail:
 void sb_store_close(struct sb_store *st)
 {
     if (!st) return;
+    if (st->stmt[ST_COMMIT]) sb_store_flush(st);
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(st->stmt[i]);
     sqlite3_close(st->db);
@@ -253,17 +258,54 @@ enum sb_err store_step_done(struct sb_store *st, sqlite3_stmt *s)
 
 enum sb_err sb_store_begin(struct sb_store *st)
 {
-    return store_step_done(st, store_stmt(st, ST_BEGIN));
+    enum sb_err rc;
+    if (st->in_unit) return SB_ERR_INVAL;
+    if (!st->batch_open) {
+        rc = store_step_done(st, store_stmt(st, ST_BEGIN));
+        if (rc) return rc;
+        st->batch_open = true;
+    }
+    rc = store_step_done(st, store_stmt(st, ST_SAVEPOINT));
+    if (!rc) st->in_unit = true;
+    return rc;
 }
 
 enum sb_err sb_store_commit(struct sb_store *st)
 {
-    return store_step_done(st, store_stmt(st, ST_COMMIT));
+    enum sb_err rc;
+    if (!st->in_unit) return SB_ERR_INVAL;
+    rc = store_step_done(st, store_stmt(st, ST_RELEASE));
+    if (rc) {
+        sb_store_rollback(st);
+        return rc;
+    }
+    st->in_unit = false;
+    return SB_OK;
 }
 
 void sb_store_rollback(struct sb_store *st)
 {
-    if (!sqlite3_get_autocommit(st->db)) store_step_done(st, store_stmt(st, ST_ROLLBACK));
+    if (!st->in_unit) return;
+    /* ROLLBACK TO keeps the savepoint open; RELEASE closes it. */
+    store_step_done(st, store_stmt(st, ST_ROLLBACK_TO));
+    store_step_done(st, store_stmt(st, ST_RELEASE));
+    st->in_unit = false;
+}
+
+enum sb_err sb_store_flush(struct sb_store *st)
+{
+    enum sb_err rc;
+    if (!st->batch_open) return SB_OK;
+    if (st->in_unit) sb_store_rollback(st);
+    rc = store_step_done(st, store_stmt(st, ST_COMMIT));
+    if (rc && !sqlite3_get_autocommit(st->db)) store_step_done(st, store_stmt(st, ST_ROLLBACK));
+    st->batch_open = false;
+    return rc;
+}
+
+bool sb_store_pending(const struct sb_store *st)
+{
+    return st->batch_open;
 }
 
 enum sb_err sb_store_kv_get(struct sb_store *st, const char *plugin, const char *key, char **value,

@@ -268,26 +268,19 @@ json_t *sb_store_replies(struct sb_store *st, int64_t inbound_id)
     return collect(s);
 }
 
-enum sb_err sb_store_event_add(struct sb_store *st, int64_t conv_id, const char *type,
-                               json_t *payload, int64_t *seq)
+enum sb_err sb_store_event_add(struct sb_store *st, struct sb_conv *conv, const char *type,
+                               json_t *payload)
 {
-    int64_t now = sb_now_ms();
-    sqlite3_stmt *s = store_stmt(st, ST_EVENT_SEQ);
+    int64_t now = sb_now_ms(), seq = conv->last_seq + 1;
+    sqlite3_stmt *s;
     json_t *data;
     char *text;
     enum sb_err rc;
 
-    sqlite3_bind_int64(s, 1, conv_id);
-    sqlite3_bind_int64(s, 2, now);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-        sqlite3_reset(s);
-        return SB_ERR_NOT_FOUND;
-    }
-    *seq = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-
-    data = payload ? json_deep_copy(payload) : json_object();
-    json_object_set_new(data, "seq", json_integer(*seq));
+    /* The payload is the caller's, made for this event: add to it in place
+     * rather than copy it (this runs several times per message). */
+    data = payload ? json_incref(payload) : json_object();
+    json_object_set_new(data, "seq", json_integer(seq));
     json_object_set_new(data, "type", json_string(type));
     json_object_set_new(data, "at", json_integer(now));
     text = json_dumps(data, JSON_COMPACT);
@@ -295,13 +288,14 @@ enum sb_err sb_store_event_add(struct sb_store *st, int64_t conv_id, const char 
     if (!text) return SB_ERR_NOMEM;
 
     s = store_stmt(st, ST_EVENT_ADD);
-    sqlite3_bind_int64(s, 1, conv_id);
-    sqlite3_bind_int64(s, 2, *seq);
+    sqlite3_bind_int64(s, 1, conv->id);
+    sqlite3_bind_int64(s, 2, seq);
     sqlite3_bind_text(s, 3, type, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 4, text, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 5, now);
     rc = store_step_done(st, s);
     free(text);
+    if (!rc) conv->last_seq = seq;
     return rc;
 }
 

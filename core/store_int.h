@@ -10,6 +10,9 @@ enum stmt_id {
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST_CONTACT_ADD,
     ST_IDENTITY_FIND,
     ST_IDENTITY_ADD,
@@ -24,7 +27,6 @@ enum stmt_id {
     ST_MSG_GET,
     ST_MSG_LIST,
     ST_MSG_REPLIES,
-    ST_EVENT_SEQ,
     ST_EVENT_ADD,
     ST_EVENT_SINCE,
     ST_KV_GET,
@@ -36,6 +38,8 @@ enum stmt_id {
 struct sb_store {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST__COUNT];
+    bool batch_open; /* BEGIN issued, COMMIT not yet */
+    bool in_unit;    /* SAVEPOINT open */
 };
 
 /* Resets st after use so a prepared statement never holds a read snapshot. */

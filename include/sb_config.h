@@ -25,7 +25,7 @@ struct sb_config {
     int lua_deadline_ms;        /* per-call wall-clock deadline */
     double kb_answer_threshold; /* confidence needed to answer */
     int sse_keepalive_s;
-    int http_timeout_s;       /* idle or stalled connections are closed after this */
+    int http_timeout_s; /* idle or stalled connections are closed after this */
     int shutdown_grace_s;
     char synchronous[8]; /* SQLite synchronous: NORMAL (survives kill -9) or FULL */
     char default_locale[16];

@@ -32,10 +32,23 @@ void sb_store_close(struct sb_store *st); /* NULL-safe */
 /* The raw handle, for the knowledge base which keeps its own statements. */
 sqlite3 *sb_store_db(struct sb_store *st);
 
-/* Transactions. begin is BEGIN IMMEDIATE so a writer never upgrades late. */
+/* Units of work and group commit.
+ *
+ * Writes happen in units: sb_store_begin() opens a SAVEPOINT inside a batch
+ * transaction (BEGIN IMMEDIATE, opened on demand), sb_store_commit()
+ * releases it and sb_store_rollback() undoes just that unit. Nothing is
+ * durable until sb_store_flush() commits the batch: the event loop calls it
+ * once per turn, after every ready request was handled and before any of
+ * their answers is sent (Redis writes its AOF before replies the same way),
+ * so one WAL write covers many messages. Units do not nest. */
 enum sb_err sb_store_begin(struct sb_store *st);
 enum sb_err sb_store_commit(struct sb_store *st);
 void sb_store_rollback(struct sb_store *st);
+/* Commits the batch. On failure the whole batch is rolled back and the
+ * error returned: none of its units may be acknowledged. */
+enum sb_err sb_store_flush(struct sb_store *st);
+/* True while a batch holds writes that are not yet durable. */
+bool sb_store_pending(const struct sb_store *st);
 
 /* Conversation status values, stored as text. */
 #define SB_STATUS_BOT "bot"
@@ -51,8 +64,8 @@ struct sb_conv {
     char locale[36];
     char status[16];
     char token_hash[65];
-    int64_t last_seq;
-    json_t *attrs; /* owned object */
+    int64_t last_seq; /* highest event sequence number */
+    json_t *attrs;    /* owned object */
 };
 void sb_conv_cleanup(struct sb_conv *c);
 
@@ -99,10 +112,14 @@ json_t *sb_store_transcript(struct sb_store *st, int64_t conv_id, int limit);
 /* The outbound messages answering inbound message id, as a JSON array. */
 json_t *sb_store_replies(struct sb_store *st, int64_t inbound_id);
 
-/* Appends an event with the next per-conversation sequence number. payload
- * (borrowed) is an object; seq and type are added to a copy. */
-enum sb_err sb_store_event_add(struct sb_store *st, int64_t conv_id, const char *type,
-                               json_t *payload, int64_t *seq);
+/* Appends an event with the next per-conversation sequence number,
+ * conv->last_seq + 1, and advances conv->last_seq. The number comes from
+ * the conversation as loaded (one writer: the event loop); the primary key
+ * (conversation, seq) refuses a duplicate should two writers ever race.
+ * payload (borrowed) is an object made for this event: seq, type and at
+ * are added to it. */
+enum sb_err sb_store_event_add(struct sb_store *st, struct sb_conv *conv, const char *type,
+                               json_t *payload);
 
 /* Events with seq > after_seq, oldest first, at most limit. Calls fn for
  * each; stops early when fn returns non-zero. data is the JSON text. */

@@ -2,6 +2,7 @@
 """Hostile and malformed input: every error is a JSON 4xx, nothing hangs, nothing answers 5xx,
 and the server is still healthy afterwards."""
 
+import http.client
 import json
 import os
 import socket
@@ -251,7 +252,6 @@ class BadInputTests(harness.ServerTestCase):
 
     def test_keep_alive_connection(self):
         # browsers reuse connections: several requests on one connection all get their answers
-        import http.client
         s = self.server
         conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=5)
         try:

@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -68,6 +69,8 @@ static enum sb_err open_parts(struct sb_server *srv, struct sb_errbuf *eb)
     snprintf(dbpath, sizeof(dbpath), "%s/switchboard.db", srv->cfg.data_dir);
     rc = sb_store_open(dbpath, srv->cfg.synchronous, &srv->store, eb);
     if (rc) return rc;
+    if (sb_store_background_checkpoints(srv->store, 500))
+        sb_warn("store: checkpoints stay on the event loop (no background thread)");
     rc = sb_kb_open(sb_store_db(srv->store), &srv->kb, eb);
     if (rc) return rc;
     rc = sb_re_cache_new(512, 100000, &srv->re);
@@ -119,6 +122,19 @@ static enum sb_err start_http(struct sb_server *srv, struct sb_errbuf *eb)
     return SB_OK;
 }
 
+/* Blocked before any thread starts, so every thread inherits the mask and
+ * the signals reach only the loop's signalfd. */
+static void block_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
 static int add_fd(int epfd, int fd)
 {
     struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
@@ -135,8 +151,6 @@ static enum sb_err setup_loop(struct sb_server *srv, struct sb_errbuf *eb)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
     srv->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     srv->tickfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
     srv->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -247,6 +261,7 @@ int sb_server_run(const struct sb_config *cfg)
     srv->started_ns = sb_mono_ns();
     srv->epfd = srv->sigfd = srv->tickfd = -1;
     raise_fd_limit();
+    block_signals();
     if (open_parts(srv, &eb) || start_http(srv, &eb) || setup_loop(srv, &eb)) {
         sb_error("%s", eb.msg);
         goto out;

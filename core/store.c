@@ -237,9 +237,17 @@ fail:
     return rc;
 }
 
+enum sb_err sb_store_background_checkpoints(struct sb_store *st, int interval_ms)
+{
+    const char *path = sqlite3_db_filename(st->db, "main");
+    if (!path || !*path) return SB_ERR_INVAL;
+    return store_checkpointer_start(st, path, interval_ms);
+}
+
 void sb_store_close(struct sb_store *st)
 {
     if (!st) return;
+    store_checkpointer_stop(st);
     if (st->stmt[ST_COMMIT]) sb_store_flush(st);
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(st->stmt[i]);

@@ -35,11 +35,14 @@ enum stmt_id {
     ST__COUNT
 };
 
+struct store_checkpointer;
+
 struct sb_store {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST__COUNT];
     bool batch_open; /* BEGIN issued, COMMIT not yet */
     bool in_unit;    /* SAVEPOINT open */
+    struct store_checkpointer *checkpointer;
 };
 
 /* Resets st after use so a prepared statement never holds a read snapshot. */
@@ -47,5 +50,12 @@ sqlite3_stmt *store_stmt(struct sb_store *st, enum stmt_id id);
 
 /* Steps a statement that returns no rows we need; logs and maps errors. */
 enum sb_err store_step_done(struct sb_store *st, sqlite3_stmt *s);
+
+/* ------- Interface to code in store_checkpoint.c ------- */
+
+/* Starts a thread that checkpoints the WAL of the database at path every
+ * interval_ms, and turns off checkpoints on st's own connection. */
+enum sb_err store_checkpointer_start(struct sb_store *st, const char *path, int interval_ms);
+void store_checkpointer_stop(struct sb_store *st); /* no-op when not started */
 
 #endif

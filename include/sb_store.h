@@ -29,6 +29,10 @@ enum sb_err sb_store_open(const char *path, const char *synchronous, struct sb_s
                           struct sb_errbuf *eb);
 void sb_store_close(struct sb_store *st); /* NULL-safe */
 
+/* Moves WAL checkpoints off the caller's thread (the server's event loop)
+ * to a background thread with its own connection. */
+enum sb_err sb_store_background_checkpoints(struct sb_store *st, int interval_ms);
+
 /* The raw handle, for the knowledge base which keeps its own statements. */
 sqlite3 *sb_store_db(struct sb_store *st);
 

@@ -275,29 +275,6 @@ enum sb_err host_add_channel(struct sb_host *h, struct sb_plugin *p, lua_State *
 
 /* ---------- loading ---------- */
 
-static enum sb_err read_source(const char *path, char **out, size_t *len, struct sb_errbuf *eb)
-{
-    FILE *f = fopen(path, "rb");
-    struct sb_buf b;
-    char chunk[8192];
-    size_t n;
-    enum sb_err rc = SB_OK;
-
-    if (!f) return sb_fail(eb, SB_ERR_IO, "%s: %s", path, strerror(errno));
-    sb_buf_init(&b, MAX_PLUGIN_BYTES);
-    while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        rc = sb_buf_append(&b, chunk, n);
-    fclose(f);
-    if (!rc && !b.data) rc = sb_buf_append(&b, "", 0);
-    if (rc) {
-        sb_buf_cleanup(&b);
-        return sb_fail(eb, rc, "%s: larger than %d bytes", path, MAX_PLUGIN_BYTES);
-    }
-    *out = b.data;
-    *len = b.len;
-    return SB_OK;
-}
-
 static void name_from_path(const struct sb_host *h, const char *path, char *name, size_t cap)
 {
     size_t rl = strlen(h->root);
@@ -325,7 +302,7 @@ enum sb_err sb_host_load_file(struct sb_host *h, const char *path, struct sb_err
     p->budget.instr_limit = h->deps.cfg->lua_instructions;
     p->budget.deadline_ms = h->deps.cfg->lua_deadline_ms;
 
-    rc = read_source(path, &src, &len, eb);
+    rc = sb_read_file(path, MAX_PLUGIN_BYTES, &src, &len, eb);
     if (rc) goto fail;
     p->L = sandbox_new(&p->budget);
     if (!p->L) {

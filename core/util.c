@@ -2,6 +2,7 @@
  * util.c - UTF-8 validation, random ids, hashing and the capped buffer.
  * Uses OpenSSL libcrypto for randomness and SHA-256.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,4 +153,30 @@ void sb_buf_cleanup(struct sb_buf *b)
 {
     free(b->data);
     sb_buf_init(b, b->limit);
+}
+
+enum sb_err sb_read_file(const char *path, size_t limit, char **out, size_t *len,
+                         struct sb_errbuf *eb)
+{
+    FILE *f = fopen(path, "rb");
+    struct sb_buf b;
+    char chunk[8192];
+    size_t n;
+    enum sb_err rc = SB_OK;
+
+    if (!f) return sb_fail(eb, SB_ERR_IO, "%s: %s", path, strerror(errno));
+    sb_buf_init(&b, limit);
+    while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        rc = sb_buf_append(&b, chunk, n);
+    if (!rc && ferror(f)) rc = SB_ERR_IO;
+    fclose(f);
+    if (!rc && !b.data) rc = sb_buf_append(&b, "", 0);
+    if (rc) {
+        sb_buf_cleanup(&b);
+        if (rc == SB_ERR_LIMIT) return sb_fail(eb, rc, "%s: larger than %zu bytes", path, limit);
+        return sb_fail(eb, rc, "%s: cannot read", path);
+    }
+    *out = b.data;
+    *len = b.len;
+    return SB_OK;
 }

@@ -41,4 +41,9 @@ enum sb_err sb_buf_printf(struct sb_buf *b, const char *fmt, ...)
 void sb_buf_reset(struct sb_buf *b);
 void sb_buf_cleanup(struct sb_buf *b);
 
+/* Reads a whole file of at most limit bytes into *out (owned by the caller,
+ * NUL-terminated; *len excludes the NUL). */
+enum sb_err sb_read_file(const char *path, size_t limit, char **out, size_t *len,
+                         struct sb_errbuf *eb);
+
 #endif

@@ -26,34 +26,6 @@ struct front {
     const char *body;
 };
 
-static enum sb_err read_file(const char *path, char **out, struct sb_errbuf *eb)
-{
-    FILE *f = fopen(path, "rb");
-    struct sb_buf b;
-    char chunk[8192];
-    size_t n;
-    enum sb_err rc = SB_OK;
-
-    if (!f) return sb_fail(eb, SB_ERR_IO, "%s: %s", path, strerror(errno));
-    sb_buf_init(&b, MAX_FILE_BYTES);
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        rc = sb_buf_append(&b, chunk, n);
-        if (rc) {
-            sb_fail(eb, rc, "%s: larger than %d bytes", path, MAX_FILE_BYTES);
-            break;
-        }
-    }
-    fclose(f);
-    if (!rc && !b.data) rc = sb_buf_append(&b, "", 0);
-    if (!rc && !sb_utf8_valid(b.data, b.len)) rc = sb_fail(eb, SB_ERR_INVAL, "%s: not UTF-8", path);
-    if (rc) {
-        sb_buf_cleanup(&b);
-        return rc;
-    }
-    *out = b.data;
-    return SB_OK;
-}
-
 static json_t *node_json(yaml_document_t *doc, yaml_node_t *node)
 {
     if (!node) return NULL;
@@ -154,9 +126,14 @@ static enum sb_err import_file(struct sb_kb *kb, const char *path, int *counts,
     struct sb_kb_article a = {0};
     enum sb_kb_change change;
     enum sb_err rc;
+    size_t len;
 
-    rc = read_file(path, &text, eb);
+    rc = sb_read_file(path, MAX_FILE_BYTES, &text, &len, eb);
     if (rc) return rc;
+    if (!sb_utf8_valid(text, len)) {
+        free(text);
+        return sb_fail(eb, SB_ERR_INVAL, "%s: not UTF-8", path);
+    }
     rc = parse_front(path, text, &fm, eb);
     if (rc) goto out;
     a.title = str_of(fm.obj, "title");

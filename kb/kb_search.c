@@ -48,6 +48,8 @@ static size_t word_char(const unsigned char *s, size_t left)
     }
     /* Latin-1 letters (not x/÷), Latin Extended, Greek, Cyrillic, and the
      * CJK/Hangul blocks; everything else separates words. */
+    if (cp == 0x37E || cp == 0x387 || cp == 0x30FB || (cp >= 0x4DC0 && cp <= 0x4DFF))
+        return 0; /* punctuation and symbols inside those blocks */
     if ((cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) || (cp >= 0x370 && cp <= 0x52F) ||
         (cp >= 0x1E00 && cp <= 0x1EFF) || (cp >= 0x3040 && cp <= 0x9FFF) ||
         (cp >= 0xAC00 && cp <= 0xD7A3))
@@ -83,7 +85,8 @@ int sb_kb_build_query(const char *text, const char *locale, char *out, size_t ca
     const unsigned char *s = (const unsigned char *)text;
     size_t len = strlen(text), i = 0, o = 0;
     char terms[MAX_TERMS][MAX_TERM_BYTES + 1];
-    int nterms = 0;
+    bool is_prefix[MAX_TERMS];
+    int nterms = 0, written = 0;
 
     out[0] = '\0';
     while (i < len && nterms < MAX_TERMS) {
@@ -117,22 +120,31 @@ int sb_kb_build_query(const char *text, const char *locale, char *out, size_t ca
             wl = utf8_prefix(word, wl, prefix);
             word[wl] = '\0';
         }
-        for (int t = 0; t < nterms; t++)
-            if (strcmp(terms[t], word) == 0) dup = true;
+        /* "track" and "tracking" -> "track"*: the prefix search covers the
+         * exact one, whichever came first. */
+        for (int t = 0; t < nterms && !dup; t++) {
+            if (strcmp(terms[t], word) == 0) {
+                is_prefix[t] = is_prefix[t] || prefix;
+                dup = true;
+            }
+        }
         if (dup) continue;
-
-        /* Words hold only letters and digits, so quoting cannot be broken;
-         * still, the output is bounded by cap. */
-        int w =
-            snprintf(out + o, cap - o, "%s\"%s\"%s", nterms ? " OR " : "", word, prefix ? "*" : "");
+        memcpy(terms[nterms], word, wl + 1);
+        is_prefix[nterms++] = prefix > 0;
+    }
+    /* Words hold only letters and digits, so quoting cannot be broken;
+     * the output is still bounded by cap. */
+    for (int t = 0; t < nterms; t++) {
+        int w = snprintf(out + o, cap - o, "%s\"%s\"%s", written ? " OR " : "", terms[t],
+                         is_prefix[t] ? "*" : "");
         if (w < 0 || (size_t)w >= cap - o) {
             out[o] = '\0';
             break;
         }
         o += (size_t)w;
-        memcpy(terms[nterms++], word, wl + 1);
+        written++;
     }
-    return nterms;
+    return written;
 }
 
 /* sb_coverage(kb_fts, w0, w1, ...): how much of the question this row
@@ -180,17 +192,29 @@ enum sb_err kb_register_functions(sqlite3 *db)
     return SB_OK;
 }
 
+/* The customer's own locale first, then confidence: another region's
+ * version of an article is a fallback, not a competitor. */
 static int by_confidence(const void *a, const void *b)
 {
     const struct sb_kb_hit *x = a, *y = b;
+    if (x->exact_locale != y->exact_locale) return x->exact_locale ? -1 : 1;
     if (x->confidence != y->confidence) return x->confidence < y->confidence ? 1 : -1;
     return x->bm25 < y->bm25 ? 1 : (x->bm25 > y->bm25 ? -1 : 0);
 }
 
+/* Copies column col into dst[cap], cutting long text between characters so
+ * what reaches plugins and JSON stays valid UTF-8. */
 static void copy_text(char *dst, size_t cap, sqlite3_stmt *s, int col)
 {
-    const unsigned char *t = sqlite3_column_text(s, col);
-    snprintf(dst, cap, "%s", t ? (const char *)t : "");
+    const char *t = (const char *)sqlite3_column_text(s, col);
+    size_t n = t ? strlen(t) : 0;
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80)
+            n--;
+    }
+    if (n) memcpy(dst, t, n);
+    dst[n] = '\0';
 }
 
 enum sb_err sb_kb_search(struct sb_kb *kb, const char *text, const char *locale, int limit,
@@ -227,21 +251,36 @@ enum sb_err sb_kb_search(struct sb_kb *kb, const char *text, const char *locale,
         h->coverage = sqlite3_column_double(s, 6);
         h->confidence = h->coverage * (h->bm25 / (h->bm25 + BM25_HALF));
         if (!(h->confidence >= 0)) h->confidence = 0;
+        h->exact_locale = strcmp(h->locale, locale) == 0;
         fetched++;
     }
     sqlite3_reset(s);
     if (r != SQLITE_ROW && r != SQLITE_DONE) {
         /* Cannot happen for queries we built, but a search failure is a
          * miss for the customer, never an error page. */
-        out->n = fetched;
+        sb_kb_result_cleanup(out);
         return SB_ERR_DB;
     }
     qsort(out->hit, (size_t)fetched, sizeof(out->hit[0]), by_confidence);
-    for (int i = limit; i < fetched; i++) {
+    /* One hit per article: drop other regions' versions of a slug already
+     * listed, then anything past limit. */
+    for (int i = 0; i < fetched; i++) {
+        bool keep = out->n < limit;
+        for (int j = 0; j < out->n && keep; j++)
+            if (strcmp(out->hit[j].slug, out->hit[i].slug) == 0) keep = false;
+        if (keep) {
+            if (i != out->n) {
+                struct sb_kb_hit tmp = out->hit[out->n];
+                out->hit[out->n] = out->hit[i];
+                out->hit[i] = tmp;
+            }
+            out->n++;
+        }
+    }
+    for (int i = out->n; i < fetched; i++) {
         free(out->hit[i].summary);
         out->hit[i].summary = NULL;
     }
-    out->n = fetched < limit ? fetched : limit;
     return SB_OK;
 }
 

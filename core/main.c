@@ -4,6 +4,7 @@
  * then SWITCHBOARD_* variables, then flags.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@ static void usage(FILE *out)
                  "  switchboard serve [--port N] [--data DIR] [--config FILE] [--plugins DIR]\n"
                  "                    [--bind ADDR] [--public-url URL]\n"
                  "  switchboard kb import DIR --data DATA\n"
-                 "  switchboard kb search TEXT [--locale L] --data DATA\n"
+                 "  switchboard kb search TEXT [--locale L] [--fts] --data DATA\n"
                  "  switchboard version\n"
                  "\n"
                  "--port 0 picks a free port; it is printed and written to DATA/switchboard.port.\n"
@@ -112,8 +113,9 @@ out:
     return rc;
 }
 
-/* switchboard kb search TEXT [--locale L] --data DATA: what the bot would
- * find, with confidences, for editors and for tuning. */
+/* switchboard kb search TEXT [--locale L] [--fts] --data DATA: what the bot
+ * would find, with confidences, for editors and for tuning; --fts asks
+ * SQLite FTS5 instead of the answer engine's index. */
 static int cmd_kb_search(int argc, char **argv)
 {
     struct sb_config cfg;
@@ -123,14 +125,20 @@ static int cmd_kb_search(int argc, char **argv)
     struct sb_kb_result res = {0};
     char dbpath[SB_PATH_MAX + 32];
     const char *locale = "en";
+    bool fts = false;
     int rc = 1;
 
     if (argc < 4) {
         usage(stderr);
         return 2;
     }
-    for (int i = 4; i + 1 < argc; i++) {
-        if (strcmp(argv[i], "--locale") == 0) {
+    for (int i = 4; i < argc; i++) {
+        if (strcmp(argv[i], "--fts") == 0) {
+            fts = true;
+            memmove(&argv[i], &argv[i + 1], (size_t)(argc - i - 1) * sizeof(*argv));
+            argc--;
+            i--;
+        } else if (i + 1 < argc && strcmp(argv[i], "--locale") == 0) {
             locale = argv[i + 1];
             memmove(&argv[i], &argv[i + 2], (size_t)(argc - i - 2) * sizeof(*argv));
             argc -= 2;
@@ -143,7 +151,10 @@ static int cmd_kb_search(int argc, char **argv)
         fprintf(stderr, "switchboard: kb search: %s\n", eb.msg);
         goto out;
     }
-    sb_kb_search(kb, argv[3], locale, SB_KB_MAX_HITS, &res);
+    if (fts)
+        sb_kb_search_fts(kb, argv[3], locale, SB_KB_MAX_HITS, &res);
+    else
+        sb_kb_search(kb, argv[3], locale, SB_KB_MAX_HITS, &res);
     printf("terms: %d\n", res.terms);
     for (int i = 0; i < res.n; i++)
         printf("%.3f  coverage %.2f  bm25 %6.2f  %s/%s  %s\n", res.hit[i].confidence,

@@ -94,7 +94,10 @@ static const char *const migrations[] = {
     /* Only published articles are indexed; rowid = kb_articles.id. */
     "CREATE VIRTUAL TABLE kb_fts USING fts5("
     "  title, summary, body, examples, locale UNINDEXED,"
-    "  tokenize = 'unicode61 remove_diacritics 2');",
+    "  tokenize = 'unicode61 remove_diacritics 2');"
+    /* rank = BM25 with column weights title 4, summary 2, body 1, example
+     * questions 3; ORDER BY rank lets FTS5 sort inside the index. */
+    "INSERT INTO kb_fts(kb_fts, rank) VALUES('rank', 'bm25(4.0, 2.0, 1.0, 3.0)');",
 };
 
 static const char *const stmt_sql[ST__COUNT] = {

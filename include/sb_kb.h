@@ -54,11 +54,17 @@ struct sb_kb_result {
 };
 
 /* Searches published articles in locale (falling back to other regions of
- * the same language) for customer text. Any text is safe: FTS5 syntax in it
- * is treated as words. Hits are sorted by confidence. */
+ * the same language) for customer text, from an in-memory index that is
+ * rebuilt when articles change. Any text is safe: it is only ever cut
+ * into words. Hits are sorted: the exact locale first, then confidence. */
 enum sb_err sb_kb_search(struct sb_kb *kb, const char *text, const char *locale, int limit,
                          struct sb_kb_result *out);
 void sb_kb_result_cleanup(struct sb_kb_result *r);
+
+/* The same search answered by SQLite FTS5 (BM25 with the same column
+ * weights): the baseline the answer engine is measured against. */
+enum sb_err sb_kb_search_fts(struct sb_kb *kb, const char *text, const char *locale, int limit,
+                             struct sb_kb_result *out);
 
 /* Turns customer text into an FTS5 query of quoted terms joined by OR.
  * Returns the number of terms (0 = nothing searchable). out is always

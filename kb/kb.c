@@ -20,17 +20,19 @@ static const char *const kb_sql[KB__COUNT] = {
     [KB_FTS_DELETE] = "DELETE FROM kb_fts WHERE rowid=?1",
     [KB_FTS_INSERT] = "INSERT INTO kb_fts(rowid, title, summary, body, examples, locale)"
                       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-    /* BM25 column weights: title 4, summary 2, body 1, example questions 3;
-     * coverage weights: title and examples 1, summary 0.7, body 0.4.
-     * Exact locale first, then other regions of the same language. */
-    [KB_SEARCH] = "SELECT a.id, a.slug, a.locale, a.title, a.summary,"
-                  " -bm25(kb_fts, 4.0, 2.0, 1.0, 3.0),"
-                  " sb_coverage(kb_fts, 1.0, 0.7, 0.4, 1.0)"
-                  " FROM kb_fts JOIN kb_articles a ON a.id = kb_fts.rowid"
-                  " WHERE kb_fts MATCH ?1 AND (kb_fts.locale = ?2 OR kb_fts.locale = ?3"
-                  "   OR kb_fts.locale LIKE ?3 || '-%')"
-                  " ORDER BY kb_fts.locale = ?2 DESC, bm25(kb_fts, 4.0, 2.0, 1.0, 3.0)"
-                  " LIMIT ?4",
+    /* Ranked by the table's rank (BM25 with column weights, see the
+     * migration) inside FTS5, so only the best rows reach the join and the
+     * coverage function. Coverage weights: title and examples 1, summary
+     * 0.7, body 0.4. The locale filter takes the customer's locale and the
+     * other regions of its language; kb_search.c puts the exact one first. */
+    [KB_SEARCH] = "SELECT a.id, a.slug, a.locale, a.title, a.summary, m.score, m.coverage"
+                  " FROM (SELECT rowid AS id, -rank AS score,"
+                  "         sb_coverage(kb_fts, 1.0, 0.7, 0.4, 1.0) AS coverage"
+                  "       FROM kb_fts WHERE kb_fts MATCH ?1"
+                  "         AND (locale = ?2 OR locale = ?3 OR locale LIKE ?3 || '-%')"
+                  "       ORDER BY rank LIMIT ?4) AS m"
+                  " JOIN kb_articles a ON a.id = m.id",
+    [KB_DATA_VERSION] = "PRAGMA data_version",
     [KB_GET] = "SELECT slug, locale, title, summary, body, category FROM kb_articles"
                " WHERE slug=?1 AND status='published' AND (locale=?2 OR locale=?3"
                "   OR locale LIKE ?3 || '-%')"
@@ -66,6 +68,7 @@ fail:
 void sb_kb_close(struct sb_kb *kb)
 {
     if (!kb) return;
+    kb_index_free(kb->index);
     for (int i = 0; i < KB__COUNT; i++)
         sqlite3_finalize(kb->stmt[i]);
     free(kb);
@@ -141,6 +144,7 @@ enum sb_err sb_kb_upsert(struct sb_kb *kb, const struct sb_kb_article *a, enum s
     }
     sqlite3_reset(s);
     if (*change == SB_KB_UNCHANGED) goto out;
+    kb->index_stale = true;
 
     s = kb->stmt[*change == SB_KB_ADDED ? KB_INSERT : KB_UPDATE];
     sqlite3_bind_text(s, 1, a->slug, -1, SQLITE_STATIC);

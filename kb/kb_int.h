@@ -14,12 +14,16 @@ enum kb_stmt {
     KB_FTS_INSERT,
     KB_SEARCH,
     KB_GET,
+    KB_DATA_VERSION,
     KB__COUNT
 };
 
 struct sb_kb {
     sqlite3 *db; /* borrowed from the store */
     sqlite3_stmt *stmt[KB__COUNT];
+    struct kb_index *index; /* built on first search, rebuilt on change */
+    bool index_stale;       /* this connection changed articles */
+    int64_t data_version;   /* PRAGMA data_version when the index was built */
 };
 
 /* ------- Interface to code in kb.c ------- */
@@ -32,6 +36,56 @@ void kb_language_of(const char *locale, char *lang, size_t cap);
 /* True when the lowercase word w (len bytes) is a stop word in the
  * language of locale (or in English, which customers mix in everywhere). */
 bool kb_is_stopword(const char *locale, const char *w, size_t len);
+
+/* ------- Interface to code in kb_text.c ------- */
+
+#define KB_MAX_TERMS 32
+#define KB_MAX_TERM_BYTES 64
+
+/* The next word of text[0..len) from *pos, folded (lowercase, Latin
+ * diacritics removed) into word[cap]; false at the end. Words that do not
+ * fit in cap are skipped. */
+bool kb_next_word(const char *text, size_t len, size_t *pos, char *word, size_t cap, size_t *wl);
+
+/* Folds in[0..len) into out[cap]; returns the length written. */
+size_t kb_fold(const char *in, size_t len, char *out, size_t cap);
+
+/* The search terms of a customer's question: distinct folded words minus
+ * stop words, long words cut to a prefix (is_prefix). */
+struct kb_terms {
+    int n;
+    char term[KB_MAX_TERMS][KB_MAX_TERM_BYTES + 1];
+    bool prefix[KB_MAX_TERMS];
+};
+int kb_query_terms(const char *text, const char *locale, struct kb_terms *out);
+
+/* ------- Interface to code in kb_index.c ------- */
+
+struct kb_index;
+
+/* An indexed article; strings owned by the index. */
+struct kb_doc {
+    int64_t id;
+    char *slug, *locale, *title, *summary;
+    char lang[16];
+    uint32_t len; /* words in all fields */
+};
+
+struct kb_ix_hit {
+    uint32_t doc;
+    double bm25;
+    double coverage;
+};
+
+/* Builds the index of the published articles in db. */
+enum sb_err kb_index_build(sqlite3 *db, struct kb_index **out);
+void kb_index_free(struct kb_index *ix); /* NULL-safe */
+const struct kb_doc *kb_index_doc(const struct kb_index *ix, uint32_t doc);
+
+/* Scores the articles of language lang for the query terms; writes the
+ * best max by BM25 (highest first) into hits and returns how many. */
+int kb_index_search(struct kb_index *ix, const struct kb_terms *q, const char *lang,
+                    struct kb_ix_hit *hits, int max);
 
 /* ------- Interface to code in kb_search.c ------- */
 

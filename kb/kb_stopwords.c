@@ -1,15 +1,14 @@
 /*
  * kb_stopwords.c - words too common to be evidence for an article, per
- * language. Lists are lowercase; they are sorted once on first use (byte
- * order, as strcmp sees UTF-8) for bsearch. English is always checked too
- * because customers mix it into every language.
+ * language, looked up after folding (see kb_text.c). English is always
+ * checked too because customers mix it into every language.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "kb_int.h"
 
-static const char *stop_en[] = {
+static const char *const stop_en[] = {
     "a",     "about", "am",    "an",   "and",   "any",    "are",   "as",     "at",    "be",
     "been",  "but",   "by",    "can",  "could", "did",    "do",    "does",   "doing", "for",
     "from",  "get",   "got",   "had",  "has",   "have",   "hello", "help",   "hi",    "how",
@@ -20,7 +19,7 @@ static const char *stop_en[] = {
     "would", "you",   "your",
 };
 
-static const char *stop_pt[] = {
+static const char *const stop_pt[] = {
     "a",     "ao",     "aos",    "as",    "até",   "com",  "como", "da",    "das",  "de",
     "do",    "dos",    "e",      "ela",   "ele",   "em",   "essa", "esse",  "esta", "este",
     "estou", "eu",     "faço",   "favor", "fazer", "isso", "já",   "lhe",   "me",   "meu",
@@ -30,11 +29,29 @@ static const char *stop_pt[] = {
     "uma",   "vocês",  "você",   "é",
 };
 
-static const char *stop_ro[] = {
+static const char *const stop_ro[] = {
     "a",    "al", "ale", "am",   "care", "ce",     "cu",   "cum",   "când", "da",
     "dacă", "de", "din", "este", "eu",   "fi",     "la",   "mea",   "meu",  "mele",
     "mi",   "mă", "nu",  "o",    "pe",   "pentru", "pot",  "sa",    "sau",  "se",
     "sunt", "să", "un",  "una",  "unde", "unei",   "unui", "vreau", "și",   "în",
+};
+
+#define MAX_STOP 128
+#define STOP_BYTES 24
+
+/* Folded, sorted copies built on first use: customers type "nao" as often
+ * as "não", and the words we look up are folded the same way. */
+struct stop_list {
+    const char *const *raw;
+    size_t n;
+    char word[MAX_STOP][STOP_BYTES];
+    const char *sorted[MAX_STOP];
+};
+
+static struct stop_list lists[3] = {
+    {stop_en, SB_ARRAY_LEN(stop_en), {{0}}, {0}},
+    {stop_pt, SB_ARRAY_LEN(stop_pt), {{0}}, {0}},
+    {stop_ro, SB_ARRAY_LEN(stop_ro), {{0}}, {0}},
 };
 
 static int cmp(const void *key, const void *elem)
@@ -47,19 +64,24 @@ static int cmp_elems(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static bool in_list(const char **list, size_t n, const char *w)
+static void prepare_lists(void)
 {
-    return bsearch(w, list, n, sizeof(list[0]), cmp) != NULL;
+    static bool ready;
+    if (ready) return;
+    for (size_t l = 0; l < SB_ARRAY_LEN(lists); l++) {
+        struct stop_list *sl = &lists[l];
+        for (size_t i = 0; i < sl->n && i < MAX_STOP; i++) {
+            kb_fold(sl->raw[i], strlen(sl->raw[i]), sl->word[i], STOP_BYTES);
+            sl->sorted[i] = sl->word[i];
+        }
+        qsort(sl->sorted, sl->n, sizeof(sl->sorted[0]), cmp_elems);
+    }
+    ready = true;
 }
 
-static void sort_lists(void)
+static bool in_list(const struct stop_list *sl, const char *w)
 {
-    static bool sorted;
-    if (sorted) return;
-    qsort(stop_en, SB_ARRAY_LEN(stop_en), sizeof(stop_en[0]), cmp_elems);
-    qsort(stop_pt, SB_ARRAY_LEN(stop_pt), sizeof(stop_pt[0]), cmp_elems);
-    qsort(stop_ro, SB_ARRAY_LEN(stop_ro), sizeof(stop_ro[0]), cmp_elems);
-    sorted = true;
+    return bsearch(w, sl->sorted, sl->n, sizeof(sl->sorted[0]), cmp) != NULL;
 }
 
 bool kb_is_stopword(const char *locale, const char *w, size_t len)
@@ -67,11 +89,11 @@ bool kb_is_stopword(const char *locale, const char *w, size_t len)
     char word[64];
 
     if (len >= sizeof(word)) return false;
-    sort_lists();
     memcpy(word, w, len);
     word[len] = '\0';
-    if (in_list(stop_en, SB_ARRAY_LEN(stop_en), word)) return true;
-    if (strncmp(locale, "pt", 2) == 0) return in_list(stop_pt, SB_ARRAY_LEN(stop_pt), word);
-    if (strncmp(locale, "ro", 2) == 0) return in_list(stop_ro, SB_ARRAY_LEN(stop_ro), word);
+    prepare_lists();
+    if (in_list(&lists[0], word)) return true;
+    if (strncmp(locale, "pt", 2) == 0) return in_list(&lists[1], word);
+    if (strncmp(locale, "ro", 2) == 0) return in_list(&lists[2], word);
     return false;
 }

@@ -51,6 +51,10 @@ enum MHD_Result api_metrics(struct sb_server *srv, struct MHD_Connection *c, str
     COUNTER("plugin_load_failures_total", "Plugin files that failed to load.", hs->load_failures);
     COUNTER("sse_streams_opened_total", "Event streams opened.", m->sse_opened);
     COUNTER("sse_events_sent_total", "Events written to streams.", m->sse_events);
+    COUNTER("store_flushes_total", "Group commits of the store (one per busy loop turn).",
+            m->store_flushes);
+    COUNTER("store_deferred_answers_total", "Answers held until their group commit.",
+            m->deferred_answers);
 #undef COUNTER
     sb_buf_printf(&b,
                   "# HELP switchboard_sse_streams Open event streams.\n"

@@ -216,6 +216,8 @@ static void run_loop(struct sb_server *srv)
             /* Group commit: one flush for everything this turn handled,
              * then the held-back answers and the event streams go out. */
             enum sb_err rc = sb_store_flush(srv->store);
+            srv->metrics.store_flushes++;
+            srv->metrics.deferred_answers += srv->ndeferred;
             if (rc)
                 sb_error("store: batch not committed (%s); its requests get 503", sb_strerror(rc));
             http_release_deferred(srv, rc == SB_OK);

@@ -29,6 +29,7 @@ struct sb_metrics {
     uint64_t http_requests, http_4xx, http_5xx;
     uint64_t messages_in, messages_out, duplicates, handoffs, kb_answers, kb_misses;
     uint64_t sse_opened, sse_events;
+    uint64_t store_flushes, deferred_answers;
     int64_t sse_open;
 };
 

@@ -34,9 +34,16 @@ struct term {
     uint32_t npost, cap;
 };
 
+#define MAX_LANGS 64 /* fewer than UINT8_MAX, which marks "no language" */
+
 struct kb_index {
     struct kb_doc *docs;
     uint32_t ndocs;
+    uint8_t *doc_lang; /* language id per document */
+    char langs[MAX_LANGS][16];
+    uint32_t lang_docs[MAX_LANGS];
+    double lang_avglen[MAX_LANGS];
+    int nlangs;
     struct term *terms;
     uint32_t nterms, terms_cap;
     uint32_t *sorted; /* term indexes in strcmp order, for prefix ranges */
@@ -233,6 +240,31 @@ enum sb_err kb_index_build(sqlite3 *db, struct kb_index **out)
         rc = SB_ERR_NOMEM;
         goto fail;
     }
+    ix->doc_lang = calloc(n, 1);
+    if (!ix->doc_lang) {
+        rc = SB_ERR_NOMEM;
+        goto fail;
+    }
+    /* Per-language document counts and average lengths for BM25, and a
+     * small id per document so scoring compares integers, not strings. */
+    for (uint32_t d = 0; d < ix->ndocs; d++) {
+        int l = 0;
+        while (l < ix->nlangs && strcmp(ix->langs[l], ix->docs[d].lang) != 0)
+            l++;
+        if (l == ix->nlangs) {
+            if (ix->nlangs == MAX_LANGS) {
+                ix->doc_lang[d] = UINT8_MAX; /* past 64 languages: not searched */
+                continue;
+            }
+            memcpy(ix->langs[l], ix->docs[d].lang, sizeof(ix->langs[l]));
+            ix->nlangs++;
+        }
+        ix->doc_lang[d] = (uint8_t)l;
+        ix->lang_docs[l]++;
+        ix->lang_avglen[l] += ix->docs[d].len;
+    }
+    for (int l = 0; l < ix->nlangs; l++)
+        ix->lang_avglen[l] = ix->lang_docs[l] ? ix->lang_avglen[l] / ix->lang_docs[l] : 1;
     for (uint32_t t = 0; t < ix->nterms; t++)
         ix->sorted[t] = t;
     qsort_r(ix->sorted, ix->nterms, sizeof(ix->sorted[0]), cmp_terms, ix);
@@ -257,6 +289,7 @@ void kb_index_free(struct kb_index *ix)
         free(ix->terms[t].post);
     }
     free(ix->docs);
+    free(ix->doc_lang);
     free(ix->terms);
     free(ix->sorted);
     free(ix->hash);
@@ -308,7 +341,7 @@ static void for_each_match(struct kb_index *ix, const char *q, bool prefix,
 }
 
 struct term_pass {
-    const char *lang;
+    uint8_t lang;
     uint32_t ntouched; /* docs this query term occurs in */
 };
 
@@ -321,7 +354,7 @@ static void gather(struct kb_index *ix, const struct term *tm, void *arg)
         const struct posting *po = &tm->post[p];
         uint32_t d = po->doc;
         double f = 0, c = 0;
-        if (strcmp(ix->docs[d].lang, tp->lang) != 0) continue;
+        if (ix->doc_lang[d] != tp->lang) continue;
         if (ix->stamp[d] != ix->cur_stamp) {
             ix->stamp[d] = ix->cur_stamp;
             ix->tf_sum[d] = 0;
@@ -341,24 +374,21 @@ static void gather(struct kb_index *ix, const struct term *tm, void *arg)
 int kb_index_search(struct kb_index *ix, const struct kb_terms *q, const char *lang,
                     struct kb_ix_hit *hits, int max)
 {
-    uint32_t ntouched = 0, ndocs_lang = 0;
-    double total_len = 0, avglen;
-    int nhits = 0;
+    uint32_t ntouched = 0, ndocs_lang;
+    double avglen;
+    int nhits = 0, l = 0;
 
     if (!ix->ndocs || q->n == 0) return 0;
-    for (uint32_t d = 0; d < ix->ndocs; d++) {
-        if (strcmp(ix->docs[d].lang, lang) != 0) continue;
-        ndocs_lang++;
-        total_len += ix->docs[d].len;
-    }
-    if (!ndocs_lang) return 0;
-    avglen = total_len / ndocs_lang;
-    if (avglen <= 0) avglen = 1;
+    while (l < ix->nlangs && strcmp(ix->langs[l], lang) != 0)
+        l++;
+    if (l == ix->nlangs) return 0;
+    ndocs_lang = ix->lang_docs[l];
+    avglen = ix->lang_avglen[l] > 0 ? ix->lang_avglen[l] : 1;
 
     /* A fresh stamp per query term marks the documents it touched; a
      * wrapped counter clears all stamps once. */
     for (int t = 0; t < q->n; t++) {
-        struct term_pass tp = {.lang = lang, .ntouched = 0};
+        struct term_pass tp = {.lang = (uint8_t)l, .ntouched = 0};
         double idf;
 
         if (++ix->cur_stamp == 0) {

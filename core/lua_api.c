@@ -594,13 +594,18 @@ static int l_ctx_set(lua_State *L)
     json_t *v;
 
     if (strlen(key) > 64) return luaL_error(L, "ctx:set: key longer than 64 bytes");
+    /* Only a real change costs a write of the conversation row. */
     if (lua_isnoneornil(L, 3)) {
-        json_object_del(c->turn->conv->attrs, key);
-    } else {
-        v = lua_api_to_json(L, 3, 0, &eb);
-        if (!v) return luaL_error(L, "ctx:set: %s", eb.msg);
-        json_object_set_new(c->turn->conv->attrs, key, v);
+        if (json_object_del(c->turn->conv->attrs, key) == 0) c->turn->attrs_changed = true;
+        return 0;
     }
+    v = lua_api_to_json(L, 3, 0, &eb);
+    if (!v) return luaL_error(L, "ctx:set: %s", eb.msg);
+    if (json_equal(json_object_get(c->turn->conv->attrs, key), v)) {
+        json_decref(v);
+        return 0;
+    }
+    json_object_set_new(c->turn->conv->attrs, key, v);
     c->turn->attrs_changed = true;
     return 0;
 }

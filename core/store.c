@@ -64,13 +64,16 @@ static const char *const migrations[] = {
     "  WHERE provider_id IS NOT NULL;"
     "CREATE INDEX messages_conversation ON messages(conversation_id, id);"
     "CREATE INDEX messages_reply_to ON messages(reply_to) WHERE reply_to IS NOT NULL;"
+    /* Rows in arrival order (appends touch the last page only); the small
+     * unique index finds a conversation's events and refuses a reused seq. */
     "CREATE TABLE events("
+    "  id INTEGER PRIMARY KEY,"
     "  conversation_id INTEGER NOT NULL,"
     "  seq INTEGER NOT NULL,"
     "  type TEXT NOT NULL,"
     "  data TEXT NOT NULL,"
-    "  created_at INTEGER NOT NULL,"
-    "  PRIMARY KEY(conversation_id, seq)) WITHOUT ROWID;"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX events_conversation ON events(conversation_id, seq);"
     "CREATE TABLE plugin_kv("
     "  plugin TEXT NOT NULL,"
     "  key TEXT NOT NULL,"
@@ -217,7 +220,8 @@ enum sb_err sb_store_open(const char *path, const char *synchronous, struct sb_s
      * fsync per commit for power loss. */
     snprintf(pragmas, sizeof(pragmas),
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
-             " PRAGMA temp_store=MEMORY;",
+             " PRAGMA temp_store=MEMORY;"
+             "",
              synchronous);
     if (sqlite3_exec(st->db, pragmas, NULL, NULL, &errmsg) != SQLITE_OK) {
         rc = sb_fail(eb, SB_ERR_DB, "%s: %s", path, errmsg ? errmsg : "?");

@@ -45,7 +45,8 @@ struct sb_store {
     struct store_checkpointer *checkpointer;
 };
 
-/* Resets st after use so a prepared statement never holds a read snapshot. */
+/* The prepared statement id, reset and with its bindings cleared, ready to
+ * bind and step. */
 sqlite3_stmt *store_stmt(struct sb_store *st, enum stmt_id id);
 
 /* Steps a statement that returns no rows we need; logs and maps errors. */

@@ -476,6 +476,13 @@ static void hostile_text_gives_safe_query_and_search_succeeds(void **state)
         sb_kb_result_cleanup(&r);
         assert_int_equal(sb_kb_search(e->kb, hostile[i], "ro", 5, &r), SB_OK);
         sb_kb_result_cleanup(&r);
+        /* The same text through SQLite FTS5 itself: the built query must
+         * parse (SB_OK, not a syntax error) and find the same hit count
+         * bound. */
+        assert_int_equal(sb_kb_search_fts(e->kb, hostile[i], "en", 5, &r), SB_OK);
+        assert_int_equal(r.terms, n);
+        assert_true(r.n >= 0 && r.n <= 5);
+        sb_kb_result_cleanup(&r);
     }
     /* The table survived the "injection". */
     assert_int_equal(count_rows(e, "SELECT count(*) FROM kb_articles"), 5);

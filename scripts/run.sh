@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh
-scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# The server only: tests need packages that run.sh does not install.
+scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSB_TESTS=OFF
 
 data=${SWITCHBOARD_DATA:-$PWD/data}
 port=${SWITCHBOARD_PORT:-8080}

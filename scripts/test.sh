@@ -10,13 +10,13 @@ scripts/deps.sh --test
 scripts/checksrc.sh
 
 echo "== build (warnings are errors)"
-scripts/build.sh build
+scripts/build.sh build -DSB_TESTS=ON
 echo "== tests"
 (cd build && ctest --output-on-failure -j2)
 
 if [ "${SB_SKIP_SANITIZE:-0}" != 1 ]; then
   echo "== sanitizer build (ASan + UBSan)"
-  scripts/build.sh build-asan -DSB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+  scripts/build.sh build-asan -DSB_TESTS=ON -DSB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
   echo "== tests under sanitizers"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j2)

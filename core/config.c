@@ -48,6 +48,17 @@ static const struct key_def keys[] = {
     NUM("shutdown_grace_s", KEY_INT, shutdown_grace_s, 0, 600),
     STR("synchronous", synchronous),
     STR("default_locale", default_locale),
+    NUM("session_idle_s", KEY_INT, session_idle_s, 1, 30 * 86400),
+    NUM("session_max_s", KEY_INT, session_max_s, 1, 365 * 86400),
+    NUM("login_max_failures", KEY_INT, login_max_failures, 1, 1000),
+    NUM("login_lockout_s", KEY_INT, login_lockout_s, 1, 86400),
+    NUM("login_ip_max_failures", KEY_INT, login_ip_max_failures, 1, 100000),
+    NUM("rate_ip_per_s", KEY_DOUBLE, rate_ip_per_s, 0.01, 1e9),
+    NUM("rate_ip_burst", KEY_DOUBLE, rate_ip_burst, 1, 1e9),
+    NUM("rate_visitor_per_s", KEY_DOUBLE, rate_visitor_per_s, 0.01, 1e9),
+    NUM("rate_visitor_burst", KEY_DOUBLE, rate_visitor_burst, 1, 1e9),
+    NUM("kdf_log2_n", KEY_INT, kdf_log2_n, 10, 22),
+    NUM("trust_proxy", KEY_INT, trust_proxy, 0, 1),
 };
 
 void sb_config_defaults(struct sb_config *cfg)
@@ -68,6 +79,19 @@ void sb_config_defaults(struct sb_config *cfg)
     cfg->shutdown_grace_s = 10;
     snprintf(cfg->synchronous, sizeof(cfg->synchronous), "NORMAL");
     snprintf(cfg->default_locale, sizeof(cfg->default_locale), "en");
+    cfg->session_idle_s = 2 * 3600;
+    cfg->session_max_s = 12 * 3600;
+    cfg->login_max_failures = 5;
+    cfg->login_lockout_s = 30;
+    cfg->login_ip_max_failures = 20;
+    /* An office of customers can share one IP: the per-IP limit is for
+     * floods, the per-visitor one for a single runaway client. */
+    cfg->rate_ip_per_s = 50;
+    cfg->rate_ip_burst = 500;
+    cfg->rate_visitor_per_s = 5;
+    cfg->rate_visitor_burst = 30;
+    cfg->kdf_log2_n = 15;
+    cfg->trust_proxy = 0;
 }
 
 static const struct key_def *find_key(const char *name)

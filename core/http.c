@@ -14,16 +14,62 @@
 /* Every route the server answers, and who may call it. A route that is not
  * here does not exist; a new route must say its access class. */
 const struct route sb_routes[] = {
-    {"GET", "/healthz", api_healthz, ROUTE_PUBLIC},
-    {"GET", "/metrics", api_metrics, ROUTE_PUBLIC},
-    {"GET", "/", api_home, ROUTE_PUBLIC},
-    {"GET", "/help/{}/{}", api_help_article, ROUTE_PUBLIC},
-    {"POST", "/api/v1/conversations", api_conversation_create, ROUTE_PUBLIC},
-    {"POST", "/api/v1/conversations/{}/messages", api_message_post, ROUTE_VISITOR_TOKEN},
-    {"GET", "/api/v1/conversations/{}/messages", api_transcript, ROUTE_VISITOR_TOKEN},
-    {"GET", "/api/v1/conversations/{}/events", api_events, ROUTE_VISITOR_TOKEN},
-    {NULL, NULL, NULL, ROUTE_PUBLIC},
+    {"GET", "/healthz", api_healthz, ROUTE_PUBLIC, false},
+    {"GET", "/metrics", api_metrics, ROUTE_PUBLIC, false},
+    {"GET", "/", api_home, ROUTE_PUBLIC, false},
+    {"GET", "/help/{}/{}", api_help_article, ROUTE_PUBLIC, false},
+    /* customers */
+    {"POST", "/api/v1/conversations", api_conversation_create, ROUTE_PUBLIC, true},
+    {"POST", "/api/v1/conversations/{}/messages", api_message_post, ROUTE_VISITOR_TOKEN, true},
+    {"GET", "/api/v1/conversations/{}/messages", api_transcript, ROUTE_VISITOR_TOKEN, true},
+    {"GET", "/api/v1/conversations/{}/events", api_events, ROUTE_VISITOR_TOKEN, true},
+    /* staff sign-in; login has its own lockouts */
+    {"POST", "/api/v1/auth/login", api_login, ROUTE_PUBLIC, false},
+    {"POST", "/api/v1/auth/logout", api_logout, ROUTE_USER, false},
+    {"GET", "/api/v1/auth/me", api_me, ROUTE_USER, false},
+    {"POST", "/api/v1/auth/password", api_change_password, ROUTE_USER, false},
+    /* agents */
+    {"GET", "/api/v1/agent/conversations", api_agent_conversations, ROUTE_AGENT, false},
+    {"GET", "/api/v1/agent/conversations/{}", api_agent_conversation, ROUTE_AGENT, false},
+    /* editors */
+    {"GET", "/api/v1/kb/articles", api_kb_articles, ROUTE_EDITOR, false},
+    {"PUT", "/api/v1/kb/articles/{}/{}", api_kb_article_put, ROUTE_EDITOR, false},
+    /* admins */
+    {"GET", "/api/v1/admin/users", api_admin_users, ROUTE_ADMIN, false},
+    {"POST", "/api/v1/admin/users", api_admin_user_add, ROUTE_ADMIN, false},
+    {"POST", "/api/v1/admin/users/{}/disable", api_admin_user_disable, ROUTE_ADMIN, false},
+    {"POST", "/api/v1/admin/users/{}/enable", api_admin_user_enable, ROUTE_ADMIN, false},
+    {"POST", "/api/v1/admin/users/{}/password", api_admin_user_password, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/tokens", api_admin_tokens, ROUTE_ADMIN, false},
+    {"POST", "/api/v1/admin/tokens", api_admin_token_add, ROUTE_ADMIN, false},
+    {"DELETE", "/api/v1/admin/tokens/{}", api_admin_token_revoke, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/audit", api_admin_audit, ROUTE_ADMIN, false},
+    {NULL, NULL, NULL, ROUTE_PUBLIC, false},
 };
+
+const char *route_access_name(enum route_access a)
+{
+    static const char *const names[] = {"public", "visitor", "user", "agent", "editor", "admin"};
+    return (unsigned)a < SB_ARRAY_LEN(names) ? names[a] : "?";
+}
+
+void http_add_header(struct sb_server *srv, const char *name, const char *value)
+{
+    struct http_req *r = srv->current;
+    if (!r || r->nhdr >= HTTP_MAX_EXTRA_HEADERS) return;
+    snprintf(r->hdr_name[r->nhdr], sizeof(r->hdr_name[0]), "%s", name);
+    snprintf(r->hdr_value[r->nhdr], sizeof(r->hdr_value[0]), "%s", value);
+    r->nhdr++;
+}
+
+/* The headers a handler asked for, on the answer of its own request. */
+static void add_extra_headers(const struct http_req *r, struct MHD_Connection *c,
+                              struct MHD_Response *resp)
+{
+    if (!r || r->conn != c) return;
+    for (int i = 0; i < r->nhdr; i++)
+        MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
+}
 
 void http_common_headers(struct MHD_Response *resp, const char *content_type)
 {
@@ -50,18 +96,23 @@ enum MHD_Result http_text(struct sb_server *srv, struct MHD_Connection *c, unsig
 
     if (!resp) return MHD_NO;
     http_common_headers(resp, content_type);
-    if (strncmp(content_type, "text/html", 9) == 0)
+    add_extra_headers(srv->current, c, resp);
+    /* No inline script anywhere; pages may be framed only by our own
+     * origin (the console). */
+    if (strncmp(content_type, "text/html", 9) == 0) {
         MHD_add_response_header(resp, "Content-Security-Policy",
                                 "default-src 'self'; script-src 'self'; object-src 'none';"
-                                " frame-ancestors 'self'; base-uri 'none'");
+                                " frame-ancestors 'self'; base-uri 'none'; form-action 'self'");
+        MHD_add_response_header(resp, "X-Frame-Options", "SAMEORIGIN");
+    }
     count_status(srv, status);
     ret = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
     return ret;
 }
 
-static enum MHD_Result queue_json(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
-                                  json_t *body)
+static enum MHD_Result queue_json(struct sb_server *srv, struct MHD_Connection *c,
+                                  const struct http_req *r, unsigned status, json_t *body)
 {
     char *text = json_dumps(body, JSON_COMPACT);
     struct MHD_Response *resp;
@@ -75,6 +126,7 @@ static enum MHD_Result queue_json(struct sb_server *srv, struct MHD_Connection *
         return MHD_NO;
     }
     http_common_headers(resp, "application/json; charset=utf-8");
+    add_extra_headers(r, c, resp);
     count_status(srv, status);
     ret = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
@@ -109,11 +161,11 @@ enum MHD_Result http_json(struct sb_server *srv, struct MHD_Connection *c, unsig
     }
     if (sb_store_pending(srv->store) && sb_store_flush(srv->store)) {
         json_decref(body);
-        return queue_json(srv, c, 503,
+        return queue_json(srv, c, r, 503,
                           json_pack("{s:{s:s, s:s}}", "error", "code", "not_stored", "message",
                                     "the change could not be stored; retry"));
     }
-    return queue_json(srv, c, status, body);
+    return queue_json(srv, c, r, status, body);
 }
 
 void http_release_deferred(struct sb_server *srv, bool stored)
@@ -213,6 +265,77 @@ static bool route_match(const char *pattern, const char *path, char *buf, size_t
     return *pattern == '\0' && *path == '\0';
 }
 
+static bool state_changing(const char *method)
+{
+    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+static enum MHD_Result too_many(struct sb_server *srv, struct MHD_Connection *c, int retry_after)
+{
+    char v[16];
+    snprintf(v, sizeof(v), "%d", retry_after);
+    http_add_header(srv, "Retry-After", v);
+    return http_error(srv, c, 429, "rate_limited", "too many requests; retry in %d s", retry_after);
+}
+
+/* The one place that decides who may call a route: rate limits for the
+ * customer API, then the principal, its role and the CSRF token for staff
+ * routes. Answers the refusal itself and returns false. */
+static bool admit(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                  const struct route *rt, enum MHD_Result *ret)
+{
+    static const unsigned need[] = {
+        [ROUTE_USER] = SB_ROLE_AGENT | SB_ROLE_EDITOR | SB_ROLE_ADMIN,
+        [ROUTE_AGENT] = SB_ROLE_AGENT,
+        [ROUTE_EDITOR] = SB_ROLE_EDITOR,
+        [ROUTE_ADMIN] = SB_ROLE_ADMIN,
+    };
+    int64_t now = sb_now_ms();
+    int retry = 0;
+
+    if (rt->customer_limit) {
+        char key[96];
+        const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+        const char *qtok = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
+        const char *tok = auth && strncasecmp(auth, "Bearer ", 7) == 0 ? auth + 7 : qtok;
+        snprintf(key, sizeof(key), "ip:%s", r->ip);
+        if (!sb_limits_take(srv->limits, key, srv->cfg.rate_ip_per_s, srv->cfg.rate_ip_burst, now,
+                            &retry)) {
+            *ret = too_many(srv, c, retry);
+            return false;
+        }
+        if (tok && *tok) {
+            snprintf(key, sizeof(key), "visitor:%.64s", tok);
+            if (!sb_limits_take(srv->limits, key, srv->cfg.rate_visitor_per_s,
+                                srv->cfg.rate_visitor_burst, now, &retry)) {
+                *ret = too_many(srv, c, retry);
+                return false;
+            }
+        }
+    }
+    if (rt->access < ROUTE_USER) return true;
+    if (principal_resolve(srv, c, &r->who) != SB_OK) {
+        *ret = http_error(srv, c, 401, "unauthorized", "sign in, or send an API token");
+        return false;
+    }
+    if (!(r->who.roles & need[rt->access])) {
+        *ret = http_error(srv, c, 403, "forbidden", "this needs the %s role",
+                          route_access_name(rt->access));
+        return false;
+    }
+    /* A cookie rides along on cross-site requests; the CSRF token in a
+     * header cannot. API tokens are sent on purpose, so they need none. */
+    if (r->who.kind == PRINCIPAL_SESSION && state_changing(r->method)) {
+        const char *t = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
+        if (!t || strlen(t) != strlen(r->who.csrf) ||
+            !sb_secure_equal(t, r->who.csrf, strlen(r->who.csrf))) {
+            *ret = http_error(srv, c, 403, "csrf", "missing or wrong X-CSRF-Token header");
+            return false;
+        }
+    }
+    return true;
+}
+
 static enum MHD_Result route(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r)
 {
     char buf[512];
@@ -223,8 +346,11 @@ static enum MHD_Result route(struct sb_server *srv, struct MHD_Connection *c, st
         if (!route_match(rt->pattern, r->path, buf, sizeof(buf), params)) continue;
         path_known = true;
         if (strcmp(rt->method, r->method) == 0 ||
-            (strcmp(r->method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0))
+            (strcmp(r->method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0)) {
+            enum MHD_Result ret;
+            if (!admit(srv, c, r, rt, &ret)) return ret;
             return rt->fn(srv, c, r, params);
+        }
     }
     if (path_known)
         return http_error(srv, c, 405, "method_not_allowed", "%s is not allowed on %s", r->method,
@@ -256,6 +382,7 @@ enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *c, const char *u
         snprintf(r->path, sizeof(r->path), "%s", url);
         *req_cls = r;
         r->after_stop = srv->stopping;
+        principal_client_ip(srv, c, r->ip);
         srv->active_requests++;
         srv->metrics.http_requests++;
         if (strlen(url) >= sizeof(r->path)) {
@@ -275,7 +402,7 @@ enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *c, const char *u
         json_t *body = r->deferred_body;
         r->deferred_body = NULL;
         r->deferred_ready = false;
-        return queue_json(srv, c, r->deferred_status, body);
+        return queue_json(srv, c, r, r->deferred_status, body);
     }
     if (r->responded) {
         *upload_data_size = 0;

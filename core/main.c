@@ -16,23 +16,29 @@
 #include "sb_kb.h"
 #include "sb_log.h"
 #include "sb_store.h"
+#include "cli.h"
 #include "server.h"
 
 #define VERSION "0.1.0"
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage:\n"
-                 "  switchboard serve [--port N] [--data DIR] [--config FILE] [--plugins DIR]\n"
-                 "                    [--bind ADDR] [--public-url URL]\n"
-                 "  switchboard kb import DIR --data DATA\n"
-                 "  switchboard kb search TEXT [--locale L] [--fts] --data DATA\n"
-                 "  switchboard version\n"
-                 "\n"
-                 "--port 0 picks a free port; it is printed and written to DATA/switchboard.port.\n"
-                 "Every setting can also come from the environment: SWITCHBOARD_PORT,\n"
-                 "SWITCHBOARD_DATA, SWITCHBOARD_PLUGINS, SWITCHBOARD_CONFIG, SWITCHBOARD_BIND,\n"
-                 "SWITCHBOARD_PUBLIC_URL, SWITCHBOARD_MAX_BODY, ... (see docs/operating.md).\n");
+    fprintf(out,
+            "usage:\n"
+            "  switchboard serve [--port N] [--data DIR] [--config FILE] [--plugins DIR]\n"
+            "                    [--bind ADDR] [--public-url URL]\n"
+            "  switchboard kb import DIR --data DATA\n"
+            "  switchboard kb search TEXT [--locale L] [--fts] --data DATA\n"
+            "  switchboard user add --data DIR --email E --role agent|editor|admin [--role ...]\n"
+            "                   [--name N] [--locale L]   (password from the terminal or stdin)\n"
+            "  switchboard user list|disable|reset-password --data DIR [--email E]\n"
+            "  switchboard routes        (the route table and who may call each route)\n"
+            "  switchboard version\n"
+            "\n"
+            "--port 0 picks a free port; it is printed and written to DATA/switchboard.port.\n"
+            "Every setting can also come from the environment: SWITCHBOARD_PORT,\n"
+            "SWITCHBOARD_DATA, SWITCHBOARD_PLUGINS, SWITCHBOARD_CONFIG, SWITCHBOARD_BIND,\n"
+            "SWITCHBOARD_PUBLIC_URL, SWITCHBOARD_MAX_BODY, ... (see docs/operating.md).\n");
 }
 
 /* Maps a --flag to its config key; NULL when unknown. */
@@ -188,6 +194,8 @@ int main(int argc, char **argv)
         return cmd_kb_import(argc, argv);
     if (strcmp(argv[1], "kb") == 0 && argc >= 3 && strcmp(argv[2], "search") == 0)
         return cmd_kb_search(argc, argv);
+    if (strcmp(argv[1], "user") == 0) return cli_user(argc, argv);
+    if (strcmp(argv[1], "routes") == 0) return cli_routes();
     fprintf(stderr, "switchboard: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

@@ -73,6 +73,8 @@ static enum sb_err open_parts(struct sb_server *srv, struct sb_errbuf *eb)
         sb_warn("store: checkpoints stay on the event loop (no background thread)");
     rc = sb_kb_open(sb_store_db(srv->store), &srv->kb, eb);
     if (rc) return rc;
+    rc = sb_limits_new(16384, &srv->limits);
+    if (rc) return sb_fail(eb, rc, "rate limits: %s", sb_strerror(rc));
     rc = sb_re_cache_new(512, 100000, &srv->re);
     if (rc) return sb_fail(eb, rc, "regex cache: %s", sb_strerror(rc));
     deps = (struct sb_host_deps){.store = srv->store,
@@ -246,6 +248,7 @@ static void close_parts(struct sb_server *srv)
     sb_host_free(srv->host);
     sb_kb_close(srv->kb);
     sb_re_cache_free(srv->re);
+    sb_limits_free(srv->limits);
     sb_store_close(srv->store);
     if (srv->epfd > 0) close(srv->epfd);
     if (srv->sigfd > 0) close(srv->sigfd);

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "auth.h"
 #include "lua_host.h"
 #include "sb.h"
 #include "sb_config.h"
@@ -55,12 +56,27 @@ struct sb_server {
     int64_t started_ns;
     struct sse_stream *sse[SSE_BUCKETS]; /* by conversation id */
     struct sb_metrics metrics;
+    struct sb_limits *limits; /* rate limits and login lockouts */
 };
 
 /* Runs the server until SIGTERM/SIGINT; returns the process exit code. */
 int sb_server_run(const struct sb_config *cfg);
 
 /* ------- Interface to code in http.c ------- */
+
+/* Who is calling: a staff session (cookie), an API token (Bearer), or
+ * nobody. Customers are not principals: their visitor token is checked
+ * against one conversation by the customer routes. */
+struct sb_principal {
+    enum { PRINCIPAL_NONE, PRINCIPAL_SESSION, PRINCIPAL_TOKEN } kind;
+    struct sb_user user; /* sessions only */
+    unsigned roles;      /* effective: admin holds every role */
+    char actor[300];     /* for the audit log: e-mail or "token:<name>" */
+    char csrf[65];
+    char session_hash[65];
+};
+
+#define HTTP_MAX_EXTRA_HEADERS 2
 
 /* Per-request state, kept in libmicrohttpd's req_cls and freed in the
  * completion callback. */
@@ -79,21 +95,38 @@ struct http_req {
     bool after_stop; /* arrived after shutdown began */
     char method[8];
     char path[512];
+    char ip[64];
+    struct sb_principal who;
+    /* headers for the answer, e.g. Set-Cookie, Retry-After */
+    char hdr_name[HTTP_MAX_EXTRA_HEADERS][32];
+    char hdr_value[HTTP_MAX_EXTRA_HEADERS][320];
+    int nhdr;
 };
 
 typedef enum MHD_Result (*route_fn)(struct sb_server *srv, struct MHD_Connection *c,
                                     struct http_req *r, const char *params[2]);
 
 /* Who may call a route. Customer routes check the conversation token
- * inside the handler; the table says so explicitly. */
-enum route_access { ROUTE_PUBLIC, ROUTE_VISITOR_TOKEN };
+ * inside the handler (it is per conversation); every other class is
+ * checked by http.c before the handler runs, so a route cannot forget. */
+enum route_access {
+    ROUTE_PUBLIC,
+    ROUTE_VISITOR_TOKEN,
+    ROUTE_USER, /* any signed-in staff member or API token */
+    ROUTE_AGENT,
+    ROUTE_EDITOR,
+    ROUTE_ADMIN,
+};
 
 struct route {
     const char *method;
     const char *pattern; /* segments; "{}" matches one segment */
     route_fn fn;
     enum route_access access;
+    bool customer_limit; /* counts against the customer API rate limits */
 };
+
+const char *route_access_name(enum route_access a);
 
 extern const struct route sb_routes[];
 
@@ -102,6 +135,9 @@ enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *c, const char *u
                               size_t *upload_data_size, void **req_cls);
 void http_completed(void *cls, struct MHD_Connection *c, void **req_cls,
                     enum MHD_RequestTerminationCode toe);
+
+/* Adds a header to the answer of the request being routed. */
+void http_add_header(struct sb_server *srv, const char *name, const char *value);
 
 /* Queues a JSON response; takes ownership of body. While the store holds
  * writes that are not yet durable, the answer is held back (the connection
@@ -144,6 +180,54 @@ enum MHD_Result api_events(struct sb_server *, struct MHD_Connection *, struct h
  * itself and returns false when access is refused. */
 bool api_visitor_conv(struct sb_server *srv, struct MHD_Connection *c, const char *id,
                       bool allow_query_token, struct sb_conv *conv, enum MHD_Result *ret);
+
+/* ------- Interface to code in principal.c ------- */
+
+/* The client's address (X-Forwarded-For's first hop with trust_proxy). */
+void principal_client_ip(struct sb_server *srv, struct MHD_Connection *c, char out[64]);
+/* Reads the session cookie or the Bearer API token; p->kind says which,
+ * PRINCIPAL_NONE when neither is valid. */
+enum sb_err principal_resolve(struct sb_server *srv, struct MHD_Connection *c,
+                              struct sb_principal *p);
+/* True when the request came over TLS according to a trusted proxy. */
+bool principal_https(struct sb_server *srv, struct MHD_Connection *c);
+
+/* ------- Interface to code in api_auth.c, api_admin.c, api_staff.c ------- */
+
+enum MHD_Result api_login(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                          const char *params[2]);
+enum MHD_Result api_logout(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                           const char *params[2]);
+enum MHD_Result api_me(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                       const char *params[2]);
+enum MHD_Result api_change_password(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                    const char *params[2]);
+enum MHD_Result api_admin_users(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                const char *params[2]);
+enum MHD_Result api_admin_user_add(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                   const char *params[2]);
+enum MHD_Result api_admin_user_disable(struct sb_server *, struct MHD_Connection *,
+                                       struct http_req *, const char *params[2]);
+enum MHD_Result api_admin_user_enable(struct sb_server *, struct MHD_Connection *,
+                                      struct http_req *, const char *params[2]);
+enum MHD_Result api_admin_user_password(struct sb_server *, struct MHD_Connection *,
+                                        struct http_req *, const char *params[2]);
+enum MHD_Result api_admin_tokens(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                 const char *params[2]);
+enum MHD_Result api_admin_token_add(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                    const char *params[2]);
+enum MHD_Result api_admin_token_revoke(struct sb_server *, struct MHD_Connection *,
+                                       struct http_req *, const char *params[2]);
+enum MHD_Result api_admin_audit(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                const char *params[2]);
+enum MHD_Result api_kb_articles(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                const char *params[2]);
+enum MHD_Result api_kb_article_put(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                   const char *params[2]);
+enum MHD_Result api_agent_conversations(struct sb_server *, struct MHD_Connection *,
+                                        struct http_req *, const char *params[2]);
+enum MHD_Result api_agent_conversation(struct sb_server *, struct MHD_Connection *,
+                                       struct http_req *, const char *params[2]);
 
 /* ------- Interface to code in api_misc.c ------- */
 

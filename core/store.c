@@ -101,6 +101,43 @@ static const char *const migrations[] = {
     /* rank = BM25 with column weights title 4, summary 2, body 1, example
      * questions 3; ORDER BY rank lets FTS5 sort inside the index. */
     "INSERT INTO kb_fts(kb_fts, rank) VALUES('rank', 'bm25(4.0, 2.0, 1.0, 3.0)');",
+    /* 2: staff accounts, their sessions, API tokens and the audit log */
+    "CREATE TABLE users("
+    "  id INTEGER PRIMARY KEY,"
+    "  email TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+    "  name TEXT NOT NULL,"
+    "  locale TEXT NOT NULL DEFAULT 'en',"
+    "  roles INTEGER NOT NULL,"
+    "  password_hash TEXT NOT NULL,"
+    "  active INTEGER NOT NULL DEFAULT 1,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE TABLE sessions("
+    "  id_hash TEXT PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id),"
+    "  csrf TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  last_seen_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  ip TEXT) WITHOUT ROWID;"
+    "CREATE INDEX sessions_user ON sessions(user_id);"
+    "CREATE TABLE api_tokens("
+    "  id INTEGER PRIMARY KEY,"
+    "  token_hash TEXT NOT NULL UNIQUE,"
+    "  name TEXT NOT NULL,"
+    "  role INTEGER NOT NULL,"
+    "  created_by INTEGER,"
+    "  created_at INTEGER NOT NULL,"
+    "  last_used_at INTEGER,"
+    "  revoked_at INTEGER);"
+    "CREATE TABLE audit_log("
+    "  id INTEGER PRIMARY KEY,"
+    "  at INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  target TEXT,"
+    "  ip TEXT,"
+    "  detail TEXT);",
 };
 
 static const char *const stmt_sql[ST__COUNT] = {
@@ -147,6 +184,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_KV_SET] = "INSERT INTO plugin_kv(plugin, key, value) VALUES(?1, ?2, ?3)"
                   " ON CONFLICT(plugin, key) DO UPDATE SET value=excluded.value",
     [ST_KV_DEL] = "DELETE FROM plugin_kv WHERE plugin=?1 AND key=?2",
+    [ST_CONV_LIST] = "SELECT public_id, status, locale, channel, created_at, updated_at"
+                     " FROM conversations WHERE (?1 IS NULL OR status = ?1)"
+                     " ORDER BY updated_at DESC LIMIT ?2",
 };
 
 sqlite3_stmt *store_stmt(struct sb_store *st, enum stmt_id id)
@@ -237,6 +277,8 @@ enum sb_err sb_store_open(const char *path, const char *synchronous, struct sb_s
             goto fail;
         }
     }
+    rc = store_users_prepare(st, eb);
+    if (rc) goto fail;
     *out = st;
     return SB_OK;
 fail:

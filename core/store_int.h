@@ -32,10 +32,33 @@ enum stmt_id {
     ST_KV_GET,
     ST_KV_SET,
     ST_KV_DEL,
+    ST_CONV_LIST,
     ST__COUNT
 };
 
 struct store_checkpointer;
+
+/* Statements of store_users.c. */
+enum user_stmt_id {
+    US_USER_ADD,
+    US_USER_BY_EMAIL,
+    US_USER_BY_ID,
+    US_USER_ACTIVE,
+    US_USER_PASSWORD,
+    US_USER_LIST,
+    US_SESSION_ADD,
+    US_SESSION_GET,
+    US_SESSION_TOUCH,
+    US_SESSION_DELETE,
+    US_SESSION_REVOKE_USER,
+    US_TOKEN_ADD,
+    US_TOKEN_GET,
+    US_TOKEN_REVOKE,
+    US_TOKEN_LIST,
+    US_AUDIT_ADD,
+    US_AUDIT_LIST,
+    US__COUNT
+};
 
 struct sb_store {
     sqlite3 *db;
@@ -43,6 +66,7 @@ struct sb_store {
     bool batch_open; /* BEGIN issued, COMMIT not yet */
     bool in_unit;    /* SAVEPOINT open */
     struct store_checkpointer *checkpointer;
+    sqlite3_stmt *ustmt[US__COUNT];
 };
 
 /* The prepared statement id, reset and with its bindings cleared, ready to
@@ -51,6 +75,10 @@ sqlite3_stmt *store_stmt(struct sb_store *st, enum stmt_id id);
 
 /* Steps a statement that returns no rows we need; logs and maps errors. */
 enum sb_err store_step_done(struct sb_store *st, sqlite3_stmt *s);
+
+/* ------- Interface to code in store_users.c ------- */
+
+enum sb_err store_users_prepare(struct sb_store *st, struct sb_errbuf *eb);
 
 /* ------- Interface to code in store_checkpoint.c ------- */
 

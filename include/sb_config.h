@@ -29,6 +29,18 @@ struct sb_config {
     int shutdown_grace_s;
     char synchronous[8]; /* SQLite synchronous: NORMAL (survives kill -9) or FULL */
     char default_locale[16];
+    /* accounts and limits */
+    int session_idle_s;        /* a session unused this long ends */
+    int session_max_s;         /* and every session ends after this */
+    int login_max_failures;    /* per account, before a lockout */
+    int login_lockout_s;       /* first lockout; doubles per further failure, max 900 */
+    int login_ip_max_failures; /* per client IP, before a lockout */
+    double rate_ip_per_s;      /* customer API, per client IP */
+    double rate_ip_burst;
+    double rate_visitor_per_s; /* customer API, per conversation token */
+    double rate_visitor_burst;
+    int kdf_log2_n;  /* scrypt cost for new password hashes */
+    int trust_proxy; /* 1: believe X-Forwarded-For / -Proto */
 };
 
 void sb_config_defaults(struct sb_config *cfg);

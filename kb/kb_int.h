@@ -15,6 +15,7 @@ enum kb_stmt {
     KB_SEARCH,
     KB_GET,
     KB_DATA_VERSION,
+    KB_LIST,
     KB__COUNT
 };
 

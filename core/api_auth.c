@@ -1,0 +1,185 @@
+/*
+ * api_auth.c - staff sign-in: login with lockouts, logout, who am I, and
+ * changing one's own password.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sb_log.h"
+#include "server.h"
+
+/* A fixed hash to verify against when the e-mail is unknown, so a wrong
+ * e-mail costs the same time as a wrong password and reveals nothing. */
+static const char *dummy_hash(struct sb_server *srv)
+{
+    static char hash[SB_PASSWORD_HASH_MAX];
+    static int made_with = -1;
+    if (made_with != srv->cfg.kdf_log2_n &&
+        sb_password_hash("not a password", srv->cfg.kdf_log2_n, hash) == SB_OK)
+        made_with = srv->cfg.kdf_log2_n;
+    return hash;
+}
+
+static const char *string_field(json_t *body, const char *key)
+{
+    json_t *v = json_object_get(body, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static enum MHD_Result refuse_locked(struct sb_server *srv, struct MHD_Connection *c, int retry)
+{
+    char v[16];
+    snprintf(v, sizeof(v), "%d", retry);
+    http_add_header(srv, "Retry-After", v);
+    return http_error(srv, c, 429, "rate_limited", "too many failed sign-ins; retry in %d s",
+                      retry);
+}
+
+static enum MHD_Result session_answer(struct sb_server *srv, struct MHD_Connection *c,
+                                      const struct sb_user *u, const char *csrf, int status)
+{
+    return http_json(srv, c, (unsigned)status,
+                     json_pack("{s:o, s:s?}", "user", sb_user_json(u), "csrf_token", csrf));
+}
+
+enum MHD_Result api_login(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                          const char *params[2])
+{
+    char acct_key[300], ip_key[96], token[65], hash[65], csrf[33], cookie[320];
+    const char *email, *password;
+    struct sb_user u;
+    enum MHD_Result ret;
+    int64_t now = sb_now_ms();
+    int retry = 0;
+    bool found, ok;
+    json_t *body;
+    (void)params;
+
+    body = http_body_object(srv, c, r, &ret);
+    if (!body) return ret;
+    email = string_field(body, "email");
+    password = string_field(body, "password");
+    if (!email || !password || strlen(email) > 254 || strlen(password) > SB_PASSWORD_MAX) {
+        json_decref(body);
+        return http_error(srv, c, 400, "invalid_field", "email and password must be strings");
+    }
+    snprintf(acct_key, sizeof(acct_key), "acct:%s", email);
+    for (char *p = acct_key; *p; p++)
+        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
+    snprintf(ip_key, sizeof(ip_key), "login-ip:%s", r->ip);
+    if (sb_limits_locked(srv->limits, ip_key, now, &retry) ||
+        sb_limits_locked(srv->limits, acct_key, now, &retry)) {
+        json_decref(body);
+        return refuse_locked(srv, c, retry);
+    }
+
+    found = sb_user_by_email(srv->store, email, &u) == SB_OK;
+    ok = sb_password_verify(password, found ? u.password_hash : dummy_hash(srv)) && found &&
+         u.active;
+    sb_store_begin(srv->store);
+    if (!ok) {
+        sb_limits_fail(srv->limits, acct_key, srv->cfg.login_max_failures, srv->cfg.login_lockout_s,
+                       now);
+        sb_limits_fail(srv->limits, ip_key, srv->cfg.login_ip_max_failures,
+                       srv->cfg.login_lockout_s, now);
+        sb_audit(srv->store, email, "auth.login_failed", email, r->ip, NULL);
+        sb_store_commit(srv->store);
+        json_decref(body);
+        return http_error(srv, c, 401, "invalid_credentials", "wrong e-mail or password");
+    }
+    sb_limits_clear(srv->limits, acct_key);
+    if (sb_password_needs_rehash(u.password_hash, srv->cfg.kdf_log2_n)) {
+        char fresh[SB_PASSWORD_HASH_MAX];
+        /* Raise old hashes to today's cost while we hold the password;
+         * without revoking sessions (it is the same password). */
+        if (sb_password_hash(password, srv->cfg.kdf_log2_n, fresh) == SB_OK)
+            sb_user_set_password(srv->store, u.id, fresh, false);
+    }
+    json_decref(body);
+    if (sb_random_hex(token, 32) || sb_random_hex(csrf, 16)) {
+        sb_store_rollback(srv->store);
+        return http_error(srv, c, 500, "internal", "no randomness available");
+    }
+    sb_sha256_hex(token, 64, hash);
+    if (sb_session_add(srv->store, hash, u.id, csrf, now + (int64_t)srv->cfg.session_max_s * 1000,
+                       r->ip) ||
+        sb_audit(srv->store, u.email, "auth.login", u.email, r->ip, NULL) ||
+        sb_store_commit(srv->store)) {
+        sb_store_rollback(srv->store);
+        return http_error(srv, c, 503, "not_stored", "could not start a session; retry");
+    }
+    snprintf(cookie, sizeof(cookie),
+             "sb_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", token,
+             srv->cfg.session_max_s, principal_https(srv, c) ? "; Secure" : "");
+    http_add_header(srv, "Set-Cookie", cookie);
+    return session_answer(srv, c, &u, csrf, 200);
+}
+
+enum MHD_Result api_logout(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                           const char *params[2])
+{
+    (void)params;
+    if (r->who.kind == PRINCIPAL_SESSION) {
+        sb_store_begin(srv->store);
+        if (sb_session_delete(srv->store, r->who.session_hash) || sb_store_commit(srv->store)) {
+            sb_store_rollback(srv->store);
+            return http_error(srv, c, 503, "not_stored", "could not end the session; retry");
+        }
+    }
+    http_add_header(srv, "Set-Cookie", "sb_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    return http_json(srv, c, 200, json_pack("{s:s}", "status", "logged_out"));
+}
+
+enum MHD_Result api_me(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                       const char *params[2])
+{
+    char roles[64];
+    (void)params;
+    if (r->who.kind == PRINCIPAL_SESSION)
+        return session_answer(srv, c, &r->who.user, r->who.csrf, 200);
+    sb_roles_format(r->who.roles & SB_ROLE_ADMIN ? SB_ROLE_ADMIN : r->who.roles, roles,
+                    sizeof(roles));
+    return http_json(srv, c, 200,
+                     json_pack("{s:{s:s, s:s}}", "token", "name", r->who.actor + 6, "role", roles));
+}
+
+enum MHD_Result api_change_password(struct sb_server *srv, struct MHD_Connection *c,
+                                    struct http_req *r, const char *params[2])
+{
+    char hash[SB_PASSWORD_HASH_MAX];
+    const char *current, *fresh;
+    enum MHD_Result ret;
+    json_t *body;
+    (void)params;
+
+    if (r->who.kind != PRINCIPAL_SESSION)
+        return http_error(srv, c, 403, "forbidden", "API tokens have no password to change");
+    body = http_body_object(srv, c, r, &ret);
+    if (!body) return ret;
+    current = string_field(body, "current_password");
+    fresh = string_field(body, "new_password");
+    if (!current || !fresh || strlen(fresh) < SB_PASSWORD_MIN || strlen(fresh) > SB_PASSWORD_MAX) {
+        json_decref(body);
+        return http_error(srv, c, 400, "invalid_field",
+                          "current_password and new_password (at least %d characters) are needed",
+                          SB_PASSWORD_MIN);
+    }
+    if (!sb_password_verify(current, r->who.user.password_hash)) {
+        json_decref(body);
+        return http_error(srv, c, 403, "wrong_password", "the current password is wrong");
+    }
+    if (sb_password_hash(fresh, srv->cfg.kdf_log2_n, hash)) {
+        json_decref(body);
+        return http_error(srv, c, 500, "internal", "could not hash the password");
+    }
+    json_decref(body);
+    sb_store_begin(srv->store);
+    if (sb_user_set_password(srv->store, r->who.user.id, hash, true) ||
+        sb_audit(srv->store, r->who.actor, "user.password", r->who.user.email, r->ip, "self") ||
+        sb_store_commit(srv->store)) {
+        sb_store_rollback(srv->store);
+        return http_error(srv, c, 503, "not_stored", "could not change the password; retry");
+    }
+    http_add_header(srv, "Set-Cookie", "sb_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    return http_json(srv, c, 200, json_pack("{s:s}", "status", "password_changed"));
+}

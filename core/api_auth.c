@@ -3,7 +3,10 @@
  * changing one's own password.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "sb_log.h"
 #include "server.h"
@@ -42,18 +45,60 @@ static enum MHD_Result session_answer(struct sb_server *srv, struct MHD_Connecti
                      json_pack("{s:o, s:s?}", "user", sb_user_json(u), "csrf_token", csrf));
 }
 
-enum MHD_Result api_login(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                          const char *params[2])
+/* A sign-in in flight: scrypt runs on the worker thread (about 0.1 s at
+ * the default cost), so the loop keeps serving everyone else. */
+struct login_job {
+    struct sb_job job;
+    struct MHD_Connection *conn;
+    struct http_req *r;
+    char password[SB_PASSWORD_MAX + 1];
+    char stored[SB_PASSWORD_HASH_MAX];
+    int log2_n;
+    bool found;
+    struct sb_user user;
+    char email[256];
+    char acct_key[300], ip_key[96];
+    /* results */
+    bool ok;
+    bool have_rehash;
+    char rehash[SB_PASSWORD_HASH_MAX];
+};
+
+static void login_work(struct sb_job *job)
 {
-    char acct_key[300], ip_key[96], token[65], hash[65], csrf[33], cookie[320];
+    struct login_job *j = (struct login_job *)job;
+    j->ok = sb_password_verify(j->password, j->stored) && j->found && j->user.active;
+    /* Raise old hashes to today's cost while we hold the password. */
+    if (j->ok && sb_password_needs_rehash(j->stored, j->log2_n))
+        j->have_rehash = sb_password_hash(j->password, j->log2_n, j->rehash) == SB_OK;
+    OPENSSL_cleanse(j->password, sizeof(j->password));
+}
+
+static void login_done(struct sb_job *job)
+{
+    struct login_job *j = (struct login_job *)job;
+    j->r->rerun = true;
+    MHD_resume_connection(j->conn);
+}
+
+static void login_free(void *p)
+{
+    struct login_job *j = p;
+    OPENSSL_cleanse(j, sizeof(*j));
+    free(j);
+}
+
+/* First pass: checks and lockouts on the loop, then hand scrypt to the
+ * worker and suspend the connection until it is done. */
+static enum MHD_Result login_start(struct sb_server *srv, struct MHD_Connection *c,
+                                   struct http_req *r)
+{
     const char *email, *password;
-    struct sb_user u;
+    struct login_job *j;
     enum MHD_Result ret;
     int64_t now = sb_now_ms();
     int retry = 0;
-    bool found, ok;
     json_t *body;
-    (void)params;
 
     body = http_body_object(srv, c, r, &ret);
     if (!body) return ret;
@@ -63,47 +108,66 @@ enum MHD_Result api_login(struct sb_server *srv, struct MHD_Connection *c, struc
         json_decref(body);
         return http_error(srv, c, 400, "invalid_field", "email and password must be strings");
     }
-    snprintf(acct_key, sizeof(acct_key), "acct:%s", email);
-    for (char *p = acct_key; *p; p++)
-        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
-    snprintf(ip_key, sizeof(ip_key), "login-ip:%s", r->ip);
-    if (sb_limits_locked(srv->limits, ip_key, now, &retry) ||
-        sb_limits_locked(srv->limits, acct_key, now, &retry)) {
+    j = calloc(1, sizeof(*j));
+    if (!j) {
         json_decref(body);
+        return http_error(srv, c, 503, "busy", "out of memory; retry");
+    }
+    snprintf(j->email, sizeof(j->email), "%s", email);
+    snprintf(j->password, sizeof(j->password), "%s", password);
+    json_decref(body);
+    snprintf(j->acct_key, sizeof(j->acct_key), "acct:%s", j->email);
+    for (char *p = j->acct_key; *p; p++)
+        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
+    snprintf(j->ip_key, sizeof(j->ip_key), "login-ip:%s", r->ip);
+    if (sb_limits_locked(srv->limits, j->ip_key, now, &retry) ||
+        sb_limits_locked(srv->limits, j->acct_key, now, &retry)) {
+        login_free(j);
         return refuse_locked(srv, c, retry);
     }
+    j->found = sb_user_by_email(srv->store, j->email, &j->user) == SB_OK;
+    snprintf(j->stored, sizeof(j->stored), "%s",
+             j->found ? j->user.password_hash : dummy_hash(srv));
+    j->log2_n = srv->cfg.kdf_log2_n;
+    j->conn = c;
+    j->r = r;
+    j->job.work = login_work;
+    j->job.done = login_done;
+    r->job = j;
+    r->job_free = login_free;
+    MHD_suspend_connection(c);
+    sb_worker_submit(srv->worker, &j->job);
+    return MHD_YES;
+}
 
-    found = sb_user_by_email(srv->store, email, &u) == SB_OK;
-    ok = sb_password_verify(password, found ? u.password_hash : dummy_hash(srv)) && found &&
-         u.active;
+/* Second pass, back on the loop: count the failure or open the session. */
+static enum MHD_Result login_finish(struct sb_server *srv, struct MHD_Connection *c,
+                                    struct http_req *r, struct login_job *j)
+{
+    char token[65], hash[65], csrf[33], cookie[320];
+    int64_t now = sb_now_ms();
+
     sb_store_begin(srv->store);
-    if (!ok) {
-        sb_limits_fail(srv->limits, acct_key, srv->cfg.login_max_failures, srv->cfg.login_lockout_s,
-                       now);
-        sb_limits_fail(srv->limits, ip_key, srv->cfg.login_ip_max_failures,
+    if (!j->ok) {
+        sb_limits_fail(srv->limits, j->acct_key, srv->cfg.login_max_failures,
                        srv->cfg.login_lockout_s, now);
-        sb_audit(srv->store, email, "auth.login_failed", email, r->ip, NULL);
+        sb_limits_fail(srv->limits, j->ip_key, srv->cfg.login_ip_max_failures,
+                       srv->cfg.login_lockout_s, now);
+        sb_audit(srv->store, j->email, "auth.login_failed", j->email, r->ip, NULL);
         sb_store_commit(srv->store);
-        json_decref(body);
         return http_error(srv, c, 401, "invalid_credentials", "wrong e-mail or password");
     }
-    sb_limits_clear(srv->limits, acct_key);
-    if (sb_password_needs_rehash(u.password_hash, srv->cfg.kdf_log2_n)) {
-        char fresh[SB_PASSWORD_HASH_MAX];
-        /* Raise old hashes to today's cost while we hold the password;
-         * without revoking sessions (it is the same password). */
-        if (sb_password_hash(password, srv->cfg.kdf_log2_n, fresh) == SB_OK)
-            sb_user_set_password(srv->store, u.id, fresh, false);
-    }
-    json_decref(body);
+    sb_limits_clear(srv->limits, j->acct_key);
+    /* Same password, new cost: sessions stay. */
+    if (j->have_rehash) sb_user_set_password(srv->store, j->user.id, j->rehash, false);
     if (sb_random_hex(token, 32) || sb_random_hex(csrf, 16)) {
         sb_store_rollback(srv->store);
         return http_error(srv, c, 500, "internal", "no randomness available");
     }
     sb_sha256_hex(token, 64, hash);
-    if (sb_session_add(srv->store, hash, u.id, csrf, now + (int64_t)srv->cfg.session_max_s * 1000,
-                       r->ip) ||
-        sb_audit(srv->store, u.email, "auth.login", u.email, r->ip, NULL) ||
+    if (sb_session_add(srv->store, hash, j->user.id, csrf,
+                       now + (int64_t)srv->cfg.session_max_s * 1000, r->ip) ||
+        sb_audit(srv->store, j->user.email, "auth.login", j->user.email, r->ip, NULL) ||
         sb_store_commit(srv->store)) {
         sb_store_rollback(srv->store);
         return http_error(srv, c, 503, "not_stored", "could not start a session; retry");
@@ -112,7 +176,15 @@ enum MHD_Result api_login(struct sb_server *srv, struct MHD_Connection *c, struc
              "sb_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", token,
              srv->cfg.session_max_s, principal_https(srv, c) ? "; Secure" : "");
     http_add_header(srv, "Set-Cookie", cookie);
-    return session_answer(srv, c, &u, csrf, 200);
+    return session_answer(srv, c, &j->user, csrf, 200);
+}
+
+enum MHD_Result api_login(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                          const char *params[2])
+{
+    (void)params;
+    if (!r->job) return login_start(srv, c, r);
+    return login_finish(srv, c, r, r->job);
 }
 
 enum MHD_Result api_logout(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,

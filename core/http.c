@@ -404,6 +404,13 @@ enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *c, const char *u
         r->deferred_ready = false;
         return queue_json(srv, c, r, r->deferred_status, body);
     }
+    if (r->rerun) {
+        r->rerun = false;
+        srv->current = r;
+        ret = route(srv, c, r);
+        srv->current = NULL;
+        return ret;
+    }
     if (r->responded) {
         *upload_data_size = 0;
         return MHD_YES;
@@ -450,6 +457,7 @@ void http_completed(void *cls, struct MHD_Connection *c, void **req_cls,
         if (srv->deferred[i] == r) srv->deferred[i] = srv->deferred[--srv->ndeferred];
     }
     json_decref(r->deferred_body);
+    if (r->job && r->job_free) r->job_free(r->job);
     sb_buf_cleanup(&r->body);
     free(r);
     *req_cls = NULL;

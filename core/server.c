@@ -73,6 +73,8 @@ static enum sb_err open_parts(struct sb_server *srv, struct sb_errbuf *eb)
         sb_warn("store: checkpoints stay on the event loop (no background thread)");
     rc = sb_kb_open(sb_store_db(srv->store), &srv->kb, eb);
     if (rc) return rc;
+    rc = sb_worker_start(&srv->worker);
+    if (rc) return sb_fail(eb, rc, "worker thread: %s", sb_strerror(rc));
     rc = sb_limits_new(16384, &srv->limits);
     if (rc) return sb_fail(eb, rc, "rate limits: %s", sb_strerror(rc));
     rc = sb_re_cache_new(512, 100000, &srv->re);
@@ -158,7 +160,8 @@ static enum sb_err setup_loop(struct sb_server *srv, struct sb_errbuf *eb)
     srv->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (!info || srv->sigfd < 0 || srv->tickfd < 0 || srv->epfd < 0 ||
         timerfd_settime(srv->tickfd, 0, &tick, NULL) != 0 || add_fd(srv->epfd, info->epoll_fd) ||
-        add_fd(srv->epfd, srv->sigfd) || add_fd(srv->epfd, srv->tickfd))
+        add_fd(srv->epfd, srv->sigfd) || add_fd(srv->epfd, srv->tickfd) ||
+        add_fd(srv->epfd, sb_worker_fd(srv->worker)))
         return sb_fail(eb, SB_ERR_IO, "event loop setup: %s", strerror(errno));
     return SB_OK;
 }
@@ -206,6 +209,8 @@ static void run_loop(struct sb_server *srv)
         for (int i = 0; i < n; i++) {
             if (ev[i].data.fd == srv->sigfd) {
                 handle_signals(srv, &deadline);
+            } else if (ev[i].data.fd == sb_worker_fd(srv->worker)) {
+                sb_worker_drain(srv->worker); /* resumes the requests it served */
             } else if (ev[i].data.fd == srv->tickfd) {
                 uint64_t expirations;
                 if (read(srv->tickfd, &expirations, sizeof(expirations)) > 0 &&
@@ -242,6 +247,8 @@ static void run_loop(struct sb_server *srv)
 
 static void close_parts(struct sb_server *srv)
 {
+    /* Jobs first: their completions resume connections of the daemon. */
+    sb_worker_stop(srv->worker);
     free(srv->deferred);
     free(srv->notify);
     if (srv->mhd) MHD_stop_daemon(srv->mhd);

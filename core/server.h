@@ -15,6 +15,7 @@
 
 #include "auth.h"
 #include "lua_host.h"
+#include "worker.h"
 #include "sb.h"
 #include "sb_config.h"
 #include "sb_kb.h"
@@ -57,6 +58,7 @@ struct sb_server {
     struct sse_stream *sse[SSE_BUCKETS]; /* by conversation id */
     struct sb_metrics metrics;
     struct sb_limits *limits; /* rate limits and login lockouts */
+    struct sb_worker *worker; /* password hashing, off the loop */
 };
 
 /* Runs the server until SIGTERM/SIGINT; returns the process exit code. */
@@ -101,6 +103,11 @@ struct http_req {
     char hdr_name[HTTP_MAX_EXTRA_HEADERS][32];
     char hdr_value[HTTP_MAX_EXTRA_HEADERS][320];
     int nhdr;
+    /* Work handed to the worker thread (login): the route runs again when
+     * it is done, with the result in job. */
+    void *job;
+    void (*job_free)(void *job);
+    bool rerun;
 };
 
 typedef enum MHD_Result (*route_fn)(struct sb_server *srv, struct MHD_Connection *c,

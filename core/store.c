@@ -300,7 +300,11 @@ void sb_store_close(struct sb_store *st)
     if (st->stmt[ST_COMMIT]) sb_store_flush(st);
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(st->stmt[i]);
-    sqlite3_close(st->db);
+    for (int i = 0; i < US__COUNT; i++)
+        sqlite3_finalize(st->ustmt[i]);
+    /* A statement left unfinalized would keep the handle (and leak it). */
+    if (sqlite3_close(st->db) != SQLITE_OK)
+        sb_error("store: close: %s", sqlite3_errmsg(st->db));
     free(st);
 }
 

@@ -8,6 +8,13 @@ Standard library only. Environment:
 Every server gets its own temporary data directory with `kb/demo` imported into it, is started
 with `--port 0`, and its stdout/stderr go to DATA/server.log, which the test base class prints
 when a test fails.
+
+Staff accounts: Server(users=[{"email", "password", "roles", ...}], before_start=fn) creates
+accounts with `switchboard user add` (and runs fn(server)) between the kb import and the first
+start; Server.cli()/user_cli()/add_user() run the command line; Server.login() returns a
+StaffSession (cookie + csrf_token) whose request() sends both. The config written for the server
+is TEST_CONFIG_DEFAULTS (customer rate limits lifted, kdf_log2_n 10) overlaid with the test's
+config; a key set to None is left out so the server's default applies.
 """
 
 import atexit
@@ -358,8 +365,17 @@ TEST_CONFIG_DEFAULTS = {
 class Server:
     """One switchboard process on a temporary data directory (kept across restart())."""
 
-    def __init__(self, config=None, import_kb=True, data=None):
+    def __init__(self, config=None, import_kb=True, data=None, users=None, before_start=None):
+        """config: merged over TEST_CONFIG_DEFAULTS (a value of None drops that key, so the
+        server's own default applies). users: staff accounts created with `switchboard user add`
+        after the kb import and before the first start: dicts with email, password, roles and
+        optionally name, locale (their ids end up in self.user_ids). before_start: a callable
+        taking this Server, run once at the same point (after users)."""
         self.data = data or tempfile.mkdtemp(prefix="switchboard-e2e-")
+        self.users = list(users or [])
+        self.before_start = before_start
+        self.prepared = False
+        self.user_ids = {}  # e-mail -> id printed by `switchboard user add`
         self.log_path = os.path.join(self.data, "server.log")
         self.port_file = os.path.join(self.data, "switchboard.port")
         self.config = config
@@ -413,10 +429,67 @@ class Server:
                                % (KB_DEMO, self.data, rc, self.log_text()))
         self.imported = True
 
-    def start(self, timeout=START_TIMEOUT):
+    def prepare(self):
+        """What happens before the first start, once: the kb import, then the `users`, then the
+        `before_start` hook. start() calls it; call it yourself to use the CLI on the data
+        directory before the server runs."""
         self._check_binary()
         if self.import_kb and not self.imported:
             self._import()
+        if self.prepared:
+            return
+        self.prepared = True
+        for u in self.users:
+            self.add_user(u["email"], u["password"], u.get("roles") or ("agent",),
+                          name=u.get("name"), locale=u.get("locale"))
+        if self.before_start is not None:
+            self.before_start(self)
+
+    # -- command line (works on the data directory, normally while the server is stopped)
+    def cli(self, *args, input=None, timeout=60):
+        """Runs `switchboard ARGS...` (cwd = repo, clean environment); returns (exit code,
+        stdout, stderr) as text. input (str) goes to stdin, which is otherwise empty. The call
+        and its output are appended to the server log."""
+        self._check_binary()
+        argv = [BIN] + [str(a) for a in args]
+        try:
+            p = subprocess.run(argv, input=(input or "").encode("utf-8"), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, cwd=SRC, env=_child_env(), timeout=timeout)
+            rc, out, err = p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+        except subprocess.TimeoutExpired:
+            rc, out, err = "timeout", "", ""
+        self._log("cli: %s -> exit %s\nstdout: %s\nstderr: %s" % (" ".join(argv), rc, out, err))
+        return rc, out, err
+
+    def user_cli(self, sub, *args, input=None):
+        """`switchboard user SUB --data DATA ARGS...` -> (exit code, stdout, stderr)."""
+        return self.cli("user", sub, "--data", self.data, *args, input=input)
+
+    def add_user(self, email, password, roles=("agent",), name=None, locale=None, check=True):
+        """`switchboard user add` with the password on stdin. Returns the printed id (a string);
+        with check=False returns (exit code, stdout, stderr) instead of asserting success."""
+        if isinstance(roles, str):
+            roles = (roles,)
+        args = ["--email", email]
+        for r in roles:
+            args += ["--role", r]
+        if name is not None:
+            args += ["--name", name]
+        if locale is not None:
+            args += ["--locale", locale]
+        rc, out, err = self.user_cli("add", *args, input=None if password is None else password + "\n")
+        if not check:
+            return rc, out, err
+        if rc != 0:
+            raise AssertionError("switchboard user add --email %s %s exited %s\nstdout: %s\nstderr: %s"
+                                 % (email, " ".join(args[2:]), rc, out, err))
+        uid = out.strip().split()[-1] if out.strip() else ""
+        self.user_ids[email] = uid
+        return uid
+
+    def start(self, timeout=START_TIMEOUT):
+        self._check_binary()
+        self.prepare()
         try:
             os.unlink(self.port_file)
         except FileNotFoundError:
@@ -426,6 +499,7 @@ class Server:
         # limits and use a cheap password hash unless a test asks otherwise.
         config = dict(TEST_CONFIG_DEFAULTS)
         config.update(self.config or {})
+        config = {k: v for k, v in config.items() if v is not None}
         cfg = os.path.join(self.data, "config.json")
         with open(cfg, "w") as f:
             json.dump(config, f)
@@ -610,6 +684,30 @@ class Server:
     def healthz(self):
         return self.request("GET", "/healthz", timeout=5)
 
+    # -- staff helpers
+    def login(self, email, password, headers=None, expect=200):
+        """POST /api/v1/auth/login. With expect (default 200) asserts the status and returns a
+        StaffSession (cookie + csrf_token); with expect=None returns (status, headers, body)."""
+        st, h, b = self.request("POST", "/api/v1/auth/login", {"email": email, "password": password},
+                                headers=headers)
+        if expect is None:
+            return st, h, b
+        if st != expect:
+            raise AssertionError("POST /api/v1/auth/login as %s -> %s %r, expected %s" % (email, st, b, expect))
+        return StaffSession(self, h, b, email)
+
+    def create_token(self, admin, name, role):
+        """POST /api/v1/admin/tokens as admin (a StaffSession, or an admin API token string);
+        asserts 201 and returns the body ({id, name, role, token})."""
+        body = {"name": name, "role": role}
+        if isinstance(admin, StaffSession):
+            st, h, b = admin.request("POST", "/api/v1/admin/tokens", body)
+        else:
+            st, h, b = self.request("POST", "/api/v1/admin/tokens", body, token=admin)
+        if st != 201 or not isinstance(b, dict) or not b.get("token"):
+            raise AssertionError("POST /api/v1/admin/tokens %r -> %s %r, expected 201 with a token" % (body, st, b))
+        return b
+
     # -- API helpers
     @staticmethod
     def conv_path(conv, suffix=""):
@@ -687,6 +785,65 @@ class Server:
         finally:
             c.close()
         return events, tr
+
+
+def parse_set_cookie(value):
+    """'sb_session=abc; Path=/; HttpOnly' -> ('sb_session', 'abc', {'path': '/', 'httponly': True}).
+    Attribute names are lower-cased; valueless attributes map to True."""
+    parts = [p.strip() for p in (value or "").split(";")]
+    name, _, val = parts[0].partition("=")
+    attrs = {}
+    for p in parts[1:]:
+        if not p:
+            continue
+        k, sep, v = p.partition("=")
+        attrs[k.strip().lower()] = v.strip() if sep else True
+    return name.strip(), val.strip(), attrs
+
+
+def retry_after(headers):
+    """The Retry-After header as an int (None when absent or not an integer)."""
+    v = (headers or {}).get("retry-after")
+    try:
+        return int(v.strip())
+    except (AttributeError, ValueError):
+        return None
+
+
+class StaffSession:
+    """A signed-in staff member: the sb_session cookie and the csrf_token from the login answer.
+    request() sends the cookie and (unless csrf=False, or csrf="...") the X-CSRF-Token header."""
+
+    def __init__(self, server, headers, body, email=None):
+        self.server = server
+        self.email = email
+        self.body = body
+        self.set_cookie = headers.get("set-cookie", "")
+        name, value, self.cookie_attrs = parse_set_cookie(self.set_cookie)
+        if name != "sb_session" or not value:
+            raise AssertionError("login answer has no sb_session cookie: Set-Cookie %r" % self.set_cookie)
+        self.cookie = value
+        self.csrf = body.get("csrf_token") if isinstance(body, dict) else None
+        self.user = body.get("user") if isinstance(body, dict) else None
+
+    def headers(self, csrf=True):
+        h = {"Cookie": "sb_session=" + self.cookie}
+        if csrf is True and self.csrf:
+            h["X-CSRF-Token"] = self.csrf
+        elif isinstance(csrf, str):
+            h["X-CSRF-Token"] = csrf
+        return h
+
+    def request(self, method, path, body=None, csrf=True, headers=None, **kw):
+        h = self.headers(csrf)
+        h.update(headers or {})
+        return self.server.request(method, path, body, headers=h, **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def me(self):
+        return self.request("GET", "/api/v1/auth/me")
 
 
 # -- assertions shared by the test files
@@ -801,10 +958,11 @@ class ServerTestCase(SwitchboardTestCase):
     """One server per test class (cls.server), stopped with SIGTERM (must exit 0) at the end."""
 
     server_config = None
+    server_users = None  # staff accounts created before the server starts (see Server)
 
     @classmethod
     def setUpClass(cls):
-        cls.server = Server(config=cls.server_config)
+        cls.server = Server(config=cls.server_config, users=cls.server_users)
         try:
             cls.server.start()
         except BaseException:

@@ -49,6 +49,7 @@ end
 -- Per-thread state (each wrk thread has its own Lua state; these globals
 -- are what thread:get reads in done()).
 total, ok2xx, non2xx = 0, 0, 0
+st429, st4xx, st5xx = 0, 0, 0
 bot_answered, kb_answered, clarified = 0, 0, 0
 handoff_notice, silent, duplicates, other = 0, 0, 0, 0
 sent, nconvs, nquestions = 0, 0, 0
@@ -98,6 +99,13 @@ function response(status, headers, body)
   total = total + 1
   if status < 200 or status > 299 then
     non2xx = non2xx + 1
+    if status == 429 then
+      st429 = st429 + 1
+    elseif status >= 500 then
+      st5xx = st5xx + 1
+    else
+      st4xx = st4xx + 1
+    end
     return
   end
   ok2xx = ok2xx + 1
@@ -135,6 +143,7 @@ end
 local keys = {
   "sent", "total", "ok2xx", "non2xx", "bot_answered", "kb_answered", "clarified",
   "handoff_notice", "silent", "duplicates", "other", "nconvs", "acks_n",
+  "st429", "st4xx", "st5xx",
 }
 
 function done(summary, latency, requests)
@@ -149,8 +158,8 @@ function done(summary, latency, requests)
   io.write("------------------------------------------------------------\n")
   io.write(string.format("messages: %d responses in %.2f s = %.1f msg/s (wrk completed %d)\n",
     agg.total, secs, rate(agg.total), summary.requests))
-  io.write(string.format("  2xx %d, non-2xx %d, socket errors connect %d read %d write %d timeout %d\n",
-    agg.ok2xx, agg.non2xx, e.connect, e.read, e.write, e.timeout))
+  io.write(string.format("  2xx %d, non-2xx %d (429 %d, other 4xx %d, 5xx %d), socket errors connect %d read %d write %d timeout %d\n",
+    agg.ok2xx, agg.non2xx, agg.st429, agg.st4xx, agg.st5xx, e.connect, e.read, e.write, e.timeout))
   io.write(string.format("  answered by bot %d (%.1f/s, %.1f%%): KB answers %d, clarifying %d\n",
     agg.bot_answered, rate(agg.bot_answered), 100 * agg.bot_answered / math.max(agg.total, 1),
     agg.kb_answered, agg.clarified))

@@ -74,6 +74,7 @@ def main():
     health = parse_wrk(read(os.path.join(out, "wrk-healthz.txt")))
     msgs = parse_wrk(read(os.path.join(out, "wrk-messages.txt")))
     c1 = parse_wrk(read(os.path.join(out, "wrk-messages-c1.txt")))
+    cpu = {n: kv(os.path.join(out, n + ".env")) for n in ("wrk-healthz", "wrk-messages", "wrk-messages-c1")}
     corpus = json.loads(read(os.path.join(out, "corpus-manifest.json"), "{}") or "{}")
     samples = [int(x) for x in read(os.path.join(out, "rss-samples.txt")).split() if x.isdigit()]
 
@@ -89,6 +90,9 @@ def main():
             "client_cpu": run.get("client_cpu"),
         },
         "command": run.get("command"),
+        "server_env": run.get("server_env"),
+        "sources_sha256": run.get("sources_sha256"),
+        "build_note": run.get("build_note"),
         "corpus": corpus,
         "conversations": int(run.get("conversations", 0)),
         "connections": int(run.get("connections", 0)),
@@ -99,6 +103,7 @@ def main():
             "messages_per_s": (s.get("total") or 0) / dur,
             "ok_2xx": s.get("ok2xx"),
             "non_2xx": s.get("non2xx"),
+            "status_429": s.get("st429"),
             "answered_by_bot": s.get("bot_answered"),
             "answered_per_s": (s.get("bot_answered") or 0) / dur,
             "answered_share": (s.get("bot_answered") or 0) / max(s.get("total") or 1, 1),
@@ -134,6 +139,7 @@ def main():
             "result": imp.get("result"),
         },
         "persistence": per,
+        "cpu_seconds": cpu,
     }
     if health.get("req_per_s"):
         summary["ratio_messages_to_healthz"] = summary["messages"]["messages_per_s"] / health["req_per_s"]
@@ -163,7 +169,8 @@ def main():
         f"messages:  {f1(m['messages_per_s'])} msg/s ({m['responses']} in {dur:.2f} s), "
         f"answered by bot {f1(m['answered_per_s'])}/s ({100 * m['answered_share']:.1f}%: "
         f"{m['kb_answers']} KB answers, {m['clarifying']} clarifying), "
-        f"handoff notices {m['handoff_notices']}, silent {m['silent']}, non-2xx {m['non_2xx']}",
+        f"handoff notices {m['handoff_notices']}, silent {m['silent']}, non-2xx {m['non_2xx']} "
+        f"(429: {m['status_429']})",
         f"           p50 {f1(m['p50_ms'], '{:.3f}')} ms, p90 {f1(m['p90_ms'], '{:.3f}')} ms, "
         f"p99 {f1(m['p99_ms'], '{:.3f}')} ms, max {f1(m['max_ms'], '{:.3f}')} ms",
         f"ratio messages/healthz: {f1(summary.get('ratio_messages_to_healthz'), '{:.4f}')}",
@@ -186,6 +193,11 @@ def main():
         f"target >= 10,000 answered/s: {'met' if summary['target']['answered_per_s_ge_10000'] else 'NOT met'}; "
         f"p99 <= 10 ms: {'met' if summary['target']['p99_le_10ms'] else 'NOT met'}",
     ]
+    for n, c in cpu.items():
+        if c:
+            lines.append(f"CPU during {n}: server {c.get('server_cpu_s')} s, wrk {c.get('wrk_cpu_s')} s, "
+                         f"other processes {c.get('other_cpu_s')} s over {c.get('wall_s')} s wall "
+                         f"(load avg after: {c.get('loadavg_after')})")
     text = "\n".join(lines) + "\n"
     with open(os.path.join(out, "summary.txt"), "w") as f:
         f.write(text)

@@ -158,7 +158,7 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
         sb_store_rollback(srv->store);
         srv->metrics.duplicates++;
         json_decref(replies);
-        replies = sb_store_replies(srv->store, id);
+        replies = sb_store_replies(srv->store, conv->id, id);
         *result = json_pack("{s:s, s:I, s:b, s:o}", "status", conv->status, "message_id",
                             (json_int_t)id, "duplicate", 1, "replies", replies);
         goto done;

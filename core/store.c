@@ -63,7 +63,6 @@ static const char *const migrations[] = {
     "CREATE UNIQUE INDEX messages_provider ON messages(channel, provider_id)"
     "  WHERE provider_id IS NOT NULL;"
     "CREATE INDEX messages_conversation ON messages(conversation_id, id);"
-    "CREATE INDEX messages_reply_to ON messages(reply_to) WHERE reply_to IS NOT NULL;"
     /* Rows in arrival order (appends touch the last page only); the small
      * unique index finds a conversation's events and refuses a reused seq. */
     "CREATE TABLE events("
@@ -174,8 +173,12 @@ static const char *const stmt_sql[ST__COUNT] = {
                    " FROM messages WHERE id=?1",
     [ST_MSG_LIST] = "SELECT id, direction, author, body, extra, client_id, created_at"
                     " FROM messages WHERE conversation_id=?1 ORDER BY id LIMIT ?2",
+    /* Replies follow their message in the same conversation; the
+     * conversation index finds them without an index of its own (this is
+     * only asked for retried deliveries). */
     [ST_MSG_REPLIES] = "SELECT id, direction, author, body, extra, client_id, created_at"
-                       " FROM messages WHERE reply_to=?1 ORDER BY id",
+                       " FROM messages WHERE conversation_id=?1 AND id>?2 AND reply_to=?2"
+                       " ORDER BY id",
     [ST_EVENT_ADD] = "INSERT INTO events(conversation_id, seq, type, data, created_at)"
                      " VALUES(?1, ?2, ?3, ?4, ?5)",
     [ST_EVENT_SINCE] = "SELECT seq, type, data FROM events WHERE conversation_id=?1 AND seq>?2"
@@ -303,8 +306,7 @@ void sb_store_close(struct sb_store *st)
     for (int i = 0; i < US__COUNT; i++)
         sqlite3_finalize(st->ustmt[i]);
     /* A statement left unfinalized would keep the handle (and leak it). */
-    if (sqlite3_close(st->db) != SQLITE_OK)
-        sb_error("store: close: %s", sqlite3_errmsg(st->db));
+    if (sqlite3_close(st->db) != SQLITE_OK) sb_error("store: close: %s", sqlite3_errmsg(st->db));
     free(st);
 }
 

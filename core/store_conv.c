@@ -261,10 +261,11 @@ json_t *sb_store_transcript(struct sb_store *st, int64_t conv_id, int limit)
     return collect(s);
 }
 
-json_t *sb_store_replies(struct sb_store *st, int64_t inbound_id)
+json_t *sb_store_replies(struct sb_store *st, int64_t conv_id, int64_t inbound_id)
 {
     sqlite3_stmt *s = store_stmt(st, ST_MSG_REPLIES);
-    sqlite3_bind_int64(s, 1, inbound_id);
+    sqlite3_bind_int64(s, 1, conv_id);
+    sqlite3_bind_int64(s, 2, inbound_id);
     return collect(s);
 }
 

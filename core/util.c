@@ -75,7 +75,11 @@ void sb_sha256_hex(const char *s, size_t len, char out[65])
     unsigned char md[32];
     unsigned int mdlen = 0;
 
-    EVP_Digest(s, len, md, &mdlen, EVP_sha256(), NULL);
+    /* Fetched once: OpenSSL 3 would otherwise look the algorithm up on
+     * every call, and this runs on every authenticated request. */
+    static EVP_MD *sha256;
+    if (!sha256) sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    EVP_Digest(s, len, md, &mdlen, sha256 ? sha256 : EVP_sha256(), NULL);
     for (unsigned i = 0; i < 32; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 15];

@@ -117,8 +117,9 @@ json_t *sb_store_msg_json(struct sb_store *st, int64_t msg_id);
  * limit, 0 = all). */
 json_t *sb_store_transcript(struct sb_store *st, int64_t conv_id, int limit);
 
-/* The outbound messages answering inbound message id, as a JSON array. */
-json_t *sb_store_replies(struct sb_store *st, int64_t inbound_id);
+/* The outbound messages of conversation conv_id answering inbound message
+ * inbound_id, as a JSON array. */
+json_t *sb_store_replies(struct sb_store *st, int64_t conv_id, int64_t inbound_id);
 
 /* Appends an event with the next per-conversation sequence number,
  * conv->last_seq + 1, and advances conv->last_seq. The number comes from

@@ -500,16 +500,16 @@ static void replies_are_the_outbound_messages_answering_an_inbound_one(void **st
     b1 = add_msg(e->st, c.id, "out", "answer 2", NULL, q2);
     a2 = add_msg(e->st, c.id, "out", "answer 1b", NULL, q1);
 
-    r = sb_store_replies(e->st, q1);
+    r = sb_store_replies(e->st, c.id, q1);
     assert_int_equal(json_array_size(r), 2);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(r, 0), "id")), a1);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(r, 1), "id")), a2);
     json_decref(r);
-    r = sb_store_replies(e->st, q2);
+    r = sb_store_replies(e->st, c.id, q2);
     assert_int_equal(json_array_size(r), 1);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(r, 0), "id")), b1);
     json_decref(r);
-    r = sb_store_replies(e->st, a1);
+    r = sb_store_replies(e->st, c.id, a1);
     assert_int_equal(json_array_size(r), 0);
     json_decref(r);
     sb_conv_cleanup(&c);

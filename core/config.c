@@ -36,6 +36,7 @@ static const struct key_def keys[] = {
     NUM("port", KEY_INT, port, 0, 65535),
     STR("data", data_dir),
     STR("plugins", plugins_dir),
+    STR("web", web_dir),
     STR("public_url", public_url),
     NUM("max_body", KEY_SIZE, max_body, 1024, 64.0 * 1024 * 1024),
     NUM("max_text", KEY_SIZE, max_text, 16, 1024.0 * 1024),
@@ -48,6 +49,7 @@ static const struct key_def keys[] = {
     NUM("shutdown_grace_s", KEY_INT, shutdown_grace_s, 0, 600),
     STR("synchronous", synchronous),
     STR("default_locale", default_locale),
+    STR("locales", locales),
     NUM("session_idle_s", KEY_INT, session_idle_s, 1, 30 * 86400),
     NUM("session_max_s", KEY_INT, session_max_s, 1, 365 * 86400),
     NUM("login_max_failures", KEY_INT, login_max_failures, 1, 1000),
@@ -68,6 +70,7 @@ void sb_config_defaults(struct sb_config *cfg)
     cfg->port = 8080;
     snprintf(cfg->data_dir, sizeof(cfg->data_dir), "data");
     snprintf(cfg->plugins_dir, sizeof(cfg->plugins_dir), "plugins");
+    snprintf(cfg->web_dir, sizeof(cfg->web_dir), "web");
     cfg->max_body = 64 * 1024;
     cfg->max_text = 8000;
     cfg->lua_memory = 32 * 1024 * 1024;
@@ -79,6 +82,7 @@ void sb_config_defaults(struct sb_config *cfg)
     cfg->shutdown_grace_s = 10;
     snprintf(cfg->synchronous, sizeof(cfg->synchronous), "NORMAL");
     snprintf(cfg->default_locale, sizeof(cfg->default_locale), "en");
+    snprintf(cfg->locales, sizeof(cfg->locales), "en,pt-BR,ro");
     cfg->session_idle_s = 2 * 3600;
     cfg->session_max_s = 12 * 3600;
     cfg->login_max_failures = 5;

@@ -18,6 +18,8 @@ const struct route sb_routes[] = {
     {"GET", "/metrics", api_metrics, ROUTE_PUBLIC, false},
     {"GET", "/", api_home, ROUTE_PUBLIC, false},
     {"GET", "/help/{}/{}", api_help_article, ROUTE_PUBLIC, false},
+    {"GET", "/static/{}/{}", api_static, ROUTE_PUBLIC, false},
+    {"GET", "/editor/", api_editor_page, ROUTE_PUBLIC, false},
     /* customers */
     {"POST", "/api/v1/conversations", api_conversation_create, ROUTE_PUBLIC, true},
     {"POST", "/api/v1/conversations/{}/messages", api_message_post, ROUTE_VISITOR_TOKEN, true},

@@ -25,7 +25,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage:\n"
-            "  switchboard serve [--port N] [--data DIR] [--config FILE] [--plugins DIR]\n"
+            "  switchboard serve [--port N] [--data DIR] [--config FILE] [--plugins DIR] [--web DIR]\n"
             "                    [--bind ADDR] [--public-url URL]\n"
             "  switchboard kb import DIR --data DATA\n"
             "  switchboard kb search TEXT [--locale L] [--fts] --data DATA\n"
@@ -48,6 +48,7 @@ static const char *flag_key(const char *flag)
         {"--port", "port"},
         {"--data", "data"},
         {"--plugins", "plugins"},
+        {"--web", "web"},
         {"--bind", "bind"},
         {"--public-url", "public_url"},
     };

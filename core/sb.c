@@ -21,6 +21,7 @@ static const char *const err_text[] = {
     [SB_ERR_EXISTS] = "already exists",
     [SB_ERR_AUTH] = "not authenticated",
     [SB_ERR_FORBIDDEN] = "forbidden",
+    [SB_ERR_CONFLICT] = "conflict",
 };
 
 const char *sb_strerror(enum sb_err err)

@@ -188,6 +188,15 @@ enum MHD_Result api_events(struct sb_server *, struct MHD_Connection *, struct h
 bool api_visitor_conv(struct sb_server *srv, struct MHD_Connection *c, const char *id,
                       bool allow_query_token, struct sb_conv *conv, enum MHD_Result *ret);
 
+/* ------- Interface to code in api_static.c ------- */
+
+/* GET /static/{editor|help|widget|console}/{file} from web_dir. */
+enum MHD_Result api_static(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                           const char *params[2]);
+/* GET /editor/: web/editor/index.html. */
+enum MHD_Result api_editor_page(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                const char *params[2]);
+
 /* ------- Interface to code in principal.c ------- */
 
 /* The client's address (X-Forwarded-For's first hop with trust_proxy). */

@@ -24,6 +24,7 @@ enum sb_err {
     SB_ERR_EXISTS,
     SB_ERR_AUTH,
     SB_ERR_FORBIDDEN,
+    SB_ERR_CONFLICT, /* someone else changed it first */
 };
 
 /* Static text for an error code; never NULL. */

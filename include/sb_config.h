@@ -17,6 +17,7 @@ struct sb_config {
     int port;      /* 0 picks a free port */
     char data_dir[SB_PATH_MAX];
     char plugins_dir[SB_PATH_MAX];
+    char web_dir[SB_PATH_MAX]; /* static pages: web/editor, web/help */
     char public_url[512];       /* base of links the bot posts; empty = http://bind:port */
     size_t max_body;            /* request body cap in bytes */
     size_t max_text;            /* customer message cap in bytes */
@@ -29,6 +30,7 @@ struct sb_config {
     int shutdown_grace_s;
     char synchronous[8]; /* SQLite synchronous: NORMAL (survives kill -9) or FULL */
     char default_locale[16];
+    char locales[256]; /* knowledge-base locales, comma-separated, default first */
     /* accounts and limits */
     int session_idle_s;        /* a session unused this long ends */
     int session_max_s;         /* and every session ends after this */

@@ -21,17 +21,136 @@ struct sb_kb;
 enum sb_err sb_kb_open(sqlite3 *db, struct sb_kb **out, struct sb_errbuf *eb);
 void sb_kb_close(struct sb_kb *kb); /* NULL-safe */
 
+/* The locales articles may be written in, comma-separated, the first one
+ * being the default ("en,pt-BR,ro"). Until set: "en,pt-BR,ro". */
+enum sb_err sb_kb_set_locales(struct sb_kb *kb, const char *list, struct sb_errbuf *eb);
+bool sb_kb_locale_known(const struct sb_kb *kb, const char *locale);
+const char *sb_kb_default_locale(const struct sb_kb *kb);
+/* The known locales as a JSON array of strings. */
+json_t *sb_kb_locales_json(const struct sb_kb *kb);
+/* The best known locale for a wish ("pt-PT" -> "pt-BR" when only that pt
+ * is known; unknown languages -> the default) into out[cap]. */
+void sb_kb_resolve_locale(const struct sb_kb *kb, const char *wish, char *out, size_t cap);
+
+/* Caps on article fields, checked by sb_kb_validate. */
+#define SB_KB_MAX_TITLE 200
+#define SB_KB_MAX_SUMMARY 2000
+#define SB_KB_MAX_BODY (64 * 1024)
+#define SB_KB_MAX_SLUG 120
+#define SB_KB_MAX_CATEGORY 64
+#define SB_KB_MAX_LIST 100 /* tags, examples */
+#define SB_KB_MAX_ITEM 300 /* one tag or example question */
+
 struct sb_kb_article {
     const char *slug, *locale, *title, *summary, *body, *category, *status;
-    json_t *tags;     /* array of strings, borrowed, may be NULL */
-    json_t *examples; /* array of strings, borrowed, may be NULL */
+    json_t *tags;      /* array of strings, borrowed, may be NULL */
+    json_t *examples;  /* array of strings, borrowed, may be NULL */
+    const char *group; /* translation group; NULL = keep (new: the slug) */
+    const char *author; /* who saves, for the revision; NULL = "" */
+    const char *note;   /* revision note; NULL = "" */
 };
+
+/* Checks every field of a; on error eb names the field first, e.g.
+ * "title: is required", "body: is over 65536 bytes", "locale: 'xx' is not
+ * one of en, pt-BR, ro", "summary: HTML is not allowed". Plain-text fields
+ * (title, summary, category, tags, examples, slug, group) refuse HTML tags
+ * and javascript: URLs; the body is Markdown and refuses <script>,
+ * event-handler attributes and javascript: links (other raw HTML is
+ * dropped when rendered). All text must be valid UTF-8. */
+enum sb_err sb_kb_validate(const struct sb_kb *kb, const struct sb_kb_article *a,
+                           struct sb_errbuf *eb);
 
 enum sb_kb_change { SB_KB_UNCHANGED, SB_KB_ADDED, SB_KB_CHANGED };
 
-/* Inserts or updates the article (locale, slug) and its index entry. */
+struct sb_kb_saved {
+    int64_t id;
+    int64_t revision; /* the article's revision after the save */
+    enum sb_kb_change change;
+};
+
+/* Validates and saves an article with its index entry and, when anything
+ * changed, a new revision (revision numbers count up from 1 per article).
+ * id > 0 updates that article (its slug and locale may change); id == 0
+ * creates the article (locale, slug) or updates it when it exists.
+ * expect_revision > 0 refuses the update with SB_ERR_CONFLICT when the
+ * article's current revision is another one (someone saved in between);
+ * 0 skips the check (imports). Errors: SB_ERR_INVAL (eb names the field),
+ * SB_ERR_NOT_FOUND (id), SB_ERR_EXISTS (slug taken in that locale),
+ * SB_ERR_CONFLICT, SB_ERR_DB. Runs inside the caller's transaction. */
+enum sb_err sb_kb_save(struct sb_kb *kb, const struct sb_kb_article *a, int64_t id,
+                       int64_t expect_revision, struct sb_kb_saved *out, struct sb_errbuf *eb);
+
+/* sb_kb_save(kb, a, 0, 0, ...) reporting only the change. */
 enum sb_err sb_kb_upsert(struct sb_kb *kb, const struct sb_kb_article *a, enum sb_kb_change *change,
                          struct sb_errbuf *eb);
+
+/* Deletes an article, its revisions and votes. */
+enum sb_err sb_kb_delete(struct sb_kb *kb, int64_t id, struct sb_errbuf *eb);
+
+/* One article for editors, any status, as JSON: {id, slug, locale, group,
+ * title, summary, body, category, tags[], examples[], status, author,
+ * revision, created_at, updated_at}; NULL when there is none. */
+json_t *sb_kb_article_json(struct sb_kb *kb, int64_t id);
+int64_t sb_kb_article_id(struct sb_kb *kb, const char *locale, const char *slug); /* 0: none */
+
+/* Article lists for editors: every filter may be NULL. q matches title,
+ * summary, body and example questions (words, any order). Items are the
+ * article JSON without body and examples. */
+struct sb_kb_filter {
+    const char *locale, *status, *category, *tag, *q, *group;
+    int limit; /* 0 = 500 */
+};
+json_t *sb_kb_find(struct sb_kb *kb, const struct sb_kb_filter *f);
+
+/* The articles of a translation group: [{id, locale, slug, title, status}]. */
+json_t *sb_kb_translations(struct sb_kb *kb, const char *group);
+
+/* Revisions: the list (newest first) as [{revision, author, note, status,
+ * title, created_at}], one whole revision (the article JSON as it was), a
+ * diff between two, and a revert that saves an old revision as a new one. */
+json_t *sb_kb_revisions(struct sb_kb *kb, int64_t id);
+json_t *sb_kb_revision(struct sb_kb *kb, int64_t id, int64_t revision);
+/* {from, to, fields:[{field, changed, lines:[{op:" "|"-"|"+", text}]}]} for
+ * title, slug, status, category, summary, tags, examples and body, by lines
+ * (longest common subsequence). NULL when either revision is missing. */
+json_t *sb_kb_diff(struct sb_kb *kb, int64_t id, int64_t from, int64_t to);
+enum sb_err sb_kb_revert(struct sb_kb *kb, int64_t id, int64_t to_revision,
+                         int64_t expect_revision, const char *author, struct sb_kb_saved *out,
+                         struct sb_errbuf *eb);
+
+/* Category names per locale: [{slug, name, description, position,
+ * articles (published count)}], including categories articles use that
+ * have no name yet (name = slug). */
+json_t *sb_kb_categories(struct sb_kb *kb, const char *locale);
+enum sb_err sb_kb_category_set(struct sb_kb *kb, const char *locale, const char *slug,
+                               const char *name, const char *description, int position,
+                               struct sb_errbuf *eb);
+
+/* Markdown to HTML with cmark, safe mode: raw HTML is dropped and
+ * javascript:/vbscript:/file:/data: links are emptied. Returns malloc'd
+ * text, NULL on allocation failure. */
+char *sb_kb_render_markdown(const char *md, size_t len);
+
+/* "Did this help?" votes; source is "bot" or "help". */
+enum sb_err sb_kb_vote(struct sb_kb *kb, int64_t article_id, const char *source, bool helpful,
+                       int64_t conversation_id, struct sb_errbuf *eb);
+/* [{id, slug, locale, title, up, down, bot_up, bot_down, help_up,
+ * help_down}] for articles with votes, most down-votes first. */
+json_t *sb_kb_helpfulness(struct sb_kb *kb, const char *locale);
+
+/* What customers asked the bot and how it went, for the content-gap
+ * report. outcome: "answered", "unsure" (an answer below the confidence
+ * threshold), "none" (nothing found), "handoff" (set afterwards by
+ * sb_kb_mark_handoff on the conversation's last question). */
+enum sb_err sb_kb_log_query(struct sb_kb *kb, int64_t conversation_id, const char *locale,
+                            const char *text, int64_t article_id, double confidence,
+                            const char *outcome);
+enum sb_err sb_kb_mark_handoff(struct sb_kb *kb, int64_t conversation_id);
+/* Questions that were not answered confidently or ended in a hand-off
+ * since since_ms, grouped by their folded text: [{question, norm, count,
+ * locale, outcomes:{unsure,none,handoff}, last_at, best:{id,slug,title,
+ * confidence}|null}], most asked first. */
+json_t *sb_kb_gaps(struct sb_kb *kb, const char *locale, int64_t since_ms, int limit);
 
 #define SB_KB_MAX_HITS 10
 

@@ -36,6 +36,7 @@ SRC = os.path.abspath(os.environ.get("SWITCHBOARD_SRC") or os.path.join(HERE, ".
 BIN = os.path.abspath(os.environ.get("SWITCHBOARD_BIN") or os.path.join(SRC, "build", "switchboard"))
 KB_DEMO = os.path.join(SRC, "kb", "demo")
 PLUGINS = os.path.join(SRC, "plugins")
+WEB = os.path.join(SRC, "web")
 
 START_TIMEOUT = 10.0
 REQUEST_TIMEOUT = 10.0
@@ -494,7 +495,7 @@ class Server:
             os.unlink(self.port_file)
         except FileNotFoundError:
             pass
-        args = [BIN, "serve", "--port", "0", "--data", self.data, "--plugins", PLUGINS]
+        args = [BIN, "serve", "--port", "0", "--data", self.data, "--plugins", PLUGINS, "--web", WEB]
         # Tests send bursts from one IP and sign in often: lift the rate
         # limits and use a cheap password hash unless a test asks otherwise.
         config = dict(TEST_CONFIG_DEFAULTS)

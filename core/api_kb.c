@@ -1,0 +1,1 @@
+/* api_kb.c - placeholder; being written. */

@@ -1,0 +1,1 @@
+/* help_center.c - placeholder; being written. */

@@ -1,0 +1,1 @@
+/* kb_diff.c - placeholder; being written. */

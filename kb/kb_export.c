@@ -1,0 +1,1 @@
+/* kb_export.c - placeholder; being written. */

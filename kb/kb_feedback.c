@@ -1,0 +1,1 @@
+/* kb_feedback.c - placeholder; being written. */

@@ -1,0 +1,1 @@
+/* kb_import_faq.c - placeholder; being written. */

@@ -1,0 +1,1 @@
+/* kb_locale.c - placeholder; being written. */

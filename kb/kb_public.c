@@ -1,0 +1,1 @@
+/* kb_public.c - placeholder; being written. */

@@ -1,0 +1,1 @@
+/* kb_revisions.c - placeholder; being written. */

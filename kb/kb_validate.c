@@ -1,0 +1,1 @@
+/* kb_validate.c - placeholder; being written. */

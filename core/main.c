@@ -108,7 +108,7 @@ static int cmd_kb_import(int argc, char **argv)
         return 1;
     }
     if (sb_store_open(dbpath, cfg.synchronous, &st, &eb) || sb_kb_open(sb_store_db(st), &kb, &eb) ||
-        sb_kb_import_dir(kb, argv[3], &added, &changed, &unchanged, &eb)) {
+        sb_kb_set_locales(kb, cfg.locales, &eb) || sb_kb_import_dir(kb, argv[3], &added, &changed, &unchanged, &eb)) {
         fprintf(stderr, "switchboard: kb import: %s\n", eb.msg);
         goto out;
     }

@@ -73,6 +73,8 @@ static enum sb_err open_parts(struct sb_server *srv, struct sb_errbuf *eb)
         sb_warn("store: checkpoints stay on the event loop (no background thread)");
     rc = sb_kb_open(sb_store_db(srv->store), &srv->kb, eb);
     if (rc) return rc;
+    rc = sb_kb_set_locales(srv->kb, srv->cfg.locales, eb);
+    if (rc) return rc;
     rc = sb_worker_start(&srv->worker);
     if (rc) return sb_fail(eb, rc, "worker thread: %s", sb_strerror(rc));
     rc = sb_limits_new(16384, &srv->limits);

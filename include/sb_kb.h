@@ -198,10 +198,70 @@ json_t *sb_kb_article_get(struct sb_kb *kb, const char *locale, const char *slug
  * filtered by locale and status when given (NULL = any). */
 json_t *sb_kb_list(struct sb_kb *kb, const char *locale, const char *status);
 
-/* Imports every *.md file under dir (Markdown with YAML front matter).
- * Counts go to the out-parameters; a bad file is reported in eb and stops
- * the import before anything is committed. */
+/* ---- Import and export (kb_import.c, kb_export.c, kb_import_faq.c) ----
+ *
+ * Docs as code: a folder of Markdown files with YAML front matter is the
+ * source of the articles (formats in docs/operating.md, "Knowledge base as
+ * files"). Every import is all or nothing: files are read and checked
+ * first, then saved with sb_kb_save in one BEGIN IMMEDIATE transaction
+ * (the store's busy timeout lets it wait for a running server), so a bad
+ * file or row commits nothing. eb then names the file, the line when
+ * known, and the field: "en/x.md: title: is required",
+ * "faq.csv:7: answer: is required". Only real changes make a revision. */
+
+struct sb_kb_import_stats {
+    int added, changed, unchanged; /* articles */
+    int categories;                /* category names added or changed */
+};
+
+/* Progress: done of total steps (each item is read, then saved). */
+typedef void (*sb_kb_progress_fn)(void *arg, int done, int total);
+/* After the commit, once per article: where it came from ("en/x.md",
+ * "faq.csv:7") and what the import did to it. */
+typedef void (*sb_kb_item_fn)(void *arg, const char *where, enum sb_kb_change change);
+
+struct sb_kb_import_opts {
+    const char *author; /* of the revisions; NULL = "cli" */
+    sb_kb_progress_fn progress; /* may be NULL */
+    sb_kb_item_fn item;         /* may be NULL */
+    void *arg;
+    /* FAQ only: the locale of every row (required), the category of rows
+     * without one (NULL = none) and the status (NULL = "published"). */
+    const char *locale, *category, *status;
+};
+
+/* Imports every *.md file under dir (recursive, sorted by name; README.md
+ * and dot files skipped) and each folder's _categories.yaml. out and opts
+ * may be NULL. Errors: SB_ERR_INVAL (a bad file), SB_ERR_IO, SB_ERR_DB. */
+enum sb_err sb_kb_import_tree(struct sb_kb *kb, const char *dir,
+                              const struct sb_kb_import_opts *opts,
+                              struct sb_kb_import_stats *out, struct sb_errbuf *eb);
+
+/* sb_kb_import_tree reporting only the article counts. */
 enum sb_err sb_kb_import_dir(struct sb_kb *kb, const char *dir, int *added, int *changed,
                              int *unchanged, struct sb_errbuf *eb);
+
+/* Imports questions and answers from a CSV file (RFC 4180, header row
+ * with question and answer, optional title, slug, category, tags) or,
+ * when path ends in .jsonl, JSON lines ({question, answer, title?, slug?,
+ * category?, tags?, examples?}). A row becomes an article whose summary
+ * and body are the answer and whose first example is the question. */
+enum sb_err sb_kb_import_faq(struct sb_kb *kb, const char *path,
+                             const struct sb_kb_import_opts *opts,
+                             struct sb_kb_import_stats *out, struct sb_errbuf *eb);
+
+struct sb_kb_export_stats {
+    int articles, category_files; /* exported */
+    int written;                  /* files whose content changed */
+};
+
+/* Writes dir/{locale}/{slug}.md for every article (filtered by locale and
+ * status when not NULL) in the format the import reads, and
+ * dir/{locale}/_categories.yaml for the named categories. Each file is
+ * replaced atomically (temporary file, then rename) and only when its
+ * content changed; files of articles that no longer exist are left. */
+enum sb_err sb_kb_export_dir(struct sb_kb *kb, const char *dir, const char *locale,
+                             const char *status, struct sb_kb_export_stats *out,
+                             struct sb_errbuf *eb);
 
 #endif

@@ -1,1 +1,153 @@
-/* kb_feedback.c - placeholder; being written. */
+/*
+ * kb_feedback.c - what customers tell us about the knowledge base: the
+ * "did this help?" votes (from the bot and the help center) and the
+ * questions the bot was asked with how it went, grouped into the
+ * content-gap report.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "kb_int.h"
+#include "sb_util.h"
+
+#define MAX_QUESTION_BYTES 1000
+#define NORM_BYTES 400
+
+enum sb_err sb_kb_vote(struct sb_kb *kb, int64_t article_id, const char *source, bool helpful,
+                       int64_t conversation_id, struct sb_errbuf *eb)
+{
+    sqlite3_stmt *s = kb->stmt[KB_VOTE];
+    enum sb_err rc;
+
+    if (strcmp(source, "bot") != 0 && strcmp(source, "help") != 0)
+        return sb_fail(eb, SB_ERR_INVAL, "source: must be bot or help");
+    sqlite3_bind_int64(s, 1, article_id);
+    sqlite3_bind_text(s, 2, source, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, helpful ? 1 : 0);
+    if (conversation_id > 0)
+        sqlite3_bind_int64(s, 4, conversation_id);
+    else
+        sqlite3_bind_null(s, 4);
+    sqlite3_bind_int64(s, 5, sb_now_ms());
+    rc = kb_step(kb, s, eb);
+    if (!rc && sqlite3_changes(kb->db) == 0)
+        rc = sb_fail(eb, SB_ERR_NOT_FOUND, "article_id: no such article");
+    return rc;
+}
+
+json_t *sb_kb_helpfulness(struct sb_kb *kb, const char *locale)
+{
+    static const char *const keys[] = {"up", "down", "bot_up", "bot_down", "help_up", "help_down"};
+    sqlite3_stmt *s = kb->stmt[KB_HELPFULNESS];
+    json_t *arr = json_array();
+
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (locale) sqlite3_bind_text(s, 1, locale, -1, SQLITE_STATIC);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        json_t *row =
+            json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)sqlite3_column_int64(s, 0), "slug",
+                      (const char *)sqlite3_column_text(s, 1), "locale",
+                      (const char *)sqlite3_column_text(s, 2), "title",
+                      (const char *)sqlite3_column_text(s, 3));
+        for (int i = 0; i < 6; i++)
+            json_object_set_new(row, keys[i], json_integer(sqlite3_column_int64(s, 4 + i)));
+        json_array_append_new(arr, row);
+    }
+    sqlite3_reset(s);
+    return arr;
+}
+
+/* The folded words of a question without stop words, so "Where is my
+ * order?" and "where's my order" land in one group. */
+static void normalise(const char *text, const char *locale, char *out, size_t cap)
+{
+    size_t len = strlen(text), pos = 0, used = 0, wl;
+    char word[KB_MAX_TERM_BYTES + 1];
+
+    out[0] = '\0';
+    while (kb_next_word(text, len, &pos, word, sizeof(word), &wl)) {
+        if (kb_is_stopword(locale, word, wl)) continue;
+        if (used + wl + 2 > cap) break;
+        if (used) out[used++] = ' ';
+        memcpy(out + used, word, wl);
+        used += wl;
+        out[used] = '\0';
+    }
+    /* A question made only of stop words still gets a group of its own. */
+    if (!used) kb_fold(text, len, out, cap);
+}
+
+enum sb_err sb_kb_log_query(struct sb_kb *kb, int64_t conversation_id, const char *locale,
+                            const char *text, int64_t article_id, double confidence,
+                            const char *outcome)
+{
+    sqlite3_stmt *s = kb->stmt[KB_QUERY_LOG];
+    char norm[NORM_BYTES];
+    size_t len = strlen(text);
+
+    if (len > MAX_QUESTION_BYTES) len = MAX_QUESTION_BYTES;
+    while (len && ((unsigned char)text[len] & 0xC0) == 0x80) /* keep UTF-8 whole */
+        len--;
+    normalise(text, locale, norm, sizeof(norm));
+    sqlite3_bind_int64(s, 1, conversation_id);
+    sqlite3_bind_text(s, 2, locale, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, text, (int)len, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, norm, -1, SQLITE_STATIC);
+    if (article_id > 0)
+        sqlite3_bind_int64(s, 5, article_id);
+    else
+        sqlite3_bind_null(s, 5);
+    sqlite3_bind_double(s, 6, confidence);
+    sqlite3_bind_text(s, 7, outcome, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 8, sb_now_ms());
+    return kb_step(kb, s, NULL);
+}
+
+enum sb_err sb_kb_mark_handoff(struct sb_kb *kb, int64_t conversation_id)
+{
+    sqlite3_stmt *s = kb->stmt[KB_QUERY_HANDOFF];
+    sqlite3_bind_int64(s, 1, conversation_id);
+    return kb_step(kb, s, NULL);
+}
+
+static json_t *best_article(struct sb_kb *kb, sqlite3_stmt *s)
+{
+    json_t *a, *best;
+    if (sqlite3_column_type(s, 9) == SQLITE_NULL) return json_null();
+    a = sb_kb_article_json(kb, sqlite3_column_int64(s, 9));
+    if (!a) return json_null();
+    best = json_pack("{s:O, s:O, s:O, s:O, s:f}", "id", json_object_get(a, "id"), "slug",
+                     json_object_get(a, "slug"), "locale", json_object_get(a, "locale"), "title",
+                     json_object_get(a, "title"), "confidence", sqlite3_column_double(s, 8));
+    json_decref(a);
+    return best ? best : json_null();
+}
+
+json_t *sb_kb_gaps(struct sb_kb *kb, const char *locale, int64_t since_ms, int limit)
+{
+    sqlite3_stmt *s = kb->stmt[KB_GAPS];
+    json_t *arr = json_array();
+
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (locale) sqlite3_bind_text(s, 1, locale, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, since_ms);
+    sqlite3_bind_int(s, 3, limit > 0 && limit <= 1000 ? limit : 200);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        json_t *row = json_pack("{s:s, s:s, s:I, s:s, s:{s:I, s:I, s:I}, s:I}", "question",
+                                (const char *)sqlite3_column_text(s, 0), "norm",
+                                (const char *)sqlite3_column_text(s, 1), "count",
+                                (json_int_t)sqlite3_column_int64(s, 2), "locale",
+                                (const char *)sqlite3_column_text(s, 3), "outcomes", "unsure",
+                                (json_int_t)sqlite3_column_int64(s, 4), "none",
+                                (json_int_t)sqlite3_column_int64(s, 5), "handoff",
+                                (json_int_t)sqlite3_column_int64(s, 6), "last_at",
+                                (json_int_t)sqlite3_column_int64(s, 7));
+        if (!row) continue;
+        json_object_set_new(row, "best", best_article(kb, s));
+        json_array_append_new(arr, row);
+    }
+    sqlite3_reset(s);
+    return arr;
+}

@@ -8,6 +8,7 @@
 
 enum kb_stmt {
     KB_FIND,
+    KB_LOAD,
     KB_INSERT,
     KB_UPDATE,
     KB_FTS_DELETE,
@@ -16,8 +17,22 @@ enum kb_stmt {
     KB_GET,
     KB_DATA_VERSION,
     KB_LIST,
+    KB_REV_INSERT,
+    KB_REV_LIST,
+    KB_REV_LOAD,
+    KB_DELETE,
+    KB_TRANSLATIONS,
+    KB_CATEGORIES,
+    KB_CATEGORY_SET,
+    KB_VOTE,
+    KB_HELPFULNESS,
+    KB_QUERY_LOG,
+    KB_QUERY_HANDOFF,
+    KB_GAPS,
     KB__COUNT
 };
+
+#define KB_MAX_LOCALES 32
 
 struct sb_kb {
     sqlite3 *db; /* borrowed from the store */
@@ -25,9 +40,47 @@ struct sb_kb {
     struct kb_index *index; /* built on first search, rebuilt on change */
     bool index_stale;       /* this connection changed articles */
     int64_t data_version;   /* PRAGMA data_version when the index was built */
+    /* known locales, the first is the default */
+    int nlocales;
+    char locale[KB_MAX_LOCALES][36];
 };
 
 /* ------- Interface to code in kb.c ------- */
+
+/* The columns of an article row, in the order KB_LOAD and KB_REV_LOAD
+ * return them. */
+enum kb_col {
+    KC_ID,
+    KC_SLUG,
+    KC_LOCALE,
+    KC_TITLE,
+    KC_SUMMARY,
+    KC_BODY,
+    KC_CATEGORY,
+    KC_TAGS,
+    KC_EXAMPLES,
+    KC_STATUS,
+    KC_GROUP,
+    KC_AUTHOR,
+    KC_REVISION,
+    KC_CREATED,
+    KC_UPDATED,
+};
+
+/* The article JSON of the row s is on (KB_LOAD or KB_REV_LOAD). */
+json_t *kb_row_json(sqlite3_stmt *s, bool with_body);
+/* Steps a write statement and resets it. */
+enum sb_err kb_step(struct sb_kb *kb, sqlite3_stmt *s, struct sb_errbuf *eb);
+
+/* ------- Interface to code in kb_validate.c ------- */
+
+bool kb_valid_slug(const char *s);
+bool kb_valid_status(const char *s);
+
+/* ------- Interface to code in kb_diff.c ------- */
+
+/* Line diff of a and b as a JSON array of {op, text}; *changed is set. */
+json_t *kb_diff_lines(const char *a, const char *b, bool *changed);
 
 /* "pt-BR" -> "pt" into lang[cap]. */
 void kb_language_of(const char *locale, char *lang, size_t cap);

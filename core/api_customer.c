@@ -281,3 +281,43 @@ enum MHD_Result api_events(struct sb_server *srv, struct MHD_Connection *c, stru
     sb_conv_cleanup(&conv);
     return ret;
 }
+
+/* POST /api/v1/conversations/{id}/feedback {"article_id", "helpful"}: the
+ * customer's answer to "did this help?" for an article the bot posted.
+ * Widgets with buttons call this; typed answers are counted by the
+ * kb_answer plugin through sb.kb.vote. */
+enum MHD_Result api_feedback(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                             const char *params[2])
+{
+    struct sb_errbuf eb = {{0}};
+    struct sb_conv conv;
+    enum MHD_Result ret;
+    enum sb_err rc;
+    json_t *body, *id, *helpful;
+
+    if (!api_visitor_conv(srv, c, params[0], false, &conv, &ret)) return ret;
+    body = http_body_object(srv, c, r, &ret);
+    if (!body) goto out;
+    id = json_object_get(body, "article_id");
+    helpful = json_object_get(body, "helpful");
+    if (!json_is_integer(id) || json_integer_value(id) <= 0 || !json_is_boolean(helpful)) {
+        ret = http_error(srv, c, 400, "invalid_field",
+                         "article_id (an integer) and helpful (true or false) are required");
+        goto out;
+    }
+    sb_store_begin(srv->store);
+    rc = sb_kb_vote(srv->kb, json_integer_value(id), "bot", json_is_true(helpful), conv.id, &eb);
+    if (!rc) rc = sb_store_commit(srv->store);
+    if (rc) {
+        sb_store_rollback(srv->store);
+        ret = rc == SB_ERR_NOT_FOUND
+                  ? http_error(srv, c, 404, "not_found", "no such article")
+                  : http_error(srv, c, 503, "not_stored", "the vote was not stored; retry");
+        goto out;
+    }
+    ret = http_json(srv, c, 200, json_pack("{s:b}", "recorded", 1));
+out:
+    json_decref(body);
+    sb_conv_cleanup(&conv);
+    return ret;
+}

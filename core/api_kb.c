@@ -1,1 +1,612 @@
-/* api_kb.c - placeholder; being written. */
+/*
+ * api_kb.c - the editors' knowledge-base API: articles, revisions,
+ * categories, preview, "try a question", the content-gap and helpfulness
+ * reports, bulk export and import. The contract is docs/kb-api.md.
+ *
+ * Every write is one store unit (sb_store_begin/commit), audited, and
+ * answered only after the batch is on disk (http_json holds the answer).
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server.h"
+
+#define MAX_IMPORT_ITEMS 5000
+
+static const char *arg(struct MHD_Connection *c, const char *name)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+    return v && *v ? v : NULL;
+}
+
+/* Article ids in paths are positive decimal integers; anything else is a
+ * 404, never a parse of the prefix. */
+static int64_t parse_id(const char *s)
+{
+    int64_t v = 0;
+    if (!s || !*s || strlen(s) > 18) return 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9') return 0;
+        v = v * 10 + (*s - '0');
+    }
+    return v;
+}
+
+static enum MHD_Result no_article(struct sb_server *srv, struct MHD_Connection *c)
+{
+    return http_error(srv, c, 404, "not_found", "no such article");
+}
+
+/* Maps a failed KB write to its answer; the unit is rolled back. */
+static enum MHD_Result write_failed(struct sb_server *srv, struct MHD_Connection *c, enum sb_err rc,
+                                    const struct sb_errbuf *eb, int64_t id)
+{
+    sb_store_rollback(srv->store);
+    switch (rc) {
+    case SB_ERR_INVAL:
+        return http_error(srv, c, 400, "invalid_field", "%s", eb->msg);
+    case SB_ERR_NOT_FOUND:
+        return http_error(srv, c, 404, "not_found", "%s", eb->msg);
+    case SB_ERR_EXISTS:
+        return http_error(srv, c, 409, "exists", "%s", eb->msg);
+    case SB_ERR_CONFLICT: {
+        json_t *current = id ? sb_kb_article_json(srv->kb, id) : NULL;
+        return http_json(srv, c, 409,
+                         json_pack("{s:{s:s, s:s}, s:o*}", "error", "code", "conflict", "message",
+                                   eb->msg, "current", current));
+    }
+    default:
+        return http_error(srv, c, 503, "not_stored", "the article was not stored; retry");
+    }
+}
+
+/* Commits the unit; on failure answers 503 itself (into *ret) and
+ * returns false. */
+static bool committed(struct sb_server *srv, struct MHD_Connection *c, enum MHD_Result *ret)
+{
+    if (sb_store_commit(srv->store) == SB_OK) return true;
+    sb_store_rollback(srv->store);
+    *ret = http_error(srv, c, 503, "not_stored", "the change was not stored; retry");
+    return false;
+}
+
+/* Fills a from the JSON fields of src, over the values of base (the
+ * article as stored, for partial updates; may be NULL). Strings stay
+ * borrowed from src or base. Type errors name the field. */
+static enum sb_err article_from_json(json_t *src, json_t *base, struct sb_kb_article *a,
+                                     struct sb_errbuf *eb)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } text_fields[] = {
+        {"slug", offsetof(struct sb_kb_article, slug)},
+        {"locale", offsetof(struct sb_kb_article, locale)},
+        {"title", offsetof(struct sb_kb_article, title)},
+        {"summary", offsetof(struct sb_kb_article, summary)},
+        {"body", offsetof(struct sb_kb_article, body)},
+        {"category", offsetof(struct sb_kb_article, category)},
+        {"status", offsetof(struct sb_kb_article, status)},
+        {"group", offsetof(struct sb_kb_article, group)},
+    };
+    for (size_t i = 0; i < SB_ARRAY_LEN(text_fields); i++) {
+        json_t *v = json_object_get(src, text_fields[i].name);
+        const char **slot = (const char **)((char *)a + text_fields[i].off);
+        if (v && !json_is_string(v) && !json_is_null(v))
+            return sb_fail(eb, SB_ERR_INVAL, "%s: must be text", text_fields[i].name);
+        if (!v) v = json_object_get(base, text_fields[i].name);
+        *slot = json_string_value(v);
+        if (*slot && strlen(*slot) != json_string_length(v))
+            return sb_fail(eb, SB_ERR_INVAL, "%s: contains a NUL character", text_fields[i].name);
+    }
+    a->tags = json_object_get(src, "tags");
+    if (!a->tags) a->tags = json_object_get(base, "tags");
+    a->examples = json_object_get(src, "examples");
+    if (!a->examples) a->examples = json_object_get(base, "examples");
+    if (json_is_null(a->tags)) a->tags = NULL;
+    if (json_is_null(a->examples)) a->examples = NULL;
+    return SB_OK;
+}
+
+/* The expected revision of an update: required, a positive integer. */
+static bool expected_revision(json_t *body, int64_t *rev)
+{
+    json_t *v = json_object_get(body, "revision");
+    *rev = json_is_integer(v) ? json_integer_value(v) : 0;
+    return *rev > 0;
+}
+
+/* Audit entries name the article as "locale/slug #id", readable and
+ * unambiguous after a rename. */
+static void audit(struct sb_server *srv, struct http_req *r, const char *action, int64_t id,
+                  const char *detail)
+{
+    json_t *a = sb_kb_article_json(srv->kb, id);
+    char target[200];
+    snprintf(target, sizeof(target), "%s/%s #%lld",
+             a ? json_string_value(json_object_get(a, "locale")) : "?",
+             a ? json_string_value(json_object_get(a, "slug")) : "?", (long long)id);
+    json_decref(a);
+    sb_audit(srv->store, r->who.actor, action, target, r->ip, detail);
+}
+
+static const char *const change_names[] = {"unchanged", "added", "changed"};
+
+/* Saves and answers {article, change}; status 201 for a new article. */
+static enum MHD_Result save_and_answer(struct sb_server *srv, struct MHD_Connection *c,
+                                       struct http_req *r, struct sb_kb_article *a, int64_t id,
+                                       int64_t expect, const char *action)
+{
+    struct sb_errbuf eb = {{0}};
+    struct sb_kb_saved saved;
+    enum MHD_Result ret;
+    enum sb_err rc;
+
+    a->author = r->who.actor;
+    sb_store_begin(srv->store);
+    rc = sb_kb_save(srv->kb, a, id, expect, &saved, &eb);
+    if (rc) return write_failed(srv, c, rc, &eb, id);
+    if (saved.change != SB_KB_UNCHANGED)
+        audit(srv, r, action, saved.id, change_names[saved.change]);
+    if (!committed(srv, c, &ret)) return ret;
+    return http_json(srv, c, saved.change == SB_KB_ADDED ? 201 : 200,
+                     json_pack("{s:o, s:s}", "article", sb_kb_article_json(srv->kb, saved.id),
+                               "change", change_names[saved.change]));
+}
+
+enum MHD_Result api_kb_list(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                            const char *params[2])
+{
+    struct sb_kb_filter f = {0};
+    const char *limit = arg(c, "limit");
+    (void)r;
+    (void)params;
+    f.locale = arg(c, "locale");
+    f.status = arg(c, "status");
+    f.category = arg(c, "category");
+    f.tag = arg(c, "tag");
+    f.q = arg(c, "q");
+    f.group = arg(c, "group");
+    f.limit = limit ? atoi(limit) : 0;
+    if (f.status && !(strcmp(f.status, "draft") == 0 || strcmp(f.status, "published") == 0 ||
+                      strcmp(f.status, "archived") == 0))
+        return http_error(srv, c, 400, "invalid_field",
+                          "status: must be draft, published or archived");
+    if (f.q && (strlen(f.q) > 500 || !sb_utf8_valid(f.q, strlen(f.q))))
+        return http_error(srv, c, 400, "invalid_field", "q: at most 500 bytes of UTF-8");
+    return http_json(srv, c, 200, json_pack("{s:o}", "articles", sb_kb_find(srv->kb, &f)));
+}
+
+enum MHD_Result api_kb_create(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                              const char *params[2])
+{
+    struct sb_kb_article a = {0};
+    struct sb_errbuf eb = {{0}};
+    enum MHD_Result ret;
+    json_t *body = http_body_object(srv, c, r, &ret);
+    (void)params;
+
+    if (!body) return ret;
+    if (article_from_json(body, NULL, &a, &eb)) {
+        json_decref(body);
+        return http_error(srv, c, 400, "invalid_field", "%s", eb.msg);
+    }
+    if (a.locale && a.slug && sb_kb_article_id(srv->kb, a.locale, a.slug)) {
+        json_decref(body);
+        return http_error(srv, c, 409, "exists", "slug: '%s' is already used in %s", a.slug,
+                          a.locale);
+    }
+    ret = save_and_answer(srv, c, r, &a, 0, 0, "kb.article.create");
+    json_decref(body);
+    return ret;
+}
+
+enum MHD_Result api_kb_get(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                           const char *params[2])
+{
+    json_t *a = sb_kb_article_json(srv->kb, parse_id(params[0])), *answer;
+    const char *md;
+    char *html;
+    (void)r;
+
+    if (!a) return no_article(srv, c);
+    md = json_string_value(json_object_get(a, "body"));
+    html = sb_kb_render_markdown(md, strlen(md));
+    answer = json_pack("{s:O, s:s, s:o}", "article", a, "html", html ? html : "", "translations",
+                       sb_kb_translations(srv->kb, json_string_value(json_object_get(a, "group"))));
+    free(html);
+    json_decref(a);
+    return http_json(srv, c, 200, answer);
+}
+
+enum MHD_Result api_kb_update(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                              const char *params[2])
+{
+    int64_t id = parse_id(params[0]), expect;
+    json_t *current = sb_kb_article_json(srv->kb, id), *body;
+    struct sb_kb_article a = {0};
+    struct sb_errbuf eb = {{0}};
+    enum MHD_Result ret;
+
+    if (!current) return no_article(srv, c);
+    body = http_body_object(srv, c, r, &ret);
+    if (!body) {
+        json_decref(current);
+        return ret;
+    }
+    if (!expected_revision(body, &expect))
+        ret = http_error(srv, c, 400, "invalid_field",
+                         "revision: the revision you edited is required (a positive integer)");
+    else if (article_from_json(body, current, &a, &eb))
+        ret = http_error(srv, c, 400, "invalid_field", "%s", eb.msg);
+    else
+        ret = save_and_answer(srv, c, r, &a, id, expect, "kb.article.save");
+    json_decref(body);
+    json_decref(current);
+    return ret;
+}
+
+/* PUT /api/v1/kb/articles/{locale}/{slug}: create or update by key, for
+ * scripts that keep articles as files. An existing article needs the
+ * revision, like any update, so a script cannot clobber an editor. */
+enum MHD_Result api_kb_put_by_key(struct sb_server *srv, struct MHD_Connection *c,
+                                  struct http_req *r, const char *params[2])
+{
+    struct sb_kb_article a = {0};
+    struct sb_errbuf eb = {{0}};
+    enum MHD_Result ret;
+    int64_t id, expect = 0;
+    json_t *body, *current;
+
+    if (strlen(params[0]) > 35 || strlen(params[1]) > SB_KB_MAX_SLUG)
+        return http_error(srv, c, 400, "invalid_field", "locale or slug: too long");
+    id = sb_kb_article_id(srv->kb, params[0], params[1]);
+    body = http_body_object(srv, c, r, &ret);
+    if (!body) return ret;
+    current = id ? sb_kb_article_json(srv->kb, id) : NULL;
+    json_object_set_new(body, "locale", json_string(params[0]));
+    json_object_set_new(body, "slug", json_string(params[1]));
+    if (id && !expected_revision(body, &expect))
+        ret = http_error(srv, c, 409, "conflict",
+                         "revision: %s/%s exists; send the revision you edited", params[0],
+                         params[1]);
+    else if (article_from_json(body, current, &a, &eb))
+        ret = http_error(srv, c, 400, "invalid_field", "%s", eb.msg);
+    else
+        ret = save_and_answer(srv, c, r, &a, id, expect, "kb.article.save");
+    json_decref(body);
+    json_decref(current);
+    return ret;
+}
+
+enum MHD_Result api_kb_delete(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                              const char *params[2])
+{
+    int64_t id = parse_id(params[0]);
+    struct sb_errbuf eb = {{0}};
+    enum MHD_Result ret;
+    enum sb_err rc;
+
+    sb_store_begin(srv->store);
+    audit(srv, r, "kb.article.delete", id, NULL); /* while it still has a name */
+    rc = sb_kb_delete(srv->kb, id, &eb);
+    if (rc) return write_failed(srv, c, rc, &eb, 0);
+    if (!committed(srv, c, &ret)) return ret;
+    return http_json(srv, c, 200, json_pack("{s:I}", "deleted", (json_int_t)id));
+}
+
+static enum MHD_Result set_status(struct sb_server *srv, struct MHD_Connection *c,
+                                  struct http_req *r, const char *id_text, const char *status,
+                                  const char *action)
+{
+    int64_t id = parse_id(id_text), expect;
+    json_t *current = sb_kb_article_json(srv->kb, id), *body;
+    struct sb_kb_article a = {0};
+    struct sb_errbuf eb = {{0}};
+    enum MHD_Result ret;
+
+    if (!current) return no_article(srv, c);
+    body = http_body_object(srv, c, r, &ret);
+    if (!body) {
+        json_decref(current);
+        return ret;
+    }
+    if (!expected_revision(body, &expect)) {
+        ret = http_error(srv, c, 400, "invalid_field",
+                         "revision: the revision you edited is required (a positive integer)");
+    } else {
+        article_from_json(current, NULL, &a, &eb);
+        a.status = status;
+        ret = save_and_answer(srv, c, r, &a, id, expect, action);
+    }
+    json_decref(body);
+    json_decref(current);
+    return ret;
+}
+
+enum MHD_Result api_kb_publish(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                               const char *params[2])
+{
+    return set_status(srv, c, r, params[0], "published", "kb.article.publish");
+}
+
+enum MHD_Result api_kb_unpublish(struct sb_server *srv, struct MHD_Connection *c,
+                                 struct http_req *r, const char *params[2])
+{
+    return set_status(srv, c, r, params[0], "draft", "kb.article.unpublish");
+}
+
+enum MHD_Result api_kb_revisions(struct sb_server *srv, struct MHD_Connection *c,
+                                 struct http_req *r, const char *params[2])
+{
+    int64_t id = parse_id(params[0]);
+    json_t *a = sb_kb_article_json(srv->kb, id);
+    (void)r;
+    if (!a) return no_article(srv, c);
+    json_decref(a);
+    return http_json(srv, c, 200, json_pack("{s:o}", "revisions", sb_kb_revisions(srv->kb, id)));
+}
+
+enum MHD_Result api_kb_revision(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                                const char *params[2])
+{
+    json_t *rev = sb_kb_revision(srv->kb, parse_id(params[0]), parse_id(params[1]));
+    (void)r;
+    if (!rev) return http_error(srv, c, 404, "not_found", "no such revision");
+    return http_json(srv, c, 200, json_pack("{s:o}", "revision", rev));
+}
+
+enum MHD_Result api_kb_diff(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                            const char *params[2])
+{
+    int64_t id = parse_id(params[0]), from = parse_id(arg(c, "from")), to = parse_id(arg(c, "to"));
+    json_t *d;
+    (void)r;
+    if (!from || !to)
+        return http_error(srv, c, 400, "invalid_field", "from, to: revision numbers are required");
+    d = sb_kb_diff(srv->kb, id, from, to);
+    if (!d) return http_error(srv, c, 404, "not_found", "no such article or revision");
+    return http_json(srv, c, 200, d);
+}
+
+enum MHD_Result api_kb_revert(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                              const char *params[2])
+{
+    int64_t id = parse_id(params[0]), expect, to;
+    struct sb_errbuf eb = {{0}};
+    struct sb_kb_saved saved;
+    enum MHD_Result ret;
+    enum sb_err rc;
+    json_t *body = http_body_object(srv, c, r, &ret);
+
+    if (!body) return ret;
+    to = json_is_integer(json_object_get(body, "to"))
+             ? json_integer_value(json_object_get(body, "to"))
+             : 0;
+    if (!expected_revision(body, &expect) || to <= 0) {
+        json_decref(body);
+        return http_error(srv, c, 400, "invalid_field",
+                          "to, revision: the revision to go back to and the one you see");
+    }
+    json_decref(body);
+    sb_store_begin(srv->store);
+    rc = sb_kb_revert(srv->kb, id, to, expect, r->who.actor, &saved, &eb);
+    if (rc) return write_failed(srv, c, rc, &eb, id);
+    if (saved.change != SB_KB_UNCHANGED) audit(srv, r, "kb.article.revert", id, NULL);
+    if (!committed(srv, c, &ret)) return ret;
+    return http_json(srv, c, 200,
+                     json_pack("{s:o, s:s}", "article", sb_kb_article_json(srv->kb, id), "change",
+                               change_names[saved.change]));
+}
+
+enum MHD_Result api_kb_categories(struct sb_server *srv, struct MHD_Connection *c,
+                                  struct http_req *r, const char *params[2])
+{
+    const char *locale = arg(c, "locale");
+    (void)r;
+    (void)params;
+    if (!locale) locale = sb_kb_default_locale(srv->kb);
+    if (!sb_kb_locale_known(srv->kb, locale))
+        return http_error(srv, c, 400, "invalid_field", "locale: not one of the known locales");
+    return http_json(srv, c, 200,
+                     json_pack("{s:o}", "categories", sb_kb_categories(srv->kb, locale)));
+}
+
+enum MHD_Result api_kb_category_put(struct sb_server *srv, struct MHD_Connection *c,
+                                    struct http_req *r, const char *params[2])
+{
+    struct sb_errbuf eb = {{0}};
+    enum MHD_Result ret;
+    enum sb_err rc;
+    json_t *body = http_body_object(srv, c, r, &ret), *pos;
+    const char *name, *desc;
+
+    if (!body) return ret;
+    name = json_string_value(json_object_get(body, "name"));
+    desc = json_string_value(json_object_get(body, "description"));
+    pos = json_object_get(body, "position");
+    if (pos && !json_is_integer(pos)) {
+        json_decref(body);
+        return http_error(srv, c, 400, "invalid_field", "position: must be an integer");
+    }
+    sb_store_begin(srv->store);
+    rc = sb_kb_category_set(srv->kb, params[0], params[1], name, desc,
+                            pos ? (int)json_integer_value(pos) : 0, &eb);
+    json_decref(body);
+    if (rc) return write_failed(srv, c, rc, &eb, 0);
+    sb_audit(srv->store, r->who.actor, "kb.category.save", params[1], r->ip, params[0]);
+    if (!committed(srv, c, &ret)) return ret;
+    return http_json(srv, c, 200,
+                     json_pack("{s:o}", "categories", sb_kb_categories(srv->kb, params[0])));
+}
+
+enum MHD_Result api_kb_locales(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                               const char *params[2])
+{
+    (void)r;
+    (void)params;
+    return http_json(srv, c, 200,
+                     json_pack("{s:o, s:s}", "locales", sb_kb_locales_json(srv->kb), "default",
+                               sb_kb_default_locale(srv->kb)));
+}
+
+enum MHD_Result api_kb_preview(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                               const char *params[2])
+{
+    enum MHD_Result ret;
+    json_t *body = http_body_object(srv, c, r, &ret), *md;
+    char *html;
+    (void)params;
+
+    if (!body) return ret;
+    md = json_object_get(body, "body");
+    if (!json_is_string(md) || json_string_length(md) > SB_KB_MAX_BODY) {
+        json_decref(body);
+        return http_error(srv, c, 400, "invalid_field", "body: Markdown text of at most %d bytes",
+                          SB_KB_MAX_BODY);
+    }
+    html = sb_kb_render_markdown(json_string_value(md), json_string_length(md));
+    json_decref(body);
+    if (!html) return http_error(srv, c, 500, "internal", "could not render");
+    ret = http_json(srv, c, 200, json_pack("{s:s}", "html", html));
+    free(html);
+    return ret;
+}
+
+static json_t *hit_json(const struct sb_kb_hit *h)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:f, s:f, s:f, s:b}", "id", (json_int_t)h->id,
+                     "slug", h->slug, "locale", h->locale, "title", h->title, "summary",
+                     h->summary ? h->summary : "", "confidence", h->confidence, "coverage",
+                     h->coverage, "bm25", h->bm25, "exact_locale", h->exact_locale);
+}
+
+enum MHD_Result api_kb_try(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                           const char *params[2])
+{
+    struct sb_kb_result res;
+    enum MHD_Result ret;
+    json_t *body = http_body_object(srv, c, r, &ret), *hits, *answer = NULL;
+    const char *text, *locale;
+    (void)params;
+
+    if (!body) return ret;
+    text = json_string_value(json_object_get(body, "text"));
+    locale = json_string_value(json_object_get(body, "locale"));
+    if (!locale) locale = sb_kb_default_locale(srv->kb);
+    if (!text || !*text || strlen(text) > srv->cfg.max_text || strlen(locale) > 35) {
+        json_decref(body);
+        return http_error(srv, c, 400, "invalid_field", "text: a question of at most %zu bytes",
+                          srv->cfg.max_text);
+    }
+    sb_kb_search(srv->kb, text, locale, SB_KB_MAX_HITS, &res);
+    hits = json_array();
+    for (int i = 0; i < res.n; i++)
+        json_array_append_new(hits, hit_json(&res.hit[i]));
+    if (res.n && res.hit[0].confidence >= srv->cfg.kb_answer_threshold)
+        answer = hit_json(&res.hit[0]);
+    sb_kb_result_cleanup(&res);
+    json_decref(body);
+    return http_json(srv, c, 200,
+                     json_pack("{s:o*, s:f, s:I, s:o}", "answer", answer, "threshold",
+                               srv->cfg.kb_answer_threshold, "terms", (json_int_t)res.terms, "hits",
+                               hits));
+}
+
+enum MHD_Result api_kb_gaps(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                            const char *params[2])
+{
+    const char *days_text = arg(c, "days"), *limit = arg(c, "limit");
+    int64_t days = days_text ? parse_id(days_text) : 30;
+    (void)r;
+    (void)params;
+    if (days <= 0 || days > 3650)
+        return http_error(srv, c, 400, "invalid_field", "days: 1 to 3650");
+    return http_json(
+        srv, c, 200,
+        json_pack("{s:o}", "gaps",
+                  sb_kb_gaps(srv->kb, arg(c, "locale"), sb_now_ms() - days * 86400 * 1000,
+                             limit ? atoi(limit) : 200)));
+}
+
+enum MHD_Result api_kb_helpfulness(struct sb_server *srv, struct MHD_Connection *c,
+                                   struct http_req *r, const char *params[2])
+{
+    (void)r;
+    (void)params;
+    return http_json(srv, c, 200,
+                     json_pack("{s:o}", "articles", sb_kb_helpfulness(srv->kb, arg(c, "locale"))));
+}
+
+enum MHD_Result api_kb_export(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                              const char *params[2])
+{
+    struct sb_kb_filter f = {.locale = arg(c, "locale"), .status = arg(c, "status"), .limit = 5000};
+    json_t *list = sb_kb_find(srv->kb, &f), *full = json_array(), *item;
+    size_t i;
+    (void)r;
+    (void)params;
+    json_array_foreach(list, i, item)
+    {
+        json_t *a =
+            sb_kb_article_json(srv->kb, (int64_t)json_integer_value(json_object_get(item, "id")));
+        if (a) json_array_append_new(full, a);
+    }
+    json_decref(list);
+    return http_json(srv, c, 200, json_pack("{s:o}", "articles", full));
+}
+
+enum MHD_Result api_kb_import(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                              const char *params[2])
+{
+    int counts[3] = {0, 0, 0};
+    struct sb_errbuf eb = {{0}};
+    enum MHD_Result ret;
+    enum sb_err rc = SB_OK;
+    json_t *body = http_body_object(srv, c, r, &ret), *items, *item;
+    size_t i;
+    (void)params;
+
+    if (!body) return ret;
+    items = json_object_get(body, "articles");
+    if (!json_is_array(items) || json_array_size(items) > MAX_IMPORT_ITEMS) {
+        json_decref(body);
+        return http_error(srv, c, 400, "invalid_field", "articles: a list of at most %d articles",
+                          MAX_IMPORT_ITEMS);
+    }
+    /* One unit: the import applies whole or not at all. */
+    sb_store_begin(srv->store);
+    json_array_foreach(items, i, item)
+    {
+        struct sb_kb_article a = {0};
+        struct sb_kb_saved saved;
+        struct sb_errbuf item_eb = {{0}};
+
+        if (!json_is_object(item))
+            rc = sb_fail(&item_eb, SB_ERR_INVAL, "must be an object");
+        else if (!(rc = article_from_json(item, NULL, &a, &item_eb))) {
+            a.author = r->who.actor;
+            a.note = "import";
+            rc = sb_kb_save(srv->kb, &a, 0, 0, &saved, &item_eb);
+        }
+        if (rc) {
+            snprintf(eb.msg, sizeof(eb.msg), "articles[%zu].%s", i, item_eb.msg);
+            break;
+        }
+        counts[saved.change]++;
+    }
+    json_decref(body);
+    if (rc) return write_failed(srv, c, rc == SB_ERR_CONFLICT ? SB_ERR_INVAL : rc, &eb, 0);
+    if (counts[SB_KB_ADDED] || counts[SB_KB_CHANGED]) {
+        char detail[96];
+        snprintf(detail, sizeof(detail), "%d added, %d changed", counts[SB_KB_ADDED],
+                 counts[SB_KB_CHANGED]);
+        sb_audit(srv->store, r->who.actor, "kb.import", "articles", r->ip, detail);
+    }
+    if (!committed(srv, c, &ret)) return ret;
+    return http_json(srv, c, 200,
+                     json_pack("{s:i, s:i, s:i}", "added", counts[SB_KB_ADDED], "changed",
+                               counts[SB_KB_CHANGED], "unchanged", counts[SB_KB_UNCHANGED]));
+}

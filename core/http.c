@@ -25,6 +25,7 @@ const struct route sb_routes[] = {
     {"POST", "/api/v1/conversations/{}/messages", api_message_post, ROUTE_VISITOR_TOKEN, true},
     {"GET", "/api/v1/conversations/{}/messages", api_transcript, ROUTE_VISITOR_TOKEN, true},
     {"GET", "/api/v1/conversations/{}/events", api_events, ROUTE_VISITOR_TOKEN, true},
+    {"POST", "/api/v1/conversations/{}/feedback", api_feedback, ROUTE_VISITOR_TOKEN, true},
     /* staff sign-in; login has its own lockouts */
     {"POST", "/api/v1/auth/login", api_login, ROUTE_PUBLIC, false},
     {"POST", "/api/v1/auth/logout", api_logout, ROUTE_USER, false},
@@ -34,8 +35,27 @@ const struct route sb_routes[] = {
     {"GET", "/api/v1/agent/conversations", api_agent_conversations, ROUTE_AGENT, false},
     {"GET", "/api/v1/agent/conversations/{}", api_agent_conversation, ROUTE_AGENT, false},
     /* editors */
-    {"GET", "/api/v1/kb/articles", api_kb_articles, ROUTE_EDITOR, false},
-    {"PUT", "/api/v1/kb/articles/{}/{}", api_kb_article_put, ROUTE_EDITOR, false},
+    {"GET", "/api/v1/kb/articles", api_kb_list, ROUTE_EDITOR, false},
+    {"POST", "/api/v1/kb/articles", api_kb_create, ROUTE_EDITOR, false},
+    {"GET", "/api/v1/kb/articles/{}", api_kb_get, ROUTE_EDITOR, false},
+    {"PUT", "/api/v1/kb/articles/{}", api_kb_update, ROUTE_EDITOR, false},
+    {"DELETE", "/api/v1/kb/articles/{}", api_kb_delete, ROUTE_EDITOR, false},
+    {"POST", "/api/v1/kb/articles/{}/publish", api_kb_publish, ROUTE_EDITOR, false},
+    {"POST", "/api/v1/kb/articles/{}/unpublish", api_kb_unpublish, ROUTE_EDITOR, false},
+    {"GET", "/api/v1/kb/articles/{}/revisions", api_kb_revisions, ROUTE_EDITOR, false},
+    {"GET", "/api/v1/kb/articles/{}/revisions/{}", api_kb_revision, ROUTE_EDITOR, false},
+    {"GET", "/api/v1/kb/articles/{}/diff", api_kb_diff, ROUTE_EDITOR, false},
+    {"POST", "/api/v1/kb/articles/{}/revert", api_kb_revert, ROUTE_EDITOR, false},
+    {"PUT", "/api/v1/kb/articles/{}/{}", api_kb_put_by_key, ROUTE_EDITOR, false},
+    {"GET", "/api/v1/kb/categories", api_kb_categories, ROUTE_EDITOR, false},
+    {"PUT", "/api/v1/kb/categories/{}/{}", api_kb_category_put, ROUTE_EDITOR, false},
+    {"GET", "/api/v1/kb/locales", api_kb_locales, ROUTE_EDITOR, false},
+    {"POST", "/api/v1/kb/preview", api_kb_preview, ROUTE_EDITOR, false},
+    {"POST", "/api/v1/kb/try", api_kb_try, ROUTE_EDITOR, false},
+    {"GET", "/api/v1/kb/gaps", api_kb_gaps, ROUTE_EDITOR, false},
+    {"GET", "/api/v1/kb/helpfulness", api_kb_helpfulness, ROUTE_EDITOR, false},
+    {"GET", "/api/v1/kb/export", api_kb_export, ROUTE_EDITOR, false},
+    {"POST", "/api/v1/kb/import", api_kb_import, ROUTE_EDITOR, false},
     /* admins */
     {"GET", "/api/v1/admin/users", api_admin_users, ROUTE_ADMIN, false},
     {"POST", "/api/v1/admin/users", api_admin_user_add, ROUTE_ADMIN, false},
@@ -360,6 +380,15 @@ static enum MHD_Result route(struct sb_server *srv, struct MHD_Connection *c, st
     return http_error(srv, c, 404, "not_found", "no such endpoint");
 }
 
+/* Knowledge-base writes carry whole articles (64 KiB bodies, bulk
+ * imports); everything else, customers included, keeps the small cap. */
+static size_t body_limit(struct sb_server *srv, const char *url)
+{
+    if (strncmp(url, "/api/v1/kb/", 11) == 0 && srv->cfg.max_kb_body > srv->cfg.max_body)
+        return srv->cfg.max_kb_body;
+    return srv->cfg.max_body;
+}
+
 enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_data_size, void **req_cls)
@@ -379,7 +408,8 @@ enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *c, const char *u
         r->next = srv->requests;
         if (r->next) r->next->prev = r;
         srv->requests = r;
-        sb_buf_init(&r->body, srv->cfg.max_body);
+        r->max_body = body_limit(srv, url);
+        sb_buf_init(&r->body, r->max_body);
         snprintf(r->method, sizeof(r->method), "%s", method);
         snprintf(r->path, sizeof(r->path), "%s", url);
         *req_cls = r;
@@ -393,10 +423,10 @@ enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *c, const char *u
         }
         /* Refuse an announced oversized body before reading any of it;
          * libmicrohttpd closes the connection after this answer. */
-        if (cl && strtoull(cl, NULL, 10) > srv->cfg.max_body) {
+        if (cl && strtoull(cl, NULL, 10) > r->max_body) {
             r->responded = true;
             return http_error(srv, c, 413, "too_large", "the request body is larger than %zu bytes",
-                              srv->cfg.max_body);
+                              r->max_body);
         }
         return MHD_YES;
     }
@@ -428,7 +458,7 @@ enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *c, const char *u
     r->uploading = false;
     if (r->too_large)
         return http_error(srv, c, 413, "too_large", "the request body is larger than %zu bytes",
-                          srv->cfg.max_body);
+                          r->max_body);
     /* Requests that began before SIGTERM are finished; new ones on kept-alive
      * connections are turned away so the drain ends. */
     if (r->after_stop && strcmp(r->path, "/healthz") != 0)

@@ -299,7 +299,9 @@ static int l_re_test(lua_State *L)
 
 static void push_hit(lua_State *L, const struct sb_host_deps *d, const struct sb_kb_hit *h)
 {
-    lua_createtable(L, 0, 9);
+    lua_createtable(L, 0, 10);
+    lua_pushinteger(L, (lua_Integer)h->id);
+    lua_setfield(L, -2, "id");
     lua_pushstring(L, h->title);
     lua_setfield(L, -2, "title");
     lua_pushstring(L, h->slug);
@@ -316,6 +318,32 @@ static void push_hit(lua_State *L, const struct sb_host_deps *d, const struct sb
     lua_setfield(L, -2, "coverage");
     lua_pushnumber(L, h->bm25);
     lua_setfield(L, -2, "score");
+}
+
+/* Remembers what the turn's first search found, so the pipeline can log
+ * the question with its outcome. */
+static void note_search(struct sb_turn *t, const struct sb_kb_result *res)
+{
+    if (!t || t->kb_searched) return;
+    t->kb_searched = true;
+    t->kb_hits = res->n;
+    t->kb_article_id = res->n ? res->hit[0].id : 0;
+    t->kb_confidence = res->n ? res->hit[0].confidence : 0;
+}
+
+/* sb.kb.vote(article_id, helpful): the customer's "did this help?" for an
+ * article, counted in the editors' helpfulness report. Only inside an
+ * intent handler (it needs the conversation). Returns true when stored. */
+static int l_kb_vote(lua_State *L)
+{
+    const struct sb_host_deps *d = host_deps(host_of(L));
+    struct sb_turn *t = host_turn(host_of(L));
+    lua_Integer id = luaL_checkinteger(L, 1);
+    bool helpful = lua_toboolean(L, 2);
+
+    if (!t) return luaL_error(L, "sb.kb.vote: only inside an intent handler");
+    lua_pushboolean(L, sb_kb_vote(d->kb, (int64_t)id, "bot", helpful, t->conv->id, NULL) == SB_OK);
+    return 1;
 }
 
 /* sb.kb.search(text, {locale=, limit=}) -> array of hits, best first */
@@ -337,6 +365,7 @@ static int l_kb_search(lua_State *L)
     if (limit < 1 || limit > SB_KB_MAX_HITS) limit = 3;
     /* A failed search is a miss, never a plugin error. */
     sb_kb_search(d->kb, text, locale, (int)limit, &res);
+    note_search(host_turn(host_of(L)), &res);
     lua_createtable(L, res.n, 0);
     for (int i = 0; i < res.n; i++) {
         push_hit(L, d, &res.hit[i]);
@@ -693,7 +722,7 @@ void lua_api_install(lua_State *L, struct sb_host *h, struct sb_plugin *p)
         {"match", l_re_match}, {"find", l_re_find}, {"test", l_re_test}, {NULL, NULL}};
     static const luaL_Reg json[] = {
         {"encode", l_json_encode}, {"decode", l_json_decode}, {NULL, NULL}};
-    static const luaL_Reg kb[] = {{"search", l_kb_search}, {NULL, NULL}};
+    static const luaL_Reg kb[] = {{"search", l_kb_search}, {"vote", l_kb_vote}, {NULL, NULL}};
     static const luaL_Reg store[] = {{"get", l_store_get}, {"set", l_store_set}, {NULL, NULL}};
     static const luaL_Reg ctx_methods[] = {{"reply", l_ctx_reply}, {"handoff", l_ctx_handoff},
                                            {"set", l_ctx_set},     {"get", l_ctx_get},

@@ -53,11 +53,17 @@ struct sb_host {
     struct channel channels[MAX_CHANNELS];
     int nchannels;
     struct sb_host_stats stats;
+    struct sb_turn *turn; /* while sb_host_run_intents runs */
 };
 
 const struct sb_host_deps *host_deps(struct sb_host *h)
 {
     return &h->deps;
+}
+
+struct sb_turn *host_turn(struct sb_host *h)
+{
+    return h->turn;
 }
 
 const char *plugin_name(struct sb_plugin *p)
@@ -474,7 +480,18 @@ static void count_failure(struct sb_host *h, enum sb_err rc)
     if (rc == SB_ERR_NOMEM) h->stats.memory_errors++;
 }
 
+static enum sb_err run_intents(struct sb_host *h, struct sb_turn *t);
+
 enum sb_err sb_host_run_intents(struct sb_host *h, struct sb_turn *t)
+{
+    enum sb_err rc;
+    h->turn = t;
+    rc = run_intents(h, t);
+    h->turn = NULL;
+    return rc;
+}
+
+static enum sb_err run_intents(struct sb_host *h, struct sb_turn *t)
 {
     for (int i = 0; i < h->nintents; i++) {
         struct intent *in = &h->intents[i];

@@ -72,6 +72,11 @@ struct sb_turn {
     char handoff_team[64];
     bool attrs_changed;
     char answered_by[64]; /* intent name, "" when none answered */
+    /* the first sb.kb.search of the turn, for the content-gap report */
+    bool kb_searched;
+    int kb_hits;
+    int64_t kb_article_id; /* best hit, 0 when none */
+    double kb_confidence;
 };
 
 void sb_turn_init(struct sb_turn *t);
@@ -133,6 +138,8 @@ void lua_api_ctx_close(lua_State *L, int idx);
 /* ------- Interface to code in lua_host.c, for lua_api.c ------- */
 
 const struct sb_host_deps *host_deps(struct sb_host *h);
+/* The turn being run by sb_host_run_intents, or NULL outside one. */
+struct sb_turn *host_turn(struct sb_host *h);
 const char *plugin_name(struct sb_plugin *p);
 /* Registration while a plugin's body loads; the function is at fn_idx. */
 enum sb_err host_add_intent(struct sb_host *h, struct sb_plugin *p, lua_State *L, int spec_idx,

@@ -99,6 +99,14 @@ static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const st
         rc = sb_store_conv_set_attrs(srv->store, conv->id, conv->attrs);
         if (rc) goto out;
     }
+    if (turn.kb_searched) {
+        const char *outcome = turn.kb_confidence >= srv->cfg.kb_answer_threshold ? "answered"
+                              : turn.kb_hits                                     ? "unsure"
+                                                                                 : "none";
+        rc = sb_kb_log_query(srv->kb, conv->id, turn.locale, in->text, turn.kb_article_id,
+                             turn.kb_confidence, outcome);
+        if (rc) goto out;
+    }
     /* Nobody answered (every plugin failed or none matched): a person is
      * better than silence. */
     if (json_array_size(turn.replies) == 0 && !turn.handoff) {
@@ -109,6 +117,9 @@ static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const st
         json_t *empty = json_array();
         rc = sb_store_handoff(srv->store, conv->id, turn.handoff_reason,
                               turn.handoff_team[0] ? turn.handoff_team : NULL);
+        /* The question before a hand-off was not resolved by the bot,
+         * whatever it answered: the gap report counts it. */
+        if (!rc) rc = sb_kb_mark_handoff(srv->kb, conv->id);
         if (!rc) {
             snprintf(conv->status, sizeof(conv->status), "%s", SB_STATUS_QUEUED);
             srv->metrics.handoffs++;

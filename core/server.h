@@ -86,6 +86,7 @@ struct http_req {
     struct http_req *prev, *next; /* srv->requests */
     struct MHD_Connection *conn;
     struct sb_buf body;
+    size_t max_body;          /* the cap for this route */
     bool uploading;           /* the body is still arriving */
     int64_t last_progress_ns; /* when bytes last arrived */
     /* A response held back until the batch it depends on is durable. */
@@ -182,11 +183,60 @@ enum MHD_Result api_transcript(struct sb_server *, struct MHD_Connection *, stru
                                const char *params[2]);
 enum MHD_Result api_events(struct sb_server *, struct MHD_Connection *, struct http_req *,
                            const char *params[2]);
+/* POST .../feedback: the customer's "did this help?" on a bot answer. */
+enum MHD_Result api_feedback(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                             const char *params[2]);
 /* Loads the conversation named by id and checks the visitor token from the
  * Authorization header (or ?token= for EventSource). Answers the error
  * itself and returns false when access is refused. */
 bool api_visitor_conv(struct sb_server *srv, struct MHD_Connection *c, const char *id,
                       bool allow_query_token, struct sb_conv *conv, enum MHD_Result *ret);
+
+/* ------- Interface to code in api_kb.c ------- */
+
+/* The editors' knowledge-base API (docs/kb-api.md). */
+enum MHD_Result api_kb_list(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                            const char *params[2]);
+enum MHD_Result api_kb_create(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                              const char *params[2]);
+enum MHD_Result api_kb_get(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                           const char *params[2]);
+enum MHD_Result api_kb_update(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                              const char *params[2]);
+enum MHD_Result api_kb_delete(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                              const char *params[2]);
+enum MHD_Result api_kb_publish(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                               const char *params[2]);
+enum MHD_Result api_kb_unpublish(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                 const char *params[2]);
+enum MHD_Result api_kb_revisions(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                 const char *params[2]);
+enum MHD_Result api_kb_revision(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                const char *params[2]);
+enum MHD_Result api_kb_diff(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                            const char *params[2]);
+enum MHD_Result api_kb_revert(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                              const char *params[2]);
+enum MHD_Result api_kb_put_by_key(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                  const char *params[2]);
+enum MHD_Result api_kb_categories(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                  const char *params[2]);
+enum MHD_Result api_kb_category_put(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                    const char *params[2]);
+enum MHD_Result api_kb_locales(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                               const char *params[2]);
+enum MHD_Result api_kb_preview(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                               const char *params[2]);
+enum MHD_Result api_kb_try(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                           const char *params[2]);
+enum MHD_Result api_kb_gaps(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                            const char *params[2]);
+enum MHD_Result api_kb_helpfulness(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                   const char *params[2]);
+enum MHD_Result api_kb_export(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                              const char *params[2]);
+enum MHD_Result api_kb_import(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                              const char *params[2]);
 
 /* ------- Interface to code in api_static.c ------- */
 
@@ -236,10 +286,6 @@ enum MHD_Result api_admin_token_revoke(struct sb_server *, struct MHD_Connection
                                        struct http_req *, const char *params[2]);
 enum MHD_Result api_admin_audit(struct sb_server *, struct MHD_Connection *, struct http_req *,
                                 const char *params[2]);
-enum MHD_Result api_kb_articles(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                const char *params[2]);
-enum MHD_Result api_kb_article_put(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                   const char *params[2]);
 enum MHD_Result api_agent_conversations(struct sb_server *, struct MHD_Connection *,
                                         struct http_req *, const char *params[2]);
 enum MHD_Result api_agent_conversation(struct sb_server *, struct MHD_Connection *,

@@ -20,6 +20,7 @@ struct sb_config {
     char web_dir[SB_PATH_MAX]; /* static pages: web/editor, web/help */
     char public_url[512];       /* base of links the bot posts; empty = http://bind:port */
     size_t max_body;            /* request body cap in bytes */
+    size_t max_kb_body;         /* the cap for /api/v1/kb/ (articles, bulk import) */
     size_t max_text;            /* customer message cap in bytes */
     size_t lua_memory;          /* per-plugin allocator cap in bytes */
     uint64_t lua_instructions;  /* per-call instruction budget */

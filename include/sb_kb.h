@@ -33,7 +33,7 @@ json_t *sb_kb_locales_json(const struct sb_kb *kb);
 void sb_kb_resolve_locale(const struct sb_kb *kb, const char *wish, char *out, size_t cap);
 
 /* Caps on article fields, checked by sb_kb_validate. */
-#define SB_KB_MAX_TITLE 200
+#define SB_KB_MAX_TITLE 300
 #define SB_KB_MAX_SUMMARY 2000
 #define SB_KB_MAX_BODY (64 * 1024)
 #define SB_KB_MAX_SLUG 120
@@ -217,8 +217,9 @@ struct sb_kb_import_stats {
 /* Progress: done of total steps (each item is read, then saved). */
 typedef void (*sb_kb_progress_fn)(void *arg, int done, int total);
 /* After the commit, once per article: where it came from ("en/x.md",
- * "faq.csv:7") and what the import did to it. */
-typedef void (*sb_kb_item_fn)(void *arg, const char *where, enum sb_kb_change change);
+ * "faq.csv:7"), which article it is and what the import did to it. */
+typedef void (*sb_kb_item_fn)(void *arg, const char *where, const char *locale, const char *slug,
+                              enum sb_kb_change change);
 
 struct sb_kb_import_opts {
     const char *author; /* of the revisions; NULL = "cli" */
@@ -263,5 +264,45 @@ struct sb_kb_export_stats {
 enum sb_err sb_kb_export_dir(struct sb_kb *kb, const char *dir, const char *locale,
                              const char *status, struct sb_kb_export_stats *out,
                              struct sb_errbuf *eb);
+
+/* ---- Public reads for the help center (kb_public.c) ----
+ *
+ * Only published articles. The statements are prepared on first use and
+ * kept with the handle. Strings passed in are borrowed; the JSON handed
+ * out is owned by the caller. Text is returned as stored, so callers that
+ * print it must escape it. */
+
+/* The known locale a visitor's wish stands for, in its known spelling: the
+ * same locale ignoring case ("pt-br" -> "pt-BR"), else another region of
+ * the same language ("pt-PT", "pt" -> "pt-BR"). False, with out untouched,
+ * when the language is not known: unlike sb_kb_resolve_locale this never
+ * falls back to the default by itself, so callers can try the next wish. */
+bool sb_kb_match_locale(const struct sb_kb *kb, const char *wish, char *out, size_t cap);
+
+/* The categories of locale with their published articles, for the help
+ * center's home (category NULL) or a category's page: [{slug, name,
+ * description, articles: [{slug, title, summary}]}], by the category's
+ * position, then name; articles by title. name and description are ""
+ * when the category has none in this locale; articles without a category
+ * come last, under slug "". A category with no article in locale that is
+ * still known (named in locale, or used by a published article in another
+ * locale) is one item without articles. Errors: SB_ERR_NOT_FOUND (unknown
+ * category), SB_ERR_DB, SB_ERR_NOMEM. */
+enum sb_err sb_kb_public_categories(struct sb_kb *kb, const char *locale, const char *category,
+                                    json_t **out);
+
+/* The published article to show a visitor asking for (locale, slug): that
+ * article, else one of its translations (the group of the articles with
+ * that slug, the one in locale first): in locale under another slug, in
+ * another region of locale's language, in the default locale, in any
+ * locale. *out = {id, slug, locale, group, title, summary, body, category,
+ * category_name, updated_at, translations: [{locale, slug, title}]}, where
+ * locale says which one was found, category_name is locale's name for the
+ * category (else the article's locale's, else "") and translations are
+ * the published articles of the group, this one included. Errors:
+ * SB_ERR_NOT_FOUND (nothing published under that slug), SB_ERR_DB,
+ * SB_ERR_NOMEM. */
+enum sb_err sb_kb_public_article(struct sb_kb *kb, const char *locale, const char *slug,
+                                 json_t **out);
 
 #endif

@@ -50,14 +50,19 @@ end
 
 local function feedback(ctx)
   local asked = ctx:get("kb_asked")
+  local asked_id = ctx:get("kb_asked_id")
   if ctx.payload == "/helped" or (asked and sb.re.test(ctx.text, YES, "i")) then
+    if asked_id then sb.kb.vote(asked_id, true) end
     ctx:set("kb_asked", nil)
+    ctx:set("kb_asked_id", nil)
     ctx:set("kb_misses", 0)
     ctx:reply(ctx:pick(T.glad))
     return true
   end
   if ctx.payload == "/not_helped" or (asked and sb.re.test(ctx.text, NO, "i")) then
+    if asked_id then sb.kb.vote(asked_id, false) end
     ctx:set("kb_asked", nil)
+    ctx:set("kb_asked_id", nil)
     if not miss(ctx, "not_helped") then ctx:reply(ctx:pick(T.sorry)) end
     return true
   end
@@ -73,6 +78,7 @@ sb.intent{
     local top = hits[1]
     if top and top.confidence >= sb.kb.threshold then
       ctx:set("kb_asked", top.slug)
+      ctx:set("kb_asked_id", top.id)
       ctx:reply{
         text = top.summary,
         links = { { title = top.title, url = top.url } },

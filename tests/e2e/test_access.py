@@ -250,9 +250,12 @@ class AccessTests(harness.ServerTestCase):
         editor = s.login("editor@e2e.test", PW)
         path = "/api/v1/kb/articles/en/gift-wrap"
         st, _, b = editor.request("PUT", path, ARTICLE)
-        self.assertEqual(st, 200, "PUT %s -> %s %r" % (path, st, b))
+        self.assertEqual(st, 201, "PUT %s -> %s %r" % (path, st, b))
         self.assertEqual(b.get("change"), "added", b)
+        rev = b["article"]["revision"]
         st, _, b = editor.request("PUT", path, ARTICLE)
+        self.assertEqual((st, error_code(b)), (409, "conflict"), "an update without the revision: %r" % b)
+        st, _, b = editor.request("PUT", path, dict(ARTICLE, revision=rev))
         self.assertEqual((st, b.get("change")), (200, "unchanged"), b)
         st, _, b = editor.get("/api/v1/kb/articles?locale=en")
         self.assertEqual(st, 200, b)
@@ -272,7 +275,7 @@ class AccessTests(harness.ServerTestCase):
         self.assertEqual(st, 200)
         self.assertIn("gift wrap", page.lower())
         # a change by an editor-scoped token
-        st, _, b = s.request("PUT", path, dict(ARTICLE, title="Gift wrapping (zebrafoil)"),
+        st, _, b = s.request("PUT", path, dict(ARTICLE, title="Gift wrapping (zebrafoil)", revision=rev),
                              token=self.tokens["editor"]["token"])
         self.assertEqual((st, b.get("change")), (200, "changed"), b)
 
@@ -406,7 +409,7 @@ class AccessTests(harness.ServerTestCase):
         editor = s.login("editor@e2e.test", PW)
         st, _, b = editor.request("PUT", "/api/v1/kb/articles/en/audit-article",
                                   dict(ARTICLE, title="Audit article", examples=["audit me"]))
-        self.assertEqual(st, 200, b)
+        self.assertEqual(st, 201, b)
 
         st, _, b = admin.get("/api/v1/admin/audit?limit=200")
         self.assertEqual(st, 200, b)

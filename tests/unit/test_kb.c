@@ -55,7 +55,8 @@ static int open_env(struct env *e)
     if (!mkdtemp(e->dir)) return -1;
     snprintf(db, sizeof(db), "%s/test.db", e->dir);
     if (sb_store_open(db, "NORMAL", &e->st, &eb) != SB_OK ||
-        sb_kb_open(sb_store_db(e->st), &e->kb, &eb) != SB_OK) {
+        sb_kb_open(sb_store_db(e->st), &e->kb, &eb) != SB_OK ||
+        sb_kb_set_locales(e->kb, "en,pt-BR,pt-PT,ro,es", &eb) != SB_OK) {
         fprintf(stderr, "kb env: %s\n", eb.msg);
         return -1;
     }

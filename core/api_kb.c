@@ -193,10 +193,12 @@ enum MHD_Result api_kb_create(struct sb_server *srv, struct MHD_Connection *c, s
         json_decref(body);
         return http_error(srv, c, 400, "invalid_field", "%s", eb.msg);
     }
-    if (a.locale && a.slug && sb_kb_article_id(srv->kb, a.locale, a.slug)) {
+    if (a.locale && a.slug && strlen(a.slug) <= SB_KB_MAX_SLUG && strlen(a.locale) <= 35 &&
+        sb_kb_article_id(srv->kb, a.locale, a.slug)) {
+        ret =
+            http_error(srv, c, 409, "exists", "slug: '%s' is already used in %s", a.slug, a.locale);
         json_decref(body);
-        return http_error(srv, c, 409, "exists", "slug: '%s' is already used in %s", a.slug,
-                          a.locale);
+        return ret;
     }
     ret = save_and_answer(srv, c, r, &a, 0, 0, "kb.article.create");
     json_decref(body);
@@ -510,9 +512,9 @@ enum MHD_Result api_kb_try(struct sb_server *srv, struct MHD_Connection *c, stru
     sb_kb_result_cleanup(&res);
     json_decref(body);
     return http_json(srv, c, 200,
-                     json_pack("{s:o*, s:f, s:I, s:o}", "answer", answer, "threshold",
-                               srv->cfg.kb_answer_threshold, "terms", (json_int_t)res.terms, "hits",
-                               hits));
+                     json_pack("{s:o, s:f, s:I, s:o}", "answer", answer ? answer : json_null(),
+                               "threshold", srv->cfg.kb_answer_threshold, "terms",
+                               (json_int_t)res.terms, "hits", hits));
 }
 
 enum MHD_Result api_kb_gaps(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,

@@ -81,12 +81,13 @@ static bool diff_middle(const struct lines *a, size_t lo_a, size_t hi_a, const s
             emit(out, " ", a->at[lo_a + i], a->len[lo_a + i]);
             i++;
             j++;
-        } else if (j < m && (i == n || t[i * (m + 1) + j + 1] >= t[(i + 1) * (m + 1) + j])) {
-            emit(out, "+", b->at[lo_b + j], b->len[lo_b + j]);
-            j++;
-        } else {
+        } else if (i < n && (j == m || t[(i + 1) * (m + 1) + j] >= t[i * (m + 1) + j + 1])) {
+            /* removals before additions, the way people read a change */
             emit(out, "-", a->at[lo_a + i], a->len[lo_a + i]);
             i++;
+        } else {
+            emit(out, "+", b->at[lo_b + j], b->len[lo_b + j]);
+            j++;
         }
     }
     free(t);

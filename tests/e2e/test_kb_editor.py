@@ -1,0 +1,287 @@
+#!/usr/bin/env python3
+"""The editors' knowledge-base API (docs/kb-api.md) against the real server: create, update with
+the revision, concurrent edits refused with 409, publish/unpublish reaching the bot, history, diff
+and revert, validation errors naming the field, sanitised preview, try-a-question, categories,
+the content-gap report fed by real customer conversations, helpfulness votes from the bot, and
+bulk export/import that applies all or nothing."""
+
+import os
+import sqlite3
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import check_error  # noqa: E402
+
+PW = "correct horse battery"
+
+NEW = {
+    "slug": "loyalty-points",
+    "locale": "en",
+    "title": "How do loyalty points work?",
+    "summary": "Every dollar you spend earns one Pinecone point; 100 points give a $5 voucher.",
+    "body": "## Points\n\nYou earn **one point** per dollar.\n\n- 100 points: $5 voucher\n",
+    "category": "payments",
+    "tags": ["loyalty"],
+    "examples": ["how do pinecone points work", "what are loyalty points"],
+}
+
+
+def error_code(b):
+    return b.get("error", {}).get("code") if isinstance(b, dict) else None
+
+
+class EditorApiTests(harness.ServerTestCase):
+    server_users = [
+        {"email": "editor@e2e.test", "password": PW, "roles": ["editor"]},
+        {"email": "second@e2e.test", "password": PW, "roles": ["editor"]},
+    ]
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ed = cls.server.login("editor@e2e.test", PW)
+        cls.ed2 = cls.server.login("second@e2e.test", PW)
+
+    def create(self, **over):
+        art = dict(NEW, **over)
+        st, _, b = self.ed.request("POST", "/api/v1/kb/articles", art)
+        self.assertEqual(st, 201, b)
+        return b["article"]
+
+    def bot_links(self, text, locale="en"):
+        conv = self.server.start_conversation(locale)
+        body = self.server.send(conv, text)
+        return [l["url"] for r in body["replies"] for l in r.get("links", [])]
+
+    def test_create_update_publish_reaches_the_bot(self):
+        a = self.create(slug="points-1")
+        self.assertEqual((a["revision"], a["status"], a["group"], a["author"]),
+                         (1, "draft", "points-1", "editor@e2e.test"))
+        self.assertFalse(any("/points-1" in u for u in self.bot_links("how do pinecone points work")),
+                         "a draft reached the bot")
+        st, _, b = self.ed.request("POST", "/api/v1/kb/articles/%d/publish" % a["id"], {"revision": 1})
+        self.assertEqual(st, 200, b)
+        self.assertEqual((b["article"]["status"], b["article"]["revision"]), ("published", 2))
+        self.assertTrue(any(u.endswith("/help/en/points-1") for u in self.bot_links("how do pinecone points work")),
+                        "the published article does not reach the bot")
+        st, _, page = self.server.get("/help/en/points-1")
+        self.assertEqual(st, 200)
+        st, _, b = self.ed.request("POST", "/api/v1/kb/articles/%d/unpublish" % a["id"], {"revision": 2})
+        self.assertEqual((st, b["article"]["status"]), (200, "draft"), b)
+        self.assertFalse(any("/points-1" in u for u in self.bot_links("how do pinecone points work")),
+                         "an unpublished article still reaches the bot")
+
+    def test_concurrent_edit_is_refused_not_overwritten(self):
+        a = self.create(slug="points-2")
+        path = "/api/v1/kb/articles/%d" % a["id"]
+        st, _, b = self.ed.request("PUT", path, {"revision": 1, "summary": "First editor's text."})
+        self.assertEqual((st, b.get("change"), b["article"]["revision"]), (200, "changed", 2), b)
+        st, _, b = self.ed2.request("PUT", path, {"revision": 1, "summary": "Second editor's text."})
+        check_error(self, (st, {}, b), 409, "a save based on an old revision")
+        self.assertEqual(error_code(b), "conflict")
+        self.assertIn("editor@e2e.test", b["error"]["message"], "the conflict does not say who saved")
+        self.assertEqual(b["current"]["summary"], "First editor's text.")
+        st, _, b = self.ed.get(path)
+        self.assertEqual(b["article"]["summary"], "First editor's text.", "the first save was overwritten")
+        st, _, b = self.ed2.request("PUT", path, {"summary": "No revision given."})
+        check_error(self, (st, {}, b), 400, "a save without a revision")
+
+    def test_history_diff_and_revert(self):
+        a = self.create(slug="points-3", body="line one\nline two\nline three\n")
+        path = "/api/v1/kb/articles/%d" % a["id"]
+        st, _, b = self.ed.request("PUT", path, {"revision": 1, "body": "line one\nline 2\nline three\n",
+                                                 "examples": NEW["examples"] + ["points balance"]})
+        self.assertEqual(st, 200, b)
+        st, _, b = self.ed.get(path + "/revisions")
+        self.assertEqual([r["revision"] for r in b["revisions"]], [2, 1])
+        st, _, b = self.ed.get(path + "/diff?from=1&to=2")
+        self.assertEqual(st, 200, b)
+        fields = {f["field"]: f for f in b["fields"]}
+        self.assertFalse(fields["title"]["changed"])
+        self.assertTrue(fields["body"]["changed"])
+        self.assertEqual([(l["op"], l["text"]) for l in fields["body"]["lines"]],
+                         [(" ", "line one"), ("-", "line two"), ("+", "line 2"), (" ", "line three")])
+        self.assertIn(("+", "points balance"), [(l["op"], l["text"]) for l in fields["examples"]["lines"]])
+        st, _, b = self.ed.get(path + "/revisions/1")
+        self.assertEqual(b["revision"]["body"], "line one\nline two\nline three\n")
+        st, _, b = self.ed.request("POST", path + "/revert", {"to": 1, "revision": 2})
+        self.assertEqual(st, 200, b)
+        self.assertEqual((b["article"]["revision"], b["article"]["body"]), (3, "line one\nline two\nline three\n"))
+        self.assertEqual(b["article"]["examples"], NEW["examples"])
+        st, _, b = self.ed.request("POST", path + "/revert", {"to": 99, "revision": 3})
+        check_error(self, (st, {}, b), 404, "revert to a missing revision")
+        st, _, b = self.ed.get(path + "/diff?from=1&to=99")
+        check_error(self, (st, {}, b), 404, "diff with a missing revision")
+
+    def test_bad_input_names_the_field_and_stores_nothing(self):
+        cases = [
+            (dict(NEW, slug="bad-1", title=""), "title"),
+            (dict(NEW, slug="bad-2", locale="xx-YY"), "locale"),
+            (dict(NEW, slug="bad-3", title="<script>alert(1)</script>"), "title"),
+            (dict(NEW, slug="bad-4", summary="see <img src=x onerror=alert(1)>"), "summary"),
+            (dict(NEW, slug="bad-5", body="x" * (64 * 1024 + 1)), "body"),
+            (dict(NEW, slug="bad-6", body="[click](javascript:alert(1))"), "body"),
+            (dict(NEW, slug="bad-7", body="<script>alert(1)</script>"), "body"),
+            (dict(NEW, slug="Bad Slug"), "slug"),
+            (dict(NEW, slug="bad-9", examples="not a list"), "examples"),
+            (dict(NEW, slug="bad-10", examples=["ok", 5]), "examples[1]"),
+            (dict(NEW, slug="bad-11", title=42), "title"),
+            (dict(NEW, slug="bad-12", status="live"), "status"),
+        ]
+        for art, field in cases:
+            st, _, b = self.ed.request("POST", "/api/v1/kb/articles", art)
+            check_error(self, (st, {}, b), 400, "field %s" % field)
+            self.assertTrue(b["error"]["message"].startswith(field + ":"),
+                            "the error does not name %s first: %r" % (field, b))
+        raw = b'{"slug":"bad-utf8","locale":"en","title":"caf\xc3"}'
+        st, _, b = self.ed.request("POST", "/api/v1/kb/articles", raw=raw)
+        check_error(self, (st, {}, b), 400, "invalid UTF-8")
+        st, _, b = self.ed.get("/api/v1/kb/articles?q=bad")
+        self.assertEqual([a["slug"] for a in b["articles"] if a["slug"].startswith("bad")], [],
+                         "a refused article was stored")
+        self.create(slug="dup-1")
+        st, _, b = self.ed.request("POST", "/api/v1/kb/articles", dict(NEW, slug="dup-1"))
+        check_error(self, (st, {}, b), 409, "a duplicate slug")
+        st, _, b = self.ed.get("/api/v1/kb/articles/abc")
+        check_error(self, (st, {}, b), 404, "a non-numeric id")
+
+    def test_list_filters_and_translations(self):
+        en = self.create(slug="points-4", status="published", tags=["loyalty", "vip"])
+        st, _, b = self.ed.request("POST", "/api/v1/kb/articles",
+                                   dict(NEW, slug="pontos-fidelidade", locale="pt-BR", group="points-4",
+                                        title="Como funcionam os pontos?", examples=["como funcionam os pontos"]))
+        self.assertEqual(st, 201, b)
+        st, _, b = self.ed.get("/api/v1/kb/articles/%d" % en["id"])
+        self.assertEqual(sorted(t["locale"] for t in b["translations"]), ["en", "pt-BR"])
+        self.assertIn("<strong>one point</strong>", b["html"])
+        st, _, b = self.ed.get("/api/v1/kb/articles?locale=pt-BR&q=pontos")
+        self.assertIn("pontos-fidelidade", [a["slug"] for a in b["articles"]])
+        self.assertNotIn("points-4", [a["slug"] for a in b["articles"]])
+        st, _, b = self.ed.get("/api/v1/kb/articles?tag=vip")
+        self.assertEqual([a["slug"] for a in b["articles"]], ["points-4"])
+        st, _, b = self.ed.get("/api/v1/kb/articles?status=published&locale=en")
+        self.assertTrue(all(a["status"] == "published" and a["locale"] == "en" for a in b["articles"]))
+        self.assertGreaterEqual(len(b["articles"]), 14, "the demo KB has 14 published English articles")
+        st, _, b = self.ed.get("/api/v1/kb/articles?status=bogus")
+        check_error(self, (st, {}, b), 400, "an unknown status filter")
+
+    def test_preview_is_sanitised(self):
+        st, _, b = self.ed.request("POST", "/api/v1/kb/preview",
+                                   {"body": "**bold** <script>alert(1)</script> <img src=x onerror=alert(1)>"
+                                            "\n\n[x](javascript:alert(1)) [ok](https://example.com)"})
+        self.assertEqual(st, 200, b)
+        html = b["html"]
+        self.assertIn("<strong>bold</strong>", html)
+        for bad in ("<script", "onerror", "javascript:", "<img"):
+            self.assertNotIn(bad, html.lower(), "preview let %s through: %s" % (bad, html))
+        self.assertIn('href="https://example.com"', html)
+
+    def test_try_a_question(self):
+        st, _, b = self.ed.request("POST", "/api/v1/kb/try", {"text": "how do I reset my password", "locale": "en"})
+        self.assertEqual(st, 200, b)
+        self.assertEqual(b["answer"]["slug"], "reset-password", b)
+        self.assertGreaterEqual(b["answer"]["confidence"], b["threshold"])
+        self.assertGreater(len(b["hits"]), 1, "no runners-up")
+        confs = [h["confidence"] for h in b["hits"]]
+        self.assertEqual(confs, sorted(confs, reverse=True))
+        st, _, b = self.ed.request("POST", "/api/v1/kb/try", {"text": "zzqx flurbo", "locale": "en"})
+        self.assertEqual((st, b["answer"]), (200, None), b)
+        st, _, b = self.ed.request("POST", "/api/v1/kb/try", {"text": ""})
+        check_error(self, (st, {}, b), 400, "an empty question")
+
+    def test_categories(self):
+        st, _, b = self.ed.get("/api/v1/kb/categories?locale=pt-BR")
+        self.assertEqual(st, 200, b)
+        cats = {c["slug"]: c for c in b["categories"]}
+        self.assertIn("orders", cats)
+        st, _, b = self.ed.request("PUT", "/api/v1/kb/categories/pt-BR/orders",
+                                   {"name": "Pedidos e entregas", "description": "Tudo sobre pedidos", "position": 1})
+        self.assertEqual(st, 200, b)
+        cats = {c["slug"]: c for c in b["categories"]}
+        self.assertEqual(cats["orders"]["name"], "Pedidos e entregas")
+        self.assertGreater(cats["orders"]["articles"], 0)
+        st, _, b = self.ed.request("PUT", "/api/v1/kb/categories/pt-BR/orders", {"name": "<b>x</b>"})
+        check_error(self, (st, {}, b), 400, "HTML in a category name")
+        self.assertTrue(b["error"]["message"].startswith("name:"), b)
+
+    def test_gap_report_and_add_as_example(self):
+        s = self.server
+        question = "can I pay with zorblex coins"
+        for _ in range(2):
+            conv = s.start_conversation("en")
+            s.send(conv, question)
+        conv = s.start_conversation("en")
+        s.send(conv, "my frobnicator widget exploded")
+        s.send(conv, "my frobnicator widget exploded again")  # second miss: handed off
+        st, _, b = self.ed.get("/api/v1/kb/gaps?locale=en")
+        self.assertEqual(st, 200, b)
+        gaps = {g["question"]: g for g in b["gaps"]}
+        self.assertIn(question, gaps, b)
+        self.assertEqual(gaps[question]["count"], 2)
+        handed = [g for g in b["gaps"] if "frobnicator" in g["question"]]
+        self.assertTrue(any(g["outcomes"]["handoff"] >= 1 for g in handed), handed)
+        # "add as example question" on the payments article makes the bot answer it
+        st, _, lst = self.ed.get("/api/v1/kb/articles?locale=en&q=payment-methods")
+        art = next(a for a in lst["articles"] if a["slug"] == "payment-methods")
+        st, _, full = self.ed.get("/api/v1/kb/articles/%d" % art["id"])
+        st, _, b = self.ed.request("PUT", "/api/v1/kb/articles/%d" % art["id"],
+                                   {"revision": full["article"]["revision"],
+                                    "examples": full["article"]["examples"] + [question]})
+        self.assertEqual(st, 200, b)
+        st, _, b = self.ed.request("POST", "/api/v1/kb/try", {"text": question, "locale": "en"})
+        self.assertEqual((b["answer"] or {}).get("slug"), "payment-methods", b)
+
+    def test_helpfulness_votes_from_the_bot(self):
+        s = self.server
+        conv = s.start_conversation("en")
+        body = s.send(conv, "how do I reset my password")
+        self.assertTrue(any("/reset-password" in l["url"] for r in body["replies"] for l in r["links"]), body)
+        s.send(conv, "No", payload="/not_helped")
+        st, _, lst = self.ed.get("/api/v1/kb/articles?locale=en&q=reset-password")
+        art = next(a for a in lst["articles"] if a["slug"] == "reset-password")
+        st, _, b = s.request("POST", s.conv_path(conv, "/feedback"), {"article_id": art["id"], "helpful": True},
+                             token=conv["token"])
+        self.assertEqual(st, 200, b)
+        st, _, b = s.request("POST", s.conv_path(conv, "/feedback"), {"article_id": art["id"], "helpful": "yes"},
+                             token=conv["token"])
+        check_error(self, (st, {}, b), 400, "helpful must be a boolean")
+        st, _, b = s.request("POST", s.conv_path(conv, "/feedback"), {"article_id": 999999, "helpful": True},
+                             token=conv["token"])
+        check_error(self, (st, {}, b), 404, "a vote for a missing article")
+        st, _, b = self.ed.get("/api/v1/kb/helpfulness?locale=en")
+        row = next(r for r in b["articles"] if r["slug"] == "reset-password")
+        self.assertEqual((row["bot_up"], row["bot_down"]), (1, 1), row)
+
+    def test_export_import_all_or_nothing(self):
+        st, _, b = self.ed.get("/api/v1/kb/export?locale=ro")
+        self.assertEqual(st, 200)
+        arts = b["articles"]
+        self.assertGreaterEqual(len(arts), 14)
+        self.assertTrue(all("body" in a and "examples" in a for a in arts))
+        st, _, b = self.ed.request("POST", "/api/v1/kb/import", {"articles": arts})
+        self.assertEqual((st, b.get("added"), b.get("changed"), b.get("unchanged")), (200, 0, 0, len(arts)), b)
+        items = [dict(NEW, slug="imp-ok"), dict(NEW, slug="imp-bad", title="")]
+        st, _, b = self.ed.request("POST", "/api/v1/kb/import", {"articles": items})
+        check_error(self, (st, {}, b), 400, "an import with a bad item")
+        self.assertTrue(b["error"]["message"].startswith("articles[1].title:"), b)
+        st, _, b = self.ed.get("/api/v1/kb/articles?q=imp-ok")
+        self.assertEqual(b["articles"], [], "half an import was applied")
+
+    def test_delete(self):
+        a = self.create(slug="points-del", status="published")
+        st, _, b = self.ed.request("DELETE", "/api/v1/kb/articles/%d" % a["id"])
+        self.assertEqual((st, b.get("deleted")), (200, a["id"]), b)
+        st, _, b = self.ed.get("/api/v1/kb/articles/%d" % a["id"])
+        check_error(self, (st, {}, b), 404, "a deleted article")
+        db = sqlite3.connect(os.path.join(self.server.data, "switchboard.db"))
+        try:
+            n = db.execute("SELECT COUNT(*) FROM kb_revisions WHERE article_id=?", (a["id"],)).fetchone()[0]
+            fts = db.execute("SELECT COUNT(*) FROM kb_fts WHERE rowid=?", (a["id"],)).fetchone()[0]
+        finally:
+            db.close()
+        self.assertEqual((n, fts), (0, 0), "revisions or the index entry outlived the article")
+
+
+if __name__ == "__main__":
+    harness.main()

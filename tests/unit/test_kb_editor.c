@@ -1,0 +1,273 @@
+/*
+ * test_kb_editor.c - what editors rely on below the API: field validation
+ * that names the field, saves that count revisions and refuse a stale
+ * revision, revert, the line diff, locale fallback, the Markdown renderer
+ * dropping raw HTML and script links, and the gap report's grouping.
+ */
+#define _XOPEN_SOURCE 700
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sb_kb.h"
+#include "sb_store.h"
+
+struct env {
+    char path[64];
+    struct sb_store *st;
+    struct sb_kb *kb;
+};
+
+static int setup(void **state)
+{
+    struct env *e = calloc(1, sizeof(*e));
+    struct sb_errbuf eb = {{0}};
+    int fd;
+
+    snprintf(e->path, sizeof(e->path), "/tmp/sb-kbed-XXXXXX");
+    fd = mkstemp(e->path);
+    if (fd < 0) return -1;
+    close(fd);
+    unlink(e->path);
+    if (sb_store_open(e->path, "NORMAL", &e->st, &eb) ||
+        sb_kb_open(sb_store_db(e->st), &e->kb, &eb)) {
+        fprintf(stderr, "env: %s\n", eb.msg);
+        return -1;
+    }
+    *state = e;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct env *e = *state;
+    char p[80];
+    sb_kb_close(e->kb);
+    sb_store_close(e->st);
+    unlink(e->path);
+    snprintf(p, sizeof(p), "%s-wal", e->path);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s-shm", e->path);
+    unlink(p);
+    free(e);
+    return 0;
+}
+
+static struct sb_kb_article sample(void)
+{
+    return (struct sb_kb_article){.slug = "gift-cards",
+                                  .locale = "en",
+                                  .title = "Gift cards",
+                                  .summary = "Gift cards never expire.",
+                                  .body = "line one\nline two\n",
+                                  .status = "published",
+                                  .author = "ana"};
+}
+
+static void expect_invalid(struct sb_kb *kb, const struct sb_kb_article *a, const char *field)
+{
+    struct sb_errbuf eb = {{0}};
+    size_t n = strlen(field);
+    assert_int_equal(sb_kb_validate(kb, a, &eb), SB_ERR_INVAL);
+    if (strncmp(eb.msg, field, n) != 0 || eb.msg[n] != ':')
+        fail_msg("expected an error about %s, got \"%s\"", field, eb.msg);
+}
+
+static void validation_names_the_field(void **state)
+{
+    struct env *e = *state;
+    struct sb_kb_article a = sample();
+    char big[SB_KB_MAX_BODY + 2];
+    json_t *bad_examples = json_pack("[s, i]", "fine", 3);
+
+    a.title = "";
+    expect_invalid(e->kb, &a, "title");
+    a = sample();
+    a.locale = "tlh";
+    expect_invalid(e->kb, &a, "locale");
+    a = sample();
+    a.slug = "Not A Slug";
+    expect_invalid(e->kb, &a, "slug");
+    a = sample();
+    a.title = "Hi <script>alert(1)</script>";
+    expect_invalid(e->kb, &a, "title");
+    a = sample();
+    a.summary = "see java\tscript:alert(1)";
+    expect_invalid(e->kb, &a, "summary");
+    a = sample();
+    a.body = "<a href=x onclick = 'go()'>x</a>";
+    expect_invalid(e->kb, &a, "body");
+    a = sample();
+    a.body = "[x](JavaScript:alert(1))";
+    expect_invalid(e->kb, &a, "body");
+    a = sample();
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    a.body = big;
+    expect_invalid(e->kb, &a, "body");
+    a = sample();
+    a.title = "caf\xC3";
+    expect_invalid(e->kb, &a, "title");
+    a = sample();
+    a.examples = bad_examples;
+    expect_invalid(e->kb, &a, "examples[1]");
+    a = sample();
+    a.status = "live";
+    expect_invalid(e->kb, &a, "status");
+    /* a < that is not a tag is fine: "a < b" and "<3" */
+    a = sample();
+    a.title = "Orders < $5 and <3 from us";
+    assert_int_equal(sb_kb_validate(e->kb, &a, NULL), SB_OK);
+    json_decref(bad_examples);
+}
+
+static void saves_count_revisions_and_refuse_stale_ones(void **state)
+{
+    struct env *e = *state;
+    struct sb_kb_article a = sample();
+    struct sb_errbuf eb = {{0}};
+    struct sb_kb_saved s1, s2, s3;
+    json_t *list, *art;
+
+    assert_int_equal(sb_kb_save(e->kb, &a, 0, 0, &s1, &eb), SB_OK);
+    assert_int_equal(s1.change, SB_KB_ADDED);
+    assert_int_equal(s1.revision, 1);
+    assert_int_equal(sb_kb_save(e->kb, &a, s1.id, 1, &s2, &eb), SB_OK);
+    assert_int_equal(s2.change, SB_KB_UNCHANGED); /* no new revision for nothing */
+    assert_int_equal(s2.revision, 1);
+    a.body = "line one\nline 2\n";
+    a.author = "bea";
+    assert_int_equal(sb_kb_save(e->kb, &a, s1.id, 1, &s2, &eb), SB_OK);
+    assert_int_equal(s2.revision, 2);
+    /* Ana still has revision 1 open */
+    a.body = "ana's text";
+    a.author = "ana";
+    assert_int_equal(sb_kb_save(e->kb, &a, s1.id, 1, &s3, &eb), SB_ERR_CONFLICT);
+    assert_non_null(strstr(eb.msg, "bea"));
+    art = sb_kb_article_json(e->kb, s1.id);
+    assert_string_equal(json_string_value(json_object_get(art, "body")), "line one\nline 2\n");
+    json_decref(art);
+    list = sb_kb_revisions(e->kb, s1.id);
+    assert_int_equal(json_array_size(list), 2);
+    json_decref(list);
+
+    assert_int_equal(sb_kb_revert(e->kb, s1.id, 1, 2, "cy", &s3, &eb), SB_OK);
+    assert_int_equal(s3.revision, 3);
+    art = sb_kb_article_json(e->kb, s1.id);
+    assert_string_equal(json_string_value(json_object_get(art, "body")), "line one\nline two\n");
+    assert_string_equal(json_string_value(json_object_get(art, "author")), "cy");
+    json_decref(art);
+    assert_int_equal(sb_kb_revert(e->kb, s1.id, 42, 3, "cy", &s3, &eb), SB_ERR_NOT_FOUND);
+}
+
+static void diff_marks_changed_lines_only(void **state)
+{
+    struct env *e = *state;
+    struct sb_kb_article a = sample();
+    struct sb_kb_saved s1, s2;
+    json_t *d, *fields, *body = NULL;
+    size_t i;
+    json_t *f;
+    static const char *const want[][2] = {{" ", "line one"}, {"-", "line two"}, {"+", "line 2"}};
+
+    a.slug = "diffed";
+    assert_int_equal(sb_kb_save(e->kb, &a, 0, 0, &s1, NULL), SB_OK);
+    a.body = "line one\nline 2\n";
+    assert_int_equal(sb_kb_save(e->kb, &a, s1.id, 1, &s2, NULL), SB_OK);
+    d = sb_kb_diff(e->kb, s1.id, 1, 2);
+    assert_non_null(d);
+    fields = json_object_get(d, "fields");
+    json_array_foreach(fields, i, f)
+    {
+        const char *name = json_string_value(json_object_get(f, "field"));
+        assert_int_equal(json_is_true(json_object_get(f, "changed")), strcmp(name, "body") == 0);
+        if (strcmp(name, "body") == 0) body = json_object_get(f, "lines");
+    }
+    assert_non_null(body);
+    assert_int_equal(json_array_size(body), 3);
+    for (i = 0; i < 3; i++) {
+        json_t *l = json_array_get(body, i);
+        assert_string_equal(json_string_value(json_object_get(l, "op")), want[i][0]);
+        assert_string_equal(json_string_value(json_object_get(l, "text")), want[i][1]);
+    }
+    json_decref(d);
+    assert_null(sb_kb_diff(e->kb, s1.id, 1, 9));
+}
+
+static void markdown_drops_raw_html_and_script_links(void **state)
+{
+    static const char md[] =
+        "# Hi\n\n**bold** <b onclick=x>raw</b>\n\n<script>alert(1)</script>\n\n"
+        "[a](javascript:alert(1)) [b](https://ok.example/x)\n";
+    char *html = sb_kb_render_markdown(md, sizeof(md) - 1);
+    (void)state;
+    assert_non_null(html);
+    assert_non_null(strstr(html, "<h1>Hi</h1>"));
+    assert_non_null(strstr(html, "<strong>bold</strong>"));
+    assert_null(strstr(html, "<script"));
+    assert_null(strstr(html, "onclick"));
+    assert_null(strstr(html, "javascript:"));
+    assert_non_null(strstr(html, "href=\"https://ok.example/x\""));
+    free(html);
+}
+
+static void locale_fallback_chain(void **state)
+{
+    struct env *e = *state;
+    char out[36];
+    assert_int_equal(sb_kb_set_locales(e->kb, "en, pt-BR ,ro", NULL), SB_OK);
+    sb_kb_resolve_locale(e->kb, "pt-PT", out, sizeof(out));
+    assert_string_equal(out, "pt-BR");
+    sb_kb_resolve_locale(e->kb, "pt", out, sizeof(out));
+    assert_string_equal(out, "pt-BR");
+    sb_kb_resolve_locale(e->kb, "RO", out, sizeof(out));
+    assert_string_equal(out, "ro");
+    sb_kb_resolve_locale(e->kb, "de-DE", out, sizeof(out));
+    assert_string_equal(out, "en");
+    assert_int_equal(sb_kb_set_locales(e->kb, "en,<x>", NULL), SB_ERR_INVAL);
+    assert_int_equal(sb_kb_set_locales(e->kb, " , ", NULL), SB_ERR_INVAL);
+    assert_true(sb_kb_locale_known(e->kb, "ro")); /* a refused list changes nothing */
+}
+
+static void gaps_group_wordings_and_count_handoffs(void **state)
+{
+    struct env *e = *state;
+    json_t *gaps, *g;
+
+    assert_int_equal(sb_kb_log_query(e->kb, 1, "en", "Where is my parcel?", 0, 0, "none"), SB_OK);
+    assert_int_equal(sb_kb_log_query(e->kb, 2, "en", "where is my PARCEL", 0, 0.2, "unsure"),
+                     SB_OK);
+    assert_int_equal(sb_kb_mark_handoff(e->kb, 2), SB_OK);
+    assert_int_equal(sb_kb_log_query(e->kb, 3, "en", "gift cards?", 1, 0.9, "answered"), SB_OK);
+    gaps = sb_kb_gaps(e->kb, "en", 0, 10);
+    assert_int_equal(json_array_size(gaps), 1); /* answered questions are no gap */
+    g = json_array_get(gaps, 0);
+    assert_int_equal(json_integer_value(json_object_get(g, "count")), 2);
+    assert_string_equal(json_string_value(json_object_get(g, "question")), "where is my PARCEL");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(g, "outcomes"), "handoff")),
+                     1);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(g, "outcomes"), "none")),
+                     1);
+    json_decref(gaps);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(validation_names_the_field, setup, teardown),
+        cmocka_unit_test_setup_teardown(saves_count_revisions_and_refuse_stale_ones, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(diff_marks_changed_lines_only, setup, teardown),
+        cmocka_unit_test(markdown_drops_raw_html_and_script_links),
+        cmocka_unit_test_setup_teardown(locale_fallback_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(gaps_group_wordings_and_count_handoffs, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

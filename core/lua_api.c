@@ -548,11 +548,16 @@ static json_t *build_items(lua_State *L, int idx, const char *k2)
             json_array_append_new(arr, json_pack("{s:s, s:s}", "title", lua_tostring(L, -1), k2,
                                                  lua_tostring(L, -1)));
         } else {
+            json_t *item;
             lua_getfield(L, -1, "title");
             lua_getfield(L, -2, k2);
-            json_array_append_new(arr, json_pack("{s:s, s:s}", "title", lua_tostring(L, -2), k2,
-                                                 lua_tostring(L, -1)));
-            lua_pop(L, 2);
+            item = json_pack("{s:s, s:s}", "title", lua_tostring(L, -2), k2, lua_tostring(L, -1));
+            /* A link to an article may name it, so a widget can send the
+             * customer's "did this help?" for that article. */
+            if (lua_getfield(L, -3, "article_id") == LUA_TNUMBER && lua_isinteger(L, -1))
+                json_object_set_new(item, "article_id", json_integer(lua_tointeger(L, -1)));
+            json_array_append_new(arr, item);
+            lua_pop(L, 3);
         }
         lua_pop(L, 1);
     }

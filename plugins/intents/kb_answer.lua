@@ -81,7 +81,7 @@ sb.intent{
       ctx:set("kb_asked_id", top.id)
       ctx:reply{
         text = top.summary,
-        links = { { title = top.title, url = top.url } },
+        links = { { title = top.title, url = top.url, article_id = top.id } },
         quick_replies = {
           { title = ctx:pick(T.yes), payload = "/helped" },
           { title = ctx:pick(T.no), payload = "/not_helped" },
@@ -94,7 +94,7 @@ sb.intent{
     local links = {}
     for _, hit in ipairs(hits) do
       if hit.confidence >= CANDIDATE_FLOOR then
-        links[#links + 1] = { title = hit.title, url = hit.url }
+        links[#links + 1] = { title = hit.title, url = hit.url, article_id = hit.id }
       end
     end
     ctx:reply{

@@ -240,6 +240,8 @@ class EditorApiTests(harness.ServerTestCase):
         s.send(conv, "No", payload="/not_helped")
         st, _, lst = self.ed.get("/api/v1/kb/articles?locale=en&q=reset-password")
         art = next(a for a in lst["articles"] if a["slug"] == "reset-password")
+        link = next(l for r in body["replies"] for l in r["links"] if "/reset-password" in l["url"])
+        self.assertEqual(link.get("article_id"), art["id"], "the bot's link does not name its article")
         st, _, b = s.request("POST", s.conv_path(conv, "/feedback"), {"article_id": art["id"], "helpful": True},
                              token=conv["token"])
         self.assertEqual(st, 200, b)

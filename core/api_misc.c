@@ -1,6 +1,6 @@
 /*
- * api_misc.c - health, metrics, the landing page and the help-article page
- * that the bot's links point to.
+ * api_misc.c - health, metrics and the landing page. The help-article
+ * pages the bot links to are in help_center.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,113 +65,6 @@ enum MHD_Result api_metrics(struct sb_server *srv, struct MHD_Connection *c, str
     return ret;
 }
 
-/* Appends s with &<>"' escaped, so article text can never become markup. */
-static void html_escape(struct sb_buf *b, const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        switch (s[i]) {
-        case '&':
-            sb_buf_append(b, "&amp;", 5);
-            break;
-        case '<':
-            sb_buf_append(b, "&lt;", 4);
-            break;
-        case '>':
-            sb_buf_append(b, "&gt;", 4);
-            break;
-        case '"':
-            sb_buf_append(b, "&quot;", 6);
-            break;
-        case '\'':
-            sb_buf_append(b, "&#39;", 5);
-            break;
-        default:
-            sb_buf_append(b, s + i, 1);
-        }
-    }
-}
-
-static void html_escape_str(struct sb_buf *b, const char *s)
-{
-    html_escape(b, s ? s : "", s ? strlen(s) : 0);
-}
-
-/* A plain reading of the Markdown body until the CommonMark renderer of the
- * knowledge-base issue lands: "## " lines become headings, "- " lines list
- * items, other lines paragraphs. Everything is escaped. */
-static void body_html(struct sb_buf *b, const char *md)
-{
-    bool in_list = false;
-    while (md && *md) {
-        size_t n = strcspn(md, "\n");
-        const char *line = md;
-        md += n + (md[n] == '\n');
-        while (n && (line[n - 1] == '\r' || line[n - 1] == ' '))
-            n--;
-        bool item = n > 2 && (line[0] == '-' || line[0] == '*') && line[1] == ' ';
-        if (in_list && !item) {
-            sb_buf_printf(b, "</ul>\n");
-            in_list = false;
-        }
-        if (n == 0) continue;
-        if (item) {
-            if (!in_list) sb_buf_printf(b, "<ul>\n");
-            in_list = true;
-            sb_buf_printf(b, "<li>");
-            html_escape(b, line + 2, n - 2);
-            sb_buf_printf(b, "</li>\n");
-        } else if (n > 3 && strncmp(line, "## ", 3) == 0) {
-            sb_buf_printf(b, "<h2>");
-            html_escape(b, line + 3, n - 3);
-            sb_buf_printf(b, "</h2>\n");
-        } else if (n > 2 && strncmp(line, "# ", 2) == 0) {
-            sb_buf_printf(b, "<h2>");
-            html_escape(b, line + 2, n - 2);
-            sb_buf_printf(b, "</h2>\n");
-        } else {
-            sb_buf_printf(b, "<p>");
-            html_escape(b, line, n);
-            sb_buf_printf(b, "</p>\n");
-        }
-    }
-    if (in_list) sb_buf_printf(b, "</ul>\n");
-}
-
-enum MHD_Result api_help_article(struct sb_server *srv, struct MHD_Connection *c,
-                                 struct http_req *r, const char *params[2])
-{
-    json_t *a;
-    struct sb_buf b;
-    enum MHD_Result ret;
-    (void)r;
-
-    if (strlen(params[0]) > 35 || strlen(params[1]) > 120)
-        return http_error(srv, c, 404, "not_found", "no such article");
-    a = sb_kb_article_get(srv->kb, params[0], params[1]);
-    if (!a) return http_error(srv, c, 404, "not_found", "no such article");
-    sb_buf_init(&b, 4 * 1024 * 1024);
-    sb_buf_printf(&b, "<!doctype html>\n<html lang=\"");
-    html_escape_str(&b, json_string_value(json_object_get(a, "locale")));
-    sb_buf_printf(&b, "\">\n<head>\n<meta charset=\"utf-8\">\n"
-                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                      "<title>");
-    html_escape_str(&b, json_string_value(json_object_get(a, "title")));
-    sb_buf_printf(&b, "</title>\n<meta name=\"description\" content=\"");
-    html_escape_str(&b, json_string_value(json_object_get(a, "summary")));
-    sb_buf_printf(&b, "\">\n</head>\n<body>\n<main>\n<article>\n<h1>");
-    html_escape_str(&b, json_string_value(json_object_get(a, "title")));
-    sb_buf_printf(&b, "</h1>\n<p><strong>");
-    html_escape_str(&b, json_string_value(json_object_get(a, "summary")));
-    sb_buf_printf(&b, "</strong></p>\n");
-    body_html(&b, json_string_value(json_object_get(a, "body")));
-    sb_buf_printf(&b, "</article>\n</main>\n</body>\n</html>\n");
-    json_decref(a);
-    ret = b.data ? http_text(srv, c, 200, "text/html; charset=utf-8", b.data, b.len)
-                 : http_error(srv, c, 500, "internal", "could not render the article");
-    sb_buf_cleanup(&b);
-    return ret;
-}
-
 enum MHD_Result api_home(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
                          const char *params[2])
 {
@@ -180,7 +73,7 @@ enum MHD_Result api_home(struct sb_server *srv, struct MHD_Connection *c, struct
         "<title>Switchboard</title>\n</head>\n<body>\n<main>\n<h1>Switchboard is running</h1>\n"
         "<ul>\n<li><a href=\"/healthz\">/healthz</a></li>\n<li><a "
         "href=\"/metrics\">/metrics</a></li>\n"
-        "<li><a href=\"/help/en/track-order\">A help article</a></li>\n</ul>\n"
+        "<li><a href=\"/help\">Help center</a></li>\n</ul>\n"
         "<p>Customer API: <code>POST /api/v1/conversations</code> (see docs/api.md).</p>\n"
         "</main>\n</body>\n</html>\n";
     (void)r;

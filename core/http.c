@@ -17,7 +17,14 @@ const struct route sb_routes[] = {
     {"GET", "/healthz", api_healthz, ROUTE_PUBLIC, false},
     {"GET", "/metrics", api_metrics, ROUTE_PUBLIC, false},
     {"GET", "/", api_home, ROUTE_PUBLIC, false},
-    {"GET", "/help/{}/{}", api_help_article, ROUTE_PUBLIC, false},
+    /* the help center; "/help/{}/search" must come before "/help/{}/{}" */
+    {"GET", "/help", help_center_root, ROUTE_PUBLIC, false},
+    {"GET", "/help/", help_center_root, ROUTE_PUBLIC, false},
+    {"GET", "/help/{}", help_center_home, ROUTE_PUBLIC, false},
+    {"GET", "/help/{}/search", help_center_search, ROUTE_PUBLIC, false},
+    {"GET", "/help/{}/category/{}", help_center_category, ROUTE_PUBLIC, false},
+    {"GET", "/help/{}/{}", help_center_article, ROUTE_PUBLIC, false},
+    {"POST", "/help/{}/{}/feedback", help_center_feedback, ROUTE_PUBLIC, true},
     {"GET", "/static/{}/{}", api_static, ROUTE_PUBLIC, false},
     {"GET", "/editor/", api_editor_page, ROUTE_PUBLIC, false},
     /* customers */

@@ -299,8 +299,26 @@ enum MHD_Result api_metrics(struct sb_server *, struct MHD_Connection *, struct 
                             const char *params[2]);
 enum MHD_Result api_home(struct sb_server *, struct MHD_Connection *, struct http_req *,
                          const char *params[2]);
-enum MHD_Result api_help_article(struct sb_server *, struct MHD_Connection *, struct http_req *,
+
+/* ------- Interface to code in help_center.c ------- */
+
+/* The public help center (docs/kb-api.md): HTML pages of the published
+ * articles. GET /help redirects to the visitor's locale; the GET pages
+ * redirect other spellings and regions of a locale to the known one and
+ * answer HTML error pages, never JSON. */
+enum MHD_Result help_center_root(struct sb_server *, struct MHD_Connection *, struct http_req *,
                                  const char *params[2]);
+enum MHD_Result help_center_home(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                 const char *params[2]);
+enum MHD_Result help_center_search(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                   const char *params[2]);
+enum MHD_Result help_center_category(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                     const char *params[2]);
+enum MHD_Result help_center_article(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                    const char *params[2]);
+/* POST: form field helpful=yes|no; 303 back to the article with ?voted=1. */
+enum MHD_Result help_center_feedback(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                     const char *params[2]);
 
 /* ------- Interface to code in sse.c ------- */
 

@@ -130,6 +130,7 @@ void sb_kb_close(struct sb_kb *kb)
 {
     if (!kb) return;
     kb_index_free(kb->index);
+    kb_public_free(kb->pub);
     for (int i = 0; i < KB__COUNT; i++)
         sqlite3_finalize(kb->stmt[i]);
     free(kb);

@@ -43,6 +43,8 @@ struct sb_kb {
     /* known locales, the first is the default */
     int nlocales;
     char locale[KB_MAX_LOCALES][36];
+    /* help center: kb_public.c's statements, prepared on first use */
+    struct kb_public *pub;
 };
 
 /* ------- Interface to code in kb.c ------- */
@@ -145,5 +147,12 @@ int kb_index_search(struct kb_index *ix, const struct kb_terms *q, const char *l
 
 /* Registers the sb_coverage() FTS5 auxiliary function on db. */
 enum sb_err kb_register_functions(sqlite3 *db);
+
+/* ------- Interface to code in kb_public.c ------- */
+
+struct kb_public;
+
+/* Finalizes the help center's statements; sb_kb_close calls it. NULL-safe. */
+void kb_public_free(struct kb_public *pub);
 
 #endif

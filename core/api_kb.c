@@ -169,7 +169,7 @@ enum MHD_Result api_kb_list(struct sb_server *srv, struct MHD_Connection *c, str
     f.tag = arg(c, "tag");
     f.q = arg(c, "q");
     f.group = arg(c, "group");
-    f.limit = limit ? atoi(limit) : 0;
+    f.limit = limit ? (int)parse_id(limit) : 0;
     if (f.status && !(strcmp(f.status, "draft") == 0 || strcmp(f.status, "published") == 0 ||
                       strcmp(f.status, "archived") == 0))
         return http_error(srv, c, 400, "invalid_field",
@@ -530,7 +530,7 @@ enum MHD_Result api_kb_gaps(struct sb_server *srv, struct MHD_Connection *c, str
         srv, c, 200,
         json_pack("{s:o}", "gaps",
                   sb_kb_gaps(srv->kb, arg(c, "locale"), sb_now_ms() - days * 86400 * 1000,
-                             limit ? atoi(limit) : 200)));
+                             limit ? (int)parse_id(limit) : 200)));
 }
 
 enum MHD_Result api_kb_helpfulness(struct sb_server *srv, struct MHD_Connection *c,

@@ -73,8 +73,8 @@ enum MHD_Result api_static(struct sb_server *srv, struct MHD_Connection *c, stru
     return serve_file(srv, c, params[0], params[1]);
 }
 
-enum MHD_Result api_editor_page(struct sb_server *srv, struct MHD_Connection *c,
-                                struct http_req *r, const char *params[2])
+enum MHD_Result api_editor_page(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                                const char *params[2])
 {
     (void)r;
     (void)params;

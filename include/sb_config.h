@@ -17,7 +17,7 @@ struct sb_config {
     int port;      /* 0 picks a free port */
     char data_dir[SB_PATH_MAX];
     char plugins_dir[SB_PATH_MAX];
-    char web_dir[SB_PATH_MAX]; /* static pages: web/editor, web/help */
+    char web_dir[SB_PATH_MAX];  /* static pages: web/editor, web/help */
     char public_url[512];       /* base of links the bot posts; empty = http://bind:port */
     size_t max_body;            /* request body cap in bytes */
     size_t max_kb_body;         /* the cap for /api/v1/kb/ (articles, bulk import) */

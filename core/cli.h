@@ -1,9 +1,20 @@
 /*
  * cli.h - private to core/: subcommands of the switchboard binary besides
- * serve and kb (see main.c). Each returns the process exit code.
+ * serve (see main.c). Each returns the process exit code.
  */
 #ifndef CLI_H
 #define CLI_H
+
+struct sb_config;
+
+/* The configuration from every source: defaults, --config FILE (or
+ * SWITCHBOARD_CONFIG), SWITCHBOARD_* variables, then the flags argv[first..]
+ * (--data, --port, ...). Returns 0, or 2 after printing the problem. In
+ * main.c. */
+int cli_load_config(struct sb_config *cfg, int argc, char **argv, int first);
+
+/* switchboard kb import|export|import-faq|search ... (cli_kb.c) */
+int cli_kb(int argc, char **argv);
 
 /* switchboard user add|list|disable|reset-password ... */
 int cli_user(int argc, char **argv);

@@ -222,7 +222,7 @@ typedef void (*sb_kb_item_fn)(void *arg, const char *where, const char *locale, 
                               enum sb_kb_change change);
 
 struct sb_kb_import_opts {
-    const char *author; /* of the revisions; NULL = "cli" */
+    const char *author;         /* of the revisions; NULL = "cli" */
     sb_kb_progress_fn progress; /* may be NULL */
     sb_kb_item_fn item;         /* may be NULL */
     void *arg;
@@ -233,10 +233,11 @@ struct sb_kb_import_opts {
 
 /* Imports every *.md file under dir (recursive, sorted by name; README.md
  * and dot files skipped) and each folder's _categories.yaml. out and opts
- * may be NULL. Errors: SB_ERR_INVAL (a bad file), SB_ERR_IO, SB_ERR_DB. */
+ * may be NULL. Errors: SB_ERR_INVAL (a bad file), SB_ERR_LIMIT (a file over
+ * 1 MiB, more than 100,000 articles), SB_ERR_IO, SB_ERR_DB. */
 enum sb_err sb_kb_import_tree(struct sb_kb *kb, const char *dir,
-                              const struct sb_kb_import_opts *opts,
-                              struct sb_kb_import_stats *out, struct sb_errbuf *eb);
+                              const struct sb_kb_import_opts *opts, struct sb_kb_import_stats *out,
+                              struct sb_errbuf *eb);
 
 /* sb_kb_import_tree reporting only the article counts. */
 enum sb_err sb_kb_import_dir(struct sb_kb *kb, const char *dir, int *added, int *changed,
@@ -248,8 +249,8 @@ enum sb_err sb_kb_import_dir(struct sb_kb *kb, const char *dir, int *added, int 
  * category?, tags?, examples?}). A row becomes an article whose summary
  * and body are the answer and whose first example is the question. */
 enum sb_err sb_kb_import_faq(struct sb_kb *kb, const char *path,
-                             const struct sb_kb_import_opts *opts,
-                             struct sb_kb_import_stats *out, struct sb_errbuf *eb);
+                             const struct sb_kb_import_opts *opts, struct sb_kb_import_stats *out,
+                             struct sb_errbuf *eb);
 
 struct sb_kb_export_stats {
     int articles, category_files; /* exported */

@@ -149,6 +149,8 @@ def main():
             chunk = texts[pos:pos + sizes[a]]
             pos += sizes[a]
             title, examples = chunk[0], chunk[1:]
+            # the knowledge base caps an example question at 300 bytes
+            examples = [e for e in examples if len(e.encode("utf-8")) <= 300]
             slug = slugify(title, used_slugs)
             summary = SUMMARY_TEMPLATES[rng.randrange(len(SUMMARY_TEMPLATES))].format(topic=topic)
             lines = [

@@ -43,9 +43,9 @@ void sb_kb_resolve_locale(const struct sb_kb *kb, const char *wish, char *out, s
 
 struct sb_kb_article {
     const char *slug, *locale, *title, *summary, *body, *category, *status;
-    json_t *tags;      /* array of strings, borrowed, may be NULL */
-    json_t *examples;  /* array of strings, borrowed, may be NULL */
-    const char *group; /* translation group; NULL = keep (new: the slug) */
+    json_t *tags;       /* array of strings, borrowed, may be NULL */
+    json_t *examples;   /* array of strings, borrowed, may be NULL */
+    const char *group;  /* translation group; NULL = keep (new: the slug) */
     const char *author; /* who saves, for the revision; NULL = "" */
     const char *note;   /* revision note; NULL = "" */
 };
@@ -114,9 +114,8 @@ json_t *sb_kb_revision(struct sb_kb *kb, int64_t id, int64_t revision);
  * title, slug, status, category, summary, tags, examples and body, by lines
  * (longest common subsequence). NULL when either revision is missing. */
 json_t *sb_kb_diff(struct sb_kb *kb, int64_t id, int64_t from, int64_t to);
-enum sb_err sb_kb_revert(struct sb_kb *kb, int64_t id, int64_t to_revision,
-                         int64_t expect_revision, const char *author, struct sb_kb_saved *out,
-                         struct sb_errbuf *eb);
+enum sb_err sb_kb_revert(struct sb_kb *kb, int64_t id, int64_t to_revision, int64_t expect_revision,
+                         const char *author, struct sb_kb_saved *out, struct sb_errbuf *eb);
 
 /* Category names per locale: [{slug, name, description, position,
  * articles (published count)}], including categories articles use that

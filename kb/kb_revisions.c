@@ -165,9 +165,12 @@ enum sb_err sb_kb_category_set(struct sb_kb *kb, const char *locale, const char 
     rc = sb_kb_validate(kb, &probe, eb);
     if (rc) {
         /* Say "name" and "description", not the article's field names. */
-        if (strncmp(eb->msg, "title:", 6) == 0) memcpy(eb->msg, "name: ", 6);
+        char tmp[SB_ERRBUF_SIZE];
+        if (strncmp(eb->msg, "title:", 6) == 0) {
+            snprintf(tmp, sizeof(tmp), "name:%s", eb->msg + 6);
+            memcpy(eb->msg, tmp, sizeof(tmp));
+        }
         if (strncmp(eb->msg, "summary:", 8) == 0) {
-            char tmp[SB_ERRBUF_SIZE];
             snprintf(tmp, sizeof(tmp), "description:%s", eb->msg + 8);
             memcpy(eb->msg, tmp, sizeof(tmp));
         }

@@ -6,7 +6,12 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config libmicrohttpd-dev liblua5.4-dev libsqlite3-dev
   libpcre2-dev libjansson-dev libssl-dev libyaml-dev libcmark-dev curl)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(libcmocka-dev python3 clang-format)
+  packages+=(libcmocka-dev python3 clang-format chromium)
+  # The browser tests run on node (playwright-core from npm, tests/browser);
+  # a node installed another way is fine.
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    packages+=(nodejs npm)
+  fi
 fi
 
 missing=()

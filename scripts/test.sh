@@ -11,6 +11,12 @@ scripts/checksrc.sh
 
 echo "== build (warnings are errors)"
 scripts/build.sh build -DSB_TESTS=ON
+# The browser tests' npm packages, installed again only when the lock file changed.
+lock_sum=$(sha256sum tests/browser/package-lock.json | cut -d' ' -f1)
+if [ "$(cat tests/browser/node_modules/.lock-sha256 2>/dev/null)" != "$lock_sum" ]; then
+  echo "== npm ci (tests/browser)"
+  (cd tests/browser && npm ci --no-audit --no-fund && echo "$lock_sum" >node_modules/.lock-sha256)
+fi
 echo "== tests"
 (cd build && ctest --output-on-failure -j2)
 

@@ -1,0 +1,211 @@
+// dom.js - building the page without innerHTML: h() makes elements whose
+// text always goes in as text; plus form fields with labels and error slots,
+// a modal confirmation, the status toast, and time and number formatting.
+
+const PROPS = new Set(['value', 'checked', 'disabled', 'selected', 'hidden', 'htmlFor',
+  'tabIndex', 'required', 'multiple', 'readOnly', 'open']);
+
+// h('button', {class: 'btn', on: {click}}, 'Save') → <button class="btn">Save</button>.
+// Children may be strings (inserted as text), nodes, arrays, or null/false (skipped).
+export function h(tag, props, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') el.className = Array.isArray(v) ? v.filter(Boolean).join(' ') : v;
+    else if (k === 'text') el.textContent = v;
+    else if (k === 'on') for (const [ev, fn] of Object.entries(v)) el.addEventListener(ev, fn);
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (PROPS.has(k)) el[k] = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+export function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+let seq = 0;
+export function uid(prefix = 'f') {
+  seq += 1;
+  return `${prefix}-${seq}`;
+}
+
+// A labelled control with an optional hint and an error slot, wired with
+// aria-describedby. Returns {wrap, control, setError(msg)}.
+export function field(label, control, { hint, wide, labelExtra } = {}) {
+  const id = control.id || (control.id = uid('field'));
+  const hintEl = hint ? h('p', { class: 'hint', id: id + '-hint' }, hint) : null;
+  const errEl = h('p', { class: 'field-error', id: id + '-error', hidden: true });
+  const described = [hintEl && hintEl.id].filter(Boolean);
+  if (described.length) control.setAttribute('aria-describedby', described.join(' '));
+  const wrap = h('div', { class: ['field', wide && 'field-wide'] },
+    h('div', { class: 'field-label-row' }, h('label', { htmlFor: id }, label), labelExtra || null),
+    control, hintEl, errEl);
+  return {
+    wrap,
+    control,
+    setError(msg) {
+      errEl.textContent = msg || '';
+      errEl.hidden = !msg;
+      if (msg) {
+        control.setAttribute('aria-invalid', 'true');
+        control.setAttribute('aria-describedby', [...described, errEl.id].join(' '));
+      } else {
+        control.removeAttribute('aria-invalid');
+        if (described.length) control.setAttribute('aria-describedby', described.join(' '));
+        else control.removeAttribute('aria-describedby');
+      }
+    },
+  };
+}
+
+export function select(options, value, props = {}) {
+  const el = h('select', props);
+  for (const o of options) {
+    const [v, label] = Array.isArray(o) ? o : [o, o];
+    el.append(h('option', { value: v, selected: v === value }, label));
+  }
+  if (value !== undefined) el.value = value;
+  return el;
+}
+
+export function button(label, onClick, { kind = 'secondary', type = 'button', ...props } = {}) {
+  return h('button', { type, class: `btn btn-${kind}`, on: onClick ? { click: onClick } : undefined, ...props }, label);
+}
+
+export function badge(status) {
+  const names = { published: 'Published', draft: 'Draft', archived: 'Archived' };
+  return h('span', { class: `badge badge-${status || 'unknown'}` }, names[status] || status || '—');
+}
+
+// A modal question; resolves true when confirmed. Esc or Cancel → false.
+export function confirmDialog({ title, message, confirmLabel = 'OK', cancelLabel = 'Cancel', danger = false }) {
+  return new Promise((resolve) => {
+    const titleId = uid('dlg');
+    const cancel = button(cancelLabel, () => dlg.close('cancel'));
+    const ok = button(confirmLabel, () => dlg.close('ok'), { kind: danger ? 'danger' : 'primary' });
+    const dlg = h('dialog', { class: 'dialog', 'aria-labelledby': titleId },
+      h('h2', { id: titleId }, title),
+      typeof message === 'string' ? h('p', {}, message) : message,
+      h('div', { class: 'dialog-actions' }, cancel, ok));
+    dlg.addEventListener('close', () => {
+      dlg.remove();
+      resolve(dlg.returnValue === 'ok');
+    });
+    document.body.append(dlg);
+    dlg.showModal();
+    (danger ? cancel : ok).focus();
+  });
+}
+
+// A modal with a custom form. build(dlg, close) returns the content nodes;
+// the promise resolves with whatever close(value) is given (null on Esc).
+export function formDialog(title, build) {
+  return new Promise((resolve) => {
+    const titleId = uid('dlg');
+    let result = null;
+    const dlg = h('dialog', { class: 'dialog dialog-wide', 'aria-labelledby': titleId });
+    const close = (value) => {
+      result = value;
+      dlg.close();
+    };
+    append(dlg, [h('h2', { id: titleId }, title), build(dlg, close)]);
+    dlg.addEventListener('close', () => {
+      dlg.remove();
+      resolve(result);
+    });
+    document.body.append(dlg);
+    dlg.showModal();
+  });
+}
+
+let toastTimer = null;
+// A short message in the polite live region at the bottom of the page.
+export function notify(text, kind = 'ok') {
+  const el = document.getElementById('toast');
+  if (!el) return;
+  el.textContent = text;
+  el.dataset.kind = kind;
+  el.classList.add('toast-visible');
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => el.classList.remove('toast-visible'), kind === 'error' ? 9000 : 5000);
+}
+
+export function notice(kind, ...children) {
+  return h('div', { class: `notice notice-${kind}`, role: kind === 'error' ? 'alert' : null }, children);
+}
+
+const absFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const relFmt = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+export function formatTime(ms) {
+  return ms ? absFmt.format(new Date(ms)) : '—';
+}
+
+export function relativeTime(ms, now = Date.now()) {
+  if (!ms) return '—';
+  const s = Math.round((ms - now) / 1000);
+  const steps = [[60, 'second'], [60, 'minute'], [24, 'hour'], [7, 'day'], [4.35, 'week'], [12, 'month'], [Infinity, 'year']];
+  let v = s;
+  for (const [n, unit] of steps) {
+    if (Math.abs(v) < n) return relFmt.format(Math.round(v), unit);
+    v /= n;
+  }
+  return formatTime(ms);
+}
+
+// <time> showing "5 minutes ago" with the exact time as its tooltip.
+export function timeEl(ms) {
+  if (!ms) return h('span', {}, '—');
+  return h('time', { datetime: new Date(ms).toISOString(), title: formatTime(ms) }, relativeTime(ms));
+}
+
+// Confidences come as 0..1; shown as whole percentages.
+export function percent(x) {
+  if (typeof x !== 'number' || Number.isNaN(x)) return '—';
+  const v = x <= 1 ? x * 100 : x;
+  return `${Math.round(v)}%`;
+}
+
+export function fraction(x) {
+  if (typeof x !== 'number' || Number.isNaN(x)) return 0;
+  return Math.max(0, Math.min(1, x <= 1 ? x : x / 100));
+}
+
+export function debounce(fn, ms) {
+  let t = null;
+  const d = (...args) => {
+    clearTimeout(t);
+    t = setTimeout(() => fn(...args), ms);
+  };
+  d.cancel = () => clearTimeout(t);
+  return d;
+}
+
+// "How do I track my order?" → "how-do-i-track-my-order"
+export function slugify(text) {
+  return text.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 120).replace(/-+$/, '');
+}
+
+export function parseHashQuery(q) {
+  return Object.fromEntries(new URLSearchParams(q || ''));
+}
+
+export function hashWith(path, params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params || {})) if (v !== undefined && v !== null && v !== '') q.set(k, v);
+  const s = q.toString();
+  return '#' + path + (s ? '?' + s : '');
+}
+
+// Changes the address without running the router (filters, the try box).
+export function replaceHash(hash) {
+  if (location.hash !== hash) history.replaceState(null, '', hash);
+}

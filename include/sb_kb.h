@@ -193,10 +193,6 @@ int sb_kb_build_query(const char *text, const char *locale, char *out, size_t ca
  * category}, or NULL. Falls back within the language like search. */
 json_t *sb_kb_article_get(struct sb_kb *kb, const char *locale, const char *slug);
 
-/* Articles as a JSON array of {slug, locale, title, status, updated_at},
- * filtered by locale and status when given (NULL = any). */
-json_t *sb_kb_list(struct sb_kb *kb, const char *locale, const char *status);
-
 /* ---- Import and export (kb_import.c, kb_export.c, kb_import_faq.c) ----
  *
  * Docs as code: a folder of Markdown files with YAML front matter is the

@@ -39,9 +39,6 @@ static const char *const kb_sql[KB__COUNT] = {
                   "       ORDER BY rank LIMIT ?4) AS m"
                   " JOIN kb_articles a ON a.id = m.id",
     [KB_DATA_VERSION] = "PRAGMA data_version",
-    [KB_LIST] = "SELECT slug, locale, title, status, updated_at FROM kb_articles"
-                " WHERE (?1 IS NULL OR locale = ?1) AND (?2 IS NULL OR status = ?2)"
-                " ORDER BY locale, slug LIMIT 5000",
     [KB_GET] = "SELECT slug, locale, title, summary, body, category FROM kb_articles"
                " WHERE slug=?1 AND status='published' AND (locale=?2 OR locale=?3"
                "   OR locale LIKE ?3 || '-%')"
@@ -445,25 +442,4 @@ json_t *sb_kb_article_get(struct sb_kb *kb, const char *locale, const char *slug
     }
     sqlite3_reset(s);
     return a;
-}
-
-json_t *sb_kb_list(struct sb_kb *kb, const char *locale, const char *status)
-{
-    sqlite3_stmt *s = kb->stmt[KB_LIST];
-    json_t *arr = json_array();
-
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    if (locale) sqlite3_bind_text(s, 1, locale, -1, SQLITE_STATIC);
-    if (status) sqlite3_bind_text(s, 2, status, -1, SQLITE_STATIC);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:I}", "slug",
-                                             (const char *)sqlite3_column_text(s, 0), "locale",
-                                             (const char *)sqlite3_column_text(s, 1), "title",
-                                             (const char *)sqlite3_column_text(s, 2), "status",
-                                             (const char *)sqlite3_column_text(s, 3), "updated_at",
-                                             (json_int_t)sqlite3_column_int64(s, 4)));
-    }
-    sqlite3_reset(s);
-    return arr;
 }

@@ -16,7 +16,6 @@ enum kb_stmt {
     KB_SEARCH,
     KB_GET,
     KB_DATA_VERSION,
-    KB_LIST,
     KB_REV_INSERT,
     KB_REV_LIST,
     KB_REV_LOAD,

@@ -33,7 +33,8 @@ cat <<MSG
 
 Switchboard is starting on $base
   Landing page   $base/
-  Help center    $base/help/en/track-order   (also /help/pt-BR/..., /help/ro/...)
+  Help center    $base/help                  (en, pt-BR, ro; chosen from your browser's language)
+  KB editor      $base/editor/               (sign in as the demo admin below)
   Customer API   $base/api/v1/conversations  (see docs/api.md)
   Health         $base/healthz
   Metrics        $base/metrics
@@ -44,4 +45,4 @@ Data directory: $data     Stop with Ctrl-C.
 Try it:
   curl -s -X POST $base/api/v1/conversations -d '{"locale":"en"}'
 MSG
-exec build/switchboard serve --port "$port" --data "$data" --plugins plugins
+exec build/switchboard serve --port "$port" --data "$data" --plugins plugins --web web

@@ -233,3 +233,36 @@ env.test('translations: add one next to the source text; it joins the source’s
   await openEditor(page, `#/article/${src.id}`);
   await page.getByRole('complementary').getByRole('link', { name: 'Puteți împacheta comanda ca pe un cadou?' }).waitFor();
 });
+
+env.test('a slug already used in that locale is refused next to the slug field; nothing is stored', async (page, { server }) => {
+  const api = await server.api();
+  const before = (await api.ok('GET', '/api/v1/kb/articles?locale=en')).articles.length;
+  await openEditor(page, '#/article/new?locale=en');
+  await page.getByLabel('Title', { exact: true }).fill('Another tracking article');
+  await page.getByLabel('Slug').fill('track-order');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.locator('.field-error', { hasText: 'already uses the slug “track-order”' }).waitFor();
+  assert.equal(await page.getByLabel('Slug').getAttribute('aria-invalid'), 'true');
+  assert.equal(await page.evaluate(() => document.activeElement.name), 'slug', 'focus moves to the slug');
+  assert.equal((await api.ok('GET', '/api/v1/kb/articles?locale=en')).articles.length, before);
+  assert.match(page.url(), /#\/article\/new/);
+});
+
+env.test('leaving with unsaved changes asks first; “Stay here” keeps the text', async (page, { server }) => {
+  const api = await server.api();
+  const a = await api.articleBySlug('en', 'payment-methods');
+  await openEditor(page, `#/article/${a.id}`);
+  await page.getByLabel('Title', { exact: true }).fill('Which payment methods do you accept? (edited)');
+  await page.locator('.dirty-mark').waitFor();
+  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Articles' }).click();
+  const dlg = page.getByRole('dialog', { name: 'Leave without saving?' });
+  await dlg.getByRole('button', { name: 'Stay here' }).click();
+  await dlg.waitFor({ state: 'detached' });
+  assert.match(page.url(), new RegExp(`#/article/${a.id}$`));
+  assert.equal(await page.getByLabel('Title', { exact: true }).inputValue(), 'Which payment methods do you accept? (edited)');
+
+  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Articles' }).click();
+  await dlg.getByRole('button', { name: 'Discard changes and leave' }).click();
+  await page.getByRole('heading', { name: 'Articles', level: 1 }).waitFor();
+  assert.equal((await api.ok('GET', `/api/v1/kb/articles/${a.id}`)).article.title, a.title, 'nothing was saved');
+});

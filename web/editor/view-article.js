@@ -421,11 +421,11 @@ export async function render(ctx) {
   // --- translations ---------------------------------------------------------
   function renderAside() {
     const items = translations.map((t) => h('li', { class: 'tr-item' },
-      h('span', { class: 'locale' }, t.locale),
-      h('a', { href: `#/article/${t.id}` }, t.title || t.slug), ' ', badge(t.status),
-      isNew ? null : button(source && source.id === t.id ? 'Hide' : 'Show beside', () => toggleBeside(t.id), {
-        kind: 'quiet', class: 'btn btn-quiet btn-small', 'aria-label': `${source && source.id === t.id ? 'Hide' : 'Show'} the ${t.locale} translation beside this article`,
-      })));
+      h('div', { class: 'tr-line' }, h('span', { class: 'locale' }, t.locale), ' ',
+        h('a', { href: `#/article/${t.id}` }, t.title || t.slug)),
+      h('div', { class: 'tr-line' }, badge(t.status), isNew ? null : button(source && source.id === t.id ? 'Hide' : 'Show beside', () => toggleBeside(t.id), {
+        kind: 'quiet', class: 'btn btn-quiet btn-small', 'aria-label': `${source && source.id === t.id ? 'Hide' : 'Show beside'}: the ${t.locale} translation`,
+      }))));
     const have = new Set([article ? article.locale : values().locale, ...translations.map((t) => t.locale)]);
     const missing = app.locales.filter((l) => !have.has(l));
     let adder;

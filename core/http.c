@@ -27,6 +27,7 @@ const struct route sb_routes[] = {
     {"POST", "/help/{}/{}/feedback", help_center_feedback, ROUTE_PUBLIC, true},
     {"GET", "/static/{}/{}", api_static, ROUTE_PUBLIC, false},
     {"GET", "/editor/", api_editor_page, ROUTE_PUBLIC, false},
+    {"GET", "/editor", api_editor_page, ROUTE_PUBLIC, false},
     /* customers */
     {"POST", "/api/v1/conversations", api_conversation_create, ROUTE_PUBLIC, true},
     {"POST", "/api/v1/conversations/{}/messages", api_message_post, ROUTE_VISITOR_TOKEN, true},

@@ -166,7 +166,8 @@ enum sb_err kb_step(struct sb_kb *kb, sqlite3_stmt *s, struct sb_errbuf *eb)
 {
     int r = sqlite3_step(s);
     sqlite3_reset(s);
-    if (r == SQLITE_CONSTRAINT)
+    /* the store turns on extended codes: SQLITE_CONSTRAINT_UNIQUE etc. */
+    if ((r & 0xff) == SQLITE_CONSTRAINT)
         return sb_fail(eb, SB_ERR_EXISTS, "slug: is already used in that locale");
     if (r != SQLITE_DONE) return sb_fail(eb, SB_ERR_DB, "kb: %s", sqlite3_errmsg(kb->db));
     return SB_OK;

@@ -145,6 +145,10 @@ class EditorApiTests(harness.ServerTestCase):
         check_error(self, (st, {}, b), 409, "a duplicate slug")
         st, _, b = self.ed.get("/api/v1/kb/articles/abc")
         check_error(self, (st, {}, b), 404, "a non-numeric id")
+        other = self.create(slug="dup-2")
+        st, _, b = self.ed.request("PUT", "/api/v1/kb/articles/%d" % other["id"], {"revision": 1, "slug": "dup-1"})
+        check_error(self, (st, {}, b), 409, "renaming onto a taken slug")
+        self.assertEqual(error_code(b), "exists", b)
 
     def test_list_filters_and_translations(self):
         en = self.create(slug="points-4", status="published", tags=["loyalty", "vip"])

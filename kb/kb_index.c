@@ -53,6 +53,15 @@ struct kb_index {
     double *score, *cov, *tf_sum, *tf_cov;
     uint32_t *stamp, *touched, *term_docs;
     uint32_t cur_stamp;
+    /* example questions as phrases (every word, stop words too), for the
+     * exact-phrasing match: open addressing on hash_str(phrase) */
+    struct phrase *phrases;
+    uint32_t nphrases, phrases_cap;
+};
+
+struct phrase {
+    char *text; /* NULL = empty slot */
+    uint32_t doc;
 };
 
 static uint32_t hash_str(const char *s)
@@ -151,7 +160,76 @@ static char *dup_col(sqlite3_stmt *s, int col)
     return strdup(t ? t : "");
 }
 
-/* Example questions are stored as a JSON array; index them as one field. */
+size_t kb_phrase(const char *text, char *out, size_t cap)
+{
+    size_t len = strlen(text), pos = 0, used = 0, wl;
+    char word[KB_MAX_TERM_BYTES + 1];
+
+    out[0] = '\0';
+    while (kb_next_word(text, len, &pos, word, sizeof(word), &wl)) {
+        if (used + wl + 2 > cap) return 0; /* too long to be a phrasing */
+        if (used) out[used++] = ' ';
+        memcpy(out + used, word, wl + 1);
+        used += wl;
+    }
+    return used;
+}
+
+static enum sb_err grow_phrases(struct kb_index *ix)
+{
+    uint32_t cap = ix->phrases_cap ? ix->phrases_cap * 2 : 256;
+    struct phrase *p = calloc(cap, sizeof(*p));
+    if (!p) return SB_ERR_NOMEM;
+    for (uint32_t i = 0; i < ix->phrases_cap; i++) {
+        uint32_t j;
+        if (!ix->phrases[i].text) continue;
+        j = hash_str(ix->phrases[i].text) & (cap - 1);
+        while (p[j].text)
+            j = (j + 1) & (cap - 1);
+        p[j] = ix->phrases[i];
+    }
+    free(ix->phrases);
+    ix->phrases = p;
+    ix->phrases_cap = cap;
+    return SB_OK;
+}
+
+static enum sb_err add_phrase(struct kb_index *ix, uint32_t doc, const char *example)
+{
+    char norm[KB_MAX_PHRASE_BYTES];
+    uint32_t j;
+
+    if (!kb_phrase(example, norm, sizeof(norm))) return SB_OK;
+    if ((ix->nphrases + 1) * 2 > ix->phrases_cap && grow_phrases(ix)) return SB_ERR_NOMEM;
+    j = hash_str(norm) & (ix->phrases_cap - 1);
+    while (ix->phrases[j].text) {
+        if (ix->phrases[j].doc == doc && strcmp(ix->phrases[j].text, norm) == 0) return SB_OK;
+        j = (j + 1) & (ix->phrases_cap - 1);
+    }
+    ix->phrases[j].text = strdup(norm);
+    if (!ix->phrases[j].text) return SB_ERR_NOMEM;
+    ix->phrases[j].doc = doc;
+    ix->nphrases++;
+    return SB_OK;
+}
+
+int kb_index_phrase_docs(const struct kb_index *ix, const char *phrase, const char *lang,
+                         uint32_t *docs, int max)
+{
+    int n = 0;
+    if (!ix->phrases_cap || !*phrase) return 0;
+    for (uint32_t j = hash_str(phrase) & (ix->phrases_cap - 1); ix->phrases[j].text;
+         j = (j + 1) & (ix->phrases_cap - 1)) {
+        uint32_t d = ix->phrases[j].doc;
+        if (n < max && strcmp(ix->phrases[j].text, phrase) == 0 &&
+            strcmp(ix->docs[d].lang, lang) == 0)
+            docs[n++] = d;
+    }
+    return n;
+}
+
+/* Example questions are stored as a JSON array; index them as one field,
+ * and each one as a phrase. */
 static enum sb_err add_examples(struct kb_index *ix, uint32_t doc, const char *json_text)
 {
     json_t *arr = json_loads(json_text ? json_text : "[]", 0, NULL);
@@ -160,7 +238,9 @@ static enum sb_err add_examples(struct kb_index *ix, uint32_t doc, const char *j
     enum sb_err rc = SB_OK;
     json_array_foreach(arr, i, v)
     {
-        if (json_is_string(v)) rc = add_field(ix, doc, 3, json_string_value(v));
+        if (!json_is_string(v)) continue;
+        rc = add_field(ix, doc, 3, json_string_value(v));
+        if (!rc) rc = add_phrase(ix, doc, json_string_value(v));
         if (rc) break;
     }
     json_decref(arr);
@@ -300,6 +380,9 @@ void kb_index_free(struct kb_index *ix)
     free(ix->stamp);
     free(ix->touched);
     free(ix->term_docs);
+    for (uint32_t i = 0; i < ix->phrases_cap; i++)
+        free(ix->phrases[i].text);
+    free(ix->phrases);
     free(ix);
 }
 

@@ -137,6 +137,17 @@ enum sb_err kb_index_build(sqlite3 *db, struct kb_index **out);
 void kb_index_free(struct kb_index *ix); /* NULL-safe */
 const struct kb_doc *kb_index_doc(const struct kb_index *ix, uint32_t doc);
 
+/* A question as a phrase: its folded words, stop words kept, joined by
+ * one space, into out[cap]. Returns the length; 0 for no words or a
+ * phrase that does not fit. */
+#define KB_MAX_PHRASE_BYTES 512
+size_t kb_phrase(const char *text, char *out, size_t cap);
+
+/* The documents of language lang with an example question that is this
+ * phrase (at most max, into docs); returns how many. */
+int kb_index_phrase_docs(const struct kb_index *ix, const char *phrase, const char *lang,
+                         uint32_t *docs, int max);
+
 /* Scores the articles of language lang for the query terms; writes the
  * best max by BM25 (highest first) into hits and returns how many. */
 int kb_index_search(struct kb_index *ix, const struct kb_terms *q, const char *lang,

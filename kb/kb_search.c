@@ -174,32 +174,69 @@ static enum sb_err refresh_index(struct sb_kb *kb)
     return SB_OK;
 }
 
+/* A question worded exactly like one of an article's example questions
+ * (same words in the same order, case, accents and punctuation aside) is
+ * that article: the editor said so. Word statistics cannot see this when
+ * the question is mostly stop words ("where is my order" leaves only
+ * "order", which every order article shares). */
+#define EXAMPLE_MATCH_CONFIDENCE 0.95
+#define MAX_PHRASE_DOCS 4
+
+static int add_example_matches(struct sb_kb *kb, const char *text, const char *lang,
+                               const char *locale, int n, struct sb_kb_result *out)
+{
+    char phrase[KB_MAX_PHRASE_BYTES];
+    uint32_t docs[MAX_PHRASE_DOCS];
+    int m;
+
+    if (!kb_phrase(text, phrase, sizeof(phrase))) return n;
+    m = kb_index_phrase_docs(kb->index, phrase, lang, docs, MAX_PHRASE_DOCS);
+    for (int k = 0; k < m; k++) {
+        const struct kb_doc *d = kb_index_doc(kb->index, docs[k]);
+        struct sb_kb_hit *h = NULL;
+        for (int i = 0; i < n && !h; i++)
+            if (out->hit[i].id == d->id) h = &out->hit[i];
+        if (!h) {
+            if (n == SB_KB_MAX_HITS) { /* make room: the weakest candidate goes */
+                qsort(out->hit, (size_t)n, sizeof(out->hit[0]), by_confidence);
+                free(out->hit[--n].summary);
+            }
+            h = &out->hit[n++];
+            h->id = d->id;
+            set_hit(h, d->slug, d->locale, d->title, d->summary, 0, 1, locale);
+        }
+        h->coverage = 1;
+        if (h->confidence < EXAMPLE_MATCH_CONFIDENCE) h->confidence = EXAMPLE_MATCH_CONFIDENCE;
+    }
+    return n;
+}
+
 enum sb_err sb_kb_search(struct sb_kb *kb, const char *text, const char *locale, int limit,
                          struct sb_kb_result *out)
 {
     struct kb_ix_hit ix_hits[SB_KB_MAX_HITS];
     struct kb_terms q;
     char lang[16];
-    int n;
+    int n = 0;
     enum sb_err rc;
 
     memset(out, 0, sizeof(*out));
     if (limit < 1) limit = 1;
     if (limit > SB_KB_MAX_HITS) limit = SB_KB_MAX_HITS;
     out->terms = kb_query_terms(text, locale, &q);
-    if (q.n == 0) return SB_OK;
     rc = refresh_index(kb);
     if (!kb->index) return rc;
     kb_language_of(locale, lang, sizeof(lang));
     /* BM25 alone can favour one repeated word over a full match, so take
      * more candidates than asked and re-rank by confidence. */
-    n = kb_index_search(kb->index, &q, lang, ix_hits, SB_KB_MAX_HITS);
+    if (q.n) n = kb_index_search(kb->index, &q, lang, ix_hits, SB_KB_MAX_HITS);
     for (int i = 0; i < n; i++) {
         const struct kb_doc *d = kb_index_doc(kb->index, ix_hits[i].doc);
         out->hit[i].id = d->id;
         set_hit(&out->hit[i], d->slug, d->locale, d->title, d->summary, ix_hits[i].bm25,
                 ix_hits[i].coverage, locale);
     }
+    n = add_example_matches(kb, text, lang, locale, n, out);
     finish_hits(out, n, limit);
     return SB_OK;
 }

@@ -258,6 +258,47 @@ static void gaps_group_wordings_and_count_handoffs(void **state)
     json_decref(gaps);
 }
 
+/* Two order articles share the one content word of "where is my order";
+ * the one that lists the question among its examples is the answer. */
+static void example_question_wording_is_an_answer(void **state)
+{
+    struct env *e = *state;
+    json_t *ex = json_pack("[s]", "Where is my order?");
+    struct sb_kb_article track = {.slug = "track",
+                                  .locale = "en",
+                                  .title = "Track an order",
+                                  .summary = "Use the tracking link.",
+                                  .body = "order order",
+                                  .status = "published",
+                                  .examples = ex};
+    struct sb_kb_article cancel = {.slug = "cancel",
+                                   .locale = "en",
+                                   .title = "Cancel an order",
+                                   .summary = "Cancel an order within an hour.",
+                                   .body = "order order order order",
+                                   .status = "published"};
+    struct sb_kb_result r;
+    struct sb_kb_saved s;
+
+    assert_int_equal(sb_kb_save(e->kb, &track, 0, 0, &s, NULL), SB_OK);
+    assert_int_equal(sb_kb_save(e->kb, &cancel, 0, 0, &s, NULL), SB_OK);
+    assert_int_equal(sb_kb_search(e->kb, "WHERE is my order", "en", 3, &r), SB_OK);
+    assert_true(r.n >= 2);
+    assert_string_equal(r.hit[0].slug, "track");
+    assert_true(r.hit[0].confidence >= 0.9);
+    assert_true(r.hit[1].confidence < 0.5);
+    sb_kb_result_cleanup(&r);
+    /* another wording is only as good as its words */
+    assert_int_equal(sb_kb_search(e->kb, "where is my order now", "en", 3, &r), SB_OK);
+    assert_true(r.n == 0 || r.hit[0].confidence < 0.9);
+    sb_kb_result_cleanup(&r);
+    /* and the phrase is per language */
+    assert_int_equal(sb_kb_search(e->kb, "where is my order", "pt-BR", 3, &r), SB_OK);
+    assert_int_equal(r.n, 0);
+    sb_kb_result_cleanup(&r);
+    json_decref(ex);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -268,6 +309,7 @@ int main(void)
         cmocka_unit_test(markdown_drops_raw_html_and_script_links),
         cmocka_unit_test_setup_teardown(locale_fallback_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(gaps_group_wordings_and_count_handoffs, setup, teardown),
+        cmocka_unit_test_setup_teardown(example_question_wording_is_an_answer, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

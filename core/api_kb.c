@@ -594,7 +594,7 @@ enum MHD_Result api_kb_import(struct sb_server *srv, struct MHD_Connection *c, s
             rc = sb_kb_save(srv->kb, &a, 0, 0, &saved, &item_eb);
         }
         if (rc) {
-            snprintf(eb.msg, sizeof(eb.msg), "articles[%zu].%s", i, item_eb.msg);
+            snprintf(eb.msg, sizeof(eb.msg), "articles[%zu].%.220s", i, item_eb.msg);
             break;
         }
         counts[saved.change]++;

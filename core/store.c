@@ -194,6 +194,17 @@ static const char *const migrations[] = {
     "  created_at INTEGER NOT NULL);"
     "CREATE INDEX kb_queries_outcome ON kb_queries(outcome, created_at);"
     "CREATE INDEX kb_queries_conv ON kb_queries(conversation_id);",
+    /* 4: the answer engine: a per-article confidence threshold overriding
+     * the knowledge base's, and synonyms per locale kept by editors
+     * ("parcel" -> "package, order"). */
+    "ALTER TABLE kb_articles ADD COLUMN answer_threshold REAL"
+    "  CHECK(answer_threshold IS NULL OR (answer_threshold >= 0 AND answer_threshold <= 1));"
+    "CREATE TABLE kb_synonyms("
+    "  locale TEXT NOT NULL,"
+    "  term TEXT NOT NULL,"
+    "  synonyms TEXT NOT NULL DEFAULT '[]',"
+    "  updated_at INTEGER NOT NULL,"
+    "  PRIMARY KEY(locale, term)) WITHOUT ROWID;",
 };
 
 static const char *const stmt_sql[ST__COUNT] = {

@@ -38,8 +38,9 @@ void sb_kb_resolve_locale(const struct sb_kb *kb, const char *wish, char *out, s
 #define SB_KB_MAX_BODY (64 * 1024)
 #define SB_KB_MAX_SLUG 120
 #define SB_KB_MAX_CATEGORY 64
-#define SB_KB_MAX_LIST 100 /* tags, examples */
-#define SB_KB_MAX_ITEM 300 /* one tag or example question */
+#define SB_KB_MAX_LIST 100      /* tags */
+#define SB_KB_MAX_EXAMPLES 1000 /* example questions: intent datasets have hundreds */
+#define SB_KB_MAX_ITEM 300      /* one tag or example question */
 
 struct sb_kb_article {
     const char *slug, *locale, *title, *summary, *body, *category, *status;

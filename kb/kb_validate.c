@@ -91,7 +91,7 @@ static enum sb_err text_field(const char *name, const char *v, size_t cap, bool 
     return SB_OK;
 }
 
-static enum sb_err list_field(const char *name, json_t *arr, struct sb_errbuf *eb)
+static enum sb_err list_field(const char *name, json_t *arr, size_t max, struct sb_errbuf *eb)
 {
     size_t i;
     json_t *v;
@@ -99,8 +99,8 @@ static enum sb_err list_field(const char *name, json_t *arr, struct sb_errbuf *e
 
     if (!arr) return SB_OK;
     if (!json_is_array(arr)) return sb_fail(eb, SB_ERR_INVAL, "%s: must be a list of text", name);
-    if (json_array_size(arr) > SB_KB_MAX_LIST)
-        return sb_fail(eb, SB_ERR_INVAL, "%s: more than %d items", name, SB_KB_MAX_LIST);
+    if (json_array_size(arr) > max)
+        return sb_fail(eb, SB_ERR_INVAL, "%s: more than %zu items", name, max);
     json_array_foreach(arr, i, v)
     {
         enum sb_err rc;
@@ -161,8 +161,8 @@ enum sb_err sb_kb_validate(const struct sb_kb *kb, const struct sb_kb_article *a
     if ((rc = text_field("category", a->category, SB_KB_MAX_CATEGORY, false, eb))) return rc;
     if (a->category && *a->category && !kb_valid_slug(a->category))
         return sb_fail(eb, SB_ERR_INVAL, "category: use lowercase letters, digits and '-'");
-    if ((rc = list_field("tags", a->tags, eb))) return rc;
-    if ((rc = list_field("examples", a->examples, eb))) return rc;
+    if ((rc = list_field("tags", a->tags, SB_KB_MAX_LIST, eb))) return rc;
+    if ((rc = list_field("examples", a->examples, SB_KB_MAX_EXAMPLES, eb))) return rc;
     if (a->body) {
         n = strlen(a->body);
         if (n > SB_KB_MAX_BODY)

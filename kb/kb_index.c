@@ -57,6 +57,9 @@ struct kb_index {
      * exact-phrasing match: open addressing on hash_str(phrase) */
     struct phrase *phrases;
     uint32_t nphrases, phrases_cap;
+    struct kb_vec *vec; /* example questions and titles as vectors */
+    double *nn_score;   /* scratch for kb_index_neighbours, ndocs long */
+    uint32_t *nn_docs;
 };
 
 struct phrase {
@@ -241,6 +244,7 @@ static enum sb_err add_examples(struct kb_index *ix, uint32_t doc, const char *j
         if (!json_is_string(v)) continue;
         rc = add_field(ix, doc, 3, json_string_value(v));
         if (!rc) rc = add_phrase(ix, doc, json_string_value(v));
+        if (!rc) rc = kb_vec_add(ix->vec, doc, json_string_value(v));
         if (rc) break;
     }
     json_decref(arr);
@@ -288,6 +292,7 @@ static enum sb_err load_docs(struct kb_index *ix, sqlite3 *db)
         kb_language_of(d->locale, d->lang, sizeof(d->lang));
         uint32_t doc = ix->ndocs - 1;
         rc = add_field(ix, doc, 0, d->title);
+        if (!rc) rc = kb_vec_add(ix->vec, doc, d->title); /* a title is a phrasing too */
         if (!rc) rc = add_field(ix, doc, 1, d->summary);
         if (!rc) rc = add_field(ix, doc, 2, (const char *)sqlite3_column_text(s, 5));
         if (!rc) rc = add_examples(ix, doc, (const char *)sqlite3_column_text(s, 6));
@@ -303,8 +308,10 @@ enum sb_err kb_index_build(sqlite3 *db, struct kb_index **out)
     enum sb_err rc;
 
     if (!ix) return SB_ERR_NOMEM;
-    rc = grow_hash(ix);
+    ix->vec = kb_vec_new();
+    rc = ix->vec ? grow_hash(ix) : SB_ERR_NOMEM;
     if (!rc) rc = load_docs(ix, db);
+    if (!rc) rc = kb_vec_finish(ix->vec);
     if (rc) goto fail;
     n = ix->ndocs ? ix->ndocs : 1;
     ix->sorted = malloc((ix->nterms ? ix->nterms : 1) * sizeof(*ix->sorted));
@@ -315,6 +322,12 @@ enum sb_err kb_index_build(sqlite3 *db, struct kb_index **out)
     ix->stamp = calloc(n, sizeof(uint32_t));
     ix->touched = calloc(n, sizeof(uint32_t));
     ix->term_docs = calloc(n, sizeof(uint32_t));
+    ix->nn_score = calloc(n, sizeof(double));
+    ix->nn_docs = calloc(n, sizeof(uint32_t));
+    if (!ix->nn_score || !ix->nn_docs) {
+        rc = SB_ERR_NOMEM;
+        goto fail;
+    }
     if (!ix->sorted || !ix->score || !ix->cov || !ix->tf_sum || !ix->tf_cov || !ix->stamp ||
         !ix->touched || !ix->term_docs) {
         rc = SB_ERR_NOMEM;
@@ -383,6 +396,9 @@ void kb_index_free(struct kb_index *ix)
     for (uint32_t i = 0; i < ix->phrases_cap; i++)
         free(ix->phrases[i].text);
     free(ix->phrases);
+    kb_vec_free(ix->vec);
+    free(ix->nn_score);
+    free(ix->nn_docs);
     free(ix);
 }
 
@@ -508,4 +524,46 @@ int kb_index_search(struct kb_index *ix, const struct kb_terms *q, const char *l
         hits[j] = h;
     }
     return nhits;
+}
+
+static int lang_id(const struct kb_index *ix, const char *lang)
+{
+    for (int l = 0; l < ix->nlangs; l++)
+        if (strcmp(ix->langs[l], lang) == 0) return l;
+    return -1;
+}
+
+static int by_cosine(const void *a, const void *b)
+{
+    const struct kb_nn_hit *x = a, *y = b;
+    return x->cosine < y->cosine ? 1 : (x->cosine > y->cosine ? -1 : 0);
+}
+
+int kb_index_neighbours(struct kb_index *ix, const char *text, const char *lang,
+                        struct kb_nn_hit *hits, int max)
+{
+    int l = lang_id(ix, lang), n, out = 0;
+
+    if (l < 0 || !ix->ndocs) return 0;
+    n = kb_vec_search(ix->vec, text, ix->doc_lang, (uint8_t)l, ix->ndocs, ix->nn_score, ix->nn_docs,
+                      (int)ix->ndocs);
+    /* keep the best max; reset the scratch for the next query */
+    for (int i = 0; i < n; i++) {
+        uint32_t d = ix->nn_docs[i];
+        struct kb_nn_hit h = {d, ix->nn_score[d]};
+        ix->nn_score[d] = 0;
+        if (out < max) {
+            hits[out++] = h;
+            if (out == max) qsort(hits, (size_t)out, sizeof(*hits), by_cosine);
+        } else if (h.cosine > hits[max - 1].cosine) {
+            int j = max - 1;
+            while (j > 0 && hits[j - 1].cosine < h.cosine) {
+                hits[j] = hits[j - 1];
+                j--;
+            }
+            hits[j] = h;
+        }
+    }
+    if (out < max) qsort(hits, (size_t)out, sizeof(*hits), by_cosine);
+    return out;
 }

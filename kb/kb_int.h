@@ -148,6 +148,31 @@ size_t kb_phrase(const char *text, char *out, size_t cap);
 int kb_index_phrase_docs(const struct kb_index *ix, const char *phrase, const char *lang,
                          uint32_t *docs, int max);
 
+/* ------- Interface to code in kb_vec.c ------- */
+
+/* Nearest neighbours among example questions (TF-IDF over word and
+ * character n-grams). Add every example with its document, finish once,
+ * then search: for the documents of language lang (doc_lang[d] == lang)
+ * the best cosine of their examples goes into doc_score[d] (which must
+ * be all zero on entry; only the documents written to docs_out, at most
+ * max_docs, are touched). Returns how many documents were written. */
+struct kb_vec;
+struct kb_vec *kb_vec_new(void);
+void kb_vec_free(struct kb_vec *v); /* NULL-safe */
+enum sb_err kb_vec_add(struct kb_vec *v, uint32_t doc, const char *text);
+enum sb_err kb_vec_finish(struct kb_vec *v);
+int kb_vec_search(struct kb_vec *v, const char *text, const uint8_t *doc_lang, uint8_t lang,
+                  uint32_t ndocs, double *doc_score, uint32_t *docs_out, int max_docs);
+
+/* The example-question neighbours of a question in language lang: up to
+ * max documents with their best cosine, best first. */
+struct kb_nn_hit {
+    uint32_t doc;
+    double cosine;
+};
+int kb_index_neighbours(struct kb_index *ix, const char *text, const char *lang,
+                        struct kb_nn_hit *hits, int max);
+
 /* Scores the articles of language lang for the query terms; writes the
  * best max by BM25 (highest first) into hits and returns how many. */
 int kb_index_search(struct kb_index *ix, const struct kb_terms *q, const char *lang,

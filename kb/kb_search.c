@@ -211,6 +211,51 @@ static int add_example_matches(struct sb_kb *kb, const char *text, const char *l
     return n;
 }
 
+/* How the two views of a question combine into one score: the best
+ * example question's cosine (kb_vec.c) and the article-level BM25
+ * confidence (coverage times saturated BM25). Weights from the dev
+ * splits of scripts/bench-answers.sh; the same for every knowledge base. */
+#define W_NEIGHBOUR 0.75
+#define W_ARTICLE 0.35
+/* A neighbour that shares no word with the question (BM25 did not find
+ * it) must be at least this close to count: a few shared character
+ * n-grams are noise, not a candidate. */
+#define NEIGHBOUR_FLOOR 0.3
+
+static void fuse(struct sb_kb_hit *h, double cosine)
+{
+    double c = W_NEIGHBOUR * cosine + W_ARTICLE * h->confidence;
+    h->confidence = c > 1 ? 1 : c;
+}
+
+/* Adds the example-question neighbours to the BM25 candidates and fuses
+ * the scores of every candidate. */
+static int add_neighbours(struct sb_kb *kb, const char *text, const char *lang, const char *locale,
+                          int n, struct sb_kb_result *out)
+{
+    struct kb_nn_hit nn[SB_KB_MAX_HITS];
+    double cos_of[SB_KB_MAX_HITS] = {0};
+    int m = kb_index_neighbours(kb->index, text, lang, nn, SB_KB_MAX_HITS);
+
+    for (int k = 0; k < m; k++) {
+        const struct kb_doc *d = kb_index_doc(kb->index, nn[k].doc);
+        int i = 0;
+        while (i < n && out->hit[i].id != d->id)
+            i++;
+        if (i == n) {
+            /* BM25's own candidates stay; weak strangers do not enter */
+            if (n == SB_KB_MAX_HITS || nn[k].cosine < NEIGHBOUR_FLOOR) continue;
+            out->hit[n].id = d->id;
+            set_hit(&out->hit[n], d->slug, d->locale, d->title, d->summary, 0, 0, locale);
+            n++;
+        }
+        cos_of[i] = nn[k].cosine;
+    }
+    for (int i = 0; i < n; i++)
+        fuse(&out->hit[i], cos_of[i]);
+    return n;
+}
+
 enum sb_err sb_kb_search(struct sb_kb *kb, const char *text, const char *locale, int limit,
                          struct sb_kb_result *out)
 {
@@ -236,6 +281,7 @@ enum sb_err sb_kb_search(struct sb_kb *kb, const char *text, const char *locale,
         set_hit(&out->hit[i], d->slug, d->locale, d->title, d->summary, ix_hits[i].bm25,
                 ix_hits[i].coverage, locale);
     }
+    n = add_neighbours(kb, text, lang, locale, n, out);
     n = add_example_matches(kb, text, lang, locale, n, out);
     finish_hits(out, n, limit);
     return SB_OK;

@@ -1,0 +1,323 @@
+/*
+ * kb_vec.c - nearest neighbours among example questions.
+ *
+ * Every example question (and every title) is a sparse TF-IDF vector of
+ * word unigrams, word bigrams and character 3-5-grams of its folded
+ * words. A customer's question becomes the same kind of vector, and the
+ * articles are scored by the cosine of their closest examples. Character
+ * n-grams match inflections and typos ("refunded"/"refund", "recieve")
+ * without a stemmer; bigrams keep some word order ("card declined" vs
+ * "declined card" still share unigrams); stop words are kept because in
+ * short questions they carry intent ("where is" vs "how do I").
+ *
+ * Features are 64-bit FNV-1a hashes of the n-gram text (collisions are
+ * rare enough to ignore at this size) mapped to dense ids; postings per
+ * feature list (example, weight). Features in more than a quarter of the
+ * examples are skipped at query time: they cost the most and say the
+ * least.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kb_int.h"
+
+#define MAX_QUERY_FEATURES 1024
+#define CHAR_MIN_N 3
+#define CHAR_MAX_N 5
+#define MAX_WORDS 64
+
+/* Relative weights of the feature kinds, before TF-IDF. */
+#define W_WORD 1.0
+#define W_BIGRAM 1.0
+#define W_CHAR 0.35
+
+struct vfeat {
+    uint64_t key;
+    uint32_t df;
+    uint32_t npost, cap;
+    struct vpost *post;
+};
+
+struct vpost {
+    uint32_t example;
+    float w;
+};
+
+struct kb_vec {
+    struct vfeat *feats;
+    uint32_t nfeats, feats_cap;
+    uint32_t *slot; /* open addressing: feature id + 1 */
+    uint32_t slot_cap;
+    uint32_t *example_doc; /* example -> document */
+    float *example_norm;
+    uint32_t nexamples, examples_cap;
+    bool finished;
+    /* scratch for one query */
+    float *score;
+    uint32_t *touched;
+};
+
+/* A text's features with their raw weights. */
+struct fbag {
+    uint64_t key[MAX_QUERY_FEATURES];
+    float w[MAX_QUERY_FEATURES];
+    int n;
+};
+
+static uint64_t fnv(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static void bag_add(struct fbag *b, uint64_t key, float w)
+{
+    for (int i = 0; i < b->n; i++) {
+        if (b->key[i] == key) {
+            b->w[i] += w;
+            return;
+        }
+    }
+    if (b->n < MAX_QUERY_FEATURES) {
+        b->key[b->n] = key;
+        b->w[b->n++] = w;
+    }
+}
+
+/* Character n-grams of " word " (boundaries marked), counted in bytes of
+ * folded text: diacritics are already gone, so bytes are mostly letters. */
+static void char_grams(struct fbag *b, const char *w, size_t wl)
+{
+    char buf[KB_MAX_TERM_BYTES + 3];
+    size_t n = wl + 2;
+    buf[0] = ' ';
+    memcpy(buf + 1, w, wl);
+    buf[wl + 1] = ' ';
+    for (size_t g = CHAR_MIN_N; g <= CHAR_MAX_N; g++)
+        for (size_t i = 0; i + g <= n; i++)
+            bag_add(b, fnv(fnv(14695981039346656037ull, "c", 1), buf + i, g), (float)W_CHAR);
+}
+
+static void features(const char *text, struct fbag *b)
+{
+    size_t len = strlen(text), pos = 0, wl, prev_len = 0;
+    char word[KB_MAX_TERM_BYTES + 1], prev[KB_MAX_TERM_BYTES + 1];
+    int nwords = 0;
+
+    b->n = 0;
+    while (nwords < MAX_WORDS && kb_next_word(text, len, &pos, word, sizeof(word), &wl)) {
+        uint64_t h = fnv(14695981039346656037ull, "w", 1);
+        bag_add(b, fnv(h, word, wl), (float)W_WORD);
+        if (nwords) {
+            uint64_t hb = fnv(fnv(fnv(14695981039346656037ull, "b", 1), prev, prev_len), " ", 1);
+            bag_add(b, fnv(hb, word, wl), (float)W_BIGRAM);
+        }
+        char_grams(b, word, wl);
+        memcpy(prev, word, wl + 1);
+        prev_len = wl;
+        nwords++;
+    }
+}
+
+static int32_t find_feat(const struct kb_vec *v, uint64_t key)
+{
+    if (!v->slot_cap) return -1;
+    for (uint32_t i = (uint32_t)(key ^ (key >> 32)) & (v->slot_cap - 1); v->slot[i];
+         i = (i + 1) & (v->slot_cap - 1))
+        if (v->feats[v->slot[i] - 1].key == key) return (int32_t)(v->slot[i] - 1);
+    return -1;
+}
+
+static enum sb_err grow_slots(struct kb_vec *v)
+{
+    uint32_t cap = v->slot_cap ? v->slot_cap * 2 : 4096;
+    uint32_t *s = calloc(cap, sizeof(*s));
+    if (!s) return SB_ERR_NOMEM;
+    for (uint32_t f = 0; f < v->nfeats; f++) {
+        uint64_t key = v->feats[f].key;
+        uint32_t i = (uint32_t)(key ^ (key >> 32)) & (cap - 1);
+        while (s[i])
+            i = (i + 1) & (cap - 1);
+        s[i] = f + 1;
+    }
+    free(v->slot);
+    v->slot = s;
+    v->slot_cap = cap;
+    return SB_OK;
+}
+
+static int32_t add_feat(struct kb_vec *v, uint64_t key)
+{
+    int32_t f = find_feat(v, key);
+    uint32_t i;
+    if (f >= 0) return f;
+    if ((v->nfeats + 1) * 2 > v->slot_cap && grow_slots(v)) return -1;
+    if (v->nfeats == v->feats_cap) {
+        uint32_t cap = v->feats_cap ? v->feats_cap * 2 : 4096;
+        struct vfeat *p = realloc(v->feats, cap * sizeof(*p));
+        if (!p) return -1;
+        v->feats = p;
+        v->feats_cap = cap;
+    }
+    memset(&v->feats[v->nfeats], 0, sizeof(v->feats[0]));
+    v->feats[v->nfeats].key = key;
+    for (i = (uint32_t)(key ^ (key >> 32)) & (v->slot_cap - 1); v->slot[i];
+         i = (i + 1) & (v->slot_cap - 1))
+        ;
+    v->slot[i] = v->nfeats + 1;
+    return (int32_t)v->nfeats++;
+}
+
+struct kb_vec *kb_vec_new(void)
+{
+    return calloc(1, sizeof(struct kb_vec));
+}
+
+void kb_vec_free(struct kb_vec *v)
+{
+    if (!v) return;
+    for (uint32_t f = 0; f < v->nfeats; f++)
+        free(v->feats[f].post);
+    free(v->feats);
+    free(v->slot);
+    free(v->example_doc);
+    free(v->example_norm);
+    free(v->score);
+    free(v->touched);
+    free(v);
+}
+
+enum sb_err kb_vec_add(struct kb_vec *v, uint32_t doc, const char *text)
+{
+    struct fbag *b;
+    uint32_t e;
+
+    if (v->finished) return SB_ERR_INVAL;
+    b = malloc(sizeof(*b));
+    if (!b) return SB_ERR_NOMEM;
+    features(text, b);
+    if (b->n == 0) {
+        free(b);
+        return SB_OK;
+    }
+    if (v->nexamples == v->examples_cap) {
+        uint32_t cap = v->examples_cap ? v->examples_cap * 2 : 1024;
+        uint32_t *d = realloc(v->example_doc, cap * sizeof(*d));
+        if (!d) goto nomem;
+        v->example_doc = d;
+        v->examples_cap = cap;
+    }
+    e = v->nexamples++;
+    v->example_doc[e] = doc;
+    for (int i = 0; i < b->n; i++) {
+        int32_t f = add_feat(v, b->key[i]);
+        struct vfeat *vf;
+        if (f < 0) goto nomem;
+        vf = &v->feats[f];
+        if (vf->npost == vf->cap) {
+            uint32_t cap = vf->cap ? vf->cap * 2 : 4;
+            struct vpost *p = realloc(vf->post, cap * sizeof(*p));
+            if (!p) goto nomem;
+            vf->post = p;
+            vf->cap = cap;
+        }
+        vf->post[vf->npost++] = (struct vpost){e, b->w[i]};
+        vf->df++;
+    }
+    free(b);
+    return SB_OK;
+nomem:
+    free(b);
+    return SB_ERR_NOMEM;
+}
+
+static double idf(const struct kb_vec *v, uint32_t df)
+{
+    return log((1.0 + v->nexamples) / (1.0 + df)) + 1.0;
+}
+
+enum sb_err kb_vec_finish(struct kb_vec *v)
+{
+    double *norm2 = calloc(v->nexamples ? v->nexamples : 1, sizeof(double));
+    if (!norm2) return SB_ERR_NOMEM;
+    v->example_norm = calloc(v->nexamples ? v->nexamples : 1, sizeof(float));
+    v->score = calloc(v->nexamples ? v->nexamples : 1, sizeof(float));
+    v->touched = calloc(v->nexamples ? v->nexamples : 1, sizeof(uint32_t));
+    if (!v->example_norm || !v->score || !v->touched) {
+        free(norm2);
+        return SB_ERR_NOMEM;
+    }
+    for (uint32_t f = 0; f < v->nfeats; f++) {
+        struct vfeat *vf = &v->feats[f];
+        double w_idf = idf(v, vf->df);
+        for (uint32_t p = 0; p < vf->npost; p++) {
+            double w = vf->post[p].w * w_idf;
+            vf->post[p].w = (float)w;
+            norm2[vf->post[p].example] += w * w;
+        }
+    }
+    for (uint32_t e = 0; e < v->nexamples; e++)
+        v->example_norm[e] = norm2[e] > 0 ? (float)(1.0 / sqrt(norm2[e])) : 0;
+    /* Fold the example norms into the postings: a query is then a plain
+     * dot product. */
+    for (uint32_t f = 0; f < v->nfeats; f++)
+        for (uint32_t p = 0; p < v->feats[f].npost; p++)
+            v->feats[f].post[p].w *= v->example_norm[v->feats[f].post[p].example];
+    free(norm2);
+    v->finished = true;
+    return SB_OK;
+}
+
+int kb_vec_search(struct kb_vec *v, const char *text, const uint8_t *doc_lang, uint8_t lang,
+                  uint32_t ndocs, double *doc_score, uint32_t *docs_out, int max_docs)
+{
+    struct fbag *b;
+    uint32_t ntouched = 0, limit_df;
+    double qnorm2 = 0;
+    int ndocs_out = 0;
+
+    if (!v->finished || !v->nexamples) return 0;
+    b = malloc(sizeof(*b));
+    if (!b) return 0;
+    features(text, b);
+    limit_df = v->nexamples / 4 > 50 ? v->nexamples / 4 : v->nexamples;
+    for (int i = 0; i < b->n; i++) {
+        int32_t f = find_feat(v, b->key[i]);
+        double q;
+        if (f < 0) {
+            /* unseen features still count in the query's length */
+            q = b->w[i] * idf(v, 0);
+            qnorm2 += q * q;
+            continue;
+        }
+        q = b->w[i] * idf(v, v->feats[f].df);
+        qnorm2 += q * q;
+        if (v->feats[f].df > limit_df) continue;
+        for (uint32_t p = 0; p < v->feats[f].npost; p++) {
+            const struct vpost *po = &v->feats[f].post[p];
+            if (v->score[po->example] == 0) v->touched[ntouched++] = po->example;
+            v->score[po->example] += (float)(q * po->w);
+        }
+    }
+    free(b);
+    /* Per document: the best example's cosine. */
+    for (uint32_t t = 0; t < ntouched; t++) {
+        uint32_t e = v->touched[t], d = v->example_doc[e];
+        double s = qnorm2 > 0 ? v->score[e] / sqrt(qnorm2) : 0;
+        v->score[e] = 0;
+        if (d >= ndocs || doc_lang[d] != lang || s <= 0) continue;
+        if (doc_score[d] == 0) {
+            if (ndocs_out < max_docs)
+                docs_out[ndocs_out++] = d;
+            else
+                continue;
+        }
+        if (s > doc_score[d]) doc_score[d] = s;
+    }
+    return ndocs_out;
+}

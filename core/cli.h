@@ -16,6 +16,9 @@ int cli_load_config(struct sb_config *cfg, int argc, char **argv, int first);
 /* switchboard kb import|export|import-faq|search ... (cli_kb.c) */
 int cli_kb(int argc, char **argv);
 
+/* switchboard kb eval KIND TRAIN TEST ... (cli_eval.c): argv as cli_kb's. */
+int cli_kb_eval(int argc, char **argv);
+
 /* switchboard user add|list|disable|reset-password ... */
 int cli_user(int argc, char **argv);
 

@@ -37,6 +37,7 @@ static const char kb_usage[] =
     "  switchboard kb export DIR [--locale L] [--status S] --data DATA [--config F]\n"
     "  switchboard kb import-faq FILE --locale L [--category C] [--status S] [-v] --data DATA\n"
     "  switchboard kb search TEXT [--locale L] [--fts] --data DATA\n"
+    "  switchboard kb eval KIND TRAIN TEST [--engine index|fts] ... (kb eval --help)\n"
     "(formats: docs/operating.md, \"Knowledge base as files\")\n";
 
 /* Options of the kb commands, taken out of argv before the config flags
@@ -273,6 +274,7 @@ int cli_kb(int argc, char **argv)
     const char *sub = argc >= 3 ? argv[2] : "";
     int rc;
 
+    if (strcmp(sub, "eval") == 0) return cli_kb_eval(argc, argv); /* its own arguments */
     if (argc < 4 || argv[3][0] == '-') {
         fputs(kb_usage, argc >= 3 && !strcmp(sub, "--help") ? stdout : stderr);
         return 2;

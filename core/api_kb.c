@@ -72,6 +72,27 @@ static bool committed(struct sb_server *srv, struct MHD_Connection *c, enum MHD_
     return false;
 }
 
+/* The article's own answer threshold from src, else base: a number 0..1
+ * or null; absent from both keeps what is stored. */
+static enum sb_err threshold_from_json(json_t *src, json_t *base, struct sb_kb_article *a,
+                                       struct sb_errbuf *eb)
+{
+    json_t *v = json_object_get(src, "answer_threshold");
+
+    if (!v) v = json_object_get(base, "answer_threshold");
+    if (!v) {
+        a->threshold_op = SB_KB_THRESHOLD_KEEP;
+    } else if (json_is_null(v)) {
+        a->threshold_op = SB_KB_THRESHOLD_NONE;
+    } else if (json_is_number(v) && json_number_value(v) >= 0 && json_number_value(v) <= 1) {
+        a->threshold_op = SB_KB_THRESHOLD_SET;
+        a->answer_threshold = json_number_value(v);
+    } else {
+        return sb_fail(eb, SB_ERR_INVAL, "answer_threshold: must be a number from 0 to 1, or null");
+    }
+    return SB_OK;
+}
+
 /* Fills a from the JSON fields of src, over the values of base (the
  * article as stored, for partial updates; may be NULL). Strings stay
  * borrowed from src or base. Type errors name the field. */
@@ -107,7 +128,7 @@ static enum sb_err article_from_json(json_t *src, json_t *base, struct sb_kb_art
     if (!a->examples) a->examples = json_object_get(base, "examples");
     if (json_is_null(a->tags)) a->tags = NULL;
     if (json_is_null(a->examples)) a->examples = NULL;
-    return SB_OK;
+    return threshold_from_json(src, base, a, eb);
 }
 
 /* The expected revision of an update: required, a positive integer. */
@@ -477,12 +498,34 @@ enum MHD_Result api_kb_preview(struct sb_server *srv, struct MHD_Connection *c, 
     return ret;
 }
 
-static json_t *hit_json(const struct sb_kb_hit *h)
+static json_t *hit_json(struct sb_kb *kb, const struct sb_kb_hit *h)
 {
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:f, s:f, s:f, s:b}", "id", (json_int_t)h->id,
-                     "slug", h->slug, "locale", h->locale, "title", h->title, "summary",
-                     h->summary ? h->summary : "", "confidence", h->confidence, "coverage",
-                     h->coverage, "bm25", h->bm25, "exact_locale", h->exact_locale);
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:f, s:f, s:f, s:b, s:f, s:f}", "id",
+                     (json_int_t)h->id, "slug", h->slug, "locale", h->locale, "title", h->title,
+                     "summary", h->summary ? h->summary : "", "confidence", h->confidence,
+                     "coverage", h->coverage, "bm25", h->bm25, "exact_locale", h->exact_locale,
+                     "threshold", sb_kb_threshold(kb, h->id), "adjustment",
+                     sb_kb_adjustment(kb, h->id));
+}
+
+/* What the bot would do with a search result, for "try a question":
+ * {decision, answer, choices, threshold (the one the best hit had to
+ * reach), answer_threshold, clarify_threshold}. */
+static json_t *decision_json(struct sb_kb *kb, const struct sb_kb_result *res)
+{
+    struct sb_kb_policy p;
+    int nchoices;
+    enum sb_kb_decision d = sb_kb_decide(kb, res, &nchoices);
+    json_t *choices = json_array();
+
+    sb_kb_get_policy(kb, &p);
+    for (int i = 0; d == SB_KB_CLARIFY && i < nchoices; i++)
+        json_array_append_new(choices, hit_json(kb, &res->hit[i]));
+    return json_pack(
+        "{s:s, s:o, s:o, s:f, s:f, s:f}", "decision", sb_kb_decision_name(d), "answer",
+        d == SB_KB_ANSWER ? hit_json(kb, &res->hit[0]) : json_null(), "choices", choices,
+        "threshold", res->n ? sb_kb_threshold(kb, res->hit[0].id) : p.answer_threshold,
+        "answer_threshold", p.answer_threshold, "clarify_threshold", p.clarify_threshold);
 }
 
 enum MHD_Result api_kb_try(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
@@ -490,7 +533,7 @@ enum MHD_Result api_kb_try(struct sb_server *srv, struct MHD_Connection *c, stru
 {
     struct sb_kb_result res;
     enum MHD_Result ret;
-    json_t *body = http_body_object(srv, c, r, &ret), *hits, *answer = NULL;
+    json_t *body = http_body_object(srv, c, r, &ret), *hits, *answer;
     const char *text, *locale;
     (void)params;
 
@@ -506,15 +549,13 @@ enum MHD_Result api_kb_try(struct sb_server *srv, struct MHD_Connection *c, stru
     sb_kb_search(srv->kb, text, locale, SB_KB_MAX_HITS, &res);
     hits = json_array();
     for (int i = 0; i < res.n; i++)
-        json_array_append_new(hits, hit_json(&res.hit[i]));
-    if (res.n && res.hit[0].confidence >= srv->cfg.kb_answer_threshold)
-        answer = hit_json(&res.hit[0]);
+        json_array_append_new(hits, hit_json(srv->kb, &res.hit[i]));
+    answer = decision_json(srv->kb, &res);
+    json_object_set_new(answer, "terms", json_integer(res.terms));
+    json_object_set_new(answer, "hits", hits);
     sb_kb_result_cleanup(&res);
     json_decref(body);
-    return http_json(srv, c, 200,
-                     json_pack("{s:o, s:f, s:I, s:o}", "answer", answer ? answer : json_null(),
-                               "threshold", srv->cfg.kb_answer_threshold, "terms",
-                               (json_int_t)res.terms, "hits", hits));
+    return http_json(srv, c, 200, answer);
 }
 
 enum MHD_Result api_kb_gaps(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
@@ -540,6 +581,80 @@ enum MHD_Result api_kb_helpfulness(struct sb_server *srv, struct MHD_Connection 
     (void)params;
     return http_json(srv, c, 200,
                      json_pack("{s:o}", "articles", sb_kb_helpfulness(srv->kb, arg(c, "locale"))));
+}
+
+/* GET /api/v1/kb/articles/{id}/suggestions?days=90&limit=100 */
+enum MHD_Result api_kb_suggestions(struct sb_server *srv, struct MHD_Connection *c,
+                                   struct http_req *r, const char *params[2])
+{
+    const char *days_text = arg(c, "days"), *limit = arg(c, "limit");
+    int64_t days = days_text ? parse_id(days_text) : 90;
+    json_t *list;
+    (void)r;
+
+    if (days <= 0 || days > 3650)
+        return http_error(srv, c, 400, "invalid_field", "days: 1 to 3650");
+    list = sb_kb_suggestions(srv->kb, parse_id(params[0]), sb_now_ms() - days * 86400 * 1000,
+                             limit ? (int)parse_id(limit) : 100);
+    if (!list) return no_article(srv, c);
+    return http_json(srv, c, 200, json_pack("{s:o}", "suggestions", list));
+}
+
+/* Adds question to the examples of the article (current, owned) unless
+ * it is there already; a normal save with the revision check. */
+static enum MHD_Result add_example(struct sb_server *srv, struct MHD_Connection *c,
+                                   struct http_req *r, json_t *current, int64_t id,
+                                   json_t *question, int64_t expect)
+{
+    json_t *examples = json_deep_copy(json_object_get(current, "examples")), *v;
+    struct sb_kb_article a = {0};
+    struct sb_errbuf eb = {{0}};
+    enum MHD_Result ret;
+    bool present = false;
+    size_t i;
+
+    if (!json_is_array(examples)) {
+        json_decref(examples);
+        examples = json_array();
+    }
+    json_array_foreach(examples, i, v) present = present || json_equal(v, question);
+    if (!present) json_array_append(examples, question);
+    article_from_json(current, NULL, &a, &eb);
+    a.examples = examples;
+    a.note = "example question from customers";
+    ret = save_and_answer(srv, c, r, &a, id, expect, "kb.article.save");
+    json_decref(examples);
+    return ret;
+}
+
+/* POST /api/v1/kb/articles/{id}/suggestions/accept {"question", "revision"} */
+enum MHD_Result api_kb_suggestion_accept(struct sb_server *srv, struct MHD_Connection *c,
+                                         struct http_req *r, const char *params[2])
+{
+    int64_t id = parse_id(params[0]), expect;
+    json_t *current = sb_kb_article_json(srv->kb, id), *body, *q;
+    enum MHD_Result ret;
+
+    if (!current) return no_article(srv, c);
+    body = http_body_object(srv, c, r, &ret);
+    if (!body) {
+        json_decref(current);
+        return ret;
+    }
+    q = json_object_get(body, "question");
+    if (!expected_revision(body, &expect))
+        ret = http_error(srv, c, 400, "invalid_field",
+                         "revision: the revision you edited is required (a positive integer)");
+    else if (!json_is_string(q) || json_string_length(q) == 0 ||
+             json_string_length(q) > SB_KB_MAX_ITEM ||
+             strlen(json_string_value(q)) != json_string_length(q))
+        ret = http_error(srv, c, 400, "invalid_field", "question: text of 1 to %d bytes",
+                         SB_KB_MAX_ITEM);
+    else
+        ret = add_example(srv, c, r, current, id, q, expect);
+    json_decref(body);
+    json_decref(current);
+    return ret;
 }
 
 enum MHD_Result api_kb_export(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,

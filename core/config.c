@@ -45,6 +45,9 @@ static const struct key_def keys[] = {
     NUM("lua_instructions", KEY_U64, lua_instructions, 1000, 1e12),
     NUM("lua_deadline_ms", KEY_INT, lua_deadline_ms, 1, 60000),
     NUM("kb_answer_threshold", KEY_DOUBLE, kb_answer_threshold, 0, 1),
+    NUM("kb_clarify_threshold", KEY_DOUBLE, kb_clarify_threshold, 0, 1),
+    NUM("kb_learn_half_life_days", KEY_DOUBLE, kb_learn_half_life_days, 0.01, 3650),
+    NUM("kb_learn_refresh_s", KEY_INT, kb_learn_refresh_s, 1, 86400),
     NUM("sse_keepalive_s", KEY_INT, sse_keepalive_s, 1, 3600),
     NUM("http_timeout_s", KEY_INT, http_timeout_s, 1, 3600),
     NUM("shutdown_grace_s", KEY_INT, shutdown_grace_s, 0, 600),
@@ -79,6 +82,9 @@ void sb_config_defaults(struct sb_config *cfg)
     cfg->lua_instructions = 10 * 1000 * 1000;
     cfg->lua_deadline_ms = 200;
     cfg->kb_answer_threshold = 0.5;
+    cfg->kb_clarify_threshold = 0.25;
+    cfg->kb_learn_half_life_days = 30;
+    cfg->kb_learn_refresh_s = 60;
     cfg->sse_keepalive_s = 15;
     cfg->http_timeout_s = 30;
     cfg->shutdown_grace_s = 10;
@@ -216,5 +222,18 @@ enum sb_err sb_config_load_env(struct sb_config *cfg, struct sb_errbuf *eb)
             if (rc) return rc;
         }
     }
+    return SB_OK;
+}
+
+enum sb_err sb_config_check(const struct sb_config *cfg, struct sb_errbuf *eb)
+{
+    /* Between the two thresholds the bot offers choices; a clarify
+     * threshold above the answer one would leave no such band and make
+     * "answer" depend on which check runs first. */
+    if (cfg->kb_clarify_threshold > cfg->kb_answer_threshold)
+        return sb_fail(eb, SB_ERR_INVAL,
+                       "config kb_clarify_threshold: %g is above kb_answer_threshold %g; it must "
+                       "be at most the answer threshold",
+                       cfg->kb_clarify_threshold, cfg->kb_answer_threshold);
     return SB_OK;
 }

@@ -6,6 +6,8 @@
  *   sb.re.match/find/test                    PCRE2, cached, match-limited
  *   sb.json.encode/decode, sb.json.null      jansson
  *   sb.kb.search(text, {locale, limit})      knowledge-base search
+ *   sb.kb.vote(id, helpful) sb.kb.choose(id) the customer's feedback
+ *   sb.kb.threshold sb.kb.clarify_threshold  the answer policy
  *   sb.store.get/set(key[, value])           per-plugin key/value store
  *   sb.log(level, message)
  *   ctx.text ctx.payload ctx.locale ctx.channel ctx.conversation ctx.status
@@ -299,7 +301,7 @@ static int l_re_test(lua_State *L)
 
 static void push_hit(lua_State *L, const struct sb_host_deps *d, const struct sb_kb_hit *h)
 {
-    lua_createtable(L, 0, 10);
+    lua_createtable(L, 0, 11);
     lua_pushinteger(L, (lua_Integer)h->id);
     lua_setfield(L, -2, "id");
     lua_pushstring(L, h->title);
@@ -318,17 +320,20 @@ static void push_hit(lua_State *L, const struct sb_host_deps *d, const struct sb
     lua_setfield(L, -2, "coverage");
     lua_pushnumber(L, h->bm25);
     lua_setfield(L, -2, "score");
+    lua_pushnumber(L, sb_kb_threshold(d->kb, h->id));
+    lua_setfield(L, -2, "threshold");
 }
 
 /* Remembers what the turn's first search found, so the pipeline can log
  * the question with its outcome. */
-static void note_search(struct sb_turn *t, const struct sb_kb_result *res)
+static void note_search(struct sb_kb *kb, struct sb_turn *t, const struct sb_kb_result *res)
 {
     if (!t || t->kb_searched) return;
     t->kb_searched = true;
     t->kb_hits = res->n;
     t->kb_article_id = res->n ? res->hit[0].id : 0;
     t->kb_confidence = res->n ? res->hit[0].confidence : 0;
+    t->kb_threshold = res->n ? sb_kb_threshold(kb, res->hit[0].id) : 1;
 }
 
 /* sb.kb.vote(article_id, helpful): the customer's "did this help?" for an
@@ -346,7 +351,54 @@ static int l_kb_vote(lua_State *L)
     return 1;
 }
 
-/* sb.kb.search(text, {locale=, limit=}) -> array of hits, best first */
+/* Copies t into dst[cap], cut between characters so Lua gets valid UTF-8
+ * (a title may be longer than a hit holds). */
+static void copy_text(char *dst, size_t cap, const char *t)
+{
+    size_t n = t ? strlen(t) : 0;
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80)
+            n--;
+    }
+    if (n) memcpy(dst, t, n);
+    dst[n] = '\0';
+}
+
+/* sb.kb.choose(id): the customer chose article id from the choices the
+ * bot offered when unsure. Records the choice (the question becomes one
+ * answered by that article, see sb_kb_log_choice) and returns the article
+ * as a hit without scores ({id, title, slug, locale, summary, url,
+ * threshold}), or nil when it is not published. Only inside an intent
+ * handler. */
+static int l_kb_choose(lua_State *L)
+{
+    const struct sb_host_deps *d = host_deps(host_of(L));
+    struct sb_turn *t = host_turn(host_of(L));
+    lua_Integer id = luaL_checkinteger(L, 1);
+    struct sb_kb_hit h = {0};
+    json_t *a;
+
+    if (!t) return luaL_error(L, "sb.kb.choose: only inside an intent handler");
+    a = sb_kb_article_json(d->kb, (int64_t)id);
+    if (!a || strcmp(json_string_value(json_object_get(a, "status")), "published") != 0) {
+        json_decref(a);
+        lua_pushnil(L);
+        return 1;
+    }
+    h.id = (int64_t)id;
+    copy_text(h.slug, sizeof(h.slug), json_string_value(json_object_get(a, "slug")));
+    copy_text(h.locale, sizeof(h.locale), json_string_value(json_object_get(a, "locale")));
+    copy_text(h.title, sizeof(h.title), json_string_value(json_object_get(a, "title")));
+    h.summary = (char *)json_string_value(json_object_get(a, "summary")); /* borrowed from a */
+    sb_kb_log_choice(d->kb, t->conv->id, h.id);                           /* a miss is no error */
+    push_hit(L, d, &h);
+    json_decref(a);
+    return 1;
+}
+
+/* sb.kb.search(text, {locale=, limit=}) -> array of hits (best first), and
+ * the number of search terms the text gave (0: nothing to search for) */
 static int l_kb_search(lua_State *L)
 {
     const struct sb_host_deps *d = host_deps(host_of(L));
@@ -365,14 +417,15 @@ static int l_kb_search(lua_State *L)
     if (limit < 1 || limit > SB_KB_MAX_HITS) limit = 3;
     /* A failed search is a miss, never a plugin error. */
     sb_kb_search(d->kb, text, locale, (int)limit, &res);
-    note_search(host_turn(host_of(L)), &res);
+    note_search(d->kb, host_turn(host_of(L)), &res);
     lua_createtable(L, res.n, 0);
     for (int i = 0; i < res.n; i++) {
         push_hit(L, d, &res.hit[i]);
         lua_rawseti(L, -2, i + 1);
     }
+    lua_pushinteger(L, res.terms);
     sb_kb_result_cleanup(&res);
-    return 1;
+    return 2;
 }
 
 /* ---------- sb.store (per plugin) ---------- */
@@ -727,7 +780,8 @@ void lua_api_install(lua_State *L, struct sb_host *h, struct sb_plugin *p)
         {"match", l_re_match}, {"find", l_re_find}, {"test", l_re_test}, {NULL, NULL}};
     static const luaL_Reg json[] = {
         {"encode", l_json_encode}, {"decode", l_json_decode}, {NULL, NULL}};
-    static const luaL_Reg kb[] = {{"search", l_kb_search}, {"vote", l_kb_vote}, {NULL, NULL}};
+    static const luaL_Reg kb[] = {
+        {"search", l_kb_search}, {"vote", l_kb_vote}, {"choose", l_kb_choose}, {NULL, NULL}};
     static const luaL_Reg store[] = {{"get", l_store_get}, {"set", l_store_set}, {NULL, NULL}};
     static const luaL_Reg ctx_methods[] = {{"reply", l_ctx_reply}, {"handoff", l_ctx_handoff},
                                            {"set", l_ctx_set},     {"get", l_ctx_get},
@@ -760,6 +814,8 @@ void lua_api_install(lua_State *L, struct sb_host *h, struct sb_plugin *p)
     set_funcs(L, kb, h, p);
     lua_pushnumber(L, h ? host_deps(h)->cfg->kb_answer_threshold : 0.5);
     lua_setfield(L, -2, "threshold");
+    lua_pushnumber(L, h ? host_deps(h)->cfg->kb_clarify_threshold : 0.25);
+    lua_setfield(L, -2, "clarify_threshold");
     lua_setfield(L, -2, "kb");
     lua_newtable(L);
     set_funcs(L, store, h, p);

@@ -77,6 +77,7 @@ struct sb_turn {
     int kb_hits;
     int64_t kb_article_id; /* best hit, 0 when none */
     double kb_confidence;
+    double kb_threshold; /* the best hit's answer threshold */
 };
 
 void sb_turn_init(struct sb_turn *t);

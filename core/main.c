@@ -75,6 +75,7 @@ int cli_load_config(struct sb_config *cfg, int argc, char **argv, int first)
         }
         if (sb_config_set(cfg, key, argv[++i], &eb)) goto bad;
     }
+    if (sb_config_check(cfg, &eb)) goto bad;
     return 0;
 bad:
     fprintf(stderr, "switchboard: %s\n", eb.msg);

@@ -100,9 +100,10 @@ static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const st
         if (rc) goto out;
     }
     if (turn.kb_searched) {
-        const char *outcome = turn.kb_confidence >= srv->cfg.kb_answer_threshold ? "answered"
-                              : turn.kb_hits                                     ? "unsure"
-                                                                                 : "none";
+        /* the best hit's own threshold: an article may ask for more */
+        const char *outcome = turn.kb_hits && turn.kb_confidence >= turn.kb_threshold ? "answered"
+                              : turn.kb_hits                                          ? "unsure"
+                                                                                      : "none";
         rc = sb_kb_log_query(srv->kb, conv->id, turn.locale, in->text, turn.kb_article_id,
                              turn.kb_confidence, outcome);
         if (rc) goto out;

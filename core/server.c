@@ -75,6 +75,12 @@ static enum sb_err open_parts(struct sb_server *srv, struct sb_errbuf *eb)
     if (rc) return rc;
     rc = sb_kb_set_locales(srv->kb, srv->cfg.locales, eb);
     if (rc) return rc;
+    rc = sb_kb_set_policy(
+        srv->kb,
+        &(struct sb_kb_policy){srv->cfg.kb_answer_threshold, srv->cfg.kb_clarify_threshold,
+                               srv->cfg.kb_learn_half_life_days, srv->cfg.kb_learn_refresh_s},
+        eb);
+    if (rc) return rc;
     rc = sb_worker_start(&srv->worker);
     if (rc) return sb_fail(eb, rc, "worker thread: %s", sb_strerror(rc));
     rc = sb_limits_new(16384, &srv->limits);

@@ -233,6 +233,12 @@ enum MHD_Result api_kb_gaps(struct sb_server *, struct MHD_Connection *, struct 
                             const char *params[2]);
 enum MHD_Result api_kb_helpfulness(struct sb_server *, struct MHD_Connection *, struct http_req *,
                                    const char *params[2]);
+/* Customers' phrasings that found an article, and adopting one as an
+ * example question. */
+enum MHD_Result api_kb_suggestions(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                   const char *params[2]);
+enum MHD_Result api_kb_suggestion_accept(struct sb_server *, struct MHD_Connection *,
+                                         struct http_req *, const char *params[2]);
 enum MHD_Result api_kb_export(struct sb_server *, struct MHD_Connection *, struct http_req *,
                               const char *params[2]);
 enum MHD_Result api_kb_import(struct sb_server *, struct MHD_Connection *, struct http_req *,

@@ -17,15 +17,19 @@ struct sb_config {
     int port;      /* 0 picks a free port */
     char data_dir[SB_PATH_MAX];
     char plugins_dir[SB_PATH_MAX];
-    char web_dir[SB_PATH_MAX];  /* static pages: web/editor, web/help */
-    char public_url[512];       /* base of links the bot posts; empty = http://bind:port */
-    size_t max_body;            /* request body cap in bytes */
-    size_t max_kb_body;         /* the cap for /api/v1/kb/ (articles, bulk import) */
-    size_t max_text;            /* customer message cap in bytes */
-    size_t lua_memory;          /* per-plugin allocator cap in bytes */
-    uint64_t lua_instructions;  /* per-call instruction budget */
-    int lua_deadline_ms;        /* per-call wall-clock deadline */
-    double kb_answer_threshold; /* confidence needed to answer */
+    char web_dir[SB_PATH_MAX];      /* static pages: web/editor, web/help */
+    char public_url[512];           /* base of links the bot posts; empty = http://bind:port */
+    size_t max_body;                /* request body cap in bytes */
+    size_t max_kb_body;             /* the cap for /api/v1/kb/ (articles, bulk import) */
+    size_t max_text;                /* customer message cap in bytes */
+    size_t lua_memory;              /* per-plugin allocator cap in bytes */
+    uint64_t lua_instructions;      /* per-call instruction budget */
+    int lua_deadline_ms;            /* per-call wall-clock deadline */
+    double kb_answer_threshold;     /* confidence needed to answer */
+    double kb_clarify_threshold;    /* below the answer threshold: offer choices; below this:
+                                       out of scope, hand off */
+    double kb_learn_half_life_days; /* of a vote or hand-off in the learned adjustments */
+    int kb_learn_refresh_s;         /* adjustments are recomputed at most this often */
     int sse_keepalive_s;
     int http_timeout_s; /* idle or stalled connections are closed after this */
     int shutdown_grace_s;
@@ -58,5 +62,10 @@ enum sb_err sb_config_load_env(struct sb_config *cfg, struct sb_errbuf *eb);
 /* Sets one key from text (used by env and flags). */
 enum sb_err sb_config_set(struct sb_config *cfg, const char *key, const char *value,
                           struct sb_errbuf *eb);
+
+/* Checks the rules that tie keys together, once every source has been
+ * read (each key alone is checked when set): kb_clarify_threshold must
+ * not be above kb_answer_threshold. SB_ERR_INVAL with both names in eb. */
+enum sb_err sb_config_check(const struct sb_config *cfg, struct sb_errbuf *eb);
 
 #endif

@@ -42,6 +42,13 @@ void sb_kb_resolve_locale(const struct sb_kb *kb, const char *wish, char *out, s
 #define SB_KB_MAX_EXAMPLES 1000 /* example questions: intent datasets have hundreds */
 #define SB_KB_MAX_ITEM 300      /* one tag or example question */
 
+/* What a save does to an article's own answer threshold (kb_articles.
+ * answer_threshold, which overrides the knowledge base's). KEEP, the zero
+ * value, leaves the stored one (a new article: none), so imports that do
+ * not know the field never drop it. Revisions do not hold it: a revert
+ * leaves it as it is. */
+enum sb_kb_threshold_op { SB_KB_THRESHOLD_KEEP, SB_KB_THRESHOLD_SET, SB_KB_THRESHOLD_NONE };
+
 struct sb_kb_article {
     const char *slug, *locale, *title, *summary, *body, *category, *status;
     json_t *tags;       /* array of strings, borrowed, may be NULL */
@@ -49,6 +56,9 @@ struct sb_kb_article {
     const char *group;  /* translation group; NULL = keep (new: the slug) */
     const char *author; /* who saves, for the revision; NULL = "" */
     const char *note;   /* revision note; NULL = "" */
+    /* The article's own answer threshold, see enum sb_kb_threshold_op. */
+    enum sb_kb_threshold_op threshold_op;
+    double answer_threshold; /* 0..1, with SB_KB_THRESHOLD_SET */
 };
 
 /* Checks every field of a; on error eb names the field first, e.g.
@@ -90,7 +100,8 @@ enum sb_err sb_kb_delete(struct sb_kb *kb, int64_t id, struct sb_errbuf *eb);
 
 /* One article for editors, any status, as JSON: {id, slug, locale, group,
  * title, summary, body, category, tags[], examples[], status, author,
- * revision, created_at, updated_at}; NULL when there is none. */
+ * revision, created_at, updated_at, answer_threshold (number or null)};
+ * NULL when there is none. */
 json_t *sb_kb_article_json(struct sb_kb *kb, int64_t id);
 int64_t sb_kb_article_id(struct sb_kb *kb, const char *locale, const char *slug); /* 0: none */
 
@@ -152,6 +163,25 @@ enum sb_err sb_kb_mark_handoff(struct sb_kb *kb, int64_t conversation_id);
  * confidence}|null}], most asked first. */
 json_t *sb_kb_gaps(struct sb_kb *kb, const char *locale, int64_t since_ms, int limit);
 
+/* The customer chose article_id from the choices the bot offered when it
+ * was unsure ("did you mean one of these?"). When the conversation's last
+ * logged question was one the bot was unsure about, a copy of it is
+ * logged answered with that article (same text and confidence; the
+ * unsure row stays, the question was a gap): a question followed at once
+ * by itself answered is how sb_kb_suggestions tells a choice. */
+enum sb_err sb_kb_log_choice(struct sb_kb *kb, int64_t conversation_id, int64_t article_id);
+
+/* Customers' phrasings that found article id, for editors to adopt as
+ * example questions: questions answered with it and then voted helpful
+ * (source bot, same conversation) and questions asked right before the
+ * customer chose it from the bot's choices, since since_ms, grouped by
+ * their folded words (sb_kb_gaps' norm) and counted once per
+ * conversation, minus groups an example question of the article already
+ * has: [{question (the latest wording), norm, count, helpful, chosen,
+ * last_at}], most conversations first. NULL when the article does not
+ * exist. */
+json_t *sb_kb_suggestions(struct sb_kb *kb, int64_t id, int64_t since_ms, int limit);
+
 #define SB_KB_MAX_HITS 10
 
 struct sb_kb_hit {
@@ -189,6 +219,79 @@ enum sb_err sb_kb_search_fts(struct sb_kb *kb, const char *text, const char *loc
  * Returns the number of terms (0 = nothing searchable). out is always
  * NUL-terminated. Exposed for tests. */
 int sb_kb_build_query(const char *text, const char *locale, char *out, size_t cap);
+
+/* ---- Answer policy and learning from outcomes (kb_learn.c) ----
+ *
+ * The bot answers when the best hit's confidence reaches the hit's
+ * threshold (the article's own, else the knowledge base's answer
+ * threshold); offers the best hits at or above the clarify threshold as
+ * choices when it is below; and hands off when no hit reaches the clarify
+ * threshold: the question is out of scope. plugins/intents/kb_answer.lua
+ * and sb_kb_decide make the same decision.
+ *
+ * Outcomes adjust each article's confidence within [-0.15, +0.10]: "did
+ * this help?" votes (bot and help center) and hand-offs right after the
+ * bot answered with the article (a question logged with it at or above
+ * its threshold, then outcome "handoff"). A conversation counts once per
+ * article, with its latest signal; a help-center vote, which has no
+ * conversation to deduplicate on, counts half. Each signal decays with
+ * the half-life; the sum of the helpful (U) and unhelpful (D) weights
+ * goes through a Beta(5, 5) prior, m = (U - D) / (U + D + 10), scaled so
+ * that 50 consistent signals reach the bound: one vote moves an article
+ * by about 0.01, ten consistent ones by about 0.06 (up) or 0.09 (down).
+ */
+
+#define SB_KB_ADJUST_MIN (-0.15)
+#define SB_KB_ADJUST_MAX 0.10
+
+struct sb_kb_policy {
+    double answer_threshold;  /* 0..1, default 0.5 */
+    double clarify_threshold; /* 0..answer_threshold, default 0.25 */
+    double half_life_days;    /* > 0, default 30 */
+    int refresh_s;            /* >= 1, default 60 */
+};
+
+/* Sets the thresholds and learning settings (the server passes its
+ * kb_* config). SB_ERR_INVAL, naming the value, when one is out of range
+ * or the clarify threshold is above the answer threshold. */
+enum sb_err sb_kb_set_policy(struct sb_kb *kb, const struct sb_kb_policy *p, struct sb_errbuf *eb);
+void sb_kb_get_policy(struct sb_kb *kb, struct sb_kb_policy *out);
+
+/* The answer threshold of article_id: its own, else the knowledge base's.
+ * O(1), from the same cache as sb_kb_adjustment; an article saved through
+ * this handle is seen at the next call, one changed by another process
+ * (kb import) within a second. */
+double sb_kb_threshold(struct sb_kb *kb, int64_t article_id);
+
+/* The learned adjustment of article_id's confidence, in
+ * [SB_KB_ADJUST_MIN, SB_KB_ADJUST_MAX]; 0 for an article without signals
+ * (or an unknown id). Meant to be added to a hit's confidence (clamped to
+ * 0..1) before hits are sorted and compared with thresholds.
+ *
+ * O(1): a hash lookup in an in-memory table of every article's
+ * adjustment. The table is recomputed from kb_feedback and kb_queries
+ * (one query, signals older than ten half-lives ignored) when signals
+ * changed, at most once per policy.refresh_s seconds: a vote or hand-off
+ * recorded through this handle marks it changed, as does a change of
+ * PRAGMA data_version (another process wrote), which is looked at no more
+ * than once a second; and at least hourly, so decay moves on. Never
+ * fails: on a database error the last table stays. Event-loop thread
+ * only, like the rest of struct sb_kb. */
+double sb_kb_adjustment(struct sb_kb *kb, int64_t article_id);
+
+/* Recomputes the thresholds and adjustments now, as of the wall-clock
+ * time now_ms (decay is measured from it): for tests and tools. */
+enum sb_err sb_kb_learn_refresh(struct sb_kb *kb, int64_t now_ms);
+
+enum sb_kb_decision { SB_KB_ANSWER, SB_KB_CLARIFY, SB_KB_HANDOFF };
+
+/* The bot's decision on a search result (the policy above). *nchoices
+ * gets how many of the first hits to offer when clarifying: those at or
+ * above the clarify threshold, at most 3; 0 for a question with no
+ * search terms at all ("?", "..."), which is asked to rephrase rather
+ * than handed off. */
+enum sb_kb_decision sb_kb_decide(struct sb_kb *kb, const struct sb_kb_result *r, int *nchoices);
+const char *sb_kb_decision_name(enum sb_kb_decision d); /* "answer", "clarify", "handoff" */
 
 /* A published article as JSON {slug, locale, title, summary, body,
  * category}, or NULL. Falls back within the language like search. */

@@ -12,17 +12,18 @@
 
 #define ARTICLE_COLS                                                                               \
     "id, slug, locale, title, summary, body, category, tags, examples, status, group_key,"         \
-    " author, revision, created_at, updated_at"
+    " author, revision, created_at, updated_at, answer_threshold"
 
 static const char *const kb_sql[KB__COUNT] = {
     [KB_FIND] = "SELECT id FROM kb_articles WHERE locale=?1 AND slug=?2",
     [KB_LOAD] = "SELECT " ARTICLE_COLS " FROM kb_articles WHERE id=?1",
     [KB_INSERT] = "INSERT INTO kb_articles(slug, locale, title, summary, body, category, tags,"
-                  " examples, status, group_key, author, revision, created_at, updated_at)"
-                  " VALUES(?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
+                  " examples, status, group_key, author, revision, created_at, updated_at,"
+                  " answer_threshold)"
+                  " VALUES(?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15)",
     [KB_UPDATE] = "UPDATE kb_articles SET slug=?2, locale=?3, title=?4, summary=?5, body=?6,"
                   " category=?7, tags=?8, examples=?9, status=?10, group_key=?11, author=?12,"
-                  " revision=?13, updated_at=?14 WHERE id=?1",
+                  " revision=?13, updated_at=?14, answer_threshold=?15 WHERE id=?1",
     [KB_FTS_DELETE] = "DELETE FROM kb_fts WHERE rowid=?1",
     [KB_FTS_INSERT] = "INSERT INTO kb_fts(rowid, title, summary, body, examples, locale)"
                       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
@@ -128,6 +129,7 @@ void sb_kb_close(struct sb_kb *kb)
     if (!kb) return;
     kb_index_free(kb->index);
     kb_public_free(kb->pub);
+    kb_learn_free(kb->learn);
     for (int i = 0; i < KB__COUNT; i++)
         sqlite3_finalize(kb->stmt[i]);
     free(kb);
@@ -196,6 +198,12 @@ json_t *kb_row_json(sqlite3_stmt *s, bool with_body)
                           (json_int_t)sqlite3_column_int64(s, KC_UPDATED));
     if (!a) return NULL;
     json_object_set_new(a, "tags", string_list(col_text(s, KC_TAGS)));
+    /* Revisions do not keep the threshold, so their rows stop before it. */
+    if (sqlite3_column_count(s) > KC_THRESHOLD)
+        json_object_set_new(a, "answer_threshold",
+                            sqlite3_column_type(s, KC_THRESHOLD) == SQLITE_NULL
+                                ? json_null()
+                                : json_real(sqlite3_column_double(s, KC_THRESHOLD)));
     if (with_body) {
         json_object_set_new(a, "body", json_string(col_text(s, KC_BODY)));
         json_object_set_new(a, "examples", string_list(col_text(s, KC_EXAMPLES)));
@@ -232,7 +240,39 @@ int64_t sb_kb_article_id(struct sb_kb *kb, const char *locale, const char *slug)
 struct stored {
     const char *slug, *locale, *title, *summary, *body, *category, *status, *group;
     char *tags, *examples;
+    bool has_threshold; /* else answer_threshold is NULL */
+    double threshold;
 };
+
+static bool same_threshold(sqlite3_stmt *s, const struct stored *v)
+{
+    if (sqlite3_column_type(s, KC_THRESHOLD) == SQLITE_NULL) return !v->has_threshold;
+    return v->has_threshold && sqlite3_column_double(s, KC_THRESHOLD) == v->threshold;
+}
+
+/* The threshold a save stores: the new one, none, or (KEEP) the one the
+ * row s holds, none for a new article (s NULL). */
+static enum sb_err resolve_threshold(const struct sb_kb_article *a, sqlite3_stmt *s,
+                                     struct stored *v, struct sb_errbuf *eb)
+{
+    switch (a->threshold_op) {
+    case SB_KB_THRESHOLD_SET:
+        if (!(a->answer_threshold >= 0 && a->answer_threshold <= 1)) /* NaN fails too */
+            return sb_fail(eb, SB_ERR_INVAL,
+                           "answer_threshold: must be a number from 0 to 1, or null");
+        v->has_threshold = true;
+        v->threshold = a->answer_threshold;
+        return SB_OK;
+    case SB_KB_THRESHOLD_NONE:
+        v->has_threshold = false;
+        return SB_OK;
+    case SB_KB_THRESHOLD_KEEP:
+        break;
+    }
+    v->has_threshold = s && sqlite3_column_type(s, KC_THRESHOLD) != SQLITE_NULL;
+    v->threshold = v->has_threshold ? sqlite3_column_double(s, KC_THRESHOLD) : 0;
+    return SB_OK;
+}
 
 static bool same_as_row(sqlite3_stmt *s, const struct stored *v)
 {
@@ -245,7 +285,7 @@ static bool same_as_row(sqlite3_stmt *s, const struct stored *v)
            strcmp(col_text(s, KC_TAGS), v->tags) == 0 &&
            strcmp(col_text(s, KC_EXAMPLES), v->examples) == 0 &&
            strcmp(col_text(s, KC_STATUS), v->status) == 0 &&
-           strcmp(col_text(s, KC_GROUP), v->group) == 0;
+           strcmp(col_text(s, KC_GROUP), v->group) == 0 && same_threshold(s, v);
 }
 
 /* Keeps kb_fts in step: only published articles are searchable. */
@@ -292,6 +332,10 @@ static enum sb_err write_row(struct sb_kb *kb, bool insert, int64_t id, int64_t 
     sqlite3_bind_text(s, 12, author, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 13, revision);
     sqlite3_bind_int64(s, 14, sb_now_ms());
+    if (v->has_threshold)
+        sqlite3_bind_double(s, 15, v->threshold);
+    else
+        sqlite3_bind_null(s, 15);
     return kb_step(kb, s, eb);
 }
 
@@ -316,6 +360,7 @@ enum sb_err sb_kb_save(struct sb_kb *kb, const struct sb_kb_article *a, int64_t 
 
     memset(out, 0, sizeof(*out));
     rc = sb_kb_validate(kb, a, eb);
+    if (!rc) rc = resolve_threshold(a, NULL, &v, eb); /* checks a SET value early */
     if (rc) goto out;
     if (id == 0) id = sb_kb_article_id(kb, a->locale, a->slug);
 
@@ -343,6 +388,7 @@ enum sb_err sb_kb_save(struct sb_kb *kb, const struct sb_kb_article *a, int64_t 
             goto out;
         }
         current = sqlite3_column_int64(s, KC_REVISION);
+        resolve_threshold(a, s, &v, eb);
         snprintf(group, sizeof(group), "%s", col_text(s, KC_GROUP));
         if (a->group && *a->group) snprintf(group, sizeof(group), "%s", a->group);
         v.group = group;
@@ -371,6 +417,7 @@ enum sb_err sb_kb_save(struct sb_kb *kb, const struct sb_kb_article *a, int64_t 
     }
     if (!rc) rc = add_revision(kb, out->id, a->note, eb);
     if (!rc) rc = reindex(kb, out->id, &v, a->examples ? a->examples : empty, eb);
+    if (!rc) kb_learn_articles_changed(kb);
 out:
     free(v.tags);
     free(v.examples);
@@ -411,7 +458,9 @@ enum sb_err sb_kb_delete(struct sb_kb *kb, int64_t id, struct sb_errbuf *eb)
     if (rc) return rc;
     s = kb->stmt[KB_DELETE];
     sqlite3_bind_int64(s, 1, id);
-    return kb_step(kb, s, eb);
+    rc = kb_step(kb, s, eb);
+    if (!rc) kb_learn_articles_changed(kb);
+    return rc;
 }
 
 /* "pt-BR" -> "pt"; the language part is what the fallback matches on. */

@@ -1,10 +1,13 @@
 /*
  * kb_feedback.c - what customers tell us about the knowledge base: the
- * "did this help?" votes (from the bot and the help center) and the
+ * "did this help?" votes (from the bot and the help center), the
  * questions the bot was asked with how it went, grouped into the
- * content-gap report.
+ * content-gap report, the articles customers chose when the bot was
+ * unsure, and the phrasings that found an article, suggested to editors
+ * as example questions. Votes and hand-offs also feed kb_learn.c.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kb_int.h"
@@ -32,6 +35,7 @@ enum sb_err sb_kb_vote(struct sb_kb *kb, int64_t article_id, const char *source,
     rc = kb_step(kb, s, eb);
     if (!rc && sqlite3_changes(kb->db) == 0)
         rc = sb_fail(eb, SB_ERR_NOT_FOUND, "article_id: no such article");
+    if (!rc) kb_learn_signals_changed(kb);
     return rc;
 }
 
@@ -107,6 +111,7 @@ enum sb_err sb_kb_log_query(struct sb_kb *kb, int64_t conversation_id, const cha
 enum sb_err sb_kb_mark_handoff(struct sb_kb *kb, int64_t conversation_id)
 {
     sqlite3_stmt *s = kb->stmt[KB_QUERY_HANDOFF];
+    kb_learn_signals_changed(kb);
     sqlite3_bind_int64(s, 1, conversation_id);
     return kb_step(kb, s, NULL);
 }
@@ -149,5 +154,100 @@ json_t *sb_kb_gaps(struct sb_kb *kb, const char *locale, int64_t since_ms, int l
         json_array_append_new(arr, row);
     }
     sqlite3_reset(s);
+    return arr;
+}
+
+/* A choice is logged as a copy of the question it answers (the
+ * conversation's last one, when the bot was unsure about it), answered
+ * with the chosen article. The unsure row stays: the question was a gap.
+ * A question followed at once by the same question answered is how
+ * sb_kb_suggestions recognises a choice. Rare: prepared per call. */
+enum sb_err sb_kb_log_choice(struct sb_kb *kb, int64_t conversation_id, int64_t article_id)
+{
+    static const char sql[] =
+        "INSERT INTO kb_queries(conversation_id, locale, text, norm, article_id, confidence,"
+        " outcome, created_at)"
+        " SELECT conversation_id, locale, text, norm, ?2, confidence, 'answered', ?3"
+        " FROM kb_queries WHERE id = (SELECT MAX(id) FROM kb_queries WHERE conversation_id = ?1)"
+        "   AND outcome = 'unsure'";
+    sqlite3_stmt *s = NULL;
+    enum sb_err rc;
+
+    if (sqlite3_prepare_v2(kb->db, sql, -1, &s, NULL) != SQLITE_OK) return SB_ERR_DB;
+    sqlite3_bind_int64(s, 1, conversation_id);
+    sqlite3_bind_int64(s, 2, article_id);
+    sqlite3_bind_int64(s, 3, sb_now_ms());
+    rc = kb_step(kb, s, NULL);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* The folded forms of an article's example questions, as
+ * normalise() makes them, for leaving out what is already there. */
+static json_t *example_norms(json_t *article)
+{
+    const char *locale = json_string_value(json_object_get(article, "locale"));
+    json_t *set = json_object(), *v;
+    char norm[NORM_BYTES];
+    size_t i;
+
+    json_array_foreach(json_object_get(article, "examples"), i, v)
+    {
+        if (!json_is_string(v)) continue;
+        normalise(json_string_value(v), locale ? locale : "en", norm, sizeof(norm));
+        json_object_set_new(set, norm, json_true());
+    }
+    return set;
+}
+
+/* One row per folded question; the bare columns (text, created_at) come
+ * from the row with MAX(id), the latest wording. A helpful vote counts
+ * when it is the same conversation's, for the article, at or after the
+ * question; a choice is an answered question whose conversation's row
+ * just before it is the same question, unsure (sb_kb_log_choice). */
+static const char suggestions_sql[] =
+    "WITH r AS MATERIALIZED ("
+    "  SELECT q.id, q.norm, q.text, q.conversation_id AS conv, q.created_at,"
+    "    EXISTS(SELECT 1 FROM kb_feedback f WHERE f.article_id = q.article_id"
+    "      AND f.conversation_id = q.conversation_id AND f.source = 'bot' AND f.helpful = 1"
+    "      AND f.created_at >= q.created_at) AS helpful,"
+    "    EXISTS(SELECT 1 FROM kb_queries p WHERE p.id = (SELECT MAX(id) FROM kb_queries"
+    "        WHERE conversation_id = q.conversation_id AND id < q.id)"
+    "      AND p.outcome = 'unsure' AND p.text = q.text) AS chosen"
+    "  FROM kb_queries q"
+    "  WHERE q.article_id = ?1 AND q.outcome = 'answered' AND q.created_at >= ?2"
+    "    AND length(CAST(q.text AS BLOB)) <= ?3)"
+    " SELECT norm, text, created_at, MAX(id), COUNT(DISTINCT conv),"
+    "   COUNT(DISTINCT CASE WHEN helpful THEN conv END),"
+    "   COUNT(DISTINCT CASE WHEN chosen THEN conv END)"
+    " FROM r WHERE helpful OR chosen GROUP BY norm ORDER BY 5 DESC, 4 DESC LIMIT 1000";
+
+json_t *sb_kb_suggestions(struct sb_kb *kb, int64_t id, int64_t since_ms, int limit)
+{
+    json_t *article = sb_kb_article_json(kb, id), *known, *arr;
+    sqlite3_stmt *s = NULL;
+
+    if (!article) return NULL;
+    if (limit <= 0 || limit > 1000) limit = 100;
+    known = example_norms(article);
+    arr = json_array();
+    if (sqlite3_prepare_v2(kb->db, suggestions_sql, -1, &s, NULL) != SQLITE_OK) goto out;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, since_ms);
+    sqlite3_bind_int(s, 3, SB_KB_MAX_ITEM); /* a longer one could not be an example */
+    while (sqlite3_step(s) == SQLITE_ROW && (int)json_array_size(arr) < limit) {
+        const char *norm = (const char *)sqlite3_column_text(s, 0);
+        if (!norm || json_object_get(known, norm)) continue;
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "question",
+                                             (const char *)sqlite3_column_text(s, 1), "norm", norm,
+                                             "count", (json_int_t)sqlite3_column_int64(s, 4),
+                                             "helpful", (json_int_t)sqlite3_column_int64(s, 5),
+                                             "chosen", (json_int_t)sqlite3_column_int64(s, 6),
+                                             "last_at", (json_int_t)sqlite3_column_int64(s, 2)));
+    }
+out:
+    sqlite3_finalize(s);
+    json_decref(known);
+    json_decref(article);
     return arr;
 }

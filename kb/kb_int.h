@@ -44,6 +44,8 @@ struct sb_kb {
     char locale[KB_MAX_LOCALES][36];
     /* help center: kb_public.c's statements, prepared on first use */
     struct kb_public *pub;
+    /* thresholds and learned adjustments (kb_learn.c), made on first use */
+    struct kb_learn *learn;
 };
 
 /* ------- Interface to code in kb.c ------- */
@@ -66,6 +68,7 @@ enum kb_col {
     KC_REVISION,
     KC_CREATED,
     KC_UPDATED,
+    KC_THRESHOLD, /* KB_LOAD only: revisions do not keep it */
 };
 
 /* The article JSON of the row s is on (KB_LOAD or KB_REV_LOAD). */
@@ -182,6 +185,16 @@ int kb_index_search(struct kb_index *ix, const struct kb_terms *q, const char *l
 
 /* Registers the sb_coverage() FTS5 auxiliary function on db. */
 enum sb_err kb_register_functions(sqlite3 *db);
+
+/* ------- Interface to code in kb_learn.c ------- */
+
+/* What kb_learn.c caches went stale through this handle: an article's
+ * threshold may have changed (sb_kb_save, sb_kb_delete), or a vote or a
+ * hand-off was recorded. Cheap; the work happens at the next lookup. */
+void kb_learn_articles_changed(struct sb_kb *kb);
+void kb_learn_signals_changed(struct sb_kb *kb);
+/* Frees the cache and its statements; sb_kb_close calls it. NULL-safe. */
+void kb_learn_free(struct kb_learn *l);
 
 /* ------- Interface to code in kb_public.c ------- */
 

@@ -1,12 +1,19 @@
--- The knowledge-base answer: the last intent, it always answers.
---   confident hit        -> the article's summary, a link to its help page,
---                           and "did this help?" quick replies
---   nothing confident    -> one clarifying reply (with weak candidates)
+-- The knowledge-base answer: the last intent, it always answers or hands off.
+--   best hit at or above its threshold  -> the article's summary, a link to its help page,
+--                                          and "did this help?" quick replies
+--   best hits at or above sb.kb.clarify_threshold
+--                                       -> "did you mean one of these?": up to 3 of them as
+--                                          quick replies (payload /article:<id>, which answers
+--                                          with that article); counts as a miss
+--   nothing at the clarify threshold    -> out of scope: hand off at once ("out_of_scope")
+--   nothing to search for ("?", "...")  -> ask to rephrase; counts as a miss
 --   a second miss, or two "no, that didn't help" -> hand off to a person
+-- The same policy as sb_kb_decide() in kb/kb_learn.c, which "try a question" reports.
 -- State lives in conversation attributes, never in Lua globals.
 
 local MISSES_BEFORE_HANDOFF = 2
-local CANDIDATE_FLOOR = 0.15
+local MAX_CHOICES = 3
+local CHOICE = [[^/article:([0-9]{1,18})$]]
 
 local T = {
   yes = { en = "Yes, that helped", pt = "Sim, ajudou", ro = "Da, m-a ajutat" },
@@ -28,9 +35,9 @@ local T = {
     ro = "Nu sunt sigur că am înțeles. Puteți reformula, de exemplu ce ați comandat sau ce nu a mers?",
   },
   maybe = {
-    en = "I'm not sure I understood. Is it one of these?",
-    pt = "Não tenho certeza se entendi. É algum destes?",
-    ro = "Nu sunt sigur că am înțeles. Este unul dintre acestea?",
+    en = "Did you mean one of these?",
+    pt = "Você quis dizer algum destes?",
+    ro = "V-ați referit la unul dintre acestea?",
   },
 }
 
@@ -69,38 +76,53 @@ local function feedback(ctx)
   return false
 end
 
+-- The article's summary, its help page, and "did this help?".
+local function answer(ctx, hit)
+  ctx:set("kb_asked", hit.slug)
+  ctx:set("kb_asked_id", hit.id)
+  ctx:reply{
+    text = hit.summary,
+    links = { { title = hit.title, url = hit.url, article_id = hit.id } },
+    quick_replies = {
+      { title = ctx:pick(T.yes), payload = "/helped" },
+      { title = ctx:pick(T.no), payload = "/not_helped" },
+      { title = ctx:pick(T.human), payload = "/human" },
+    },
+  }
+end
+
+-- A tapped "did you mean" choice: the article, or nil for a stale one.
+local function chosen(ctx)
+  if not ctx.payload then return nil end
+  local _, id = sb.re.match(ctx.payload, CHOICE)
+  return id and sb.kb.choose(tonumber(id)) or nil
+end
+
 sb.intent{
   name = "kb_answer",
   priority = -100,
   handler = function(ctx)
     if feedback(ctx) then return end
-    local hits = sb.kb.search(ctx.text, { locale = ctx.locale, limit = 3 })
+    local hit = chosen(ctx)
+    if hit then return answer(ctx, hit) end
+
+    local hits, terms = sb.kb.search(ctx.text, { locale = ctx.locale, limit = MAX_CHOICES })
     local top = hits[1]
-    if top and top.confidence >= sb.kb.threshold then
-      ctx:set("kb_asked", top.slug)
-      ctx:set("kb_asked_id", top.id)
-      ctx:reply{
-        text = top.summary,
-        links = { { title = top.title, url = top.url, article_id = top.id } },
-        quick_replies = {
-          { title = ctx:pick(T.yes), payload = "/helped" },
-          { title = ctx:pick(T.no), payload = "/not_helped" },
-          { title = ctx:pick(T.human), payload = "/human" },
-        },
-      }
-      return
+    if top and top.confidence >= top.threshold then return answer(ctx, top) end
+
+    local choices = {}
+    for _, h in ipairs(hits) do
+      if h.confidence < sb.kb.clarify_threshold then break end
+      choices[#choices + 1] = { title = h.title, payload = "/article:" .. h.id }
     end
+    -- Words that match nothing well enough: not something the articles cover.
+    if #choices == 0 and terms > 0 then return ctx:handoff{ reason = "out_of_scope" } end
+
+    -- The last answer's "did this help?" is over: a new question came.
+    ctx:set("kb_asked", nil)
+    ctx:set("kb_asked_id", nil)
     if miss(ctx, "no_answer") then return end
-    local links = {}
-    for _, hit in ipairs(hits) do
-      if hit.confidence >= CANDIDATE_FLOOR then
-        links[#links + 1] = { title = hit.title, url = hit.url, article_id = hit.id }
-      end
-    end
-    ctx:reply{
-      text = ctx:pick(#links > 0 and T.maybe or T.clarify),
-      links = links,
-      quick_replies = { { title = ctx:pick(T.human), payload = "/human" } },
-    }
+    choices[#choices + 1] = { title = ctx:pick(T.human), payload = "/human" }
+    ctx:reply{ text = ctx:pick(#choices > 1 and T.maybe or T.clarify), quick_replies = choices }
   end,
 }

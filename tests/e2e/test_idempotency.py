@@ -79,9 +79,11 @@ class IdempotencyTests(harness.ServerTestCase):
         # the duplicate answer is what was answered then, not a new run of the bot
         s = self.server
         conv = s.start_conversation("en")
-        first = s.send(conv, "qwzx vbnm plok", client_id="g1")
+        # "???" has nothing to search for: the bot asks again, a first miss (gibberish would be
+        # out of scope and hand off at once)
+        first = s.send(conv, "???", client_id="g1")
         self.assertEqual(first["status"], "bot", first)
-        dup = s.send(conv, "qwzx vbnm plok", client_id="g1")
+        dup = s.send(conv, "???", client_id="g1")
         self.assertTrue(dup["duplicate"], dup)
         self.assertEqual(reply_key(dup), reply_key(first))
         self.assertEqual(dup["status"], "bot", "a duplicate must not count as a second unanswerable message")

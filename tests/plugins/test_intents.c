@@ -206,16 +206,94 @@ static void test_talk_to_a_human_in_three_languages(void **state)
     expect_handoff(e, "Talk to a person", "/human", "customer_request");
 }
 
-static void test_unknown_question_clarifies_once_then_hands_off(void **state)
+/* A question the demo knowledge base is unsure about (the decision is
+ * "clarify" with at least min choices), picked from a few, since scores
+ * move as the engine improves. */
+static const char *vague_question(struct plugin_env *e, int min)
+{
+    static const char *const candidates[] = {
+        "my order", "order",  "card",    "delivery",
+        "account",  "change", "package", "problem with my order"};
+    for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+        struct sb_kb_result r;
+        int n = 0;
+        enum sb_kb_decision d;
+        sb_kb_search(e->kb, candidates[i], e->conv.locale, 3, &r);
+        d = sb_kb_decide(e->kb, &r, &n);
+        sb_kb_result_cleanup(&r);
+        if (d == SB_KB_CLARIFY && n >= min) return candidates[i];
+    }
+    fail_msg("no vague question among the candidates");
+    return NULL;
+}
+
+static void test_out_of_scope_hands_off_at_once(void **state)
+{
+    struct plugin_env *e = *state;
+    expect_handoff(e, "qwzx vbnm plok", NULL, "out_of_scope");
+}
+
+static void test_vague_question_offers_choices_and_a_choice_answers(void **state)
 {
     struct plugin_env *e = *state;
     struct sb_turn t;
-    turn(e, "qwzx vbnm plok", NULL, &t);
+    json_t *qr, *choice;
+    const char *payload;
+    char title[300], chosen[32];
+    size_t n;
+
+    turn(e, vague_question(e, 2), NULL, &t);
     assert_false(t.handoff);
     assert_string_equal(t.answered_by, "kb_answer");
     assert_int_equal(json_array_size(t.replies), 1);
+    qr = json_object_get(json_array_get(t.replies, 0), "quick_replies");
+    n = json_array_size(qr);
+    if (n < 3 || n > 4) fail_msg("%zu quick replies: 2 or 3 choices and a person expected", n);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(qr, n - 1), "payload")),
+                        "/human");
+    choice = json_array_get(qr, 1);
+    payload = json_string_value(json_object_get(choice, "payload"));
+    assert_int_equal(strncmp(payload, "/article:", 9), 0);
+    snprintf(title, sizeof(title), "%s", json_string_value(json_object_get(choice, "title")));
+    snprintf(chosen, sizeof(chosen), "%s", payload);
     sb_turn_cleanup(&t);
-    expect_handoff(e, "zzkj wqpx", NULL, "no_answer");
+
+    /* tapping it answers with that article and asks "did this help?" */
+    turn(e, title, chosen, &t);
+    assert_false(t.handoff);
+    assert_string_equal(t.answered_by, "kb_answer");
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(json_array_get(t.replies, 0), "links"), 0), "title")),
+        title);
+    assert_int_equal(
+        json_array_size(json_object_get(json_array_get(t.replies, 0), "quick_replies")), 3);
+    sb_turn_cleanup(&t);
+}
+
+static void test_a_second_miss_hands_off(void **state)
+{
+    struct plugin_env *e = *state;
+    struct sb_turn t;
+    const char *q = vague_question(e, 1);
+    turn(e, q, NULL, &t);
+    assert_false(t.handoff);
+    sb_turn_cleanup(&t);
+    expect_handoff(e, q, NULL, "no_answer");
+}
+
+static void test_a_stale_choice_is_searched_as_text(void **state)
+{
+    struct plugin_env *e = *state;
+    struct sb_turn t;
+    /* an article that does not exist: the text is a question like any other */
+    turn(e, "I forgot my password", "/article:999999", &t);
+    assert_false(t.handoff);
+    assert_non_null(strstr(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(json_array_get(t.replies, 0), "links"), 0), "url")),
+        "reset-password"));
+    sb_turn_cleanup(&t);
 }
 
 static void test_two_not_helped_votes_hand_off(void **state)
@@ -234,14 +312,15 @@ static void test_helped_vote_resets_the_miss_count(void **state)
 {
     struct plugin_env *e = *state;
     struct sb_turn t;
-    turn(e, "qwzx vbnm plok", NULL, &t); /* one miss */
+    const char *q = vague_question(e, 1);
+    turn(e, q, NULL, &t); /* one miss */
     sb_turn_cleanup(&t);
     expect_article(e, "I forgot my password", "reset-password");
     turn(e, "Yes, that helped", "/helped", &t);
     assert_false(t.handoff);
     assert_non_null(strstr(first_reply(&t), "Glad"));
     sb_turn_cleanup(&t);
-    turn(e, "qwzx vbnm plok", NULL, &t); /* a first miss again: clarify */
+    turn(e, q, NULL, &t); /* a first miss again: clarify */
     assert_false(t.handoff);
     sb_turn_cleanup(&t);
 }
@@ -257,8 +336,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_romanian_intents, setup_ro, teardown),
         cmocka_unit_test_setup_teardown(test_talk_to_a_human_in_three_languages, setup_en,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_unknown_question_clarifies_once_then_hands_off,
+        cmocka_unit_test_setup_teardown(test_out_of_scope_hands_off_at_once, setup_en, teardown),
+        cmocka_unit_test_setup_teardown(test_vague_question_offers_choices_and_a_choice_answers,
                                         setup_en, teardown),
+        cmocka_unit_test_setup_teardown(test_a_second_miss_hands_off, setup_en, teardown),
+        cmocka_unit_test_setup_teardown(test_a_stale_choice_is_searched_as_text, setup_en,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_two_not_helped_votes_hand_off, setup_en, teardown),
         cmocka_unit_test_setup_teardown(test_helped_vote_resets_the_miss_count, setup_en, teardown),
     };

@@ -478,6 +478,31 @@ static void load_env_without_variables_changes_nothing(void **state)
     assert_memory_equal(&c, &d, sizeof(c));
 }
 
+static void answer_policy_keys_and_their_order(void **state)
+{
+    struct sb_config c;
+    struct sb_errbuf eb = {{0}};
+    (void)state;
+
+    sb_config_defaults(&c);
+    ASSERT_NEAR(c.kb_clarify_threshold, 0.25);
+    ASSERT_NEAR(c.kb_learn_half_life_days, 30);
+    assert_int_equal(c.kb_learn_refresh_s, 60);
+    assert_int_equal(sb_config_check(&c, &eb), SB_OK);
+    assert_int_equal(sb_config_set(&c, "kb_clarify_threshold", "0.4", &eb), SB_OK);
+    assert_int_equal(sb_config_set(&c, "kb_learn_half_life_days", "7.5", &eb), SB_OK);
+    assert_int_equal(sb_config_set(&c, "kb_learn_refresh_s", "1.5", &eb), SB_ERR_INVAL);
+    assert_int_equal(sb_config_set(&c, "kb_learn_half_life_days", "0", &eb), SB_ERR_INVAL);
+    assert_int_equal(sb_config_check(&c, &eb), SB_OK);
+    /* each key alone is fine; together the clarify one may not pass the answer one */
+    assert_int_equal(sb_config_set(&c, "kb_answer_threshold", "0.3", &eb), SB_OK);
+    assert_int_equal(sb_config_check(&c, &eb), SB_ERR_INVAL);
+    assert_non_null(strstr(eb.msg, "kb_clarify_threshold"));
+    assert_non_null(strstr(eb.msg, "kb_answer_threshold"));
+    assert_int_equal(sb_config_set(&c, "kb_clarify_threshold", "0.3", &eb), SB_OK);
+    assert_int_equal(sb_config_check(&c, &eb), SB_OK); /* equal: no choices band, allowed */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -488,6 +513,7 @@ int main(void)
         cmocka_unit_test(set_requires_whole_numbers_for_integer_keys),
         cmocka_unit_test(set_accepts_strings_that_fit_and_rejects_too_long),
         cmocka_unit_test(set_rejects_unknown_key),
+        cmocka_unit_test(answer_policy_keys_and_their_order),
         cmocka_unit_test_setup_teardown(load_file_overlays_good_keys, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(load_file_accepts_empty_object, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(load_file_rejects_unknown_key, setup_tmp, teardown_tmp),

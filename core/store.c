@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sb_kb.h"
 #include "sb_log.h"
 #include "store_int.h"
 
@@ -205,6 +206,25 @@ static const char *const migrations[] = {
     "  synonyms TEXT NOT NULL DEFAULT '[]',"
     "  updated_at INTEGER NOT NULL,"
     "  PRIMARY KEY(locale, term)) WITHOUT ROWID;",
+    /* 5: kb_fts indexes the answer engine's search terms: the "sb"
+     * tokenizer (kb/kb_fts_tokenizer.c) stems by the row's language, which
+     * each indexed column carries as char(31) locale char(31) before its
+     * text; so the published articles go back in here, in SQL (examples
+     * one per line, as kb.c writes them). */
+    "DROP TABLE kb_fts;"
+    "CREATE VIRTUAL TABLE kb_fts USING fts5("
+    "  title, summary, body, examples, locale UNINDEXED,"
+    "  tokenize = 'sb');"
+    "INSERT INTO kb_fts(kb_fts, rank) VALUES('rank', 'bm25(4.0, 2.0, 1.0, 3.0)');"
+    "INSERT INTO kb_fts(rowid, title, summary, body, examples, locale)"
+    "  SELECT id, char(31) || locale || char(31) || title,"
+    "    char(31) || locale || char(31) || summary,"
+    "    char(31) || locale || char(31) || body,"
+    "    char(31) || locale || char(31) || CASE WHEN json_valid(examples) THEN"
+    "      ifnull((SELECT group_concat(value, char(10)) FROM json_each(examples)"
+    "              WHERE type = 'text'), '') ELSE '' END,"
+    "    locale"
+    "  FROM kb_articles WHERE status = 'published' ORDER BY id;",
 };
 
 static const char *const stmt_sql[ST__COUNT] = {
@@ -324,6 +344,12 @@ enum sb_err sb_store_open(const char *path, const char *synchronous, struct sb_s
         goto fail;
     }
     sqlite3_extended_result_codes(st->db, 1);
+    /* kb_fts is created with the knowledge base's own tokenizer, so the
+     * connection must know it before migrating or touching the table. */
+    if (sb_kb_register_tokenizer(st->db) != SB_OK) {
+        rc = sb_fail(eb, SB_ERR_DB, "%s: cannot register the FTS5 tokenizer", path);
+        goto fail;
+    }
     /* The import tool may write while the server runs: wait, don't fail. */
     sqlite3_busy_timeout(st->db, 5000);
     /* WAL: readers never block the writer. synchronous=NORMAL keeps every

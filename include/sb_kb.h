@@ -215,10 +215,17 @@ void sb_kb_result_cleanup(struct sb_kb_result *r);
 enum sb_err sb_kb_search_fts(struct sb_kb *kb, const char *text, const char *locale, int limit,
                              struct sb_kb_result *out);
 
-/* Turns customer text into an FTS5 query of quoted terms joined by OR.
+/* Turns customer text into an FTS5 query of quoted search terms (stems,
+ * stop words dropped: the terms the "sb" tokenizer indexes) joined by OR.
  * Returns the number of terms (0 = nothing searchable). out is always
  * NUL-terminated. Exposed for tests. */
 int sb_kb_build_query(const char *text, const char *locale, char *out, size_t cap);
+
+/* Registers the "sb" FTS5 tokenizer, which kb_fts is created with, on
+ * db's connection (once; later calls do nothing). Every connection that
+ * touches kb_fts needs it first: sb_store_open calls it before migrating.
+ * SB_ERR_DB when SQLite has no FTS5. */
+enum sb_err sb_kb_register_tokenizer(sqlite3 *db);
 
 /* ---- Answer policy and learning from outcomes (kb_learn.c) ----
  *

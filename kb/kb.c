@@ -25,8 +25,11 @@ static const char *const kb_sql[KB__COUNT] = {
                   " category=?7, tags=?8, examples=?9, status=?10, group_key=?11, author=?12,"
                   " revision=?13, updated_at=?14, answer_threshold=?15 WHERE id=?1",
     [KB_FTS_DELETE] = "DELETE FROM kb_fts WHERE rowid=?1",
+    /* Each indexed column starts with char(31) locale char(31): the "sb"
+     * tokenizer stems by that language (kb_fts_tokenizer.c). */
     [KB_FTS_INSERT] = "INSERT INTO kb_fts(rowid, title, summary, body, examples, locale)"
-                      " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+                      " VALUES(?1, char(31)||?6||char(31)||?2, char(31)||?6||char(31)||?3,"
+                      " char(31)||?6||char(31)||?4, char(31)||?6||char(31)||?5, ?6)",
     /* Ranked by the table's rank (BM25 with column weights, see the
      * migration) inside FTS5, so only the best rows reach the join and the
      * coverage function. Coverage weights: title and examples 1, summary
@@ -127,6 +130,7 @@ fail:
 void sb_kb_close(struct sb_kb *kb)
 {
     if (!kb) return;
+    kb_stemmers_cleanup(&kb->stem);
     kb_index_free(kb->index);
     kb_public_free(kb->pub);
     kb_learn_free(kb->learn);

@@ -10,7 +10,6 @@
  * weighted by the best field each term occurs in. The index is rebuilt
  * from the store when articles change (kb.c decides when).
  */
-#define _GNU_SOURCE /* qsort_r */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +45,7 @@ struct kb_index {
     int nlangs;
     struct term *terms;
     uint32_t nterms, terms_cap;
-    uint32_t *sorted; /* term indexes in strcmp order, for prefix ranges */
-    uint32_t *hash;   /* open addressing: term index + 1, 0 = empty */
+    uint32_t *hash; /* open addressing: term index + 1, 0 = empty */
     uint32_t hash_cap;
     /* scratch for one search, ndocs long */
     double *score, *cov, *tf_sum, *tf_cov;
@@ -57,8 +55,9 @@ struct kb_index {
      * exact-phrasing match: open addressing on hash_str(phrase) */
     struct phrase *phrases;
     uint32_t nphrases, phrases_cap;
-    struct kb_vec *vec; /* example questions and titles as vectors */
-    double *nn_score;   /* scratch for kb_index_neighbours, ndocs long */
+    struct kb_vec *vec;      /* example questions and titles as vectors */
+    struct kb_stemmers stem; /* for the articles' search terms (kb_stem.c) */
+    double *nn_score;        /* scratch for kb_index_neighbours, ndocs long */
     uint32_t *nn_docs;
 };
 
@@ -145,12 +144,16 @@ static enum sb_err add_word(struct kb_index *ix, const char *w, size_t wl, uint3
     return SB_OK;
 }
 
+/* Indexes the search terms of a field (kb_text.c: stemmed by the
+ * article's locale, as questions are); stop words are not indexed but
+ * count towards the length BM25 normalises by. */
 static enum sb_err add_field(struct kb_index *ix, uint32_t doc, int field, const char *text)
 {
-    size_t len = text ? strlen(text) : 0, pos = 0, wl;
-    char word[KB_MAX_TERM_BYTES + 1];
-    while (kb_next_word(text, len, &pos, word, sizeof(word), &wl)) {
-        enum sb_err rc = add_word(ix, word, wl, doc, field);
+    size_t len = text ? strlen(text) : 0, pos = 0, tl;
+    char term[KB_MAX_TERM_BYTES + 1];
+    while (
+        kb_next_term(&ix->stem, ix->docs[doc].locale, text, len, &pos, term, sizeof(term), &tl)) {
+        enum sb_err rc = tl ? add_word(ix, term, tl, doc, field) : SB_OK;
         if (rc) return rc;
         ix->docs[doc].len++;
     }
@@ -251,12 +254,6 @@ static enum sb_err add_examples(struct kb_index *ix, uint32_t doc, const char *j
     return rc;
 }
 
-static int cmp_terms(const void *a, const void *b, void *arg)
-{
-    const struct kb_index *ix = arg;
-    return strcmp(ix->terms[*(const uint32_t *)a].text, ix->terms[*(const uint32_t *)b].text);
-}
-
 static enum sb_err load_docs(struct kb_index *ix, sqlite3 *db)
 {
     static const char sql[] = "SELECT id, slug, locale, title, summary, body, examples"
@@ -314,7 +311,6 @@ enum sb_err kb_index_build(sqlite3 *db, struct kb_index **out)
     if (!rc) rc = kb_vec_finish(ix->vec);
     if (rc) goto fail;
     n = ix->ndocs ? ix->ndocs : 1;
-    ix->sorted = malloc((ix->nterms ? ix->nterms : 1) * sizeof(*ix->sorted));
     ix->score = calloc(n, sizeof(double));
     ix->cov = calloc(n, sizeof(double));
     ix->tf_sum = calloc(n, sizeof(double));
@@ -328,8 +324,8 @@ enum sb_err kb_index_build(sqlite3 *db, struct kb_index **out)
         rc = SB_ERR_NOMEM;
         goto fail;
     }
-    if (!ix->sorted || !ix->score || !ix->cov || !ix->tf_sum || !ix->tf_cov || !ix->stamp ||
-        !ix->touched || !ix->term_docs) {
+    if (!ix->score || !ix->cov || !ix->tf_sum || !ix->tf_cov || !ix->stamp || !ix->touched ||
+        !ix->term_docs) {
         rc = SB_ERR_NOMEM;
         goto fail;
     }
@@ -358,9 +354,6 @@ enum sb_err kb_index_build(sqlite3 *db, struct kb_index **out)
     }
     for (int l = 0; l < ix->nlangs; l++)
         ix->lang_avglen[l] = ix->lang_docs[l] ? ix->lang_avglen[l] / ix->lang_docs[l] : 1;
-    for (uint32_t t = 0; t < ix->nterms; t++)
-        ix->sorted[t] = t;
-    qsort_r(ix->sorted, ix->nterms, sizeof(ix->sorted[0]), cmp_terms, ix);
     *out = ix;
     return SB_OK;
 fail:
@@ -384,7 +377,7 @@ void kb_index_free(struct kb_index *ix)
     free(ix->docs);
     free(ix->doc_lang);
     free(ix->terms);
-    free(ix->sorted);
+    kb_stemmers_cleanup(&ix->stem);
     free(ix->hash);
     free(ix->score);
     free(ix->cov);
@@ -405,38 +398,6 @@ void kb_index_free(struct kb_index *ix)
 const struct kb_doc *kb_index_doc(const struct kb_index *ix, uint32_t doc)
 {
     return doc < ix->ndocs ? &ix->docs[doc] : NULL;
-}
-
-/* First position in sorted whose term is >= w. */
-static uint32_t lower_bound(const struct kb_index *ix, const char *w)
-{
-    uint32_t lo = 0, hi = ix->nterms;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (strcmp(ix->terms[ix->sorted[mid]].text, w) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-/* Calls fn for every term the query term stands for: itself, or every
- * indexed word it is a prefix of. */
-static void for_each_match(struct kb_index *ix, const char *q, bool prefix,
-                           void (*fn)(struct kb_index *, const struct term *, void *), void *arg)
-{
-    if (!prefix) {
-        int32_t t = find_term(ix, q);
-        if (t >= 0) fn(ix, &ix->terms[t], arg);
-        return;
-    }
-    size_t ql = strlen(q);
-    for (uint32_t i = lower_bound(ix, q); i < ix->nterms; i++) {
-        const struct term *tm = &ix->terms[ix->sorted[i]];
-        if (strncmp(tm->text, q, ql) != 0) break;
-        fn(ix, tm, arg);
-    }
 }
 
 struct term_pass {
@@ -494,7 +455,8 @@ int kb_index_search(struct kb_index *ix, const struct kb_terms *q, const char *l
             memset(ix->stamp, 0, ix->ndocs * sizeof(uint32_t));
             ix->cur_stamp = 1;
         }
-        for_each_match(ix, q->term[t], q->prefix[t], gather, &tp);
+        int32_t tm = find_term(ix, q->term[t]);
+        if (tm >= 0) gather(ix, &ix->terms[tm], &tp);
         if (!tp.ntouched) continue;
         /* Lucene's BM25 idf: positive even when a word is in most articles,
          * so a small knowledge base still ranks. */

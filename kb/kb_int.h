@@ -33,6 +33,19 @@ enum kb_stmt {
 
 #define KB_MAX_LOCALES 32
 
+/* ------- kb_stem.c's stemmer set, embedded below ------- */
+
+#define KB_STEM_LANGS 16
+
+/* Snowball stemmers by language, made on first use and owned by whoever
+ * embeds this (zeroed = empty). libstemmer's stemmers are not
+ * thread-safe: one set per owner, used by one thread at a time. */
+struct sb_stemmer;
+struct kb_stemmers {
+    struct sb_stemmer *stemmer[KB_STEM_LANGS];
+    bool unavailable[KB_STEM_LANGS];
+};
+
 struct sb_kb {
     sqlite3 *db; /* borrowed from the store */
     sqlite3_stmt *stmt[KB__COUNT];
@@ -46,6 +59,8 @@ struct sb_kb {
     struct kb_public *pub;
     /* thresholds and learned adjustments (kb_learn.c), made on first use */
     struct kb_learn *learn;
+    /* stemmers for customers' questions (kb_stem.c) */
+    struct kb_stemmers stem;
 };
 
 /* ------- Interface to code in kb.c ------- */
@@ -91,31 +106,77 @@ void kb_language_of(const char *locale, char *lang, size_t cap);
 
 /* ------- Interface to code in kb_stopwords.c ------- */
 
-/* True when the lowercase word w (len bytes) is a stop word in the
- * language of locale (or in English, which customers mix in everywhere). */
+/* True when the folded word w (len bytes) is a stop word in the language
+ * of locale (en, pt, ro, es, fr, de, it) or in English, which customers
+ * mix in everywhere. Thread-safe. */
 bool kb_is_stopword(const char *locale, const char *w, size_t len);
+
+/* ------- Interface to code in kb_stem.c ------- */
+
+/* struct kb_stemmers (defined above struct sb_kb, which holds one). */
+void kb_stemmers_cleanup(struct kb_stemmers *st); /* NULL-safe; leaves it empty */
+
+/* The stem of the folded word[0..wl) by the Snowball stemmer of locale's
+ * language into out[cap], the accents of its ending put back first
+ * ("devolucao" is stemmed as "devolução"); the word itself for a
+ * language without one. Returns the length written (not folded). */
+size_t kb_stem(struct kb_stemmers *st, const char *locale, const char *word, size_t wl, char *out,
+               size_t cap);
+/* True when locale's language has a stemmer. */
+bool kb_stem_known(const char *locale);
 
 /* ------- Interface to code in kb_text.c ------- */
 
 #define KB_MAX_TERMS 32
 #define KB_MAX_TERM_BYTES 64
 
-/* The next word of text[0..len) from *pos, folded (lowercase, Latin
- * diacritics removed) into word[cap]; false at the end. Words that do not
- * fit in cap are skipped. */
+/* The next word of text[0..len) from *pos, folded (lowercase, diacritics
+ * removed) into word[cap]; false at the end. Words that do not fit in cap
+ * are skipped. For exact phrasings and n-grams; search terms come from
+ * kb_next_term. */
 bool kb_next_word(const char *text, size_t len, size_t *pos, char *word, size_t cap, size_t *wl);
+
+/* kb_next_word lowercasing only (what a stemmer wants), with the byte
+ * offset of the word's first character in *start. */
+bool kb_next_lower(const char *text, size_t len, size_t *pos, size_t *start, char *word, size_t cap,
+                   size_t *wl);
 
 /* Folds in[0..len) into out[cap]; returns the length written. */
 size_t kb_fold(const char *in, size_t len, char *out, size_t cap);
 
-/* The search terms of a customer's question: distinct folded words minus
- * stop words, long words cut to a prefix (is_prefix). */
+/* The search term of a word from kb_next_lower, in locale's language,
+ * into out[cap]: 0 for a stop word, else the folded stem (its length).
+ * Articles, questions and the FTS5 tokenizer all go through here, so they
+ * meet on the same terms. */
+size_t kb_term(struct kb_stemmers *st, const char *locale, const char *word, size_t wl, char *out,
+               size_t cap);
+
+/* The next word of text as a search term (kb_term) into term[cap]; *tl is
+ * 0 for a stop word, which still counts as a word. False at the end. */
+bool kb_next_term(struct kb_stemmers *st, const char *locale, const char *text, size_t len,
+                  size_t *pos, char *term, size_t cap, size_t *tl);
+
+/* The search terms of a customer's question: distinct terms in order, at
+ * most KB_MAX_TERMS. Returns how many. */
 struct kb_terms {
     int n;
     char term[KB_MAX_TERMS][KB_MAX_TERM_BYTES + 1];
-    bool prefix[KB_MAX_TERMS];
 };
-int kb_query_terms(const char *text, const char *locale, struct kb_terms *out);
+int kb_query_terms(struct kb_stemmers *st, const char *text, const char *locale,
+                   struct kb_terms *out);
+
+/* ------- Interface to code in kb_fts_tokenizer.c ------- */
+
+/* The FTS5 tokenizer kb_fts uses (sb_kb_register_tokenizer in sb_kb.h).
+ * Each indexed column of kb_fts is stored as KB_FTS_MARK locale
+ * KB_FTS_MARK text (in SQL: char(31) || locale || char(31) || text), so
+ * the tokenizer knows the row's language. */
+#define KB_FTS_TOKENIZER "sb"
+#define KB_FTS_MARK '\x1F'
+#define KB_FTS_MAX_LOCALE 35
+
+/* The FTS5 API of db's connection, NULL when FTS5 is missing. */
+fts5_api *kb_fts5_api(sqlite3 *db);
 
 /* ------- Interface to code in kb_index.c ------- */
 

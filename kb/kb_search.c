@@ -18,19 +18,21 @@
 /* Where BM25 saturates: a score of BM25_HALF gives half of the BM25 share. */
 #define BM25_HALF 1.0
 
-int sb_kb_build_query(const char *text, const char *locale, char *out, size_t cap)
+/* Customer text as an FTS5 query: its search terms (kb_text.c), each
+ * quoted, joined by OR. Terms hold only letters and digits, so quoting
+ * cannot be broken and no operator reaches the query parser; the output
+ * is still bounded by cap. */
+static int build_query(struct kb_stemmers *st, const char *text, const char *locale, char *out,
+                       size_t cap)
 {
     struct kb_terms q;
     size_t o = 0;
     int written = 0;
 
     out[0] = '\0';
-    kb_query_terms(text, locale, &q);
-    /* Terms hold only letters and digits, so quoting cannot be broken; the
-     * output is still bounded by cap. */
+    kb_query_terms(st, text, locale, &q);
     for (int t = 0; t < q.n; t++) {
-        int w = snprintf(out + o, cap - o, "%s\"%s\"%s", written ? " OR " : "", q.term[t],
-                         q.prefix[t] ? "*" : "");
+        int w = snprintf(out + o, cap - o, "%s\"%s\"", written ? " OR " : "", q.term[t]);
         if (w < 0 || (size_t)w >= cap - o) {
             out[o] = '\0';
             break;
@@ -39,6 +41,15 @@ int sb_kb_build_query(const char *text, const char *locale, char *out, size_t ca
         written++;
     }
     return written;
+}
+
+int sb_kb_build_query(const char *text, const char *locale, char *out, size_t cap)
+{
+    /* No handle here: stemmers for this call only (cheap to make). */
+    struct kb_stemmers st = {0};
+    int n = build_query(&st, text, locale, out, cap);
+    kb_stemmers_cleanup(&st);
+    return n;
 }
 
 /* sb_coverage(kb_fts, w0, w1, ...): how much of the question this row
@@ -65,25 +76,14 @@ static void coverage_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_c
     sqlite3_result_double(ctx, nphrase ? total / nphrase : 0.0);
 }
 
-static fts5_api *fts5_api_of(sqlite3 *db)
-{
-    fts5_api *api = NULL;
-    sqlite3_stmt *s = NULL;
-
-    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &s, NULL) != SQLITE_OK) return NULL;
-    sqlite3_bind_pointer(s, 1, &api, "fts5_api_ptr", NULL);
-    sqlite3_step(s);
-    sqlite3_finalize(s);
-    return api;
-}
-
 enum sb_err kb_register_functions(sqlite3 *db)
 {
-    fts5_api *api = fts5_api_of(db);
+    fts5_api *api = kb_fts5_api(db);
     if (!api) return SB_ERR_DB;
     if (api->xCreateFunction(api, "sb_coverage", NULL, coverage_fn, NULL) != SQLITE_OK)
         return SB_ERR_DB;
-    return SB_OK;
+    /* The store registered it already when it opened db itself. */
+    return sb_kb_register_tokenizer(db);
 }
 
 /* The customer's own locale first, then confidence: another region's
@@ -268,7 +268,7 @@ enum sb_err sb_kb_search(struct sb_kb *kb, const char *text, const char *locale,
     memset(out, 0, sizeof(*out));
     if (limit < 1) limit = 1;
     if (limit > SB_KB_MAX_HITS) limit = SB_KB_MAX_HITS;
-    out->terms = kb_query_terms(text, locale, &q);
+    out->terms = kb_query_terms(&kb->stem, text, locale, &q);
     rc = refresh_index(kb);
     if (!kb->index) return rc;
     kb_language_of(locale, lang, sizeof(lang));
@@ -298,7 +298,7 @@ enum sb_err sb_kb_search_fts(struct sb_kb *kb, const char *text, const char *loc
     memset(out, 0, sizeof(*out));
     if (limit < 1) limit = 1;
     if (limit > SB_KB_MAX_HITS) limit = SB_KB_MAX_HITS;
-    out->terms = sb_kb_build_query(text, locale, query, sizeof(query));
+    out->terms = build_query(&kb->stem, text, locale, query, sizeof(query));
     if (out->terms == 0) return SB_OK;
 
     kb_language_of(locale, lang, sizeof(lang));

@@ -36,13 +36,16 @@ static const char eval_usage[] =
     "        queries as TSV), ro-intents (Rasa NLU JSON); see include/sb_kb.h\n"
     "  --engine fts: the plain SQLite FTS5 BM25 baseline instead of the answer engine\n"
     "  --threshold: the confidence needed to answer (default: the server's, 0.5)\n"
-    "  --misses: print every query the engine got wrong\n";
+    "  --misses: print every query the engine got wrong\n"
+    "  --dump FILE: write one line per query (oos, right, top and second confidence,\n"
+    "    top coverage and BM25), tab-separated, for calibrating confidence\n";
 
 struct eval_args {
     struct sb_kb_eval_opts o;
     const char *engine, *locale;
     double threshold;
     bool misses;
+    const char *dump; /* --dump FILE: one line per query, for calibration */
 };
 
 /* ---- arguments ---- */
@@ -128,6 +131,10 @@ static int parse_eval_args(int argc, char **argv, struct eval_args *a)
             a->misses = true;
             continue;
         }
+        if (strcmp(argv[i], "--dump") == 0 && i + 1 < argc) {
+            a->dump = argv[++i];
+            continue;
+        }
         if (argv[i][0] != '-') return usage_error("unexpected argument '%s'", argv[i]);
         if (i + 1 >= argc) return usage_error("%s needs a value", argv[i]);
         rc = parse_valued(a, argv[i], argv[i + 1]);
@@ -208,6 +215,15 @@ static void print_miss(void *arg, const char *query, const char *want, const str
            answered ? "answered" : "unsure  ", query);
 }
 
+/* oos right c1 c2 cov1 bm25_1: what a calibration needs of each query */
+static void dump_query(void *arg, bool oos, bool right, const struct sb_kb_result *res)
+{
+    FILE *f = arg;
+    fprintf(f, "%d\t%d\t%.5f\t%.5f\t%.5f\t%.5f\n", oos, right,
+            res->n ? res->hit[0].confidence : 0.0, res->n > 1 ? res->hit[1].confidence : 0.0,
+            res->n ? res->hit[0].coverage : 0.0, res->n ? res->hit[0].bm25 : 0.0);
+}
+
 static void print_pct(const char *label, int k, int n)
 {
     if (n)
@@ -279,12 +295,23 @@ static int run(const struct eval_args *a, struct sb_kb_eval *ev)
     struct sb_kb_eval_run r = {.fts = strcmp(a->engine, "fts") == 0,
                                .threshold = a->threshold,
                                .miss = a->misses ? print_miss : NULL};
+    FILE *dump = a->dump ? fopen(a->dump, "w") : NULL;
     struct sb_kb_eval_stats s;
     struct sb_errbuf eb = {{0}};
     struct eval_db d = {0};
     int rc = make_tmp();
 
-    if (rc) return rc;
+    if (a->dump && !dump) {
+        fprintf(stderr, "switchboard: kb eval: --dump %s: cannot write\n", a->dump);
+        remove_tmp();
+        return 2;
+    }
+    r.each = dump ? dump_query : NULL;
+    r.arg = dump;
+    if (rc) {
+        if (dump) fclose(dump);
+        return rc;
+    }
     rc = open_db(&d, a->locale);
     if (!rc && (sb_kb_eval_build(ev, d.kb, a->locale, &s, &eb) ||
                 sb_kb_eval_score(ev, d.kb, a->locale, &r, &s, &eb))) {
@@ -292,6 +319,7 @@ static int run(const struct eval_args *a, struct sb_kb_eval *ev)
         rc = 1;
     }
     if (!rc) print_report(a, &s);
+    if (dump) fclose(dump);
     sb_kb_close(d.kb);
     sb_store_close(d.st);
     remove_tmp();

@@ -499,10 +499,15 @@ enum sb_err sb_kb_eval_build(struct sb_kb_eval *ev, struct sb_kb *kb, const char
 typedef void (*sb_kb_eval_miss_fn)(void *arg, const char *query, const char *want,
                                    const struct sb_kb_hit *got, bool answered);
 
+/* Every query's outcome, for calibrating confidence: oos (it should not
+ * be answered), right (the first hit is its article), and the result. */
+typedef void (*sb_kb_eval_each_fn)(void *arg, bool oos, bool right, const struct sb_kb_result *res);
+
 struct sb_kb_eval_run {
     bool fts;                /* sb_kb_search_fts (the baseline) instead of sb_kb_search */
     double threshold;        /* confidence the bot needs to answer */
     sb_kb_eval_miss_fn miss; /* may be NULL */
+    sb_kb_eval_each_fn each; /* may be NULL */
     void *arg;
 };
 

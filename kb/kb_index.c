@@ -59,6 +59,7 @@ struct kb_index {
     struct kb_stemmers stem; /* for the articles' search terms (kb_stem.c) */
     double *nn_score;        /* scratch for kb_index_neighbours, ndocs long */
     uint32_t *nn_docs;
+    uint8_t *nn_count;
 };
 
 struct phrase {
@@ -320,7 +321,8 @@ enum sb_err kb_index_build(sqlite3 *db, struct kb_index **out)
     ix->term_docs = calloc(n, sizeof(uint32_t));
     ix->nn_score = calloc(n, sizeof(double));
     ix->nn_docs = calloc(n, sizeof(uint32_t));
-    if (!ix->nn_score || !ix->nn_docs) {
+    ix->nn_count = calloc(n, 1);
+    if (!ix->nn_score || !ix->nn_docs || !ix->nn_count) {
         rc = SB_ERR_NOMEM;
         goto fail;
     }
@@ -392,6 +394,7 @@ void kb_index_free(struct kb_index *ix)
     kb_vec_free(ix->vec);
     free(ix->nn_score);
     free(ix->nn_docs);
+    free(ix->nn_count);
     free(ix);
 }
 
@@ -507,8 +510,8 @@ int kb_index_neighbours(struct kb_index *ix, const char *text, const char *lang,
     int l = lang_id(ix, lang), n, out = 0;
 
     if (l < 0 || !ix->ndocs) return 0;
-    n = kb_vec_search(ix->vec, text, ix->doc_lang, (uint8_t)l, ix->ndocs, ix->nn_score, ix->nn_docs,
-                      (int)ix->ndocs);
+    n = kb_vec_search(ix->vec, text, ix->doc_lang, (uint8_t)l, ix->ndocs, ix->nn_score,
+                      ix->nn_count, ix->nn_docs, (int)ix->ndocs);
     /* keep the best max; reset the scratch for the next query */
     for (int i = 0; i < n; i++) {
         uint32_t d = ix->nn_docs[i];

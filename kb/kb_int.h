@@ -217,16 +217,18 @@ int kb_index_phrase_docs(const struct kb_index *ix, const char *phrase, const ch
 /* Nearest neighbours among example questions (TF-IDF over word and
  * character n-grams). Add every example with its document, finish once,
  * then search: for the documents of language lang (doc_lang[d] == lang)
- * the best cosine of their examples goes into doc_score[d] (which must
- * be all zero on entry; only the documents written to docs_out, at most
- * max_docs, are touched). Returns how many documents were written. */
+ * the mean cosine of their best 5 examples goes into doc_score[d] (which
+ * must be all zero on entry; only the documents written to docs_out, at
+ * most max_docs, are touched; doc_count is scratch of the same length).
+ * Returns how many documents were written. */
 struct kb_vec;
 struct kb_vec *kb_vec_new(void);
 void kb_vec_free(struct kb_vec *v); /* NULL-safe */
 enum sb_err kb_vec_add(struct kb_vec *v, uint32_t doc, const char *text);
 enum sb_err kb_vec_finish(struct kb_vec *v);
 int kb_vec_search(struct kb_vec *v, const char *text, const uint8_t *doc_lang, uint8_t lang,
-                  uint32_t ndocs, double *doc_score, uint32_t *docs_out, int max_docs);
+                  uint32_t ndocs, double *doc_score, uint8_t *doc_count, uint32_t *docs_out,
+                  int max_docs);
 
 /* The example-question neighbours of a question in language lang: up to
  * max documents with their best cosine, best first. */

@@ -7,7 +7,7 @@
  *   sb.json.encode/decode, sb.json.null      jansson
  *   sb.kb.search(text, {locale, limit})      knowledge-base search
  *   sb.kb.vote(id, helpful) sb.kb.choose(id) the customer's feedback
- *   sb.kb.threshold sb.kb.clarify_threshold  the answer policy
+ *   sb.kb.threshold sb.kb.clarify_threshold sb.kb.choice_floor  the answer policy
  *   sb.store.get/set(key[, value])           per-plugin key/value store
  *   sb.log(level, message)
  *   ctx.text ctx.payload ctx.locale ctx.channel ctx.conversation ctx.status
@@ -816,6 +816,8 @@ void lua_api_install(lua_State *L, struct sb_host *h, struct sb_plugin *p)
     lua_setfield(L, -2, "threshold");
     lua_pushnumber(L, h ? host_deps(h)->cfg->kb_clarify_threshold : 0.25);
     lua_setfield(L, -2, "clarify_threshold");
+    lua_pushnumber(L, SB_KB_CHOICE_FLOOR);
+    lua_setfield(L, -2, "choice_floor");
     lua_setfield(L, -2, "kb");
     lua_newtable(L);
     set_funcs(L, store, h, p);

@@ -250,6 +250,8 @@ enum sb_err sb_kb_register_tokenizer(sqlite3 *db);
 
 #define SB_KB_ADJUST_MIN (-0.15)
 #define SB_KB_ADJUST_MAX 0.10
+/* A hit below this confidence is never offered as a choice. */
+#define SB_KB_CHOICE_FLOOR 0.05
 
 struct sb_kb_policy {
     double answer_threshold;  /* 0..1, default 0.5 */

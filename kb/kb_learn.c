@@ -383,12 +383,17 @@ enum sb_kb_decision sb_kb_decide(struct sb_kb *kb, const struct sb_kb_result *r,
     *nchoices = 0;
     if (r->n > 0 && r->hit[0].confidence >= sb_kb_threshold(kb, r->hit[0].id)) return SB_KB_ANSWER;
     sb_kb_get_policy(kb, &p);
-    while (n < r->n && n < MAX_CHOICES && r->hit[n].confidence >= p.clarify_threshold)
-        n++;
-    *nchoices = n;
+    /* Confidences are probabilities of being the right answer, so the
+     * chance that one of the choices is right is their sum: "order" is
+     * track or cancel (0.19 + 0.17 + ...), worth asking about; a question
+     * no article covers spreads almost nothing over its candidates. */
+    double sum = 0;
+    while (n < r->n && n < MAX_CHOICES && r->hit[n].confidence >= SB_KB_CHOICE_FLOOR)
+        sum += r->hit[n++].confidence;
+    *nchoices = sum >= p.clarify_threshold ? n : 0;
     /* Nothing to search for ("?", "...") is not a question out of scope:
      * the bot asks again. */
-    if (n > 0 || r->terms == 0) return SB_KB_CLARIFY;
+    if (*nchoices > 0 || r->terms == 0) return SB_KB_CLARIFY;
     return SB_KB_HANDOFF;
 }
 

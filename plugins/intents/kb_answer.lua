@@ -110,11 +110,15 @@ sb.intent{
     local top = hits[1]
     if top and top.confidence >= top.threshold then return answer(ctx, top) end
 
-    local choices = {}
+    -- Confidences are probabilities of being right: the chance that one of
+    -- the choices is right is their sum (see sb_kb_decide in kb_learn.c).
+    local choices, sum = {}, 0
     for _, h in ipairs(hits) do
-      if h.confidence < sb.kb.clarify_threshold then break end
+      if h.confidence < sb.kb.choice_floor then break end
       choices[#choices + 1] = { title = h.title, payload = "/article:" .. h.id }
+      sum = sum + h.confidence
     end
+    if sum < sb.kb.clarify_threshold then choices = {} end
     -- Words that match nothing well enough: not something the articles cover.
     if #choices == 0 and terms > 0 then return ctx:handoff{ reason = "out_of_scope" } end
 

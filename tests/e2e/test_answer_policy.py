@@ -114,8 +114,11 @@ class AnswerPolicyTests(harness.ServerTestCase):
         text, b = self.pick(VAGUE, "clarify", lambda b: len(b["choices"]) >= 2)
         self.assertIsNone(b["answer"], b)
         self.assertLessEqual(len(b["choices"]), 3, b)
+        # confidences are probabilities of being right: together the choices
+        # reach the clarify threshold, each one at least the choice floor
+        self.assertGreaterEqual(sum(c["confidence"] for c in b["choices"]), b["clarify_threshold"], b)
         for c in b["choices"]:
-            self.assertGreaterEqual(c["confidence"], b["clarify_threshold"], b)
+            self.assertGreaterEqual(c["confidence"], 0.05, b)
         self.assertLess(b["choices"][0]["confidence"], b["choices"][0]["threshold"], b)
         conv = self.server.start_conversation("en")
         body = self.server.send(conv, text)

@@ -331,10 +331,16 @@ static void decide_answers_clarifies_or_hands_off(void **state)
     r.hit[0].confidence = 0.45; /* below 0.5, both above 0.25 */
     assert_int_equal(sb_kb_decide(e->kb, &r, &n), SB_KB_CLARIFY);
     assert_int_equal(n, 2);
-    r.hit[1].confidence = 0.2; /* only the first is a choice */
+    r.hit[1].confidence = 0.03; /* under the choice floor: only the first is a choice */
     assert_int_equal(sb_kb_decide(e->kb, &r, &n), SB_KB_CLARIFY);
     assert_int_equal(n, 1);
-    r.hit[0].confidence = 0.2; /* nothing at the clarify threshold: out of scope */
+    /* two likely candidates together reach the clarify threshold */
+    r.hit[0].confidence = 0.15;
+    r.hit[1].confidence = 0.12;
+    assert_int_equal(sb_kb_decide(e->kb, &r, &n), SB_KB_CLARIFY);
+    assert_int_equal(n, 2);
+    r.hit[0].confidence = 0.15; /* together under the clarify threshold: out of scope */
+    r.hit[1].confidence = 0.06;
     assert_int_equal(sb_kb_decide(e->kb, &r, &n), SB_KB_HANDOFF);
     assert_int_equal(n, 0);
     r.n = 0;

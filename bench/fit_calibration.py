@@ -8,8 +8,8 @@ accuracy / out-of-scope recall at 0.5 per file.
     build/switchboard kb eval banking77 TRAIN DEV --dump /tmp/b77.tsv   (the same for others)
     python3 bench/fit_calibration.py /tmp/b77.tsv /tmp/hwu.tsv /tmp/clinc.tsv
 
-The dump gives the confidence after calibration; to refit, dump from a build with calibrate()
-turned into the identity, so the columns hold the fused scores. Standard library only."""
+Dump columns: oos, right, the fused scores of the first and second hits (what the model reads),
+then their confidences. Standard library only."""
 
 import math
 import sys

@@ -37,8 +37,8 @@ static const char eval_usage[] =
     "  --engine fts: the plain SQLite FTS5 BM25 baseline instead of the answer engine\n"
     "  --threshold: the confidence needed to answer (default: the server's, 0.5)\n"
     "  --misses: print every query the engine got wrong\n"
-    "  --dump FILE: write one line per query (oos, right, top and second confidence,\n"
-    "    top coverage and BM25), tab-separated, for calibrating confidence\n";
+    "  --dump FILE: write one line per query (oos, right, the first and second hits'\n"
+    "    fused scores and confidences), tab-separated, for bench/fit_calibration.py\n";
 
 struct eval_args {
     struct sb_kb_eval_opts o;
@@ -215,13 +215,14 @@ static void print_miss(void *arg, const char *query, const char *want, const str
            answered ? "answered" : "unsure  ", query);
 }
 
-/* oos right c1 c2 cov1 bm25_1: what a calibration needs of each query */
+/* oos right score1 score2 confidence1 confidence2: what a calibration
+ * needs of each query (bench/fit_calibration.py) */
 static void dump_query(void *arg, bool oos, bool right, const struct sb_kb_result *res)
 {
     FILE *f = arg;
-    fprintf(f, "%d\t%d\t%.5f\t%.5f\t%.5f\t%.5f\n", oos, right,
-            res->n ? res->hit[0].confidence : 0.0, res->n > 1 ? res->hit[1].confidence : 0.0,
-            res->n ? res->hit[0].coverage : 0.0, res->n ? res->hit[0].bm25 : 0.0);
+    fprintf(f, "%d\t%d\t%.5f\t%.5f\t%.5f\t%.5f\n", oos, right, res->n ? res->hit[0].score : 0.0,
+            res->n > 1 ? res->hit[1].score : 0.0, res->n ? res->hit[0].confidence : 0.0,
+            res->n > 1 ? res->hit[1].confidence : 0.0);
 }
 
 static void print_pct(const char *label, int k, int n)

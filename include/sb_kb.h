@@ -193,6 +193,7 @@ struct sb_kb_hit {
     double bm25;       /* higher is better */
     double coverage;   /* share of query terms found in the article, 0..1 */
     double confidence; /* 0..1 */
+    double score;      /* the fused score confidence is calibrated from */
     bool exact_locale; /* in the locale asked for, not a fallback region */
 };
 

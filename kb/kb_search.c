@@ -238,10 +238,10 @@ static void fuse(struct sb_kb_hit *h, double cosine)
  * for every knowledge base, so kb_answer_threshold 0.5 means "more likely
  * right than wrong". Refit with `kb eval --dump` and
  * bench/fit_calibration.py. */
-#define CAL_SCORE 4.415
-#define CAL_MARGIN 3.797
-#define CAL_SQRT_MARGIN 8.114
-#define CAL_BIAS (-2.92)
+#define CAL_SCORE 4.482
+#define CAL_MARGIN 4.272
+#define CAL_SQRT_MARGIN 8.082
+#define CAL_BIAS (-2.969)
 
 static void calibrate(struct sb_kb_hit *hit, int n)
 {
@@ -253,6 +253,7 @@ static void calibrate(struct sb_kb_hit *hit, int n)
         for (int j = 0; j < n; j++)
             if (j != i && raw[j] > best_other) best_other = raw[j];
         m = raw[i] > best_other ? raw[i] - best_other : 0;
+        hit[i].score = raw[i];
         z = CAL_SCORE * raw[i] + CAL_MARGIN * m + CAL_SQRT_MARGIN * sqrt(m) + CAL_BIAS;
         hit[i].confidence = 1.0 / (1.0 + exp(-z));
     }

@@ -288,9 +288,10 @@ static void example_question_wording_is_an_answer(void **state)
     assert_true(r.hit[0].confidence >= 0.9);
     assert_true(r.hit[1].confidence < 0.5);
     sb_kb_result_cleanup(&r);
-    /* another wording is only as good as its words */
+    /* a near wording still finds it, through its neighbours, not the phrase */
     assert_int_equal(sb_kb_search(e->kb, "where is my order now", "en", 3, &r), SB_OK);
-    assert_true(r.n == 0 || r.hit[0].confidence < 0.9);
+    assert_true(r.n >= 1);
+    assert_string_equal(r.hit[0].slug, "track");
     sb_kb_result_cleanup(&r);
     /* and the phrase is per language */
     assert_int_equal(sb_kb_search(e->kb, "where is my order", "pt-BR", 3, &r), SB_OK);

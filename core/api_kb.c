@@ -465,6 +465,34 @@ enum MHD_Result api_kb_category_put(struct sb_server *srv, struct MHD_Connection
                      json_pack("{s:o}", "categories", sb_kb_categories(srv->kb, params[0])));
 }
 
+enum MHD_Result api_kb_synonyms(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                                const char *params[2])
+{
+    (void)r;
+    (void)params;
+    return http_json(srv, c, 200,
+                     json_pack("{s:o}", "synonyms", sb_kb_synonyms(srv->kb, arg(c, "locale"))));
+}
+
+enum MHD_Result api_kb_synonyms_put(struct sb_server *srv, struct MHD_Connection *c,
+                                    struct http_req *r, const char *params[2])
+{
+    struct sb_errbuf eb = {{0}};
+    enum MHD_Result ret;
+    enum sb_err rc;
+    json_t *body = http_body_object(srv, c, r, &ret);
+
+    if (!body) return ret;
+    sb_store_begin(srv->store);
+    rc = sb_kb_synonyms_set(srv->kb, params[0], params[1], json_object_get(body, "synonyms"), &eb);
+    json_decref(body);
+    if (rc) return write_failed(srv, c, rc, &eb, 0);
+    sb_audit(srv->store, r->who.actor, "kb.synonyms.save", params[1], r->ip, params[0]);
+    if (!committed(srv, c, &ret)) return ret;
+    return http_json(srv, c, 200,
+                     json_pack("{s:o}", "synonyms", sb_kb_synonyms(srv->kb, params[0])));
+}
+
 enum MHD_Result api_kb_locales(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
                                const char *params[2])
 {

@@ -61,6 +61,8 @@ const struct route sb_routes[] = {
     {"GET", "/api/v1/kb/categories", api_kb_categories, ROUTE_EDITOR, false},
     {"PUT", "/api/v1/kb/categories/{}/{}", api_kb_category_put, ROUTE_EDITOR, false},
     {"GET", "/api/v1/kb/locales", api_kb_locales, ROUTE_EDITOR, false},
+    {"GET", "/api/v1/kb/synonyms", api_kb_synonyms, ROUTE_EDITOR, false},
+    {"PUT", "/api/v1/kb/synonyms/{}/{}", api_kb_synonyms_put, ROUTE_EDITOR, false},
     {"POST", "/api/v1/kb/preview", api_kb_preview, ROUTE_EDITOR, false},
     {"POST", "/api/v1/kb/try", api_kb_try, ROUTE_EDITOR, false},
     {"GET", "/api/v1/kb/gaps", api_kb_gaps, ROUTE_EDITOR, false},

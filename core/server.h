@@ -223,6 +223,10 @@ enum MHD_Result api_kb_categories(struct sb_server *, struct MHD_Connection *, s
                                   const char *params[2]);
 enum MHD_Result api_kb_category_put(struct sb_server *, struct MHD_Connection *, struct http_req *,
                                     const char *params[2]);
+enum MHD_Result api_kb_synonyms(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                const char *params[2]);
+enum MHD_Result api_kb_synonyms_put(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                    const char *params[2]);
 enum MHD_Result api_kb_locales(struct sb_server *, struct MHD_Connection *, struct http_req *,
                                const char *params[2]);
 enum MHD_Result api_kb_preview(struct sb_server *, struct MHD_Connection *, struct http_req *,

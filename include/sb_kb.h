@@ -137,6 +137,14 @@ enum sb_err sb_kb_category_set(struct sb_kb *kb, const char *locale, const char 
                                const char *name, const char *description, int position,
                                struct sb_errbuf *eb);
 
+/* Synonyms per locale, kept by editors: [{locale, term, synonyms[],
+ * updated_at}] (locale NULL = every locale), and setting one term's list
+ * (an empty list removes the term). A question containing the term is
+ * searched with its synonyms added. Errors name the field. */
+json_t *sb_kb_synonyms(struct sb_kb *kb, const char *locale);
+enum sb_err sb_kb_synonyms_set(struct sb_kb *kb, const char *locale, const char *term,
+                               json_t *synonyms, struct sb_errbuf *eb);
+
 /* Markdown to HTML with cmark, safe mode: raw HTML is dropped and
  * javascript:/vbscript:/file:/data: links are emptied. Returns malloc'd
  * text, NULL on allocation failure. */

@@ -133,6 +133,7 @@ void sb_kb_close(struct sb_kb *kb)
     kb_stemmers_cleanup(&kb->stem);
     kb_index_free(kb->index);
     kb_public_free(kb->pub);
+    kb_synonyms_free(kb->synonyms);
     kb_learn_free(kb->learn);
     for (int i = 0; i < KB__COUNT; i++)
         sqlite3_finalize(kb->stmt[i]);

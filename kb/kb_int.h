@@ -61,6 +61,9 @@ struct sb_kb {
     struct kb_learn *learn;
     /* stemmers for customers' questions (kb_stem.c) */
     struct kb_stemmers stem;
+    /* editors' synonyms (kb_synonyms.c), read on first use */
+    struct kb_synonyms *synonyms;
+    bool synonyms_stale;
 };
 
 /* ------- Interface to code in kb.c ------- */
@@ -211,6 +214,14 @@ size_t kb_phrase(const char *text, char *out, size_t cap);
  * phrase (at most max, into docs); returns how many. */
 int kb_index_phrase_docs(const struct kb_index *ix, const char *phrase, const char *lang,
                          uint32_t *docs, int max);
+
+/* ------- Interface to code in kb_synonyms.c ------- */
+
+struct kb_synonyms;
+void kb_synonyms_free(struct kb_synonyms *s); /* NULL-safe */
+/* text with the synonyms of every term it contains (language lang)
+ * appended, as new malloc'd text; NULL when there is nothing to add. */
+char *kb_synonyms_expand(struct sb_kb *kb, const char *text, const char *lang);
 
 /* ------- Interface to code in kb_vec.c ------- */
 

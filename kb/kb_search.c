@@ -299,17 +299,20 @@ enum sb_err sb_kb_search(struct sb_kb *kb, const char *text, const char *locale,
 {
     struct kb_ix_hit ix_hits[SB_KB_MAX_HITS];
     struct kb_terms q;
-    char lang[16];
+    char lang[16], *expanded;
     int n = 0;
     enum sb_err rc;
 
     memset(out, 0, sizeof(*out));
     if (limit < 1) limit = 1;
     if (limit > SB_KB_MAX_HITS) limit = SB_KB_MAX_HITS;
-    out->terms = kb_query_terms(&kb->stem, text, locale, &q);
     rc = refresh_index(kb);
     if (!kb->index) return rc;
     kb_language_of(locale, lang, sizeof(lang));
+    /* The editors' synonyms widen the words searched; the exact-wording
+     * match below still looks at what the customer wrote. */
+    expanded = kb_synonyms_expand(kb, text, lang);
+    out->terms = kb_query_terms(&kb->stem, expanded ? expanded : text, locale, &q);
     /* BM25 alone can favour one repeated word over a full match, so take
      * more candidates than asked and re-rank by confidence. */
     if (q.n) n = kb_index_search(kb->index, &q, lang, ix_hits, SB_KB_MAX_HITS);
@@ -319,9 +322,10 @@ enum sb_err sb_kb_search(struct sb_kb *kb, const char *text, const char *locale,
         set_hit(&out->hit[i], d->slug, d->locale, d->title, d->summary, ix_hits[i].bm25,
                 ix_hits[i].coverage, locale);
     }
-    n = add_neighbours(kb, text, lang, locale, n, out);
+    n = add_neighbours(kb, expanded ? expanded : text, lang, locale, n, out);
     n = add_example_matches(kb, text, lang, locale, n, out);
     finish_hits(out, n, limit);
+    free(expanded);
     return SB_OK;
 }
 

@@ -274,6 +274,31 @@ class EditorApiTests(harness.ServerTestCase):
         st, _, b = self.ed.get("/api/v1/kb/articles?q=imp-ok")
         self.assertEqual(b["articles"], [], "half an import was applied")
 
+    def test_synonyms_widen_the_search(self):
+        question = "how do I get my zwiebelbox refunded"
+        st, _, before = self.ed.request("POST", "/api/v1/kb/try", {"text": question, "locale": "en"})
+        rank = [h["slug"] for h in before["hits"]]
+        st, _, b = self.ed.request("PUT", "/api/v1/kb/synonyms/en/zwiebelbox", {"synonyms": ["money back", "refund"]})
+        self.assertEqual(st, 200, b)
+        self.assertIn({"term": "zwiebelbox", "synonyms": ["money back", "refund"]},
+                      [{"term": x["term"], "synonyms": x["synonyms"]} for x in b["synonyms"]])
+        st, _, after = self.ed.request("POST", "/api/v1/kb/try", {"text": question, "locale": "en"})
+        self.assertEqual(after["hits"][0]["slug"], "refund-status", after)
+        if "refund-status" in rank:
+            self.assertGreater(after["hits"][0]["confidence"],
+                               next(h["confidence"] for h in before["hits"] if h["slug"] == "refund-status"))
+        # other locales are untouched, and an empty list removes the term
+        st, _, b = self.ed.get("/api/v1/kb/synonyms?locale=pt-BR")
+        self.assertEqual(b["synonyms"], [])
+        st, _, b = self.ed.request("PUT", "/api/v1/kb/synonyms/en/zwiebelbox", {"synonyms": []})
+        self.assertEqual((st, [x["term"] for x in b["synonyms"]]), (200, []), b)
+        for bad, field in (({"synonyms": "refund"}, "synonyms"), ({"synonyms": ["<b>x</b>"]}, "synonyms[0]")):
+            st, _, b = self.ed.request("PUT", "/api/v1/kb/synonyms/en/zwiebelbox", bad)
+            check_error(self, (st, {}, b), 400, "bad synonyms %r" % bad)
+            self.assertTrue(b["error"]["message"].startswith(field + ":"), b)
+        st, _, b = self.ed.request("PUT", "/api/v1/kb/synonyms/xx/zwiebelbox", {"synonyms": ["a"]})
+        check_error(self, (st, {}, b), 400, "an unknown locale")
+
     def test_delete(self):
         a = self.create(slug="points-del", status="published")
         st, _, b = self.ed.request("DELETE", "/api/v1/kb/articles/%d" % a["id"])

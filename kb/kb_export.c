@@ -143,7 +143,8 @@ enum ex_col {
     EX_CATEGORY,
     EX_TAGS,
     EX_EXAMPLES,
-    EX_STATUS
+    EX_STATUS,
+    EX_THRESHOLD
 };
 
 static const char *col(sqlite3_stmt *s, int c)
@@ -168,6 +169,11 @@ static enum sb_err article_text(sqlite3_stmt *s, struct sb_buf *b)
     if (!rc) rc = put_text(b, "status", col(s, EX_STATUS));
     if (!rc) rc = put_text(b, "summary", col(s, EX_SUMMARY));
     if (!rc) rc = put_list(b, "examples", col(s, EX_EXAMPLES));
+    if (!rc && sqlite3_column_type(s, EX_THRESHOLD) != SQLITE_NULL) {
+        char t[32];
+        snprintf(t, sizeof(t), "%.15g", sqlite3_column_double(s, EX_THRESHOLD));
+        rc = put_text(b, "answer_threshold", t);
+    }
     if (!rc) rc = sb_buf_append(b, "---\n", 4);
     if (!rc) rc = sb_buf_append(b, col(s, EX_BODY), (size_t)sqlite3_column_bytes(s, EX_BODY));
     return rc;
@@ -287,7 +293,7 @@ static enum sb_err export_articles(struct sb_kb *kb, const char *dir, const char
 
     if (sqlite3_prepare_v2(kb->db,
                            "SELECT slug, locale, group_key, title, summary, body, category, tags,"
-                           " examples, status FROM kb_articles"
+                           " examples, status, answer_threshold FROM kb_articles"
                            " WHERE (?1 IS NULL OR locale = ?1) AND (?2 IS NULL OR status = ?2)"
                            " ORDER BY locale, slug",
                            -1, &s, NULL) != SQLITE_OK)

@@ -115,6 +115,20 @@ void kb_item_article(const struct kb_item *it, const char *author, const char *n
     a->examples = json_object_get(it->art, "examples");
     a->author = author;
     a->note = note;
+    /* answer_threshold: the article's own confidence threshold; absent
+     * keeps what is stored, "" or "null" removes it, anything but a
+     * number in 0..1 is refused by sb_kb_save (NaN here gets there). */
+    const char *t = str_of(it->art, "answer_threshold");
+    if (t) {
+        char *end;
+        if (!*t || strcmp(t, "null") == 0) {
+            a->threshold_op = SB_KB_THRESHOLD_NONE;
+        } else {
+            a->threshold_op = SB_KB_THRESHOLD_SET;
+            a->answer_threshold = strtod(t, &end);
+            if (end == t || *end) a->answer_threshold = -1; /* refused with the field named */
+        }
+    }
 }
 
 enum sb_err kb_item_fail(const struct kb_item *it, enum sb_err rc, struct sb_errbuf *eb)
@@ -348,9 +362,11 @@ static const struct {
     const char *name;
     enum key_kind kind;
 } front_keys[] = {
-    {"title", KEY_TEXT},    {"slug", KEY_TEXT},     {"locale", KEY_TEXT},
-    {"category", KEY_TEXT}, {"tags", KEY_LIST},     {"status", KEY_TEXT},
-    {"summary", KEY_TEXT},  {"examples", KEY_LIST}, {"group", KEY_TEXT},
+    {"title", KEY_TEXT},   {"slug", KEY_TEXT},
+    {"locale", KEY_TEXT},  {"category", KEY_TEXT},
+    {"tags", KEY_LIST},    {"status", KEY_TEXT},
+    {"summary", KEY_TEXT}, {"examples", KEY_LIST},
+    {"group", KEY_TEXT},   {"answer_threshold", KEY_TEXT},
 };
 
 static int front_key(const char *name)
@@ -395,7 +411,7 @@ static enum sb_err front_pair(const char *path, yaml_document_t *doc, yaml_node_
     if (idx < 0)
         return sb_fail(eb, SB_ERR_INVAL,
                        "%s:%zu: unknown key '%.40s' (known: title, slug, locale, category, tags, "
-                       "status, summary, examples, group)",
+                       "status, summary, examples, group, answer_threshold)",
                        path, line, key);
     if (json_object_get(lines, key))
         return sb_fail(eb, SB_ERR_INVAL, "%s:%zu: %s: is given twice", path, line, key);

@@ -26,7 +26,7 @@ TRICKY = os.path.join(FIXTURES, "tricky")
 LIVE = os.path.join(FIXTURES, "live")
 
 # What an article is, for comparing two databases (ids, times and authors may differ).
-CONTENT = "locale, slug, group_key, title, summary, body, category, tags, examples, status"
+CONTENT = "locale, slug, group_key, title, summary, body, category, tags, examples, status, answer_threshold"
 
 
 def dump(data_dir):
@@ -211,6 +211,7 @@ class KbCliTests(harness.ServerTestCase):
         exported = files[os.path.join("en", "quotes-and-colons.md")].decode()
         self.assertIn('title: "He said \\"refund?\\": #1 question — ação"\n', exported)
         self.assertIn('group: "tricky-group"\n', exported)
+        self.assertIn('answer_threshold: "0.8"\n', exported)
         self.assertNotIn("group:", files[os.path.join("en", "track-order.md")].decode())
 
         fresh = os.path.join(self.tmp, "fresh-data")

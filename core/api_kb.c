@@ -424,6 +424,21 @@ enum MHD_Result api_kb_revert(struct sb_server *srv, struct MHD_Connection *c, s
                                change_names[saved.change]));
 }
 
+/* The end of a write to a per-locale list (PUT .../{locale}/{key}):
+ * audit, commit, and answer with the locale's list as it is now. */
+static enum MHD_Result locale_list_saved(struct sb_server *srv, struct MHD_Connection *c,
+                                         struct http_req *r, const char *params[2], enum sb_err rc,
+                                         const struct sb_errbuf *eb, const char *action,
+                                         const char *key,
+                                         json_t *(*list)(struct sb_kb *, const char *))
+{
+    enum MHD_Result ret;
+    if (rc) return write_failed(srv, c, rc, eb, 0);
+    sb_audit(srv->store, r->who.actor, action, params[1], r->ip, params[0]);
+    if (!committed(srv, c, &ret)) return ret;
+    return http_json(srv, c, 200, json_pack("{s:o}", key, list(srv->kb, params[0])));
+}
+
 enum MHD_Result api_kb_categories(struct sb_server *srv, struct MHD_Connection *c,
                                   struct http_req *r, const char *params[2])
 {
@@ -458,11 +473,8 @@ enum MHD_Result api_kb_category_put(struct sb_server *srv, struct MHD_Connection
     rc = sb_kb_category_set(srv->kb, params[0], params[1], name, desc,
                             pos ? (int)json_integer_value(pos) : 0, &eb);
     json_decref(body);
-    if (rc) return write_failed(srv, c, rc, &eb, 0);
-    sb_audit(srv->store, r->who.actor, "kb.category.save", params[1], r->ip, params[0]);
-    if (!committed(srv, c, &ret)) return ret;
-    return http_json(srv, c, 200,
-                     json_pack("{s:o}", "categories", sb_kb_categories(srv->kb, params[0])));
+    return locale_list_saved(srv, c, r, params, rc, &eb, "kb.category.save", "categories",
+                             sb_kb_categories);
 }
 
 enum MHD_Result api_kb_synonyms(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
@@ -486,11 +498,8 @@ enum MHD_Result api_kb_synonyms_put(struct sb_server *srv, struct MHD_Connection
     sb_store_begin(srv->store);
     rc = sb_kb_synonyms_set(srv->kb, params[0], params[1], json_object_get(body, "synonyms"), &eb);
     json_decref(body);
-    if (rc) return write_failed(srv, c, rc, &eb, 0);
-    sb_audit(srv->store, r->who.actor, "kb.synonyms.save", params[1], r->ip, params[0]);
-    if (!committed(srv, c, &ret)) return ret;
-    return http_json(srv, c, 200,
-                     json_pack("{s:o}", "synonyms", sb_kb_synonyms(srv->kb, params[0])));
+    return locale_list_saved(srv, c, r, params, rc, &eb, "kb.synonyms.save", "synonyms",
+                             sb_kb_synonyms);
 }
 
 enum MHD_Result api_kb_locales(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,

@@ -18,23 +18,29 @@ async function ask(page, text, locale = 'en') {
 async function expectTryMatchesApi(page, want) {
   const card = page.locator('.answer-card');
   const pct = (x) => `${Math.round(x * 100)}% confidence`;
-  const side = (x) => (x >= want.threshold ? 'above' : 'below');
+  const side = (x) => (x.confidence >= x.threshold ? 'above' : 'below');
+  const choices = want.decision === 'clarify' ? want.choices : [];
+  await page.locator(`.decision[data-decision="${want.decision}"]`).waitFor();
   if (want.answer) {
     await card.locator('.answer-title a', { hasText: want.answer.title }).waitFor();
     assert.equal(await card.locator('.answer-title a').getAttribute('href'), `#/article/${want.answer.id}`);
     assert.equal(await card.locator('.conf-value').textContent(), pct(want.answer.confidence));
     assert.match(await card.locator('.conf-verdict').textContent(), /^above the \d+% threshold$/);
     assert.equal(await card.locator('.conf-bar .conf-threshold').count(), 1, 'the bar marks the threshold');
+  } else if (choices.length) {
+    await card.getByRole('heading', { name: 'The bot would ask which one' }).waitFor();
+    assert.deepEqual(await card.locator('.choice a.hit-title').allTextContents(), choices.map((x) => x.title));
   } else {
     await card.getByRole('heading', { name: 'The bot would not answer this question' }).waitFor();
   }
-  const runners = want.hits.filter((x) => !want.answer || x.id !== want.answer.id);
+  const shown = new Set([want.answer && want.answer.id, ...choices.map((x) => x.id)]);
+  const runners = want.hits.filter((x) => !shown.has(x.id));
   const items = page.locator('.runners-up .hit');
   await page.locator('.runners-up').waitFor();
   assert.equal(await items.count(), runners.length, 'one row per runner-up');
   assert.deepEqual(await items.locator('.conf-value').allTextContents(), runners.map((x) => pct(x.confidence)));
   const verdicts = await items.locator('.conf-verdict').allTextContents();
-  verdicts.forEach((v, i) => assert.match(v, new RegExp(`^${side(runners[i].confidence)} the \\d+% threshold$`)));
+  verdicts.forEach((v, i) => assert.match(v, new RegExp(`^${side(runners[i])} the \\d+% threshold$`)));
   assert.deepEqual(await items.locator('a.hit-title').evaluateAll((as) => as.map((a) => a.getAttribute('href'))),
     runners.map((x) => `#/article/${x.id}`));
   return { card, items };

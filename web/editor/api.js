@@ -91,6 +91,10 @@ export const kb = {
   try: (text, locale) => api('POST', '/api/v1/kb/try', { text, locale }),
   gaps: (locale, days) => api('GET', '/api/v1/kb/gaps' + query({ locale, days })),
   helpfulness: (locale) => api('GET', '/api/v1/kb/helpfulness' + query({ locale })),
+  synonyms: (locale) => api('GET', '/api/v1/kb/synonyms' + query({ locale })),
+  // An empty list removes the term.
+  setSynonyms: (locale, term, synonyms) => api('PUT',
+    `/api/v1/kb/synonyms/${encodeURIComponent(locale)}/${encodeURIComponent(term)}`, { synonyms }),
 };
 
 export const auth = {

@@ -1,6 +1,6 @@
 // editor.js - the knowledge-base editor's entry point: sign-in, the role
 // check, the page shell and the hash router (#/articles, #/article/12,
-// #/article/12/history, #/try, #/gaps, #/helpfulness). Each view lives in
+// #/article/12/history, #/try, #/synonyms, #/gaps, #/helpfulness). Each view lives in
 // its own module and renders into <main>.
 
 import { ApiError, auth, setCsrfToken, setUnauthorizedHandler } from './api.js';
@@ -10,6 +10,7 @@ import * as listView from './view-list.js';
 import * as articleView from './view-article.js';
 import * as historyView from './view-history.js';
 import * as tryView from './view-try.js';
+import * as synonymsView from './view-synonyms.js';
 import * as gapsView from './view-gaps.js';
 import * as helpView from './view-helpfulness.js';
 
@@ -23,6 +24,7 @@ const routes = [
   { re: /^\/article\/(\d+)$/, view: articleView, section: 'articles' },
   { re: /^\/article\/(\d+)\/history$/, view: historyView, section: 'articles' },
   { re: /^\/try$/, view: tryView, section: 'try' },
+  { re: /^\/synonyms$/, view: synonymsView, section: 'synonyms' },
   { re: /^\/gaps$/, view: gapsView, section: 'gaps' },
   { re: /^\/helpfulness$/, view: helpView, section: 'helpfulness' },
 ];

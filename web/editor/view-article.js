@@ -22,6 +22,7 @@ function fieldsOf(a) {
   return {
     title: a.title || '', slug: a.slug || '', locale: a.locale || '', category: a.category || '',
     summary: a.summary || '', body: a.body || '', tags: [...(a.tags || [])], examples: [...(a.examples || [])],
+    answer_threshold: typeof a.answer_threshold === 'number' ? a.answer_threshold : null,
   };
 }
 
@@ -31,12 +32,26 @@ function sameValue(a, b) {
 
 function changedFields(now, base) {
   const out = {};
-  for (const k of [...TEXT_FIELDS, ...LIST_FIELDS]) if (!sameValue(now[k], base[k])) out[k] = now[k];
+  for (const k of [...TEXT_FIELDS, ...LIST_FIELDS, 'answer_threshold']) if (!sameValue(now[k], base[k])) out[k] = now[k];
   return out;
 }
 
 function bytes(s) {
   return encoder.encode(s).length;
+}
+
+// The answer-threshold box: null when empty (the knowledge base's), NaN
+// when it holds something that is not a number.
+function thresholdValue(input) {
+  if (input.validity && input.validity.badInput) return NaN;
+  const t = input.value.trim();
+  if (!t) return null;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : NaN;
+}
+
+function thresholdText(v) {
+  return typeof v === 'number' ? String(v) : '';
 }
 
 export async function render(ctx) {
@@ -101,6 +116,10 @@ export async function render(ctx) {
   const bodyIn = h('textarea', { name: 'body', rows: '22', class: 'mono body-input', spellcheck: 'true' });
   bodyIn.value = initial.body;
   const examples = examplesEditor(initial.examples, onEdit);
+  const thresholdIn = h('input', {
+    type: 'number', name: 'answer_threshold', min: '0', max: '1', step: '0.01', inputmode: 'decimal',
+    value: thresholdText(initial.answer_threshold), placeholder: 'Knowledge base default', autocomplete: 'off',
+  });
 
   const titleCount = h('span', { class: 'counter', 'aria-live': 'off' });
   const summaryCount = h('span', { class: 'counter' });
@@ -116,6 +135,9 @@ export async function render(ctx) {
     }),
     examples: { wrap: examples.el, control: examples.focusTarget, setError: examples.setError },
     body: field('Body (Markdown)', bodyIn, { wide: true }),
+    answer_threshold: field('Answer threshold', thresholdIn, {
+      hint: 'How sure (0 to 1) the bot must be to answer with this article. Higher: it offers the article as a choice instead. Empty: the knowledge base’s.',
+    }),
   };
 
   // --- header and actions -------------------------------------------------
@@ -155,7 +177,7 @@ export async function render(ctx) {
   const form = h('form', { class: 'article-form', novalidate: true, 'aria-label': 'Article', on: { submit: (e) => { e.preventDefault(); save(); } } });
 
   const metaGrid = h('div', { class: 'meta-grid' },
-    fields.slug.wrap, fields.locale.wrap, fields.category.wrap, fields.tags.wrap);
+    fields.slug.wrap, fields.locale.wrap, fields.category.wrap, fields.tags.wrap, fields.answer_threshold.wrap);
   fields.category.wrap.append(catList);
   const titleRow = pairRow('title', fields.title.wrap);
   const summaryRow = pairRow('summary', fields.summary.wrap);
@@ -189,6 +211,7 @@ export async function render(ctx) {
       summary: summaryIn.value.trim(),
       examples: examples.values(),
       body: bodyIn.value,
+      answer_threshold: thresholdValue(thresholdIn),
     };
   }
 
@@ -201,6 +224,7 @@ export async function render(ctx) {
     summaryIn.value = v.summary;
     examples.set(v.examples);
     bodyIn.value = v.body;
+    thresholdIn.value = thresholdText(v.answer_threshold);
     refreshPreview();
     onEdit();
   }
@@ -270,6 +294,8 @@ export async function render(ctx) {
     else if (!/^[a-z0-9-]+$/.test(v.slug)) problems.push(['slug', 'use only lowercase letters, digits and “-”']);
     for (const [k, max] of Object.entries(LIMITS)) if (bytes(v[k]) > max) problems.push([k, `is longer than ${max} bytes`]);
     if (v.examples.length > MAX_EXAMPLES) problems.push(['examples', `at most ${MAX_EXAMPLES} example questions`]);
+    const t = v.answer_threshold;
+    if (t !== null && !(t >= 0 && t <= 1)) problems.push(['answer_threshold', 'must be a number from 0 to 1, or empty for the knowledge base’s']);
     for (const [k, msg] of problems) fields[k].setError(msg);
     if (problems.length) {
       alerts.replaceChildren(notice('error', 'Not saved: ' + problems.map(([k, m]) => `${k}: ${m}`).join('; ')));
@@ -296,6 +322,7 @@ export async function render(ctx) {
         const fieldsToSend = { ...v, status: 'draft' };
         if (group) fieldsToSend.group = group;
         if (!fieldsToSend.category) delete fieldsToSend.category;
+        if (fieldsToSend.answer_threshold === null) delete fieldsToSend.answer_threshold;
         const r = await kb.create(fieldsToSend);
         baseline = v; // nothing left unsaved: the router may leave
         forgetCategories();
@@ -517,6 +544,16 @@ export async function render(ctx) {
   };
   document.addEventListener('keydown', onKey);
 
+  // The knowledge base's threshold, as the placeholder of the empty box:
+  // "try" answers with it whatever the question ("?" searches nothing).
+  async function showDefaultThreshold() {
+    const r = await kb.try('?', localeIn.value).catch(() => null);
+    if (r && typeof r.answer_threshold === 'number') {
+      thresholdIn.placeholder = `default ${r.answer_threshold}`;
+      fields.answer_threshold.wrap.dataset.default = String(r.answer_threshold);
+    }
+  }
+
   async function fillCategories() {
     const cats = await categoriesFor(localeIn.value);
     catList.replaceChildren(...cats.map((c) => h('option', { value: c.slug }, c.name || c.slug)));
@@ -527,6 +564,7 @@ export async function render(ctx) {
   renderSource();
   onEdit();
   fillCategories();
+  showDefaultThreshold();
   if (renderedHtml !== null) showHtml(preview, renderedHtml);
   else if (initial.body) refreshPreview();
   (isNew ? titleIn : heading).focus();

@@ -56,6 +56,7 @@ struct kb_index {
     struct phrase *phrases;
     uint32_t nphrases, phrases_cap;
     struct kb_vec *vec;      /* example questions and titles as vectors */
+    struct kb_model *model;  /* and as training data for the model */
     struct kb_stemmers stem; /* for the articles' search terms (kb_stem.c) */
     double *nn_score;        /* scratch for kb_index_neighbours, ndocs long */
     uint32_t *nn_docs;
@@ -249,6 +250,7 @@ static enum sb_err add_examples(struct kb_index *ix, uint32_t doc, const char *j
         rc = add_field(ix, doc, 3, json_string_value(v));
         if (!rc) rc = add_phrase(ix, doc, json_string_value(v));
         if (!rc) rc = kb_vec_add(ix->vec, doc, json_string_value(v));
+        if (!rc) rc = kb_model_add(ix->model, doc, json_string_value(v));
         if (rc) break;
     }
     json_decref(arr);
@@ -291,6 +293,7 @@ static enum sb_err load_docs(struct kb_index *ix, sqlite3 *db)
         uint32_t doc = ix->ndocs - 1;
         rc = add_field(ix, doc, 0, d->title);
         if (!rc) rc = kb_vec_add(ix->vec, doc, d->title); /* a title is a phrasing too */
+        if (!rc) rc = kb_model_add(ix->model, doc, d->title);
         if (!rc) rc = add_field(ix, doc, 1, d->summary);
         if (!rc) rc = add_field(ix, doc, 2, (const char *)sqlite3_column_text(s, 5));
         if (!rc) rc = add_examples(ix, doc, (const char *)sqlite3_column_text(s, 6));
@@ -307,7 +310,8 @@ enum sb_err kb_index_build(sqlite3 *db, struct kb_index **out)
 
     if (!ix) return SB_ERR_NOMEM;
     ix->vec = kb_vec_new();
-    rc = ix->vec ? grow_hash(ix) : SB_ERR_NOMEM;
+    ix->model = kb_model_new();
+    rc = ix->vec && ix->model ? grow_hash(ix) : SB_ERR_NOMEM;
     if (!rc) rc = load_docs(ix, db);
     if (!rc) rc = kb_vec_finish(ix->vec);
     if (rc) goto fail;
@@ -356,6 +360,8 @@ enum sb_err kb_index_build(sqlite3 *db, struct kb_index **out)
     }
     for (int l = 0; l < ix->nlangs; l++)
         ix->lang_avglen[l] = ix->lang_docs[l] ? ix->lang_avglen[l] / ix->lang_docs[l] : 1;
+    rc = kb_model_train(ix->model, ix->doc_lang);
+    if (rc) goto fail;
     *out = ix;
     return SB_OK;
 fail:
@@ -392,6 +398,7 @@ void kb_index_free(struct kb_index *ix)
         free(ix->phrases[i].text);
     free(ix->phrases);
     kb_vec_free(ix->vec);
+    kb_model_free(ix->model);
     free(ix->nn_score);
     free(ix->nn_docs);
     free(ix->nn_count);
@@ -531,4 +538,12 @@ int kb_index_neighbours(struct kb_index *ix, const char *text, const char *lang,
     }
     if (out < max) qsort(hits, (size_t)out, sizeof(*hits), by_cosine);
     return out;
+}
+
+int kb_index_model(struct kb_index *ix, const char *text, const char *lang, struct kb_nn_hit *hits,
+                   int max)
+{
+    int l = lang_id(ix, lang);
+    if (l < 0 || !ix->ndocs) return 0;
+    return kb_model_search(ix->model, text, ix->doc_lang, (uint8_t)l, hits, max);
 }

@@ -225,6 +225,18 @@ char *kb_synonyms_expand(struct sb_kb *kb, const char *text, const char *lang);
 
 /* ------- Interface to code in kb_vec.c ------- */
 
+/* A text's features: word unigrams, word bigrams and character 3-5-grams
+ * of its folded words, as 64-bit FNV-1a hashes with raw weights (counts
+ * times the kind's weight), at most KB_MAX_FEATURES distinct ones.
+ * kb_vec.c and kb_model.c read questions the same way. */
+#define KB_MAX_FEATURES 1024
+struct kb_features {
+    uint64_t key[KB_MAX_FEATURES];
+    float w[KB_MAX_FEATURES];
+    int n;
+};
+void kb_features(const char *text, struct kb_features *out);
+
 /* Nearest neighbours among example questions (TF-IDF over word and
  * character n-grams). Add every example with its document, finish once,
  * then search: for the documents of language lang (doc_lang[d] == lang)
@@ -250,10 +262,36 @@ struct kb_nn_hit {
 int kb_index_neighbours(struct kb_index *ix, const char *text, const char *lang,
                         struct kb_nn_hit *hits, int max);
 
+/* The learned model's view of a question in language lang (kb_model.c):
+ * up to max documents with their probability (in .cosine), best first. */
+int kb_index_model(struct kb_index *ix, const char *text, const char *lang, struct kb_nn_hit *hits,
+                   int max);
+
 /* Scores the articles of language lang for the query terms; writes the
  * best max by BM25 (highest first) into hits and returns how many. */
 int kb_index_search(struct kb_index *ix, const struct kb_terms *q, const char *lang,
                     struct kb_ix_hit *hits, int max);
+
+/* ------- Interface to code in kb_model.c ------- */
+
+/* A multiclass linear model from questions to documents over
+ * kb_features: add every example with its document, train once, then
+ * search. Deterministic: the same examples in the same order give the
+ * same model. */
+struct kb_model;
+struct kb_model *kb_model_new(void);
+void kb_model_free(struct kb_model *m); /* NULL-safe */
+/* text is borrowed; an example without features is ignored. */
+enum sb_err kb_model_add(struct kb_model *m, uint32_t doc, const char *text);
+/* doc_lang[d] is document d's language (borrowed, at least as long as
+ * the highest document added): an example competes only with documents
+ * of its own language. Frees the examples. */
+enum sb_err kb_model_train(struct kb_model *m, const uint8_t *doc_lang);
+/* The best documents of language lang for text: up to max into hits,
+ * best first, with the softmax probability of their scores among those
+ * max in .cosine. Returns how many; 0 for nothing known. */
+int kb_model_search(struct kb_model *m, const char *text, const uint8_t *doc_lang, uint8_t lang,
+                    struct kb_nn_hit *hits, int max);
 
 /* ------- Interface to code in kb_search.c ------- */
 

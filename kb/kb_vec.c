@@ -22,7 +22,6 @@
 
 #include "kb_int.h"
 
-#define MAX_QUERY_FEATURES 1024
 #define CHAR_MIN_N 3
 #define CHAR_MAX_N 5
 #define MAX_WORDS 64
@@ -69,13 +68,6 @@ struct kb_vec {
     uint32_t *touched;
 };
 
-/* A text's features with their raw weights. */
-struct fbag {
-    uint64_t key[MAX_QUERY_FEATURES];
-    float w[MAX_QUERY_FEATURES];
-    int n;
-};
-
 static uint64_t fnv(uint64_t h, const void *data, size_t len)
 {
     const unsigned char *p = data;
@@ -86,7 +78,7 @@ static uint64_t fnv(uint64_t h, const void *data, size_t len)
     return h;
 }
 
-static void bag_add(struct fbag *b, uint64_t key, float w)
+static void bag_add(struct kb_features *b, uint64_t key, float w)
 {
     for (int i = 0; i < b->n; i++) {
         if (b->key[i] == key) {
@@ -94,7 +86,7 @@ static void bag_add(struct fbag *b, uint64_t key, float w)
             return;
         }
     }
-    if (b->n < MAX_QUERY_FEATURES) {
+    if (b->n < KB_MAX_FEATURES) {
         b->key[b->n] = key;
         b->w[b->n++] = w;
     }
@@ -102,7 +94,7 @@ static void bag_add(struct fbag *b, uint64_t key, float w)
 
 /* Character n-grams of " word " (boundaries marked), counted in bytes of
  * folded text: diacritics are already gone, so bytes are mostly letters. */
-static void char_grams(struct fbag *b, const char *w, size_t wl)
+static void char_grams(struct kb_features *b, const char *w, size_t wl)
 {
     char buf[KB_MAX_TERM_BYTES + 3];
     size_t n = wl + 2;
@@ -114,7 +106,7 @@ static void char_grams(struct fbag *b, const char *w, size_t wl)
             bag_add(b, fnv(fnv(14695981039346656037ull, "c", 1), buf + i, g), (float)W_CHAR);
 }
 
-static void features(const char *text, struct fbag *b)
+void kb_features(const char *text, struct kb_features *b)
 {
     size_t len = strlen(text), pos = 0, wl, prev_len = 0;
     char word[KB_MAX_TERM_BYTES + 1], prev[KB_MAX_TERM_BYTES + 1];
@@ -207,13 +199,13 @@ void kb_vec_free(struct kb_vec *v)
 
 enum sb_err kb_vec_add(struct kb_vec *v, uint32_t doc, const char *text)
 {
-    struct fbag *b;
+    struct kb_features *b;
     uint32_t e;
 
     if (v->finished) return SB_ERR_INVAL;
     b = malloc(sizeof(*b));
     if (!b) return SB_ERR_NOMEM;
-    features(text, b);
+    kb_features(text, b);
     if (b->n == 0) {
         free(b);
         return SB_OK;
@@ -303,7 +295,7 @@ int kb_vec_search(struct kb_vec *v, const char *text, const uint8_t *doc_lang, u
                   uint32_t ndocs, double *doc_score, uint8_t *doc_count, uint32_t *docs_out,
                   int max_docs)
 {
-    struct fbag *b;
+    struct kb_features *b;
     uint32_t ntouched = 0, limit_df;
     double qnorm2 = 0;
     int ndocs_out = 0;
@@ -311,7 +303,7 @@ int kb_vec_search(struct kb_vec *v, const char *text, const uint8_t *doc_lang, u
     if (!v->finished || !v->nexamples) return 0;
     b = malloc(sizeof(*b));
     if (!b) return 0;
-    features(text, b);
+    kb_features(text, b);
     limit_df = v->nexamples / 4 > 50 ? v->nexamples / 4 : v->nexamples;
     for (int i = 0; i < b->n; i++) {
         int32_t f = find_feat(v, b->key[i]);

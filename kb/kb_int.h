@@ -215,6 +215,21 @@ size_t kb_phrase(const char *text, char *out, size_t cap);
 int kb_index_phrase_docs(const struct kb_index *ix, const char *phrase, const char *lang,
                          uint32_t *docs, int max);
 
+/* ------- Interface to code in kb_featmap.c ------- */
+
+/* Feature keys to dense ids in the order they are first added (zeroed =
+ * empty). kb_featmap_add returns the key's id, new or old, or -1 when out
+ * of memory; a new id is always the previous n. */
+struct kb_featmap {
+    uint64_t *keys; /* by id */
+    uint32_t n;
+    uint32_t *slot; /* open addressing: id + 1, 0 = empty */
+    uint32_t slot_cap;
+};
+int32_t kb_featmap_find(const struct kb_featmap *fm, uint64_t key);
+int32_t kb_featmap_add(struct kb_featmap *fm, uint64_t key);
+void kb_featmap_free(struct kb_featmap *fm);
+
 /* ------- Interface to code in kb_synonyms.c ------- */
 
 struct kb_synonyms;

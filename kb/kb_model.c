@@ -52,7 +52,6 @@ struct mpost {
 };
 
 struct mfeat {
-    uint64_t key;
     uint32_t df;
     uint32_t npost, cap;
     struct mpost *post;
@@ -60,10 +59,9 @@ struct mfeat {
 };
 
 struct kb_model {
+    struct kb_featmap map; /* feature key -> index into feats */
     struct mfeat *feats;
     uint32_t nfeats, feats_cap;
-    uint32_t *slot; /* open addressing: feature id + 1 */
-    uint32_t slot_cap;
     /* training examples: doc, 1 / length, and features [off[e], off[e + 1])
      * packed in 32 bits (see pack): at 100,000 examples these are most of
      * the memory training needs, and they are freed after it */
@@ -104,42 +102,15 @@ static double val_of(const struct kb_model *m, uint32_t e, uint32_t packed)
     return (packed & 511) / Q_SCALE * m->ex_inv_norm[e];
 }
 
-static uint32_t slot_of(uint64_t key, uint32_t cap)
-{
-    return (uint32_t)(key ^ (key >> 32)) & (cap - 1);
-}
-
 static int32_t find_feat(const struct kb_model *m, uint64_t key)
 {
-    if (!m->slot_cap) return -1;
-    for (uint32_t i = slot_of(key, m->slot_cap); m->slot[i]; i = (i + 1) & (m->slot_cap - 1))
-        if (m->feats[m->slot[i] - 1].key == key) return (int32_t)(m->slot[i] - 1);
-    return -1;
-}
-
-static enum sb_err grow_slots(struct kb_model *m)
-{
-    uint32_t cap = m->slot_cap ? m->slot_cap * 2 : 4096;
-    uint32_t *s = calloc(cap, sizeof(*s));
-    if (!s) return SB_ERR_NOMEM;
-    for (uint32_t f = 0; f < m->nfeats; f++) {
-        uint32_t i = slot_of(m->feats[f].key, cap);
-        while (s[i])
-            i = (i + 1) & (cap - 1);
-        s[i] = f + 1;
-    }
-    free(m->slot);
-    m->slot = s;
-    m->slot_cap = cap;
-    return SB_OK;
+    return kb_featmap_find(&m->map, key);
 }
 
 static int32_t add_feat(struct kb_model *m, uint64_t key)
 {
-    int32_t f = find_feat(m, key);
-    uint32_t i;
-    if (f >= 0) return f;
-    if ((m->nfeats + 1) * 2 > m->slot_cap && grow_slots(m)) return -1;
+    int32_t f = kb_featmap_add(&m->map, key);
+    if (f < 0 || (uint32_t)f < m->nfeats) return f;
     if (m->nfeats == m->feats_cap) {
         uint32_t cap = m->feats_cap ? m->feats_cap * 2 : 4096;
         struct mfeat *p = realloc(m->feats, cap * sizeof(*p));
@@ -148,10 +119,6 @@ static int32_t add_feat(struct kb_model *m, uint64_t key)
         m->feats_cap = cap;
     }
     memset(&m->feats[m->nfeats], 0, sizeof(m->feats[0]));
-    m->feats[m->nfeats].key = key;
-    for (i = slot_of(key, m->slot_cap); m->slot[i]; i = (i + 1) & (m->slot_cap - 1))
-        ;
-    m->slot[i] = m->nfeats + 1;
     return (int32_t)m->nfeats++;
 }
 
@@ -178,7 +145,7 @@ void kb_model_free(struct kb_model *m)
         free(m->feats[f].sum);
     }
     free(m->feats);
-    free(m->slot);
+    kb_featmap_free(&m->map);
     free_examples(m);
     free(m->score);
     free(m->mark);

@@ -40,7 +40,6 @@
 #define K_NEIGHBOURS 5
 
 struct vfeat {
-    uint64_t key;
     uint32_t df;
     uint32_t npost, cap;
     struct vpost *post;
@@ -52,10 +51,9 @@ struct vpost {
 };
 
 struct kb_vec {
+    struct kb_featmap map; /* feature key -> index into feats */
     struct vfeat *feats;
     uint32_t nfeats, feats_cap;
-    uint32_t *slot; /* open addressing: feature id + 1 */
-    uint32_t slot_cap;
     uint32_t *example_doc;  /* example -> document */
     uint32_t *doc_examples; /* document -> how many examples it has */
     uint32_t ndocs_cap;
@@ -129,37 +127,13 @@ void kb_features(const char *text, struct kb_features *b)
 
 static int32_t find_feat(const struct kb_vec *v, uint64_t key)
 {
-    if (!v->slot_cap) return -1;
-    for (uint32_t i = (uint32_t)(key ^ (key >> 32)) & (v->slot_cap - 1); v->slot[i];
-         i = (i + 1) & (v->slot_cap - 1))
-        if (v->feats[v->slot[i] - 1].key == key) return (int32_t)(v->slot[i] - 1);
-    return -1;
-}
-
-static enum sb_err grow_slots(struct kb_vec *v)
-{
-    uint32_t cap = v->slot_cap ? v->slot_cap * 2 : 4096;
-    uint32_t *s = calloc(cap, sizeof(*s));
-    if (!s) return SB_ERR_NOMEM;
-    for (uint32_t f = 0; f < v->nfeats; f++) {
-        uint64_t key = v->feats[f].key;
-        uint32_t i = (uint32_t)(key ^ (key >> 32)) & (cap - 1);
-        while (s[i])
-            i = (i + 1) & (cap - 1);
-        s[i] = f + 1;
-    }
-    free(v->slot);
-    v->slot = s;
-    v->slot_cap = cap;
-    return SB_OK;
+    return kb_featmap_find(&v->map, key);
 }
 
 static int32_t add_feat(struct kb_vec *v, uint64_t key)
 {
-    int32_t f = find_feat(v, key);
-    uint32_t i;
-    if (f >= 0) return f;
-    if ((v->nfeats + 1) * 2 > v->slot_cap && grow_slots(v)) return -1;
+    int32_t f = kb_featmap_add(&v->map, key);
+    if (f < 0 || (uint32_t)f < v->nfeats) return f;
     if (v->nfeats == v->feats_cap) {
         uint32_t cap = v->feats_cap ? v->feats_cap * 2 : 4096;
         struct vfeat *p = realloc(v->feats, cap * sizeof(*p));
@@ -168,11 +142,6 @@ static int32_t add_feat(struct kb_vec *v, uint64_t key)
         v->feats_cap = cap;
     }
     memset(&v->feats[v->nfeats], 0, sizeof(v->feats[0]));
-    v->feats[v->nfeats].key = key;
-    for (i = (uint32_t)(key ^ (key >> 32)) & (v->slot_cap - 1); v->slot[i];
-         i = (i + 1) & (v->slot_cap - 1))
-        ;
-    v->slot[i] = v->nfeats + 1;
     return (int32_t)v->nfeats++;
 }
 
@@ -187,7 +156,7 @@ void kb_vec_free(struct kb_vec *v)
     for (uint32_t f = 0; f < v->nfeats; f++)
         free(v->feats[f].post);
     free(v->feats);
-    free(v->slot);
+    kb_featmap_free(&v->map);
     free(v->example_doc);
     free(v->doc_examples);
     free(v->example_norm);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "kb_int.h"
+#include "kb_store_env.h"
 #include "sb_kb.h"
 #include "sb_store.h"
 
@@ -191,20 +192,8 @@ struct env {
 static int setup(void **state)
 {
     struct env *e = calloc(1, sizeof(*e));
-    struct sb_errbuf eb = {{0}};
-    int fd;
-
     if (!e) return -1;
-    snprintf(e->path, sizeof(e->path), "/tmp/sb-kbmodel-XXXXXX");
-    fd = mkstemp(e->path);
-    if (fd < 0) return -1;
-    close(fd);
-    unlink(e->path);
-    if (sb_store_open(e->path, "NORMAL", &e->st, &eb) ||
-        sb_kb_open(sb_store_db(e->st), &e->kb, &eb)) {
-        fprintf(stderr, "env: %s\n", eb.msg);
-        return -1;
-    }
+    if (kb_store_env_open(e->path, "kbmodel", &e->st, &e->kb)) return -1;
     *state = e;
     return 0;
 }
@@ -212,14 +201,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct env *e = *state;
-    char p[80];
-    sb_kb_close(e->kb);
-    sb_store_close(e->st);
-    unlink(e->path);
-    snprintf(p, sizeof(p), "%s-wal", e->path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", e->path);
-    unlink(p);
+    kb_store_env_close(e->path, e->st, e->kb);
     free(e);
     return 0;
 }

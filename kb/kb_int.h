@@ -219,7 +219,9 @@ int kb_index_phrase_docs(const struct kb_index *ix, const char *phrase, const ch
 
 /* Feature keys to dense ids in the order they are first added (zeroed =
  * empty). kb_featmap_add returns the key's id, new or old, or -1 when out
- * of memory; a new id is always the previous n. */
+ * of memory; a new id is always the previous n. *values is the caller's
+ * array of per-feature records of size bytes, grown with the keys: a new
+ * id's record is zeroed. */
 struct kb_featmap {
     uint64_t *keys; /* by id */
     uint32_t n;
@@ -227,7 +229,7 @@ struct kb_featmap {
     uint32_t slot_cap;
 };
 int32_t kb_featmap_find(const struct kb_featmap *fm, uint64_t key);
-int32_t kb_featmap_add(struct kb_featmap *fm, uint64_t key);
+int32_t kb_featmap_add(struct kb_featmap *fm, uint64_t key, void **values, size_t size);
 void kb_featmap_free(struct kb_featmap *fm);
 
 /* ------- Interface to code in kb_synonyms.c ------- */

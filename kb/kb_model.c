@@ -59,9 +59,8 @@ struct mfeat {
 };
 
 struct kb_model {
-    struct kb_featmap map; /* feature key -> index into feats */
+    struct kb_featmap map; /* feature key -> index into feats, and the count */
     struct mfeat *feats;
-    uint32_t nfeats, feats_cap;
     /* training examples: doc, 1 / length, and features [off[e], off[e + 1])
      * packed in 32 bits (see pack): at 100,000 examples these are most of
      * the memory training needs, and they are freed after it */
@@ -109,17 +108,10 @@ static int32_t find_feat(const struct kb_model *m, uint64_t key)
 
 static int32_t add_feat(struct kb_model *m, uint64_t key)
 {
-    int32_t f = kb_featmap_add(&m->map, key);
-    if (f < 0 || (uint32_t)f < m->nfeats) return f;
-    if (m->nfeats == m->feats_cap) {
-        uint32_t cap = m->feats_cap ? m->feats_cap * 2 : 4096;
-        struct mfeat *p = realloc(m->feats, cap * sizeof(*p));
-        if (!p) return -1;
-        m->feats = p;
-        m->feats_cap = cap;
-    }
-    memset(&m->feats[m->nfeats], 0, sizeof(m->feats[0]));
-    return (int32_t)m->nfeats++;
+    void *values = m->feats; /* a void * to hand over, not a cast of &feats */
+    int32_t f = kb_featmap_add(&m->map, key, &values, sizeof(*m->feats));
+    m->feats = values;
+    return f;
 }
 
 struct kb_model *kb_model_new(void)
@@ -140,7 +132,7 @@ static void free_examples(struct kb_model *m)
 void kb_model_free(struct kb_model *m)
 {
     if (!m) return;
-    for (uint32_t f = 0; f < m->nfeats; f++) {
+    for (uint32_t f = 0; f < m->map.n; f++) {
         free(m->feats[f].post);
         free(m->feats[f].sum);
     }
@@ -337,7 +329,7 @@ enum sb_err kb_model_train(struct kb_model *m, const uint8_t *doc_lang)
         }
     }
     /* averaged weights: w - sum / c; drop what is left at zero */
-    for (uint32_t f = 0; f < m->nfeats; f++) {
+    for (uint32_t f = 0; f < m->map.n; f++) {
         struct mfeat *mf = &m->feats[f];
         uint32_t n = 0;
         for (uint32_t p = 0; p < mf->npost; p++) {

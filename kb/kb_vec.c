@@ -51,9 +51,8 @@ struct vpost {
 };
 
 struct kb_vec {
-    struct kb_featmap map; /* feature key -> index into feats */
+    struct kb_featmap map; /* feature key -> index into feats, and the count */
     struct vfeat *feats;
-    uint32_t nfeats, feats_cap;
     uint32_t *example_doc;  /* example -> document */
     uint32_t *doc_examples; /* document -> how many examples it has */
     uint32_t ndocs_cap;
@@ -132,17 +131,10 @@ static int32_t find_feat(const struct kb_vec *v, uint64_t key)
 
 static int32_t add_feat(struct kb_vec *v, uint64_t key)
 {
-    int32_t f = kb_featmap_add(&v->map, key);
-    if (f < 0 || (uint32_t)f < v->nfeats) return f;
-    if (v->nfeats == v->feats_cap) {
-        uint32_t cap = v->feats_cap ? v->feats_cap * 2 : 4096;
-        struct vfeat *p = realloc(v->feats, cap * sizeof(*p));
-        if (!p) return -1;
-        v->feats = p;
-        v->feats_cap = cap;
-    }
-    memset(&v->feats[v->nfeats], 0, sizeof(v->feats[0]));
-    return (int32_t)v->nfeats++;
+    void *values = v->feats; /* a void * to hand over, not a cast of &feats */
+    int32_t f = kb_featmap_add(&v->map, key, &values, sizeof(*v->feats));
+    v->feats = values;
+    return f;
 }
 
 struct kb_vec *kb_vec_new(void)
@@ -153,7 +145,7 @@ struct kb_vec *kb_vec_new(void)
 void kb_vec_free(struct kb_vec *v)
 {
     if (!v) return;
-    for (uint32_t f = 0; f < v->nfeats; f++)
+    for (uint32_t f = 0; f < v->map.n; f++)
         free(v->feats[f].post);
     free(v->feats);
     kb_featmap_free(&v->map);
@@ -239,7 +231,7 @@ enum sb_err kb_vec_finish(struct kb_vec *v)
         free(norm2);
         return SB_ERR_NOMEM;
     }
-    for (uint32_t f = 0; f < v->nfeats; f++) {
+    for (uint32_t f = 0; f < v->map.n; f++) {
         struct vfeat *vf = &v->feats[f];
         double w_idf = idf(v, vf->df);
         for (uint32_t p = 0; p < vf->npost; p++) {
@@ -252,7 +244,7 @@ enum sb_err kb_vec_finish(struct kb_vec *v)
         v->example_norm[e] = norm2[e] > 0 ? (float)(1.0 / sqrt(norm2[e])) : 0;
     /* Fold the example norms into the postings: a query is then a plain
      * dot product. */
-    for (uint32_t f = 0; f < v->nfeats; f++)
+    for (uint32_t f = 0; f < v->map.n; f++)
         for (uint32_t p = 0; p < v->feats[f].npost; p++)
             v->feats[f].post[p].w *= v->example_norm[v->feats[f].post[p].example];
     free(norm2);

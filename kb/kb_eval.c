@@ -854,9 +854,7 @@ static void tally(const struct sb_kb_eval *ev, const struct eval_query *q,
     int rank = -1;
 
     if (run->each) {
-        bool right = false;
-        for (int i = 0; i < res->n && q->article >= 0; i++)
-            if (i == 0 && res->hit[0].id == ev->art[q->article].id) right = true;
+        bool right = q->article >= 0 && res->n && res->hit[0].id == ev->art[q->article].id;
         run->each(run->arg, q->article == EVAL_OOS, right, res);
     }
     if (q->article == EVAL_OOS) {

@@ -275,18 +275,16 @@ class EditorApiTests(harness.ServerTestCase):
         self.assertEqual(b["articles"], [], "half an import was applied")
 
     def test_synonyms_widen_the_search(self):
-        question = "how do I get my zwiebelbox refunded"
+        # no word of the question says "refund": only the synonym can lead there
+        question = "how do I get my zwiebelbox"
         st, _, before = self.ed.request("POST", "/api/v1/kb/try", {"text": question, "locale": "en"})
-        rank = [h["slug"] for h in before["hits"]]
+        self.assertNotEqual([h["slug"] for h in before["hits"]][:1], ["refund-status"], before)
         st, _, b = self.ed.request("PUT", "/api/v1/kb/synonyms/en/zwiebelbox", {"synonyms": ["money back", "refund"]})
         self.assertEqual(st, 200, b)
         self.assertIn({"term": "zwiebelbox", "synonyms": ["money back", "refund"]},
                       [{"term": x["term"], "synonyms": x["synonyms"]} for x in b["synonyms"]])
         st, _, after = self.ed.request("POST", "/api/v1/kb/try", {"text": question, "locale": "en"})
         self.assertEqual(after["hits"][0]["slug"], "refund-status", after)
-        if "refund-status" in rank:
-            self.assertGreater(after["hits"][0]["confidence"],
-                               next(h["confidence"] for h in before["hits"] if h["slug"] == "refund-status"))
         # other locales are untouched, and an empty list removes the term
         st, _, b = self.ed.get("/api/v1/kb/synonyms?locale=pt-BR")
         self.assertEqual(b["synonyms"], [])

@@ -25,6 +25,9 @@ static const double field_coverage[NFIELDS] = {1.0, 0.7, 0.4, 1.0};
 struct posting {
     uint32_t doc;
     uint16_t tf[NFIELDS];
+    /* from tf once the index is built: the field-weighted term frequency
+     * and the best field's coverage weight, so a query does not redo it */
+    float wtf, cov;
 };
 
 struct term {
@@ -302,6 +305,22 @@ static enum sb_err load_docs(struct kb_index *ix, sqlite3 *db)
     return rc;
 }
 
+static void weigh_postings(struct kb_index *ix)
+{
+    for (uint32_t t = 0; t < ix->nterms; t++)
+        for (uint32_t p = 0; p < ix->terms[t].npost; p++) {
+            struct posting *po = &ix->terms[t].post[p];
+            double f = 0, c = 0;
+            for (int k = 0; k < NFIELDS; k++) {
+                if (!po->tf[k]) continue;
+                f += field_weight[k] * po->tf[k];
+                if (field_coverage[k] > c) c = field_coverage[k];
+            }
+            po->wtf = (float)f;
+            po->cov = (float)c;
+        }
+}
+
 enum sb_err kb_index_build(sqlite3 *db, struct kb_index **out)
 {
     struct kb_index *ix = calloc(1, sizeof(*ix));
@@ -360,6 +379,7 @@ enum sb_err kb_index_build(sqlite3 *db, struct kb_index **out)
     }
     for (int l = 0; l < ix->nlangs; l++)
         ix->lang_avglen[l] = ix->lang_docs[l] ? ix->lang_avglen[l] / ix->lang_docs[l] : 1;
+    weigh_postings(ix);
     rc = kb_model_train(ix->model, ix->doc_lang);
     if (rc) goto fail;
     *out = ix;
@@ -423,7 +443,6 @@ static void gather(struct kb_index *ix, const struct term *tm, void *arg)
     for (uint32_t p = 0; p < tm->npost; p++) {
         const struct posting *po = &tm->post[p];
         uint32_t d = po->doc;
-        double f = 0, c = 0;
         if (ix->doc_lang[d] != tp->lang) continue;
         if (ix->stamp[d] != ix->cur_stamp) {
             ix->stamp[d] = ix->cur_stamp;
@@ -431,13 +450,8 @@ static void gather(struct kb_index *ix, const struct term *tm, void *arg)
             ix->tf_cov[d] = 0;
             ix->term_docs[tp->ntouched++] = d;
         }
-        for (int k = 0; k < NFIELDS; k++) {
-            if (!po->tf[k]) continue;
-            f += field_weight[k] * po->tf[k];
-            if (field_coverage[k] > c) c = field_coverage[k];
-        }
-        ix->tf_sum[d] += f;
-        if (c > ix->tf_cov[d]) ix->tf_cov[d] = c;
+        ix->tf_sum[d] += po->wtf;
+        if (po->cov > ix->tf_cov[d]) ix->tf_cov[d] = po->cov;
     }
 }
 

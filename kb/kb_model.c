@@ -398,11 +398,11 @@ int kb_model_search(struct kb_model *m, const char *text, const uint8_t *doc_lan
      * knowledge base of 855 articles spreads the probability ten times
      * thinner than one of 77 for the same scores, and one calibration
      * serves both */
-    for (uint32_t t = 0; t < ntouched; t++)
-        if (m->score[m->touched[t]] > s_max) s_max = m->score[m->touched[t]];
+    /* the best max by raw score first (the softmax keeps the order), so
+     * exp() runs max times, not once per touched article */
     for (uint32_t t = 0; t < ntouched; t++) {
         uint32_t d = m->touched[t];
-        struct kb_nn_hit h = {d, exp((m->score[d] - s_max) / MODEL_TEMPERATURE)};
+        struct kb_nn_hit h = {d, m->score[d]};
         double sc = m->score[d];
         m->score[d] = 0;
         m->mark[d] = 0;
@@ -420,7 +420,11 @@ int kb_model_search(struct kb_model *m, const char *text, const uint8_t *doc_lan
         }
     }
     for (int i = 0; i < n; i++)
+        if (hits[i].cosine > s_max) s_max = hits[i].cosine;
+    for (int i = 0; i < n; i++) {
+        hits[i].cosine = exp((hits[i].cosine - s_max) / MODEL_TEMPERATURE);
         z += hits[i].cosine;
+    }
     for (int i = 0; i < n; i++)
         hits[i].cosine /= z;
     if (n < max) qsort(hits, (size_t)n, sizeof(*hits), by_prob);

@@ -39,6 +39,18 @@
  * examples an article has took AIA-BDE (1-3 per FAQ) from 72.0 to 79.0%. */
 #define K_NEIGHBOURS 5
 
+/* Cost bounds of one query at large sizes. Postings are walked from the
+ * rarest feature on until POSTING_BUDGET entries have been visited; when
+ * features are left over (long postings of common n-grams), the
+ * RESCORE_CANDIDATES examples with the best partial scores get their
+ * exact cosines from the forward index and the others are dropped. The
+ * rare features carry most of a cosine (their idf is highest), so the
+ * best examples are almost always among the candidates. At BANKING77's
+ * size (10,000 examples) most queries stay within the budget and are
+ * scored exactly. */
+#define POSTING_BUDGET 60000
+#define RESCORE_CANDIDATES 500
+
 struct vfeat {
     uint32_t df;
     uint32_t npost, cap;
@@ -63,6 +75,18 @@ struct kb_vec {
     float *doc_top; /* K best cosines per document */
     float *score;
     uint32_t *touched;
+    /* Each example's features as well (a forward index, CSR layout), to
+     * finish the cosines of a query's best candidates exactly without
+     * walking the long postings of common features; see kb_vec_search. */
+    uint32_t *fwd_start; /* example e's features: fwd[fwd_start[e] .. fwd_start[e + 1]) */
+    struct vpost *fwd;   /* here .example holds the feature */
+    float *qweight;      /* feature -> the query's weight, zero between queries */
+    struct qfeat *qf;    /* the query's features, scratch */
+};
+
+struct qfeat {
+    uint32_t f, df;
+    float q;
 };
 
 static uint64_t fnv(uint64_t h, const void *data, size_t len)
@@ -155,6 +179,10 @@ void kb_vec_free(struct kb_vec *v)
     free(v->score);
     free(v->touched);
     free(v->doc_top);
+    free(v->fwd_start);
+    free(v->fwd);
+    free(v->qweight);
+    free(v->qf);
     free(v);
 }
 
@@ -219,6 +247,40 @@ static double idf(const struct kb_vec *v, uint32_t df)
     return log((1.0 + v->nexamples) / (1.0 + df)) + 1.0;
 }
 
+/* The postings transposed: per example, its (feature, weight) pairs. */
+static enum sb_err build_forward_index(struct kb_vec *v)
+{
+    size_t total = 0;
+    uint32_t *fill;
+
+    v->fwd_start = calloc((size_t)v->nexamples + 1, sizeof(*v->fwd_start));
+    v->qweight = calloc(v->map.n ? v->map.n : 1, sizeof(*v->qweight));
+    v->qf = malloc(KB_MAX_FEATURES * sizeof(*v->qf));
+    if (!v->fwd_start || !v->qweight || !v->qf) return SB_ERR_NOMEM;
+    for (uint32_t f = 0; f < v->map.n; f++) {
+        total += v->feats[f].npost;
+        for (uint32_t p = 0; p < v->feats[f].npost; p++)
+            v->fwd_start[v->feats[f].post[p].example + 1]++;
+    }
+    if (total > UINT32_MAX) return SB_ERR_NOMEM;
+    for (uint32_t e = 0; e < v->nexamples; e++)
+        v->fwd_start[e + 1] += v->fwd_start[e];
+    v->fwd = malloc((total ? total : 1) * sizeof(*v->fwd));
+    fill = malloc(((size_t)v->nexamples + 1) * sizeof(*fill));
+    if (!v->fwd || !fill) {
+        free(fill);
+        return SB_ERR_NOMEM;
+    }
+    memcpy(fill, v->fwd_start, ((size_t)v->nexamples + 1) * sizeof(*fill));
+    for (uint32_t f = 0; f < v->map.n; f++)
+        for (uint32_t p = 0; p < v->feats[f].npost; p++) {
+            const struct vpost *po = &v->feats[f].post[p];
+            v->fwd[fill[po->example]++] = (struct vpost){f, po->w};
+        }
+    free(fill);
+    return SB_OK;
+}
+
 enum sb_err kb_vec_finish(struct kb_vec *v)
 {
     double *norm2 = calloc(v->nexamples ? v->nexamples : 1, sizeof(double));
@@ -248,8 +310,101 @@ enum sb_err kb_vec_finish(struct kb_vec *v)
         for (uint32_t p = 0; p < v->feats[f].npost; p++)
             v->feats[f].post[p].w *= v->example_norm[v->feats[f].post[p].example];
     free(norm2);
+    if (build_forward_index(v) != SB_OK) return SB_ERR_NOMEM;
     v->finished = true;
     return SB_OK;
+}
+
+static int by_df(const void *a, const void *b)
+{
+    uint32_t da = ((const struct qfeat *)a)->df, db = ((const struct qfeat *)b)->df;
+    return da < db ? -1 : da > db;
+}
+
+/* Keeps the n touched examples with the best partial scores in
+ * touched[0..n) and clears the rest: a quickselect with a three-way
+ * partition, because near-identical examples tie a lot. */
+static uint32_t keep_best(struct kb_vec *v, uint32_t ntouched, uint32_t n)
+{
+    uint32_t lo = 0, hi = ntouched, *t = v->touched;
+    while (hi - lo > 1) {
+        float pivot = v->score[t[lo + (hi - lo) / 2]];
+        uint32_t gt = lo, i = lo, lt = hi; /* [lo,gt) > pivot, [gt,i) ==, [lt,hi) < */
+        while (i < lt) {
+            float sc = v->score[t[i]];
+            uint32_t x = t[i];
+            if (sc > pivot) {
+                t[i++] = t[gt];
+                t[gt++] = x;
+            } else if (sc < pivot) {
+                t[i] = t[--lt];
+                t[lt] = x;
+            } else {
+                i++;
+            }
+        }
+        if (n < gt)
+            hi = gt;
+        else if (n <= lt)
+            break;
+        else
+            lo = lt;
+    }
+    for (uint32_t k = n; k < ntouched; k++)
+        v->score[t[k]] = 0;
+    return n;
+}
+
+/* Accumulates the query's dot product with the examples into v->score and
+ * lists the examples it touched in v->touched; returns how many. */
+static uint32_t score_examples(struct kb_vec *v, const struct kb_features *b, double *qnorm2)
+{
+    uint32_t ntouched = 0, nq = 0, limit_df, visited = 0, done;
+
+    limit_df = v->nexamples / 4 > 50 ? v->nexamples / 4 : v->nexamples;
+    *qnorm2 = 0;
+    for (int i = 0; i < b->n; i++) {
+        int32_t f = find_feat(v, b->key[i]);
+        double q = b->w[i] * idf(v, f < 0 ? 0 : v->feats[f].df);
+        *qnorm2 += q * q; /* unseen features still count in the query's length */
+        if (f < 0 || v->feats[f].df > limit_df) continue;
+        v->qf[nq++] = (struct qfeat){(uint32_t)f, v->feats[f].df, (float)q};
+    }
+    qsort(v->qf, nq, sizeof(*v->qf), by_df);
+    for (done = 0; done < nq; done++) {
+        const struct vfeat *vf = &v->feats[v->qf[done].f];
+        float q = v->qf[done].q;
+        if (done > 0 && visited + vf->npost > POSTING_BUDGET) break;
+        visited += vf->npost;
+        for (uint32_t p = 0; p < vf->npost; p++) {
+            const struct vpost *po = &vf->post[p];
+            if (v->score[po->example] == 0) v->touched[ntouched++] = po->example;
+            v->score[po->example] += q * po->w;
+        }
+    }
+    if (done == nq) return ntouched;
+    /* Common features left: finish the best candidates exactly. */
+    if (ntouched > RESCORE_CANDIDATES) ntouched = keep_best(v, ntouched, RESCORE_CANDIDATES);
+    /* A 4096-bit filter of the query's features stays in L1; most of an
+     * example's features are not the query's, and the filter saves their
+     * (cache-missing) look-ups in qweight. */
+    uint64_t filter[64] = {0};
+    for (uint32_t i = 0; i < nq; i++) {
+        v->qweight[v->qf[i].f] = v->qf[i].q;
+        filter[(v->qf[i].f >> 6) & 63] |= 1ull << (v->qf[i].f & 63);
+    }
+    for (uint32_t t = 0; t < ntouched; t++) {
+        uint32_t e = v->touched[t];
+        float sc = 0;
+        for (uint32_t k = v->fwd_start[e]; k < v->fwd_start[e + 1]; k++) {
+            uint32_t f = v->fwd[k].example;
+            if (filter[(f >> 6) & 63] & (1ull << (f & 63))) sc += v->qweight[f] * v->fwd[k].w;
+        }
+        v->score[e] = sc > 0 ? sc : 1e-30f; /* stays "touched" */
+    }
+    for (uint32_t i = 0; i < nq; i++)
+        v->qweight[v->qf[i].f] = 0;
+    return ntouched;
 }
 
 int kb_vec_search(struct kb_vec *v, const char *text, const uint8_t *doc_lang, uint8_t lang,
@@ -257,33 +412,15 @@ int kb_vec_search(struct kb_vec *v, const char *text, const uint8_t *doc_lang, u
                   int max_docs)
 {
     struct kb_features *b;
-    uint32_t ntouched = 0, limit_df;
-    double qnorm2 = 0;
+    uint32_t ntouched;
+    double qnorm2;
     int ndocs_out = 0;
 
     if (!v->finished || !v->nexamples) return 0;
     b = malloc(sizeof(*b));
     if (!b) return 0;
     kb_features(text, b);
-    limit_df = v->nexamples / 4 > 50 ? v->nexamples / 4 : v->nexamples;
-    for (int i = 0; i < b->n; i++) {
-        int32_t f = find_feat(v, b->key[i]);
-        double q;
-        if (f < 0) {
-            /* unseen features still count in the query's length */
-            q = b->w[i] * idf(v, 0);
-            qnorm2 += q * q;
-            continue;
-        }
-        q = b->w[i] * idf(v, v->feats[f].df);
-        qnorm2 += q * q;
-        if (v->feats[f].df > limit_df) continue;
-        for (uint32_t p = 0; p < v->feats[f].npost; p++) {
-            const struct vpost *po = &v->feats[f].post[p];
-            if (v->score[po->example] == 0) v->touched[ntouched++] = po->example;
-            v->score[po->example] += (float)(q * po->w);
-        }
-    }
+    ntouched = score_examples(v, b, &qnorm2);
     free(b);
     /* Per document: the mean of its best K examples' cosines, kept in a
      * small sorted array per document (no sort of all touched examples:

@@ -215,6 +215,16 @@ size_t kb_phrase(const char *text, char *out, size_t cap);
 int kb_index_phrase_docs(const struct kb_index *ix, const char *phrase, const char *lang,
                          uint32_t *docs, int max);
 
+/* ------- Interface to code in kb_select.c ------- */
+
+struct kb_scored {
+    uint32_t id;
+    float score;
+};
+/* Reorders a[0..n) so that a[0..k) hold k of the best scores (in no
+ * particular order; ties at the k-th score are broken arbitrarily). */
+void kb_select_best(struct kb_scored *a, uint32_t n, uint32_t k);
+
 /* ------- Interface to code in kb_featmap.c ------- */
 
 /* Feature keys to dense ids in the order they are first added (zeroed =
@@ -266,6 +276,11 @@ struct kb_vec *kb_vec_new(void);
 void kb_vec_free(struct kb_vec *v); /* NULL-safe */
 enum sb_err kb_vec_add(struct kb_vec *v, uint32_t doc, const char *text);
 enum sb_err kb_vec_finish(struct kb_vec *v);
+/* The search's cost bounds (kb_vec.c): postings walked before the rest
+ * of a question's features are finished only for the best candidates.
+ * The defaults serve every knowledge base; tests compare against
+ * UINT32_MAX (exact scoring). */
+void kb_vec_set_budget(struct kb_vec *v, uint32_t postings, uint32_t candidates);
 int kb_vec_search(struct kb_vec *v, const char *text, const uint8_t *doc_lang, uint8_t lang,
                   uint32_t ndocs, double *doc_score, uint8_t *doc_count, uint32_t *docs_out,
                   int max_docs);

@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,9 +246,101 @@ static void search_answers_with_the_model(void **state)
     json_decref(ex1);
 }
 
+/* kb_select_best: the first k hold scores at least as good as all the
+ * others, also with many ties (near-identical examples). */
+static void selects_the_best_with_ties(void **state)
+{
+    enum { N = 5000 };
+    static struct kb_scored a[N];
+    uint32_t ks[] = {0, 1, 7, 200, 2500, 4999, 5000, 6000};
+    (void)state;
+    for (size_t t = 0; t < sizeof(ks) / sizeof(ks[0]); t++) {
+        uint32_t k = ks[t], seen = 0;
+        float worst_in = 1e30f, best_out = -1e30f;
+        for (uint32_t i = 0; i < N; i++)
+            a[i] = (struct kb_scored){i, (float)((i * 7919u) % 13u)}; /* 13 distinct values */
+        kb_select_best(a, N, k);
+        for (uint32_t i = 0; i < N; i++) {
+            if (i < k && a[i].score < worst_in) worst_in = a[i].score;
+            if (i >= k && a[i].score > best_out) best_out = a[i].score;
+            seen ^= a[i].id;
+        }
+        if (k > 0 && k < N) assert_true(worst_in >= best_out);
+        /* a permutation: the XOR of 0..4999 is 4999 ^ ... computed the same way */
+        uint32_t expect = 0;
+        for (uint32_t i = 0; i < N; i++)
+            expect ^= i;
+        assert_int_equal(seen, expect);
+    }
+}
+
+/* With far more examples than the posting budget, the candidates that
+ * the budgeted search keeps get exactly the score of an unbudgeted
+ * search (the forward index finishes the common words), and the same
+ * document wins. */
+static void budgeted_neighbours_score_their_candidates_exactly(void **state)
+{
+    enum { DOCS = 2000, PER_DOC = 6 };
+    struct kb_vec *exact = kb_vec_new(), *cheap = kb_vec_new();
+    uint8_t *lang = calloc(DOCS, 1), *count = calloc(DOCS, 1);
+    double *score = calloc(DOCS, sizeof(double)), *want = calloc(DOCS, sizeof(double));
+    uint32_t *docs = calloc(DOCS, sizeof(uint32_t));
+    char text[200];
+    /* each phrasing is in a fifth of the examples: long postings, not so
+     * common that they are skipped */
+    static const char *common[] = {"how do i change the card on my account",
+                                   "where is my parcel today", "can i pay with cash now",
+                                   "why was my transfer declined", "what is the fee abroad"};
+    (void)state;
+    assert_non_null(exact);
+    assert_non_null(cheap);
+    kb_vec_set_budget(exact, UINT32_MAX, UINT32_MAX);
+    kb_vec_set_budget(cheap, 500, 40);
+    for (uint32_t d = 0; d < DOCS; d++)
+        for (int e = 0; e < PER_DOC; e++) {
+            snprintf(text, sizeof(text), "%s %s zq%u w%d", common[d % 5], common[(d / 5 + e) % 5],
+                     d / 5, e);
+            assert_int_equal(kb_vec_add(exact, d, text), SB_OK);
+            assert_int_equal(kb_vec_add(cheap, d, text), SB_OK);
+        }
+    assert_int_equal(kb_vec_finish(exact), SB_OK);
+    assert_int_equal(kb_vec_finish(cheap), SB_OK);
+    for (uint32_t q = 1230; q < 1240; q++) {
+        int n, best_exact = -1, best_cheap = -1;
+        snprintf(text, sizeof(text), "%s zq%u", common[q % 5], q / 5);
+        n = kb_vec_search(exact, text, lang, 0, DOCS, want, count, docs, DOCS);
+        assert_true(n > 0);
+        for (int i = 0; i < n; i++)
+            if (best_exact < 0 || want[docs[i]] > want[best_exact]) best_exact = (int)docs[i];
+        n = kb_vec_search(cheap, text, lang, 0, DOCS, score, count, docs, DOCS);
+        assert_true(n > 0 && n < DOCS / 4); /* the budget did cut */
+        for (int i = 0; i < n; i++) {
+            uint32_t d = docs[i];
+            if (best_cheap < 0 || score[d] > score[best_cheap]) best_cheap = (int)d;
+            /* a candidate keeps fewer of its examples at most, never a
+             * different cosine: the mean of what it kept is no higher */
+            assert_true(score[d] <= want[d] + 1e-6);
+        }
+        assert_int_equal(best_cheap, best_exact);
+        assert_true(fabs(score[best_cheap] - want[best_exact]) < 1e-6);
+        for (int i = 0; i < n; i++)
+            score[docs[i]] = 0;
+        memset(want, 0, DOCS * sizeof(double)); /* the callers reset the scratch */
+    }
+    kb_vec_free(exact);
+    kb_vec_free(cheap);
+    free(lang);
+    free(count);
+    free(score);
+    free(want);
+    free(docs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(selects_the_best_with_ties),
+        cmocka_unit_test(budgeted_neighbours_score_their_candidates_exactly),
         cmocka_unit_test(separates_classes_that_share_words),
         cmocka_unit_test(same_examples_give_the_same_model),
         cmocka_unit_test(scores_only_the_questions_language),

@@ -45,6 +45,7 @@ struct kb_index {
     char langs[MAX_LANGS][16];
     uint32_t lang_docs[MAX_LANGS];
     double lang_avglen[MAX_LANGS];
+    float *doc_norm; /* BM25's length normalisation per document, precomputed */
     int nlangs;
     struct term *terms;
     uint32_t nterms, terms_cap;
@@ -380,6 +381,17 @@ enum sb_err kb_index_build(sqlite3 *db, struct kb_index **out)
     for (int l = 0; l < ix->nlangs; l++)
         ix->lang_avglen[l] = ix->lang_docs[l] ? ix->lang_avglen[l] / ix->lang_docs[l] : 1;
     weigh_postings(ix);
+    ix->doc_norm = malloc((ix->ndocs ? ix->ndocs : 1) * sizeof(*ix->doc_norm));
+    if (!ix->doc_norm) {
+        rc = SB_ERR_NOMEM;
+        goto fail;
+    }
+    for (uint32_t d = 0; d < ix->ndocs; d++) {
+        double avg = ix->doc_lang[d] < ix->nlangs && ix->lang_avglen[ix->doc_lang[d]] > 0
+                         ? ix->lang_avglen[ix->doc_lang[d]]
+                         : 1;
+        ix->doc_norm[d] = (float)(BM25_K1 * (1 - BM25_B + BM25_B * ix->docs[d].len / avg));
+    }
     rc = kb_model_train(ix->model, ix->doc_lang);
     if (rc) goto fail;
     *out = ix;
@@ -404,6 +416,7 @@ void kb_index_free(struct kb_index *ix)
     }
     free(ix->docs);
     free(ix->doc_lang);
+    free(ix->doc_norm);
     free(ix->terms);
     kb_stemmers_cleanup(&ix->stem);
     free(ix->hash);
@@ -459,7 +472,6 @@ int kb_index_search(struct kb_index *ix, const struct kb_terms *q, const char *l
                     struct kb_ix_hit *hits, int max)
 {
     uint32_t ntouched = 0, ndocs_lang;
-    double avglen;
     int nhits = 0, l = 0;
 
     if (!ix->ndocs || q->n == 0) return 0;
@@ -467,7 +479,6 @@ int kb_index_search(struct kb_index *ix, const struct kb_terms *q, const char *l
         l++;
     if (l == ix->nlangs) return 0;
     ndocs_lang = ix->lang_docs[l];
-    avglen = ix->lang_avglen[l] > 0 ? ix->lang_avglen[l] : 1;
 
     /* A fresh stamp per query term marks the documents it touched; a
      * wrapped counter clears all stamps once. */
@@ -488,7 +499,7 @@ int kb_index_search(struct kb_index *ix, const struct kb_terms *q, const char *l
         for (uint32_t i = 0; i < tp.ntouched; i++) {
             uint32_t d = ix->term_docs[i];
             double f = ix->tf_sum[d];
-            double norm = BM25_K1 * (1 - BM25_B + BM25_B * ix->docs[d].len / avglen);
+            double norm = ix->doc_norm[d];
             if (ix->score[d] == 0 && ix->cov[d] == 0) ix->touched[ntouched++] = d;
             ix->score[d] += idf * f * (BM25_K1 + 1) / (f + norm);
             ix->cov[d] += ix->tf_cov[d];

@@ -260,6 +260,7 @@ char *kb_synonyms_expand(struct sb_kb *kb, const char *text, const char *lang);
 struct kb_features {
     uint64_t key[KB_MAX_FEATURES];
     float w[KB_MAX_FEATURES];
+    uint16_t slot[2 * KB_MAX_FEATURES]; /* building: hash of key -> index + 1 */
     int n;
 };
 void kb_features(const char *text, struct kb_features *out);

@@ -103,17 +103,22 @@ static uint64_t fnv(uint64_t h, const void *data, size_t len)
     return h;
 }
 
+/* Adds w to key's weight: an open-addressing table over the bag (a
+ * linear scan was quadratic in a long question's few hundred features). */
 static void bag_add(struct kb_features *b, uint64_t key, float w)
 {
-    for (int i = 0; i < b->n; i++) {
-        if (b->key[i] == key) {
-            b->w[i] += w;
+    uint32_t mask = 2 * KB_MAX_FEATURES - 1, i = (uint32_t)(key ^ key >> 32) & mask;
+    while (b->slot[i]) {
+        if (b->key[b->slot[i] - 1] == key) {
+            b->w[b->slot[i] - 1] += w;
             return;
         }
+        i = (i + 1) & mask;
     }
     if (b->n < KB_MAX_FEATURES) {
         b->key[b->n] = key;
         b->w[b->n++] = w;
+        b->slot[i] = (uint16_t)b->n;
     }
 }
 
@@ -138,6 +143,7 @@ void kb_features(const char *text, struct kb_features *b)
     int nwords = 0;
 
     b->n = 0;
+    memset(b->slot, 0, sizeof(b->slot));
     while (nwords < MAX_WORDS && kb_next_word(text, len, &pos, word, sizeof(word), &wl)) {
         uint64_t h = fnv(14695981039346656037ull, "w", 1);
         bag_add(b, fnv(h, word, wl), (float)W_WORD);

@@ -569,7 +569,7 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
       } else if (last && last.direction === 'out' && !pending.size && Array.isArray(last.quick_replies)) {
         for (const q of last.quick_replies) if (q && q.title) items.push({ title: q.title, payload: q.payload || null, text: q.title });
       }
-      qrEl.replaceChildren(prompt ? h('p', { text: prompt }) : null, ...items.map((q) => h('button', {
+      qrEl.replaceChildren(...(prompt ? [h('p', { text: prompt })] : []), ...items.map((q) => h('button', {
         type: 'button', text: q.title, 'aria-label': q.label, 'data-payload': q.payload,
         on: { click: () => { if (q.payload && q.payload.startsWith('/rate')) resolvedAsk = false; send(q.text, q.payload); } },
       })));

@@ -1,0 +1,324 @@
+// The chat widget (web/widget/widget.js) on a host page, against the real
+// server: answers with help-center links, the handoff after two "no"s, one
+// conversation across reloads and tabs, the outbox through a lost network,
+// text that stays text, languages, host CSS that cannot reach it, keyboard
+// use and a 320 px screen.
+
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { ADMIN, AGENT, EDITOR, setup } from './harness.mjs';
+import { ask, cardTitled, demoSite, openHost, openPanel, outDir, shownIds, stored, transcript, widget } from './widget_host.mjs';
+
+const env = setup(test, { before, after }, { users: [EDITOR, AGENT, ADMIN] });
+// The site "demo" for this server's URL, once (the hooks' order is not ours).
+let site = null;
+const wtest = (name, fn, opts = {}) => env.test(name, async (page, e) => {
+  if (!site) site = demoSite(e.server);
+  await site;
+  return fn(page, e);
+}, { as: null, ...opts });
+
+wtest('a question from the demo KB is answered with a card linking to the help article; screenshot of the open widget', async (page, { server }) => {
+  await openHost(page, server);
+  const w = widget(page);
+  assert.equal(await w.panel.isHidden(), true, 'starts closed');
+  await ask(page, 'where is my order');
+  await w.mine.filter({ hasText: 'where is my order' }).waitFor();
+  const card = await cardTitled(page, 'How do I track my order?');
+  const href = await card.getAttribute('href');
+  assert.match(href, /^http:\/\/127\.0\.0\.1:\d+\/help\/en\/track-order$/);
+  assert.equal(await card.getAttribute('target'), '_blank');
+  assert.equal(await card.getAttribute('rel'), 'noopener');
+  const r = await fetch(href);
+  assert.equal(r.status, 200, `GET ${href}`);
+  assert.match(await r.text(), /How do I track my order\?/);
+  // The article's summary is the bot's text; the "did this help?" quick replies follow.
+  await w.theirs.last().locator('.text', { hasText: 'tracking number' }).waitFor();
+  assert.deepEqual(await w.qr.allTextContents(), ['Yes, that helped', 'No', 'Talk to a person']);
+  // Receipts: the customer's message was stored and the bot processed it.
+  await page.locator('.sb .msg.me[data-receipt="delivered"], .sb .msg.me[data-receipt="read"]').first().waitFor();
+  assert.equal(await page.locator('.sb .msg.me time').count(), 1, 'a timestamp');
+
+  const file = path.join(outDir(), 'widget.png');
+  await page.screenshot({ path: file });
+  console.log(`# screenshot of the open widget: ${file}`);
+});
+
+wtest('"No" twice (the /not_helped quick reply) hands the conversation to a person', async (page, { server }) => {
+  await openHost(page, server);
+  const w = widget(page);
+  await ask(page, 'where is my order');
+  await cardTitled(page, 'How do I track my order?');
+  await w.qr.filter({ hasText: /^No$/ }).click();
+  await w.theirs.last().locator('.text', { hasText: "Sorry that didn't help" }).waitFor();
+  assert.equal(await w.system.count(), 0, 'no handoff after the first no');
+  await ask(page, 'how do I return an item');
+  await cardTitled(page, 'How do I return an item?');
+  await w.qr.filter({ hasText: /^No$/ }).click();
+  await w.system.filter({ hasText: "I'm passing your conversation to a person on our team" }).waitFor();
+  await w.status.filter({ hasText: /queue|Waiting for a person/ }).waitFor();
+  assert.equal(await w.qr.count(), 0, 'no quick replies while waiting for a person');
+  const conv = (await stored(page)).conversation;
+  const tr = await transcript(server, conv);
+  assert.equal(tr.status, 'queued');
+  assert.deepEqual(tr.messages.filter((m) => m.direction === 'in').map((m) => m.text), ['where is my order', 'No', 'how do I return an item', 'No']);
+});
+
+wtest('a reload and a second tab show the same conversation; a message from either tab reaches both', async (page, { server }) => {
+  await openHost(page, server);
+  const w = widget(page);
+  await ask(page, 'where is my order');
+  await cardTitled(page, 'How do I track my order?');
+  const ids = await shownIds(page);
+  assert.equal(ids.length, 2);
+
+  await page.reload();
+  await openPanel(page);
+  await cardTitled(page, 'How do I track my order?');
+  assert.deepEqual(await shownIds(page), ids, 'the same messages after a reload');
+  assert.equal(await page.locator('.sb .msg.me[data-receipt="sending"]').count(), 0);
+
+  const tab2 = await page.context().newPage();
+  await tab2.goto('/test/host');
+  await openPanel(tab2);
+  await cardTitled(tab2, 'How do I track my order?');
+  assert.deepEqual(await shownIds(tab2), ids, 'the second tab shows the same conversation');
+  await ask(tab2, 'how do I return an item');
+  await cardTitled(tab2, 'How do I return an item?');
+  await cardTitled(page, 'How do I return an item?');
+  await w.mine.filter({ hasText: 'how do I return an item' }).waitFor();
+  const all = await shownIds(page);
+  assert.equal(all.length, 4);
+  assert.deepEqual(await shownIds(tab2), all);
+  assert.equal(await w.mine.filter({ hasText: 'how do I return an item' }).count(), 1, 'shown once in the first tab');
+  const conv = (await stored(page)).conversation;
+  assert.deepEqual((await transcript(server, conv)).messages.map((m) => m.id), all);
+  await tab2.close();
+});
+
+wtest('offline: a message typed without a network is kept and delivered exactly once when it comes back; a lost answer is retried without a duplicate', async (page, { server }) => {
+  await openHost(page, server);
+  const w = widget(page);
+  await ask(page, 'where is my order');
+  await cardTitled(page, 'How do I track my order?');
+  const conv = (await stored(page)).conversation;
+
+  await page.context().setOffline(true);
+  await ask(page, 'when will I get my refund');
+  const mine = w.mine.filter({ hasText: 'when will I get my refund' });
+  await mine.waitFor();
+  assert.equal(await mine.getAttribute('data-receipt'), 'sending');
+  await page.locator('.sb .notice', { hasText: 'You are offline' }).waitFor();
+  const box = await stored(page);
+  assert.equal(box.outbox.length, 1, 'waiting in the outbox');
+  assert.equal(box.outbox[0].text, 'when will I get my refund');
+  assert.match(box.outbox[0].client_id, /^[0-9a-f-]{36}$/);
+  await page.waitForTimeout(1500); // a retry or two fail meanwhile
+  await page.context().setOffline(false);
+  await cardTitled(page, 'When will I get my refund?');
+  await page.waitForFunction(() => {
+    const el = document.getElementById('switchboard-widget').shadowRoot.querySelector('.msg.me[data-receipt="sending"]');
+    return !el;
+  });
+  assert.equal((await stored(page)).outbox.length, 0);
+
+  // The server stores it, but the answer never reaches the browser: the
+  // retry carries the same client_id and nothing is stored twice.
+  let lost = 0;
+  await page.route('**/api/v1/conversations/*/messages', async (route) => {
+    if (route.request().method() === 'POST' && lost === 0) {
+      lost++;
+      await route.fetch();
+      return route.abort('failed');
+    }
+    return route.continue();
+  });
+  await ask(page, 'how do I return an item');
+  await cardTitled(page, 'How do I return an item?');
+  assert.equal(lost, 1);
+
+  const tr = await transcript(server, conv);
+  const texts = tr.messages.filter((m) => m.direction === 'in').map((m) => m.text);
+  assert.deepEqual(texts, ['where is my order', 'when will I get my refund', 'how do I return an item'], 'each exactly once');
+  assert.equal(await w.mine.count(), 3);
+  assert.deepEqual(await shownIds(page), tr.messages.map((m) => m.id));
+});
+
+wtest('a message <img src=x onerror=alert(1)> is shown as text: no element, no dialog', async (page, { server }) => {
+  const dialogs = [];
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    d.dismiss().catch(() => {});
+  });
+  const evil = '<img src=x onerror=alert(1)>';
+  await openHost(page, server);
+  const w = widget(page);
+  await ask(page, evil);
+  const mine = w.mine.filter({ hasText: evil });
+  await mine.waitFor();
+  await page.locator('.sb .msg.me[data-receipt="delivered"], .sb .msg.me[data-receipt="sent"]').first().waitFor();
+  await w.theirs.last().waitFor();
+  await page.reload(); // and from the transcript
+  await openPanel(page);
+  await w.mine.filter({ hasText: evil }).waitFor();
+  assert.equal(await w.mine.locator('.text').first().textContent(), evil);
+  const imgs = await page.evaluate(() => document.getElementById('switchboard-widget').shadowRoot.querySelectorAll('img').length);
+  assert.equal(imgs, 0, 'no img element in the shadow root');
+  assert.equal(await page.locator('img').count(), 0, 'nor anywhere on the page');
+  await page.waitForTimeout(300);
+  assert.deepEqual(dialogs, []);
+});
+
+wtest('the language menu changes the UI strings and the answers (pt-BR, ro; pt-PT answers from pt-BR)', async (page, { server }) => {
+  await openHost(page, server);
+  const w = await openPanel(page);
+  assert.equal(await w.input.getAttribute('placeholder'), 'Type your message…');
+  assert.deepEqual(await w.lang.locator('option').evaluateAll((os) => os.map((o) => o.value)), ['en', 'pt-BR', 'pt-PT', 'ro']);
+
+  await w.lang.selectOption('pt-BR');
+  assert.equal(await w.input.getAttribute('placeholder'), 'Digite sua mensagem…');
+  assert.equal(await page.locator('.sb .send').getAttribute('aria-label'), 'Enviar');
+  assert.equal(await w.launcher.getAttribute('aria-label'), 'Abrir o chat');
+  await ask(page, 'cadê meu pedido');
+  const pt = await cardTitled(page, 'Como rastrear meu pedido?');
+  assert.match(await pt.getAttribute('href'), /\/help\/pt-BR\/track-order$/);
+  assert.deepEqual(await w.qr.allTextContents(), ['Sim, ajudou', 'Não', 'Falar com uma pessoa']);
+  assert.equal((await stored(page)).locale, 'pt-BR', 'the choice is kept');
+
+  await w.lang.selectOption('ro');
+  assert.equal(await w.input.getAttribute('placeholder'), 'Scrieți mesajul…');
+  await ask(page, 'unde este comanda mea');
+  await cardTitled(page, 'Cum îmi urmăresc comanda?');
+
+  await w.lang.selectOption('pt-PT');
+  assert.equal(await w.input.getAttribute('placeholder'), 'Escreva a sua mensagem…');
+  await ask(page, 'como devolver um produto');
+  await cardTitled(page, 'Como devolver ou trocar um produto?');
+  const conv = (await stored(page)).conversation;
+  const locales = (await stored(page)).outbox.length === 0 && (await transcript(server, conv)).messages.filter((m) => m.direction === 'in').length;
+  assert.equal(locales, 3);
+
+  // After a reload the chosen language stays.
+  await page.reload();
+  await openPanel(page);
+  assert.equal(await w.input.getAttribute('placeholder'), 'Escreva a sua mensagem…');
+});
+
+wtest('data-locale="ro" and the browser language pick the UI language', async (page, { server }) => {
+  await openHost(page, server, { attrs: { locale: 'ro' } });
+  const w = await openPanel(page);
+  assert.equal(await w.input.getAttribute('placeholder'), 'Scrieți mesajul…');
+  assert.equal(await w.lang.inputValue(), 'ro');
+  await page.context().close().catch(() => {});
+
+  const ctx = await env.browser.newContext({ baseURL: server.url, locale: 'pt-PT' });
+  try {
+    const p2 = await ctx.newPage();
+    await openHost(p2, server);
+    const w2 = await openPanel(p2);
+    assert.equal(await w2.input.getAttribute('placeholder'), 'Escreva a sua mensagem…');
+    assert.equal(await w2.lang.inputValue(), 'pt-PT');
+  } finally {
+    await ctx.close();
+  }
+});
+
+const HOSTILE = `* { color: red !important; font-size: 40px !important; font-family: serif !important; line-height: 3 !important;
+  background: yellow !important; border: 5px solid lime !important; padding: 30px !important; margin: 20px !important; }
+button { display: none !important; } textarea, select { display: none !important; visibility: hidden !important; }
+div { transform: rotate(3deg) !important; opacity: .5 !important; } section { display: none !important; }
+html { font-size: 50px !important; }`;
+
+wtest('host page CSS (* { color: red !important … } button { display: none !important }) does not change the widget', async (page, { server }) => {
+  const probe = () => page.evaluate(() => {
+    const root = document.getElementById('switchboard-widget').shadowRoot;
+    const props = ['color', 'font-size', 'font-family', 'line-height', 'display', 'visibility', 'background-color', 'border-top-width',
+      'padding-top', 'margin-top', 'width', 'height', 'opacity', 'transform'];
+    const out = {};
+    for (const sel of ['.sb', '.launcher', '.panel', '.head', '.title', '.lang', '.close', '.log', '.msg.me .bubble', '.msg.me .text',
+      '.msg.them:not(.greeting) .card', '.qr button', 'textarea', '.send']) {
+      const el = root.querySelector(sel);
+      if (!el) {
+        out[sel] = null;
+        continue;
+      }
+      const cs = getComputedStyle(el);
+      out[sel] = Object.fromEntries(props.map((p) => [p, cs.getPropertyValue(p)]));
+    }
+    const host = document.getElementById('switchboard-widget').getBoundingClientRect();
+    out.launcherBox = JSON.stringify(root.querySelector('.launcher').getBoundingClientRect());
+    out.hostHeight = host.height;
+    return out;
+  });
+  const run = async (css) => {
+    await openHost(page, server, { css });
+    await ask(page, 'where is my order');
+    await cardTitled(page, 'How do I track my order?');
+    await page.locator('.sb .qr button').first().waitFor();
+    return probe();
+  };
+  const plain = await run('');
+  for (const [sel, v] of Object.entries(plain)) assert.notEqual(v, null, `${sel} exists`);
+  await page.evaluate(() => localStorage.clear());
+  const hostile = await run(HOSTILE);
+  // The host CSS does apply to the host page itself.
+  assert.equal(await page.locator('header button').evaluate((b) => getComputedStyle(b).display), 'none');
+  assert.deepEqual(hostile, plain);
+  assert.equal(plain['.launcher'].display, 'flex');
+  assert.equal(plain['.msg.me .text']['font-size'], '15px');
+});
+
+wtest('keyboard only: Tab to the launcher, Enter opens with the focus in the input, Enter sends, Esc closes and returns the focus', async (page, { server }) => {
+  await openHost(page, server);
+  const w = widget(page);
+  const active = () => page.evaluate(() => {
+    const host = document.getElementById('switchboard-widget');
+    if (document.activeElement !== host) return document.activeElement && document.activeElement.tagName;
+    const a = host.shadowRoot.activeElement;
+    return a ? `widget:${a.tagName.toLowerCase()}.${a.className}` : 'widget:?';
+  });
+  let found = false;
+  for (let i = 0; i < 10 && !found; i++) {
+    await page.keyboard.press('Tab');
+    found = (await active()) === 'widget:button.launcher';
+  }
+  assert.ok(found, 'the launcher is reachable with Tab');
+  await page.keyboard.press('Enter');
+  await w.panel.waitFor();
+  assert.equal(await w.launcher.getAttribute('aria-expanded'), 'true');
+  assert.equal(await active(), 'widget:textarea.');
+  assert.equal(await page.locator('.sb [role="log"][aria-live="polite"]').count(), 1);
+  await page.keyboard.type('where is my order');
+  await page.keyboard.press('Enter');
+  await cardTitled(page, 'How do I track my order?');
+  assert.equal(await w.input.inputValue(), '');
+  // Tab reaches the quick replies; Enter taps one.
+  await w.qr.first().focus();
+  await page.keyboard.press('Enter');
+  await w.theirs.last().locator('.text', { hasText: 'Glad that helped' }).waitFor();
+  await w.input.focus();
+  await page.keyboard.press('Escape');
+  await w.panel.waitFor({ state: 'hidden' });
+  assert.equal(await active(), 'widget:button.launcher');
+  assert.equal(await w.launcher.getAttribute('aria-expanded'), 'false');
+});
+
+wtest('at 320 px the open panel takes the whole width and still works', async (page, { server }) => {
+  await page.setViewportSize({ width: 320, height: 640 });
+  await openHost(page, server);
+  const w = await openPanel(page);
+  const box = await w.panel.boundingBox();
+  assert.equal(Math.round(box.x), 0);
+  assert.equal(Math.round(box.width), 320);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 320), 'no horizontal scrolling');
+  await ask(page, 'where is my order');
+  const card = await cardTitled(page, 'How do I track my order?');
+  const cb = await card.boundingBox();
+  assert.ok(cb.x >= 0 && cb.x + cb.width <= 320, 'the card fits');
+  const send = await page.locator('.sb .send').boundingBox();
+  assert.ok(send.x + send.width <= 320, 'the send button is on screen');
+  await page.keyboard.press('Escape');
+  await w.panel.waitFor({ state: 'hidden' });
+  await w.launcher.waitFor();
+});

@@ -23,9 +23,20 @@ wtest('a question from the demo KB is answered with a card linking to the help a
   await openHost(page, server);
   const w = widget(page);
   assert.equal(await w.panel.isHidden(), true, 'starts closed');
+  // The bot's answer is held back a moment: the typing indicator shows meanwhile.
+  await page.route('**/api/v1/conversations/*/messages', async (route) => {
+    if (route.request().method() === 'POST') await new Promise((r) => setTimeout(r, 600));
+    return route.continue();
+  });
+  const read = page.waitForRequest((r) => r.method() === 'POST' && /\/read$/.test(r.url()));
   await ask(page, 'where is my order');
   await w.mine.filter({ hasText: 'where is my order' }).waitFor();
+  await page.locator('.sb .typing').waitFor();
+  assert.equal(await page.locator('.sb .typing').textContent(), 'Typing…');
   const card = await cardTitled(page, 'How do I track my order?');
+  await page.locator('.sb .typing').waitFor({ state: 'hidden' });
+  const ids = await shownIds(page);
+  assert.deepEqual((await read).postDataJSON(), { up_to: ids[1] }, 'the open panel reports what the customer has seen');
   const href = await card.getAttribute('href');
   assert.match(href, /^http:\/\/127\.0\.0\.1:\d+\/help\/en\/track-order$/);
   assert.equal(await card.getAttribute('target'), '_blank');
@@ -318,6 +329,11 @@ wtest('at 320 px the open panel takes the whole width and still works', async (p
   assert.ok(cb.x >= 0 && cb.x + cb.width <= 320, 'the card fits');
   const send = await page.locator('.sb .send').boundingBox();
   assert.ok(send.x + send.width <= 320, 'the send button is on screen');
+  const top = await page.evaluate(([x, y]) => {
+    const el = document.getElementById('switchboard-widget').shadowRoot.elementFromPoint(x, y);
+    return el && el.closest('button') && el.closest('button').className;
+  }, [send.x + send.width / 2, send.y + send.height / 2]);
+  assert.equal(top, 'icon send', 'nothing covers the send button (the launcher hides while the panel fills the screen)');
   await page.keyboard.press('Escape');
   await w.panel.waitFor({ state: 'hidden' });
   await w.launcher.waitFor();

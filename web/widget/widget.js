@@ -137,7 +137,7 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
 .pro .text{cursor:pointer}
 .pro .x{position:absolute;top:4px;right:4px;width:28px;height:28px;font-size:20px;color:var(--mu)}
 @media (max-width:480px){.sb{right:12px;bottom:12px}.sb.left{left:12px}
- .panel{position:fixed;inset:0;width:100%;height:100%;border-radius:0;border:0}.pro{max-width:calc(100vw - 24px)}}
+ .panel{position:fixed;inset:0;width:100%;height:100%;border-radius:0;border:0}.open .launcher{display:none}.pro{max-width:calc(100vw - 24px)}}
 @media (prefers-reduced-motion:reduce){*,*::before,*::after{animation:none!important;transition:none!important}}
 `;
 
@@ -400,6 +400,7 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
     function setOpen(open, focus = true) {
       isOpen = open;
       panel.hidden = !open;
+      root.classList.toggle('open', open);
       launcher.setAttribute('aria-expanded', String(open));
       if (open) {
         hidePro(false);
@@ -822,7 +823,13 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
             body.user_id = D.userId;
             body.user_hash = D.userHash;
           }
-          const r = await api('POST', '/conversations', body);
+          let r = await api('POST', '/conversations', body);
+          if (r.status === 403 && body.user_id) {
+            // The site's server signed the identity wrongly: chat anonymously rather than not at all.
+            delete body.user_id;
+            delete body.user_hash;
+            r = await api('POST', '/conversations', body);
+          }
           if (r.status !== 201) {
             const e = new Error(errText(r));
             e.status = r.status;

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { ADMIN, AGENT, EDITOR, setup } from './harness.mjs';
+import { ADMIN, AGENT, EDITOR, askAsCustomer, setup } from './harness.mjs';
 import { ask, cardTitled, demoSite, openHost, openPanel, outDir, shownIds, stored, transcript, widget } from './widget_host.mjs';
 
 const env = setup(test, { before, after }, { users: [EDITOR, AGENT, ADMIN] });
@@ -68,7 +68,8 @@ wtest('"No" twice (the /not_helped quick reply) hands the conversation to a pers
   await cardTitled(page, 'How do I return an item?');
   await w.qr.filter({ hasText: /^No$/ }).click();
   await w.system.filter({ hasText: "I'm passing your conversation to a person on our team" }).waitFor();
-  await w.status.filter({ hasText: /queue|Waiting for a person/ }).waitFor();
+  // GET /api/v1/conversations/{id}: the place in the queue.
+  await w.status.filter({ hasText: /^You are number \d+ in the queue/ }).waitFor();
   assert.equal(await w.qr.count(), 0, 'no quick replies while waiting for a person');
   const conv = (await stored(page)).conversation;
   const tr = await transcript(server, conv);
@@ -337,4 +338,65 @@ wtest('at 320 px the open panel takes the whole width and still works', async (p
   await page.keyboard.press('Escape');
   await w.panel.waitFor({ state: 'hidden' });
   await w.launcher.waitFor();
+});
+
+// What agents do arrives as events (the console is not part of these tests):
+// the stream is played from a script here, the transcript is the server's.
+wtest('agent events: the queue position and wait, the agent\'s name, typing and read receipts, then a rating when resolved', async (page, { server }) => {
+  const { conv, answers } = await askAsCustomer(server.url, 'en', ['where is my order']);
+  const mine = answers[0].message_id;
+  await page.addInitScript(([k, v]) => localStorage.getItem(k) || localStorage.setItem(k, v),
+    ['switchboard:demo', JSON.stringify({ v: 1, conversation: { id: conv.id, token: conv.token }, locale: null, outbox: [], last_event_id: 2 })]);
+  let queued = true;
+  await page.route(`**/api/v1/conversations/${conv.id}`, (route) => route.fulfill({
+    status: 200, contentType: 'application/json',
+    body: JSON.stringify(queued
+      ? { id: conv.id, status: 'queued', locale: 'en', agent: null, queue: { position: 3, expected_wait_s: 240 }, read_up_to: { customer: 0, agent: 0 } }
+      : { id: conv.id, status: 'assigned', locale: 'en', agent: { name: 'Bo Agent' }, queue: null, read_up_to: { customer: 0, agent: 0 } }),
+  }));
+  const ev = (id, type, data) => `${id ? `id: ${id}\n` : ''}event: ${type}\ndata: ${JSON.stringify({ ...data, type })}\n\n`;
+  let script = 'retry: 600000\n\n' + ev(3, 'conversation/handoff', { reason: 'customer_request', status: 'queued' });
+  let streams = 0;
+  await page.route(`**/api/v1/conversations/${conv.id}/events?*`, (route) => {
+    streams++;
+    return route.fulfill({ status: 200, headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' }, body: script });
+  });
+  await openHost(page, server);
+  const w = await openPanel(page);
+  await cardTitled(page, 'How do I track my order?');
+  await w.status.filter({ hasText: 'You are number 3 in the queue · Expected wait: about 4 min' }).waitFor();
+  assert.equal(streams, 1);
+
+  // Reconnect with the next part of the script (a dropped stream resumes).
+  queued = false;
+  script = 'retry: 600000\n\n'
+    + ev(4, 'conversation/assigned', { agent: { name: 'Bo Agent' } })
+    + ev(0, 'typing', { author: 'agent', name: 'Bo Agent', typing: true })
+    + ev(5, 'message/delivered', { up_to: mine })
+    + ev(6, 'message/read', { up_to: mine, by: 'agent' });
+  await page.reload();
+  await openPanel(page);
+  await page.locator('.sb .sub', { hasText: 'You are chatting with Bo Agent' }).waitFor();
+  await page.locator('.sb .typing', { hasText: 'Bo Agent is typing…' }).waitFor();
+  assert.equal(await w.status.isHidden(), true, 'no queue once assigned');
+  await page.locator(`.sb .msg.me[data-id="${mine}"][data-receipt="read"] .receipt`, { hasText: 'Read' }).waitFor();
+  assert.equal((await stored(page)).last_event_id, 6, 'typing events carry no id; the last id is kept');
+
+  script = 'retry: 600000\n\n'
+    + ev(7, 'message/outbound', { message: { id: 900, direction: 'out', author: 'agent', text: 'Hi, I am Bo. Let me check.', links: [], quick_replies: [], created_at: Date.now() } })
+    + ev(8, 'conversation/resolved', {});
+  await page.reload();
+  await openPanel(page);
+  const agentMsg = page.locator('.sb .msg.them[data-id="900"]');
+  await agentMsg.waitFor();
+  assert.equal(await agentMsg.locator('.who').textContent(), 'Bo Agent');
+  await page.locator('.sb .typing').waitFor({ state: 'hidden' });
+  await page.locator('.sb .qr p', { hasText: 'How would you rate this conversation?' }).waitFor();
+  assert.equal(await w.qr.count(), 5);
+  const post = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith(`/conversations/${conv.id}/messages`));
+  await page.locator('.sb .qr button[aria-label="4 of 5"]').click();
+  const body = (await post).postDataJSON();
+  assert.equal(body.payload, '/rate:4');
+  assert.equal(body.text, '4');
+  await w.qr.first().waitFor({ state: 'detached' });
 });

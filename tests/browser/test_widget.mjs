@@ -347,12 +347,13 @@ wtest('agent events: the queue position and wait, the agent\'s name, typing and 
   const mine = answers[0].message_id;
   await page.addInitScript(([k, v]) => localStorage.getItem(k) || localStorage.setItem(k, v),
     ['switchboard:demo', JSON.stringify({ v: 1, conversation: { id: conv.id, token: conv.token }, locale: null, outbox: [], last_event_id: 2 })]);
-  let queued = true;
+  // GET /api/v1/conversations/{id} agrees with the stream's story.
+  let state = 'queued';
   await page.route(`**/api/v1/conversations/${conv.id}`, (route) => route.fulfill({
     status: 200, contentType: 'application/json',
-    body: JSON.stringify(queued
+    body: JSON.stringify(state === 'queued'
       ? { id: conv.id, status: 'queued', locale: 'en', agent: null, queue: { position: 3, expected_wait_s: 240 }, read_up_to: { customer: 0, agent: 0 } }
-      : { id: conv.id, status: 'assigned', locale: 'en', agent: { name: 'Bo Agent' }, queue: null, read_up_to: { customer: 0, agent: 0 } }),
+      : { id: conv.id, status: state, locale: 'en', agent: { name: 'Bo Agent' }, queue: null, read_up_to: { customer: 0, agent: 0 } }),
   }));
   const ev = (id, type, data) => `${id ? `id: ${id}\n` : ''}event: ${type}\ndata: ${JSON.stringify({ ...data, type })}\n\n`;
   let script = 'retry: 600000\n\n' + ev(3, 'conversation/handoff', { reason: 'customer_request', status: 'queued' });
@@ -368,7 +369,7 @@ wtest('agent events: the queue position and wait, the agent\'s name, typing and 
   assert.equal(streams, 1);
 
   // Reconnect with the next part of the script (a dropped stream resumes).
-  queued = false;
+  state = 'assigned';
   script = 'retry: 600000\n\n'
     + ev(4, 'conversation/assigned', { agent: { name: 'Bo Agent' } })
     + ev(0, 'typing', { author: 'agent', name: 'Bo Agent', typing: true })
@@ -385,6 +386,7 @@ wtest('agent events: the queue position and wait, the agent\'s name, typing and 
   script = 'retry: 600000\n\n'
     + ev(7, 'message/outbound', { message: { id: 900, direction: 'out', author: 'agent', text: 'Hi, I am Bo. Let me check.', links: [], quick_replies: [], created_at: Date.now() } })
     + ev(8, 'conversation/resolved', {});
+  state = 'resolved';
   await page.reload();
   await openPanel(page);
   const agentMsg = page.locator('.sb .msg.them[data-id="900"]');

@@ -480,9 +480,10 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
         b.append(href ? h('a', { class: 'card', href, target: '_blank', rel: 'noopener', 'data-article-id': l.article_id }, kids)
           : h('span', { class: 'card' }, kids));
       }
-      const who = m.author === 'agent' ? (m.author_name || m.name || agentName) : m.author === 'bot' ? t('bot') : null;
+      const own = m.author_name || (m.agent && m.agent.name) || null;
+      const who = m.author === 'agent' ? own || agentName : m.author === 'bot' ? t('bot') : null;
       return h('div', { class: 'msg ' + cls, 'data-author': m.author || 'customer' },
-        who && cls !== 'me' ? h('span', { class: 'who', text: who }) : null, b,
+        cls !== 'me' && m.author !== 'system' ? h('span', { class: 'who', text: who || '', hidden: !who, 'data-own': own ? '1' : null }) : null, b,
         h('div', { class: 'meta' }, fmtTime(m.created_at || m.queued_at),
           cls === 'me' ? h('span', { class: 'receipt' }) : null));
     }
@@ -591,6 +592,11 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
     }
 
     function renderStatus() {
+      for (const el of log.querySelectorAll('.msg[data-author="agent"] .who:not([data-own])')) {
+        el.textContent = agentName || '';
+        el.hidden = !agentName;
+      }
+      for (const el of log.querySelectorAll('.msg[data-author="bot"] .who')) el.textContent = t('bot');
       let sub = '';
       if (agentName && status === 'assigned') sub = t('agent', { name: agentName });
       subEl.textContent = sub;

@@ -23,7 +23,7 @@ static const char *const web_sql[WS__COUNT] = {
     [WS_IDENTITY_VERIFIED] =
         "UPDATE identities SET verified_by = ?3 WHERE channel = ?1 AND external_id = ?2",
     [WS_CONV_INFO] = "SELECT c.site_id, c.verified, c.read_customer, c.read_agent, c.status,"
-                     " c.priority, ifnull(c.queued_at, 0), u.name"
+                     " c.priority, ifnull(c.queued_at, 0), u.name, c.page_url"
                      " FROM conversations c LEFT JOIN users u ON u.id = c.assignee"
                      " WHERE c.id = ?1",
     /* 1 = next: those ahead by priority, then by queue time, then by id. */
@@ -160,6 +160,8 @@ enum sb_err sb_store_conv_web(struct sb_store *st, int64_t conv_id, struct sb_co
     queued_at = sqlite3_column_int64(s, 6);
     t = sqlite3_column_text(s, 7);
     snprintf(out->agent_name, sizeof(out->agent_name), "%s", t ? (const char *)t : "");
+    t = sqlite3_column_text(s, 8);
+    snprintf(out->page_url, sizeof(out->page_url), "%s", t ? (const char *)t : "");
     sqlite3_reset(s);
     if (!queued) return SB_OK;
 

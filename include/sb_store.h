@@ -171,7 +171,8 @@ enum sb_err sb_store_identity_verified(struct sb_store *st, const char *channel,
 
 /* What the widget shows about a conversation beside its messages. */
 struct sb_conv_web {
-    char site_id[48]; /* "" when none */
+    char site_id[48];    /* "" when none */
+    char page_url[2001]; /* where the visitor started; "" when unknown */
     bool verified;
     int64_t read_customer, read_agent; /* message ids */
     char agent_name[128];              /* "" when nobody is assigned */

@@ -341,6 +341,14 @@ class IdentityTests(WidgetTestCase):
         # another session: yet another token
         st, h, again = self.session(ident)
         self.assertNotEqual(again["conversations"][1]["token"], convs[1]["token"])
+        # agents see where the customer started and that the identity was checked
+        staff = s.login("admin@e2e.test", PW)
+        st, h, ag = staff.get("/api/v1/agent/conversations/" + c1["id"])
+        self.assertEqual(st, 200, ag)
+        self.assertEqual((ag["site"], ag["page_url"], ag["verified"]),
+                         ("shop", "https://shop.example/cart?x=1", True))
+        st, h, ag = staff.get("/api/v1/agent/conversations/" + s.start_conversation("en")["id"])
+        self.assertEqual((ag["site"], ag["page_url"], ag["verified"]), (None, None, False))
 
     def test_wrong_hash_is_refused_and_stores_nothing(self):
         uid = "mallory"

@@ -77,6 +77,36 @@ wtest('"No" twice (the /not_helped quick reply) hands the conversation to a pers
   assert.deepEqual(tr.messages.filter((m) => m.direction === 'in').map((m) => m.text), ['where is my order', 'No', 'how do I return an item', 'No']);
 });
 
+wtest('a vague question gets "did you mean" choices; tapping one answers with that article', async (page, { server }) => {
+  await openHost(page, server);
+  const w = widget(page);
+  await ask(page, 'order');
+  await w.theirs.last().locator('.text', { hasText: 'Did you mean one of these?' }).waitFor();
+  const choices = await w.qr.evaluateAll((bs) => bs.map((b) => [b.textContent, b.dataset.payload]));
+  assert.ok(choices.length >= 3, JSON.stringify(choices));
+  assert.deepEqual(choices.at(-1), ['Talk to a person', '/human']);
+  for (const [, payload] of choices.slice(0, -1)) assert.match(payload, /^\/article:\d+$/);
+  const [title] = choices[0];
+  await w.qr.first().click();
+  await cardTitled(page, title);
+  const conv = (await stored(page)).conversation;
+  const tr = await transcript(server, conv);
+  assert.deepEqual(tr.messages.filter((m) => m.direction === 'in').map((m) => m.text), ['order', title]);
+});
+
+wtest('a message the server refuses (400 text_too_long) is marked failed with the server\'s reason and leaves the outbox', async (page, { server }) => {
+  await openHost(page, server);
+  await ask(page, 'ã'.repeat(5000)); // 10,000 bytes: over max_text
+  const failed = page.locator('.sb .msg.me[data-receipt="failed"]');
+  await failed.waitFor();
+  assert.match(await failed.locator('.receipt').textContent(), /^Not sent: .+/);
+  assert.equal((await stored(page)).outbox.length, 0);
+  await ask(page, 'where is my order'); // the next one goes through
+  await cardTitled(page, 'How do I track my order?');
+  const tr = await transcript(server, (await stored(page)).conversation);
+  assert.deepEqual(tr.messages.filter((m) => m.direction === 'in').map((m) => m.text), ['where is my order']);
+});
+
 wtest('a reload and a second tab show the same conversation; a message from either tab reaches both', async (page, { server }) => {
   await openHost(page, server);
   const w = widget(page);

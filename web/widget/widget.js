@@ -965,7 +965,12 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
       adopt();
       for (const item of st.outbox) addPending(item);
       renderQR();
+      // If the tab that queued them is gone, this one sends them (the
+      // client_id makes a second try harmless).
+      clearTimeout(orphanTimer);
+      if (st.outbox.length) orphanTimer = setTimeout(() => readState().outbox.some((i) => Date.now() - i.queued_at > 5000) && flush(), 6000);
     });
+    let orphanTimer = 0;
 
     form.addEventListener('submit', (e) => {
       e.preventDefault();

@@ -247,9 +247,11 @@ wtest('the language menu changes the UI strings and the answers (pt-BR, ro; pt-P
   assert.equal(await w.input.getAttribute('placeholder'), 'Escreva a sua mensagem…');
 });
 
-wtest('data-locale="ro" and the browser language pick the UI language', async (page, { server }) => {
-  await openHost(page, server, { attrs: { locale: 'ro' } });
-  const w = await openPanel(page);
+wtest('data-locale="ro" and the browser language pick the UI language; data-open="true" starts open', async (page, { server }) => {
+  await openHost(page, server, { attrs: { locale: 'ro', open: 'true' } });
+  const w = widget(page);
+  await w.panel.waitFor();
+  assert.equal(await w.launcher.getAttribute('aria-expanded'), 'true');
   assert.equal(await w.input.getAttribute('placeholder'), 'Scrieți mesajul…');
   assert.equal(await w.lang.inputValue(), 'ro');
   await page.context().close().catch(() => {});
@@ -339,6 +341,11 @@ wtest('keyboard only: Tab to the launcher, Enter opens with the focus in the inp
   await w.qr.first().focus();
   await page.keyboard.press('Enter');
   await w.theirs.last().locator('.text', { hasText: 'Glad that helped' }).waitFor();
+  // The panel slides in, unless the visitor prefers reduced motion.
+  const anim = () => w.panel.evaluate((el) => getComputedStyle(el).animationName);
+  assert.equal(await anim(), 'sb-in');
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  assert.equal(await anim(), 'none');
   await w.input.focus();
   await page.keyboard.press('Escape');
   await w.panel.waitFor({ state: 'hidden' });

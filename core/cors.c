@@ -25,11 +25,26 @@ bool cors_own_origin(struct sb_server *srv, const char *origin)
     return site_origin_of_url(srv->public_url, own, sizeof(own)) && strcmp(own, origin) == 0;
 }
 
+/* A page of this very server, whatever name the browser used for it
+ * (127.0.0.1 or localhost, or a proxy's): the Origin is the scheme and the
+ * Host the request was sent to. Only browsers enforce CORS, and a browser
+ * cannot lie about either. */
+static bool same_host(struct sb_server *srv, struct MHD_Connection *c, const char *origin)
+{
+    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+    char want[SITE_ORIGIN_MAX + 16], norm[SITE_ORIGIN_MAX + 1];
+
+    if (!host || strlen(host) > SITE_ORIGIN_MAX) return false;
+    snprintf(want, sizeof(want), "%s://%s", principal_https(srv, c) ? "https" : "http", host);
+    return site_origin_normalise(want, norm, sizeof(norm)) && strcmp(norm, origin) == 0;
+}
+
 void cors_request(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r)
 {
     const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
 
     r->origin[0] = '\0';
+    r->origin_own = false;
     r->origin_allowed = false;
     if (!origin || !site_origin_normalise(origin, r->origin, sizeof(r->origin))) {
         /* "null" (sandboxed frames, file:) or garbage: never allowed. */
@@ -37,8 +52,8 @@ void cors_request(struct sb_server *srv, struct MHD_Connection *c, struct http_r
         return;
     }
     if (!cors_path(r->path)) return;
-    r->origin_allowed =
-        cors_own_origin(srv, r->origin) || sb_store_origin_allowed(srv->store, r->origin, NULL);
+    r->origin_own = cors_own_origin(srv, r->origin) || same_host(srv, c, r->origin);
+    r->origin_allowed = r->origin_own || sb_store_origin_allowed(srv->store, r->origin, NULL);
     if (!r->origin_allowed) return;
     /* The browser compares byte for byte: echo what it sent. */
     http_req_header(r, "Access-Control-Allow-Origin", origin);
@@ -49,8 +64,7 @@ bool cors_site_allows(struct sb_server *srv, struct http_req *r, const char *sit
 {
     if (!r->origin[0]) return true; /* not a browser: nothing to enforce */
     if (strcmp(r->origin, "null") == 0) return false;
-    return cors_own_origin(srv, r->origin) ||
-           sb_store_origin_allowed(srv->store, r->origin, site_id);
+    return r->origin_own || sb_store_origin_allowed(srv->store, r->origin, site_id);
 }
 
 enum MHD_Result cors_preflight(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r)

@@ -100,8 +100,10 @@ struct http_req {
     char path[512];
     char ip[64];
     /* The browser's Origin, normalised ("" without one, "null" when
-     * unusable), and whether CORS allows it on this path (cors.c). */
+     * unusable), whether it is this server's own (public URL or the Host
+     * asked for) and whether CORS allows it on this path (cors.c). */
     char origin[204];
+    bool origin_own;
     bool origin_allowed;
     struct sb_principal who;
     /* headers for the answer, e.g. Set-Cookie, Retry-After, CORS; they
@@ -220,7 +222,8 @@ bool cors_own_origin(struct sb_server *srv, const char *origin);
  * per request, before its body is read, so every answer carries them. */
 void cors_request(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r);
 /* True when the request may act for site_id: no Origin (not a browser),
- * the server's own origin, or one of that site's origins. */
+ * the server's own origin (its public URL, or the Host the browser asked
+ * for), or one of that site's origins. */
 bool cors_site_allows(struct sb_server *srv, struct http_req *r, const char *site_id);
 /* Answers an OPTIONS preflight on a CORS path: 204 with the allowed
  * methods and headers, or 403 origin_not_allowed. */
@@ -444,8 +447,9 @@ enum MHD_Result sse_start(struct sb_server *srv, struct MHD_Connection *c, int64
 /* Wakes the streams of a conversation once its new events are durable:
  * at once when nothing is pending, else after the loop's next flush. */
 void sse_notify(struct sb_server *srv, int64_t conv_id);
-/* Marks every stream for a keep-alive comment and wakes it. */
-void sse_keepalive(struct sb_server *srv);
+/* Called on every one-second tick: marks the streams whose turn it is (each
+ * once per sse_keepalive_s) for a keep-alive comment and wakes them. */
+void sse_keepalive(struct sb_server *srv, unsigned tick);
 /* Wakes every stream so it ends (shutdown). */
 void sse_close_all(struct sb_server *srv);
 /* Wakes the streams whose conversations were queued by sse_notify(). */

@@ -32,7 +32,8 @@ base="http://127.0.0.1:$port"
 # The demo shop at / carries the widget for the site "demo", which may run on
 # this server's own URL; its proactive rule offers help on the checkout page.
 # Created once: later runs keep whatever an admin changed.
-if ! build/switchboard site list --data "$data" | grep -q '"id": "demo"'; then
+sites=$(build/switchboard site list --data "$data")
+if ! grep -q '"id": "demo"' <<<"$sites"; then
   demo_json=$(mktemp)
   cat >"$demo_json" <<JSON
 {"name": "Demo shop", "origins": ["$base"], "title": "Pinecone Support",

@@ -109,6 +109,15 @@ class CorsTests(WidgetTestCase):
         # the site's own origins and the server itself may name it
         self.assertEqual(self.create({"site": "shop"}, origin=SHOP)[2]["site"], "shop")
         self.assertEqual(self.create({"site": "shop"}, origin=s.url)[2]["site"], "shop")
+        # a page of this server under another name (localhost): the Host the browser asked for
+        local = "http://localhost:%d" % s.port
+        st, h, b = s.request("POST", "/api/v1/conversations", {"site": "shop"},
+                             headers={"Origin": local, "Host": "localhost:%d" % s.port})
+        self.assertEqual(st, 201, b)
+        self.assertEqual(h.get("access-control-allow-origin"), local)
+        st, h, b = s.request("POST", "/api/v1/conversations", {"site": "shop"},
+                             headers={"Origin": local, "Host": "127.0.0.1:%d" % s.port})
+        check_error(self, (st, h, b), 403, "localhost origin sent to 127.0.0.1")
         # not CORS paths: no headers even for a site origin
         st, h, b = s.get("/healthz", headers={"Origin": SHOP})
         self.assertNotIn("access-control-allow-origin", h)

@@ -5,9 +5,12 @@
  * the accepted ones and the bytes must say so. The file is on disk and its
  * record committed before the answer; on any error nothing is recorded.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "attachments.h"
 #include "sb_log.h"
@@ -107,12 +110,11 @@ enum MHD_Result api_attachment_get(struct sb_server *srv, struct MHD_Connection 
                                    struct http_req *r, const char *params[2])
 {
     char path[SB_PATH_MAX + 120], disp[700];
-    struct sb_errbuf eb = {{0}};
     struct sb_attachment a;
     struct sb_conv conv;
     enum MHD_Result ret;
-    size_t len = 0;
-    char *data = NULL;
+    struct stat sb;
+    int fd;
     (void)r;
 
     if (!api_visitor_conv(srv, c, params[0], true, &conv, &ret)) return ret;
@@ -121,8 +123,10 @@ enum MHD_Result api_attachment_get(struct sb_server *srv, struct MHD_Connection 
         goto out;
     }
     attachment_path(srv->cfg.data_dir, a.sha256, path, sizeof(path));
-    if (sb_read_file(path, (size_t)a.size + 1, &data, &len, &eb) || len != (size_t)a.size) {
-        sb_error("attachment %s: %s", a.id, eb.msg);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &sb) != 0 || sb.st_size != a.size) {
+        sb_error("attachment %s: %s is missing or not %lld bytes", a.id, path, (long long)a.size);
+        if (fd >= 0) close(fd);
         ret = http_error(srv, c, 500, "internal", "the file is missing");
         goto out;
     }
@@ -131,9 +135,8 @@ enum MHD_Result api_attachment_get(struct sb_server *srv, struct MHD_Connection 
     http_add_header(srv, "Content-Security-Policy", "sandbox");
     http_add_header(srv, "Content-Disposition", disp);
     http_add_header(srv, "Cache-Control", "private, max-age=86400");
-    ret = http_bytes(srv, c, 200, a.type, data, len);
+    ret = http_fd(srv, c, 200, a.type, fd, (uint64_t)a.size);
 out:
-    free(data);
     sb_conv_cleanup(&conv);
     return ret;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "sb_log.h"
 #include "server.h"
@@ -197,6 +198,24 @@ enum MHD_Result http_bytes(struct sb_server *srv, struct MHD_Connection *c, unsi
     enum MHD_Result ret;
 
     if (!resp) return MHD_NO;
+    http_common_headers(resp, content_type);
+    add_extra_headers(srv->current, c, resp);
+    count_status(srv, status);
+    ret = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+enum MHD_Result http_fd(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
+                        const char *content_type, int fd, uint64_t size)
+{
+    struct MHD_Response *resp = MHD_create_response_from_fd64(size, fd);
+    enum MHD_Result ret;
+
+    if (!resp) {
+        close(fd);
+        return MHD_NO;
+    }
     http_common_headers(resp, content_type);
     add_extra_headers(srv->current, c, resp);
     count_status(srv, status);

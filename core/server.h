@@ -171,6 +171,10 @@ enum MHD_Result http_text(struct sb_server *srv, struct MHD_Connection *c, unsig
  * only the common and the added headers. */
 enum MHD_Result http_bytes(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
                            const char *content_type, const void *data, size_t len);
+/* Queues the size bytes of the open file fd (owned: libmicrohttpd closes
+ * it), sent by the kernel without passing through our memory. */
+enum MHD_Result http_fd(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
+                        const char *content_type, int fd, uint64_t size);
 /* Queues an answer without a body (204, 304). */
 enum MHD_Result http_empty(struct sb_server *srv, struct MHD_Connection *c, unsigned status);
 /* Puts the added headers of the request being routed on resp (for

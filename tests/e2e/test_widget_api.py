@@ -11,6 +11,7 @@ import sqlite3
 import sys
 import time
 import urllib.parse
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -484,6 +485,16 @@ class AttachmentTests(WidgetTestCase):
             self.assertTrue(h.get("content-disposition", "").startswith("inline"), h)
             self.assertIn("filename*=UTF-8''A%C3%A7%C3%A3o%201.png", h.get("content-disposition"))
             self.assertEqual(h.get("cache-control"), "private, max-age=86400")
+        # the bytes come back unchanged, also for a file near the cap
+        big = PNG + bytes(i % 251 for i in range(MAX_ATTACHMENT - len(PNG)))
+        st, h, ab = self.upload(conv, big, name="big.png")
+        self.assertEqual(st, 201, ab)
+        for att, data in ((a, PNG), (ab, big)):
+            req = urllib.request.Request(s.url + att["url"],
+                                         headers={"Authorization": "Bearer " + conv["token"]})
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                self.assertEqual(resp.read(), data)
+                self.assertEqual(resp.headers["Content-Length"], str(len(data)))
         st, h, p = self.upload(conv, PDF, "application/pdf", "invoice.pdf")
         self.assertEqual(st, 201, p)
         st, h, body = s.request("GET", p["url"], token=conv["token"])

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { ADMIN, EDITOR, setup } from './harness.mjs';
-import { ask, cardTitled, demoSite, openHost, openPanel, shownIds, stored, transcript, widget } from './widget_host.mjs';
+import { ask, shopSite, cardTitled, demoSite, openHost, openPanel, shownIds, stored, transcript, widget } from './widget_host.mjs';
 
 const env = setup(test, { before, after }, { users: [EDITOR, ADMIN] });
 const SECRET = 'demo-secret-0123456789-abcdefghijklmnop';
@@ -154,5 +154,45 @@ wtest('identity: data-user-id and data-user-hash bring the same conversation to 
     await ctx3.close();
   } finally {
     await ctx.close();
+  }
+});
+
+wtest('embedded on another site (cross-origin): CORS for the API and the event stream; an origin the site does not list is refused', async (page, { server }) => {
+  const shop = await shopSite(server);
+  const other = await shopSite(server);
+  try {
+    assert.ok(await demoSite(server, { secret: SECRET, origins: [server.url, shop.url] }));
+    await page.goto(shop.url + '/product/42');
+    await page.locator('.sb .title', { hasText: 'Pinecone help' }).waitFor({ state: 'attached' });
+    await ask(page, 'where is my order');
+    const card = await cardTitled(page, 'How do I track my order?');
+    assert.ok((await card.getAttribute('href')).startsWith(server.url + '/help/en/'));
+    const box = await stored(page);
+    assert.equal(box.outbox.length, 0);
+    // Said from another device: only the (cross-origin) event stream brings it.
+    const conv = box.conversation;
+    const r = await fetch(`${server.url}/api/v1/conversations/${conv.id}/messages`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${conv.token}` },
+      body: JSON.stringify({ text: 'how do I return an item', client_id: 'phone-1' }),
+    });
+    assert.equal(r.status, 200);
+    await cardTitled(page, 'How do I return an item?');
+    const tr = await transcript(server, conv);
+    assert.deepEqual(await shownIds(page), tr.messages.map((m) => m.id));
+
+    // A site the demo site does not list: the browser gets no CORS answer and nothing is stored.
+    const p2 = await page.context().newPage();
+    p2.on('console', () => {});
+    await p2.goto(other.url + '/');
+    await widget(p2).launcher.waitFor();
+    await ask(p2, 'where is my order');
+    await p2.waitForTimeout(1500);
+    assert.equal(await p2.locator('.sb .msg.them:not(.greeting)').count(), 0);
+    assert.equal((await stored(p2)).conversation, null, 'no conversation');
+    assert.equal(await p2.locator('.sb .msg.me[data-receipt="sending"]').count(), 1, 'kept in the outbox');
+  } finally {
+    await demoSite(server, { secret: SECRET });
+    await shop.close();
+    await other.close();
   }
 });

@@ -4,6 +4,7 @@
 // widget's shadow root, storage and transcript.
 
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADMIN } from './harness.mjs';
@@ -42,8 +43,11 @@ export async function demoSite(server, extra = {}) {
 
 // Opens a host page at PATH on the server's origin: a shop-like page with
 // the widget tag (ATTRS are its data-* attributes) and optional host CSS.
-export async function openHost(page, server, { attrs = {}, css = '', path: p = '/test/host', src } = {}) {
-  const script = src || page.widgetSrc || (page.widgetSrc = await widgetSrc(server));
+// ORIGIN (default the server's) is where the host page lives; another one
+// makes the widget talk to the server cross-origin (CORS).
+export async function openHost(page, server, { attrs = {}, css = '', path: p = '/test/host', src, origin = server.url } = {}) {
+  let script = src || page.widgetSrc || (page.widgetSrc = await widgetSrc(server));
+  if (origin !== server.url && script.startsWith('/')) script = server.url + script;
   const data = Object.entries({ site: 'demo', ...attrs }).map(([k, v]) => ` data-${k}="${String(v).replace(/"/g, '&quot;')}"`).join('');
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Host page</title>
@@ -51,13 +55,15 @@ ${css ? '<link rel="stylesheet" href="/test/host.css">' : ''}</head>
 <body><header><h1>A shop</h1><nav><a href="/help">Help</a> <button type="button">Host button</button></nav></header>
 <p>Some product text.</p><script src="${script}"${data} async></script></body></html>`;
   const ctx = page.context();
-  await ctx.unroute(`${server.url}/test/**`);
-  await ctx.route(`${server.url}/test/**`, (route) => {
+  await ctx.unroute(`${origin}/test/**`);
+  await ctx.route(`${origin}/test/**`, (route) => {
     const u = new URL(route.request().url());
     if (u.pathname === '/test/host.css') return route.fulfill({ status: 200, contentType: 'text/css', body: css });
-    return route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', headers: { 'Content-Security-Policy': CSP }, body: html });
+    // A strict site elsewhere lets in the widget's server for scripts, API calls and images.
+    const csp = origin === server.url ? CSP : CSP.replace(/(default-src|script-src) 'self'/g, `$1 'self' ${server.url}`);
+    return route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', headers: { 'Content-Security-Policy': csp }, body: html });
   });
-  await page.goto(p);
+  await page.goto(origin + p);
   await widget(page).launcher.waitFor();
 }
 
@@ -116,4 +122,25 @@ export async function transcript(server, conv) {
 export function outDir() {
   fs.mkdirSync(OUT, { recursive: true });
   return OUT;
+}
+
+// Another web site embedding the widget: a real HTTP server on loopback
+// (Chromium keeps pages it cannot place off loopback addresses), reached as
+// http://localhost:PORT, a different origin from the server's 127.0.0.1.
+export async function shopSite(server) {
+  const csp = CSP.replace(/(default-src|script-src) 'self'/g, `$1 'self' ${server.url}`);
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Another shop</title></head>
+<body><h1>Another shop</h1><script src="${server.url}/widget.js" data-site="demo" async></script></body></html>`;
+  const srv = http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': csp });
+    res.end(html);
+  });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://localhost:${srv.address().port}`,
+    close: () => new Promise((r) => {
+      srv.closeAllConnections();
+      srv.close(r);
+    }),
+  };
 }

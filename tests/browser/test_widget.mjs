@@ -421,7 +421,9 @@ wtest('agent events: the queue position and wait, the agent\'s name, typing and 
   assert.equal((await stored(page)).last_event_id, 6, 'typing events carry no id; the last id is kept');
 
   script = 'retry: 600000\n\n'
-    + ev(7, 'message/outbound', { message: { id: 900, direction: 'out', author: 'agent', text: 'Hi, I am Bo. Let me check.', links: [], quick_replies: [], created_at: Date.now() } })
+    + ev(7, 'message/outbound', { message: { id: 900, direction: 'out', author: 'agent', text: '<b>Hi</b>, I am Bo. Let me check.',
+      links: [{ title: 'Evil', url: 'javascript:alert(1)' }, { title: 'Good', url: 'https://example.com/a', summary: 'A summary' }],
+      quick_replies: [], created_at: Date.now() } })
     + ev(8, 'conversation/resolved', {});
   state = 'resolved';
   await page.reload();
@@ -429,6 +431,11 @@ wtest('agent events: the queue position and wait, the agent\'s name, typing and 
   const agentMsg = page.locator('.sb .msg.them[data-id="900"]');
   await agentMsg.waitFor();
   assert.equal(await agentMsg.locator('.who').textContent(), 'Bo Agent');
+  assert.equal(await agentMsg.locator('.text').textContent(), '<b>Hi</b>, I am Bo. Let me check.');
+  assert.equal(await agentMsg.locator('b').count(), 0);
+  // Only http(s) links become links.
+  assert.deepEqual(await agentMsg.locator('.card').evaluateAll((cs) => cs.map((c) => [c.tagName, c.textContent, c.getAttribute('href'), c.getAttribute('rel')])),
+    [['SPAN', 'Evil', null, null], ['A', 'GoodA summary', 'https://example.com/a', 'noopener']]);
   await page.locator('.sb .typing').waitFor({ state: 'hidden' });
   await page.locator('.sb .qr p', { hasText: 'How would you rate this conversation?' }).waitFor();
   assert.equal(await w.qr.count(), 5);

@@ -962,6 +962,10 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
     window.addEventListener('storage', (e) => {
       if (e.key !== KEY) return;
       st = readState();
+      if (st.locale && normLocale(st.locale) !== loc) {
+        pickLocale();
+        applyTexts();
+      }
       adopt();
       for (const item of st.outbox) addPending(item);
       renderQR();
@@ -1103,6 +1107,10 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
         }
       }
       st = readState();
+      if (st.locale && normLocale(st.locale) !== loc) {
+        pickLocale();
+        applyTexts();
+      }
       adopt();
       for (const item of st.outbox) addPending(item);
       rendered();

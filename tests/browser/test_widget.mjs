@@ -71,6 +71,10 @@ wtest('"No" twice (the /not_helped quick reply) hands the conversation to a pers
   // GET /api/v1/conversations/{id}: the place in the queue.
   await w.status.filter({ hasText: /^You are number \d+ in the queue/ }).waitFor();
   assert.equal(await w.qr.count(), 0, 'no quick replies while waiting for a person');
+  // Now a person will read along: the customer's typing is reported (not while the bot answers).
+  const typing = page.waitForRequest((r) => r.method() === 'POST' && /\/typing$/.test(r.url()));
+  await w.input.pressSequentially('hel');
+  assert.deepEqual((await typing).postDataJSON(), { typing: true });
   const conv = (await stored(page)).conversation;
   const tr = await transcript(server, conv);
   assert.equal(tr.status, 'queued');

@@ -375,6 +375,7 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
       renderStatus();
       renderQR();
       renderTyping();
+      renderBadge();
       if (!navigator.onLine) notice(t('offline'));
     }
 

@@ -239,7 +239,9 @@ wtest('the language menu changes the UI strings and the answers (pt-BR, ro; pt-P
 
   await w.lang.selectOption('pt-PT');
   assert.equal(await w.input.getAttribute('placeholder'), 'Escreva a sua mensagem…');
+  const post = page.waitForRequest((r) => r.method() === 'POST' && /\/messages$/.test(r.url()));
   await ask(page, 'como devolver um produto');
+  assert.equal((await post).postDataJSON().locale, 'pt-BR', 'pt-PT answers come from pt-BR articles');
   await cardTitled(page, 'Como devolver ou trocar um produto?');
   const conv = (await stored(page)).conversation;
   const locales = (await stored(page)).outbox.length === 0 && (await transcript(server, conv)).messages.filter((m) => m.direction === 'in').length;

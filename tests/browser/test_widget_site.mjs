@@ -169,14 +169,22 @@ wtest('embedded on another site (cross-origin): CORS for the API and the event s
     assert.ok((await card.getAttribute('href')).startsWith(server.url + '/help/en/'));
     const box = await stored(page);
     assert.equal(box.outbox.length, 0);
-    // Said from another device: only the (cross-origin) event stream brings it.
+    // Said from another device while the panel is closed: only the
+    // (cross-origin) event stream brings it, and the launcher counts it.
+    await page.keyboard.press('Escape');
+    await widget(page).panel.waitFor({ state: 'hidden' });
     const conv = box.conversation;
     const r = await fetch(`${server.url}/api/v1/conversations/${conv.id}/messages`, {
       method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${conv.token}` },
       body: JSON.stringify({ text: 'how do I return an item', client_id: 'phone-1' }),
     });
     assert.equal(r.status, 200);
+    const badge = page.locator('.sb .launcher .badge');
+    await badge.filter({ hasText: /^1$/ }).waitFor();
+    assert.equal(await widget(page).launcher.getAttribute('aria-label'), 'Open chat (1 new)');
+    await openPanel(page);
     await cardTitled(page, 'How do I return an item?');
+    assert.equal(await badge.isHidden(), true);
     const tr = await transcript(server, conv);
     assert.deepEqual(await shownIds(page), tr.messages.map((m) => m.id));
 

@@ -229,9 +229,8 @@ static void run_loop(struct sb_server *srv)
                 sb_worker_drain(srv->worker); /* resumes the requests it served */
             } else if (ev[i].data.fd == srv->tickfd) {
                 uint64_t expirations;
-                if (read(srv->tickfd, &expirations, sizeof(expirations)) > 0 &&
-                    ++ticks % (unsigned)srv->cfg.sse_keepalive_s == 0)
-                    sse_keepalive(srv);
+                if (read(srv->tickfd, &expirations, sizeof(expirations)) > 0)
+                    sse_keepalive(srv, ++ticks);
             }
         }
         MHD_run(srv->mhd);

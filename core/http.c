@@ -108,9 +108,14 @@ const char *route_access_name(enum route_access a)
 
 void http_req_header(struct http_req *r, const char *name, const char *value)
 {
+    size_t at;
     if (!r || r->nhdr >= HTTP_MAX_EXTRA_HEADERS) return;
-    snprintf(r->hdr_name[r->nhdr], sizeof(r->hdr_name[0]), "%s", name);
-    snprintf(r->hdr_value[r->nhdr], sizeof(r->hdr_value[0]), "%s", value);
+    at = r->hdrs.len;
+    if (sb_buf_append(&r->hdrs, name, strnlen(name, 31)) || sb_buf_append(&r->hdrs, "", 1) ||
+        sb_buf_append(&r->hdrs, value, strnlen(value, 767)) || sb_buf_append(&r->hdrs, "", 1)) {
+        r->hdrs.len = at; /* out of memory: the header is left out */
+        return;
+    }
     r->nhdr++;
 }
 
@@ -124,15 +129,18 @@ void http_add_header(struct sb_server *srv, const char *name, const char *value)
 static void add_extra_headers(const struct http_req *r, struct MHD_Connection *c,
                               struct MHD_Response *resp)
 {
+    const char *name = r ? r->hdrs.data : NULL;
     if (!r || r->conn != c) return;
     for (int i = 0; i < r->nhdr; i++) {
-        const char *old = MHD_get_response_header(resp, r->hdr_name[i]);
-        if (old && strcasecmp(r->hdr_name[i], "Set-Cookie") != 0) {
+        const char *value = name + strlen(name) + 1;
+        const char *old = MHD_get_response_header(resp, name);
+        if (old && strcasecmp(name, "Set-Cookie") != 0) {
             char copy[256];
             snprintf(copy, sizeof(copy), "%s", old);
-            MHD_del_response_header(resp, r->hdr_name[i], copy);
+            MHD_del_response_header(resp, name, copy);
         }
-        MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
+        MHD_add_response_header(resp, name, value);
+        name = value + strlen(value) + 1;
     }
 }
 
@@ -536,6 +544,7 @@ enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *c, const char *u
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         r = calloc(1, sizeof(*r));
         if (!r) return MHD_NO;
+        sb_buf_init(&r->hdrs, HTTP_MAX_EXTRA_HEADERS * 800);
         r->conn = c;
         r->uploading = true;
         r->last_progress_ns = sb_mono_ns();
@@ -626,6 +635,7 @@ void http_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     json_decref(r->deferred_body);
     if (r->job && r->job_free) r->job_free(r->job);
     sb_buf_cleanup(&r->body);
+    sb_buf_cleanup(&r->hdrs);
     free(r);
     *req_cls = NULL;
 }

@@ -107,9 +107,11 @@ struct http_req {
     bool origin_allowed;
     struct sb_principal who;
     /* headers for the answer, e.g. Set-Cookie, Retry-After, CORS; they
-     * replace a common header of the same name (Cache-Control) */
-    char hdr_name[HTTP_MAX_EXTRA_HEADERS][32];
-    char hdr_value[HTTP_MAX_EXTRA_HEADERS][768];
+     * replace a common header of the same name (Cache-Control). Kept as
+     * nhdr "name\0value\0" pairs (names cut at 31 bytes, values at 767),
+     * only as long as they are: an event stream keeps its request for its
+     * whole life, and fixed arrays cost every stream 6 KiB. */
+    struct sb_buf hdrs;
     int nhdr;
     /* Work handed to the worker thread (login): the route runs again when
      * it is done, with the result in job. */

@@ -284,6 +284,8 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
     let agentTyping = null;
     let agentTypingTimer = 0;
     let convId = null;
+    let lastSeq = 0; // the newest event id seen on this page
+    const timers = {};
     const msgs = new Map(); // id -> message
     const els = new Map(); // id -> element
     const pending = new Map(); // client_id -> element
@@ -679,6 +681,7 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
     }
 
     function clearConversation() {
+      lastSeq = 0;
       for (const el of els.values()) el.remove();
       els.clear();
       msgs.clear();
@@ -794,11 +797,22 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
           break;
         default:
       }
-      if (status === 'queued' && e.type !== 'typing') fetchConv();
+      if (status === 'queued' && e.type !== 'typing') later('conv', fetchConv);
       rendered();
-      if (seq > (st.last_event_id || 0)) update((s) => {
-        if (s.conversation && st.conversation && s.conversation.id === st.conversation.id && seq > (s.last_event_id || 0)) s.last_event_id = seq;
-      });
+      // A replay of many events writes the storage once. Should the page go
+      // before, the next load replays a little more: messages dedupe by id.
+      if (seq > lastSeq) {
+        lastSeq = seq;
+        later('seq', () => update((s) => {
+          if (s.conversation && st.conversation && s.conversation.id === st.conversation.id && lastSeq > (s.last_event_id || 0)) s.last_event_id = lastSeq;
+        }));
+      }
+    }
+    function later(k, fn) {
+      if (!timers[k]) timers[k] = setTimeout(() => {
+        timers[k] = 0;
+        fn();
+      }, 250);
     }
 
     // Shows the conversation in storage (after a load, or another tab's change).

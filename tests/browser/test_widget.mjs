@@ -296,7 +296,10 @@ wtest('host page CSS (* { color: red !important … } button { display: none !im
       const cs = getComputedStyle(el);
       out[sel] = Object.fromEntries(props.map((p) => [p, cs.getPropertyValue(p)]));
     }
-    const host = document.getElementById('switchboard-widget').getBoundingClientRect();
+    const hostEl = document.getElementById('switchboard-widget');
+    const hcs = getComputedStyle(hostEl);
+    out.host = ['display', 'opacity', 'transform', 'visibility', 'filter', 'position', 'contain'].map((p) => hcs.getPropertyValue(p)).join(' | ');
+    const host = hostEl.getBoundingClientRect();
     out.launcherBox = JSON.stringify(root.querySelector('.launcher').getBoundingClientRect());
     out.hostHeight = host.height;
     return out;

@@ -134,7 +134,7 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
 .icon svg{width:20px;height:20px;fill:currentColor}
 .send{background:var(--a);color:var(--af);border-color:var(--a)}
 .pro{max-width:300px;background:var(--bg);color:var(--fg);border:1px solid var(--bd);border-radius:12px;padding:12px 36px 12px 14px;box-shadow:0 6px 24px rgba(0,0,0,.2);position:relative;display:block}
-.pro .text{cursor:pointer}
+.pro .text{cursor:pointer;background:none;border:0;padding:0;text-align:left;color:inherit;font-size:15px}
 .pro .x{position:absolute;top:4px;right:4px;width:28px;height:28px;font-size:20px;color:var(--mu)}
 @media (max-width:480px){.sb{right:12px;bottom:12px}.sb.left{left:12px}
  .panel{position:fixed;inset:0;width:100%;height:100%;border-radius:0;border:0}.open .launcher{display:none}.pro{max-width:calc(100vw - 24px)}}
@@ -349,7 +349,7 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
     const panel = h('section', { class: 'panel', id: 'sb-panel', role: 'dialog', 'aria-labelledby': 'sb-title', hidden: true },
       h('div', { class: 'head' }, h('div', { class: 'titles' }, titleEl, subEl), langSel, closeBtn),
       statusEl, log, typingEl, qrEl, noticeEl, form);
-    const proText = h('p', { class: 'text' });
+    const proText = h('button', { type: 'button', class: 'text' });
     const proCard = h('span');
     const proClose = bind(h('button', { type: 'button', class: 'x', text: '×' }), 'aria-label', 'dismiss');
     const pro = h('div', { class: 'pro', role: 'status', hidden: true }, proText, proCard, proClose);

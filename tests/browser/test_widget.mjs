@@ -114,10 +114,17 @@ wtest('a message the server refuses (400 text_too_long) is marked failed with th
 wtest('a reload and a second tab show the same conversation; a message from either tab reaches both', async (page, { server }) => {
   await openHost(page, server);
   const w = widget(page);
+  // A tab that was already open when the conversation started follows it (the storage event).
+  const early = await page.context().newPage();
+  await early.goto('/test/host');
+  await openPanel(early);
   await ask(page, 'where is my order');
   await cardTitled(page, 'How do I track my order?');
   const ids = await shownIds(page);
   assert.equal(ids.length, 2);
+  await cardTitled(early, 'How do I track my order?');
+  assert.deepEqual(await shownIds(early), ids);
+  await early.close();
 
   await page.reload();
   await openPanel(page);

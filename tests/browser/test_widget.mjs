@@ -188,14 +188,34 @@ wtest('offline: a message typed without a network is kept and delivered exactly 
     return route.continue();
   });
   await ask(page, 'how do I return an item');
-  await cardTitled(page, 'How do I return an item?');
+  await cardTitled(page, 'How do I return an item?'); // the event stream brings the answer
   assert.equal(lost, 1);
+  // The retry (after a second) gets the first answer again, marked duplicate, and empties the outbox.
+  await page.waitForFunction(() => JSON.parse(localStorage.getItem('switchboard:demo')).outbox.length === 0);
 
   const tr = await transcript(server, conv);
   const texts = tr.messages.filter((m) => m.direction === 'in').map((m) => m.text);
   assert.deepEqual(texts, ['where is my order', 'when will I get my refund', 'how do I return an item'], 'each exactly once');
   assert.equal(await w.mine.count(), 3);
   assert.deepEqual(await shownIds(page), tr.messages.map((m) => m.id));
+
+  // Typed offline and the tab closed: the next visit sends it.
+  const ctx = page.context();
+  await ctx.setOffline(true);
+  await ask(page, 'can I pay with PayPal');
+  await w.mine.filter({ hasText: 'can I pay with PayPal' }).waitFor();
+  assert.equal((await stored(page)).outbox.length, 1);
+  await page.unroute('**/api/v1/conversations/*/messages');
+  const next = await ctx.newPage();
+  await page.close();
+  await ctx.setOffline(false);
+  await next.goto('/test/host');
+  await openPanel(next);
+  await cardTitled(next, 'Which payment methods do you accept?');
+  assert.equal((await stored(next)).outbox.length, 0);
+  const tr2 = await transcript(server, conv);
+  assert.equal(tr2.messages.filter((m) => m.text === 'can I pay with PayPal').length, 1);
+  assert.deepEqual(await shownIds(next), tr2.messages.map((m) => m.id));
 });
 
 wtest('a message <img src=x onerror=alert(1)> is shown as text: no element, no dialog', async (page, { server }) => {

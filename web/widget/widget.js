@@ -172,7 +172,6 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
   const I_SEND = 'M3 20.5 21 12 3 3.5 3 10l12 2-12 2z';
   const I_CLIP = 'M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z';
 
-  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   const enc = encodeURIComponent;
 
   function uuid() {

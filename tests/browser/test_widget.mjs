@@ -51,6 +51,18 @@ wtest('a question from the demo KB is answered with a card linking to the help a
   await page.locator('.sb .msg.me[data-receipt="delivered"], .sb .msg.me[data-receipt="read"]').first().waitFor();
   assert.equal(await page.locator('.sb .msg.me time').count(), 1, 'a timestamp');
 
+  // No globals: window has nothing a fresh window lacks; one host element on the page.
+  const globals = await page.evaluate(() => {
+    const f = document.createElement('iframe');
+    document.body.append(f);
+    const fresh = new Set(Object.getOwnPropertyNames(f.contentWindow));
+    f.remove();
+    return Object.getOwnPropertyNames(window).filter((k) => !fresh.has(k));
+  });
+  assert.deepEqual(globals, []);
+  assert.equal(await page.evaluate(() => document.body.lastElementChild.outerHTML), '<div id="switchboard-widget"></div>');
+  assert.equal(await page.evaluate(() => document.getElementById('switchboard-widget').shadowRoot.mode), 'open');
+
   const file = path.join(outDir(), 'widget.png');
   await page.screenshot({ path: file });
   console.log(`# screenshot of the open widget: ${file}`);

@@ -10,41 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "attachments.h"
 #include "sb_log.h"
 #include "server.h"
 
 #define MAX_CLIENT_ID 128
 #define MAX_PAYLOAD 256
-
-/* Accepts "en", "pt-BR", "pt-br", "zh-Hant-TW"; writes the normalised form
- * (language lowercase, 2-letter region uppercase) into out. */
-static bool locale_normalise(const char *in, char *out, size_t cap)
-{
-    size_t n = strlen(in), seg = 0, seglen = 0;
-
-    if (n < 2 || n >= cap || n > 35) return false;
-    for (size_t i = 0; i <= n; i++) {
-        char ch = in[i];
-        if (ch == '-' || ch == '_' || ch == '\0') {
-            if (seg == 0 && (seglen < 2 || seglen > 3)) return false;
-            if (seg > 0 && (seglen < 2 || seglen > 8)) return false;
-            if (seg > 0 && seglen == 2) {
-                out[i - 1] = (char)toupper((unsigned char)out[i - 1]);
-                out[i - 2] = (char)toupper((unsigned char)out[i - 2]);
-            }
-            out[i] = ch ? '-' : '\0';
-            seg++;
-            seglen = 0;
-            if (seg > 3) return false;
-            continue;
-        }
-        if (!isalnum((unsigned char)ch) || (seg == 0 && !isalpha((unsigned char)ch))) return false;
-        out[i] = seg == 0 ? (char)tolower((unsigned char)ch) : ch;
-        seglen++;
-    }
-    return true;
-}
+#define MAX_PAGE_URL 2000
 
 static const char *bearer_token(struct MHD_Connection *c, bool allow_query)
 {
@@ -81,7 +55,8 @@ bool api_visitor_conv(struct sb_server *srv, struct MHD_Connection *c, const cha
         return false;
     }
     sb_sha256_hex(token, strlen(token), hash);
-    if (strlen(conv->token_hash) != 64 || !sb_secure_equal(hash, conv->token_hash, 64)) {
+    /* A conversation may have several tokens (one per device). */
+    if (!sb_store_conv_token_ok(srv->store, conv->id, hash)) {
         sb_conv_cleanup(conv);
         *ret = http_error(srv, c, 403, "forbidden",
                           "this token does not grant access to this conversation");
@@ -90,11 +65,28 @@ bool api_visitor_conv(struct sb_server *srv, struct MHD_Connection *c, const cha
     return true;
 }
 
+/* page_url: an http(s) URL of at most 2,000 bytes, no spaces or control
+ * characters. */
+static bool page_url_valid(json_t *v)
+{
+    const unsigned char *s;
+    if (!json_is_string(v) || json_string_length(v) > MAX_PAGE_URL) return false;
+    s = (const unsigned char *)json_string_value(v);
+    if (strlen((const char *)s) != json_string_length(v)) return false;
+    if (strncasecmp((const char *)s, "https://", 8) != 0 &&
+        strncasecmp((const char *)s, "http://", 7) != 0)
+        return false;
+    for (; *s; s++)
+        if (*s <= 0x20 || *s == 0x7f) return false;
+    return true;
+}
+
 enum MHD_Result api_conversation_create(struct sb_server *srv, struct MHD_Connection *c,
                                         struct http_req *r, const char *params[2])
 {
     char locale[36], token[65], hash[65], visitor[33];
-    const char *want = srv->cfg.default_locale;
+    const char *want = srv->cfg.default_locale, *page_url = NULL;
+    struct widget_who who = {0};
     struct sb_conv conv;
     enum MHD_Result ret;
     json_t *body = NULL, *v;
@@ -107,36 +99,61 @@ enum MHD_Result api_conversation_create(struct sb_server *srv, struct MHD_Connec
         v = json_object_get(body, "locale");
         if (v && !json_is_null(v)) {
             if (!json_is_string(v)) {
-                json_decref(body);
-                return http_error(srv, c, 400, "invalid_field",
-                                  "locale must be a string like \"pt-BR\"");
+                ret = http_error(srv, c, 400, "invalid_field",
+                                 "locale must be a string like \"pt-BR\"");
+                goto out;
             }
             want = json_string_value(v);
         }
+        v = json_object_get(body, "page_url");
+        if (v && !json_is_null(v)) {
+            if (!page_url_valid(v)) {
+                ret = http_error(srv, c, 400, "invalid_field",
+                                 "page_url: must be an http or https URL of at most %d bytes",
+                                 MAX_PAGE_URL);
+                goto out;
+            }
+            page_url = json_string_value(v);
+        }
     }
-    if (!locale_normalise(want, locale, sizeof(locale))) {
-        json_decref(body);
-        return http_error(srv, c, 400, "invalid_field",
-                          "locale must look like \"en\" or \"pt-BR\"");
+    if (!sb_locale_normalise(want, locale, sizeof(locale))) {
+        ret = http_error(srv, c, 400, "invalid_field", "locale must look like \"en\" or \"pt-BR\"");
+        goto out;
     }
-    json_decref(body);
-    if (sb_random_hex(token, 32) || sb_random_hex(visitor, 16))
-        return http_error(srv, c, 500, "internal", "no randomness available");
+    /* site, and user_id + user_hash: identity verification (api_widget.c);
+     * a wrong hash answers 403 here, before anything is stored. */
+    if (body && !widget_who_read(srv, c, r, body, false, &who, &ret)) goto out;
+    if (sb_random_hex(token, 32) || sb_random_hex(visitor, 16)) {
+        ret = http_error(srv, c, 500, "internal", "no randomness available");
+        goto out;
+    }
     sb_sha256_hex(token, strlen(token), hash);
-    /* Each new web conversation is a new visitor until the widget's
-     * identity verification links them (a later issue). */
-    rc = sb_pipeline_start(srv, "web", visitor, locale, hash, &conv);
-    if (rc) return http_error(srv, c, 500, "internal", "could not create the conversation");
+    /* A verified user is one contact on every device and visit; anyone
+     * else is a new visitor each time. */
+    rc = sb_pipeline_start(srv, "web", who.verified ? who.external_id : visitor, locale, hash,
+                           &(struct sb_web_start){.site_id = who.site ? who.site_id : NULL,
+                                                  .page_url = page_url,
+                                                  .verified = who.verified},
+                           &conv);
+    if (rc) {
+        ret = http_error(srv, c, 500, "internal", "could not create the conversation");
+        goto out;
+    }
     ret = http_json(srv, c, 201,
-                    json_pack("{s:s, s:s, s:s, s:s}", "id", conv.public_id, "token", token,
-                              "locale", conv.locale, "status", conv.status));
+                    json_pack("{s:s, s:s, s:s, s:s, s:o, s:b}", "id", conv.public_id, "token",
+                              token, "locale", conv.locale, "status", conv.status, "site",
+                              who.site ? json_string(who.site_id) : json_null(), "verified",
+                              who.verified));
     sb_conv_cleanup(&conv);
+out:
+    widget_who_cleanup(&who);
+    json_decref(body);
     return ret;
 }
 
 /* Checks the channel plugin's normalised message; answers the error itself. */
 static bool valid_inbound(struct sb_server *srv, struct MHD_Connection *c, json_t *msg,
-                          enum MHD_Result *ret)
+                          bool has_attachments, enum MHD_Result *ret)
 {
     json_t *text = json_object_get(msg, "text");
     json_t *cid = json_object_get(msg, "client_id");
@@ -156,7 +173,7 @@ static bool valid_inbound(struct sb_server *srv, struct MHD_Connection *c, json_
                           srv->cfg.max_text);
         return false;
     }
-    if (strspn(t, " \t\r\n") == len || strlen(t) != len) {
+    if ((!has_attachments && strspn(t, " \t\r\n") == len) || strlen(t) != len) {
         *ret = http_error(srv, c, 400, "invalid_field", "text must not be empty");
         return false;
     }
@@ -180,6 +197,48 @@ static bool valid_inbound(struct sb_server *srv, struct MHD_Connection *c, json_
     return true;
 }
 
+/* The attachment ids of a normalised message -> *out, the attachment
+ * objects (at most 5, each uploaded to this conversation, none twice);
+ * answers the error itself. *out is NULL when there are none. */
+static bool message_attachments(struct sb_server *srv, struct MHD_Connection *c,
+                                const struct sb_conv *conv, json_t *msg, json_t **out,
+                                enum MHD_Result *ret)
+{
+    json_t *ids = json_object_get(msg, "attachments"), *id, *objs;
+    size_t i, j;
+
+    *out = NULL;
+    if (!ids || json_is_null(ids)) return true;
+    if (!json_is_array(ids) || json_array_size(ids) > ATTACHMENTS_PER_MESSAGE) {
+        *ret = http_error(srv, c, 400, "invalid_field", "attachments: at most %d attachment ids",
+                          ATTACHMENTS_PER_MESSAGE);
+        return false;
+    }
+    objs = json_array();
+    json_array_foreach(ids, i, id)
+    {
+        struct sb_attachment a;
+        const char *s = json_string_value(id);
+        if (!s || strlen(s) > 39 || sb_store_att_get(srv->store, conv->id, s, &a)) {
+            json_decref(objs);
+            *ret = http_error(srv, c, 400, "invalid_field",
+                              "attachments[%zu]: no such attachment in this conversation", i);
+            return false;
+        }
+        for (j = 0; j < i; j++) {
+            if (strcmp(json_string_value(json_array_get(ids, j)), s) == 0) {
+                json_decref(objs);
+                *ret =
+                    http_error(srv, c, 400, "invalid_field", "attachments[%zu]: listed twice", i);
+                return false;
+            }
+        }
+        json_array_append_new(objs, api_attachment_json(conv->public_id, &a));
+    }
+    *out = objs;
+    return true;
+}
+
 enum MHD_Result api_message_post(struct sb_server *srv, struct MHD_Connection *c,
                                  struct http_req *r, const char *params[2])
 {
@@ -187,7 +246,7 @@ enum MHD_Result api_message_post(struct sb_server *srv, struct MHD_Connection *c
     struct sb_errbuf eb = {{0}};
     struct sb_inbound in = {0};
     enum MHD_Result ret;
-    json_t *body, *request, *msg = NULL, *result = NULL;
+    json_t *body, *request, *msg = NULL, *result = NULL, *attachments = NULL;
     char provider_id[200], locale[36];
     enum sb_err rc;
 
@@ -206,15 +265,17 @@ enum MHD_Result api_message_post(struct sb_server *srv, struct MHD_Connection *c
         ret = http_error(srv, c, 503, "channel_unavailable", "the web channel is not available");
         goto out;
     }
-    if (!valid_inbound(srv, c, msg, &ret)) goto out;
+    if (!message_attachments(srv, c, &conv, msg, &attachments, &ret)) goto out;
+    if (!valid_inbound(srv, c, msg, json_array_size(attachments) > 0, &ret)) goto out;
 
     in.channel = "web";
+    in.attachments = attachments;
     in.text = json_string_value(json_object_get(msg, "text"));
     in.client_id = json_string_value(json_object_get(msg, "client_id"));
     in.payload = json_string_value(json_object_get(msg, "payload"));
     if (json_is_string(json_object_get(msg, "locale"))) {
-        if (!locale_normalise(json_string_value(json_object_get(msg, "locale")), locale,
-                              sizeof(locale))) {
+        if (!sb_locale_normalise(json_string_value(json_object_get(msg, "locale")), locale,
+                                 sizeof(locale))) {
             ret = http_error(srv, c, 400, "invalid_field",
                              "locale must look like \"en\" or \"pt-BR\"");
             goto out;
@@ -236,6 +297,7 @@ enum MHD_Result api_message_post(struct sb_server *srv, struct MHD_Connection *c
     }
     ret = http_json(srv, c, 200, result);
 out:
+    json_decref(attachments);
     json_decref(msg);
     sb_conv_cleanup(&conv);
     return ret;

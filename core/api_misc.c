@@ -1,6 +1,7 @@
 /*
- * api_misc.c - health, metrics and the landing page. The help-article
- * pages the bot links to are in help_center.c.
+ * api_misc.c - health and metrics. The landing page is the demo shop
+ * (api_widget.c); the help-article pages the bot links to are in
+ * help_center.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,20 +64,4 @@ enum MHD_Result api_metrics(struct sb_server *srv, struct MHD_Connection *c, str
     ret = http_text(srv, c, 200, "text/plain; version=0.0.4", b.data ? b.data : "", b.len);
     sb_buf_cleanup(&b);
     return ret;
-}
-
-enum MHD_Result api_home(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                         const char *params[2])
-{
-    static const char page[] =
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<title>Switchboard</title>\n</head>\n<body>\n<main>\n<h1>Switchboard is running</h1>\n"
-        "<ul>\n<li><a href=\"/healthz\">/healthz</a></li>\n<li><a "
-        "href=\"/metrics\">/metrics</a></li>\n"
-        "<li><a href=\"/help\">Help center</a></li>\n</ul>\n"
-        "<p>Customer API: <code>POST /api/v1/conversations</code> (see docs/api.md).</p>\n"
-        "</main>\n</body>\n</html>\n";
-    (void)r;
-    (void)params;
-    return http_text(srv, c, 200, "text/html; charset=utf-8", page, sizeof(page) - 1);
 }

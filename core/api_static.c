@@ -1,6 +1,6 @@
 /*
- * api_static.c - the static files of the editor, the help center and the
- * widget, read from web_dir. Only a fixed set of folders and plain file
+ * api_static.c - the static files of the editor, the help center, the
+ * widget and the demo shop, read from web_dir. Only a fixed set of folders and plain file
  * names are served, so no request can reach outside web_dir.
  */
 #include <stdio.h>
@@ -11,7 +11,7 @@
 
 #define MAX_STATIC_BYTES (4 * 1024 * 1024)
 
-static const char *const served_dirs[] = {"editor", "help", "widget", "console"};
+static const char *const served_dirs[] = {"editor", "help", "widget", "console", "demo"};
 
 static bool plain_name(const char *s)
 {
@@ -42,8 +42,8 @@ static const char *content_type_of(const char *name)
     return NULL;
 }
 
-static enum MHD_Result serve_file(struct sb_server *srv, struct MHD_Connection *c, const char *dir,
-                                  const char *name)
+enum MHD_Result api_static_file(struct sb_server *srv, struct MHD_Connection *c, const char *dir,
+                                const char *name)
 {
     const char *type = content_type_of(name);
     char path[SB_PATH_MAX + 256];
@@ -70,7 +70,7 @@ enum MHD_Result api_static(struct sb_server *srv, struct MHD_Connection *c, stru
         if (strcmp(params[0], served_dirs[i]) == 0) known = true;
     if (!known || !plain_name(params[1]))
         return http_error(srv, c, 404, "not_found", "no such file");
-    return serve_file(srv, c, params[0], params[1]);
+    return api_static_file(srv, c, params[0], params[1]);
 }
 
 enum MHD_Result api_editor_page(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
@@ -78,5 +78,5 @@ enum MHD_Result api_editor_page(struct sb_server *srv, struct MHD_Connection *c,
 {
     (void)r;
     (void)params;
-    return serve_file(srv, c, "editor", "index.html");
+    return api_static_file(srv, c, "editor", "index.html");
 }

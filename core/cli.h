@@ -22,6 +22,9 @@ int cli_kb_eval(int argc, char **argv);
 /* switchboard user add|list|disable|reset-password ... */
 int cli_user(int argc, char **argv);
 
+/* switchboard site add|set|list ... (cli_site.c) */
+int cli_site(int argc, char **argv);
+
 /* switchboard routes: the route table as JSON. */
 int cli_routes(void);
 

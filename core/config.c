@@ -41,6 +41,7 @@ static const struct key_def keys[] = {
     NUM("max_body", KEY_SIZE, max_body, 1024, 64.0 * 1024 * 1024),
     NUM("max_kb_body", KEY_SIZE, max_kb_body, 1024, 256.0 * 1024 * 1024),
     NUM("max_text", KEY_SIZE, max_text, 16, 1024.0 * 1024),
+    NUM("max_attachment", KEY_SIZE, max_attachment, 1024, 1024.0 * 1024 * 1024),
     NUM("lua_memory", KEY_SIZE, lua_memory, 256.0 * 1024, 1024.0 * 1024 * 1024),
     NUM("lua_instructions", KEY_U64, lua_instructions, 1000, 1e12),
     NUM("lua_deadline_ms", KEY_INT, lua_deadline_ms, 1, 60000),
@@ -78,6 +79,7 @@ void sb_config_defaults(struct sb_config *cfg)
     cfg->max_body = 64 * 1024;
     cfg->max_kb_body = 8 * 1024 * 1024;
     cfg->max_text = 8000;
+    cfg->max_attachment = 10 * 1024 * 1024;
     cfg->lua_memory = 32 * 1024 * 1024;
     cfg->lua_instructions = 10 * 1000 * 1000;
     cfg->lua_deadline_ms = 200;

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "sb_log.h"
 #include "server.h"
@@ -16,7 +18,12 @@
 const struct route sb_routes[] = {
     {"GET", "/healthz", api_healthz, ROUTE_PUBLIC, false},
     {"GET", "/metrics", api_metrics, ROUTE_PUBLIC, false},
-    {"GET", "/", api_home, ROUTE_PUBLIC, false},
+    /* the demo shop and the widget (docs/widget.md) */
+    {"GET", "/", api_demo_home, ROUTE_PUBLIC, false},
+    {"GET", "/demo/checkout", api_demo_checkout, ROUTE_PUBLIC, false},
+    {"GET", "/widget.js", api_widget_js, ROUTE_PUBLIC, false},
+    {"GET", "/api/v1/widget/sites/{}", api_widget_site, ROUTE_PUBLIC, true},
+    {"POST", "/api/v1/widget/session", api_widget_session, ROUTE_PUBLIC, true},
     /* the help center; "/help/{}/search" must come before "/help/{}/{}" */
     {"GET", "/help", help_center_root, ROUTE_PUBLIC, false},
     {"GET", "/help/", help_center_root, ROUTE_PUBLIC, false},
@@ -34,6 +41,13 @@ const struct route sb_routes[] = {
     {"GET", "/api/v1/conversations/{}/messages", api_transcript, ROUTE_VISITOR_TOKEN, true},
     {"GET", "/api/v1/conversations/{}/events", api_events, ROUTE_VISITOR_TOKEN, true},
     {"POST", "/api/v1/conversations/{}/feedback", api_feedback, ROUTE_VISITOR_TOKEN, true},
+    {"GET", "/api/v1/conversations/{}", api_conversation_get, ROUTE_VISITOR_TOKEN, true},
+    {"POST", "/api/v1/conversations/{}/read", api_read, ROUTE_VISITOR_TOKEN, true},
+    {"POST", "/api/v1/conversations/{}/typing", api_typing, ROUTE_VISITOR_TOKEN, true},
+    {"POST", "/api/v1/conversations/{}/attachments", api_attachment_upload, ROUTE_VISITOR_TOKEN,
+     true},
+    {"GET", "/api/v1/conversations/{}/attachments/{}", api_attachment_get, ROUTE_VISITOR_TOKEN,
+     true},
     /* staff sign-in; login has its own lockouts */
     {"POST", "/api/v1/auth/login", api_login, ROUTE_PUBLIC, false},
     {"POST", "/api/v1/auth/logout", api_logout, ROUTE_USER, false},
@@ -79,6 +93,10 @@ const struct route sb_routes[] = {
     {"POST", "/api/v1/admin/tokens", api_admin_token_add, ROUTE_ADMIN, false},
     {"DELETE", "/api/v1/admin/tokens/{}", api_admin_token_revoke, ROUTE_ADMIN, false},
     {"GET", "/api/v1/admin/audit", api_admin_audit, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/sites", api_admin_sites, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/sites/{}", api_admin_site, ROUTE_ADMIN, false},
+    {"PUT", "/api/v1/admin/sites/{}", api_admin_site_put, ROUTE_ADMIN, false},
+    {"DELETE", "/api/v1/admin/sites/{}", api_admin_site_delete, ROUTE_ADMIN, false},
     {NULL, NULL, NULL, ROUTE_PUBLIC, false},
 };
 
@@ -88,27 +106,52 @@ const char *route_access_name(enum route_access a)
     return (unsigned)a < SB_ARRAY_LEN(names) ? names[a] : "?";
 }
 
-void http_add_header(struct sb_server *srv, const char *name, const char *value)
+void http_req_header(struct http_req *r, const char *name, const char *value)
 {
-    struct http_req *r = srv->current;
+    size_t at;
     if (!r || r->nhdr >= HTTP_MAX_EXTRA_HEADERS) return;
-    snprintf(r->hdr_name[r->nhdr], sizeof(r->hdr_name[0]), "%s", name);
-    snprintf(r->hdr_value[r->nhdr], sizeof(r->hdr_value[0]), "%s", value);
+    at = r->hdrs.len;
+    if (sb_buf_append(&r->hdrs, name, strnlen(name, 31)) || sb_buf_append(&r->hdrs, "", 1) ||
+        sb_buf_append(&r->hdrs, value, strnlen(value, 767)) || sb_buf_append(&r->hdrs, "", 1)) {
+        r->hdrs.len = at; /* out of memory: the header is left out */
+        return;
+    }
     r->nhdr++;
 }
 
-/* The headers a handler asked for, on the answer of its own request. */
+void http_add_header(struct sb_server *srv, const char *name, const char *value)
+{
+    http_req_header(srv->current, name, value);
+}
+
+/* The headers a handler asked for, on the answer of its own request; each
+ * replaces a common header of the same name. */
 static void add_extra_headers(const struct http_req *r, struct MHD_Connection *c,
                               struct MHD_Response *resp)
 {
+    const char *name = r ? r->hdrs.data : NULL;
     if (!r || r->conn != c) return;
-    for (int i = 0; i < r->nhdr; i++)
-        MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
+    for (int i = 0; i < r->nhdr; i++) {
+        const char *value = name + strlen(name) + 1;
+        const char *old = MHD_get_response_header(resp, name);
+        if (old && strcasecmp(name, "Set-Cookie") != 0) {
+            char copy[256];
+            snprintf(copy, sizeof(copy), "%s", old);
+            MHD_del_response_header(resp, name, copy);
+        }
+        MHD_add_response_header(resp, name, value);
+        name = value + strlen(value) + 1;
+    }
+}
+
+void http_apply_headers(struct sb_server *srv, struct MHD_Connection *c, struct MHD_Response *resp)
+{
+    add_extra_headers(srv->current, c, resp);
 }
 
 void http_common_headers(struct MHD_Response *resp, const char *content_type)
 {
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    if (content_type) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Referrer-Policy", "strict-origin-when-cross-origin");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
@@ -133,17 +176,65 @@ enum MHD_Result http_text(struct sb_server *srv, struct MHD_Connection *c, unsig
     http_common_headers(resp, content_type);
     add_extra_headers(srv->current, c, resp);
     /* No inline script anywhere; pages may be framed only by our own
-     * origin (the console). */
+     * origin (the console) and the sites the widget runs on. */
     if (strncmp(content_type, "text/html", 9) == 0) {
-        MHD_add_response_header(resp, "Content-Security-Policy",
-                                "default-src 'self'; script-src 'self'; object-src 'none';"
-                                " frame-ancestors 'self'; base-uri 'none'; form-action 'self'");
-        MHD_add_response_header(resp, "X-Frame-Options", "SAMEORIGIN");
+        struct sb_buf csp;
+        size_t base;
+        sb_buf_init(&csp, 64 * 1024);
+        sb_buf_printf(&csp, "default-src 'self'; script-src 'self'; object-src 'none';"
+                            " frame-ancestors ");
+        base = csp.len;
+        cors_frame_ancestors(srv, &csp);
+        /* X-Frame-Options cannot name other origins; browsers that know
+         * frame-ancestors ignore it, older ones would refuse the sites. */
+        if (csp.len == base + 6) MHD_add_response_header(resp, "X-Frame-Options", "SAMEORIGIN");
+        sb_buf_printf(&csp, "; base-uri 'none'; form-action 'self'");
+        MHD_add_response_header(resp, "Content-Security-Policy", csp.data ? csp.data : "");
+        sb_buf_cleanup(&csp);
     }
     count_status(srv, status);
     ret = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+enum MHD_Result http_bytes(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
+                           const char *content_type, const void *data, size_t len)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ret;
+
+    if (!resp) return MHD_NO;
+    http_common_headers(resp, content_type);
+    add_extra_headers(srv->current, c, resp);
+    count_status(srv, status);
+    ret = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+enum MHD_Result http_fd(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
+                        const char *content_type, int fd, uint64_t size)
+{
+    struct MHD_Response *resp = MHD_create_response_from_fd64(size, fd);
+    enum MHD_Result ret;
+
+    if (!resp) {
+        close(fd);
+        return MHD_NO;
+    }
+    http_common_headers(resp, content_type);
+    add_extra_headers(srv->current, c, resp);
+    count_status(srv, status);
+    ret = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+enum MHD_Result http_empty(struct sb_server *srv, struct MHD_Connection *c, unsigned status)
+{
+    return http_bytes(srv, c, status, NULL, "", 0);
 }
 
 static enum MHD_Result queue_json(struct sb_server *srv, struct MHD_Connection *c,
@@ -241,6 +332,25 @@ enum MHD_Result http_error(struct sb_server *srv, struct MHD_Connection *c, unsi
     va_end(ap);
     return http_json(srv, c, status,
                      json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg));
+}
+
+/* An error answered before routing (nothing was written, so nothing to
+ * wait for), with the headers already added to r (CORS). */
+static enum MHD_Result early_error(struct sb_server *srv, struct MHD_Connection *c,
+                                   struct http_req *r, unsigned status, const char *code,
+                                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static enum MHD_Result early_error(struct sb_server *srv, struct MHD_Connection *c,
+                                   struct http_req *r, unsigned status, const char *code,
+                                   const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return queue_json(srv, c, r, status,
+                      json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg));
 }
 
 json_t *http_body_object(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
@@ -387,16 +497,35 @@ static enum MHD_Result route(struct sb_server *srv, struct MHD_Connection *c, st
             return rt->fn(srv, c, r, params);
         }
     }
+    /* Browsers ask before a cross-origin call with a body or an
+     * Authorization header. */
+    if (path_known && strcmp(r->method, "OPTIONS") == 0 && cors_path(r->path))
+        return cors_preflight(srv, c, r);
     if (path_known)
         return http_error(srv, c, 405, "method_not_allowed", "%s is not allowed on %s", r->method,
                           r->path);
     return http_error(srv, c, 404, "not_found", "no such endpoint");
 }
 
-/* Knowledge-base writes carry whole articles (64 KiB bodies, bulk
- * imports); everything else, customers included, keeps the small cap. */
-static size_t body_limit(struct sb_server *srv, const char *url)
+/* POST /api/v1/conversations/{id}/attachments: the raw file. */
+static bool attachment_upload(const char *method, const char *url)
 {
+    const char *rest, *tail = "/attachments";
+    size_t n;
+
+    if (strcmp(method, "POST") != 0 || strncmp(url, "/api/v1/conversations/", 22) != 0)
+        return false;
+    rest = url + 22;
+    n = strcspn(rest, "/");
+    return n > 0 && strcmp(rest + n, tail) == 0;
+}
+
+/* Knowledge-base writes carry whole articles (64 KiB bodies, bulk
+ * imports), attachment uploads a file; everything else, customers
+ * included, keeps the small cap. */
+static size_t body_limit(struct sb_server *srv, const char *method, const char *url)
+{
+    if (attachment_upload(method, url)) return srv->cfg.max_attachment;
     if (strncmp(url, "/api/v1/kb/", 11) == 0 && srv->cfg.max_kb_body > srv->cfg.max_body)
         return srv->cfg.max_kb_body;
     return srv->cfg.max_body;
@@ -415,31 +544,33 @@ enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *c, const char *u
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         r = calloc(1, sizeof(*r));
         if (!r) return MHD_NO;
+        sb_buf_init(&r->hdrs, HTTP_MAX_EXTRA_HEADERS * 800);
         r->conn = c;
         r->uploading = true;
         r->last_progress_ns = sb_mono_ns();
         r->next = srv->requests;
         if (r->next) r->next->prev = r;
         srv->requests = r;
-        r->max_body = body_limit(srv, url);
+        r->max_body = body_limit(srv, method, url);
         sb_buf_init(&r->body, r->max_body);
         snprintf(r->method, sizeof(r->method), "%s", method);
         snprintf(r->path, sizeof(r->path), "%s", url);
         *req_cls = r;
         r->after_stop = srv->stopping;
         principal_client_ip(srv, c, r->ip);
+        cors_request(srv, c, r);
         srv->active_requests++;
         srv->metrics.http_requests++;
         if (strlen(url) >= sizeof(r->path)) {
             r->responded = true;
-            return http_error(srv, c, 414, "uri_too_long", "the URL is too long");
+            return early_error(srv, c, r, 414, "uri_too_long", "the URL is too long");
         }
         /* Refuse an announced oversized body before reading any of it;
          * libmicrohttpd closes the connection after this answer. */
         if (cl && strtoull(cl, NULL, 10) > r->max_body) {
             r->responded = true;
-            return http_error(srv, c, 413, "too_large", "the request body is larger than %zu bytes",
-                              r->max_body);
+            return early_error(srv, c, r, 413, "too_large",
+                               "the request body is larger than %zu bytes", r->max_body);
         }
         return MHD_YES;
     }
@@ -470,12 +601,12 @@ enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *c, const char *u
     r->responded = true;
     r->uploading = false;
     if (r->too_large)
-        return http_error(srv, c, 413, "too_large", "the request body is larger than %zu bytes",
-                          r->max_body);
+        return early_error(srv, c, r, 413, "too_large", "the request body is larger than %zu bytes",
+                           r->max_body);
     /* Requests that began before SIGTERM are finished; new ones on kept-alive
      * connections are turned away so the drain ends. */
     if (r->after_stop && strcmp(r->path, "/healthz") != 0)
-        return http_error(srv, c, 503, "shutting_down", "the server is shutting down");
+        return early_error(srv, c, r, 503, "shutting_down", "the server is shutting down");
     srv->current = r;
     ret = route(srv, c, r);
     srv->current = NULL;
@@ -504,6 +635,7 @@ void http_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     json_decref(r->deferred_body);
     if (r->job && r->job_free) r->job_free(r->job);
     sb_buf_cleanup(&r->body);
+    sb_buf_cleanup(&r->hdrs);
     free(r);
     *req_cls = NULL;
 }

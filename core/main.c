@@ -1,6 +1,6 @@
 /*
  * main.c - the switchboard command line: serve, version, and the dispatch
- * to kb (cli_kb.c), user and routes (cli_user.c).
+ * to kb (cli_kb.c), user and routes (cli_user.c), site (cli_site.c).
  * Settings come from defaults, then --config FILE (or SWITCHBOARD_CONFIG),
  * then SWITCHBOARD_* variables, then flags.
  */
@@ -30,6 +30,10 @@ static void usage(FILE *out)
         "  switchboard user add --data DIR --email E --role agent|editor|admin [--role ...]\n"
         "                   [--name N] [--locale L]   (password from the terminal or stdin)\n"
         "  switchboard user list|disable|reset-password --data DIR [--email E]\n"
+        "  switchboard site add ID --name N --origin URL [--origin URL...] [--secret S] --data "
+        "DIR\n"
+        "  switchboard site set ID FILE.json --data DIR      (replaces the site's settings)\n"
+        "  switchboard site list --data DIR                  (JSON, secrets masked)\n"
         "  switchboard routes        (the route table and who may call each route)\n"
         "  switchboard version\n"
         "\n"
@@ -100,6 +104,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "kb") == 0) return cli_kb(argc, argv);
     if (strcmp(argv[1], "user") == 0) return cli_user(argc, argv);
+    if (strcmp(argv[1], "site") == 0) return cli_site(argc, argv);
     if (strcmp(argv[1], "routes") == 0) return cli_routes();
     fprintf(stderr, "switchboard: unknown command '%s'\n", argv[1]);
     usage(stderr);

@@ -24,13 +24,17 @@ static const char *handoff_notice(const char *locale)
            "and you won't need to repeat anything.";
 }
 
+/* attachments may be NULL (none). */
 static json_t *message_json(int64_t id, const char *direction, const char *author, const char *text,
-                            json_t *links, json_t *quick_replies, const char *client_id,
-                            int64_t created_at)
+                            json_t *links, json_t *quick_replies, json_t *attachments,
+                            const char *client_id, int64_t created_at)
 {
-    return json_pack("{s:I, s:s, s:s, s:s, s:O, s:O, s:s?, s:I}", "id", (json_int_t)id, "direction",
-                     direction, "author", author, "text", text, "links", links, "quick_replies",
-                     quick_replies, "client_id", client_id, "created_at", (json_int_t)created_at);
+    json_t *m =
+        json_pack("{s:I, s:s, s:s, s:s, s:O, s:O, s:s?, s:I}", "id", (json_int_t)id, "direction",
+                  direction, "author", author, "text", text, "links", links, "quick_replies",
+                  quick_replies, "client_id", client_id, "created_at", (json_int_t)created_at);
+    json_object_set_new(m, "attachments", attachments ? json_incref(attachments) : json_array());
+    return m;
 }
 
 static enum sb_err add_event(struct sb_server *srv, struct sb_conv *conv, const char *type,
@@ -66,7 +70,7 @@ static enum sb_err add_outbound(struct sb_server *srv, struct sb_conv *conv, con
     rc = sb_store_msg_add(srv->store, &m, &id, &dup);
     free(extra_text);
     if (rc) return rc;
-    msg = message_json(id, "out", author, text, links, quick_replies, NULL, m.created_at);
+    msg = message_json(id, "out", author, text, links, quick_replies, NULL, NULL, m.created_at);
     json_array_append(replies, msg);
     srv->metrics.messages_out++;
     return add_event(srv, conv, "message/outbound", json_pack("{s:o}", "message", msg));
@@ -139,6 +143,22 @@ out:
     return rc;
 }
 
+/* Marks the uploaded files as carried by message msg_id. */
+static enum sb_err link_attachments(struct sb_server *srv, struct sb_conv *conv, json_t *list,
+                                    int64_t msg_id)
+{
+    enum sb_err rc = SB_OK;
+    json_t *a;
+    size_t i;
+    json_array_foreach(list, i, a)
+    {
+        rc = sb_store_att_link(srv->store, conv->id, json_string_value(json_object_get(a, "id")),
+                               msg_id);
+        if (rc) break;
+    }
+    return rc;
+}
+
 enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
                                const struct sb_inbound *in, json_t **result, struct sb_errbuf *eb)
 {
@@ -156,8 +176,11 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
     bool dup = false;
     enum sb_err rc;
 
-    if (in->payload) {
-        extra = json_pack("{s:s}", "payload", in->payload);
+    if (in->payload || json_array_size(in->attachments)) {
+        extra = json_object();
+        if (in->payload) json_object_set_new(extra, "payload", json_string(in->payload));
+        if (json_array_size(in->attachments))
+            json_object_set(extra, "attachments", in->attachments);
         extra_text = json_dumps(extra, JSON_COMPACT);
         m.extra = extra_text;
     }
@@ -179,7 +202,9 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
     rc = add_event(srv, conv, "message/inbound",
                    json_pack("{s:o}", "message",
                              message_json(id, "in", "customer", in->text, empty, empty,
-                                          in->client_id, m.created_at)));
+                                          in->attachments, in->client_id, m.created_at)));
+    if (rc) goto fail;
+    rc = link_attachments(srv, conv, in->attachments, id);
     if (rc) goto fail;
 
     /* A customer writing to a resolved conversation opens it again. */
@@ -191,9 +216,14 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
         if (rc) goto fail;
         snprintf(conv->status, sizeof(conv->status), "%s", SB_STATUS_BOT);
     }
-    /* The bot speaks only while no person owns the conversation. */
+    /* The bot speaks only while no person owns the conversation, and reads
+     * only text (a file alone waits for a person or the next message). */
     if (strcmp(conv->status, SB_STATUS_BOT) == 0) {
-        rc = run_bot(srv, conv, in, id, replies);
+        if (in->text[strspn(in->text, " \t\r\n")]) rc = run_bot(srv, conv, in, id, replies);
+        /* The widget shows the message as delivered once the bot had it. */
+        if (!rc)
+            rc = add_event(srv, conv, "message/delivered",
+                           json_pack("{s:I}", "up_to", (json_int_t)id));
         if (rc) goto fail;
     }
     rc = sb_store_commit(srv->store);
@@ -216,11 +246,18 @@ fail:
 }
 
 enum sb_err sb_pipeline_start(struct sb_server *srv, const char *channel, const char *external_id,
-                              const char *locale, const char *token_hash, struct sb_conv *out)
+                              const char *locale, const char *token_hash,
+                              const struct sb_web_start *web, struct sb_conv *out)
 {
     enum sb_err rc = sb_store_begin(srv->store);
     if (rc) return rc;
     rc = sb_store_conv_create(srv->store, channel, external_id, locale, token_hash, out);
+    if (!rc && web) {
+        rc = sb_store_conv_set_web(srv->store, out->id, web->site_id, web->page_url, web->verified);
+        if (!rc && web->verified)
+            rc = sb_store_identity_verified(srv->store, channel, external_id, "hmac");
+        if (rc) sb_conv_cleanup(out);
+    }
     if (!rc) {
         rc = add_event(srv, out, "conversation/started",
                        json_pack("{s:s, s:s, s:s}", "channel", channel, "locale", locale, "status",

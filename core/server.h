@@ -78,7 +78,7 @@ struct sb_principal {
     char session_hash[65];
 };
 
-#define HTTP_MAX_EXTRA_HEADERS 2
+#define HTTP_MAX_EXTRA_HEADERS 8
 
 /* Per-request state, kept in libmicrohttpd's req_cls and freed in the
  * completion callback. */
@@ -99,10 +99,19 @@ struct http_req {
     char method[8];
     char path[512];
     char ip[64];
+    /* The browser's Origin, normalised ("" without one, "null" when
+     * unusable), whether it is this server's own (public URL or the Host
+     * asked for) and whether CORS allows it on this path (cors.c). */
+    char origin[204];
+    bool origin_own;
+    bool origin_allowed;
     struct sb_principal who;
-    /* headers for the answer, e.g. Set-Cookie, Retry-After */
-    char hdr_name[HTTP_MAX_EXTRA_HEADERS][32];
-    char hdr_value[HTTP_MAX_EXTRA_HEADERS][320];
+    /* headers for the answer, e.g. Set-Cookie, Retry-After, CORS; they
+     * replace a common header of the same name (Cache-Control). Kept as
+     * nhdr "name\0value\0" pairs (names cut at 31 bytes, values at 767),
+     * only as long as they are: an event stream keeps its request for its
+     * whole life, and fixed arrays cost every stream 6 KiB. */
+    struct sb_buf hdrs;
     int nhdr;
     /* Work handed to the worker thread (login): the route runs again when
      * it is done, with the result in job. */
@@ -146,6 +155,8 @@ void http_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 
 /* Adds a header to the answer of the request being routed. */
 void http_add_header(struct sb_server *srv, const char *name, const char *value);
+/* Adds a header to the answer of request r (also before it is routed). */
+void http_req_header(struct http_req *r, const char *name, const char *value);
 
 /* Queues a JSON response; takes ownership of body. While the store holds
  * writes that are not yet durable, the answer is held back (the connection
@@ -158,6 +169,19 @@ enum MHD_Result http_error(struct sb_server *srv, struct MHD_Connection *c, unsi
     __attribute__((format(printf, 5, 6)));
 enum MHD_Result http_text(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
                           const char *content_type, const char *text, size_t len);
+/* Queues len bytes of data (borrowed, copied) as they are: no HTML policy,
+ * only the common and the added headers. */
+enum MHD_Result http_bytes(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
+                           const char *content_type, const void *data, size_t len);
+/* Queues the size bytes of the open file fd (owned: libmicrohttpd closes
+ * it), sent by the kernel without passing through our memory. */
+enum MHD_Result http_fd(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
+                        const char *content_type, int fd, uint64_t size);
+/* Queues an answer without a body (204, 304). */
+enum MHD_Result http_empty(struct sb_server *srv, struct MHD_Connection *c, unsigned status);
+/* Puts the added headers of the request being routed on resp (for
+ * handlers that build their own response, such as the event stream). */
+void http_apply_headers(struct sb_server *srv, struct MHD_Connection *c, struct MHD_Response *resp);
 /* Adds the headers every response carries. */
 void http_common_headers(struct MHD_Response *resp, const char *content_type);
 
@@ -191,6 +215,96 @@ enum MHD_Result api_feedback(struct sb_server *, struct MHD_Connection *, struct
  * itself and returns false when access is refused. */
 bool api_visitor_conv(struct sb_server *srv, struct MHD_Connection *c, const char *id,
                       bool allow_query_token, struct sb_conv *conv, enum MHD_Result *ret);
+
+/* ------- Interface to code in cors.c ------- */
+
+/* True for the paths CORS applies to: /api/v1/conversations... and
+ * /api/v1/widget/... */
+bool cors_path(const char *path);
+/* True when origin (normalised) is the server's own public URL's. */
+bool cors_own_origin(struct sb_server *srv, const char *origin);
+/* Reads the Origin header into r and, on a CORS path, adds
+ * Access-Control-Allow-Origin and Vary for an allowed origin. Called once
+ * per request, before its body is read, so every answer carries them. */
+void cors_request(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r);
+/* True when the request may act for site_id: no Origin (not a browser),
+ * the server's own origin (its public URL, or the Host the browser asked
+ * for), or one of that site's origins. */
+bool cors_site_allows(struct sb_server *srv, struct http_req *r, const char *site_id);
+/* Answers an OPTIONS preflight on a CORS path: 204 with the allowed
+ * methods and headers, or 403 origin_not_allowed. */
+enum MHD_Result cors_preflight(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r);
+/* Appends the frame-ancestors sources of our HTML pages: 'self' and every
+ * site origin. */
+void cors_frame_ancestors(struct sb_server *srv, struct sb_buf *out);
+
+/* ------- Interface to code in api_widget.c ------- */
+
+/* GET /widget.js (ETag, cached 5 minutes), GET / and GET /demo/checkout
+ * (the demo shop), GET /api/v1/widget/sites/{id} (public settings), POST
+ * /api/v1/widget/session (a verified user's conversations, new tokens). */
+enum MHD_Result api_widget_js(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                              const char *params[2]);
+enum MHD_Result api_demo_home(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                              const char *params[2]);
+enum MHD_Result api_demo_checkout(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                  const char *params[2]);
+enum MHD_Result api_widget_site(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                const char *params[2]);
+enum MHD_Result api_widget_session(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                   const char *params[2]);
+
+/* Who a widget request speaks for: the site it names and, when user_id
+ * and user_hash check out against the site's secret, a verified user. */
+struct widget_who {
+    json_t *site; /* owned, secret included; NULL when no site was named */
+    char site_id[48];
+    bool verified;
+    char external_id[256]; /* "<site>:<user_id>" when verified */
+};
+/* Reads "site", "user_id" and "user_hash" of body. need_identity: all
+ * three are required (widget/session). Answers 400 invalid_field (unknown
+ * site, bad fields), 403 origin_not_allowed (the Origin is not the site's)
+ * or 403 identity_invalid (wrong hash) itself and returns false. A user_id
+ * without a hash is ignored. Free with widget_who_cleanup(). */
+bool widget_who_read(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                     json_t *body, bool need_identity, struct widget_who *w, enum MHD_Result *ret);
+void widget_who_cleanup(struct widget_who *w);
+
+/* ------- Interface to code in api_conversation.c ------- */
+
+/* GET /api/v1/conversations/{id}: status, site, agent, queue, read marks. */
+enum MHD_Result api_conversation_get(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                     const char *params[2]);
+/* POST .../read {"up_to"} and POST .../typing {"typing"}. */
+enum MHD_Result api_read(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                         const char *params[2]);
+enum MHD_Result api_typing(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                           const char *params[2]);
+
+/* ------- Interface to code in api_attachments.c ------- */
+
+enum MHD_Result api_attachment_upload(struct sb_server *, struct MHD_Connection *,
+                                      struct http_req *, const char *params[2]);
+enum MHD_Result api_attachment_get(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                   const char *params[2]);
+/* {id, name, type, size, url} of an attachment of conversation conv_public_id. */
+json_t *api_attachment_json(const char *conv_public_id, const struct sb_attachment *a);
+
+/* ------- Interface to code in api_sites.c ------- */
+
+/* The admin API of sites: GET list, GET/PUT/DELETE one. */
+enum MHD_Result api_admin_sites(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                const char *params[2]);
+enum MHD_Result api_admin_site(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                               const char *params[2]);
+enum MHD_Result api_admin_site_put(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                   const char *params[2]);
+enum MHD_Result api_admin_site_delete(struct sb_server *, struct MHD_Connection *,
+                                      struct http_req *, const char *params[2]);
+/* A validated site without "secret" gets the stored one, or a new random
+ * one, which is also copied to fresh (else fresh is ""). */
+enum sb_err site_secret_fill(struct sb_store *st, json_t *site, char fresh[65]);
 
 /* ------- Interface to code in api_kb.c ------- */
 
@@ -250,9 +364,12 @@ enum MHD_Result api_kb_import(struct sb_server *, struct MHD_Connection *, struc
 
 /* ------- Interface to code in api_static.c ------- */
 
-/* GET /static/{editor|help|widget|console}/{file} from web_dir. */
+/* GET /static/{editor|help|widget|console|demo}/{file} from web_dir. */
 enum MHD_Result api_static(struct sb_server *, struct MHD_Connection *, struct http_req *,
                            const char *params[2]);
+/* Answers web_dir/dir/name (a plain name of a known type), or 404 JSON. */
+enum MHD_Result api_static_file(struct sb_server *srv, struct MHD_Connection *c, const char *dir,
+                                const char *name);
 /* GET /editor/: web/editor/index.html. */
 enum MHD_Result api_editor_page(struct sb_server *, struct MHD_Connection *, struct http_req *,
                                 const char *params[2]);
@@ -307,8 +424,6 @@ enum MHD_Result api_healthz(struct sb_server *, struct MHD_Connection *, struct 
                             const char *params[2]);
 enum MHD_Result api_metrics(struct sb_server *, struct MHD_Connection *, struct http_req *,
                             const char *params[2]);
-enum MHD_Result api_home(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                         const char *params[2]);
 
 /* ------- Interface to code in help_center.c ------- */
 
@@ -338,12 +453,16 @@ enum MHD_Result sse_start(struct sb_server *srv, struct MHD_Connection *c, int64
 /* Wakes the streams of a conversation once its new events are durable:
  * at once when nothing is pending, else after the loop's next flush. */
 void sse_notify(struct sb_server *srv, int64_t conv_id);
-/* Marks every stream for a keep-alive comment and wakes it. */
-void sse_keepalive(struct sb_server *srv);
+/* Called on every one-second tick: marks the streams whose turn it is (each
+ * once per sse_keepalive_s) for a keep-alive comment and wakes them. */
+void sse_keepalive(struct sb_server *srv, unsigned tick);
 /* Wakes every stream so it ends (shutdown). */
 void sse_close_all(struct sb_server *srv);
 /* Wakes the streams whose conversations were queued by sse_notify(). */
 void sse_notify_flushed(struct sb_server *srv);
+/* Sends an event that is not stored (no id: not replayed on resume) to the
+ * streams of a conversation open now. data is borrowed. */
+void sse_push(struct sb_server *srv, int64_t conv_id, const char *type, json_t *data);
 
 /* ------- Interface to code in pipeline.c ------- */
 
@@ -354,7 +473,8 @@ struct sb_inbound {
     const char *provider_id; /* dedupe key, unique per channel, or NULL */
     const char *client_id;
     const char *payload;
-    const char *locale; /* overrides the conversation's for this turn, or NULL */
+    const char *locale;  /* overrides the conversation's for this turn, or NULL */
+    json_t *attachments; /* borrowed array of attachment objects, or NULL */
 };
 
 /* Persists the message, runs the bot unless a person owns the
@@ -363,8 +483,16 @@ struct sb_inbound {
 enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
                                const struct sb_inbound *in, json_t **result, struct sb_errbuf *eb);
 
-/* Creates a conversation and records its first event. */
+/* What the website widget knows about a new conversation. */
+struct sb_web_start {
+    const char *site_id;  /* or NULL */
+    const char *page_url; /* or NULL */
+    bool verified;        /* external_id is "<site>:<user_id>", checked by HMAC */
+};
+
+/* Creates a conversation and records its first event; web may be NULL. */
 enum sb_err sb_pipeline_start(struct sb_server *srv, const char *channel, const char *external_id,
-                              const char *locale, const char *token_hash, struct sb_conv *out);
+                              const char *locale, const char *token_hash,
+                              const struct sb_web_start *web, struct sb_conv *out);
 
 #endif

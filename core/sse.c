@@ -6,6 +6,9 @@
  * reconnect with Last-Event-ID, a restart or a burst never skips or repeats
  * an event. With nothing to send, the stream's connection is suspended
  * (no thread is parked); sse_notify() resumes it after a commit.
+ *
+ * Ephemeral events (typing) are the exception: they are not stored, carry
+ * no id and go only to the streams open at that moment (sse_push()).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,14 @@
 
 #define SSE_BATCH 64
 #define SSE_BUF_LIMIT (4 * 1024 * 1024)
+/* libmicrohttpd allocates (calloc) a buffer of this size with each stream's
+ * response, for the stream's whole life, but reads into it only for
+ * HTTP/1.0 clients; HTTP/1.1 chunks go straight to the connection's pool.
+ * sse_read() hands over longer events in several calls, so a small block
+ * costs nothing and saves 15 KiB per open stream against 16 KiB
+ * (BENCHMARKS.md, "Chat widget"). */
+#define SSE_BLOCK 1024
+#define SSE_EPHEMERAL_LIMIT (16 * 1024)
 
 struct sse_stream {
     struct sse_stream *next, *prev;
@@ -24,7 +35,8 @@ struct sse_stream {
     int64_t conv_id;
     int64_t last_seq;
     struct sb_buf out;
-    size_t sent; /* bytes of out already handed to libmicrohttpd */
+    size_t sent;             /* bytes of out already handed to libmicrohttpd */
+    struct sb_buf ephemeral; /* not-stored events waiting for the next refill */
     bool suspended;
     bool keepalive_due;
     bool hello_sent;
@@ -77,6 +89,10 @@ static void refill(struct sse_stream *s)
         sb_buf_printf(&s->out, ": keep-alive\n\n");
         s->keepalive_due = false;
     }
+    if (s->ephemeral.len) {
+        sb_buf_append(&s->out, s->ephemeral.data, s->ephemeral.len);
+        sb_buf_reset(&s->ephemeral);
+    }
     /* Inside an open batch this connection would read events that are not
      * durable yet; come back after the flush instead. */
     if (sb_store_pending(s->srv->store)) {
@@ -114,6 +130,7 @@ static void sse_free(void *cls)
     unlink_stream(s);
     s->srv->metrics.sse_open--;
     sb_buf_cleanup(&s->out);
+    sb_buf_cleanup(&s->ephemeral);
     free(s);
 }
 
@@ -137,7 +154,8 @@ enum MHD_Result sse_start(struct sb_server *srv, struct MHD_Connection *c, int64
     s->conv_id = conv_id;
     s->last_seq = after_seq;
     sb_buf_init(&s->out, SSE_BUF_LIMIT);
-    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, sse_read, s, sse_free);
+    sb_buf_init(&s->ephemeral, SSE_EPHEMERAL_LIMIT);
+    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK, sse_read, s, sse_free);
     if (!resp) {
         free(s);
         return MHD_NO;
@@ -146,6 +164,7 @@ enum MHD_Result sse_start(struct sb_server *srv, struct MHD_Connection *c, int64
     srv->metrics.sse_open++;
     srv->metrics.sse_opened++;
     http_common_headers(resp, "text/event-stream; charset=utf-8");
+    http_apply_headers(srv, c, resp); /* CORS */
     /* Proxies must not buffer the stream. */
     MHD_add_response_header(resp, "X-Accel-Buffering", "no");
     ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
@@ -184,9 +203,15 @@ void sse_notify_flushed(struct sb_server *srv)
         wake_conversation(srv, srv->notify[i]);
 }
 
-void sse_keepalive(struct sb_server *srv)
+/* Called every second: wakes the streams of one bucket out of every
+ * sse_keepalive_s, a different slice each second. Every stream still gets a
+ * keep-alive every sse_keepalive_s seconds, but the loop pays for them a
+ * slice at a time: waking all at once stalled it for about 0.3 s at 10,000
+ * idle streams (a store read and a resume each; BENCHMARKS.md). */
+void sse_keepalive(struct sb_server *srv, unsigned tick)
 {
-    for (int i = 0; i < SSE_BUCKETS; i++) {
+    unsigned every = (unsigned)srv->cfg.sse_keepalive_s;
+    for (unsigned i = tick % every; i < SSE_BUCKETS; i += every) {
         for (struct sse_stream *s = srv->sse[i]; s; s = s->next) {
             s->keepalive_due = true;
             wake(s);
@@ -199,4 +224,19 @@ void sse_close_all(struct sb_server *srv)
     for (int i = 0; i < SSE_BUCKETS; i++)
         for (struct sse_stream *s = srv->sse[i]; s; s = s->next)
             wake(s);
+}
+
+void sse_push(struct sb_server *srv, int64_t conv_id, const char *type, json_t *data)
+{
+    char *text = json_dumps(data, JSON_COMPACT);
+    if (!text) return;
+    for (struct sse_stream *s = *bucket_of(srv, conv_id); s; s = s->next) {
+        if (s->conv_id != conv_id) continue;
+        /* A stream that cannot keep up loses typing hints, nothing else. */
+        if (sb_buf_printf(&s->ephemeral, "event: %s\ndata: %s\n\n", type, text) == SB_OK) {
+            srv->metrics.sse_events++;
+            wake(s);
+        }
+    }
+    free(text);
 }

@@ -225,6 +225,66 @@ static const char *const migrations[] = {
     "              WHERE type = 'text'), '') ELSE '' END,"
     "    locale"
     "  FROM kb_articles WHERE status = 'published' ORDER BY id;",
+    /* 6: the website widget (docs/widget.md): sites and the origins they
+     * run on; a web conversation's site, page and verified identity; more
+     * than one visitor token per conversation (one per device, SHA-256
+     * only); read marks; a queue order (priority, then queue time, kept by
+     * a trigger whatever code changes the status) and the waits of those
+     * that left the queue; attachments stored by content hash. */
+    "CREATE TABLE sites("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  secret TEXT NOT NULL,"
+    "  settings TEXT NOT NULL DEFAULT '{}',"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE site_origins("
+    "  site_id TEXT NOT NULL REFERENCES sites(id) ON DELETE CASCADE,"
+    "  origin TEXT NOT NULL,"
+    "  position INTEGER NOT NULL,"
+    "  PRIMARY KEY(site_id, origin)) WITHOUT ROWID;"
+    "CREATE INDEX site_origins_origin ON site_origins(origin);"
+    "ALTER TABLE conversations ADD COLUMN site_id TEXT;"
+    "ALTER TABLE conversations ADD COLUMN page_url TEXT;"
+    "ALTER TABLE conversations ADD COLUMN verified INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE conversations ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE conversations ADD COLUMN queued_at INTEGER;"
+    "ALTER TABLE conversations ADD COLUMN read_customer INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE conversations ADD COLUMN read_agent INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE conversations SET queued_at = updated_at WHERE status = 'queued';"
+    "CREATE INDEX conversations_site ON conversations(contact_id, site_id)"
+    "  WHERE site_id IS NOT NULL;"
+    "CREATE TABLE conversation_tokens("
+    "  token_hash TEXT PRIMARY KEY,"
+    "  conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+    "  created_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO conversation_tokens(token_hash, conversation_id, created_at)"
+    "  SELECT token_hash, id, created_at FROM conversations WHERE token_hash IS NOT NULL;"
+    "CREATE TABLE queue_waits("
+    "  id INTEGER PRIMARY KEY,"
+    "  conversation_id INTEGER NOT NULL,"
+    "  waited_ms INTEGER NOT NULL,"
+    "  left_at INTEGER NOT NULL);"
+    "CREATE TRIGGER conversations_queue_time AFTER UPDATE OF status ON conversations"
+    "  WHEN NEW.status IS NOT OLD.status BEGIN"
+    "    INSERT INTO queue_waits(conversation_id, waited_ms, left_at)"
+    "      SELECT NEW.id, max(0, NEW.updated_at - OLD.queued_at), NEW.updated_at"
+    "      WHERE OLD.status = 'queued' AND OLD.queued_at IS NOT NULL;"
+    "    UPDATE conversations SET queued_at ="
+    "      CASE WHEN NEW.status = 'queued' THEN NEW.updated_at ELSE NULL END"
+    "      WHERE id = NEW.id;"
+    "  END;"
+    "CREATE TABLE attachments("
+    "  id INTEGER PRIMARY KEY,"
+    "  public_id TEXT NOT NULL UNIQUE,"
+    "  conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+    "  message_id INTEGER,"
+    "  name TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  sha256 TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX attachments_conversation ON attachments(conversation_id);",
 };
 
 static const char *const stmt_sql[ST__COUNT] = {
@@ -375,6 +435,8 @@ enum sb_err sb_store_open(const char *path, const char *synchronous, struct sb_s
         }
     }
     rc = store_users_prepare(st, eb);
+    if (!rc) rc = store_sites_prepare(st, eb);
+    if (!rc) rc = store_web_prepare(st, eb);
     if (rc) goto fail;
     *out = st;
     return SB_OK;
@@ -399,6 +461,10 @@ void sb_store_close(struct sb_store *st)
         sqlite3_finalize(st->stmt[i]);
     for (int i = 0; i < US__COUNT; i++)
         sqlite3_finalize(st->ustmt[i]);
+    for (int i = 0; i < SS__COUNT; i++)
+        sqlite3_finalize(st->sstmt[i]);
+    for (int i = 0; i < WS__COUNT; i++)
+        sqlite3_finalize(st->wstmt[i]);
     /* A statement left unfinalized would keep the handle (and leak it). */
     if (sqlite3_close(st->db) != SQLITE_OK) sb_error("store: close: %s", sqlite3_errmsg(st->db));
     free(st);

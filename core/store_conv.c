@@ -100,7 +100,7 @@ static enum sb_err contact_for_identity(struct sb_store *st, const char *channel
 enum sb_err sb_store_conv_create(struct sb_store *st, const char *channel, const char *external_id,
                                  const char *locale, const char *token_hash, struct sb_conv *out)
 {
-    int64_t now = sb_now_ms(), contact = 0;
+    int64_t now = sb_now_ms(), contact = 0, id;
     char pub[33];
     sqlite3_stmt *s;
     enum sb_err rc;
@@ -118,7 +118,12 @@ enum sb_err sb_store_conv_create(struct sb_store *st, const char *channel, const
     sqlite3_bind_int64(s, 6, now);
     rc = store_step_done(st, s);
     if (rc) return rc;
-    return sb_store_conv_get_by_id(st, sqlite3_last_insert_rowid(st->db), out);
+    id = sqlite3_last_insert_rowid(st->db);
+    /* Every visitor token is in conversation_tokens; a conversation may
+     * gain more (one per device, docs/widget.md). */
+    if (token_hash) rc = sb_store_conv_token_add(st, id, token_hash);
+    if (rc) return rc;
+    return sb_store_conv_get_by_id(st, id, out);
 }
 
 enum sb_err sb_store_conv_set_status(struct sb_store *st, int64_t conv_id, const char *status)
@@ -227,6 +232,8 @@ static json_t *msg_row_json(sqlite3_stmt *s)
     json_object_set_new(m, "links", json_incref(json_object_get(x, "links")) ?: json_array());
     json_object_set_new(m, "quick_replies",
                         json_incref(json_object_get(x, "quick_replies")) ?: json_array());
+    json_object_set_new(m, "attachments",
+                        json_incref(json_object_get(x, "attachments")) ?: json_array());
     json_object_set_new(m, "client_id", client_id ? json_string(client_id) : json_null());
     json_object_set_new(m, "created_at", json_integer(sqlite3_column_int64(s, 6)));
     json_decref(x);

@@ -60,6 +60,40 @@ enum user_stmt_id {
     US__COUNT
 };
 
+/* Statements of store_sites.c. */
+enum site_stmt_id {
+    SS_SITE_GET,
+    SS_SITE_PUT,
+    SS_SITE_IDS,
+    SS_SITE_DELETE,
+    SS_ORIGINS_CLEAR,
+    SS_ORIGIN_ADD,
+    SS_ORIGINS_OF,
+    SS_ORIGIN_ALLOWED,
+    SS_ORIGINS_ALL,
+    SS__COUNT
+};
+
+/* Statements of store_web.c. */
+enum web_stmt_id {
+    WS_TOKEN_ADD,
+    WS_TOKEN_CHECK,
+    WS_CONV_WEB,
+    WS_IDENTITY_VERIFIED,
+    WS_CONV_INFO,
+    WS_QUEUE_POS,
+    WS_QUEUE_WAITS,
+    WS_READ_CUSTOMER,
+    WS_READ_AGENT,
+    WS_MSG_OF_CONV,
+    WS_ATT_ADD,
+    WS_ATT_GET,
+    WS_ATT_LINK,
+    WS_USER_CONVS,
+    WS_LAST_MSG,
+    WS__COUNT
+};
+
 struct sb_store {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST__COUNT];
@@ -67,6 +101,8 @@ struct sb_store {
     bool in_unit;    /* SAVEPOINT open */
     struct store_checkpointer *checkpointer;
     sqlite3_stmt *ustmt[US__COUNT];
+    sqlite3_stmt *sstmt[SS__COUNT];
+    sqlite3_stmt *wstmt[WS__COUNT];
 };
 
 /* The prepared statement id, reset and with its bindings cleared, ready to
@@ -79,6 +115,13 @@ enum sb_err store_step_done(struct sb_store *st, sqlite3_stmt *s);
 /* ------- Interface to code in store_users.c ------- */
 
 enum sb_err store_users_prepare(struct sb_store *st, struct sb_errbuf *eb);
+
+/* ------- Interface to code in store_sites.c and store_web.c ------- */
+
+enum sb_err store_sites_prepare(struct sb_store *st, struct sb_errbuf *eb);
+enum sb_err store_web_prepare(struct sb_store *st, struct sb_errbuf *eb);
+/* A store_web.c statement, reset and with its bindings cleared. */
+sqlite3_stmt *store_wstmt(struct sb_store *st, enum web_stmt_id id);
 
 /* ------- Interface to code in store_checkpoint.c ------- */
 

@@ -1,7 +1,9 @@
 /*
- * util.c - UTF-8 validation, random ids, hashing and the capped buffer.
+ * util.c - UTF-8 validation, random ids, hashing, HMAC, locale tags and the
+ * capped buffer.
  * Uses OpenSSL libcrypto for randomness and SHA-256.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "sb_util.h"
@@ -90,6 +93,52 @@ void sb_sha256_hex(const char *s, size_t len, char out[65])
 bool sb_secure_equal(const char *a, const char *b, size_t len)
 {
     return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+void sb_hmac_sha256_hex(const void *key, size_t keylen, const void *msg, size_t len, char out[65])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+
+    if (!HMAC(EVP_sha256(), key, (int)keylen, msg, len, md, &mdlen) || mdlen != 32) {
+        /* Never a valid signature: callers compare 64 hex digits. */
+        memset(out, 'x', 64);
+        out[64] = '\0';
+        return;
+    }
+    for (unsigned i = 0; i < 32; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[64] = '\0';
+}
+
+bool sb_locale_normalise(const char *in, char *out, size_t cap)
+{
+    size_t n = strlen(in), seg = 0, seglen = 0;
+
+    if (n < 2 || n >= cap || n > 35) return false;
+    for (size_t i = 0; i <= n; i++) {
+        char ch = in[i];
+        if (ch == '-' || ch == '_' || ch == '\0') {
+            if (seg == 0 && (seglen < 2 || seglen > 3)) return false;
+            if (seg > 0 && (seglen < 2 || seglen > 8)) return false;
+            if (seg > 0 && seglen == 2) {
+                out[i - 1] = (char)toupper((unsigned char)out[i - 1]);
+                out[i - 2] = (char)toupper((unsigned char)out[i - 2]);
+            }
+            out[i] = ch ? '-' : '\0';
+            seg++;
+            seglen = 0;
+            if (seg > 3) return false;
+            continue;
+        }
+        if (!isalnum((unsigned char)ch) || (seg == 0 && !isalpha((unsigned char)ch))) return false;
+        out[i] = seg == 0 ? (char)tolower((unsigned char)ch) : ch;
+        seglen++;
+    }
+    return true;
 }
 
 void sb_buf_init(struct sb_buf *b, size_t limit)

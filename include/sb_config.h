@@ -22,6 +22,7 @@ struct sb_config {
     size_t max_body;                /* request body cap in bytes */
     size_t max_kb_body;             /* the cap for /api/v1/kb/ (articles, bulk import) */
     size_t max_text;                /* customer message cap in bytes */
+    size_t max_attachment;          /* one uploaded file (widget attachments) */
     size_t lua_memory;              /* per-plugin allocator cap in bytes */
     uint64_t lua_instructions;      /* per-call instruction budget */
     int lua_deadline_ms;            /* per-call wall-clock deadline */

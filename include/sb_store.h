@@ -22,7 +22,7 @@
 
 struct sb_store;
 
-#define SB_STORE_SCHEMA_VERSION 5
+#define SB_STORE_SCHEMA_VERSION 6
 
 /* Opens (creating if needed) the database at path and migrates it. */
 enum sb_err sb_store_open(const char *path, const char *synchronous, struct sb_store **out,
@@ -135,6 +135,78 @@ enum sb_err sb_store_event_add(struct sb_store *st, struct sb_conv *conv, const 
 typedef int (*sb_event_fn)(void *arg, int64_t seq, const char *type, const char *data);
 enum sb_err sb_store_events_since(struct sb_store *st, int64_t conv_id, int64_t after_seq,
                                   int limit, sb_event_fn fn, void *arg);
+
+/* ------- Sites (store_sites.c; the fields are checked by core/site.c) -------
+ *
+ * A site is a JSON object {id, name, origins, secret, title, color,
+ * position, locale, greeting, proactive}. */
+
+/* Creates or replaces the site site["id"] (already validated, with a
+ * secret); *created says which. */
+enum sb_err sb_store_site_put(struct sb_store *st, json_t *site, bool *created);
+/* The whole site, secret included; SB_ERR_NOT_FOUND when unknown. */
+enum sb_err sb_store_site_get(struct sb_store *st, const char *id, json_t **out);
+/* Every site, by id, secrets included. */
+json_t *sb_store_site_list(struct sb_store *st);
+enum sb_err sb_store_site_delete(struct sb_store *st, const char *id);
+/* True when origin (normalised, "https://host[:port]") is one of site_id's
+ * origins, or of any site's when site_id is NULL. */
+bool sb_store_origin_allowed(struct sb_store *st, const char *origin, const char *site_id);
+/* Every site origin once, as a JSON array of strings. */
+json_t *sb_store_origins_all(struct sb_store *st);
+
+/* ------- The web channel's conversations (store_web.c) ------- */
+
+/* Adds another visitor token (its SHA-256 hex) to a conversation. */
+enum sb_err sb_store_conv_token_add(struct sb_store *st, int64_t conv_id, const char *token_hash);
+/* True when token_hash is one of conv_id's visitor tokens. */
+bool sb_store_conv_token_ok(struct sb_store *st, int64_t conv_id, const char *token_hash);
+
+/* Records the site, page and whether the identity was verified. */
+enum sb_err sb_store_conv_set_web(struct sb_store *st, int64_t conv_id, const char *site_id,
+                                  const char *page_url, bool verified);
+/* Marks an identity as verified (how: "hmac"). */
+enum sb_err sb_store_identity_verified(struct sb_store *st, const char *channel,
+                                       const char *external_id, const char *how);
+
+/* What the widget shows about a conversation beside its messages. */
+struct sb_conv_web {
+    char site_id[48];    /* "" when none */
+    char page_url[2001]; /* where the visitor started; "" when unknown */
+    bool verified;
+    int64_t read_customer, read_agent; /* message ids */
+    char agent_name[128];              /* "" when nobody is assigned */
+    int64_t queue_position;            /* 1 = next; 0 when not queued */
+    int64_t expected_wait_ms;          /* median of the last 50 waits; -1 when none */
+};
+enum sb_err sb_store_conv_web(struct sb_store *st, int64_t conv_id, struct sb_conv_web *out);
+
+/* Moves a read mark forward (who: "customer" or "agent"); *moved says
+ * whether it changed (a smaller up_to changes nothing). */
+enum sb_err sb_store_read_mark(struct sb_store *st, int64_t conv_id, const char *who, int64_t up_to,
+                               bool *moved);
+/* True when message msg_id belongs to conversation conv_id. */
+bool sb_store_msg_in_conv(struct sb_store *st, int64_t conv_id, int64_t msg_id);
+
+/* A verified web user's conversations on a site, newest activity first, at
+ * most limit: [{db_id, id, status, locale, updated_at, last_message}]. */
+json_t *sb_store_user_convs(struct sb_store *st, const char *external_id, const char *site_id,
+                            int limit);
+
+/* One uploaded file of a conversation. */
+struct sb_attachment {
+    char id[40]; /* "att_" + 32 hex */
+    char name[256];
+    char type[32];
+    int64_t size;
+    char sha256[65];
+    int64_t message_id; /* 0 until a message carries it */
+};
+enum sb_err sb_store_att_add(struct sb_store *st, int64_t conv_id, const struct sb_attachment *a);
+enum sb_err sb_store_att_get(struct sb_store *st, int64_t conv_id, const char *id,
+                             struct sb_attachment *out);
+/* Links an attachment to the first message that carries it. */
+enum sb_err sb_store_att_link(struct sb_store *st, int64_t conv_id, const char *id, int64_t msg_id);
 
 /* Per-plugin key/value store. get returns SB_ERR_NOT_FOUND when absent;
  * *value is malloc'd and owned by the caller. set with value NULL deletes. */

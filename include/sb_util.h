@@ -1,6 +1,6 @@
 /*
  * sb_util.h - text and crypto helpers: UTF-8 validation, random ids,
- * token hashing, and a size-capped growable buffer.
+ * token hashing, HMAC, locale tags, and a size-capped growable buffer.
  */
 #ifndef SB_UTIL_H
 #define SB_UTIL_H
@@ -24,6 +24,15 @@ void sb_sha256_hex(const char *s, size_t len, char out[65]);
 
 /* Constant-time equality of two equal-length strings. */
 bool sb_secure_equal(const char *a, const char *b, size_t len);
+
+/* HMAC-SHA256 of msg keyed with key, as 64 lowercase hex chars plus NUL in
+ * out[65] (RFC 2104 / FIPS 198 over SHA-256; RFC 4231 has test vectors). */
+void sb_hmac_sha256_hex(const void *key, size_t keylen, const void *msg, size_t len, char out[65]);
+
+/* Accepts "en", "pt-BR", "pt-br", "zh-Hant-TW"; writes the normalised form
+ * (language lowercase, 2-letter region uppercase) into out[cap]. False for
+ * anything that is not a language tag of at most 35 bytes. */
+bool sb_locale_normalise(const char *in, char *out, size_t cap);
 
 /* A growable byte buffer with a hard cap fixed at creation (curl's dynbuf):
  * appends past the cap fail with SB_ERR_LIMIT and leave the buffer intact. */

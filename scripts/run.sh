@@ -29,10 +29,31 @@ if [ ! -f "$admin_file" ]; then
 fi
 
 base="http://127.0.0.1:$port"
+# The demo shop at / carries the widget for the site "demo", which may run on
+# this server's own URL; its proactive rule offers help on the checkout page.
+# Created once: later runs keep whatever an admin changed.
+sites=$(build/switchboard site list --data "$data")
+if ! grep -q '"id": "demo"' <<<"$sites"; then
+  demo_json=$(mktemp)
+  cat >"$demo_json" <<JSON
+{"name": "Demo shop", "origins": ["$base"], "title": "Pinecone Support",
+ "greeting": {"en": "Hi! Ask me anything about your order.",
+              "pt-BR": "Olá! Pergunte o que quiser sobre o seu pedido.",
+              "ro": "Bună! Întrebați-mă orice despre comanda dumneavoastră."},
+ "proactive": [{"url": "*/demo/checkout*", "after_s": 20,
+                "message": {"en": "Need help with checkout?",
+                            "pt-BR": "Precisa de ajuda para finalizar a compra?",
+                            "ro": "Aveți nevoie de ajutor la finalizarea comenzii?"},
+                "article": "payment-methods"}]}
+JSON
+  build/switchboard site set demo "$demo_json" --data "$data" >/dev/null
+  rm -f "$demo_json"
+fi
+
 cat <<MSG
 
 Switchboard is starting on $base
-  Landing page   $base/
+  Demo shop      $base/                      (the chat widget, site "demo")
   Help center    $base/help                  (en, pt-BR, ro; chosen from your browser's language)
   KB editor      $base/editor/               (sign in as the demo admin below)
   Customer API   $base/api/v1/conversations  (see docs/api.md)
@@ -42,7 +63,9 @@ Switchboard is starting on $base
 $admin_note
 Data directory: $data     Stop with Ctrl-C.
 
-Try it:
+Try it: open $base/ and click the chat button, or
   curl -s -X POST $base/api/v1/conversations -d '{"locale":"en"}'
+Embed the widget elsewhere: <script src="$base/widget.js" data-site="demo" async></script>
+  (add that page's origin first: switchboard site set demo FILE.json --data $data)
 MSG
 exec build/switchboard serve --port "$port" --data "$data" --plugins plugins --web web

@@ -24,6 +24,7 @@ const KEEP = process.env.SWITCHBOARD_BROWSER_KEEP === '1';
 
 export const EDITOR = { email: 'ana@pinecone.example', password: 'editor-pass-123', name: 'Ana Editor', roles: ['editor'] };
 export const AGENT = { email: 'bo@pinecone.example', password: 'agent-pass-123', name: 'Bo Agent', roles: ['agent'] };
+export const ADMIN = { email: 'cy@pinecone.example', password: 'admin-pass-123', name: 'Cy Admin', roles: ['admin'] };
 
 // Same as tests/e2e/harness.py TEST_CONFIG_DEFAULTS: customer limits lifted,
 // a cheap password hash so sign-ins are fast.
@@ -92,23 +93,31 @@ export class Server {
       for (const r of u.roles) args.push('--role', r);
       this.cli(args, u.password + '\n');
     }
+    fs.writeFileSync(path.join(this.data, 'config.json'), JSON.stringify(this.config));
+    return this.launch(0);
+  }
+
+  // Starts the binary on PORT (0: any free one) and waits until it is healthy.
+  async launch(port) {
     const cfg = path.join(this.data, 'config.json');
-    fs.writeFileSync(cfg, JSON.stringify(this.config));
     const portFile = path.join(this.data, 'switchboard.port');
-    const args = ['serve', '--port', '0', '--data', this.data, '--plugins', path.join(SRC, 'plugins'),
+    fs.rmSync(portFile, { force: true });
+    const args = ['serve', '--port', String(port), '--data', this.data, '--plugins', path.join(SRC, 'plugins'),
       '--web', path.join(SRC, 'web'), '--config', cfg];
     this.log(`start: ${BIN} ${args.join(' ')}`);
     const fd = fs.openSync(this.logPath, 'a');
     this.proc = spawn(BIN, args, { cwd: SRC, env: childEnv(), stdio: ['ignore', fd, fd] });
     fs.closeSync(fd);
-    this.exited = new Promise((resolve) => this.proc.once('exit', (code, sig) => resolve({ code, sig })));
-    const killOnExit = () => this.proc && this.proc.exitCode === null && this.proc.kill('SIGKILL');
+    const proc = this.proc;
+    this.exited = new Promise((resolve) => proc.once('exit', (code, sig) => resolve({ code, sig })));
+    const killOnExit = () => proc.exitCode === null && proc.kill('SIGKILL');
     process.once('exit', killOnExit);
+    if (!port) this.port = null;
 
     const deadline = Date.now() + 10000;
     let last = 'no port yet';
     while (Date.now() < deadline) {
-      if (this.proc.exitCode !== null) throw new Error(`switchboard exited ${this.proc.exitCode} during startup\n${this.logTail()}`);
+      if (proc.exitCode !== null) throw new Error(`switchboard exited ${proc.exitCode} during startup\n${this.logTail()}`);
       if (!this.port && fs.existsSync(portFile)) {
         const text = fs.readFileSync(portFile, 'utf8').trim();
         if (text) this.port = Number(text);
@@ -125,12 +134,17 @@ export class Server {
       }
       await sleep(25);
     }
-    this.proc.kill('SIGKILL');
+    proc.kill('SIGKILL');
     throw new Error(`switchboard not healthy within 10 s (${last})\n${this.logTail()}`);
   }
 
-  // SIGTERM, then SIGKILL after 5 s; the data directory goes unless a test failed.
-  async stop() {
+  // Stops the process (SIGTERM) and starts it again on the same port and data directory.
+  async restart() {
+    await this.halt();
+    return this.launch(this.port);
+  }
+
+  async halt() {
     if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) {
       this.proc.kill('SIGTERM');
       const t = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
@@ -138,6 +152,11 @@ export class Server {
       clearTimeout(t);
       this.log(`stopped: exit ${code} signal ${sig}`);
     }
+  }
+
+  // SIGTERM, then SIGKILL after 5 s; the data directory goes unless a test failed.
+  async stop() {
+    await this.halt();
     if (this.failed || KEEP) console.error(`# server data kept in ${this.data}`);
     else fs.rmSync(this.data, { recursive: true, force: true });
   }

@@ -15,6 +15,11 @@ import harness  # noqa: E402
 from harness import check_event_stream  # noqa: E402
 
 
+def messages_only(events):
+    """The message events; receipts (message/delivered, message/read) interleave with them."""
+    return [e for e in events if e["event"] in ("message/inbound", "message/outbound")]
+
+
 def summary(events):
     return [(e["id"], e["event"], (e["data"].get("message") or {}).get("id")) for e in events]
 
@@ -67,20 +72,24 @@ class SSETests(harness.ServerTestCase):
         # resume with the Last-Event-ID header: exactly the missing events
         c2 = self.open_stream(conv, last_event_id=last)
         resumed = c2.read_events(len(new_msgs), timeout=5) + c2.drain(0.4)
-        self.assertEqual(len(resumed), len(new_msgs), "resumed: %s" % summary(resumed))
+        msgs = messages_only(resumed)
+        self.assertEqual(len(msgs), len(new_msgs), "resumed: %s" % summary(resumed))
+        # besides the messages: the bot's delivery receipt of each customer message
+        self.assertEqual([(e["event"], e["data"]["up_to"]) for e in resumed if e not in msgs],
+                         [("message/delivered", a["message_id"]), ("message/delivered", b["message_id"])])
         check_event_stream(self, resumed, first_seq=last + 1)
-        self.assertEqual([e["data"]["message"]["id"] for e in resumed], [m["id"] for m in new_msgs])
+        self.assertEqual([e["data"]["message"]["id"] for e in msgs], [m["id"] for m in new_msgs])
         self.assertEqual(resumed[0]["data"]["message"]["client_id"], "m3")
         self.assertEqual(resumed[0]["data"]["message"]["text"], "which payment methods do you accept?")
 
         # the same through ?last_event_id= and ?token=
         c3 = self.open_stream(conv, last_event_id=last, auth="query", lei="query")
-        via_query = c3.read_events(len(new_msgs), timeout=5) + c3.drain(0.3)
+        via_query = c3.read_events(len(resumed), timeout=5) + c3.drain(0.3)
         self.assertEqual(summary(via_query), summary(resumed))
 
         # a full replay is the old events followed by the new ones, unchanged
         c4 = self.open_stream(conv)
-        full = c4.read_events(len(before) + len(new_msgs), timeout=5) + c4.drain(0.3)
+        full = c4.read_events(len(before) + len(resumed), timeout=5) + c4.drain(0.3)
         check_event_stream(self, full, tr2)
         self.assertEqual([e["data"] for e in full[:len(before)]], [e["data"] for e in before],
                          "stored events changed across the restart")
@@ -127,8 +136,11 @@ class SSETests(harness.ServerTestCase):
         self.assertEqual(live[0]["event"], "message/inbound")
         self.assertEqual(live[0]["data"]["message"]["id"], body["message_id"])
         self.assertEqual(live[0]["data"]["message"]["text"], "how can I track my order?")
-        self.assertEqual([e["data"]["message"]["id"] for e in live[1:]], [r["id"] for r in body["replies"]])
-        self.assertEqual([e["data"]["message"]["text"] for e in live[1:]], [r["text"] for r in body["replies"]])
+        replies = messages_only(live[1:])
+        self.assertEqual([e["data"]["message"]["id"] for e in replies], [r["id"] for r in body["replies"]])
+        self.assertEqual([e["data"]["message"]["text"] for e in replies], [r["text"] for r in body["replies"]])
+        self.assertEqual(live[-1]["event"], "message/delivered", summary(live))
+        self.assertEqual(live[-1]["data"]["up_to"], body["message_id"])
         # the second subscriber got the same
         live_other = other.read_events(len(live), timeout=5) + other.drain(0.2)
         self.assertEqual(summary(live_other), summary(live))

@@ -536,6 +536,19 @@ static void migration_5_reindexes_published_articles_with_stems(void **state)
                      "INSERT INTO kb_fts(rowid, title, summary, body, examples, locale)"
                      " SELECT id, title, summary, body, examples, locale"
                      " FROM kb_articles WHERE status = 'published';"
+                     /* and without what migration 6 added */
+                     "DROP TRIGGER conversations_queue_time;"
+                     "DROP INDEX conversations_site;"
+                     "DROP TABLE attachments; DROP TABLE queue_waits;"
+                     "DROP TABLE conversation_tokens; DROP TABLE site_origins;"
+                     "DROP TABLE sites;"
+                     "ALTER TABLE conversations DROP COLUMN site_id;"
+                     "ALTER TABLE conversations DROP COLUMN page_url;"
+                     "ALTER TABLE conversations DROP COLUMN verified;"
+                     "ALTER TABLE conversations DROP COLUMN priority;"
+                     "ALTER TABLE conversations DROP COLUMN queued_at;"
+                     "ALTER TABLE conversations DROP COLUMN read_customer;"
+                     "ALTER TABLE conversations DROP COLUMN read_agent;"
                      "PRAGMA user_version = 4;",
                      NULL, NULL, NULL),
         SQLITE_OK);

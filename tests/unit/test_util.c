@@ -1,7 +1,8 @@
 /*
  * test_util.c - core/util.c: UTF-8 validation (overlongs, surrogates, range,
  * truncation, stray continuation bytes, NUL), the size-capped sb_buf,
- * random hex ids, SHA-256 hex and constant-time comparison.
+ * random hex ids, SHA-256 hex, constant-time comparison, HMAC-SHA256
+ * (RFC 4231) and locale tags.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -302,6 +303,60 @@ static void secure_equal_compares_exactly_len_bytes(void **state)
     assert_true(sb_secure_equal("", "", 0));
 }
 
+/* RFC 4231, test cases 1-4, 6 and 7 (5 truncates the output). */
+static void hmac_sha256_matches_rfc4231_vectors(void **state)
+{
+    unsigned char k20[20], d50[50], k25[25], k131[131];
+    char out[65];
+    (void)state;
+
+    memset(k20, 0x0b, sizeof(k20));
+    sb_hmac_sha256_hex(k20, sizeof(k20), "Hi There", 8, out);
+    assert_string_equal(out, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    sb_hmac_sha256_hex("Jefe", 4, "what do ya want for nothing?", 28, out);
+    assert_string_equal(out, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    memset(k20, 0xaa, sizeof(k20));
+    memset(d50, 0xdd, sizeof(d50));
+    sb_hmac_sha256_hex(k20, sizeof(k20), d50, sizeof(d50), out);
+    assert_string_equal(out, "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe");
+    for (int i = 0; i < 25; i++)
+        k25[i] = (unsigned char)(i + 1);
+    memset(d50, 0xcd, sizeof(d50));
+    sb_hmac_sha256_hex(k25, sizeof(k25), d50, sizeof(d50), out);
+    assert_string_equal(out, "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b");
+    /* keys longer than the block are hashed first */
+    memset(k131, 0xaa, sizeof(k131));
+    sb_hmac_sha256_hex(k131, sizeof(k131), "Test Using Larger Than Block-Size Key - Hash Key First",
+                       54, out);
+    assert_string_equal(out, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+    {
+        static const char data[] =
+            "This is a test using a larger than block-size key and a larger than block-size "
+            "data. The key needs to be hashed before being used by the HMAC algorithm.";
+        sb_hmac_sha256_hex(k131, sizeof(k131), data, sizeof(data) - 1, out);
+        assert_string_equal(out,
+                            "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
+    }
+}
+
+static void locale_normalise_cases_and_refusals(void **state)
+{
+    char out[36];
+    (void)state;
+
+    assert_true(sb_locale_normalise("pt-br", out, sizeof(out)));
+    assert_string_equal(out, "pt-BR");
+    assert_true(sb_locale_normalise("EN", out, sizeof(out)));
+    assert_string_equal(out, "en");
+    assert_true(sb_locale_normalise("zh_Hant_tw", out, sizeof(out)));
+    assert_string_equal(out, "zh-Hant-TW");
+    assert_false(sb_locale_normalise("e", out, sizeof(out)));
+    assert_false(sb_locale_normalise("english!", out, sizeof(out)));
+    assert_false(sb_locale_normalise("1a", out, sizeof(out)));
+    assert_false(sb_locale_normalise("pt--BR", out, sizeof(out)));
+    assert_false(sb_locale_normalise("pt-BR", out, 5)); /* no room for the NUL */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +381,8 @@ int main(void)
         cmocka_unit_test(random_hex_rejects_more_than_64_bytes),
         cmocka_unit_test(sha256_hex_matches_known_vectors),
         cmocka_unit_test(secure_equal_compares_exactly_len_bytes),
+        cmocka_unit_test(hmac_sha256_matches_rfc4231_vectors),
+        cmocka_unit_test(locale_normalise_cases_and_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,214 @@
+/*
+ * api_widget.c - what the website widget loads besides the customer API
+ * (docs/widget.md): the script itself, a site's public settings, a
+ * verified user's conversations on a new device, and the demo shop pages
+ * that carry the widget. Also the identity check (site, user_id,
+ * user_hash) that POST /api/v1/conversations shares.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sb_log.h"
+#include "server.h"
+#include "site.h"
+
+#define WIDGET_JS_MAX (2 * 1024 * 1024)
+#define SESSION_CONVERSATIONS 20
+#define USER_ID_MAX 200
+
+enum MHD_Result api_widget_js(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                              const char *params[2])
+{
+    char path[SB_PATH_MAX + 32], hash[65], etag[40];
+    struct sb_errbuf eb;
+    const char *inm;
+    enum MHD_Result ret;
+    char *data = NULL;
+    size_t len = 0;
+    (void)r;
+    (void)params;
+
+    snprintf(path, sizeof(path), "%s/widget/widget.js", srv->cfg.web_dir);
+    if (sb_read_file(path, WIDGET_JS_MAX, &data, &len, &eb))
+        return http_error(srv, c, 404, "not_found", "the widget is not installed (web/widget)");
+    sb_sha256_hex(data, len, hash);
+    snprintf(etag, sizeof(etag), "\"%.32s\"", hash);
+    http_add_header(srv, "ETag", etag);
+    /* Sites embed this on every page: let browsers keep it a little. */
+    http_add_header(srv, "Cache-Control", "public, max-age=300");
+    inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
+    if (inm && (strstr(inm, etag) || strcmp(inm, "*") == 0))
+        ret = http_empty(srv, c, 304);
+    else
+        ret = http_bytes(srv, c, 200, "text/javascript; charset=utf-8", data, len);
+    free(data);
+    return ret;
+}
+
+enum MHD_Result api_demo_home(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                              const char *params[2])
+{
+    (void)r;
+    (void)params;
+    return api_static_file(srv, c, "demo", "index.html");
+}
+
+enum MHD_Result api_demo_checkout(struct sb_server *srv, struct MHD_Connection *c,
+                                  struct http_req *r, const char *params[2])
+{
+    (void)r;
+    (void)params;
+    return api_static_file(srv, c, "demo", "checkout.html");
+}
+
+enum MHD_Result api_widget_site(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                                const char *params[2])
+{
+    json_t *site;
+    enum MHD_Result ret;
+    (void)r;
+
+    if (!site_id_valid(params[0]) || sb_store_site_get(srv->store, params[0], &site))
+        return http_error(srv, c, 404, "not_found", "no such site");
+    ret = http_json(srv, c, 200, site_public_json(site));
+    json_decref(site);
+    return ret;
+}
+
+/* A user id as sites send it: 1..200 bytes, no control characters. */
+static bool user_id_valid(json_t *v)
+{
+    const unsigned char *s;
+    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > USER_ID_MAX)
+        return false;
+    s = (const unsigned char *)json_string_value(v);
+    if (strlen((const char *)s) != json_string_length(v)) return false;
+    for (; *s; s++)
+        if (*s < 0x20 || *s == 0x7f) return false;
+    return true;
+}
+
+static bool hash_matches(const char *secret, const char *user_id, const char *given)
+{
+    char want[65], low[65];
+    size_t n = strlen(given);
+
+    if (n != 64) return false;
+    for (size_t i = 0; i <= n; i++)
+        low[i] = (char)(given[i] >= 'A' && given[i] <= 'F' ? given[i] - 'A' + 'a' : given[i]);
+    sb_hmac_sha256_hex(secret, strlen(secret), user_id, strlen(user_id), want);
+    return sb_secure_equal(want, low, 64);
+}
+
+bool widget_who_read(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                     json_t *body, bool need_identity, struct widget_who *w, enum MHD_Result *ret)
+{
+    json_t *site = json_object_get(body, "site"), *uid = json_object_get(body, "user_id");
+    json_t *uhash = json_object_get(body, "user_hash");
+    const char *secret;
+
+    memset(w, 0, sizeof(*w));
+    if (site && json_is_null(site)) site = NULL;
+    if (uhash && json_is_null(uhash)) uhash = NULL;
+    if (!site && need_identity) {
+        *ret = http_error(srv, c, 400, "invalid_field", "site: is required");
+        return false;
+    }
+    if (site) {
+        if (!json_is_string(site) || !site_id_valid(json_string_value(site)) ||
+            sb_store_site_get(srv->store, json_string_value(site), &w->site)) {
+            *ret = http_error(srv, c, 400, "invalid_field", "site: no such site");
+            return false;
+        }
+        snprintf(w->site_id, sizeof(w->site_id), "%s", json_string_value(site));
+        if (!cors_site_allows(srv, r, w->site_id)) {
+            *ret = http_error(srv, c, 403, "origin_not_allowed", "the site '%s' does not run on %s",
+                              w->site_id, r->origin);
+            goto fail;
+        }
+    }
+    if (!uhash) {
+        if (need_identity) {
+            *ret = http_error(srv, c, 400, "invalid_field", "user_id and user_hash are required");
+            goto fail;
+        }
+        return true; /* a user_id without a hash is never linked */
+    }
+    if (!json_is_string(uhash)) {
+        *ret = http_error(srv, c, 400, "invalid_field", "user_hash: must be a hex string");
+        goto fail;
+    }
+    if (!user_id_valid(uid)) {
+        *ret = http_error(srv, c, 400, "invalid_field",
+                          "user_id: must be a text of 1 to %d bytes (with user_hash)", USER_ID_MAX);
+        goto fail;
+    }
+    if (!w->site) {
+        *ret = http_error(srv, c, 400, "invalid_field", "user_hash: needs a site");
+        goto fail;
+    }
+    secret = json_string_value(json_object_get(w->site, "secret"));
+    if (!secret || !hash_matches(secret, json_string_value(uid), json_string_value(uhash))) {
+        *ret = http_error(srv, c, 403, "identity_invalid",
+                          "user_hash is not the HMAC-SHA256 of user_id with this site's secret");
+        goto fail;
+    }
+    w->verified = true;
+    snprintf(w->external_id, sizeof(w->external_id), "%s:%s", w->site_id, json_string_value(uid));
+    return true;
+fail:
+    widget_who_cleanup(w);
+    return false;
+}
+
+void widget_who_cleanup(struct widget_who *w)
+{
+    json_decref(w->site);
+    w->site = NULL;
+}
+
+/* POST /api/v1/widget/session {"site", "user_id", "user_hash"}: the
+ * verified user's conversations on this site, each with a new visitor
+ * token for this device. */
+enum MHD_Result api_widget_session(struct sb_server *srv, struct MHD_Connection *c,
+                                   struct http_req *r, const char *params[2])
+{
+    struct widget_who w;
+    enum MHD_Result ret;
+    enum sb_err rc = SB_OK;
+    json_t *body, *list = NULL, *conv;
+    size_t i;
+    (void)params;
+
+    body = http_body_object(srv, c, r, &ret);
+    if (!body) return ret;
+    if (!widget_who_read(srv, c, r, body, true, &w, &ret)) goto out;
+    list = sb_store_user_convs(srv->store, w.external_id, w.site_id, SESSION_CONVERSATIONS);
+    if (json_array_size(list)) {
+        rc = sb_store_begin(srv->store);
+        json_array_foreach(list, i, conv)
+        {
+            char token[65], hash[65];
+            if (rc) break;
+            rc = sb_random_hex(token, 32);
+            if (rc) break;
+            sb_sha256_hex(token, strlen(token), hash);
+            rc = sb_store_conv_token_add(srv->store,
+                                         json_integer_value(json_object_get(conv, "db_id")), hash);
+            json_object_del(conv, "db_id");
+            json_object_set_new(conv, "token", json_string(token));
+        }
+        if (!rc) rc = sb_store_commit(srv->store);
+        if (rc) sb_store_rollback(srv->store);
+    }
+    if (rc)
+        ret = http_error(srv, c, 503, "not_stored", "the new tokens could not be stored; retry");
+    else
+        ret = http_json(srv, c, 200, json_pack("{s:O}", "conversations", list));
+    widget_who_cleanup(&w);
+out:
+    json_decref(list);
+    json_decref(body);
+    return ret;
+}

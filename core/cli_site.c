@@ -1,0 +1,224 @@
+/*
+ * cli_site.c - `switchboard site ...` for operators (docs/widget.md):
+ *
+ *   site add ID --name N --origin URL [--origin URL ...] [--secret S] [--data DIR]
+ *   site set ID FILE.json [--data DIR]      (replaces the settings)
+ *   site list [--data DIR]                  (JSON, secrets masked)
+ *
+ * The same checks as the admin API (site.c); every change is audited as
+ * "cli". A secret made here is printed once on stdout.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "sb_log.h"
+#include "server.h"
+#include "site.h"
+
+#define SITE_FILE_MAX (1024 * 1024)
+#define MAX_CLI_ORIGINS 50
+
+struct site_args {
+    const char *data, *id, *name, *secret, *file;
+    const char *origins[MAX_CLI_ORIGINS];
+    int norigins;
+};
+
+static int usage_error(const char *what)
+{
+    fprintf(stderr,
+            "switchboard: %s\n"
+            "usage: switchboard site add ID --name N --origin URL [--origin URL...] [--secret S]"
+            " [--data DIR]\n"
+            "       switchboard site set ID FILE.json [--data DIR]\n"
+            "       switchboard site list [--data DIR]\n",
+            what);
+    return 2;
+}
+
+static bool parse_args(int argc, char **argv, struct site_args *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->data = getenv("SWITCHBOARD_DATA") ? getenv("SWITCHBOARD_DATA") : "data";
+    for (int i = 3; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (argv[i][0] != '-' || argv[i][1] != '-') {
+            if (!a->id)
+                a->id = argv[i];
+            else if (!a->file)
+                a->file = argv[i];
+            else
+                return false;
+            continue;
+        }
+        if (!v) return false;
+        if (strcmp(argv[i], "--data") == 0)
+            a->data = v;
+        else if (strcmp(argv[i], "--name") == 0)
+            a->name = v;
+        else if (strcmp(argv[i], "--secret") == 0)
+            a->secret = v;
+        else if (strcmp(argv[i], "--origin") == 0 && a->norigins < MAX_CLI_ORIGINS)
+            a->origins[a->norigins++] = v;
+        else
+            return false;
+        i++;
+    }
+    return true;
+}
+
+static struct sb_store *open_store(const char *data)
+{
+    char path[SB_PATH_MAX + 32];
+    struct sb_errbuf eb = {{0}};
+    struct sb_store *st = NULL;
+
+    if (mkdir(data, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "switchboard: %s: %s\n", data, strerror(errno));
+        return NULL;
+    }
+    snprintf(path, sizeof(path), "%s/switchboard.db", data);
+    if (sb_store_open(path, "NORMAL", &st, &eb)) {
+        fprintf(stderr, "switchboard: %s\n", eb.msg);
+        return NULL;
+    }
+    return st;
+}
+
+static const char *default_locale(struct sb_config *cfg)
+{
+    struct sb_errbuf eb = {{0}};
+    sb_config_defaults(cfg);
+    sb_config_load_env(cfg, &eb);
+    return cfg->default_locale;
+}
+
+/* Validates in as site id and stores it; returns the exit code. */
+static int put_site(const struct site_args *a, json_t *in, bool must_be_new)
+{
+    struct sb_errbuf eb = {{0}};
+    struct sb_config cfg;
+    struct sb_store *st;
+    json_t *site = NULL, *old = NULL;
+    char fresh[65];
+    bool created = false;
+    enum sb_err rc;
+
+    rc = site_validate(in, a->id, default_locale(&cfg), &site, &eb);
+    if (rc) {
+        fprintf(stderr, "switchboard: site %s: %s\n", a->id, eb.msg);
+        return 1;
+    }
+    if (!(st = open_store(a->data))) {
+        json_decref(site);
+        return 1;
+    }
+    if (must_be_new && sb_store_site_get(st, a->id, &old) == SB_OK) {
+        json_decref(old);
+        json_decref(site);
+        sb_store_close(st);
+        fprintf(stderr, "switchboard: site %s exists (change it with `site set`)\n", a->id);
+        return 1;
+    }
+    rc = site_secret_fill(st, site, fresh);
+    if (!rc) rc = sb_store_begin(st);
+    if (!rc) {
+        rc = sb_store_site_put(st, site, &created);
+        if (!rc)
+            rc =
+                sb_audit(st, "cli", created ? "site.create" : "site.replace", a->id, "local", NULL);
+        if (!rc) rc = sb_store_commit(st);
+        if (!rc) rc = sb_store_flush(st);
+        if (rc) sb_store_rollback(st);
+    }
+    json_decref(site);
+    sb_store_close(st);
+    if (rc) {
+        fprintf(stderr, "switchboard: site %s: %s\n", a->id, sb_strerror(rc));
+        return 1;
+    }
+    if (fresh[0])
+        printf("site %s %s; its identity-verification secret (shown once): %s\n", a->id,
+               created ? "created" : "replaced", fresh);
+    else
+        printf("site %s %s\n", a->id, created ? "created" : "replaced");
+    return 0;
+}
+
+static int site_add(const struct site_args *a)
+{
+    json_t *in, *origins = json_array();
+    int rc;
+
+    if (!a->id || !a->name || a->file)
+        return usage_error("site add needs an ID and --name (and --origin for each origin)");
+    for (int i = 0; i < a->norigins; i++)
+        json_array_append_new(origins, json_string(a->origins[i]));
+    in = json_pack("{s:s, s:o}", "name", a->name, "origins", origins);
+    if (a->secret) json_object_set_new(in, "secret", json_string(a->secret));
+    rc = put_site(a, in, true);
+    json_decref(in);
+    return rc;
+}
+
+static int site_set(const struct site_args *a)
+{
+    struct sb_errbuf eb = {{0}};
+    json_error_t jerr;
+    json_t *in;
+    char *text = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (!a->id || !a->file) return usage_error("site set needs an ID and a JSON file");
+    if (sb_read_file(a->file, SITE_FILE_MAX, &text, &len, &eb)) {
+        fprintf(stderr, "switchboard: %s\n", eb.msg);
+        return 1;
+    }
+    in = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    free(text);
+    if (!in) {
+        fprintf(stderr, "switchboard: %s:%d: %s\n", a->file, jerr.line, jerr.text);
+        return 1;
+    }
+    rc = put_site(a, in, false);
+    json_decref(in);
+    return rc;
+}
+
+static int site_list(const struct site_args *a)
+{
+    struct sb_store *st;
+    json_t *sites, *masked = json_array(), *s;
+    char *text;
+    size_t i;
+
+    if (a->id) return usage_error("site list takes no ID");
+    if (!(st = open_store(a->data))) return 1;
+    sites = sb_store_site_list(st);
+    json_array_foreach(sites, i, s) json_array_append_new(masked, site_masked_json(s));
+    json_decref(sites);
+    sb_store_close(st);
+    text = json_dumps(masked, JSON_INDENT(2));
+    json_decref(masked);
+    if (!text) return 1;
+    printf("%s\n", text);
+    free(text);
+    return 0;
+}
+
+int cli_site(int argc, char **argv)
+{
+    const char *cmd = argc >= 3 ? argv[2] : "";
+    struct site_args a;
+
+    if (!parse_args(argc, argv, &a)) return usage_error("unknown or incomplete option");
+    if (strcmp(cmd, "add") == 0) return site_add(&a);
+    if (strcmp(cmd, "set") == 0) return site_set(&a);
+    if (strcmp(cmd, "list") == 0) return site_list(&a);
+    return usage_error("site: add, set or list");
+}

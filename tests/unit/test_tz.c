@@ -212,6 +212,58 @@ static void test_files_that_are_not_tzif_are_refused(void **state)
     rmdir(dir);
 }
 
+/* A TZif v2 file with no transitions: only the footer's rule decides. */
+static void write_footer_only_zone(const char *path, const char *rule)
+{
+    unsigned char buf[256];
+    size_t n = 0;
+    for (int part = 0; part < 2; part++) {
+        memset(buf + n, 0, 44);
+        memcpy(buf + n, "TZif2", 5);
+        buf[n + 39] = 1; /* typecnt */
+        buf[n + 43] = 4; /* charcnt */
+        n += 44;
+        const unsigned char type[6] = {0xff, 0xff, 0xd5, 0xd0, 0, 0}; /* -10800, std */
+        memcpy(buf + n, type, 6);
+        memcpy(buf + n + 6, "XXX", 4);
+        n += 10;
+    }
+    n += (size_t)snprintf((char *)buf + n, sizeof(buf) - n, "\n%s\n", rule);
+    write_file(path, buf, n);
+}
+
+/* Julian-day rules (Jn skips February 29, n counts it) and times past
+ * 24:00, against glibc reading the same rule as a TZ string. */
+static void test_footer_rules_agree_with_glibc(void **state)
+{
+    const char *rules[] = {"XXX3YYY,J60/2,300/2", "XXX3YYY,59/26,J365/-1",
+                           "XXX3YYY2,M4.1.0/0,M9.5.6/167", "<-03>3<+01>-1,M10.1.0,M3.3.0/3"};
+    char dir[] = "/tmp/sb_tzr_XXXXXX", path[256];
+    assert_non_null(mkdtemp(dir));
+    for (size_t i = 0; i < SB_ARRAY_LEN(rules); i++) {
+        struct sb_tzdb *db;
+        const struct sb_tz *z;
+        struct sb_errbuf eb;
+        snprintf(path, sizeof(path), "%s/Rule", dir);
+        write_footer_only_zone(path, rules[i]);
+        assert_int_equal(sb_tzdb_new(dir, &db), SB_OK);
+        assert_int_equal(sb_tz_get(db, "Rule", &z, &eb), SB_OK);
+        setenv("TZ", rules[i], 1);
+        tzset();
+        for (time_t t = 1735689600; t < 1861920000; t += 1800) { /* 2025 .. 2028, a leap year */
+            struct tm lt;
+            localtime_r(&t, &lt);
+            if (sb_tz_offset(z, (int64_t)t * S) != lt.tm_gmtoff)
+                fail_msg("%s at %lld: %d, glibc %ld", rules[i], (long long)t,
+                         sb_tz_offset(z, (int64_t)t * S), lt.tm_gmtoff);
+        }
+        sb_tzdb_free(db);
+        unlink(path);
+    }
+    unsetenv("TZ");
+    rmdir(dir);
+}
+
 static void test_zones_are_cached(void **state)
 {
     const struct sb_tz *a = zone(state, "Europe/Lisbon"), *b = zone(state, "Europe/Lisbon");
@@ -239,6 +291,7 @@ int main(void)
         cmocka_unit_test(test_agrees_with_localtime_r),
         cmocka_unit_test(test_unknown_and_hostile_names_are_refused),
         cmocka_unit_test(test_files_that_are_not_tzif_are_refused),
+        cmocka_unit_test(test_footer_rules_agree_with_glibc),
         cmocka_unit_test(test_zones_are_cached),
         cmocka_unit_test(test_civil_calendar_round_trips),
     };

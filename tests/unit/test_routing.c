@@ -414,10 +414,32 @@ static void m_step(struct model *m)
         m->a[a].skills = (unsigned)pick(1 << NS);
         m->a[a].teams = (unsigned)pick(1 << NT);
         m_push_agent(m, a);
-    } else if (what < 94) { /* open or close a team */
+    } else if (what < 92) { /* open or close a team */
         int t = pick(NT);
         m->open[t] = pick(3) != 0;
         sb_router_team_open(m->r, team_names[t], m->open[t]);
+    } else if (what < 96) { /* picked by hand by an agent with room */
+        if ((c = m_find(m, pick(2) ? M_QUEUED : M_OFFERED)) < 0) return;
+        int a = pick(NA);
+        if (m->a[a].load + m->c[c].weight > m->a[a].cap) return;
+        assert_int_equal(sb_router_hold(m->r, a + 1, c + 1, (double)m->c[c].weight / 1000), SB_OK);
+        if (m->c[c].state == M_OFFERED) m->a[m->c[c].agent].load -= m->c[c].weight;
+        m->a[a].load += m->c[c].weight;
+        m->c[c].state = M_HELD;
+        m->c[c].agent = a;
+    } else if (what < 98) { /* new priority, due time or team while waiting or offered */
+        if ((c = m_find(m, pick(2) ? M_QUEUED : M_OFFERED)) < 0) return;
+        struct m_conv *mc = &m->c[c];
+        mc->prio = pick(3);
+        mc->due = pick(3) == 0 ? 0 : 1000 + pick(50);
+        mc->team = pick(NT);
+        const char *skills[NS];
+        int ns = 0;
+        for (int s = 0; s < NS; s++)
+            if (mc->skills & (1u << s)) skills[ns++] = skill_names[s];
+        assert_int_equal(sb_router_enqueue(m->r, c + 1, team_names[mc->team], mc->prio, mc->due,
+                                           mc->at, (double)mc->weight / 1000, skills, ns),
+                         SB_OK);
     } else { /* left the queue (returned to the bot) */
         if ((c = m_find(m, M_QUEUED)) < 0) return;
         assert_int_equal(sb_router_remove(m->r, c + 1), SB_OK);
@@ -428,7 +450,7 @@ static void m_step(struct model *m)
 static void test_properties_hold_over_random_runs(void **state)
 {
     static struct model m;
-    for (uint64_t seed = 1; seed <= 12; seed++) {
+    for (uint64_t seed = 1; seed <= 24; seed++) {
         memset(&m, 0, sizeof(m));
         rng = seed * 0x9e3779b97f4a7c15ull;
         m.r = sb_router_new();
@@ -443,8 +465,11 @@ static void test_properties_hold_over_random_runs(void **state)
             m.a[a].last = pick(100);
             m_push_agent(&m, a);
         }
-        for (int step = 0; step < 600; step++) {
-            m_step(&m);
+        for (int step = 0; step < 800; step++) {
+            /* sometimes several events in one loop turn before routing */
+            int events = pick(3) == 0 ? 2 + pick(4) : 1;
+            for (int e = 0; e < events; e++)
+                m_step(&m);
             m_route(&m);
         }
         sb_router_free(m.r);

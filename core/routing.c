@@ -615,6 +615,9 @@ int sb_router_hold(struct sb_router *r, int64_t agent, int64_t conv, double weig
     int ai = agent_find(r, agent);
     if (ai < 0) return SB_ERR_NOT_FOUND;
     if (w < 0) return SB_ERR_INVAL;
+    /* Room in the held list first, so nothing changes when memory runs out. */
+    struct agent *a = &r->agents[ai];
+    if (grow((void **)&a->held, &a->held_cap, a->nheld + 1, sizeof(int))) return SB_ERR_NOMEM;
     int ci = conv_find(r, conv);
     if (ci < 0 && (ci = conv_create(r, conv)) < 0) return SB_ERR_NOMEM;
     struct conv *c = &r->convs[ci];

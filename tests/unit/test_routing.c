@@ -450,7 +450,7 @@ static void m_step(struct model *m)
 static void test_properties_hold_over_random_runs(void **state)
 {
     static struct model m;
-    for (uint64_t seed = 1; seed <= 24; seed++) {
+    for (uint64_t seed = 1; seed <= 16; seed++) {
         memset(&m, 0, sizeof(m));
         rng = seed * 0x9e3779b97f4a7c15ull;
         m.r = sb_router_new();
@@ -465,7 +465,7 @@ static void test_properties_hold_over_random_runs(void **state)
             m.a[a].last = pick(100);
             m_push_agent(&m, a);
         }
-        for (int step = 0; step < 800; step++) {
+        for (int step = 0; step < 600; step++) {
             /* sometimes several events in one loop turn before routing */
             int events = pick(3) == 0 ? 2 + pick(4) : 1;
             for (int e = 0; e < events; e++)

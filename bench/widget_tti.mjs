@@ -60,7 +60,7 @@ const median = (v) => {
   const n = s.length;
   return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 };
-const stats = (v) => ({ n: v.length, median: median(v), min: Math.min(...v), max: Math.max(...v), runs: v });
+const stats = (v) => ({ n: v.length, median: Math.round(median(v) * 10) / 10, min: Math.min(...v), max: Math.max(...v), runs: v });
 const r1 = (x) => Math.round(x * 10) / 10;
 
 // Injected before any page script, on both pages: the first moment the
@@ -200,6 +200,7 @@ async function main() {
     blank_dcl_ms: stats(b.map((m) => r1(m.dcl || 0))),
     widget_js: w[w.length - 1].widget_js,
     widget_js_end_ms: stats(w.filter((m) => m.widget_js).map((m) => r1(m.widget_js.end))),
+    blank_in_dom_ms: stats(b.filter((m) => m.launcher_at !== undefined).map((m) => r1(m.launcher_at))),
   };
   res.ratio = r1((res.widget_tti_ms.median / res.blank_tti_ms.median) * 100) / 100;
   res.difference_ms = r1(res.widget_tti_ms.median - res.blank_tti_ms.median);

@@ -35,6 +35,8 @@ const struct route sb_routes[] = {
     {"GET", "/static/{}/{}", api_static, ROUTE_PUBLIC, false},
     {"GET", "/editor/", api_editor_page, ROUTE_PUBLIC, false},
     {"GET", "/editor", api_editor_page, ROUTE_PUBLIC, false},
+    {"GET", "/console/", api_console_page, ROUTE_PUBLIC, false},
+    {"GET", "/console", api_console_page, ROUTE_PUBLIC, false},
     /* customers */
     {"POST", "/api/v1/conversations", api_conversation_create, ROUTE_PUBLIC, true},
     {"POST", "/api/v1/conversations/{}/messages", api_message_post, ROUTE_VISITOR_TOKEN, true},

@@ -373,6 +373,9 @@ enum MHD_Result api_static_file(struct sb_server *srv, struct MHD_Connection *c,
 /* GET /editor/: web/editor/index.html. */
 enum MHD_Result api_editor_page(struct sb_server *, struct MHD_Connection *, struct http_req *,
                                 const char *params[2]);
+/* GET /console/: web/console/index.html, the live-agent console. */
+enum MHD_Result api_console_page(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                 const char *params[2]);
 
 /* ------- Interface to code in principal.c ------- */
 

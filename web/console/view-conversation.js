@@ -123,7 +123,7 @@ export function render(pane, id) {
         : conv.status === 'bot' ? notice('info', 'The bot has this conversation.') : '');
     if (!customerShown) {
       customerShown = true;
-      const cid = (conv.contact && conv.contact.id) ?? conv.contact_id;
+      const cid = (conv.contact && conv.contact.id) ?? conv.contact_id ?? id; // the API also takes a conversation id
       customerView.render(side, cid, conv);
     }
     markRead();

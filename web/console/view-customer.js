@@ -21,7 +21,8 @@ export async function render(side, contactId, conv) {
     return;
   }
   try {
-    const c = await agent.contact(contactId);
+    const r = await agent.contact(contactId);
+    const c = r.contact || r;
     if (mine !== seq) return;
     side.replaceChildren(title, card(c, conv));
   } catch (e) {

@@ -48,6 +48,7 @@ async function route() {
   let section = 'inbox';
   if ((m = /^\/c\/([^/]+)$/.exec(path))) {
     app.openConversation = decodeURIComponent(m[1]);
+    section = 'conversation';
     setBaseTitle('Conversation');
     current = conversationView.render(pane, app.openConversation);
   } else if (path === '/supervisor') {
@@ -67,7 +68,7 @@ async function route() {
   document.body.dataset.section = section;
   queueView.highlight(app.openConversation);
   for (const a of nav.querySelectorAll('a')) {
-    if (a.dataset.section === section) a.setAttribute('aria-current', 'page');
+    if (a.dataset.section === section || (section === 'conversation' && a.dataset.section === 'inbox')) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
   showUnread(totalUnread());

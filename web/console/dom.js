@@ -123,10 +123,14 @@ export function formatTime(ms) {
   return ms ? absFmt.format(new Date(ms)) : '—';
 }
 
-// <time> with the clock time, the full date as its tooltip.
+const dayFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+
+// <time> with the clock time (and the day when it is not today), the full date as its tooltip.
 export function timeEl(ms) {
   if (!ms) return h('span', {}, '');
-  return h('time', { datetime: new Date(ms).toISOString(), title: formatTime(ms) }, timeFmt.format(new Date(ms)));
+  const d = new Date(ms);
+  const today = d.toDateString() === new Date().toDateString();
+  return h('time', { datetime: d.toISOString(), title: formatTime(ms) }, (today ? timeFmt : dayFmt).format(d));
 }
 
 // 75 → "1:15", 3725 → "1:02:05"; negative values get a leading "−".

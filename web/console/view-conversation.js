@@ -90,6 +90,7 @@ export function render(pane, id) {
   const reload = debounce(load, 80);
 
   function contactName() {
+    if (!conv) return 'The customer';
     return (conv.contact && conv.contact.name) || conv.contact_name || 'Customer';
   }
 
@@ -318,7 +319,7 @@ export function render(pane, id) {
   box.addEventListener('input', () => {
     updateCanned();
     if (noteMode || !conv || conv.status !== 'assigned') return;
-    if (!box.value.trim()) return stopTyping();
+    if (!box.value.trim() || box.value.startsWith('/')) return stopTyping();
     const now = Date.now();
     if (!typingOn || now - typingSent > 3000) {
       typingOn = true;

@@ -97,7 +97,7 @@ ctest('the issue end to end: widget asks for a person, the agent accepts, replie
   // Its transcript before accepting, with the bot's turn.
   await item.locator('a.conv-link').click();
   await ui.transcript.locator('.msg-customer', { hasText: 'where is my order' }).waitFor();
-  const botTurn = ui.transcript.locator('.msg-bot .bot-turn').first();
+  const botTurn = ui.transcript.locator('.bot-turn').first();
   await botTurn.waitFor();
   assert.match(await botTurn.textContent(), /Searched for/);
   await botTurn.locator('.hits li', { hasText: 'How do I track my order?' }).first().waitFor();
@@ -164,6 +164,10 @@ ctest('a reload keeps the conversation; a customer message sent meanwhile shows 
     const ui = consoleUi(page);
     await openConsole(page, `#/c/${conv.id}`);
     await ui.transcript.locator('.msg-customer', { hasText: 'how do I return an item' }).waitFor();
+    // A new console starts its stream at "now": one live event gives it a place to resume from.
+    await page.locator('#stream-state[data-state="open"]').waitFor();
+    await customerSays(server, conv, 'before the reload');
+    await ui.transcript.locator('.msg-customer', { hasText: 'before the reload' }).waitFor();
     await page.waitForFunction(() => /^\d+$/.test(sessionStorage.getItem('switchboard:console:last_event_id') || ''));
     const resumed = page.waitForRequest((r) => /\/api\/v1\/agent\/events\?last_event_id=\d+$/.test(r.url()));
     const reloading = page.reload({ waitUntil: 'commit' });

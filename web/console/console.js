@@ -178,6 +178,7 @@ async function signOut() {
 on('profile', (p) => {
   const s = p && (p.status || (p.profile && p.profile.status));
   if (s) statusSel.value = s;
+  document.getElementById('nav-supervisor').hidden = !isSupervisor(app.user);
 });
 
 statusSel.addEventListener('change', async () => {
@@ -185,7 +186,8 @@ statusSel.addEventListener('change', async () => {
   statusSel.disabled = true;
   try {
     const r = await agent.setStatus(want);
-    if (r && r.status) statusSel.value = r.status;
+    const got = r && (r.status || (r.profile && r.profile.status));
+    if (got) statusSel.value = got;
     toast(`You are ${statusSel.value}.`);
     refreshListsSoon();
   } catch (e) {
@@ -246,6 +248,9 @@ function onSessionEnded() {
   toast('Your session has ended. Sign in again.', 'error');
   showSignInPage();
 }
+
+// A safety net under the event stream: the lists are re-read every 30 s.
+setInterval(() => { if (app.user) refreshListsSoon(); }, 30000);
 
 async function boot() {
   setUnauthorizedHandler(onSessionEnded);

@@ -34,8 +34,12 @@ function remember(id) {
   return true;
 }
 
+// Typing is not stored and has no id: EventSource then reports the previous
+// event's id, so only stored events are deduplicated by id.
+const EPHEMERAL = new Set(['typing']);
+
 function dispatch(type, e) {
-  if (e.lastEventId && !remember(e.lastEventId)) return; // a replay of something handled
+  if (!EPHEMERAL.has(type) && e.lastEventId && !remember(e.lastEventId)) return; // a replay of something handled
   let data = {};
   try {
     data = e.data ? JSON.parse(e.data) : {};

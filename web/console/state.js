@@ -37,7 +37,14 @@ export function hasRole(user, ...roles) {
 }
 
 export const isAgent = (u) => hasRole(u, 'agent', 'supervisor');
-export const isSupervisor = (u) => hasRole(u, 'supervisor');
+export const isSupervisor = (u) => hasRole(u, 'supervisor')
+  || !!(app.profile && app.profile.user && app.profile.user.supervisor && u === app.user);
+
+// The agent profile, whether GET /api/v1/agent/me nests it or not.
+export function profile() {
+  const p = app.profile || {};
+  return p.profile || p;
+}
 
 export function myId() {
   const u = app.user || {};

@@ -9,7 +9,7 @@
 
 import { agent, listOf } from './api.js';
 import { button, clientId, debounce, field, formDialog, h, link, notice, percent, fraction, select, timeEl, toast } from './dom.js';
-import { app, convId, isSupervisor, myId, offerExpiry, offeredToMe, on, refreshListsSoon, refreshMine } from './state.js';
+import { app, convId, isSupervisor, myId, profile, offerExpiry, offeredToMe, on, refreshListsSoon, refreshMine } from './state.js';
 import { acceptedByMe, slaState } from './view-queue.js';
 import * as customerView from './view-customer.js';
 
@@ -89,9 +89,12 @@ export function render(pane, id) {
   }
   const reload = debounce(load, 80);
 
+  let cardName = null;
   function contactName() {
     if (!conv) return 'The customer';
-    return (conv.contact && conv.contact.name) || conv.contact_name || 'Customer';
+    const listed = [...app.queue, ...app.mine].find((x) => convId(x) === id);
+    return (conv.contact && conv.contact.name) || conv.contact_name || cardName
+      || (listed && listed.contact && listed.contact.name) || 'Customer';
   }
 
   function assignee() {
@@ -107,8 +110,9 @@ export function render(pane, id) {
     title.textContent = contactName();
     document.title = `${contactName()} · Console · Switchboard`;
     const a = assignee();
+    const withWho = !a ? null : isMine() ? 'with you' : a.name ? `with ${a.name}` : 'with another agent';
     const bits = [STATUS_TEXT[conv.status] || conv.status, conv.channel, conv.team && `team ${conv.team}`, conv.locale,
-      a && a.name ? `with ${a.name}` : null].filter(Boolean);
+      conv.status === 'assigned' ? withWho : null].filter(Boolean);
     meta.replaceChildren(h('span', { class: `status status-${conv.status}`, dataset: { status: conv.status } }, bits.join(' · ')));
     if (conv.page_url) meta.append(' · on ', link(conv.page_url, conv.site ? `${conv.site} page` : 'page'));
     if (conv.csat) meta.append(' · ', h('span', { class: 'csat', dataset: { rating: conv.csat } }, `Rated ${conv.csat} of 5`));
@@ -122,14 +126,20 @@ export function render(pane, id) {
       ? notice('info', 'This conversation is resolved. If the customer writes again it comes back to the queue. You can still add internal notes.')
       : conv.status === 'queued' ? notice('info', 'Waiting for a person: accept or take it to reply. You can add internal notes.')
         : conv.status === 'bot' ? notice('info', 'The bot has this conversation.') : '');
-    if (!customerShown) {
-      customerShown = true;
+    // The card lists this conversation's status too: re-read it when that changes.
+    if (customerShown !== conv.status) {
+      customerShown = conv.status;
       const cid = (conv.contact && conv.contact.id) ?? conv.contact_id ?? id; // the API also takes a conversation id
-      customerView.render(side, cid, conv);
+      customerView.render(side, cid, conv).then((card) => {
+        if (alive && card && card.name && !cardName) {
+          cardName = card.name;
+          paint();
+        }
+      });
     }
     markRead();
   }
-  let customerShown = false;
+  let customerShown = null;
 
   function paintActions() {
     actions.replaceChildren();
@@ -163,11 +173,16 @@ export function render(pane, id) {
     load();
   }
 
+  // Messages, the bot's turns and notes in time order; at the same instant
+  // the customer's message comes first, then what the bot did, then its answer.
   function items() {
     const list = [];
-    for (const m of listOf(conv, 'messages')) list.push({ key: 'm' + m.id, at: m.created_at || 0, m });
-    for (const n of listOf(conv, 'notes')) list.push({ key: 'n' + n.id, at: n.created_at || 0, n });
-    list.sort((x, y) => x.at - y.at || (x.key < y.key ? -1 : 1));
+    for (const m of listOf(conv, 'messages'))
+      list.push({ key: 'm' + m.id, at: m.created_at || 0, rank: m.direction === 'in' ? 0 : 2, m });
+    const turns = Array.isArray(conv.bot) ? conv.bot : [];
+    turns.forEach((b, i) => list.push({ key: `b${i}:${b.at || 0}`, at: b.at || 0, rank: 1, b }));
+    for (const n of listOf(conv, 'notes')) list.push({ key: 'n' + n.id, at: n.created_at || 0, rank: 3, n });
+    list.sort((x, y) => x.at - y.at || x.rank - y.rank || (x.key < y.key ? -1 : 1));
     return list;
   }
 
@@ -179,7 +194,7 @@ export function render(pane, id) {
       present.add(it.key);
       let el = nodes.get(it.key);
       if (!el) {
-        el = it.m ? messageEl(it.m) : noteEl(it.n);
+        el = it.m ? messageEl(it.m) : it.b ? botTurnEl(it.b) : noteEl(it.n);
         nodes.set(it.key, el);
       }
       want.push(el);
@@ -216,6 +231,12 @@ export function render(pane, id) {
     if (m.bot) body.append(botTurn(m.bot));
     return h('li', { class: ['msg', `msg-${author}`], dataset: { id: m.id, author } },
       h('div', { class: 'msg-head' }, h('span', { class: 'who' }, who(m)), ' ', timeEl(m.created_at)), body);
+  }
+
+  function botTurnEl(b) {
+    return h('li', { class: 'msg msg-botturn', dataset: { turn: b.at || '' } },
+      h('div', { class: 'msg-head' }, h('span', { class: 'who' }, 'Bot'), ' ', h('span', {}, 'looked it up'), ' ', timeEl(b.at)),
+      h('div', { class: 'bubble' }, botTurn(b)));
   }
 
   function botTurn(b) {
@@ -467,7 +488,7 @@ export function render(pane, id) {
 
   // --- transfer ----------------------------------------------------------------------
   async function transfer() {
-    let teams = ((app.profile && app.profile.teams) || []).map((t) => (typeof t === 'string' ? t : t.id));
+    let teams = (profile().teams || []).map((t) => (typeof t === 'string' ? t : t.id));
     let agents = [];
     try {
       if (isSupervisor(app.user)) {
@@ -525,6 +546,7 @@ export function render(pane, id) {
   }));
   offs.push(on('stream', (s) => { if (s === 'open') reload(); }));
   offs.push(on('queue', () => { if (conv) paintActions(); }));
+  const safety = setInterval(() => reload(), 30000); // under the event stream, in case it missed something
   const ticker = setInterval(() => {
     for (const el of actions.querySelectorAll('.offer-left[data-expires]')) {
       const exp = Number(el.dataset.expires);
@@ -538,6 +560,7 @@ export function render(pane, id) {
     leave() {
       alive = false;
       clearInterval(ticker);
+      clearInterval(safety);
       stopTyping();
       reload.cancel();
       kbTyped.cancel();

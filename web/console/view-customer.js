@@ -18,16 +18,18 @@ export async function render(side, contactId, conv) {
   side.replaceChildren(title, h('p', { class: 'muted' }, 'Loading…'));
   if (contactId === undefined || contactId === null) {
     side.replaceChildren(title, card(null, conv));
-    return;
+    return null;
   }
   try {
     const r = await agent.contact(contactId);
     const c = r.contact || r;
-    if (mine !== seq) return;
+    if (mine !== seq) return null;
     side.replaceChildren(title, card(c, conv));
+    return c;
   } catch (e) {
-    if (mine !== seq) return;
+    if (mine !== seq) return null;
     side.replaceChildren(title, card(null, conv), notice('error', `The customer card could not be loaded: ${e.message}`));
+    return null;
   }
 }
 

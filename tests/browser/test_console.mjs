@@ -87,12 +87,21 @@ ctest('the issue end to end: widget asks for a person, the agent accepts, replie
 
   // The agent: console, status online → the conversation is offered.
   const ui = consoleUi(page);
+  await page.context().grantPermissions(['notifications'], { origin: server.url });
   await openConsole(page);
+  // Alerts are switched on by a click (audio and notifications need a gesture).
+  await page.evaluate(() => {
+    window.consoleAlerts = [];
+    document.addEventListener('console-alert', (e) => window.consoleAlerts.push(e.detail.title));
+  });
+  await page.getByRole('button', { name: 'Enable alerts' }).click();
+  await page.getByRole('button', { name: 'Alerts on' }).waitFor();
   await ui.status.selectOption('online');
   const item = ui.queue.locator(`li[data-conv="${conv.id}"]`);
   await item.getByRole('button', { name: /^Accept/ }).waitFor();
   assert.match(await item.locator('.offer-left').textContent(), /Offered to you( · \d+ s left)?/);
   await item.locator('.wait').filter({ hasText: /^waiting \d+:\d\d$/ }).waitFor();
+  await page.waitForFunction(() => window.consoleAlerts.includes('New conversation offered'));
 
   // Its transcript before accepting, with the bot's turn.
   await item.locator('a.conv-link').click();

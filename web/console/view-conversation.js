@@ -121,6 +121,10 @@ export function render(pane, id) {
     if (st && st !== 'ok' && st !== 'met') meta.append(' · ', h('span', { class: 'sla', dataset: { sla: st } }, st === 'breached' ? 'SLA breached' : 'SLA warning'));
     paintActions();
     paintTranscript();
+    if (focusBoxAfterLoad && conv.status === 'assigned') {
+      focusBoxAfterLoad = false;
+      box.focus();
+    }
     const canReply = conv.status === 'assigned' && (isMine() || isSupervisor(app.user));
     banner.replaceChildren(canReply || noteMode ? '' : conv.status === 'resolved'
       ? notice('info', 'This conversation is resolved. If the customer writes again it comes back to the queue. You can still add internal notes.')
@@ -140,10 +144,16 @@ export function render(pane, id) {
     markRead();
   }
   let customerShown = null;
+  let focusBoxAfterLoad = false;
 
+  let actionsSig = null;
   function paintActions() {
-    actions.replaceChildren();
     const q = app.queue.find((x) => convId(x) === id) || conv;
+    // Rebuilt only when something they depend on changed (keeps the focus on them).
+    const sig = JSON.stringify([conv.status, conv.offered_to, conv.assignee, q.offered_to, q.offer_expires_at, app.offers.get(id)]);
+    if (sig === actionsSig) return;
+    actionsSig = sig;
+    actions.replaceChildren();
     if (conv.status === 'queued' && offeredToMe({ ...q, id })) {
       const exp = offerExpiry(q);
       actions.append(h('span', { class: 'offer-left', dataset: { expires: exp || '' } }, 'Offered to you'),
@@ -161,7 +171,10 @@ export function render(pane, id) {
   async function act(what, done) {
     try {
       await agent[what](id);
-      if (what === 'accept' || what === 'claim') acceptedByMe.add(id);
+      if (what === 'accept' || what === 'claim') {
+        acceptedByMe.add(id);
+        focusBoxAfterLoad = true;
+      }
       if (what === 'decline') {
         app.offers.delete(id);
         toast('Declined.');

@@ -82,7 +82,7 @@ function renderQueue() {
     queueList.replaceChildren(h('li', { class: 'empty' }, 'Nobody is waiting.'));
     return;
   }
-  queueList.replaceChildren(...items.map(queueItem));
+  queueList.replaceChildren(...items.map((it) => reuse(queueCache, it, queueItem)));
   highlight(openId);
   tick();
 }
@@ -143,21 +143,38 @@ function renderMine() {
     mineList.replaceChildren(h('li', { class: 'empty' }, 'No conversations assigned to you.'));
     return;
   }
-  mineList.replaceChildren(...app.mine.map((c) => {
-    const id = convId(c);
-    const unread = Number(c.unread) || 0;
-    const name = (c.contact && c.contact.name) || c.contact_name || 'Customer';
-    const last = c.last_message && c.last_message.text;
-    return h('li', { class: 'conv-item', dataset: { conv: id, status: c.status || '' } },
-      h('a', { href: `#/c/${encodeURIComponent(id)}`, class: 'conv-link', dataset: { conv: id } },
-        h('span', { class: 'conv-name' }, name,
-          unread ? h('span', { class: 'unread', 'aria-label': `${unread} unread` }, String(unread)) : null),
-        h('span', { class: 'conv-meta' }, [c.channel, c.status !== 'assigned' ? c.status : null].filter(Boolean).join(' · ')),
-        last || c.preview ? h('span', { class: 'conv-preview' }, last || c.preview) : null),
-      h('div', { class: 'conv-times' }, slaBadge(slaOf(c))));
-  }));
+  mineList.replaceChildren(...app.mine.map((c) => reuse(mineCache, c, mineItem)));
   highlight(openId);
   tick();
+}
+
+function mineItem(c) {
+  const id = convId(c);
+  const unread = Number(c.unread) || 0;
+  const name = (c.contact && c.contact.name) || c.contact_name || 'Customer';
+  const last = c.last_message && c.last_message.text;
+  return h('li', { class: 'conv-item', dataset: { conv: id, status: c.status || '' } },
+    h('a', { href: `#/c/${encodeURIComponent(id)}`, class: 'conv-link', dataset: { conv: id } },
+      h('span', { class: 'conv-name' }, name,
+        unread ? h('span', { class: 'unread', 'aria-label': `${unread} unread` }, String(unread)) : null),
+      h('span', { class: 'conv-meta' }, [c.channel, c.status !== 'assigned' ? c.status : null].filter(Boolean).join(' · ')),
+      last || c.preview ? h('span', { class: 'conv-preview' }, last || c.preview) : null),
+    h('div', { class: 'conv-times' }, slaBadge(slaOf(c))));
+}
+
+// Rows whose data did not change keep their element, so a refresh never
+// takes the keyboard focus away from a button in the list.
+const queueCache = new Map();
+const mineCache = new Map();
+function reuse(cache, item, make) {
+  const id = convId(item);
+  const sig = JSON.stringify({ ...item, wait_s: 0, offer: offeredToMe(item), exp: offerExpiry(item) });
+  const hit = cache.get(id);
+  if (hit && hit.sig === sig) return hit.el;
+  const el = make(item);
+  cache.set(id, { sig, el });
+  if (cache.size > 500) cache.delete(cache.keys().next().value);
+  return el;
 }
 
 // Every second: waits, SLA countdowns (warning colour, red when breached), offer seconds.

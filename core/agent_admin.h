@@ -6,7 +6,7 @@
  * responses). docs/agents.md is the contract.
  *
  * Checks are pure (canned.c, agent_config.c) so the API, the CLI and unit
- * tests share them; the SQL is in store_agents_read.c; the HTTP handlers
+ * tests share them; the SQL is in store_agent_admin.c; the HTTP handlers
  * in api_agent_read.c and api_admin_agents.c; the CLI in cli_agent.c.
  */
 #ifndef AGENT_ADMIN_H
@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <microhttpd.h>
 
 #include "sb.h"
 #include "sb_store.h"
@@ -23,6 +24,7 @@
 
 struct sb_kb;
 struct sb_server;
+struct http_req;
 
 /* ------- Interface to code in canned.c ------- */
 
@@ -110,16 +112,17 @@ enum sb_err routing_rules_validate(const json_t *in, json_t **out, struct sb_err
  * (channel, priority). *out (owned) is the cleaned array. */
 enum sb_err sla_policies_validate(const json_t *in, json_t **out, struct sb_errbuf *eb);
 
-/* ------- Interface to code in store_agents_read.c -------
+/* ------- Interface to code in store_agent_admin.c -------
  *
  * Admin and read paths, far from hot: statements are prepared per call,
  * so this file needs no slot in the store's statement tables. Every
  * writer runs inside the caller's unit of work (sb_store_begin). */
 
 /* The customer card of contact id: {id, name, attributes, identities:
- * [{channel, external_id, verified_by}], conversations: [{id, channel,
- * status, team, created_at, updated_at, last_message: {text, author, at}
- * | null, assignee: {id, name} | null}] newest first, notes: [{id,
+ * [{channel, external_id, verified_by, verified}], conversations: [{id,
+ * channel, status, offered, team, locale, created_at, updated_at, csat,
+ * last_message: {text (a preview of at most 200 bytes), author, at} |
+ * null, assignee: {id, name} | null}] newest first, notes: [{id,
  * conversation_id, author: {id, name}, text, created_at}] newest first}.
  * SB_ERR_NOT_FOUND when unknown. */
 enum sb_err agent_store_contact(struct sb_store *st, int64_t id, json_t **out);
@@ -176,7 +179,41 @@ enum sb_err agent_store_rules_put(struct sb_store *st, const json_t *rules, stru
 json_t *agent_store_sla_policies(struct sb_store *st);
 enum sb_err agent_store_sla_policies_put(struct sb_store *st, const json_t *policies);
 
+/* ------- Interface to code in api_agent_read.c ------- */
+
+#define AGENT_ROUTE(name)                                                                          \
+    enum MHD_Result name(struct sb_server *, struct MHD_Connection *, struct http_req *,           \
+                         const char *params[2])
+
+/* GET /api/v1/agent/contacts/{id} ({id}: a contact id, or the id of one of
+ * its conversations), GET /api/v1/agent/canned, POST
+ * /api/v1/agent/canned/render, GET /api/v1/agent/kb/search, GET
+ * /api/v1/supervisor/overview. */
+AGENT_ROUTE(api_agent_contact);
+AGENT_ROUTE(api_agent_canned);
+AGENT_ROUTE(api_agent_canned_render);
+AGENT_ROUTE(api_agent_kb_search);
+AGENT_ROUTE(api_supervisor_overview);
+
 /* ------- Interface to code in api_admin_agents.c ------- */
+
+/* /api/v1/admin/teams[/{id}], /agents/{user_id}, /routing-rules,
+ * /sla-policies, /canned[/{id}]. */
+AGENT_ROUTE(api_admin_teams);
+AGENT_ROUTE(api_admin_team);
+AGENT_ROUTE(api_admin_team_put);
+AGENT_ROUTE(api_admin_team_delete);
+AGENT_ROUTE(api_admin_agent);
+AGENT_ROUTE(api_admin_agent_put);
+AGENT_ROUTE(api_admin_rules);
+AGENT_ROUTE(api_admin_rules_put);
+AGENT_ROUTE(api_admin_sla);
+AGENT_ROUTE(api_admin_sla_put);
+AGENT_ROUTE(api_admin_canned_list);
+AGENT_ROUTE(api_admin_canned_get);
+AGENT_ROUTE(api_admin_canned_create);
+AGENT_ROUTE(api_admin_canned_put);
+AGENT_ROUTE(api_admin_canned_delete);
 
 /* Called after an admin or CLI change of teams, agents, routing rules or
  * SLA policies has been committed, so the routing state in memory follows

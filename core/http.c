@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "agent_admin.h"
 #include "sb_log.h"
 #include "server.h"
 
@@ -58,6 +59,11 @@ const struct route sb_routes[] = {
     /* agents */
     {"GET", "/api/v1/agent/conversations", api_agent_conversations, ROUTE_AGENT, false},
     {"GET", "/api/v1/agent/conversations/{}", api_agent_conversation, ROUTE_AGENT, false},
+    /* the console's customer card, canned responses and article search */
+    {"GET", "/api/v1/agent/contacts/{}", api_agent_contact, ROUTE_AGENT, false},
+    {"GET", "/api/v1/agent/canned", api_agent_canned, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/canned/render", api_agent_canned_render, ROUTE_AGENT, false},
+    {"GET", "/api/v1/agent/kb/search", api_agent_kb_search, ROUTE_AGENT, false},
     /* editors */
     {"GET", "/api/v1/kb/articles", api_kb_list, ROUTE_EDITOR, false},
     {"POST", "/api/v1/kb/articles", api_kb_create, ROUTE_EDITOR, false},
@@ -99,6 +105,22 @@ const struct route sb_routes[] = {
     {"GET", "/api/v1/admin/sites/{}", api_admin_site, ROUTE_ADMIN, false},
     {"PUT", "/api/v1/admin/sites/{}", api_admin_site_put, ROUTE_ADMIN, false},
     {"DELETE", "/api/v1/admin/sites/{}", api_admin_site_delete, ROUTE_ADMIN, false},
+    /* live agents' configuration (docs/agents.md) */
+    {"GET", "/api/v1/admin/teams", api_admin_teams, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/teams/{}", api_admin_team, ROUTE_ADMIN, false},
+    {"PUT", "/api/v1/admin/teams/{}", api_admin_team_put, ROUTE_ADMIN, false},
+    {"DELETE", "/api/v1/admin/teams/{}", api_admin_team_delete, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/agents/{}", api_admin_agent, ROUTE_ADMIN, false},
+    {"PUT", "/api/v1/admin/agents/{}", api_admin_agent_put, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/routing-rules", api_admin_rules, ROUTE_ADMIN, false},
+    {"PUT", "/api/v1/admin/routing-rules", api_admin_rules_put, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/sla-policies", api_admin_sla, ROUTE_ADMIN, false},
+    {"PUT", "/api/v1/admin/sla-policies", api_admin_sla_put, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/canned", api_admin_canned_list, ROUTE_ADMIN, false},
+    {"POST", "/api/v1/admin/canned", api_admin_canned_create, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/canned/{}", api_admin_canned_get, ROUTE_ADMIN, false},
+    {"PUT", "/api/v1/admin/canned/{}", api_admin_canned_put, ROUTE_ADMIN, false},
+    {"DELETE", "/api/v1/admin/canned/{}", api_admin_canned_delete, ROUTE_ADMIN, false},
     {NULL, NULL, NULL, ROUTE_PUBLIC, false},
 };
 

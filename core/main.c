@@ -34,6 +34,10 @@ static void usage(FILE *out)
         "DIR\n"
         "  switchboard site set ID FILE.json --data DIR      (replaces the site's settings)\n"
         "  switchboard site list --data DIR                  (JSON, secrets masked)\n"
+        "  switchboard agent set EMAIL [--team T]... [--capacity N] [--skills a,b]\n"
+        "                    [--status online|away|offline] --data DIR\n"
+        "  switchboard team add ID --name N [--timezone Z] [--hours FILE.json] --data DIR\n"
+        "  switchboard team list --data DIR                  (JSON)\n"
         "  switchboard routes        (the route table and who may call each route)\n"
         "  switchboard version\n"
         "\n"
@@ -105,6 +109,8 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "kb") == 0) return cli_kb(argc, argv);
     if (strcmp(argv[1], "user") == 0) return cli_user(argc, argv);
     if (strcmp(argv[1], "site") == 0) return cli_site(argc, argv);
+    if (strcmp(argv[1], "agent") == 0) return cli_agent(argc, argv);
+    if (strcmp(argv[1], "team") == 0) return cli_team(argc, argv);
     if (strcmp(argv[1], "routes") == 0) return cli_routes();
     fprintf(stderr, "switchboard: unknown command '%s'\n", argv[1]);
     usage(stderr);

@@ -35,7 +35,7 @@ static bool parse_id(const char *text, int64_t *id)
  * an API token, which is nobody) the global ones and their teams'. */
 static int64_t team_filter_user(const struct http_req *r)
 {
-    if (r->who.roles & SB_ROLE_ADMIN) return 0;
+    if (r->who.roles & (SB_ROLE_ADMIN | SB_ROLE_SUPERVISOR)) return 0;
     return r->who.kind == PRINCIPAL_SESSION ? r->who.user.id : -1;
 }
 

@@ -64,6 +64,8 @@ const struct route sb_routes[] = {
     {"GET", "/api/v1/agent/canned", api_agent_canned, ROUTE_AGENT, false},
     {"POST", "/api/v1/agent/canned/render", api_agent_canned_render, ROUTE_AGENT, false},
     {"GET", "/api/v1/agent/kb/search", api_agent_kb_search, ROUTE_AGENT, false},
+    /* supervisors */
+    {"GET", "/api/v1/supervisor/overview", api_supervisor_overview, ROUTE_SUPERVISOR, false},
     /* editors */
     {"GET", "/api/v1/kb/articles", api_kb_list, ROUTE_EDITOR, false},
     {"POST", "/api/v1/kb/articles", api_kb_create, ROUTE_EDITOR, false},
@@ -126,7 +128,8 @@ const struct route sb_routes[] = {
 
 const char *route_access_name(enum route_access a)
 {
-    static const char *const names[] = {"public", "visitor", "user", "agent", "editor", "admin"};
+    static const char *const names[] = {"public", "visitor", "user",      "agent",
+                                        "editor", "admin",   "supervisor"};
     return (unsigned)a < SB_ARRAY_LEN(names) ? names[a] : "?";
 }
 
@@ -454,10 +457,11 @@ static bool admit(struct sb_server *srv, struct MHD_Connection *c, struct http_r
                   const struct route *rt, enum MHD_Result *ret)
 {
     static const unsigned need[] = {
-        [ROUTE_USER] = SB_ROLE_AGENT | SB_ROLE_EDITOR | SB_ROLE_ADMIN,
+        [ROUTE_USER] = SB_ROLE_AGENT | SB_ROLE_EDITOR | SB_ROLE_ADMIN | SB_ROLE_SUPERVISOR,
         [ROUTE_AGENT] = SB_ROLE_AGENT,
         [ROUTE_EDITOR] = SB_ROLE_EDITOR,
         [ROUTE_ADMIN] = SB_ROLE_ADMIN,
+        [ROUTE_SUPERVISOR] = SB_ROLE_SUPERVISOR | SB_ROLE_ADMIN,
     };
     int64_t now = sb_now_ms();
     int retry = 0;

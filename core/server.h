@@ -133,6 +133,7 @@ enum route_access {
     ROUTE_AGENT,
     ROUTE_EDITOR,
     ROUTE_ADMIN,
+    ROUTE_SUPERVISOR, /* supervisors and admins: the supervisor view (docs/agents.md) */
 };
 
 struct route {

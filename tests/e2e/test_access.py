@@ -17,8 +17,8 @@ import harness  # noqa: E402
 from harness import check_error  # noqa: E402
 
 PW = "correct horse battery"
-ACCESS = ("public", "visitor", "user", "agent", "editor", "admin")
-STAFF_CLASSES = ("user", "agent", "editor", "admin")
+ACCESS = ("public", "visitor", "user", "agent", "editor", "admin", "supervisor")
+STAFF_CLASSES = ("user", "agent", "editor", "admin", "supervisor")
 
 # Routes the contract names (method, pattern, access); the table may have more.
 EXPECTED_ROUTES = [

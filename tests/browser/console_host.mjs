@@ -9,24 +9,39 @@ function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-// Which server parts the console needs are missing: [] when all are there.
+// The endpoints the console tests use, by name; missingEndpoints() says
+// which of them the server does not have yet.
+export const ENDPOINTS = {
+  me: ['GET', '/api/v1/agent/me'],
+  status: ['PUT', '/api/v1/agent/me/status'],
+  queue: ['GET', '/api/v1/agent/queue'],
+  mine: ['GET', '/api/v1/agent/conversations?mine=1'],
+  events: ['GET', '/api/v1/agent/events?last_event_id=x'],
+  accept: ['POST', '/api/v1/agent/conversations/none/accept'],
+  claim: ['POST', '/api/v1/agent/conversations/none/claim'],
+  reply: ['POST', '/api/v1/agent/conversations/none/messages'],
+  note: ['POST', '/api/v1/agent/conversations/none/notes'],
+  resolve: ['POST', '/api/v1/agent/conversations/none/resolve'],
+  read: ['POST', '/api/v1/agent/conversations/none/read'],
+  contact: ['GET', '/api/v1/agent/contacts/none'],
+  canned: ['GET', '/api/v1/agent/canned'],
+  render: ['POST', '/api/v1/agent/canned/render'],
+  kb: ['GET', '/api/v1/agent/kb/search'],
+  overview: ['GET', '/api/v1/supervisor/overview'],
+  adminAgents: ['GET', '/api/v1/admin/agents/0'],
+  adminCanned: ['GET', '/api/v1/admin/canned'],
+};
+
+// The ENDPOINTS the server does not route yet: a Map name → "METHOD /path".
 export async function missingEndpoints(server) {
-  const api = await server.api(AGENT);
-  const missing = [];
-  const probes = [
-    ['GET', '/api/v1/agent/me'],
-    ['GET', '/api/v1/agent/queue'],
-    ['GET', '/api/v1/agent/conversations?mine=1'],
-    ['POST', '/api/v1/agent/conversations/none/accept'],
-    ['POST', '/api/v1/agent/conversations/none/messages'],
-    ['POST', '/api/v1/agent/conversations/none/notes'],
-    ['POST', '/api/v1/agent/conversations/none/resolve'],
-  ];
-  for (const [m, p] of probes) {
+  const api = await server.api(ADMIN);
+  const missing = new Map();
+  for (const [name, [m, p]] of Object.entries(ENDPOINTS)) {
     const r = await api.request(m, p, m === 'GET' ? undefined : {});
-    // An unknown route is 404 "not_found" with "no such endpoint"; an unknown
-    // conversation is 404 too but names the conversation.
-    if (r.status === 405 || (r.status === 404 && !/conversation/i.test(JSON.stringify(r.body)))) missing.push(`${m} ${p.replace('/none/', '/{id}/')}`);
+    // An unknown route answers 404 "no such endpoint" (405 when another method has it);
+    // a known one fails on the made-up id or body instead.
+    if (r.status === 405 || (r.status === 404 && /no such endpoint/i.test(JSON.stringify(r.body))))
+      missing.set(name, `${m} ${p.replace(/\?.*$/, '').replace('/none', '/{id}').replace(/\/0$/, '/{id}')}`);
   }
   return missing;
 }

@@ -93,6 +93,23 @@ const struct route sb_routes[] = {
     {"GET", "/api/v1/kb/helpfulness", api_kb_helpfulness, ROUTE_EDITOR, false},
     {"GET", "/api/v1/kb/export", api_kb_export, ROUTE_EDITOR, false},
     {"POST", "/api/v1/kb/import", api_kb_import, ROUTE_EDITOR, false},
+    /* live agents: the state machine (docs/agents.md) */
+    {"GET", "/api/v1/agent/me", api_agent_me, ROUTE_AGENT, false},
+    {"PUT", "/api/v1/agent/me/status", api_agent_status, ROUTE_AGENT, false},
+    {"GET", "/api/v1/agent/queue", api_agent_queue, ROUTE_AGENT, false},
+    {"GET", "/api/v1/agent/events", api_agent_events, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/accept", api_agent_accept, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/decline", api_agent_decline, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/claim", api_agent_claim, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/messages", api_agent_message, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/notes", api_agent_note, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/transfer", api_agent_transfer, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/resolve", api_agent_resolve, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/return-to-bot", api_agent_return, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/typing", api_agent_typing, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/read", api_agent_read, ROUTE_AGENT, false},
+    /* only with --test-clock (and SWITCHBOARD_TEST=1); 404 otherwise */
+    {"POST", "/api/v1/test/clock", api_test_clock, ROUTE_ADMIN, false},
     /* admins */
     {"GET", "/api/v1/admin/users", api_admin_users, ROUTE_ADMIN, false},
     {"POST", "/api/v1/admin/users", api_admin_user_add, ROUTE_ADMIN, false},

@@ -71,6 +71,10 @@ int cli_load_config(struct sb_config *cfg, int argc, char **argv, int first)
     if (sb_config_load_env(cfg, &eb)) goto bad;
     for (int i = first; i < argc; i++) {
         const char *key;
+        if (strcmp(argv[i], "--test-clock") == 0) {
+            cfg->test_clock = 1;
+            continue;
+        }
         if (strcmp(argv[i], "--config") == 0) {
             i++;
             continue;
@@ -103,7 +107,13 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "serve") == 0) {
+        const char *test = getenv("SWITCHBOARD_TEST");
         if (cli_load_config(&cfg, argc, argv, 2)) return 2;
+        if (cfg.test_clock && !(test && strcmp(test, "1") == 0)) {
+            fprintf(stderr, "switchboard: --test-clock moves the server's clock and is for tests "
+                            "only: it needs SWITCHBOARD_TEST=1 in the environment\n");
+            return 2;
+        }
         return sb_server_run(&cfg);
     }
     if (strcmp(argv[1], "kb") == 0) return cli_kb(argc, argv);

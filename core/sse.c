@@ -68,6 +68,11 @@ static void unlink_stream(struct sse_stream *s)
 static int append_event(void *arg, int64_t seq, const char *type, const char *data)
 {
     struct sse_stream *s = arg;
+    /* offers and internal notes are for the agents' streams only */
+    if (strcmp(type, "conversation/offered") == 0 || strcmp(type, "note/added") == 0) {
+        s->last_seq = seq;
+        return 0;
+    }
     /* data is compact JSON: it has no raw newlines, so one data: line. */
     if (sb_buf_printf(&s->out, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)seq, type, data))
         return 1;

@@ -42,7 +42,9 @@
     "ALTER TABLE conversations DROP COLUMN first_response_at;"                                     \
     "ALTER TABLE conversations DROP COLUMN next_response_due;"                                     \
     "ALTER TABLE conversations DROP COLUMN resolution_due;"                                        \
-    "ALTER TABLE conversations DROP COLUMN sla_started_at;"                                        \
+    "ALTER TABLE conversations DROP COLUMN first_response_warn;"                                   \
+    "ALTER TABLE conversations DROP COLUMN next_response_warn;"                                    \
+    "ALTER TABLE conversations DROP COLUMN resolution_warn;"                                       \
     "ALTER TABLE conversations DROP COLUMN sla_warned;"                                            \
     "ALTER TABLE conversations DROP COLUMN sla_breached;"                                          \
     "ALTER TABLE conversations DROP COLUMN csat;"                                                  \

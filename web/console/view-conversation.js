@@ -28,6 +28,7 @@ export function render(pane, id) {
   let noteMode = false;
   let cannedId = null;
   const nodes = new Map(); // "m12" / "n3" / "p<client_id>" → element
+  const agentNames = new Map(); // message id → the agent's name, from events
   const offs = [];
 
   const title = h('h1', { tabindex: '-1', class: 'conv-title' }, 'Conversation');
@@ -209,6 +210,9 @@ export function render(pane, id) {
       if (!el) {
         el = it.m ? messageEl(it.m) : it.b ? botTurnEl(it.b) : noteEl(it.n);
         nodes.set(it.key, el);
+      } else if (it.m && it.m.author === 'agent') {
+        const w = el.querySelector('.who');
+        if (w) w.textContent = who(it.m); // the name may have come with an event since
       }
       want.push(el);
       if (it.m && it.m.client_id) {
@@ -228,7 +232,7 @@ export function render(pane, id) {
 
   function who(m) {
     if (m.author === 'bot') return 'Bot';
-    if (m.author === 'agent') return m.author_name || (m.agent && m.agent.name) || 'Agent';
+    if (m.author === 'agent') return m.author_name || (m.agent && m.agent.name) || agentNames.get(m.id) || 'Agent';
     if (m.author === 'system') return 'System';
     return contactName();
   }
@@ -555,6 +559,8 @@ export function render(pane, id) {
       return;
     }
     if (ev.type === 'message/inbound') showTheirTyping(false);
+    // Events name the agent who wrote; a transcript may not.
+    if (d.message && d.message.agent && d.message.agent.name) agentNames.set(d.message.id, d.message.agent.name);
     reload();
   }));
   offs.push(on('stream', (s) => { if (s === 'open') reload(); }));

@@ -301,3 +301,33 @@ ctest('the supervisor view: agents with load and capacity, the queue per team, S
   await page.locator('tr[data-team="default"]').waitFor();
   await page.locator('.stat-breached').waitFor();
 }, { as: ADMIN, needs: ['overview', 'adminAgents'] });
+
+ctest('1024 px and 375 px without sideways scrolling; keyboard: Tab reaches Resolve with a visible focus ring', async (page, { server, agentId }) => {
+  const conv = await customerWantsPerson(server, 'how do I return an item');
+  const api = await takeAsAgent(server, conv, agentId);
+  try {
+    const ui = consoleUi(page);
+    for (const [width, height] of [[1024, 768], [375, 740]]) {
+      await page.setViewportSize({ width, height });
+      await openConsole(page, `#/c/${conv.id}`);
+      await ui.transcript.locator('.msg-customer').first().waitFor();
+      await page.locator('.customer-card').waitFor();
+      const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(over <= 0, `${width} px: the page is ${over} px wider than the window`);
+      assert.ok(await ui.box.isVisible());
+    }
+    await page.setViewportSize({ width: 1024, height: 768 });
+    await page.locator('.conv-title').focus();
+    let reached = false;
+    for (let i = 0; i < 30 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate(() => document.activeElement.textContent === 'Resolve');
+    }
+    assert.ok(reached, 'Resolve took focus within 30 presses of Tab');
+    assert.notEqual(await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle), 'none');
+    await page.keyboard.press('Enter');
+    await page.locator('.conv-sub [data-status="resolved"]').waitFor();
+  } finally {
+    await resolveQuietly(api, conv);
+  }
+});

@@ -4,7 +4,7 @@
  * responses. Checks are agent_config.c's and canned.c's (errors name the
  * field); the SQL is store_agent_admin.c's. Every change is written with
  * its audit entry in one unit of work and answered once it is durable;
- * then the routing state is told (sb_agents_config_changed).
+ * then the routing state is told (sb_agents_config_changed, handoff.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,14 +14,6 @@
 #include "agent_admin.h"
 #include "sb_log.h"
 #include "server.h"
-
-/* The default hook: nothing to refresh. The routing wiring provides the
- * real one (a strong definition replaces this). */
-__attribute__((weak)) void sb_agents_config_changed(struct sb_server *srv, const char *what)
-{
-    (void)srv;
-    (void)what;
-}
 
 static bool parse_id(const char *text, int64_t *id)
 {

@@ -178,24 +178,23 @@ enum MHD_Result api_agent_kb_search(struct sb_server *srv, struct MHD_Connection
     return http_json(srv, c, 200, json_pack("{s:s, s:o}", "locale", resolved, "hits", hits));
 }
 
-/* The channel weights of docs/agents.md: email 0.5, the rest 1, then the
- * config's "channel=weight,..." over them. */
+/* The channel weights of docs/agents.md, as routing counts them
+ * (handoff.c): the config's "channel=weight,..." (a weight that is not
+ * above 0 counts 1), else email 0.5 and the rest 1. */
 static double channel_weight(const char *channel, void *arg)
 {
-    const char *list = arg, *p = list;
-    double w = strcmp(channel, "email") == 0 ? 0.5 : 1.0;
+    const char *p = arg;
     size_t n = strlen(channel);
 
     while (p && *p) {
-        const char *next = strchr(p, ',');
         if (strncmp(p, channel, n) == 0 && p[n] == '=') {
-            char *end;
-            double v = strtod(p + n + 1, &end);
-            if (end != p + n + 1 && v > 0) w = v;
+            double v = strtod(p + n + 1, NULL);
+            return v > 0 ? v : 1.0;
         }
-        p = next ? next + 1 : NULL;
+        p = strchr(p, ',');
+        if (p) p++;
     }
-    return w;
+    return strcmp(channel, "email") == 0 ? 0.5 : 1.0;
 }
 
 /* GET /api/v1/supervisor/overview */
@@ -204,6 +203,7 @@ enum MHD_Result api_supervisor_overview(struct sb_server *srv, struct MHD_Connec
 {
     (void)r;
     (void)params;
-    return http_json(srv, c, 200,
-                     agent_store_overview(srv->store, sb_now_ms(), channel_weight, NULL));
+    return http_json(
+        srv, c, 200,
+        agent_store_overview(srv->store, sb_now_ms(), channel_weight, srv->cfg.channel_weights));
 }

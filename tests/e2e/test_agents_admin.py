@@ -118,6 +118,11 @@ class AgentsAdminTests(harness.ServerTestCase):
     def test_contact_card_across_two_channels(self):
         s = self.server
         first = self.verified_conversation("cust-42", "where is my order?")
+        # the web conversation goes to a person, and an agent of its team writes a note on it
+        self.assertEqual(s.send(first, "I want to talk to a human")["status"], "queued")
+        self.ok(self.admin, "PUT", "/api/v1/admin/agents/%d" % int(s.user_ids[AGENT]), {"teams": ["default"]})
+        self.ok(self.agent, "POST", "/api/v1/agent/conversations/%s/notes" % q(first["id"]),
+                {"text": "asked about order 1234"})
         time.sleep(0.01)
         second = self.verified_conversation("cust-42", "thanks, and how do I return an item?")
         st, _, card = self.agent.get("/api/v1/agent/contacts/%s" % q(second["id"]))
@@ -127,7 +132,7 @@ class AgentsAdminTests(harness.ServerTestCase):
         # the Telegram side: identity, a conversation assigned to Oscar with a message, and
         # notes by two agents, as a channel's inbound and the agent API store them
         now = int(time.time() * 1000) + 5000
-        other_id, agent_id = int(s.user_ids[OTHER]), int(s.user_ids[AGENT])
+        other_id = int(s.user_ids[OTHER])
         con = self.db()
         try:
             with con:
@@ -144,9 +149,6 @@ class AgentsAdminTests(harness.ServerTestCase):
                             " VALUES(?, 'in', 'customer', 'telegram', ?, ?)", (tg, "olá, " + "é" * 300, now))
                 con.execute("INSERT INTO notes(conversation_id, author, text, created_at) VALUES(?, ?, ?, ?)",
                             (tg, other_id, "VIP: answer in Portuguese", now))
-                web_db_id = con.execute("SELECT id FROM conversations WHERE public_id = ?", (first["id"],)).fetchone()[0]
-                con.execute("INSERT INTO notes(conversation_id, author, text, created_at) VALUES(?, ?, ?, ?)",
-                            (web_db_id, agent_id, "asked about order 1234", now - 1000))
         finally:
             con.close()
         for path in ("/api/v1/agent/contacts/%d" % cid, "/api/v1/agent/contacts/%s" % q(first["id"]),

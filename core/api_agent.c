@@ -209,7 +209,7 @@ enum MHD_Result api_agent_queue(struct sb_server *srv, struct MHD_Connection *c,
     enum MHD_Result ret;
     int64_t me, now = sb_now_ms();
     sqlite3_stmt *s;
-    json_t *list = json_array();
+    json_t *list;
     (void)params;
     if (!agent_of(srv, c, r, &me, &ret)) return ret;
     s = ho_prep(
@@ -224,6 +224,7 @@ enum MHD_Result api_agent_queue(struct sb_server *srv, struct MHD_Connection *c,
         " ORDER BY c.priority DESC, ifnull(c.first_response_due, 9e18), c.queued_at, c.id"
         " LIMIT 500");
     if (!s) return http_error(srv, c, 500, "internal", "queue query failed");
+    list = json_array();
     sqlite3_bind_int64(s, 1, me);
     sqlite3_bind_int(s, 2, is_supervisor(r));
     while (sqlite3_step(s) == SQLITE_ROW) {

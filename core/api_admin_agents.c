@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "agent_admin.h"
+#include "handoff.h"
 #include "sb_log.h"
 #include "server.h"
 
@@ -40,6 +41,8 @@ static enum MHD_Result finish(struct sb_server *srv, struct MHD_Connection *c, s
     if (!rc) rc = sb_store_commit(srv->store);
     if (rc) {
         sb_store_rollback(srv->store);
+        /* the router may have followed the rolled-back change */
+        if (what && srv->handoff) handoff_rebuild(srv);
         json_decref(answer);
         if (rc == SB_ERR_NOT_FOUND)
             return http_error(srv, c, 404, "not_found", "%s",
@@ -159,6 +162,9 @@ enum MHD_Result api_admin_agent_put(struct sb_server *srv, struct MHD_Connection
         json_decref(answer);
         answer = NULL;
         rc = agent_store_profile_put(srv->store, id, change, &eb);
+        /* In the same unit: offers to an agent who is no longer online go
+         * back to the queue, and routing runs with the new profile. */
+        if (!rc && srv->handoff) rc = handoff_agent_changed(srv, id);
         if (rc == SB_ERR_NOT_FOUND) {
             /* a team that does not exist: a field error (eb names it) */
             sb_store_rollback(srv->store);

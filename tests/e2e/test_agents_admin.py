@@ -369,6 +369,31 @@ class AgentsAdminTests(harness.ServerTestCase):
         finally:
             con.close()
 
+    def test_admin_sets_agent_offline_and_offers_go_back_to_the_queue(self):
+        s = self.server
+        me, other = int(s.user_ids[AGENT]), int(s.user_ids[OTHER])
+        self.ok(self.admin, "PUT", "/api/v1/admin/agents/%d" % other, {"status": "offline"})
+        self.ok(self.admin, "PUT", "/api/v1/admin/agents/%d" % me, {"status": "online", "capacity": 5, "teams": ["default"]})
+        conv = s.start_conversation("en")
+        self.assertEqual(s.send(conv, "I want to talk to a human")["status"], "queued")
+
+        def offered_to():
+            con = self.db()
+            try:
+                return con.execute("SELECT offered_to FROM conversations WHERE public_id = ?", (conv["id"],)).fetchone()[0]
+            finally:
+                con.close()
+        self.assertEqual(offered_to(), me, "routing offers the hand-off to the one online agent")
+        o = self.ok(self.admin, "GET", "/api/v1/supervisor/overview")
+        self.assertGreaterEqual({x["team"]: x for x in o["queues"]}["default"]["offered"], 1)
+        self.assertGreaterEqual({a["id"]: a for a in o["agents"]}[me]["load"], 1.0, "an offer counts in the load")
+        self.ok(self.admin, "PUT", "/api/v1/admin/agents/%d" % me, {"status": "offline"})
+        self.assertIsNone(offered_to(), "the offer to an agent set offline goes back to the queue")
+        o = self.ok(self.admin, "GET", "/api/v1/supervisor/overview")
+        self.assertEqual({a["id"]: a for a in o["agents"]}[me]["status"], "offline")
+        self.assertGreaterEqual({x["team"]: x for x in o["queues"]}["default"]["waiting"], 1)
+        self.ok(self.admin, "POST", "/api/v1/agent/conversations/%s/return-to-bot" % q(conv["id"]), {})
+
     # -- teams, profiles, rules, SLA policies
     def test_teams_validation_and_round_trip(self):
         base = "/api/v1/admin/teams"

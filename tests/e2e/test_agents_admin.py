@@ -34,6 +34,7 @@ USERS = [
     {"email": AGENT, "password": PW, "roles": ["agent"], "name": "Alice Agent"},
     {"email": OTHER, "password": PW, "roles": ["agent"], "name": "Oscar Other"},
     {"email": "editor@e2e.test", "password": PW, "roles": ["editor"]},
+    {"email": "sup@e2e.test", "password": PW, "roles": ["supervisor"], "name": "Sam Supervisor"},
 ]
 HOURS = {"mon": [["09:00", "18:00"]], "tue": [["09:00", "18:00"]], "wed": [["09:00", "18:00"]],
          "thu": [["09:00", "18:00"]], "fri": [["09:00", "17:00"]]}
@@ -513,6 +514,21 @@ class AgentsAdminTests(harness.ServerTestCase):
             check_error(self, (st, h, b), 403, "editor %s %s" % (method, path))
             st, h, b = s.request(method, path, {} if method == "POST" else None)
             check_error(self, (st, h, b), 401, "anonymous %s %s" % (method, path))
+        # a supervisor sees the overview and every team's canned responses, but is no admin
+        sup = s.login("sup@e2e.test", PW)
+        o = self.ok(sup, "GET", "/api/v1/supervisor/overview")
+        for k in ("agents", "queues", "sla"):
+            self.assertIn(k, o)
+        self.ok(self.admin, "PUT", "/api/v1/admin/teams/vip", {"name": "VIP"}, expect=201)
+        vip = self.ok(self.admin, "POST", "/api/v1/admin/canned", {"shortcut": "vip", "locale": "en", "title": "VIP",
+                                                                   "text": "Hello VIP", "team": "vip"}, expect=201)["canned"]
+        self.assertIn(vip["id"], [c["id"] for c in self.ok(sup, "GET", "/api/v1/agent/canned?q=vip")["canned"]])
+        self.assertNotIn(vip["id"], [c["id"] for c in self.ok(self.agent, "GET", "/api/v1/agent/canned?q=vip")["canned"]])
+        self.ok(self.admin, "DELETE", "/api/v1/admin/canned/%d" % vip["id"])
+        self.ok(self.admin, "DELETE", "/api/v1/admin/teams/vip")
+        for method, path in (("GET", "/api/v1/admin/teams"), ("PUT", "/api/v1/admin/routing-rules")):
+            st, h, b = sup.request(method, path, {} if method == "PUT" else None)
+            check_error(self, (st, h, b), 403, "supervisor %s %s" % (method, path))
         # nothing was changed by the refused calls
         self.assertNotIn("x", [t["id"] for t in self.ok(self.admin, "GET", "/api/v1/admin/teams")["teams"]])
 

@@ -488,7 +488,7 @@ enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Connection *
     struct sb_conv conv;
     struct ho_conv row;
     enum MHD_Result ret;
-    json_t *body = NULL, *msg, *extra = NULL;
+    json_t *body = NULL, *msg, *extra = NULL, *canned, *att;
     const char *text, *client_id;
     char name[256], *extra_text = NULL;
     struct sb_msg_in m = {0};
@@ -503,6 +503,18 @@ enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Connection *
     if (!body) goto out;
     if (!(text = text_field(srv, c, body, "text", srv->cfg.max_text, true, &ret))) goto out;
     if (!(client_id = text_field(srv, c, body, "client_id", 64, true, &ret))) goto out;
+    canned = json_object_get(body, "canned_id");
+    if (canned && !json_is_null(canned) &&
+        (!json_is_integer(canned) || json_integer_value(canned) <= 0)) {
+        ret = http_error(srv, c, 400, "invalid_field", "canned_id: must be a canned response id");
+        goto out;
+    }
+    att = json_object_get(body, "attachments");
+    if (att && !json_is_null(att) && (!json_is_array(att) || json_array_size(att))) {
+        ret = http_error(srv, c, 400, "invalid_field",
+                         "attachments: agents cannot attach files yet (give [] or leave it out)");
+        goto out;
+    }
     if (strcmp(row.status, SB_STATUS_ASSIGNED) != 0) {
         ret =
             http_error(srv, c, 409, "conflict", "the conversation is %s, not assigned", row.status);
@@ -530,6 +542,7 @@ enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Connection *
     ho_user_name(srv, me, name, sizeof(name));
     extra = json_pack("{s:[], s:[], s:{s:I, s:s}}", "links", "quick_replies", "agent", "id",
                       (json_int_t)me, "name", name);
+    if (json_is_integer(canned)) json_object_set(extra, "canned_id", canned);
     extra_text = json_dumps(extra, JSON_COMPACT);
     m = (struct sb_msg_in){.conv_id = conv.id,
                            .direction = "out",

@@ -147,6 +147,13 @@ class FlowTests(harness.SwitchboardTestCase):
         st, _, b = ana.request("POST", cpath(conv, "/messages"), {"text": 5, "client_id": "x"})
         self.assertEqual((st, b["error"]["code"]), (400, "invalid_field"))
         self.assertIn("text", b["error"]["message"])
+        st, _, b = ana.request("POST", cpath(conv, "/messages"), {"text": "x", "client_id": "y", "canned_id": "a"})
+        self.assertEqual(st, 400, b)
+        self.assertIn("canned_id", b["error"]["message"])
+        st, _, b = ana.request("POST", cpath(conv, "/messages"), {"text": "x", "client_id": "y", "attachments": [{}]})
+        self.assertEqual(st, 400, b)
+        st, _, b = ana.request("POST", cpath(conv, "/messages"), {"client_id": "y"})
+        self.assertEqual(st, 400, b)
         # read marks: unread drops, the customer sees "read"
         last_in = max(m["id"] for m in tr["messages"] if m["direction"] == "in")
         st, _, b = ana.request("POST", cpath(conv, "/read"), {"up_to": last_in})

@@ -63,6 +63,7 @@ void handoff_timers(struct sb_server *srv);
 /* The agents' event streams (api_agent_events.c): wake the ones that
  * have something new once the batch is durable; keep-alives. */
 void agent_events_flushed(struct sb_server *srv);
+void agent_events_notify(struct sb_server *srv);
 void agent_events_keepalive(struct sb_server *srv, unsigned tick);
 
 #endif

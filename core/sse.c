@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "sb_log.h"
+#include "handoff.h"
 #include "server.h"
 
 #define SSE_BATCH 64
@@ -185,6 +186,8 @@ static void wake_conversation(struct sb_server *srv, int64_t conv_id)
 
 void sse_notify(struct sb_server *srv, int64_t conv_id)
 {
+    /* the agents' streams follow every conversation they may see */
+    agent_events_notify(srv);
     if (!sb_store_pending(srv->store)) {
         wake_conversation(srv, conv_id);
         return;

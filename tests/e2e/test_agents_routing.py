@@ -264,7 +264,23 @@ class FlowTests(harness.SwitchboardTestCase):
             self.assertNotIn(got["id"], [e["id"] for e in rest])
         finally:
             c.close()
-        st, _, b = ana.request("POST", cpath(conv, "/decline"))
+        # accepted: the customer's messages reach the agent's stream
+        st, _, b = ana.request("POST", cpath(conv, "/accept"))
+        self.assertEqual(st, 200, b)
+        c = harness.SSEClient(s.port, 5.0)
+        c.open(A + "/events", ana.headers(csrf=False))
+        try:
+            s.send(conv, "are you there?")
+            t0, got = time.monotonic(), None
+            while time.monotonic() - t0 < 5 and got is None:
+                ev = c.next_event(5)
+                if ev and ev["event"] == "message/inbound" and ev["data"]["conversation"] == conv["id"]:
+                    got = ev
+            self.assertIsNotNone(got, "a customer message of my conversation reaches my stream")
+            self.assertEqual(got["data"]["message"]["text"], "are you there?")
+        finally:
+            c.close()
+        st, _, b = ana.request("POST", cpath(conv, "/resolve"))
         self.assertEqual(st, 200, b)
 
     def test_5_claim(self):

@@ -224,10 +224,9 @@ ctest('unread counts in Mine and the page title; opening the conversation reads 
   }
 });
 
-// The agents' stream is woken by agent actions and hand-offs, but a customer's
-// message on an assigned conversation waits for the next keep-alive (15 s):
-// core/pipeline.c commits it with sse_notify() only, not agent_events_notify().
-// Until that changes the next test is skipped with that reason.
+// Every stored event wakes the agents' streams, a customer's message on an
+// assigned conversation too (it used to wait for the next 15 s keep-alive):
+// the 3 s waits below would fail on that.
 ctest('live: a customer message reaches the open conversation and raises Mine\'s unread count at once', async (page, { server, agentId }) => {
   const conv = await customerWantsPerson(server, 'when will I get my refund');
   const api = await takeAsAgent(server, conv, agentId);
@@ -247,7 +246,7 @@ ctest('live: a customer message reaches the open conversation and raises Mine\'s
   } finally {
     await resolveQuietly(api, conv);
   }
-}, { skip: 'waiting for the agents\' stream to wake on customer messages (agent_events_notify() after core/pipeline.c commits one; today it comes with the next 15 s keep-alive)' });
+});
 
 ctest('canned responses: "/" opens them, arrows and Enter pick one, {{customer.name}} is filled in by the server', async (page, { server, agentId }) => {
   const admin = await server.api(ADMIN);

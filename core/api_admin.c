@@ -95,7 +95,7 @@ enum MHD_Result api_admin_user_add(struct sb_server *srv, struct MHD_Connection 
         json_decref(body);
         return http_error(srv, c, 400, "invalid_field",
                           "need email, password (at least %d characters) and roles from agent,"
-                          " editor, admin",
+                          " editor, admin, supervisor",
                           SB_PASSWORD_MIN);
     }
     if (sb_password_hash(password, srv->cfg.kdf_log2_n, hash)) {
@@ -201,7 +201,7 @@ enum MHD_Result api_admin_token_add(struct sb_server *srv, struct MHD_Connection
     if (!name || !*name || strlen(name) > 100 || !role) {
         json_decref(body);
         return http_error(srv, c, 400, "invalid_field",
-                          "need a name and a role (agent, editor or admin)");
+                          "need a name and a role (agent, editor, admin or supervisor)");
     }
     memcpy(secret, "sbt_", 4);
     if (sb_random_hex(secret + 4, 32)) {

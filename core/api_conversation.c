@@ -121,6 +121,7 @@ enum MHD_Result api_typing(struct sb_server *srv, struct MHD_Connection *c, stru
         ev = json_pack("{s:s, s:s, s:b}", "type", "typing", "author", "customer", "typing",
                        json_is_true(typing));
         sse_push(srv, conv.id, "typing", ev);
+        agent_events_push(srv, conv.id, "typing", ev);
         json_decref(ev);
     }
     ret = http_json(srv, c, 200, json_pack("{s:b}", "forwarded", forward));

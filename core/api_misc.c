@@ -9,6 +9,7 @@
 
 #include "sb_log.h"
 #include "server.h"
+#include "sla.h"
 
 enum MHD_Result api_healthz(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
                             const char *params[2])
@@ -57,6 +58,18 @@ enum MHD_Result api_metrics(struct sb_server *srv, struct MHD_Connection *c, str
     COUNTER("store_deferred_answers_total", "Answers held until their group commit.",
             m->deferred_answers);
 #undef COUNTER
+    sb_buf_printf(&b, "# HELP switchboard_sla_warnings_total SLA warnings fired, by kind.\n"
+                      "# TYPE switchboard_sla_warnings_total counter\n");
+    for (int k = 0; k < 3; k++)
+        sb_buf_printf(&b, "switchboard_sla_warnings_total{kind=\"%s\"} %llu\n",
+                      sb_sla_kind_name((enum sb_sla_kind)k),
+                      (unsigned long long)m->sla_warnings[k]);
+    sb_buf_printf(&b, "# HELP switchboard_sla_breaches_total SLA due times missed, by kind.\n"
+                      "# TYPE switchboard_sla_breaches_total counter\n");
+    for (int k = 0; k < 3; k++)
+        sb_buf_printf(&b, "switchboard_sla_breaches_total{kind=\"%s\"} %llu\n",
+                      sb_sla_kind_name((enum sb_sla_kind)k),
+                      (unsigned long long)m->sla_breaches[k]);
     sb_buf_printf(&b,
                   "# HELP switchboard_sse_streams Open event streams.\n"
                   "# TYPE switchboard_sse_streams gauge\nswitchboard_sse_streams %lld\n",

@@ -1,7 +1,8 @@
 /*
- * api_static.c - the static files of the editor, the help center, the
- * widget and the demo shop, read from web_dir. Only a fixed set of folders and plain file
- * names are served, so no request can reach outside web_dir.
+ * api_static.c - the static files of the editor, the agent console, the
+ * help center, the widget and the demo shop, read from web_dir. Only a fixed
+ * set of folders and plain file names are served, so no request can reach
+ * outside web_dir.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,4 +80,13 @@ enum MHD_Result api_editor_page(struct sb_server *srv, struct MHD_Connection *c,
     (void)r;
     (void)params;
     return api_static_file(srv, c, "editor", "index.html");
+}
+
+/* The live-agent console (docs/agents.md): one page, its modules under /static/console/. */
+enum MHD_Result api_console_page(struct sb_server *srv, struct MHD_Connection *c,
+                                 struct http_req *r, const char *params[2])
+{
+    (void)r;
+    (void)params;
+    return api_static_file(srv, c, "console", "index.html");
 }

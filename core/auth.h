@@ -31,7 +31,7 @@ bool sb_password_needs_rehash(const char *stored, int log2_n);
 
 /* ------- Interface to code in store_users.c ------- */
 
-enum sb_role { SB_ROLE_AGENT = 1, SB_ROLE_EDITOR = 2, SB_ROLE_ADMIN = 4 };
+enum sb_role { SB_ROLE_AGENT = 1, SB_ROLE_EDITOR = 2, SB_ROLE_ADMIN = 4, SB_ROLE_SUPERVISOR = 8 };
 
 /* "agent" -> SB_ROLE_AGENT; 0 when unknown. */
 unsigned sb_role_parse(const char *name);

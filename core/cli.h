@@ -25,6 +25,10 @@ int cli_user(int argc, char **argv);
 /* switchboard site add|set|list ... (cli_site.c) */
 int cli_site(int argc, char **argv);
 
+/* switchboard agent set ... and team add|list ... (cli_agent.c) */
+int cli_agent(int argc, char **argv);
+int cli_team(int argc, char **argv);
+
 /* switchboard routes: the route table as JSON. */
 int cli_routes(void);
 

@@ -96,7 +96,8 @@ static bool parse_args(int argc, char **argv, struct user_args *a)
         else if (strcmp(argv[i], "--role") == 0) {
             unsigned r = sb_role_parse(v);
             if (!r) {
-                fprintf(stderr, "switchboard: unknown role '%s' (agent, editor, admin)\n", v);
+                fprintf(stderr,
+                        "switchboard: unknown role '%s' (agent, editor, admin, supervisor)\n", v);
                 return false;
             }
             a->roles |= r;

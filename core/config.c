@@ -66,6 +66,11 @@ static const struct key_def keys[] = {
     NUM("rate_visitor_burst", KEY_DOUBLE, rate_visitor_burst, 1, 1e9),
     NUM("kdf_log2_n", KEY_INT, kdf_log2_n, 10, 22),
     NUM("trust_proxy", KEY_INT, trust_proxy, 0, 1),
+    NUM("reopen_window_s", KEY_INT, reopen_window_s, 0, 365 * 86400),
+    NUM("offer_timeout_s", KEY_INT, offer_timeout_s, 1, 86400),
+    NUM("auto_accept", KEY_INT, auto_accept, 0, 1),
+    NUM("sla_warn_ratio", KEY_DOUBLE, sla_warn_ratio, 0.01, 1),
+    STR("channel_weights", channel_weights),
 };
 
 void sb_config_defaults(struct sb_config *cfg)
@@ -106,6 +111,12 @@ void sb_config_defaults(struct sb_config *cfg)
     cfg->rate_visitor_burst = 30;
     cfg->kdf_log2_n = 15;
     cfg->trust_proxy = 0;
+    cfg->reopen_window_s = 86400;
+    cfg->offer_timeout_s = 30;
+    cfg->auto_accept = 0;
+    cfg->sla_warn_ratio = 0.8;
+    cfg->channel_weights[0] = 0;
+    cfg->test_clock = 0;
 }
 
 static const struct key_def *find_key(const char *name)

@@ -135,7 +135,7 @@ static enum sb_err parse_holidays(struct sb_hours *h, const json_t *holidays, st
                            i, json_is_string(d) ? json_string_value(d) : "");
     }
     h->nholidays = (int)n;
-    qsort(h->holidays, n, sizeof(*h->holidays), cmp_i64);
+    if (n) qsort(h->holidays, n, sizeof(*h->holidays), cmp_i64); /* NULL when n is 0 */
     return SB_OK;
 }
 

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "agent_admin.h"
 #include "sb_log.h"
 #include "server.h"
 
@@ -35,6 +36,8 @@ const struct route sb_routes[] = {
     {"GET", "/static/{}/{}", api_static, ROUTE_PUBLIC, false},
     {"GET", "/editor/", api_editor_page, ROUTE_PUBLIC, false},
     {"GET", "/editor", api_editor_page, ROUTE_PUBLIC, false},
+    {"GET", "/console/", api_console_page, ROUTE_PUBLIC, false},
+    {"GET", "/console", api_console_page, ROUTE_PUBLIC, false},
     /* customers */
     {"POST", "/api/v1/conversations", api_conversation_create, ROUTE_PUBLIC, true},
     {"POST", "/api/v1/conversations/{}/messages", api_message_post, ROUTE_VISITOR_TOKEN, true},
@@ -56,6 +59,13 @@ const struct route sb_routes[] = {
     /* agents */
     {"GET", "/api/v1/agent/conversations", api_agent_conversations, ROUTE_AGENT, false},
     {"GET", "/api/v1/agent/conversations/{}", api_agent_conversation, ROUTE_AGENT, false},
+    /* the console's customer card, canned responses and article search */
+    {"GET", "/api/v1/agent/contacts/{}", api_agent_contact, ROUTE_AGENT, false},
+    {"GET", "/api/v1/agent/canned", api_agent_canned, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/canned/render", api_agent_canned_render, ROUTE_AGENT, false},
+    {"GET", "/api/v1/agent/kb/search", api_agent_kb_search, ROUTE_AGENT, false},
+    /* supervisors */
+    {"GET", "/api/v1/supervisor/overview", api_supervisor_overview, ROUTE_SUPERVISOR, false},
     /* editors */
     {"GET", "/api/v1/kb/articles", api_kb_list, ROUTE_EDITOR, false},
     {"POST", "/api/v1/kb/articles", api_kb_create, ROUTE_EDITOR, false},
@@ -83,6 +93,23 @@ const struct route sb_routes[] = {
     {"GET", "/api/v1/kb/helpfulness", api_kb_helpfulness, ROUTE_EDITOR, false},
     {"GET", "/api/v1/kb/export", api_kb_export, ROUTE_EDITOR, false},
     {"POST", "/api/v1/kb/import", api_kb_import, ROUTE_EDITOR, false},
+    /* live agents: the state machine (docs/agents.md) */
+    {"GET", "/api/v1/agent/me", api_agent_me, ROUTE_AGENT, false},
+    {"PUT", "/api/v1/agent/me/status", api_agent_status, ROUTE_AGENT, false},
+    {"GET", "/api/v1/agent/queue", api_agent_queue, ROUTE_AGENT, false},
+    {"GET", "/api/v1/agent/events", api_agent_events, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/accept", api_agent_accept, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/decline", api_agent_decline, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/claim", api_agent_claim, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/messages", api_agent_message, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/notes", api_agent_note, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/transfer", api_agent_transfer, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/resolve", api_agent_resolve, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/return-to-bot", api_agent_return, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/typing", api_agent_typing, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/read", api_agent_read, ROUTE_AGENT, false},
+    /* only with --test-clock (and SWITCHBOARD_TEST=1); 404 otherwise */
+    {"POST", "/api/v1/test/clock", api_test_clock, ROUTE_ADMIN, false},
     /* admins */
     {"GET", "/api/v1/admin/users", api_admin_users, ROUTE_ADMIN, false},
     {"POST", "/api/v1/admin/users", api_admin_user_add, ROUTE_ADMIN, false},
@@ -97,12 +124,29 @@ const struct route sb_routes[] = {
     {"GET", "/api/v1/admin/sites/{}", api_admin_site, ROUTE_ADMIN, false},
     {"PUT", "/api/v1/admin/sites/{}", api_admin_site_put, ROUTE_ADMIN, false},
     {"DELETE", "/api/v1/admin/sites/{}", api_admin_site_delete, ROUTE_ADMIN, false},
+    /* live agents' configuration (docs/agents.md) */
+    {"GET", "/api/v1/admin/teams", api_admin_teams, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/teams/{}", api_admin_team, ROUTE_ADMIN, false},
+    {"PUT", "/api/v1/admin/teams/{}", api_admin_team_put, ROUTE_ADMIN, false},
+    {"DELETE", "/api/v1/admin/teams/{}", api_admin_team_delete, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/agents/{}", api_admin_agent, ROUTE_ADMIN, false},
+    {"PUT", "/api/v1/admin/agents/{}", api_admin_agent_put, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/routing-rules", api_admin_rules, ROUTE_ADMIN, false},
+    {"PUT", "/api/v1/admin/routing-rules", api_admin_rules_put, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/sla-policies", api_admin_sla, ROUTE_ADMIN, false},
+    {"PUT", "/api/v1/admin/sla-policies", api_admin_sla_put, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/canned", api_admin_canned_list, ROUTE_ADMIN, false},
+    {"POST", "/api/v1/admin/canned", api_admin_canned_create, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/canned/{}", api_admin_canned_get, ROUTE_ADMIN, false},
+    {"PUT", "/api/v1/admin/canned/{}", api_admin_canned_put, ROUTE_ADMIN, false},
+    {"DELETE", "/api/v1/admin/canned/{}", api_admin_canned_delete, ROUTE_ADMIN, false},
     {NULL, NULL, NULL, ROUTE_PUBLIC, false},
 };
 
 const char *route_access_name(enum route_access a)
 {
-    static const char *const names[] = {"public", "visitor", "user", "agent", "editor", "admin"};
+    static const char *const names[] = {"public", "visitor", "user",      "agent",
+                                        "editor", "admin",   "supervisor"};
     return (unsigned)a < SB_ARRAY_LEN(names) ? names[a] : "?";
 }
 
@@ -430,10 +474,11 @@ static bool admit(struct sb_server *srv, struct MHD_Connection *c, struct http_r
                   const struct route *rt, enum MHD_Result *ret)
 {
     static const unsigned need[] = {
-        [ROUTE_USER] = SB_ROLE_AGENT | SB_ROLE_EDITOR | SB_ROLE_ADMIN,
+        [ROUTE_USER] = SB_ROLE_AGENT | SB_ROLE_EDITOR | SB_ROLE_ADMIN | SB_ROLE_SUPERVISOR,
         [ROUTE_AGENT] = SB_ROLE_AGENT,
         [ROUTE_EDITOR] = SB_ROLE_EDITOR,
         [ROUTE_ADMIN] = SB_ROLE_ADMIN,
+        [ROUTE_SUPERVISOR] = SB_ROLE_SUPERVISOR | SB_ROLE_ADMIN,
     };
     int64_t now = sb_now_ms();
     int retry = 0;

@@ -27,13 +27,18 @@ static void usage(FILE *out)
         "  switchboard kb export DIR [--locale L] [--status S] --data DATA\n"
         "  switchboard kb import-faq FILE --locale L [--category C] [--status S] --data DATA\n"
         "  switchboard kb search TEXT [--locale L] [--fts] --data DATA\n"
-        "  switchboard user add --data DIR --email E --role agent|editor|admin [--role ...]\n"
-        "                   [--name N] [--locale L]   (password from the terminal or stdin)\n"
+        "  switchboard user add --data DIR --email E --role agent|editor|admin|supervisor\n"
+        "                   [--role ...] [--name N] [--locale L]   (password from the terminal or"
+        " stdin)\n"
         "  switchboard user list|disable|reset-password --data DIR [--email E]\n"
         "  switchboard site add ID --name N --origin URL [--origin URL...] [--secret S] --data "
         "DIR\n"
         "  switchboard site set ID FILE.json --data DIR      (replaces the site's settings)\n"
         "  switchboard site list --data DIR                  (JSON, secrets masked)\n"
+        "  switchboard agent set EMAIL [--team T]... [--capacity N] [--skills a,b]\n"
+        "                    [--status online|away|offline] --data DIR\n"
+        "  switchboard team add ID --name N [--timezone Z] [--hours FILE.json] --data DIR\n"
+        "  switchboard team list --data DIR                  (JSON)\n"
         "  switchboard routes        (the route table and who may call each route)\n"
         "  switchboard version\n"
         "\n"
@@ -67,6 +72,10 @@ int cli_load_config(struct sb_config *cfg, int argc, char **argv, int first)
     if (sb_config_load_env(cfg, &eb)) goto bad;
     for (int i = first; i < argc; i++) {
         const char *key;
+        if (strcmp(argv[i], "--test-clock") == 0) {
+            cfg->test_clock = 1;
+            continue;
+        }
         if (strcmp(argv[i], "--config") == 0) {
             i++;
             continue;
@@ -99,12 +108,20 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "serve") == 0) {
+        const char *test = getenv("SWITCHBOARD_TEST");
         if (cli_load_config(&cfg, argc, argv, 2)) return 2;
+        if (cfg.test_clock && !(test && strcmp(test, "1") == 0)) {
+            fprintf(stderr, "switchboard: --test-clock moves the server's clock and is for tests "
+                            "only: it needs SWITCHBOARD_TEST=1 in the environment\n");
+            return 2;
+        }
         return sb_server_run(&cfg);
     }
     if (strcmp(argv[1], "kb") == 0) return cli_kb(argc, argv);
     if (strcmp(argv[1], "user") == 0) return cli_user(argc, argv);
     if (strcmp(argv[1], "site") == 0) return cli_site(argc, argv);
+    if (strcmp(argv[1], "agent") == 0) return cli_agent(argc, argv);
+    if (strcmp(argv[1], "team") == 0) return cli_team(argc, argv);
     if (strcmp(argv[1], "routes") == 0) return cli_routes();
     fprintf(stderr, "switchboard: unknown command '%s'\n", argv[1]);
     usage(stderr);

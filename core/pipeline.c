@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sb_log.h"
+#include "handoff.h"
 #include "server.h"
 
 /* What the customer is told when a person takes over, per language. */
@@ -136,6 +137,8 @@ static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const st
         if (!rc)
             rc = add_outbound(srv, conv, in->channel, "system", handoff_notice(turn.locale), empty,
                               empty, inbound_id, replies);
+        if (!rc)
+            rc = handoff_queue(srv, conv, turn.handoff_team[0] ? turn.handoff_team : NULL, replies);
         json_decref(empty);
     }
 out:
@@ -173,7 +176,7 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
     json_t *replies = json_array(), *empty = json_array(), *extra = NULL;
     char *extra_text = NULL;
     int64_t id = 0;
-    bool dup = false;
+    bool dup = false, bot = true;
     enum sb_err rc;
 
     if (in->payload || json_array_size(in->attachments)) {
@@ -207,8 +210,13 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
     rc = link_attachments(srv, conv, in->attachments, id);
     if (rc) goto fail;
 
-    /* A customer writing to a resolved conversation opens it again. */
-    if (strcmp(conv->status, SB_STATUS_RESOLVED) == 0) {
+    /* A rating, a reopening within the window, the next-response SLA of
+     * an assigned conversation (handoff.c). */
+    rc = handoff_inbound(srv, conv, in->text, in->payload, id, replies, &bot);
+    if (rc) goto fail;
+    /* A customer writing to a resolved conversation later opens it again
+     * to the bot. */
+    if (bot && strcmp(conv->status, SB_STATUS_RESOLVED) == 0) {
         rc = sb_store_conv_set_status(srv->store, conv->id, SB_STATUS_BOT);
         if (!rc)
             rc = add_event(srv, conv, "conversation/reopened",
@@ -218,7 +226,7 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
     }
     /* The bot speaks only while no person owns the conversation, and reads
      * only text (a file alone waits for a person or the next message). */
-    if (strcmp(conv->status, SB_STATUS_BOT) == 0) {
+    if (bot && strcmp(conv->status, SB_STATUS_BOT) == 0) {
         if (in->text[strspn(in->text, " \t\r\n")]) rc = run_bot(srv, conv, in, id, replies);
         /* The widget shows the message as delivered once the bot had it. */
         if (!rc)
@@ -238,6 +246,7 @@ done:
     return SB_OK;
 fail:
     sb_store_rollback(srv->store);
+    handoff_rebuild(srv); /* the router may have seen what was rolled back */
     json_decref(replies);
     json_decref(empty);
     json_decref(extra);

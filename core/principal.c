@@ -56,8 +56,11 @@ static enum sb_err from_session(struct sb_server *srv, const char *cookie, struc
     rc = sb_session_get(srv->store, hash, srv->cfg.session_idle_s, &p->user, p->csrf);
     if (rc) return rc;
     p->kind = PRINCIPAL_SESSION;
-    p->roles = (p->user.roles & SB_ROLE_ADMIN) ? (SB_ROLE_ADMIN | SB_ROLE_EDITOR | SB_ROLE_AGENT)
-                                               : p->user.roles;
+    p->roles = (p->user.roles & SB_ROLE_ADMIN)
+                   ? (SB_ROLE_ADMIN | SB_ROLE_EDITOR | SB_ROLE_AGENT | SB_ROLE_SUPERVISOR)
+                   : p->user.roles;
+    /* a supervisor works as an agent too, over every team */
+    if (p->roles & SB_ROLE_SUPERVISOR) p->roles |= SB_ROLE_AGENT;
     memcpy(p->session_hash, hash, sizeof(hash));
     snprintf(p->actor, sizeof(p->actor), "%s", p->user.email);
     return SB_OK;
@@ -76,7 +79,9 @@ static enum sb_err from_token(struct sb_server *srv, const char *token, struct s
     if (rc) return rc;
     p->kind = PRINCIPAL_TOKEN;
     /* A token holds exactly the role it was made for; admin is all. */
-    p->roles = role == SB_ROLE_ADMIN ? (SB_ROLE_ADMIN | SB_ROLE_EDITOR | SB_ROLE_AGENT) : role;
+    p->roles = role == SB_ROLE_ADMIN
+                   ? (SB_ROLE_ADMIN | SB_ROLE_EDITOR | SB_ROLE_AGENT | SB_ROLE_SUPERVISOR)
+                   : role;
     snprintf(p->actor, sizeof(p->actor), "token:%s", name);
     return SB_OK;
 }

@@ -41,11 +41,20 @@ enum sb_err sb_fail(struct sb_errbuf *eb, enum sb_err err, const char *fmt, ...)
     return err;
 }
 
+/* Added to the system clock: only the test clock (--test-clock with
+ * SWITCHBOARD_TEST=1) moves it. Read and written on the loop thread. */
+static int64_t clock_offset_ms;
+
 int64_t sb_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + clock_offset_ms;
+}
+
+void sb_clock_advance_ms(int64_t ms)
+{
+    clock_offset_ms += ms;
 }
 
 int64_t sb_mono_ns(void)

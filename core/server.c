@@ -23,6 +23,7 @@
 
 #include "sb_log.h"
 #include "server.h"
+#include "handoff.h"
 
 #define MAX_CONNECTIONS 20000
 /* libmicrohttpd's memory pool per connection (its default is 32 KiB). It
@@ -102,6 +103,8 @@ static enum sb_err open_parts(struct sb_server *srv, struct sb_errbuf *eb)
                                  .public_url = srv->public_url};
     rc = sb_host_new(&deps, &srv->host);
     if (rc) return sb_fail(eb, rc, "plugin host: %s", sb_strerror(rc));
+    rc = handoff_start(srv, eb);
+    if (rc) return rc;
     sb_host_load_dir(srv->host, srv->cfg.plugins_dir, &loaded);
     sb_info("plugins: %d loaded from %s, %d intents", loaded, srv->cfg.plugins_dir,
             sb_host_intent_count(srv->host));
@@ -192,6 +195,7 @@ static void begin_shutdown(struct sb_server *srv, int64_t *deadline)
     lsock = MHD_quiesce_daemon(srv->mhd);
     if (lsock != MHD_INVALID_SOCKET) close(lsock);
     sse_close_all(srv);
+    agent_events_close_all(srv);
     sb_info("shutting down: %d requests in flight", srv->active_requests);
 }
 
@@ -229,8 +233,11 @@ static void run_loop(struct sb_server *srv)
                 sb_worker_drain(srv->worker); /* resumes the requests it served */
             } else if (ev[i].data.fd == srv->tickfd) {
                 uint64_t expirations;
-                if (read(srv->tickfd, &expirations, sizeof(expirations)) > 0)
+                if (read(srv->tickfd, &expirations, sizeof(expirations)) > 0) {
                     sse_keepalive(srv, ++ticks);
+                    agent_events_keepalive(srv, ticks);
+                    handoff_timers(srv);
+                }
             }
         }
         MHD_run(srv->mhd);
@@ -243,10 +250,13 @@ static void run_loop(struct sb_server *srv)
             if (rc)
                 sb_error("store: batch not committed (%s); its requests get 503", sb_strerror(rc));
             http_release_deferred(srv, rc == SB_OK);
-            if (rc == SB_OK)
+            if (rc == SB_OK) {
                 sse_notify_flushed(srv);
-            else
+                agent_events_flushed(srv);
+            } else {
                 srv->nnotify = 0;
+                handoff_rebuild(srv); /* the router saw changes that are gone */
+            }
             MHD_run(srv->mhd);
         }
         if (srv->stopping) {
@@ -268,6 +278,7 @@ static void close_parts(struct sb_server *srv)
     free(srv->notify);
     if (srv->mhd) MHD_stop_daemon(srv->mhd);
     sb_host_free(srv->host);
+    handoff_stop(srv);
     sb_kb_close(srv->kb);
     sb_re_cache_free(srv->re);
     sb_limits_free(srv->limits);
@@ -302,6 +313,7 @@ int sb_server_run(const struct sb_config *cfg)
     sb_info("ready in %.1f ms: http://%s:%d (links use %s)",
             (double)(sb_mono_ns() - srv->started_ns) / 1e6, srv->cfg.bind, srv->port,
             srv->public_url);
+    handoff_timers(srv); /* what fell due while the server was down */
     run_loop(srv);
     remove_port_file(srv);
     sb_info("stopped");

@@ -33,6 +33,7 @@ struct sb_metrics {
     uint64_t sse_opened, sse_events;
     uint64_t store_flushes, deferred_answers;
     int64_t sse_open;
+    uint64_t sla_warnings[3], sla_breaches[3]; /* by enum sb_sla_kind */
 };
 
 struct sb_server {
@@ -57,8 +58,11 @@ struct sb_server {
     int64_t started_ns;
     struct sse_stream *sse[SSE_BUCKETS]; /* by conversation id */
     struct sb_metrics metrics;
-    struct sb_limits *limits; /* rate limits and login lockouts */
-    struct sb_worker *worker; /* password hashing, off the loop */
+    struct sb_limits *limits;           /* rate limits and login lockouts */
+    struct sb_worker *worker;           /* password hashing, off the loop */
+    struct handoff_state *handoff;      /* live agents: routing mirror, teams (handoff.c) */
+    struct agent_stream *agent_streams; /* GET /api/v1/agent/events (api_agent_events.c) */
+    bool agent_notify;                  /* wake agent streams after the flush */
 };
 
 /* Runs the server until SIGTERM/SIGINT; returns the process exit code. */
@@ -133,6 +137,7 @@ enum route_access {
     ROUTE_AGENT,
     ROUTE_EDITOR,
     ROUTE_ADMIN,
+    ROUTE_SUPERVISOR, /* supervisors and admins: the supervisor view (docs/agents.md) */
 };
 
 struct route {
@@ -373,6 +378,9 @@ enum MHD_Result api_static_file(struct sb_server *srv, struct MHD_Connection *c,
 /* GET /editor/: web/editor/index.html. */
 enum MHD_Result api_editor_page(struct sb_server *, struct MHD_Connection *, struct http_req *,
                                 const char *params[2]);
+/* GET /console/: web/console/index.html, the live-agent console. */
+enum MHD_Result api_console_page(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                 const char *params[2]);
 
 /* ------- Interface to code in principal.c ------- */
 
@@ -494,5 +502,42 @@ struct sb_web_start {
 enum sb_err sb_pipeline_start(struct sb_server *srv, const char *channel, const char *external_id,
                               const char *locale, const char *token_hash,
                               const struct sb_web_start *web, struct sb_conv *out);
+
+/* ---- Interface to code in api_agent.c and api_agent_events.c: the
+ * live agents' state machine API (docs/agents.md) ---- */
+enum MHD_Result api_agent_me(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                             const char *params[2]);
+enum MHD_Result api_agent_status(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                 const char *params[2]);
+enum MHD_Result api_agent_queue(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                const char *params[2]);
+enum MHD_Result api_agent_accept(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                 const char *params[2]);
+enum MHD_Result api_agent_decline(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                  const char *params[2]);
+enum MHD_Result api_agent_claim(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                const char *params[2]);
+enum MHD_Result api_agent_resolve(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                  const char *params[2]);
+enum MHD_Result api_agent_return(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                 const char *params[2]);
+enum MHD_Result api_agent_message(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                  const char *params[2]);
+enum MHD_Result api_agent_note(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                               const char *params[2]);
+enum MHD_Result api_agent_transfer(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                   const char *params[2]);
+enum MHD_Result api_agent_typing(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                 const char *params[2]);
+enum MHD_Result api_agent_read(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                               const char *params[2]);
+enum MHD_Result api_agent_events(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                                 const char *params[2]);
+enum MHD_Result api_test_clock(struct sb_server *, struct MHD_Connection *, struct http_req *,
+                               const char *params[2]);
+/* Typing (not stored) to the agent streams that may see conv_id; data
+ * borrowed (gets "conversation" added). */
+void agent_events_push(struct sb_server *srv, int64_t conv_id, const char *type, json_t *data);
+void agent_events_close_all(struct sb_server *srv);
 
 #endif

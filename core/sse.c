@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "sb_log.h"
+#include "handoff.h"
 #include "server.h"
 
 #define SSE_BATCH 64
@@ -68,6 +69,11 @@ static void unlink_stream(struct sse_stream *s)
 static int append_event(void *arg, int64_t seq, const char *type, const char *data)
 {
     struct sse_stream *s = arg;
+    /* offers and internal notes are for the agents' streams only */
+    if (strcmp(type, "conversation/offered") == 0 || strcmp(type, "note/added") == 0) {
+        s->last_seq = seq;
+        return 0;
+    }
     /* data is compact JSON: it has no raw newlines, so one data: line. */
     if (sb_buf_printf(&s->out, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)seq, type, data))
         return 1;
@@ -180,6 +186,8 @@ static void wake_conversation(struct sb_server *srv, int64_t conv_id)
 
 void sse_notify(struct sb_server *srv, int64_t conv_id)
 {
+    /* the agents' streams follow every conversation they may see */
+    agent_events_notify(srv);
     if (!sb_store_pending(srv->store)) {
         wake_conversation(srv, conv_id);
         return;

@@ -61,11 +61,11 @@ static sqlite3_stmt *ustmt(struct sb_store *st, enum user_stmt_id id)
     return s;
 }
 
-static const char *const role_names[] = {"agent", "editor", "admin"};
+static const char *const role_names[] = {"agent", "editor", "admin", "supervisor"};
 
 unsigned sb_role_parse(const char *name)
 {
-    for (unsigned i = 0; i < 3; i++)
+    for (unsigned i = 0; i < SB_ARRAY_LEN(role_names); i++)
         if (strcmp(name, role_names[i]) == 0) return 1u << i;
     return 0;
 }
@@ -74,7 +74,7 @@ void sb_roles_format(unsigned mask, char *out, size_t cap)
 {
     size_t o = 0;
     out[0] = '\0';
-    for (unsigned i = 0; i < 3; i++) {
+    for (unsigned i = 0; i < SB_ARRAY_LEN(role_names); i++) {
         if (!(mask & (1u << i))) continue;
         int w = snprintf(out + o, cap - o, "%s%s", o ? "," : "", role_names[i]);
         if (w < 0 || (size_t)w >= cap - o) break;
@@ -85,7 +85,7 @@ void sb_roles_format(unsigned mask, char *out, size_t cap)
 static json_t *roles_json(unsigned mask)
 {
     json_t *arr = json_array();
-    for (unsigned i = 0; i < 3; i++)
+    for (unsigned i = 0; i < SB_ARRAY_LEN(role_names); i++)
         if (mask & (1u << i)) json_array_append_new(arr, json_string(role_names[i]));
     return arr;
 }

@@ -42,6 +42,8 @@ enum sb_err sb_fail(struct sb_errbuf *eb, enum sb_err err, const char *fmt, ...)
 
 /* Milliseconds since the Unix epoch (wall clock), for stored timestamps. */
 int64_t sb_now_ms(void);
+/* Moves sb_now_ms() by ms (may be negative): the test clock only. */
+void sb_clock_advance_ms(int64_t ms);
 /* Monotonic nanoseconds, for deadlines and latency. */
 int64_t sb_mono_ns(void);
 

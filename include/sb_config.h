@@ -49,6 +49,14 @@ struct sb_config {
     double rate_visitor_burst;
     int kdf_log2_n;  /* scrypt cost for new password hashes */
     int trust_proxy; /* 1: believe X-Forwarded-For / -Proto */
+    /* live agents (docs/agents.md) */
+    int reopen_window_s; /* a customer writing to a resolved conversation
+                            within this reopens it to a person */
+    int offer_timeout_s; /* an unanswered offer goes back to the queue */
+    int auto_accept;     /* 1: routing assigns at once instead of offering */
+    double sla_warn_ratio;
+    char channel_weights[128]; /* "email=0.5,sms=1" over the defaults */
+    int test_clock;            /* --test-clock: POST /api/v1/test/clock moves the clock */
 };
 
 void sb_config_defaults(struct sb_config *cfg);

@@ -389,6 +389,10 @@ class Server:
         self.failed = False
         self.closed = False
         self.starts = 0
+        # more `serve` arguments and environment, e.g. ["--test-clock"] with
+        # {"SWITCHBOARD_TEST": "1"} (test_agents_*.py)
+        self.extra_args = []
+        self.extra_env = {}
         REGISTRY.append(self)
 
     # -- lifecycle
@@ -504,13 +508,14 @@ class Server:
         cfg = os.path.join(self.data, "config.json")
         with open(cfg, "w") as f:
             json.dump(config, f)
-        args += ["--config", cfg]
+        args += ["--config", cfg] + list(self.extra_args)
         self._log("start: %s" % " ".join(args))
         offset = self.log_size()
         log = open(self.log_path, "ab")
         try:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, cwd=SRC, env=_child_env(),
+                                         stdin=subprocess.DEVNULL, cwd=SRC,
+                                         env=dict(_child_env(), **self.extra_env),
                                          preexec_fn=_die_with_parent)
         finally:
             log.close()

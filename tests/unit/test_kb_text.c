@@ -28,6 +28,30 @@
 
 /* ---- helpers ---- */
 
+/* What migration 7 added, dropped again to go back to an older schema. */
+#define UNDO_MIGRATION_7                                                                           \
+    "DROP INDEX conversations_assignee; DROP INDEX conversations_offered;"                         \
+    "DROP TABLE teams; DROP TABLE team_members; DROP TABLE agent_profiles;"                        \
+    "DROP TABLE routing_rules; DROP TABLE sla_policies; DROP TABLE notes;"                         \
+    "DROP TABLE canned_responses; DROP TABLE agent_reads; DROP TABLE offer_skips;"                 \
+    "ALTER TABLE conversations DROP COLUMN skills;"                                                \
+    "ALTER TABLE conversations DROP COLUMN offered_to;"                                            \
+    "ALTER TABLE conversations DROP COLUMN offer_expires_at;"                                      \
+    "ALTER TABLE conversations DROP COLUMN last_assignee;"                                         \
+    "ALTER TABLE conversations DROP COLUMN first_response_due;"                                    \
+    "ALTER TABLE conversations DROP COLUMN first_response_at;"                                     \
+    "ALTER TABLE conversations DROP COLUMN next_response_due;"                                     \
+    "ALTER TABLE conversations DROP COLUMN resolution_due;"                                        \
+    "ALTER TABLE conversations DROP COLUMN first_response_warn;"                                   \
+    "ALTER TABLE conversations DROP COLUMN next_response_warn;"                                    \
+    "ALTER TABLE conversations DROP COLUMN resolution_warn;"                                       \
+    "ALTER TABLE conversations DROP COLUMN sla_warned;"                                            \
+    "ALTER TABLE conversations DROP COLUMN sla_breached;"                                          \
+    "ALTER TABLE conversations DROP COLUMN csat;"                                                  \
+    "ALTER TABLE conversations DROP COLUMN resolved_at;"                                           \
+    "ALTER TABLE conversations DROP COLUMN resolved_by;"                                           \
+    "ALTER TABLE conversations DROP COLUMN reopen_count;"
+
 static struct kb_stemmers stem;
 
 /* The one search term of a word in locale ("" for a stop word), in a
@@ -535,7 +559,7 @@ static void migration_5_reindexes_published_articles_with_stems(void **state)
                      " tokenize = 'unicode61 remove_diacritics 2');"
                      "INSERT INTO kb_fts(rowid, title, summary, body, examples, locale)"
                      " SELECT id, title, summary, body, examples, locale"
-                     " FROM kb_articles WHERE status = 'published';"
+                     " FROM kb_articles WHERE status = 'published';" UNDO_MIGRATION_7
                      /* and without what migration 6 added */
                      "DROP TRIGGER conversations_queue_time;"
                      "DROP INDEX conversations_site;"

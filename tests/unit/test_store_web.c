@@ -26,6 +26,30 @@ struct env {
     struct sb_store *st;
 };
 
+/* What migration 7 added, dropped again to go back to an older schema. */
+#define UNDO_MIGRATION_7                                                                           \
+    "DROP INDEX conversations_assignee; DROP INDEX conversations_offered;"                         \
+    "DROP TABLE teams; DROP TABLE team_members; DROP TABLE agent_profiles;"                        \
+    "DROP TABLE routing_rules; DROP TABLE sla_policies; DROP TABLE notes;"                         \
+    "DROP TABLE canned_responses; DROP TABLE agent_reads; DROP TABLE offer_skips;"                 \
+    "ALTER TABLE conversations DROP COLUMN skills;"                                                \
+    "ALTER TABLE conversations DROP COLUMN offered_to;"                                            \
+    "ALTER TABLE conversations DROP COLUMN offer_expires_at;"                                      \
+    "ALTER TABLE conversations DROP COLUMN last_assignee;"                                         \
+    "ALTER TABLE conversations DROP COLUMN first_response_due;"                                    \
+    "ALTER TABLE conversations DROP COLUMN first_response_at;"                                     \
+    "ALTER TABLE conversations DROP COLUMN next_response_due;"                                     \
+    "ALTER TABLE conversations DROP COLUMN resolution_due;"                                        \
+    "ALTER TABLE conversations DROP COLUMN first_response_warn;"                                   \
+    "ALTER TABLE conversations DROP COLUMN next_response_warn;"                                    \
+    "ALTER TABLE conversations DROP COLUMN resolution_warn;"                                       \
+    "ALTER TABLE conversations DROP COLUMN sla_warned;"                                            \
+    "ALTER TABLE conversations DROP COLUMN sla_breached;"                                          \
+    "ALTER TABLE conversations DROP COLUMN csat;"                                                  \
+    "ALTER TABLE conversations DROP COLUMN resolved_at;"                                           \
+    "ALTER TABLE conversations DROP COLUMN resolved_by;"                                           \
+    "ALTER TABLE conversations DROP COLUMN reopen_count;"
+
 static int setup(void **state)
 {
     struct env *e = calloc(1, sizeof(*e));
@@ -207,6 +231,7 @@ static void migration_6_keeps_tokens_and_queue(void **state)
     conv_with_token(e->st, "old", "old-token", &c);
     assert_int_equal(sb_store_conv_set_status(e->st, c.id, SB_STATUS_QUEUED), SB_OK);
     assert_int_equal(sqlite3_exec(sb_store_db(e->st),
+                                  UNDO_MIGRATION_7
                                   "DROP TRIGGER conversations_queue_time;"
                                   "DROP INDEX conversations_site;"
                                   "DROP TABLE attachments; DROP TABLE queue_waits;"

@@ -1,0 +1,225 @@
+/*
+ * agent_admin.h - private to core/: what agents read besides their own
+ * conversations (the customer card, canned responses, the knowledge-base
+ * search, the supervisor overview) and what admins configure for live
+ * agents (teams, agent profiles, routing rules, SLA policies, canned
+ * responses). docs/agents.md is the contract.
+ *
+ * Checks are pure (canned.c, agent_config.c) so the API, the CLI and unit
+ * tests share them; the SQL is in store_agent_admin.c; the HTTP handlers
+ * in api_agent_read.c and api_admin_agents.c; the CLI in cli_agent.c.
+ */
+#ifndef AGENT_ADMIN_H
+#define AGENT_ADMIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "sb.h"
+#include "sb_store.h"
+#include "sb_util.h"
+
+struct sb_kb;
+struct sb_server;
+struct http_req;
+
+/* ------- Interface to code in canned.c ------- */
+
+#define CANNED_SHORTCUT_MAX 40
+#define CANNED_TITLE_MAX 100 /* characters */
+#define CANNED_TEXT_MAX 4000 /* characters */
+#define CANNED_RENDER_MAX (64 * 1024)
+
+/* True for 1 to CANNED_SHORTCUT_MAX of [a-z0-9-]. */
+bool canned_shortcut_valid(const char *s);
+
+/* Checks a canned response from the admin API: shortcut, locale (known to
+ * kb, borrowed; NULL accepts any "xx" or "xx-YY"), title (1-100
+ * characters), text (1-4000 characters), team (optional: null or a team
+ * id; whether it exists is the store's business). *out (owned) is the
+ * cleaned object {shortcut, locale, title, text, team}. SB_ERR_INVAL with
+ * eb naming the field ("shortcut: ..."). in is borrowed. */
+enum sb_err canned_validate(const json_t *in, const struct sb_kb *kb, json_t **out,
+                            struct sb_errbuf *eb);
+
+/* The values the variables take; NULL or "" = unknown. */
+struct canned_vars {
+    const char *customer_name;
+    const char *agent_name;
+    const char *conversation_id;
+    const char *locale; /* for the customer-name fallback */
+};
+
+/* Fills {{customer.name}}, {{agent.name}} and {{conversation.id}} (spaces
+ * inside the braces allowed) in text (borrowed) into out (appended).
+ * A customer without a name is greeted with canned_customer_fallback().
+ * Any other {{...}}, or agent/conversation without a value, is left as
+ * written and its name appended once to missing (a JSON array, borrowed;
+ * may be NULL). SB_ERR_LIMIT when out's cap is reached. */
+enum sb_err canned_render(const char *text, const struct canned_vars *v, struct sb_buf *out,
+                          json_t *missing);
+
+/* What to call a customer whose name is unknown, by language: "there"
+ * (en: "Hi there"), "cliente" (pt, es), "client" (ro, fr); "there" for
+ * the rest. Static text. */
+const char *canned_customer_fallback(const char *locale);
+
+/* ------- Interface to code in agent_config.c ------- */
+
+#define AGENT_CAPACITY_MIN 1
+#define AGENT_CAPACITY_MAX 50
+#define AGENT_SKILLS_MAX 50
+#define AGENT_SKILL_LEN_MAX 64
+#define TEAM_ID_MAX 40
+#define TEAM_NAME_MAX 100
+#define RULES_MAX 200
+#define SLA_POLICIES_MAX 100
+#define SLA_MINUTES_MAX 525600 /* a year */
+
+/* True for 1 to TEAM_ID_MAX of [a-z0-9-] (also a team's id in a path). */
+bool team_id_valid(const char *s);
+/* True for "<kind>:<value>": [a-z]+ ":" [A-Za-z0-9_-]+, at most 64 bytes. */
+bool agent_skill_valid(const char *s);
+/* "online", "away", "offline". */
+bool agent_status_valid(const char *s);
+
+/* A team from the admin API or the CLI: name (1-100 characters),
+ * timezone (default "UTC", loaded from tzdir: NULL = the system's),
+ * hours (null/absent = always open) and holidays checked by hours.c,
+ * allow_pick, require_language (booleans, default true / false),
+ * outside_hours ({locale: text}). id is the path's (borrowed). *out
+ * (owned) has every field. SB_ERR_INVAL with eb naming the field. */
+enum sb_err team_validate(const json_t *in, const char *id, const char *tzdir, json_t **out,
+                          struct sb_errbuf *eb);
+
+/* An agent profile change: any of status, capacity (1-50), skills (at
+ * most 50, agent_skill_valid, no duplicates), teams (team ids; existence
+ * is checked by the store). *out (owned) holds the fields given, cleaned
+ * (skills and teams deduplicated in order). */
+enum sb_err agent_profile_validate(const json_t *in, json_t **out, struct sb_errbuf *eb);
+
+/* The whole ordered list of routing rules: {"rules": [{match: {channel,
+ * locale, topic, attrs}, team, priority 0-2, skills}]} (a bare array is
+ * accepted too). *out (owned) is the cleaned array. */
+enum sb_err routing_rules_validate(const json_t *in, json_t **out, struct sb_errbuf *eb);
+
+/* The whole list of SLA policies: {"policies": [{channel ("*" default),
+ * priority 0-2, first_response_min, next_response_min, resolution_min
+ * (each required: 1 to a year, or null = no target)}]}, one per
+ * (channel, priority). *out (owned) is the cleaned array. */
+enum sb_err sla_policies_validate(const json_t *in, json_t **out, struct sb_errbuf *eb);
+
+/* ------- Interface to code in store_agent_admin.c -------
+ *
+ * Admin and read paths, far from hot: statements are prepared per call,
+ * so this file needs no slot in the store's statement tables. Every
+ * writer runs inside the caller's unit of work (sb_store_begin). */
+
+/* The customer card of contact id: {id, name, attributes, identities:
+ * [{channel, external_id, verified_by, verified}], conversations: [{id,
+ * channel, status, offered, team, locale, created_at, updated_at, csat,
+ * last_message: {text (a preview of at most 200 bytes), author, at} |
+ * null, assignee: {id, name} | null}] newest first, notes: [{id,
+ * conversation_id, author: {id, name}, text, created_at}] newest first}.
+ * SB_ERR_NOT_FOUND when unknown. */
+enum sb_err agent_store_contact(struct sb_store *st, int64_t id, json_t **out);
+
+/* The contact id of conversation public_id (0 when unknown). */
+int64_t agent_store_contact_of(struct sb_store *st, const char *public_id);
+
+/* Canned responses [{id, shortcut, locale, title, text, team}]: locale
+ * and q (shortcut, title or text contains, case-insensitive ASCII) may be
+ * NULL; user_id > 0 keeps the global ones and those of the user's teams
+ * (0 = all). */
+json_t *agent_store_canned_list(struct sb_store *st, const char *locale, const char *q,
+                                int64_t user_id);
+enum sb_err agent_store_canned_get(struct sb_store *st, int64_t id, json_t **out);
+/* Creates (id 0; *id set) or replaces canned response *id from a
+ * validated object. SB_ERR_NOT_FOUND (id or team), SB_ERR_EXISTS (the
+ * shortcut is taken in that locale and team). */
+enum sb_err agent_store_canned_put(struct sb_store *st, int64_t *id, const json_t *c);
+enum sb_err agent_store_canned_delete(struct sb_store *st, int64_t id);
+/* True when user_id may use canned response c (global, or one of the
+ * user's teams). */
+bool agent_store_canned_allowed(struct sb_store *st, const json_t *c, int64_t user_id);
+
+/* The supervisor overview at now: {agents: [{id, name, email, status,
+ * load, capacity, teams}], queues: [{team, name, waiting, offered,
+ * oldest_wait_s}], sla: {ok, warning, breached}}. Channel weights as the
+ * routing uses them come from weight(channel, arg). */
+typedef double (*agent_weight_fn)(const char *channel, void *arg);
+json_t *agent_store_overview(struct sb_store *st, int64_t now, agent_weight_fn weight, void *arg);
+
+/* Teams: [{id, name, timezone, hours, holidays, allow_pick,
+ * require_language, outside_hours, members: [user ids]}]. */
+json_t *agent_store_teams(struct sb_store *st);
+enum sb_err agent_store_team_get(struct sb_store *st, const char *id, json_t **out);
+enum sb_err agent_store_team_put(struct sb_store *st, const json_t *team, bool *created);
+/* SB_ERR_NOT_FOUND; SB_ERR_CONFLICT when the team is "default" or still
+ * used (why in eb: routing rules, canned responses, open conversations). */
+enum sb_err agent_store_team_delete(struct sb_store *st, const char *id, struct sb_errbuf *eb);
+bool agent_store_team_exists(struct sb_store *st, const char *id);
+
+/* An agent's profile {user_id, email, name, status, capacity, skills,
+ * teams, last_assigned_at}; a user with the agent role but no profile row
+ * gets the defaults. SB_ERR_NOT_FOUND unless user_id is an agent. */
+enum sb_err agent_store_profile_get(struct sb_store *st, int64_t user_id, json_t **out);
+/* Applies the fields of a validated change; SB_ERR_NOT_FOUND (user not
+ * an agent, or a team: eb names it). */
+enum sb_err agent_store_profile_put(struct sb_store *st, int64_t user_id, const json_t *change,
+                                    struct sb_errbuf *eb);
+
+json_t *agent_store_rules(struct sb_store *st);
+/* Replaces every rule; SB_ERR_NOT_FOUND when a rule names an unknown team
+ * (eb: "rules[i].team: ..."). */
+enum sb_err agent_store_rules_put(struct sb_store *st, const json_t *rules, struct sb_errbuf *eb);
+json_t *agent_store_sla_policies(struct sb_store *st);
+enum sb_err agent_store_sla_policies_put(struct sb_store *st, const json_t *policies);
+
+/* ------- Interface to code in api_agent_read.c ------- */
+
+#define AGENT_ROUTE(name)                                                                          \
+    enum MHD_Result name(struct sb_server *, struct MHD_Connection *, struct http_req *,           \
+                         const char *params[2])
+
+/* GET /api/v1/agent/contacts/{id} ({id}: a contact id, or the id of one of
+ * its conversations), GET /api/v1/agent/canned, POST
+ * /api/v1/agent/canned/render, GET /api/v1/agent/kb/search, GET
+ * /api/v1/supervisor/overview. */
+AGENT_ROUTE(api_agent_contact);
+AGENT_ROUTE(api_agent_canned);
+AGENT_ROUTE(api_agent_canned_render);
+AGENT_ROUTE(api_agent_kb_search);
+AGENT_ROUTE(api_supervisor_overview);
+
+/* ------- Interface to code in api_admin_agents.c ------- */
+
+/* /api/v1/admin/teams[/{id}], /agents/{user_id}, /routing-rules,
+ * /sla-policies, /canned[/{id}]. */
+AGENT_ROUTE(api_admin_teams);
+AGENT_ROUTE(api_admin_team);
+AGENT_ROUTE(api_admin_team_put);
+AGENT_ROUTE(api_admin_team_delete);
+AGENT_ROUTE(api_admin_agent);
+AGENT_ROUTE(api_admin_agent_put);
+AGENT_ROUTE(api_admin_rules);
+AGENT_ROUTE(api_admin_rules_put);
+AGENT_ROUTE(api_admin_sla);
+AGENT_ROUTE(api_admin_sla_put);
+AGENT_ROUTE(api_admin_canned_list);
+AGENT_ROUTE(api_admin_canned_get);
+AGENT_ROUTE(api_admin_canned_create);
+AGENT_ROUTE(api_admin_canned_put);
+AGENT_ROUTE(api_admin_canned_delete);
+
+/* Called after an admin or CLI change of teams, agents, routing rules or
+ * SLA policies has been committed, so the routing state in memory follows
+ * the store. Implemented by the routing wiring (handoff.c); srv may be
+ * NULL (the CLI: the server reads the store again at start or on
+ * SIGHUP). */
+void sb_agents_config_changed(struct sb_server *srv, const char *what);
+
+#endif

@@ -1,0 +1,372 @@
+/*
+ * api_admin_agents.c - the admin API of live agents (docs/agents.md):
+ * teams, agent profiles, routing rules, SLA policies and canned
+ * responses. Checks are agent_config.c's and canned.c's (errors name the
+ * field); the SQL is store_agent_admin.c's. Every change is written with
+ * its audit entry in one unit of work and answered once it is durable;
+ * then the routing state is told (sb_agents_config_changed, handoff.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent_admin.h"
+#include "handoff.h"
+#include "sb_log.h"
+#include "server.h"
+
+static bool parse_id(const char *text, int64_t *id)
+{
+    char *end;
+    long long v;
+    if (!text || !*text || strlen(text) > 18) return false;
+    errno = 0;
+    v = strtoll(text, &end, 10);
+    if (errno || *end || v <= 0) return false;
+    *id = v;
+    return true;
+}
+
+/* Ends a unit begun by the caller: on rc == SB_OK writes the audit entry
+ * and commits, then answers status with answer (owned) and tells routing
+ * about what changed; otherwise rolls back and answers the error. eb holds
+ * the detail of a 404/409 from the store. */
+static enum MHD_Result finish(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                              enum sb_err rc, const struct sb_errbuf *eb, const char *action,
+                              const char *target, const char *detail, unsigned status,
+                              json_t *answer, const char *what)
+{
+    if (!rc) rc = sb_audit(srv->store, r->who.actor, action, target, r->ip, detail);
+    if (!rc) rc = sb_store_commit(srv->store);
+    if (rc) {
+        sb_store_rollback(srv->store);
+        /* the router may have followed the rolled-back change */
+        if (what && srv->handoff) handoff_rebuild(srv);
+        json_decref(answer);
+        if (rc == SB_ERR_NOT_FOUND)
+            return http_error(srv, c, 404, "not_found", "%s",
+                              eb && eb->msg[0] ? eb->msg : "not found");
+        if (rc == SB_ERR_EXISTS || rc == SB_ERR_CONFLICT)
+            return http_error(srv, c, 409, "conflict", "%s",
+                              eb && eb->msg[0] ? eb->msg : "conflict");
+        return http_error(srv, c, 503, "not_stored", "the change was not stored; retry");
+    }
+    if (what) sb_agents_config_changed(srv, what);
+    return http_json(srv, c, status, answer);
+}
+
+/* ---------- teams ---------- */
+
+enum MHD_Result api_admin_teams(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                                const char *params[2])
+{
+    (void)r;
+    (void)params;
+    return http_json(srv, c, 200, json_pack("{s:o}", "teams", agent_store_teams(srv->store)));
+}
+
+enum MHD_Result api_admin_team(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                               const char *params[2])
+{
+    json_t *team;
+    (void)r;
+    if (!team_id_valid(params[0]) || agent_store_team_get(srv->store, params[0], &team))
+        return http_error(srv, c, 404, "not_found", "no such team");
+    return http_json(srv, c, 200, json_pack("{s:o}", "team", team));
+}
+
+enum MHD_Result api_admin_team_put(struct sb_server *srv, struct MHD_Connection *c,
+                                   struct http_req *r, const char *params[2])
+{
+    struct sb_errbuf eb = {{0}};
+    json_t *body, *team = NULL, *answer = NULL;
+    enum MHD_Result ret;
+    bool created = false;
+    enum sb_err rc;
+
+    if (!team_id_valid(params[0]))
+        return http_error(srv, c, 400, "invalid_field", "id: must be 1 to %d of a-z, 0-9 and -",
+                          TEAM_ID_MAX);
+    body = http_body_object(srv, c, r, &ret);
+    if (!body) return ret;
+    rc = team_validate(body, params[0], NULL, &team, &eb);
+    json_decref(body);
+    if (rc) return http_error(srv, c, 400, "invalid_field", "%s", eb.msg);
+    rc = sb_store_begin(srv->store);
+    if (rc) {
+        json_decref(team);
+        return http_error(srv, c, 503, "not_stored", "the team was not stored; retry");
+    }
+    rc = agent_store_team_put(srv->store, team, &created);
+    json_decref(team);
+    if (!rc) rc = agent_store_team_get(srv->store, params[0], &answer);
+    return finish(srv, c, r, rc, &eb, created ? "team.create" : "team.replace", params[0], NULL,
+                  created ? 201 : 200, json_pack("{s:o*}", "team", answer), "teams");
+}
+
+enum MHD_Result api_admin_team_delete(struct sb_server *srv, struct MHD_Connection *c,
+                                      struct http_req *r, const char *params[2])
+{
+    struct sb_errbuf eb = {{0}};
+    enum sb_err rc;
+
+    if (!team_id_valid(params[0])) return http_error(srv, c, 404, "not_found", "no such team");
+    rc = sb_store_begin(srv->store);
+    if (rc) return http_error(srv, c, 503, "not_stored", "the team was not deleted; retry");
+    rc = agent_store_team_delete(srv->store, params[0], &eb);
+    if (rc == SB_ERR_NOT_FOUND) snprintf(eb.msg, sizeof(eb.msg), "no such team");
+    return finish(srv, c, r, rc, &eb, "team.delete", params[0], NULL, 200,
+                  json_pack("{s:s}", "status", "deleted"), "teams");
+}
+
+/* ---------- agent profiles ---------- */
+
+enum MHD_Result api_admin_agent(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                                const char *params[2])
+{
+    json_t *profile;
+    int64_t id;
+    (void)r;
+    if (!parse_id(params[0], &id) || agent_store_profile_get(srv->store, id, &profile))
+        return http_error(srv, c, 404, "not_found", "no such agent (a user with the agent role)");
+    return http_json(srv, c, 200, json_pack("{s:o}", "agent", profile));
+}
+
+enum MHD_Result api_admin_agent_put(struct sb_server *srv, struct MHD_Connection *c,
+                                    struct http_req *r, const char *params[2])
+{
+    struct sb_errbuf eb = {{0}};
+    json_t *body, *change = NULL, *answer = NULL;
+    enum MHD_Result ret;
+    enum sb_err rc;
+    char *detail;
+    int64_t id;
+
+    if (!parse_id(params[0], &id))
+        return http_error(srv, c, 404, "not_found", "no such agent (a user with the agent role)");
+    body = http_body_object(srv, c, r, &ret);
+    if (!body) return ret;
+    rc = agent_profile_validate(body, &change, &eb);
+    json_decref(body);
+    if (rc) return http_error(srv, c, 400, "invalid_field", "%s", eb.msg);
+    rc = sb_store_begin(srv->store);
+    if (rc) {
+        json_decref(change);
+        return http_error(srv, c, 503, "not_stored", "the profile was not stored; retry");
+    }
+    if (agent_store_profile_get(srv->store, id, &answer) != SB_OK) {
+        rc = SB_ERR_NOT_FOUND;
+        snprintf(eb.msg, sizeof(eb.msg), "no such agent (a user with the agent role)");
+    } else {
+        json_decref(answer);
+        answer = NULL;
+        rc = agent_store_profile_put(srv->store, id, change, &eb);
+        /* In the same unit: offers to an agent who is no longer online go
+         * back to the queue, and routing runs with the new profile. */
+        if (!rc && srv->handoff) rc = handoff_agent_changed(srv, id);
+        if (rc == SB_ERR_NOT_FOUND) {
+            /* a team that does not exist: a field error (eb names it) */
+            sb_store_rollback(srv->store);
+            json_decref(change);
+            return http_error(srv, c, 400, "invalid_field", "%s", eb.msg);
+        }
+    }
+    if (!rc) rc = agent_store_profile_get(srv->store, id, &answer);
+    detail = json_dumps(change, JSON_COMPACT);
+    json_decref(change);
+    ret = finish(srv, c, r, rc, &eb, "agent.update", params[0], detail, 200,
+                 json_pack("{s:o*}", "agent", answer), "agents");
+    free(detail);
+    return ret;
+}
+
+/* ---------- routing rules and SLA policies ---------- */
+
+enum MHD_Result api_admin_rules(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                                const char *params[2])
+{
+    (void)r;
+    (void)params;
+    return http_json(srv, c, 200, json_pack("{s:o}", "rules", agent_store_rules(srv->store)));
+}
+
+enum MHD_Result api_admin_rules_put(struct sb_server *srv, struct MHD_Connection *c,
+                                    struct http_req *r, const char *params[2])
+{
+    struct sb_errbuf eb = {{0}};
+    json_t *body, *rules = NULL;
+    enum MHD_Result ret;
+    enum sb_err rc;
+    char detail[32];
+    (void)params;
+
+    body = http_body_object(srv, c, r, &ret);
+    if (!body) return ret;
+    rc = routing_rules_validate(body, &rules, &eb);
+    json_decref(body);
+    if (rc) return http_error(srv, c, 400, "invalid_field", "%s", eb.msg);
+    rc = sb_store_begin(srv->store);
+    if (rc) {
+        json_decref(rules);
+        return http_error(srv, c, 503, "not_stored", "the rules were not stored; retry");
+    }
+    rc = agent_store_rules_put(srv->store, rules, &eb);
+    snprintf(detail, sizeof(detail), "%zu rules", json_array_size(rules));
+    json_decref(rules);
+    if (rc == SB_ERR_NOT_FOUND) {
+        /* an unknown team is a field error of this request */
+        sb_store_rollback(srv->store);
+        return http_error(srv, c, 400, "invalid_field", "%s", eb.msg);
+    }
+    return finish(srv, c, r, rc, &eb, "routing_rules.replace", NULL, detail, 200,
+                  rc ? NULL : json_pack("{s:o}", "rules", agent_store_rules(srv->store)), "rules");
+}
+
+enum MHD_Result api_admin_sla(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                              const char *params[2])
+{
+    (void)r;
+    (void)params;
+    return http_json(srv, c, 200,
+                     json_pack("{s:o}", "policies", agent_store_sla_policies(srv->store)));
+}
+
+enum MHD_Result api_admin_sla_put(struct sb_server *srv, struct MHD_Connection *c,
+                                  struct http_req *r, const char *params[2])
+{
+    struct sb_errbuf eb = {{0}};
+    json_t *body, *policies = NULL;
+    enum MHD_Result ret;
+    enum sb_err rc;
+    char detail[32];
+    (void)params;
+
+    body = http_body_object(srv, c, r, &ret);
+    if (!body) return ret;
+    rc = sla_policies_validate(body, &policies, &eb);
+    json_decref(body);
+    if (rc) return http_error(srv, c, 400, "invalid_field", "%s", eb.msg);
+    rc = sb_store_begin(srv->store);
+    if (rc) {
+        json_decref(policies);
+        return http_error(srv, c, 503, "not_stored", "the policies were not stored; retry");
+    }
+    rc = agent_store_sla_policies_put(srv->store, policies);
+    snprintf(detail, sizeof(detail), "%zu policies", json_array_size(policies));
+    json_decref(policies);
+    return finish(srv, c, r, rc, &eb, "sla_policies.replace", NULL, detail, 200,
+                  rc ? NULL : json_pack("{s:o}", "policies", agent_store_sla_policies(srv->store)),
+                  "sla");
+}
+
+/* ---------- canned responses ---------- */
+
+enum MHD_Result api_admin_canned_list(struct sb_server *srv, struct MHD_Connection *c,
+                                      struct http_req *r, const char *params[2])
+{
+    const char *locale = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "locale");
+    const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q");
+    (void)r;
+    (void)params;
+    if (q && strlen(q) > 200)
+        return http_error(srv, c, 400, "invalid_field", "q: at most 200 bytes");
+    return http_json(
+        srv, c, 200,
+        json_pack("{s:o}", "canned",
+                  agent_store_canned_list(srv->store, locale && *locale ? locale : NULL, q, 0)));
+}
+
+enum MHD_Result api_admin_canned_get(struct sb_server *srv, struct MHD_Connection *c,
+                                     struct http_req *r, const char *params[2])
+{
+    json_t *canned;
+    int64_t id;
+    (void)r;
+    if (!parse_id(params[0], &id) || agent_store_canned_get(srv->store, id, &canned))
+        return http_error(srv, c, 404, "not_found", "no such canned response");
+    return http_json(srv, c, 200, json_pack("{s:o}", "canned", canned));
+}
+
+/* POST (id 0: create) and PUT /{id} (replace). */
+static enum MHD_Result canned_write(struct sb_server *srv, struct MHD_Connection *c,
+                                    struct http_req *r, int64_t id)
+{
+    struct sb_errbuf eb = {{0}};
+    json_t *body, *canned = NULL, *answer = NULL;
+    enum MHD_Result ret;
+    enum sb_err rc;
+    char target[24];
+    bool create = id == 0;
+
+    body = http_body_object(srv, c, r, &ret);
+    if (!body) return ret;
+    rc = canned_validate(body, srv->kb, &canned, &eb);
+    json_decref(body);
+    if (rc) return http_error(srv, c, 400, "invalid_field", "%s", eb.msg);
+    rc = sb_store_begin(srv->store);
+    if (rc) {
+        json_decref(canned);
+        return http_error(srv, c, 503, "not_stored", "the canned response was not stored; retry");
+    }
+    if (!create && agent_store_canned_get(srv->store, id, &answer) != SB_OK) {
+        rc = SB_ERR_NOT_FOUND;
+        snprintf(eb.msg, sizeof(eb.msg), "no such canned response");
+    } else {
+        rc = agent_store_canned_put(srv->store, &id, canned);
+    }
+    if (rc == SB_ERR_NOT_FOUND && !eb.msg[0]) {
+        /* the team named is unknown: a field error */
+        sb_store_rollback(srv->store);
+        ret = http_error(srv, c, 400, "invalid_field", "team: no such team '%s'",
+                         json_string_value(json_object_get(canned, "team")));
+        json_decref(answer);
+        json_decref(canned);
+        return ret;
+    }
+    if (rc == SB_ERR_EXISTS)
+        snprintf(eb.msg, sizeof(eb.msg),
+                 "shortcut: '%s' is taken in locale %s for this team; change that one",
+                 json_string_value(json_object_get(canned, "shortcut")),
+                 json_string_value(json_object_get(canned, "locale")));
+    json_decref(answer);
+    answer = NULL;
+    json_decref(canned);
+    if (!rc) rc = agent_store_canned_get(srv->store, id, &answer);
+    snprintf(target, sizeof(target), "%lld", (long long)id);
+    return finish(srv, c, r, rc, &eb, create ? "canned.create" : "canned.replace", target, NULL,
+                  create ? 201 : 200, json_pack("{s:o*}", "canned", answer), NULL);
+}
+
+enum MHD_Result api_admin_canned_create(struct sb_server *srv, struct MHD_Connection *c,
+                                        struct http_req *r, const char *params[2])
+{
+    (void)params;
+    return canned_write(srv, c, r, 0);
+}
+
+enum MHD_Result api_admin_canned_put(struct sb_server *srv, struct MHD_Connection *c,
+                                     struct http_req *r, const char *params[2])
+{
+    int64_t id;
+    if (!parse_id(params[0], &id))
+        return http_error(srv, c, 404, "not_found", "no such canned response");
+    return canned_write(srv, c, r, id);
+}
+
+enum MHD_Result api_admin_canned_delete(struct sb_server *srv, struct MHD_Connection *c,
+                                        struct http_req *r, const char *params[2])
+{
+    struct sb_errbuf eb = {{0}};
+    enum sb_err rc;
+    int64_t id;
+
+    if (!parse_id(params[0], &id))
+        return http_error(srv, c, 404, "not_found", "no such canned response");
+    rc = sb_store_begin(srv->store);
+    if (rc) return http_error(srv, c, 503, "not_stored", "the canned response was not deleted");
+    rc = agent_store_canned_delete(srv->store, id);
+    if (rc == SB_ERR_NOT_FOUND) snprintf(eb.msg, sizeof(eb.msg), "no such canned response");
+    return finish(srv, c, r, rc, &eb, "canned.delete", params[0], NULL, 200,
+                  json_pack("{s:s}", "status", "deleted"), NULL);
+}

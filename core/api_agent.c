@@ -1,0 +1,793 @@
+/*
+ * api_agent.c - the agent API of the state machine (docs/agents.md,
+ * "Agent API"): the agent's profile and status, the queue, their
+ * conversations with unread counts, one conversation with its whole
+ * story, and the transitions (accept, decline, claim, reply, notes,
+ * transfer, resolve, return to bot, typing, read); and the test clock.
+ * The transitions themselves are in handoff_ops.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handoff_int.h"
+#include "sb_log.h"
+
+#define NOTE_MAX 8192
+
+/* The signed-in agent's user id; tokens have none (403). */
+static bool agent_of(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                     int64_t *id, enum MHD_Result *ret)
+{
+    if (r->who.kind != PRINCIPAL_SESSION || r->who.user.id <= 0) {
+        *ret = http_error(srv, c, 400, "not_a_person",
+                          "this acts as a signed-in agent; an API token is not one");
+        return false;
+    }
+    *id = r->who.user.id;
+    return true;
+}
+
+static bool is_supervisor(struct http_req *r)
+{
+    return (r->who.roles & (SB_ROLE_SUPERVISOR | SB_ROLE_ADMIN)) != 0;
+}
+
+static bool in_team(struct sb_server *srv, int64_t user, const char *team)
+{
+    sqlite3_stmt *s =
+        ho_prep(srv, "SELECT 1 FROM team_members WHERE user_id = ?1 AND team_id = ?2");
+    bool yes;
+    if (!s) return false;
+    sqlite3_bind_int64(s, 1, user);
+    sqlite3_bind_text(s, 2, team, -1, SQLITE_STATIC);
+    yes = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    return yes;
+}
+
+/* Loads the conversation of the path and checks the agent may see it
+ * (supervisor, assignee, offered, or a queued one of their team). */
+static bool conv_of(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                    const char *id, int64_t me, struct sb_conv *conv, struct ho_conv *row,
+                    enum MHD_Result *ret)
+{
+    if (strlen(id) > 64 || sb_store_conv_get(srv->store, id, conv)) {
+        *ret = http_error(srv, c, 404, "not_found", "no such conversation");
+        return false;
+    }
+    if (ho_conv_row(srv, conv->id, row)) {
+        sb_conv_cleanup(conv);
+        *ret = http_error(srv, c, 404, "not_found", "no such conversation");
+        return false;
+    }
+    if (is_supervisor(r) || row->assignee == me || row->offered_to == me ||
+        in_team(srv, me, row->team))
+        return true;
+    sb_conv_cleanup(conv);
+    *ret = http_error(srv, c, 403, "not_yours", "this conversation is not yours");
+    return false;
+}
+
+/* Answers the result of a transition run in its own unit. */
+static enum MHD_Result finish(struct sb_server *srv, struct MHD_Connection *c, struct sb_conv *conv,
+                              enum sb_err rc, struct sb_errbuf *eb, json_t *ok_body)
+{
+    enum MHD_Result ret;
+    srv->handoff->current = NULL;
+    if (!rc) rc = sb_store_commit(srv->store);
+    if (rc) {
+        sb_store_rollback(srv->store);
+        handoff_rebuild(srv);
+        json_decref(ok_body);
+        if (rc == SB_ERR_CONFLICT) return http_error(srv, c, 409, "conflict", "%s", eb->msg);
+        if (rc == SB_ERR_FORBIDDEN) return http_error(srv, c, 403, "not_yours", "%s", eb->msg);
+        if (rc == SB_ERR_NOT_FOUND)
+            return http_error(srv, c, 404, "not_found", "%s", eb->msg[0] ? eb->msg : "not found");
+        return http_error(srv, c, 503, "not_stored", "not stored (%s); retry", sb_strerror(rc));
+    }
+    ret = http_json(
+        srv, c, 200,
+        ok_body ? ok_body : json_pack("{s:s, s:s}", "id", conv->public_id, "status", conv->status));
+    return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* me                                                                   */
+
+static json_t *profile_json(struct sb_server *srv, int64_t me)
+{
+    sqlite3_stmt *s = ho_prep(
+        srv, "SELECT p.status, p.capacity, p.skills, (SELECT json_group_array(team_id) FROM"
+             " team_members m WHERE m.user_id = ?1) FROM agent_profiles p WHERE p.user_id = ?1");
+    json_t *out;
+    if (!s) return json_null();
+    sqlite3_bind_int64(s, 1, me);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        out = json_pack("{s:s, s:f, s:o, s:o}", "status", ho_col(s, 0), "capacity",
+                        sqlite3_column_double(s, 1), "skills", json_loads(ho_col(s, 2), 0, NULL),
+                        "teams", json_loads(ho_col(s, 3), 0, NULL));
+    } else {
+        out = json_pack("{s:s, s:f, s:[], s:[]}", "status", "offline", "capacity", 4.0, "skills",
+                        "teams");
+    }
+    sqlite3_finalize(s);
+    if (out) {
+        int64_t load = sb_router_agent_load(srv->handoff->router, me);
+        json_object_set_new(out, "load", json_real(load > 0 ? (double)load / 1000.0 : 0.0));
+    }
+    return out ? out : json_null();
+}
+
+enum MHD_Result api_agent_me(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                             const char *params[2])
+{
+    enum MHD_Result ret;
+    int64_t me;
+    (void)params;
+    if (!agent_of(srv, c, r, &me, &ret)) return ret;
+    return http_json(srv, c, 200,
+                     json_pack("{s:{s:I, s:s, s:s, s:b}, s:o}", "user", "id", (json_int_t)me,
+                               "name", r->who.user.name, "email", r->who.user.email, "supervisor",
+                               is_supervisor(r), "profile", profile_json(srv, me)));
+}
+
+enum MHD_Result api_agent_status(struct sb_server *srv, struct MHD_Connection *c,
+                                 struct http_req *r, const char *params[2])
+{
+    enum MHD_Result ret;
+    json_t *body, *st;
+    const char *v;
+    sqlite3_stmt *s;
+    enum sb_err rc;
+    int64_t me;
+    (void)params;
+    if (!agent_of(srv, c, r, &me, &ret)) return ret;
+    body = http_body_object(srv, c, r, &ret);
+    if (!body) return ret;
+    st = json_object_get(body, "status");
+    v = json_string_value(st);
+    if (!v || (strcmp(v, "online") && strcmp(v, "away") && strcmp(v, "offline"))) {
+        json_decref(body);
+        return http_error(srv, c, 400, "invalid_field", "status: must be online, away or offline");
+    }
+    rc = sb_store_begin(srv->store);
+    if (rc) {
+        json_decref(body);
+        return http_error(srv, c, 503, "not_stored", "busy; retry");
+    }
+    s = ho_prep(srv, "INSERT INTO agent_profiles(user_id, status, status_changed_at)"
+                     " VALUES(?1, ?2, ?3) ON CONFLICT(user_id) DO UPDATE SET"
+                     " status = excluded.status, status_changed_at = excluded.status_changed_at");
+    if (s) {
+        sqlite3_bind_int64(s, 1, me);
+        sqlite3_bind_text(s, 2, v, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(s, 3, sb_now_ms());
+    }
+    rc = ho_done(s);
+    json_decref(body);
+    if (!rc) rc = handoff_agent_changed(srv, me);
+    if (!rc) agent_events_notify(srv);
+    if (!rc) rc = sb_store_commit(srv->store);
+    if (rc) {
+        sb_store_rollback(srv->store);
+        handoff_rebuild(srv);
+        return http_error(srv, c, 503, "not_stored", "not stored; retry");
+    }
+    return http_json(srv, c, 200, json_pack("{s:o}", "profile", profile_json(srv, me)));
+}
+
+/* ------------------------------------------------------------------ */
+/* lists                                                                */
+
+static json_t *sla_json(sqlite3_stmt *s, int col, int64_t now)
+{
+    /* col: first_response_due, first_response_warn, first_response_at,
+     * next_response_due, next_response_warn, resolution_due, resolution_warn */
+    static const char *const kinds[] = {"first_response", "next_response", "resolution"};
+    json_t *arr = json_array();
+    for (int k = 0; k < 3; k++) {
+        int dcol = k == 0 ? col : k == 1 ? col + 3 : col + 5;
+        int64_t due = ho_opt(s, dcol), warn = ho_opt(s, dcol + 1);
+        int64_t met = k == 0 ? ho_opt(s, col + 2) : 0;
+        if (!due) continue;
+        json_array_append_new(
+            arr, json_pack("{s:s, s:I, s:I, s:s}", "kind", kinds[k], "due_at", (json_int_t)due,
+                           "warn_at", (json_int_t)warn, "state",
+                           met ? "met" : sb_sla_state_name(sb_sla_state_at(warn, due, 0, now))));
+    }
+    return arr;
+}
+
+#define SLA_COLS                                                                                   \
+    "c.first_response_due, c.first_response_warn, c.first_response_at, c.next_response_due,"       \
+    " c.next_response_warn, c.resolution_due, c.resolution_warn"
+
+enum MHD_Result api_agent_queue(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                                const char *params[2])
+{
+    enum MHD_Result ret;
+    int64_t me, now = sb_now_ms();
+    sqlite3_stmt *s;
+    json_t *list;
+    (void)params;
+    if (!agent_of(srv, c, r, &me, &ret)) return ret;
+    s = ho_prep(
+        srv,
+        "SELECT c.public_id, ifnull(c.team, 'default'), c.priority, c.channel, c.locale,"
+        " ifnull(k.name, ''), ifnull(c.queued_at, c.updated_at), ifnull(c.offered_to, 0),"
+        " ifnull(c.offer_expires_at, 0), (SELECT body FROM messages m WHERE"
+        " m.conversation_id = c.id AND m.direction = 'in' ORDER BY m.id DESC LIMIT 1), " SLA_COLS
+        " FROM conversations c JOIN contacts k ON k.id = c.contact_id"
+        " WHERE c.status = 'queued' AND (?2 OR c.offered_to = ?1 OR c.team IN"
+        " (SELECT team_id FROM team_members WHERE user_id = ?1))"
+        " ORDER BY c.priority DESC, ifnull(c.first_response_due, 9e18), c.queued_at, c.id"
+        " LIMIT 500");
+    if (!s) return http_error(srv, c, 500, "internal", "queue query failed");
+    list = json_array();
+    sqlite3_bind_int64(s, 1, me);
+    sqlite3_bind_int(s, 2, is_supervisor(r));
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        int64_t qa = sqlite3_column_int64(s, 6), off = sqlite3_column_int64(s, 7);
+        const char *pv = ho_col(s, 9);
+        json_t *item = json_pack(
+            "{s:s, s:s, s:i, s:s, s:s, s:{s:s}, s:I, s:I, s:o, s:o, s:o, s:s#}", "id", ho_col(s, 0),
+            "team", ho_col(s, 1), "priority", sqlite3_column_int(s, 2), "channel", ho_col(s, 3),
+            "locale", ho_col(s, 4), "contact", "name", ho_col(s, 5), "queued_at", (json_int_t)qa,
+            "wait_s", (json_int_t)((now - qa) / 1000), "sla", sla_json(s, 10, now), "offered_to",
+            off ? json_integer(off) : json_null(), "offer_expires_at",
+            off ? json_integer(sqlite3_column_int64(s, 8)) : json_null(), "preview", pv,
+            (int)(strlen(pv) > 140 ? 140 : strlen(pv)));
+        if (item) json_array_append_new(list, item);
+    }
+    sqlite3_finalize(s);
+    return http_json(srv, c, 200, json_pack("{s:o}", "queue", list));
+}
+
+enum MHD_Result api_agent_conversations(struct sb_server *srv, struct MHD_Connection *c,
+                                        struct http_req *r, const char *params[2])
+{
+    const char *status = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "status");
+    const char *mine = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "mine");
+    enum MHD_Result ret;
+    int64_t me, now = sb_now_ms();
+    sqlite3_stmt *s;
+    json_t *list;
+    (void)params;
+    if (status && strcmp(status, SB_STATUS_BOT) && strcmp(status, SB_STATUS_QUEUED) &&
+        strcmp(status, SB_STATUS_ASSIGNED) && strcmp(status, SB_STATUS_RESOLVED))
+        return http_error(srv, c, 400, "invalid_field",
+                          "status must be bot, queued, assigned or resolved");
+    if (mine && strcmp(mine, "1") && strcmp(mine, "0"))
+        return http_error(srv, c, 400, "invalid_field", "mine must be 0 or 1");
+    if (!mine || strcmp(mine, "1"))
+        return http_json(
+            srv, c, 200,
+            json_pack("{s:o}", "conversations", sb_store_conv_list(srv->store, status, 500)));
+    if (!agent_of(srv, c, r, &me, &ret)) return ret;
+    s = ho_prep(srv,
+                "SELECT c.public_id, c.status, ifnull(c.team, 'default'), c.channel, c.locale,"
+                " ifnull(k.name, ''), c.updated_at, (SELECT count(*) FROM messages m WHERE"
+                " m.conversation_id = c.id AND m.direction = 'in' AND m.id > ifnull((SELECT up_to"
+                " FROM agent_reads a WHERE a.conversation_id = c.id AND a.user_id = ?1), 0)),"
+                " (SELECT body FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC"
+                " LIMIT 1), c.csat, " SLA_COLS
+                " FROM conversations c JOIN contacts k ON k.id = c.contact_id"
+                " WHERE (c.assignee = ?1 OR c.offered_to = ?1) AND (?2 IS NULL OR c.status = ?2)"
+                " AND (?2 IS NOT NULL OR c.status IN ('queued', 'assigned'))"
+                " ORDER BY c.updated_at DESC LIMIT 500");
+    if (!s) return http_error(srv, c, 500, "internal", "query failed");
+    sqlite3_bind_int64(s, 1, me);
+    if (status) sqlite3_bind_text(s, 2, status, -1, SQLITE_TRANSIENT);
+    list = json_array();
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        json_t *item = json_pack(
+            "{s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:I, s:i, s:s, s:o, s:o}", "id", ho_col(s, 0),
+            "status", ho_col(s, 1), "team", ho_col(s, 2), "channel", ho_col(s, 3), "locale",
+            ho_col(s, 4), "contact", "name", ho_col(s, 5), "updated_at",
+            (json_int_t)sqlite3_column_int64(s, 6), "unread", sqlite3_column_int(s, 7), "preview",
+            ho_col(s, 8), "csat",
+            sqlite3_column_type(s, 9) == SQLITE_NULL ? json_null()
+                                                     : json_integer(sqlite3_column_int(s, 9)),
+            "sla", sla_json(s, 10, now));
+        if (item) json_array_append_new(list, item);
+    }
+    sqlite3_finalize(s);
+    return http_json(srv, c, 200, json_pack("{s:o}", "conversations", list));
+}
+
+/* The bot's turns: what it searched, its best hit, what it decided. */
+static json_t *bot_turns(struct sb_server *srv, int64_t conv)
+{
+    sqlite3_stmt *s =
+        ho_prep(srv, "SELECT q.text, q.outcome, q.confidence, a.title, a.slug, q.created_at FROM"
+                     " kb_queries q LEFT JOIN kb_articles a ON a.id = q.article_id"
+                     " WHERE q.conversation_id = ?1 ORDER BY q.id LIMIT 500");
+    json_t *arr = json_array();
+    if (!s) return arr;
+    sqlite3_bind_int64(s, 1, conv);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        const char *o = ho_col(s, 1);
+        json_t *hits = json_array();
+        if (sqlite3_column_type(s, 3) != SQLITE_NULL)
+            json_array_append_new(hits, json_pack("{s:s, s:s, s:f}", "title", ho_col(s, 3), "slug",
+                                                  ho_col(s, 4), "confidence",
+                                                  sqlite3_column_double(s, 2)));
+        json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:I}", "searched", ho_col(s, 0),
+                                             "hits", hits, "decision",
+                                             strcmp(o, "answered") == 0 ? "answer"
+                                             : strcmp(o, "unsure") == 0 ? "clarify"
+                                                                        : "handoff",
+                                             "at", (json_int_t)sqlite3_column_int64(s, 5)));
+    }
+    sqlite3_finalize(s);
+    return arr;
+}
+
+static json_t *notes_json(struct sb_server *srv, int64_t conv)
+{
+    sqlite3_stmt *s = ho_prep(srv, "SELECT n.id, n.author, ifnull(u.name, ''), n.text,"
+                                   " n.created_at FROM notes n LEFT JOIN users u ON"
+                                   " u.id = n.author WHERE n.conversation_id = ?1 ORDER BY n.id");
+    json_t *arr = json_array();
+    if (!s) return arr;
+    sqlite3_bind_int64(s, 1, conv);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        json_array_append_new(arr, json_pack("{s:I, s:{s:I, s:s}, s:s, s:I}", "id",
+                                             (json_int_t)sqlite3_column_int64(s, 0), "author", "id",
+                                             (json_int_t)sqlite3_column_int64(s, 1), "name",
+                                             ho_col(s, 2), "text", ho_col(s, 3), "created_at",
+                                             (json_int_t)sqlite3_column_int64(s, 4)));
+    sqlite3_finalize(s);
+    return arr;
+}
+
+enum MHD_Result api_agent_conversation(struct sb_server *srv, struct MHD_Connection *c,
+                                       struct http_req *r, const char *params[2])
+{
+    struct sb_conv_web w;
+    struct sb_conv conv;
+    struct ho_conv row;
+    enum MHD_Result ret;
+    sqlite3_stmt *s;
+    json_t *out;
+    /* Reading is open to every agent and agent token (the transcript API
+     * before live agents was); acting needs the conversation to be theirs. */
+    (void)r;
+    if (strlen(params[0]) > 64 || sb_store_conv_get(srv->store, params[0], &conv))
+        return http_error(srv, c, 404, "not_found", "no such conversation");
+    if (ho_conv_row(srv, conv.id, &row)) {
+        sb_conv_cleanup(&conv);
+        return http_error(srv, c, 404, "not_found", "no such conversation");
+    }
+    if (sb_store_conv_web(srv->store, conv.id, &w)) memset(&w, 0, sizeof(w));
+    /* The widget's site and page, and whether the identity was verified,
+     * tell the agent where the customer is (docs/widget.md). */
+    out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:o, s:b, s:o, s:o, s:o}", "id",
+                    conv.public_id, "status", conv.status, "locale", conv.locale, "channel",
+                    conv.channel, "team", row.team, "priority", row.priority, "site",
+                    w.site_id[0] ? json_string(w.site_id) : json_null(), "page_url",
+                    w.page_url[0] ? json_string(w.page_url) : json_null(), "verified", w.verified,
+                    "messages", sb_store_transcript(srv->store, conv.id, 0), "bot",
+                    bot_turns(srv, conv.id), "notes", notes_json(srv, conv.id));
+    json_object_set_new(out, "assignee", row.assignee ? json_integer(row.assignee) : json_null());
+    json_object_set_new(out, "offered_to",
+                        row.offered_to ? json_integer(row.offered_to) : json_null());
+    s = ho_prep(srv, "SELECT c.csat, c.contact_id, " SLA_COLS " FROM conversations c"
+                     " WHERE c.id = ?1");
+    if (s) {
+        sqlite3_bind_int64(s, 1, conv.id);
+        if (sqlite3_step(s) == SQLITE_ROW) {
+            json_object_set_new(out, "csat",
+                                sqlite3_column_type(s, 0) == SQLITE_NULL
+                                    ? json_null()
+                                    : json_integer(sqlite3_column_int(s, 0)));
+            json_object_set_new(out, "contact_id", json_integer(sqlite3_column_int64(s, 1)));
+            json_object_set_new(out, "sla", sla_json(s, 2, sb_now_ms()));
+        }
+        sqlite3_finalize(s);
+    }
+    ret = http_json(srv, c, 200, out);
+    sb_conv_cleanup(&conv);
+    return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* transitions                                                          */
+
+enum act { ACT_ACCEPT, ACT_DECLINE, ACT_CLAIM, ACT_RESOLVE, ACT_RETURN };
+
+static enum MHD_Result act(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                           const char *id, enum act a)
+{
+    struct sb_errbuf eb = {{0}};
+    struct sb_conv conv;
+    struct ho_conv row;
+    enum MHD_Result ret;
+    enum sb_err rc;
+    int64_t me;
+    char by[64];
+    if (!agent_of(srv, c, r, &me, &ret)) return ret;
+    if (!conv_of(srv, c, r, id, me, &conv, &row, &ret)) return ret;
+    if ((a == ACT_RESOLVE || a == ACT_RETURN) && !is_supervisor(r) && row.assignee != me &&
+        !(strcmp(row.status, SB_STATUS_QUEUED) == 0 && row.offered_to == 0)) {
+        sb_conv_cleanup(&conv);
+        return http_error(srv, c, 403, "not_yours",
+                          "this conversation is assigned to someone else");
+    }
+    snprintf(by, sizeof(by), "agent:%lld", (long long)me);
+    rc = sb_store_begin(srv->store);
+    srv->handoff->current = &conv;
+    if (!rc) switch (a) {
+        case ACT_ACCEPT:
+            rc = ho_accept(srv, &conv, me, &eb);
+            break;
+        case ACT_DECLINE:
+            rc = ho_decline(srv, &conv, me, &eb);
+            break;
+        case ACT_CLAIM:
+            rc = ho_claim(srv, &conv, me, is_supervisor(r), &eb);
+            break;
+        case ACT_RESOLVE:
+            rc = ho_resolve(srv, &conv, by, &eb);
+            break;
+        case ACT_RETURN:
+            rc = ho_return_to_bot(srv, &conv, by, &eb);
+            break;
+        }
+    ret = finish(srv, c, &conv, rc, &eb, NULL);
+    sb_conv_cleanup(&conv);
+    return ret;
+}
+
+enum MHD_Result api_agent_accept(struct sb_server *srv, struct MHD_Connection *c,
+                                 struct http_req *r, const char *params[2])
+{
+    return act(srv, c, r, params[0], ACT_ACCEPT);
+}
+enum MHD_Result api_agent_decline(struct sb_server *srv, struct MHD_Connection *c,
+                                  struct http_req *r, const char *params[2])
+{
+    return act(srv, c, r, params[0], ACT_DECLINE);
+}
+enum MHD_Result api_agent_claim(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                                const char *params[2])
+{
+    return act(srv, c, r, params[0], ACT_CLAIM);
+}
+enum MHD_Result api_agent_resolve(struct sb_server *srv, struct MHD_Connection *c,
+                                  struct http_req *r, const char *params[2])
+{
+    return act(srv, c, r, params[0], ACT_RESOLVE);
+}
+enum MHD_Result api_agent_return(struct sb_server *srv, struct MHD_Connection *c,
+                                 struct http_req *r, const char *params[2])
+{
+    return act(srv, c, r, params[0], ACT_RETURN);
+}
+
+/* A string field of at most max bytes of valid UTF-8 (jansson checks
+ * encoding), or NULL with the 400 answered. */
+static const char *text_field(struct sb_server *srv, struct MHD_Connection *c, json_t *body,
+                              const char *name, size_t max, bool required, enum MHD_Result *ret)
+{
+    json_t *v = json_object_get(body, name);
+    if (!v && !required) return "";
+    if (!json_is_string(v) || (required && json_string_length(v) == 0) ||
+        json_string_length(v) > max || strlen(json_string_value(v)) != json_string_length(v)) {
+        *ret = http_error(srv, c, 400, "invalid_field", "%s: must be text of 1 to %zu bytes", name,
+                          max);
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Connection *c,
+                                  struct http_req *r, const char *params[2])
+{
+    struct sb_conv conv;
+    struct ho_conv row;
+    enum MHD_Result ret;
+    json_t *body = NULL, *msg, *extra = NULL, *canned, *att;
+    const char *text, *client_id;
+    char name[256], *extra_text = NULL;
+    struct sb_msg_in m = {0};
+    sqlite3_stmt *s;
+    int64_t me, mid = 0;
+    bool dup = false;
+    enum sb_err rc;
+
+    if (!agent_of(srv, c, r, &me, &ret)) return ret;
+    if (!conv_of(srv, c, r, params[0], me, &conv, &row, &ret)) return ret;
+    body = http_body_object(srv, c, r, &ret);
+    if (!body) goto out;
+    if (!(text = text_field(srv, c, body, "text", srv->cfg.max_text, true, &ret))) goto out;
+    if (!(client_id = text_field(srv, c, body, "client_id", 64, true, &ret))) goto out;
+    canned = json_object_get(body, "canned_id");
+    if (canned && !json_is_null(canned) &&
+        (!json_is_integer(canned) || json_integer_value(canned) <= 0)) {
+        ret = http_error(srv, c, 400, "invalid_field", "canned_id: must be a canned response id");
+        goto out;
+    }
+    att = json_object_get(body, "attachments");
+    if (att && !json_is_null(att) && (!json_is_array(att) || json_array_size(att))) {
+        ret = http_error(srv, c, 400, "invalid_field",
+                         "attachments: agents cannot attach files yet (give [] or leave it out)");
+        goto out;
+    }
+    if (strcmp(row.status, SB_STATUS_ASSIGNED) != 0) {
+        ret =
+            http_error(srv, c, 409, "conflict", "the conversation is %s, not assigned", row.status);
+        goto out;
+    }
+    if (row.assignee != me && !is_supervisor(r)) {
+        ret = http_error(srv, c, 403, "not_yours", "this conversation is assigned to someone else");
+        goto out;
+    }
+    /* a retried send answers the message it stored the first time */
+    s = ho_prep(srv, "SELECT id FROM messages WHERE conversation_id = ?1 AND direction = 'out'"
+                     " AND client_id = ?2");
+    if (s) {
+        sqlite3_bind_int64(s, 1, conv.id);
+        sqlite3_bind_text(s, 2, client_id, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_ROW) mid = sqlite3_column_int64(s, 0);
+        sqlite3_finalize(s);
+    }
+    if (mid) {
+        ret = http_json(
+            srv, c, 200,
+            json_pack("{s:o, s:b}", "message", sb_store_msg_json(srv->store, mid), "duplicate", 1));
+        goto out;
+    }
+    ho_user_name(srv, me, name, sizeof(name));
+    extra = json_pack("{s:[], s:[], s:{s:I, s:s}}", "links", "quick_replies", "agent", "id",
+                      (json_int_t)me, "name", name);
+    if (json_is_integer(canned)) json_object_set(extra, "canned_id", canned);
+    extra_text = json_dumps(extra, JSON_COMPACT);
+    m = (struct sb_msg_in){.conv_id = conv.id,
+                           .direction = "out",
+                           .author = "agent",
+                           .channel = conv.channel,
+                           .text = text,
+                           .extra = extra_text,
+                           .client_id = client_id,
+                           .created_at = sb_now_ms()};
+    rc = sb_store_begin(srv->store);
+    if (!rc) rc = sb_store_msg_add(srv->store, &m, &mid, &dup);
+    if (!rc) {
+        msg = json_pack("{s:I, s:s, s:s, s:s, s:[], s:[], s:s, s:I, s:[], s:O}", "id",
+                        (json_int_t)mid, "direction", "out", "author", "agent", "text", text,
+                        "links", "quick_replies", "client_id", client_id, "created_at",
+                        (json_int_t)m.created_at, "attachments", "agent",
+                        json_object_get(extra, "agent"));
+        srv->metrics.messages_out++;
+        rc = ho_event(srv, &conv, "message/outbound", json_pack("{s:O}", "message", msg));
+        if (!rc) rc = ho_replied(srv, conv.id);
+        ret = finish(srv, c, &conv, rc, &(struct sb_errbuf){{0}},
+                     rc ? NULL : json_pack("{s:o, s:b}", "message", msg, "duplicate", 0));
+        if (rc) json_decref(msg);
+    } else {
+        ret = finish(srv, c, &conv, rc, &(struct sb_errbuf){{0}}, NULL);
+    }
+out:
+    free(extra_text);
+    json_decref(extra);
+    json_decref(body);
+    sb_conv_cleanup(&conv);
+    return ret;
+}
+
+enum MHD_Result api_agent_note(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                               const char *params[2])
+{
+    struct sb_conv conv;
+    struct ho_conv row;
+    enum MHD_Result ret;
+    json_t *body;
+    const char *text;
+    sqlite3_stmt *s;
+    int64_t me, now = sb_now_ms();
+    enum sb_err rc;
+    char name[256];
+
+    if (!agent_of(srv, c, r, &me, &ret)) return ret;
+    if (!conv_of(srv, c, r, params[0], me, &conv, &row, &ret)) return ret;
+    body = http_body_object(srv, c, r, &ret);
+    if (!body) goto out;
+    if (!(text = text_field(srv, c, body, "text", NOTE_MAX, true, &ret))) goto out;
+    rc = sb_store_begin(srv->store);
+    s = rc ? NULL
+           : ho_prep(srv, "INSERT INTO notes(conversation_id, author, text, created_at)"
+                          " VALUES(?1, ?2, ?3, ?4)");
+    if (s) {
+        sqlite3_bind_int64(s, 1, conv.id);
+        sqlite3_bind_int64(s, 2, me);
+        sqlite3_bind_text(s, 3, text, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 4, now);
+    }
+    if (!rc) rc = ho_done(s);
+    ho_user_name(srv, me, name, sizeof(name));
+    if (!rc) {
+        json_t *note = json_pack("{s:I, s:{s:I, s:s}, s:s, s:I}", "id",
+                                 (json_int_t)sqlite3_last_insert_rowid(sb_store_db(srv->store)),
+                                 "author", "id", (json_int_t)me, "name", name, "text", text,
+                                 "created_at", (json_int_t)now);
+        rc = ho_event(srv, &conv, "note/added", json_pack("{s:O}", "note", note));
+        ret = finish(srv, c, &conv, rc, &(struct sb_errbuf){{0}},
+                     rc ? NULL : json_pack("{s:o}", "note", note));
+        if (rc) json_decref(note);
+    } else {
+        ret = finish(srv, c, &conv, rc, &(struct sb_errbuf){{0}}, NULL);
+    }
+out:
+    json_decref(body);
+    sb_conv_cleanup(&conv);
+    return ret;
+}
+
+enum MHD_Result api_agent_transfer(struct sb_server *srv, struct MHD_Connection *c,
+                                   struct http_req *r, const char *params[2])
+{
+    struct sb_errbuf eb = {{0}};
+    struct sb_conv conv;
+    struct ho_conv row;
+    enum MHD_Result ret;
+    json_t *body, *team, *agent;
+    const char *note;
+    int64_t me;
+    enum sb_err rc;
+
+    if (!agent_of(srv, c, r, &me, &ret)) return ret;
+    if (!conv_of(srv, c, r, params[0], me, &conv, &row, &ret)) return ret;
+    body = http_body_object(srv, c, r, &ret);
+    if (!body) goto out;
+    team = json_object_get(body, "team");
+    agent = json_object_get(body, "agent_id");
+    if (!(note = text_field(srv, c, body, "note", NOTE_MAX, false, &ret))) goto out;
+    if ((team && agent) || (!team && !agent)) {
+        ret = http_error(srv, c, 400, "invalid_field", "team or agent_id: give exactly one");
+        goto out;
+    }
+    if (team &&
+        (!json_is_string(team) || json_string_length(team) == 0 || json_string_length(team) > 63)) {
+        ret = http_error(srv, c, 400, "invalid_field", "team: must be a team id");
+        goto out;
+    }
+    if (agent && (!json_is_integer(agent) || json_integer_value(agent) <= 0)) {
+        ret = http_error(srv, c, 400, "invalid_field", "agent_id: must be a user id");
+        goto out;
+    }
+    if (!is_supervisor(r) && row.assignee != me) {
+        ret = http_error(srv, c, 403, "not_yours", "only the assignee or a supervisor transfers");
+        goto out;
+    }
+    rc = sb_store_begin(srv->store);
+    srv->handoff->current = &conv;
+    if (!rc)
+        rc = ho_transfer(srv, &conv, me, team ? json_string_value(team) : NULL,
+                         agent ? json_integer_value(agent) : 0, *note ? note : NULL, &eb);
+    ret = finish(srv, c, &conv, rc, &eb, NULL);
+out:
+    json_decref(body);
+    sb_conv_cleanup(&conv);
+    return ret;
+}
+
+enum MHD_Result api_agent_typing(struct sb_server *srv, struct MHD_Connection *c,
+                                 struct http_req *r, const char *params[2])
+{
+    struct sb_conv conv;
+    struct ho_conv row;
+    enum MHD_Result ret;
+    json_t *body, *typing, *ev;
+    int64_t me;
+
+    if (!agent_of(srv, c, r, &me, &ret)) return ret;
+    if (!conv_of(srv, c, r, params[0], me, &conv, &row, &ret)) return ret;
+    body = http_body_object(srv, c, r, &ret);
+    if (!body) goto out;
+    typing = json_object_get(body, "typing");
+    if (!json_is_boolean(typing)) {
+        ret = http_error(srv, c, 400, "invalid_field", "typing: must be true or false");
+        goto out;
+    }
+    ev = json_pack("{s:s, s:s, s:b}", "type", "typing", "author", "agent", "typing",
+                   json_is_true(typing));
+    sse_push(srv, conv.id, "typing", ev);
+    json_decref(ev);
+    ret = http_json(srv, c, 200, json_pack("{s:b}", "forwarded", 1));
+out:
+    json_decref(body);
+    sb_conv_cleanup(&conv);
+    return ret;
+}
+
+enum MHD_Result api_agent_read(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                               const char *params[2])
+{
+    struct sb_conv conv;
+    struct ho_conv row;
+    enum MHD_Result ret;
+    json_t *body, *up;
+    int64_t me, up_to;
+    bool moved = false;
+    sqlite3_stmt *s;
+    enum sb_err rc;
+
+    if (!agent_of(srv, c, r, &me, &ret)) return ret;
+    if (!conv_of(srv, c, r, params[0], me, &conv, &row, &ret)) return ret;
+    body = http_body_object(srv, c, r, &ret);
+    if (!body) goto out;
+    up = json_object_get(body, "up_to");
+    if (!json_is_integer(up) || json_integer_value(up) <= 0 ||
+        !sb_store_msg_in_conv(srv->store, conv.id, json_integer_value(up))) {
+        ret = http_error(srv, c, 400, "invalid_field",
+                         "up_to: must be a message of this"
+                         " conversation");
+        goto out;
+    }
+    up_to = json_integer_value(up);
+    rc = sb_store_begin(srv->store);
+    s = rc ? NULL
+           : ho_prep(srv, "INSERT INTO agent_reads(conversation_id, user_id, up_to)"
+                          " VALUES(?1, ?2, ?3) ON CONFLICT DO UPDATE SET"
+                          " up_to = max(up_to, excluded.up_to)");
+    if (s) {
+        sqlite3_bind_int64(s, 1, conv.id);
+        sqlite3_bind_int64(s, 2, me);
+        sqlite3_bind_int64(s, 3, up_to);
+    }
+    if (!rc) rc = ho_done(s);
+    /* the customer sees it read when the assignee read it */
+    if (!rc && (row.assignee == me || is_supervisor(r)))
+        rc = sb_store_read_mark(srv->store, conv.id, "agent", up_to, &moved);
+    if (!rc && moved)
+        rc = ho_event(srv, &conv, "message/read",
+                      json_pack("{s:I, s:s}", "up_to", (json_int_t)up_to, "by", "agent"));
+    ret = finish(srv, c, &conv, rc, &(struct sb_errbuf){{0}},
+                 json_pack("{s:I}", "read_up_to", (json_int_t)up_to));
+out:
+    json_decref(body);
+    sb_conv_cleanup(&conv);
+    return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* the test clock                                                       */
+
+enum MHD_Result api_test_clock(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                               const char *params[2])
+{
+    enum MHD_Result ret;
+    json_t *body, *adv, *set;
+    (void)params;
+    if (!srv->cfg.test_clock) return http_error(srv, c, 404, "not_found", "no such route");
+    body = http_body_object(srv, c, r, &ret);
+    if (!body) return ret;
+    adv = json_object_get(body, "advance_s");
+    set = json_object_get(body, "set_ms");
+    if ((adv && set) || (!adv && !set) || (adv && !json_is_number(adv)) ||
+        (set && !json_is_integer(set))) {
+        json_decref(body);
+        return http_error(srv, c, 400, "invalid_field",
+                          "advance_s (seconds) or set_ms (ms since the epoch): give one");
+    }
+    if (adv) {
+        double s = json_number_value(adv);
+        if (s < 0 || s > 10.0 * 365 * 86400) {
+            json_decref(body);
+            return http_error(srv, c, 400, "invalid_field", "advance_s: 0 to ten years");
+        }
+        sb_clock_advance_ms((int64_t)(s * 1000));
+    } else {
+        int64_t t = json_integer_value(set), now = sb_now_ms();
+        if (t < now) {
+            json_decref(body);
+            return http_error(srv, c, 400, "invalid_field", "set_ms: the clock only goes forward");
+        }
+        sb_clock_advance_ms(t - now);
+    }
+    json_decref(body);
+    handoff_timers(srv);
+    return http_json(srv, c, 200, json_pack("{s:I}", "now", (json_int_t)sb_now_ms()));
+}

@@ -1,0 +1,243 @@
+/*
+ * api_agent_events.c - GET /api/v1/agent/events: one Server-Sent Events
+ * stream per console. Like sse.c, the store is the truth: a stream
+ * remembers the last global event id (events.id) it sent and reads what
+ * follows, filtered to what the agent may see (offers to them, events of
+ * queued conversations of their teams and of conversations assigned or
+ * offered to them; supervisors see all), so Last-Event-ID resumes
+ * without loss. Each event's data is the stored one with "conversation"
+ * (the public id) added. Typing is pushed, never stored.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handoff_int.h"
+#include "sb_log.h"
+
+#define AGENT_BATCH 64
+#define AGENT_BUF_LIMIT (4 * 1024 * 1024)
+#define AGENT_EPHEMERAL_LIMIT (16 * 1024)
+
+struct agent_stream {
+    struct agent_stream *next, *prev;
+    struct sb_server *srv;
+    struct MHD_Connection *conn;
+    int64_t user;
+    bool supervisor;
+    int64_t last_id;
+    struct sb_buf out, ephemeral;
+    size_t sent;
+    bool suspended, keepalive_due, hello_sent;
+};
+
+static void refill(struct agent_stream *s)
+{
+    sqlite3_stmt *q;
+    sb_buf_reset(&s->out);
+    s->sent = 0;
+    if (!s->hello_sent) {
+        sb_buf_printf(&s->out, "retry: 2000\n\n");
+        s->hello_sent = true;
+    }
+    if (s->keepalive_due) {
+        sb_buf_printf(&s->out, ": keep-alive\n\n");
+        s->keepalive_due = false;
+    }
+    if (s->ephemeral.len) {
+        sb_buf_append(&s->out, s->ephemeral.data, s->ephemeral.len);
+        sb_buf_reset(&s->ephemeral);
+    }
+    /* not durable yet: after the flush (agent_events_flushed) */
+    if (sb_store_pending(s->srv->store)) {
+        s->srv->agent_notify = true;
+        return;
+    }
+    q = ho_prep(s->srv,
+                "SELECT e.id, e.type, e.data, c.public_id FROM events e JOIN conversations c"
+                " ON c.id = e.conversation_id WHERE e.id > ?1 AND (?3 OR"
+                " (e.type != 'conversation/offered' OR json_extract(e.data, '$.agent.id') = ?2)"
+                " AND (e.type = 'conversation/offered' OR c.assignee = ?2 OR c.offered_to = ?2"
+                " OR (c.status = 'queued' AND c.team IN (SELECT team_id FROM team_members"
+                " WHERE user_id = ?2))"
+                " OR e.type IN ('conversation/resolved', 'conversation/returned_to_bot',"
+                " 'conversation/transferred', 'conversation/assigned', 'conversation/queued')"
+                " AND c.last_assignee = ?2))"
+                " ORDER BY e.id LIMIT ?4");
+    if (!q) return;
+    sqlite3_bind_int64(q, 1, s->last_id);
+    sqlite3_bind_int64(q, 2, s->user);
+    sqlite3_bind_int(q, 3, s->supervisor);
+    sqlite3_bind_int(q, 4, AGENT_BATCH);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0);
+        const char *data = ho_col(q, 2);
+        /* data is a compact JSON object: add the conversation's id */
+        if (sb_buf_printf(&s->out, "id: %lld\nevent: %s\ndata: {\"conversation\":\"%s\"%s%s\n\n",
+                          (long long)id, ho_col(q, 1), ho_col(q, 3), data[1] == '}' ? "" : ",",
+                          data + 1))
+            break;
+        s->last_id = id;
+        s->srv->metrics.sse_events++;
+    }
+    sqlite3_finalize(q);
+}
+
+static ssize_t agent_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct agent_stream *s = cls;
+    size_t n;
+    (void)pos;
+    if (s->sent >= s->out.len) {
+        if (s->srv->stopping) return MHD_CONTENT_READER_END_OF_STREAM;
+        refill(s);
+        if (s->out.len == 0) {
+            s->suspended = true;
+            MHD_suspend_connection(s->conn);
+            return 0;
+        }
+    }
+    n = s->out.len - s->sent;
+    if (n > max) n = max;
+    memcpy(buf, s->out.data + s->sent, n);
+    s->sent += n;
+    return (ssize_t)n;
+}
+
+static void agent_free(void *cls)
+{
+    struct agent_stream *s = cls;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        s->srv->agent_streams = s->next;
+    if (s->next) s->next->prev = s->prev;
+    s->srv->metrics.sse_open--;
+    sb_buf_cleanup(&s->out);
+    sb_buf_cleanup(&s->ephemeral);
+    free(s);
+}
+
+static void wake(struct agent_stream *s)
+{
+    if (!s->suspended) return;
+    s->suspended = false;
+    MHD_resume_connection(s->conn);
+}
+
+void agent_events_notify(struct sb_server *srv)
+{
+    if (!srv->agent_streams) return;
+    if (!sb_store_pending(srv->store)) {
+        for (struct agent_stream *s = srv->agent_streams; s; s = s->next)
+            wake(s);
+        return;
+    }
+    srv->agent_notify = true;
+}
+
+void agent_events_flushed(struct sb_server *srv)
+{
+    if (!srv->agent_notify) return;
+    srv->agent_notify = false;
+    for (struct agent_stream *s = srv->agent_streams; s; s = s->next)
+        wake(s);
+}
+
+void agent_events_keepalive(struct sb_server *srv, unsigned tick)
+{
+    unsigned every = (unsigned)srv->cfg.sse_keepalive_s;
+    if (every && tick % every) return;
+    for (struct agent_stream *s = srv->agent_streams; s; s = s->next) {
+        s->keepalive_due = true;
+        wake(s);
+    }
+}
+
+void agent_events_close_all(struct sb_server *srv)
+{
+    for (struct agent_stream *s = srv->agent_streams; s; s = s->next)
+        wake(s);
+}
+
+/* Typing of conv to the streams that may see it (not stored). */
+void agent_events_push(struct sb_server *srv, int64_t conv_id, const char *type, json_t *data)
+{
+    struct sb_conv conv;
+    struct ho_conv row;
+    char *text;
+    if (!srv->agent_streams || sb_store_conv_get_by_id(srv->store, conv_id, &conv)) return;
+    if (ho_conv_row(srv, conv_id, &row)) {
+        sb_conv_cleanup(&conv);
+        return;
+    }
+    json_object_set_new(data, "conversation", json_string(conv.public_id));
+    text = json_dumps(data, JSON_COMPACT);
+    sb_conv_cleanup(&conv);
+    if (!text) return;
+    for (struct agent_stream *s = srv->agent_streams; s; s = s->next) {
+        if (!s->supervisor && row.assignee != s->user && row.offered_to != s->user) continue;
+        if (sb_buf_printf(&s->ephemeral, "event: %s\ndata: %s\n\n", type, text) == SB_OK) {
+            srv->metrics.sse_events++;
+            wake(s);
+        }
+    }
+    free(text);
+}
+
+enum MHD_Result api_agent_events(struct sb_server *srv, struct MHD_Connection *c,
+                                 struct http_req *r, const char *params[2])
+{
+    const char *last = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
+    const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "last_event_id");
+    struct agent_stream *s;
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+    int64_t after = -1;
+    (void)params;
+    if (r->who.kind != PRINCIPAL_SESSION || r->who.user.id <= 0)
+        return http_error(srv, c, 400, "not_a_person",
+                          "this acts as a signed-in agent; an API token is not one");
+    if (!last) last = q;
+    if (last) {
+        char *end;
+        long long v = strtoll(last, &end, 10);
+        if (*last == 0 || *end || v < 0)
+            return http_error(srv, c, 400, "invalid_field", "Last-Event-ID: must be an event id");
+        after = v;
+    }
+    if (after < 0) {
+        /* a new console starts from now */
+        sqlite3_stmt *m = ho_prep(srv, "SELECT ifnull(max(id), 0) FROM events");
+        after = 0;
+        if (m && sqlite3_step(m) == SQLITE_ROW) after = sqlite3_column_int64(m, 0);
+        sqlite3_finalize(m);
+    }
+    s = calloc(1, sizeof(*s));
+    if (!s) return MHD_NO;
+    s->srv = srv;
+    s->conn = c;
+    s->user = r->who.user.id;
+    s->supervisor = (r->who.roles & (SB_ROLE_SUPERVISOR | SB_ROLE_ADMIN)) != 0;
+    s->last_id = after;
+    sb_buf_init(&s->out, AGENT_BUF_LIMIT);
+    sb_buf_init(&s->ephemeral, AGENT_EPHEMERAL_LIMIT);
+    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, agent_read, s, agent_free);
+    if (!resp) {
+        sb_buf_cleanup(&s->out);
+        sb_buf_cleanup(&s->ephemeral);
+        free(s);
+        return MHD_NO;
+    }
+    s->next = srv->agent_streams;
+    if (s->next) s->next->prev = s;
+    srv->agent_streams = s;
+    srv->metrics.sse_open++;
+    srv->metrics.sse_opened++;
+    http_common_headers(resp, "text/event-stream; charset=utf-8");
+    http_apply_headers(srv, c, resp);
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}

@@ -1,0 +1,888 @@
+/*
+ * handoff.c - the live-agent state machine: queueing a handed-off
+ * conversation in a team, routing offers, SLA due times, the durable
+ * timers, reopening and ratings (docs/agents.md). The agent API
+ * (api_agent.c) calls the transitions in handoff_ops.c.
+ *
+ * Uses the routing core (routing.c), business hours (hours.c, tz.c) and
+ * SLA arithmetic (sla.c); the store is the truth, the router a mirror of
+ * it rebuilt at start and after any rolled-back unit.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent_admin.h"
+#include "handoff_int.h"
+#include "sb_log.h"
+
+/* ------------------------------------------------------------------ */
+/* small SQL helpers                                                    */
+
+sqlite3_stmt *ho_prep(struct sb_server *srv, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(sb_store_db(srv->store), sql, -1, &s, NULL) != SQLITE_OK) {
+        sb_error("handoff: %s: %s", sqlite3_errmsg(sb_store_db(srv->store)), sql);
+        return NULL;
+    }
+    return s;
+}
+
+enum sb_err ho_done(sqlite3_stmt *s)
+{
+    int rc;
+    if (!s) return SB_ERR_DB;
+    rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SB_OK : SB_ERR_DB;
+}
+
+const char *ho_col(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? (const char *)t : "";
+}
+
+int64_t ho_opt(sqlite3_stmt *s, int i)
+{
+    return sqlite3_column_type(s, i) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, i);
+}
+
+/* Borrowed strings of a JSON array of strings, at most max. */
+static int str_list(json_t *arr, const char **out, int max)
+{
+    size_t i;
+    json_t *v;
+    int n = 0;
+    json_array_foreach(arr, i, v)
+    {
+        if (json_is_string(v) && n < max) out[n++] = json_string_value(v);
+    }
+    return n;
+}
+
+double ho_weight(struct sb_server *srv, const char *channel)
+{
+    const char *w = srv->cfg.channel_weights;
+    size_t n = strlen(channel);
+    while (*w) {
+        if (strncmp(w, channel, n) == 0 && w[n] == '=')
+            return strtod(w + n + 1, NULL) > 0 ? strtod(w + n + 1, NULL) : 1.0;
+        w = strchr(w, ',');
+        if (!w) break;
+        w++;
+    }
+    return strcmp(channel, "email") == 0 ? 0.5 : 1.0;
+}
+
+/* ------------------------------------------------------------------ */
+/* teams                                                                */
+
+static void teams_free(struct handoff_state *h)
+{
+    for (int i = 0; i < h->nteams; i++) {
+        sb_hours_free(h->teams[i].hours);
+        json_decref(h->teams[i].outside);
+    }
+    free(h->teams);
+    h->teams = NULL;
+    h->nteams = 0;
+}
+
+static enum sb_err teams_load(struct sb_server *srv, struct handoff_state *h)
+{
+    sqlite3_stmt *s = ho_prep(srv, "SELECT id, timezone, hours, holidays, allow_pick,"
+                                   " require_language, outside_hours FROM teams ORDER BY id");
+    int cap = 0;
+    if (!s) return SB_ERR_DB;
+    teams_free(h);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        struct ho_team *t;
+        struct sb_errbuf eb = {{0}};
+        const struct sb_tz *tz = NULL;
+        json_t *hours = json_loads(ho_col(s, 2), 0, NULL);
+        json_t *hol = json_loads(ho_col(s, 3), 0, NULL);
+        if (h->nteams == cap) {
+            struct ho_team *nt;
+            cap = cap ? cap * 2 : 8;
+            nt = realloc(h->teams, (size_t)cap * sizeof(*nt));
+            if (!nt) {
+                json_decref(hours);
+                json_decref(hol);
+                sqlite3_finalize(s);
+                return SB_ERR_NOMEM;
+            }
+            h->teams = nt;
+        }
+        t = &h->teams[h->nteams++];
+        memset(t, 0, sizeof(*t));
+        snprintf(t->id, sizeof(t->id), "%s", ho_col(s, 0));
+        snprintf(t->tz, sizeof(t->tz), "%s", ho_col(s, 1));
+        t->allow_pick = sqlite3_column_int(s, 4);
+        t->require_language = sqlite3_column_int(s, 5);
+        t->outside = json_loads(ho_col(s, 6), 0, NULL);
+        if (h->tzdb && sb_tz_get(h->tzdb, t->tz, &tz, &eb)) tz = NULL;
+        if (hours && !json_is_null(hours) &&
+            sb_hours_new(hours, hol, tz, &t->hours, &eb) != SB_OK) {
+            sb_warn("team %s: hours ignored (%s): always open", t->id, eb.msg);
+            t->hours = NULL;
+        }
+        t->open = t->hours ? sb_hours_is_open(t->hours, sb_now_ms()) : true;
+        sb_router_team_open(h->router, t->id, t->open);
+        json_decref(hours);
+        json_decref(hol);
+    }
+    sqlite3_finalize(s);
+    return SB_OK;
+}
+
+struct ho_team *ho_team(struct sb_server *srv, const char *id)
+{
+    struct handoff_state *h = srv->handoff;
+    for (int i = 0; i < h->nteams; i++)
+        if (strcmp(h->teams[i].id, id) == 0) return &h->teams[i];
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* agents                                                               */
+
+enum sb_err ho_agent_load(struct sb_server *srv, int64_t user_id)
+{
+    sqlite3_stmt *s = ho_prep(
+        srv,
+        "SELECT p.status, p.capacity, p.skills, p.last_assigned_at,"
+        " (SELECT json_group_array(team_id) FROM team_members m WHERE m.user_id = p.user_id),"
+        " u.active FROM agent_profiles p JOIN users u ON u.id = p.user_id WHERE p.user_id = ?1");
+    const char *skills[64], *teams[64];
+    json_t *sk = NULL, *tm = NULL;
+    enum sb_err rc = SB_OK;
+    if (!s) return SB_ERR_DB;
+    sqlite3_bind_int64(s, 1, user_id);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        bool online = strcmp(ho_col(s, 0), "online") == 0 && sqlite3_column_int(s, 5);
+        sk = json_loads(ho_col(s, 2), 0, NULL);
+        tm = json_loads(ho_col(s, 4), 0, NULL);
+        rc = sb_router_agent_set(srv->handoff->router, user_id, online, sqlite3_column_double(s, 1),
+                                 skills, str_list(sk, skills, 64), teams, str_list(tm, teams, 64),
+                                 sqlite3_column_int64(s, 3));
+    } else {
+        /* no profile: an agent nobody routes to */
+        rc = sb_router_agent_set(srv->handoff->router, user_id, false, 0, NULL, 0, NULL, 0, 0);
+    }
+    json_decref(sk);
+    json_decref(tm);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* the router mirror                                                    */
+
+enum sb_err ho_enqueue_row(struct sb_server *srv, int64_t conv)
+{
+    sqlite3_stmt *s = ho_prep(srv, "SELECT team, priority, ifnull(first_response_due, 0),"
+                                   " ifnull(queued_at, updated_at), channel, skills"
+                                   " FROM conversations WHERE id = ?1");
+    const char *skills[64];
+    json_t *sk;
+    enum sb_err rc = SB_ERR_NOT_FOUND;
+    if (!s) return SB_ERR_DB;
+    sqlite3_bind_int64(s, 1, conv);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        sk = json_loads(ho_col(s, 5), 0, NULL);
+        rc = sb_router_enqueue(srv->handoff->router, conv, *ho_col(s, 0) ? ho_col(s, 0) : "default",
+                               sqlite3_column_int(s, 1), sqlite3_column_int64(s, 2),
+                               sqlite3_column_int64(s, 3), ho_weight(srv, ho_col(s, 4)), skills,
+                               str_list(sk, skills, 64));
+        json_decref(sk);
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static enum sb_err load_router(struct sb_server *srv)
+{
+    struct handoff_state *h = srv->handoff;
+    sqlite3_stmt *s;
+    enum sb_err rc;
+
+    sb_router_free(h->router);
+    h->router = sb_router_new();
+    if (!h->router) return SB_ERR_NOMEM;
+    rc = teams_load(srv, h);
+    if (rc) return rc;
+    s = ho_prep(srv, "SELECT user_id FROM agent_profiles ORDER BY user_id");
+    if (!s) return SB_ERR_DB;
+    while (!rc && sqlite3_step(s) == SQLITE_ROW)
+        rc = ho_agent_load(srv, sqlite3_column_int64(s, 0));
+    sqlite3_finalize(s);
+    if (rc) return rc;
+    s = ho_prep(srv, "SELECT conversation_id, user_id FROM offer_skips");
+    if (!s) return SB_ERR_DB;
+    while (sqlite3_step(s) == SQLITE_ROW)
+        sb_router_skip(h->router, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
+    sqlite3_finalize(s);
+    s = ho_prep(srv, "SELECT id, status, ifnull(offered_to, 0), ifnull(assignee, 0), channel"
+                     " FROM conversations WHERE status IN ('queued', 'assigned') ORDER BY id");
+    if (!s) return SB_ERR_DB;
+    while (!rc && sqlite3_step(s) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(s, 0), offered = sqlite3_column_int64(s, 2),
+                who = sqlite3_column_int64(s, 3);
+        double w = ho_weight(srv, ho_col(s, 4));
+        if (strcmp(ho_col(s, 1), "queued") == 0) {
+            rc = ho_enqueue_row(srv, id);
+            /* an outstanding offer counts against the agent like a hold
+             * until it is accepted, declined or expires */
+            if (!rc && offered) sb_router_hold(h->router, offered, id, w);
+        } else if (who) {
+            ho_agent_load(srv, who); /* an unknown agent gets a closed profile */
+            sb_router_hold(h->router, who, id, w);
+        }
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+enum sb_err handoff_start(struct sb_server *srv, struct sb_errbuf *eb)
+{
+    enum sb_err rc;
+    srv->handoff = calloc(1, sizeof(*srv->handoff));
+    if (!srv->handoff) return sb_fail(eb, SB_ERR_NOMEM, "handoff: out of memory");
+    if (sb_tzdb_new("/usr/share/zoneinfo", &srv->handoff->tzdb))
+        sb_warn("handoff: no time zone database in /usr/share/zoneinfo: teams' hours are UTC");
+    rc = load_router(srv);
+    if (rc) return sb_fail(eb, rc, "handoff: loading the routing state: %s", sb_strerror(rc));
+    return SB_OK;
+}
+
+void handoff_stop(struct sb_server *srv)
+{
+    if (!srv->handoff) return;
+    teams_free(srv->handoff);
+    sb_router_free(srv->handoff->router);
+    sb_tzdb_free(srv->handoff->tzdb);
+    free(srv->handoff);
+    srv->handoff = NULL;
+}
+
+void handoff_rebuild(struct sb_server *srv)
+{
+    if (!srv->handoff) return;
+    if (load_router(srv)) sb_error("handoff: rebuilding the routing state failed");
+}
+
+/* ------------------------------------------------------------------ */
+/* localised texts                                                      */
+
+static int lang_of(const char *locale)
+{
+    if (strcmp(locale, "pt-PT") == 0) return 2;
+    if (strncmp(locale, "pt", 2) == 0) return 1;
+    if (strncmp(locale, "ro", 2) == 0) return 3;
+    return 0;
+}
+
+static const char *const rate_text[] = {
+    "Your conversation was resolved. How did we do? Rate us from 1 to 5.",
+    "Sua conversa foi resolvida. Como foi o atendimento? Dê uma nota de 1 a 5.",
+    "A sua conversa foi resolvida. Como foi o atendimento? Dê uma nota de 1 a 5.",
+    "Conversația a fost rezolvată. Cum ne-am descurcat? Acordați o notă de la 1 la 5.",
+};
+static const char *const thanks_text[] = {
+    "Thank you for your rating!",
+    "Obrigado pela sua avaliação!",
+    "Obrigado pela sua avaliação!",
+    "Vă mulțumim pentru evaluare!",
+};
+/* "Our team is back {day} at {time} ({timezone})." */
+static void back_text(int l, char *out, size_t cap, const char *day, const char *when,
+                      const char *tz)
+{
+    switch (l) {
+    case 1:
+        snprintf(out, cap, "Nossa equipe volta %s às %s (%s). Responderemos aqui.", day, when, tz);
+        break;
+    case 2:
+        snprintf(out, cap, "A nossa equipa volta %s às %s (%s). Responderemos aqui.", day, when,
+                 tz);
+        break;
+    case 3:
+        snprintf(out, cap, "Echipa noastră revine %s la %s (%s). Vă vom răspunde aici.", day, when,
+                 tz);
+        break;
+    default:
+        snprintf(out, cap, "Our team is back %s at %s (%s). We'll answer here.", day, when, tz);
+    }
+}
+static const char *const day_names[4][7] = {
+    {"on Sunday", "on Monday", "on Tuesday", "on Wednesday", "on Thursday", "on Friday",
+     "on Saturday"},
+    {"no domingo", "na segunda-feira", "na terça-feira", "na quarta-feira", "na quinta-feira",
+     "na sexta-feira", "no sábado"},
+    {"no domingo", "na segunda-feira", "na terça-feira", "na quarta-feira", "na quinta-feira",
+     "na sexta-feira", "no sábado"},
+    {"duminică", "luni", "marți", "miercuri", "joi", "vineri", "sâmbătă"},
+};
+
+const char *ho_rate_text(const char *locale)
+{
+    return rate_text[lang_of(locale)];
+}
+
+/* ------------------------------------------------------------------ */
+/* events and system messages                                           */
+
+enum sb_err ho_event(struct sb_server *srv, struct sb_conv *conv, const char *type, json_t *payload)
+{
+    enum sb_err rc = sb_store_event_add(srv->store, conv, type, payload);
+    json_decref(payload);
+    if (!rc) {
+        sse_notify(srv, conv->id);
+        agent_events_notify(srv);
+    }
+    return rc;
+}
+
+enum sb_err ho_system_message(struct sb_server *srv, struct sb_conv *conv, const char *text,
+                              json_t *quick_replies, json_t *replies)
+{
+    json_t *qr = quick_replies ? quick_replies : json_array();
+    json_t *empty = json_array();
+    json_t *extra = json_pack("{s:O, s:O}", "links", empty, "quick_replies", qr);
+    char *extra_text = json_dumps(extra, JSON_COMPACT);
+    struct sb_msg_in m = {.conv_id = conv->id,
+                          .direction = "out",
+                          .author = "system",
+                          .channel = conv->channel,
+                          .text = text,
+                          .extra = extra_text,
+                          .created_at = sb_now_ms()};
+    int64_t id = 0;
+    bool dup;
+    enum sb_err rc = extra_text ? sb_store_msg_add(srv->store, &m, &id, &dup) : SB_ERR_NOMEM;
+    if (!rc) {
+        json_t *msg = json_pack("{s:I, s:s, s:s, s:s, s:O, s:O, s:n, s:I, s:[]}", "id",
+                                (json_int_t)id, "direction", "out", "author", "system", "text",
+                                text, "links", empty, "quick_replies", qr, "client_id",
+                                "created_at", (json_int_t)m.created_at, "attachments");
+        if (replies) json_array_append(replies, msg);
+        srv->metrics.messages_out++;
+        rc = ho_event(srv, conv, "message/outbound", json_pack("{s:o}", "message", msg));
+    }
+    free(extra_text);
+    json_decref(extra);
+    json_decref(empty);
+    if (!quick_replies) json_decref(qr);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* SLA due times                                                        */
+
+static const char *const due_col[SB_SLA_KINDS] = {"first_response", "next_response", "resolution"};
+
+static enum sb_err sla_targets(struct sb_server *srv, const char *channel, int priority,
+                               struct sb_sla_targets *out)
+{
+    struct sb_sla_policy pol[64];
+    char chans[64][32];
+    int n = 0;
+    sqlite3_stmt *s = ho_prep(srv, "SELECT channel, priority, ifnull(first_response_min, -1),"
+                                   " ifnull(next_response_min, -1), ifnull(resolution_min, -1)"
+                                   " FROM sla_policies ORDER BY id LIMIT 64");
+    enum sb_err rc;
+    if (!s) return SB_ERR_DB;
+    while (sqlite3_step(s) == SQLITE_ROW && n < 64) {
+        snprintf(chans[n], sizeof(chans[n]), "%s", ho_col(s, 0));
+        pol[n].channel = chans[n];
+        pol[n].priority = sqlite3_column_int(s, 1);
+        for (int k = 0; k < SB_SLA_KINDS; k++) {
+            int v = sqlite3_column_int(s, 2 + k);
+            pol[n].minutes[k] = v > 0 ? v : SB_SLA_NONE;
+        }
+        n++;
+    }
+    sqlite3_finalize(s);
+    rc = sb_sla_targets_for(pol, n, channel, priority, out);
+    return rc;
+}
+
+/* Sets due and warning times of kind on conv from start (business time of
+ * team). */
+enum sb_err ho_sla_start(struct sb_server *srv, int64_t conv, const char *team, const char *channel,
+                         int priority, enum sb_sla_kind kind, int64_t start)
+{
+    struct sb_sla_targets t;
+    struct ho_team *tm = ho_team(srv, team);
+    int64_t warn = 0, due = 0;
+    char sql[256];
+    sqlite3_stmt *s;
+    enum sb_err rc = sla_targets(srv, channel, priority, &t);
+    if (rc) return rc;
+    if (t.ms[kind] < 0) return SB_OK;
+    rc = sb_sla_deadline(tm ? tm->hours : NULL, start, t.ms[kind], srv->cfg.sla_warn_ratio, &warn,
+                         &due);
+    if (rc) return rc;
+    snprintf(sql, sizeof(sql),
+             "UPDATE conversations SET %s_due = ?2, %s_warn = ?3,"
+             " sla_warned = sla_warned & ~?4, sla_breached = sla_breached & ~?4 WHERE id = ?1",
+             due_col[kind], due_col[kind]);
+    s = ho_prep(srv, sql);
+    if (!s) return SB_ERR_DB;
+    sqlite3_bind_int64(s, 1, conv);
+    sqlite3_bind_int64(s, 2, due);
+    sqlite3_bind_int64(s, 3, warn);
+    sqlite3_bind_int(s, 4, 1 << kind);
+    return ho_done(s);
+}
+
+/* ------------------------------------------------------------------ */
+/* queueing                                                             */
+
+/* Prefix match: rule value "billing" matches "billing" and "billing-x". */
+static bool prefix(const char *rule, const char *value)
+{
+    return value && strncmp(value, rule, strlen(rule)) == 0;
+}
+
+static bool rule_matches(json_t *match, struct sb_conv *conv, const char *hint, json_t *cattrs)
+{
+    json_t *v;
+    const char *k;
+    v = json_object_get(match, "channel");
+    if (json_is_string(v) && strcmp(json_string_value(v), conv->channel) != 0) return false;
+    v = json_object_get(match, "locale");
+    if (json_is_string(v) && !prefix(json_string_value(v), conv->locale)) return false;
+    v = json_object_get(match, "topic");
+    if (json_is_string(v) && !prefix(json_string_value(v), hint)) return false;
+    json_object_foreach(json_object_get(match, "attrs"), k, v)
+    {
+        if (!json_equal(v, json_object_get(cattrs, k)) &&
+            !json_equal(v, json_object_get(conv->attrs, k)))
+            return false;
+    }
+    return true;
+}
+
+/* The team, priority and skills for conv from the routing rules. */
+static enum sb_err pick_team(struct sb_server *srv, struct sb_conv *conv, const char *hint,
+                             char team[64], int *priority, json_t **skills)
+{
+    sqlite3_stmt *s = ho_prep(srv, "SELECT match, team, priority, skills FROM routing_rules"
+                                   " ORDER BY position, id");
+    sqlite3_stmt *c = ho_prep(srv, "SELECT attrs FROM contacts WHERE id = ?1");
+    json_t *cattrs = NULL;
+    if (!s || !c) {
+        sqlite3_finalize(s);
+        sqlite3_finalize(c);
+        return SB_ERR_DB;
+    }
+    sqlite3_bind_int64(c, 1, conv->contact_id);
+    if (sqlite3_step(c) == SQLITE_ROW) cattrs = json_loads(ho_col(c, 0), 0, NULL);
+    sqlite3_finalize(c);
+    snprintf(team, 64, "default");
+    *priority = 0;
+    *skills = json_array();
+    /* a plugin's team hint naming a team routes there */
+    if (hint && *hint && ho_team(srv, hint)) snprintf(team, 64, "%s", hint);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        json_t *m = json_loads(ho_col(s, 0), 0, NULL);
+        bool ok = json_is_object(m) && rule_matches(m, conv, hint, cattrs);
+        json_decref(m);
+        if (!ok) continue;
+        snprintf(team, 64, "%s", ho_col(s, 1));
+        *priority = sqlite3_column_int(s, 2);
+        json_decref(*skills);
+        *skills = json_loads(ho_col(s, 3), 0, NULL);
+        if (!json_is_array(*skills)) {
+            json_decref(*skills);
+            *skills = json_array();
+        }
+        break;
+    }
+    sqlite3_finalize(s);
+    json_decref(cattrs);
+    if (!ho_team(srv, team)) snprintf(team, 64, "default");
+    {
+        struct ho_team *t = ho_team(srv, team);
+        if (t && t->require_language) {
+            char lang[48];
+            snprintf(lang, sizeof(lang), "lang:%s", conv->locale);
+            json_array_append_new(*skills, json_string(lang));
+        }
+    }
+    return SB_OK;
+}
+
+int ho_position(struct sb_server *srv, int64_t conv)
+{
+    sqlite3_stmt *s =
+        ho_prep(srv, "SELECT count(*) FROM conversations o, conversations c WHERE c.id = ?1"
+                     " AND o.status = 'queued' AND o.team IS c.team AND (o.priority > c.priority OR"
+                     " (o.priority = c.priority AND (o.queued_at < c.queued_at OR"
+                     " (o.queued_at = c.queued_at AND o.id <= c.id))))");
+    int n = 0;
+    if (!s) return 0;
+    sqlite3_bind_int64(s, 1, conv);
+    if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return n;
+}
+
+/* The customer of a closed team hears when it opens. */
+static enum sb_err closed_notice(struct sb_server *srv, struct sb_conv *conv, struct ho_team *t,
+                                 json_t *replies)
+{
+    int64_t at;
+    struct sb_tm tm;
+    const struct sb_tz *tz = NULL;
+    struct sb_errbuf eb = {{0}};
+    char when[16], text[1024];
+    int l = lang_of(conv->locale);
+    json_t *extra;
+    enum sb_err rc;
+
+    if (!t->hours || sb_hours_next_open(t->hours, sb_now_ms(), &at)) return SB_OK;
+    if (srv->handoff->tzdb) sb_tz_get(srv->handoff->tzdb, t->tz, &tz, &eb);
+    if (tz) {
+        sb_tz_local(tz, at, &tm);
+    } else {
+        memset(&tm, 0, sizeof(tm));
+        tm.hour = (int)((at / 3600000) % 24);
+        tm.min = (int)((at / 60000) % 60);
+        tm.wday = sb_weekday(at / 86400000);
+    }
+    snprintf(when, sizeof(when), "%02d:%02d", tm.hour, tm.min);
+    back_text(l, text, sizeof(text), day_names[l][tm.wday % 7], when, t->tz);
+    extra = json_object_get(t->outside, conv->locale);
+    if (!json_is_string(extra) && strncmp(conv->locale, "pt", 2) == 0)
+        extra = json_object_get(t->outside, "pt-BR");
+    if (!json_is_string(extra)) extra = json_object_get(t->outside, "en");
+    if (json_is_string(extra)) {
+        size_t n = strlen(text);
+        snprintf(text + n, sizeof(text) - n, " %s", json_string_value(extra));
+    }
+    rc = ho_system_message(srv, conv, text, NULL, replies);
+    return rc;
+}
+
+/* Queues conv (already status queued) in team with its values and tells
+ * the customer its place. */
+enum sb_err ho_queue_in(struct sb_server *srv, struct sb_conv *conv, const char *team,
+                        json_t *replies)
+{
+    struct ho_team *t = ho_team(srv, team);
+    enum sb_err rc = ho_enqueue_row(srv, conv->id);
+    sqlite3_stmt *s;
+    int priority = 0;
+    if (rc) return rc;
+    s = ho_prep(srv, "SELECT priority FROM conversations WHERE id = ?1");
+    if (!s) return SB_ERR_DB;
+    sqlite3_bind_int64(s, 1, conv->id);
+    if (sqlite3_step(s) == SQLITE_ROW) priority = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    rc = ho_event(srv, conv, "conversation/queued",
+                  json_pack("{s:s, s:i, s:i}", "team", team, "priority", priority, "position",
+                            ho_position(srv, conv->id)));
+    if (!rc && t && !t->open) rc = closed_notice(srv, conv, t, replies);
+    return rc;
+}
+
+enum sb_err handoff_queue(struct sb_server *srv, struct sb_conv *conv, const char *hint,
+                          json_t *replies)
+{
+    char team[64];
+    int priority;
+    json_t *skills = NULL;
+    char *sk_text = NULL;
+    sqlite3_stmt *s;
+    int64_t now = sb_now_ms();
+    enum sb_err rc;
+    srv->handoff->current = conv;
+    rc = pick_team(srv, conv, hint, team, &priority, &skills);
+    if (rc) goto out;
+    sk_text = json_dumps(skills, JSON_COMPACT);
+    s = ho_prep(srv, "UPDATE conversations SET team = ?2, priority = ?3, skills = ?4,"
+                     " assignee = NULL, offered_to = NULL, offer_expires_at = NULL,"
+                     " first_response_at = NULL, next_response_due = NULL,"
+                     " next_response_warn = NULL, sla_warned = 0, sla_breached = 0,"
+                     " queued_at = ifnull(queued_at, ?5) WHERE id = ?1");
+    if (!s || !sk_text) {
+        rc = s ? SB_ERR_NOMEM : SB_ERR_DB;
+        sqlite3_finalize(s);
+        goto out;
+    }
+    sqlite3_bind_int64(s, 1, conv->id);
+    sqlite3_bind_text(s, 2, team, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, priority);
+    sqlite3_bind_text(s, 4, sk_text, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, now);
+    rc = ho_done(s);
+    if (!rc)
+        rc = ho_sla_start(srv, conv->id, team, conv->channel, priority, SB_SLA_FIRST_RESPONSE, now);
+    if (!rc)
+        rc = ho_sla_start(srv, conv->id, team, conv->channel, priority, SB_SLA_RESOLUTION, now);
+    if (!rc) rc = ho_queue_in(srv, conv, team, replies);
+    if (!rc) rc = handoff_route(srv);
+out:
+    srv->handoff->current = NULL;
+    free(sk_text);
+    json_decref(skills);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* routing                                                              */
+
+enum sb_err ho_user_name(struct sb_server *srv, int64_t user, char *out, size_t cap)
+{
+    sqlite3_stmt *s = ho_prep(srv, "SELECT name FROM users WHERE id = ?1");
+    if (!s) return SB_ERR_DB;
+    sqlite3_bind_int64(s, 1, user);
+    snprintf(out, cap, "%s", sqlite3_step(s) == SQLITE_ROW ? ho_col(s, 0) : "");
+    sqlite3_finalize(s);
+    return SB_OK;
+}
+
+void ho_sync_current(struct sb_server *srv, const struct sb_conv *conv)
+{
+    struct sb_conv *cur = srv->handoff->current;
+    if (cur && cur->id == conv->id && conv->last_seq > cur->last_seq)
+        cur->last_seq = conv->last_seq;
+}
+
+/* Writes one decision of the router: an offer, or with auto_accept an
+ * assignment. */
+enum sb_err ho_offer(struct sb_server *srv, int64_t conv_id, int64_t agent, bool direct)
+{
+    struct sb_conv conv;
+    char name[256];
+    int64_t now = sb_now_ms();
+    sqlite3_stmt *s;
+    enum sb_err rc = sb_store_conv_get_by_id(srv->store, conv_id, &conv);
+    if (rc) return rc;
+    ho_user_name(srv, agent, name, sizeof(name));
+    if (srv->cfg.auto_accept && !direct) {
+        rc = ho_assign(srv, &conv, agent);
+        ho_sync_current(srv, &conv);
+        sb_conv_cleanup(&conv);
+        return rc;
+    }
+    s = ho_prep(srv, "UPDATE conversations SET offered_to = ?2, offer_expires_at = ?3"
+                     " WHERE id = ?1");
+    if (!s) {
+        sb_conv_cleanup(&conv);
+        return SB_ERR_DB;
+    }
+    sqlite3_bind_int64(s, 1, conv_id);
+    sqlite3_bind_int64(s, 2, agent);
+    sqlite3_bind_int64(s, 3, now + (int64_t)srv->cfg.offer_timeout_s * 1000);
+    rc = ho_done(s);
+    if (!rc) {
+        s = ho_prep(srv, "UPDATE agent_profiles SET last_assigned_at = ?2 WHERE user_id = ?1");
+        if (s) {
+            sqlite3_bind_int64(s, 1, agent);
+            sqlite3_bind_int64(s, 2, now);
+        }
+        rc = ho_done(s);
+    }
+    if (!rc)
+        rc = ho_event(srv, &conv, "conversation/offered",
+                      json_pack("{s:{s:I, s:s}, s:I}", "agent", "id", (json_int_t)agent, "name",
+                                name, "expires_at",
+                                (json_int_t)(now + (int64_t)srv->cfg.offer_timeout_s * 1000)));
+    ho_sync_current(srv, &conv);
+    sb_conv_cleanup(&conv);
+    return rc;
+}
+
+enum sb_err handoff_route(struct sb_server *srv)
+{
+    struct sb_offer offers[64];
+    enum sb_err rc = SB_OK;
+    int n;
+    do {
+        n = sb_router_route(srv->handoff->router, sb_now_ms(), offers, (int)SB_ARRAY_LEN(offers));
+        for (int i = 0; i < n && !rc; i++)
+            rc = ho_offer(srv, offers[i].conv, offers[i].agent, false);
+    } while (!rc && n == (int)SB_ARRAY_LEN(offers));
+    return rc;
+}
+
+enum sb_err handoff_agent_changed(struct sb_server *srv, int64_t user_id)
+{
+    enum sb_err rc = ho_agent_load(srv, user_id);
+    if (!rc) rc = ho_withdraw_lost_offers(srv, user_id);
+    if (!rc) rc = handoff_route(srv);
+    return rc;
+}
+
+/* An agent who is no longer online loses the offers made to them: back
+ * to the queue, not skipped (the router did the same already). */
+enum sb_err ho_withdraw_lost_offers(struct sb_server *srv, int64_t user_id)
+{
+    sqlite3_stmt *s = ho_prep(srv, "SELECT status FROM agent_profiles WHERE user_id = ?1");
+    bool online = false;
+    if (!s) return SB_ERR_DB;
+    sqlite3_bind_int64(s, 1, user_id);
+    if (sqlite3_step(s) == SQLITE_ROW) online = strcmp(ho_col(s, 0), "online") == 0;
+    sqlite3_finalize(s);
+    if (online) return SB_OK;
+    s = ho_prep(srv, "SELECT id FROM conversations WHERE offered_to = ?1 AND status = 'queued'");
+    if (!s) return SB_ERR_DB;
+    sqlite3_bind_int64(s, 1, user_id);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(s, 0);
+        sqlite3_stmt *u = ho_prep(srv, "UPDATE conversations SET offered_to = NULL,"
+                                       " offer_expires_at = NULL WHERE id = ?1");
+        if (u) sqlite3_bind_int64(u, 1, id);
+        ho_done(u);
+        /* the router may still count it as a hold (rebuilt offers) */
+        sb_router_release(srv->handoff->router, user_id, id);
+        ho_enqueue_row(srv, id);
+    }
+    sqlite3_finalize(s);
+    return SB_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* customer messages                                                    */
+
+/* "/rate 4", "/rate:4" or, answering the rating question, "4". */
+static int rating_of(const char *text, const char *payload)
+{
+    const char *t = payload && strncmp(payload, "/rate", 5) == 0 ? payload : text;
+    if (t && strncmp(t, "/rate", 5) == 0) {
+        t += 5;
+        if (*t == ':' || *t == ' ') t++;
+        if (*t >= '1' && *t <= '5' && (t[1] == 0 || t[1] == ' ' || t[1] == '\n')) return *t - '0';
+    }
+    return 0;
+}
+
+static enum sb_err inbound(struct sb_server *srv, struct sb_conv *conv, const char *text,
+                           const char *payload, int64_t msg_id, json_t *replies, bool *bot)
+{
+    sqlite3_stmt *s;
+    int64_t now = sb_now_ms(), resolved_at = 0, last = 0, next_due = 0;
+    char team[64] = "default";
+    int priority = 0;
+    enum sb_err rc = SB_OK;
+    (void)msg_id;
+
+    *bot = strcmp(conv->status, SB_STATUS_BOT) == 0;
+    s = ho_prep(srv, "SELECT ifnull(resolved_at, 0), ifnull(last_assignee, 0), ifnull(team,"
+                     " 'default'), priority, ifnull(next_response_due, 0) FROM conversations"
+                     " WHERE id = ?1");
+    if (!s) return SB_ERR_DB;
+    sqlite3_bind_int64(s, 1, conv->id);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        resolved_at = sqlite3_column_int64(s, 0);
+        last = sqlite3_column_int64(s, 1);
+        snprintf(team, sizeof(team), "%s", ho_col(s, 2));
+        priority = sqlite3_column_int(s, 3);
+        next_due = sqlite3_column_int64(s, 4);
+    }
+    sqlite3_finalize(s);
+
+    if (strcmp(conv->status, SB_STATUS_RESOLVED) == 0) {
+        int rating = rating_of(text, payload);
+        bool within = resolved_at && now - resolved_at <= (int64_t)srv->cfg.reopen_window_s * 1000;
+        if (rating && within) {
+            /* a rating never reopens */
+            s = ho_prep(srv, "UPDATE conversations SET csat = ?2 WHERE id = ?1");
+            if (s) {
+                sqlite3_bind_int64(s, 1, conv->id);
+                sqlite3_bind_int(s, 2, rating);
+            }
+            rc = ho_done(s);
+            if (!rc) rc = ho_event(srv, conv, "csat", json_pack("{s:i}", "rating", rating));
+            if (!rc)
+                rc =
+                    ho_system_message(srv, conv, thanks_text[lang_of(conv->locale)], NULL, replies);
+            *bot = false;
+            return rc;
+        }
+        if (!within) {
+            *bot = true; /* later: the pipeline gives it back to the bot */
+            return SB_OK;
+        }
+        /* within the window: back to a person, the last one first */
+        rc = sb_store_conv_set_status(srv->store, conv->id, SB_STATUS_QUEUED);
+        if (rc) return rc;
+        snprintf(conv->status, sizeof(conv->status), "%s", SB_STATUS_QUEUED);
+        s = ho_prep(srv, "UPDATE conversations SET reopen_count = reopen_count + 1,"
+                         " resolved_at = NULL, resolved_by = NULL, assignee = NULL,"
+                         " offered_to = NULL, offer_expires_at = NULL, first_response_at = NULL,"
+                         " sla_warned = 0, sla_breached = 0 WHERE id = ?1");
+        if (s) sqlite3_bind_int64(s, 1, conv->id);
+        rc = ho_done(s);
+        if (!rc)
+            rc = ho_event(srv, conv, "conversation/reopened",
+                          json_pack("{s:s}", "status", SB_STATUS_QUEUED));
+        if (!rc)
+            rc = ho_sla_start(srv, conv->id, team, conv->channel, priority, SB_SLA_FIRST_RESPONSE,
+                              now);
+        if (!rc)
+            rc = ho_sla_start(srv, conv->id, team, conv->channel, priority, SB_SLA_RESOLUTION, now);
+        if (!rc) rc = ho_enqueue_row(srv, conv->id);
+        if (!rc && last && ho_agent_has_room(srv, last, conv->channel)) {
+            sb_router_hold(srv->handoff->router, last, conv->id, ho_weight(srv, conv->channel));
+            rc = ho_offer(srv, conv->id, last, true);
+        } else if (!rc) {
+            rc = ho_event(srv, conv, "conversation/queued",
+                          json_pack("{s:s, s:i, s:i}", "team", team, "priority", priority,
+                                    "position", ho_position(srv, conv->id)));
+        }
+        if (!rc) rc = handoff_route(srv);
+        *bot = false;
+        return rc;
+    }
+    if (strcmp(conv->status, SB_STATUS_ASSIGNED) == 0 && !next_due)
+        rc = ho_sla_start(srv, conv->id, team, conv->channel, priority, SB_SLA_NEXT_RESPONSE, now);
+    return rc;
+}
+
+enum sb_err handoff_inbound(struct sb_server *srv, struct sb_conv *conv, const char *text,
+                            const char *payload, int64_t msg_id, json_t *replies, bool *bot)
+{
+    enum sb_err rc;
+    srv->handoff->current = conv;
+    rc = inbound(srv, conv, text, payload, msg_id, replies, bot);
+    srv->handoff->current = NULL;
+    return rc;
+}
+
+/* Online, with room for one more conversation of channel. */
+bool ho_agent_has_room(struct sb_server *srv, int64_t agent, const char *channel)
+{
+    sqlite3_stmt *s =
+        ho_prep(srv, "SELECT status, capacity FROM agent_profiles WHERE user_id = ?1");
+    bool ok = false;
+    if (!s) return false;
+    sqlite3_bind_int64(s, 1, agent);
+    if (sqlite3_step(s) == SQLITE_ROW && strcmp(ho_col(s, 0), "online") == 0) {
+        int64_t load = sb_router_agent_load(srv->handoff->router, agent);
+        int64_t cap = (int64_t)(sqlite3_column_double(s, 1) * 1000 + 0.5);
+        int64_t w = (int64_t)(ho_weight(srv, channel) * 1000 + 0.5);
+        ok = load >= 0 && load + w <= cap;
+    }
+    sqlite3_finalize(s);
+    return ok;
+}
+
+/* An admin or the CLI changed teams, agents, rules or SLA policies (and
+ * committed): the router follows the store, and routes (agent_admin.h). */
+void sb_agents_config_changed(struct sb_server *srv, const char *what)
+{
+    if (!srv || !srv->handoff) return;
+    sb_info("handoff: %s changed; routing state reloaded", what ? what : "configuration");
+    handoff_rebuild(srv);
+    if (sb_store_begin(srv->store)) return;
+    if (handoff_route(srv) || sb_store_commit(srv->store)) {
+        sb_store_rollback(srv->store);
+        handoff_rebuild(srv);
+    }
+}

@@ -1,0 +1,99 @@
+/*
+ * handoff_int.h - private to handoff.c, handoff_ops.c and api_agent.c:
+ * the team cache, SQL helpers and the transitions of the state machine.
+ */
+#ifndef HANDOFF_INT_H
+#define HANDOFF_INT_H
+
+#include <sqlite3.h>
+
+#include "handoff.h"
+#include "hours.h"
+#include "routing.h"
+#include "server.h"
+#include "sla.h"
+#include "tz.h"
+
+struct ho_team {
+    char id[64];
+    char tz[64];
+    struct sb_hours *hours; /* NULL: always open */
+    bool open;
+    bool allow_pick;
+    bool require_language;
+    json_t *outside; /* owned: {"en": "..."} */
+};
+
+struct handoff_state {
+    struct sb_router *router;
+    struct sb_tzdb *tzdb;
+    struct ho_team *teams;
+    int nteams;
+    /* The conversation the running transition was called with (borrowed):
+     * events added to it through another struct sb_conv must move its
+     * last_seq too, or its next event would reuse a sequence number. */
+    struct sb_conv *current;
+};
+
+/* ---- Interface to code in handoff.c ---- */
+sqlite3_stmt *ho_prep(struct sb_server *srv, const char *sql); /* NULL on error (logged) */
+enum sb_err ho_done(sqlite3_stmt *s);       /* steps once and finalizes; NULL-safe (SB_ERR_DB) */
+const char *ho_col(sqlite3_stmt *s, int i); /* "" for NULL */
+int64_t ho_opt(sqlite3_stmt *s, int i);     /* 0 for NULL */
+double ho_weight(struct sb_server *srv, const char *channel);
+struct ho_team *ho_team(struct sb_server *srv, const char *id); /* borrowed; NULL unknown */
+enum sb_err ho_agent_load(struct sb_server *srv, int64_t user_id);
+enum sb_err ho_enqueue_row(struct sb_server *srv, int64_t conv);
+enum sb_err ho_event(struct sb_server *srv, struct sb_conv *conv, const char *type,
+                     json_t *payload); /* payload owned */
+enum sb_err ho_system_message(struct sb_server *srv, struct sb_conv *conv, const char *text,
+                              json_t *quick_replies, json_t *replies); /* borrowed; NULLs ok */
+const char *ho_rate_text(const char *locale);
+enum sb_err ho_sla_start(struct sb_server *srv, int64_t conv, const char *team, const char *channel,
+                         int priority, enum sb_sla_kind kind, int64_t start);
+int ho_position(struct sb_server *srv, int64_t conv);
+enum sb_err ho_queue_in(struct sb_server *srv, struct sb_conv *conv, const char *team,
+                        json_t *replies);
+enum sb_err ho_user_name(struct sb_server *srv, int64_t user, char *out, size_t cap);
+/* Moves the current conversation's last_seq up to conv's (same id). */
+void ho_sync_current(struct sb_server *srv, const struct sb_conv *conv);
+enum sb_err ho_offer(struct sb_server *srv, int64_t conv_id, int64_t agent, bool direct);
+enum sb_err ho_withdraw_lost_offers(struct sb_server *srv, int64_t user_id);
+bool ho_agent_has_room(struct sb_server *srv, int64_t agent, const char *channel);
+
+/* ---- Interface to code in handoff_ops.c ---- */
+/* conv (queued) goes to agent: status assigned, router hold, event. */
+enum sb_err ho_assign(struct sb_server *srv, struct sb_conv *conv, int64_t agent);
+
+/* The row of a conversation the agent API acts on. */
+struct ho_conv {
+    char status[16];
+    char team[64];
+    int64_t assignee, offered_to, offer_expires_at;
+    int priority;
+};
+enum sb_err ho_conv_row(struct sb_server *srv, int64_t id, struct ho_conv *out);
+
+/* Transitions: SB_ERR_CONFLICT-like refusals come back as SB_ERR_INVAL
+ * with why in eb (the API answers 409). Inside a unit. */
+enum sb_err ho_accept(struct sb_server *srv, struct sb_conv *conv, int64_t agent,
+                      struct sb_errbuf *eb);
+enum sb_err ho_decline(struct sb_server *srv, struct sb_conv *conv, int64_t agent,
+                       struct sb_errbuf *eb);
+enum sb_err ho_claim(struct sb_server *srv, struct sb_conv *conv, int64_t agent, bool supervisor,
+                     struct sb_errbuf *eb);
+enum sb_err ho_resolve(struct sb_server *srv, struct sb_conv *conv, const char *by,
+                       struct sb_errbuf *eb);
+enum sb_err ho_return_to_bot(struct sb_server *srv, struct sb_conv *conv, const char *by,
+                             struct sb_errbuf *eb);
+enum sb_err ho_transfer(struct sb_server *srv, struct sb_conv *conv, int64_t from, const char *team,
+                        int64_t to_agent, const char *note, struct sb_errbuf *eb);
+/* The agent replied: SLA first/next response met. */
+enum sb_err ho_replied(struct sb_server *srv, int64_t conv);
+
+/* ---- Interface to code in api_agent.c ---- */
+/* Something happened that agent event streams may want: wake them after
+ * the flush. */
+void agent_events_notify(struct sb_server *srv);
+
+#endif

@@ -1,0 +1,172 @@
+// dom.js - building the console without innerHTML (copied from the editor's
+// dom.js, trimmed): h() puts every string in as text, so customer and agent
+// text can never become markup; plus links that only allow http/https, the
+// toast, dialogs and time formatting.
+
+const PROPS = new Set(['value', 'checked', 'disabled', 'selected', 'hidden', 'htmlFor',
+  'tabIndex', 'required', 'multiple', 'readOnly', 'open']);
+
+// h('button', {class: 'btn', on: {click}}, 'Save') → <button class="btn">Save</button>.
+// Children may be strings (inserted as text), nodes, arrays, or null/false (skipped).
+export function h(tag, props, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') el.className = Array.isArray(v) ? v.filter(Boolean).join(' ') : v;
+    else if (k === 'text') el.textContent = v;
+    else if (k === 'on') for (const [ev, fn] of Object.entries(v)) el.addEventListener(ev, fn);
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (PROPS.has(k)) el[k] = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+export function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+let seq = 0;
+export function uid(prefix = 'f') {
+  seq += 1;
+  return `${prefix}-${seq}`;
+}
+
+// The URL when it is an absolute http(s) one (relative ones resolve against
+// this page), else null: javascript:, data: and the like never become links.
+export function safeUrl(u) {
+  if (typeof u !== 'string' || !u) return null;
+  try {
+    const url = new URL(u, location.href);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+// <a> to an http(s) URL opening in a new tab, or plain text when the URL is not one.
+export function link(url, text) {
+  const href = safeUrl(url);
+  if (!href) return h('span', {}, text || url || '');
+  return h('a', { href, target: '_blank', rel: 'noopener noreferrer' }, text || href);
+}
+
+export function button(label, onClick, { kind = 'secondary', type = 'button', ...props } = {}) {
+  return h('button', { type, class: `btn btn-${kind}`, on: onClick ? { click: onClick } : undefined, ...props }, label);
+}
+
+export function select(options, value, props = {}) {
+  const el = h('select', props);
+  for (const o of options) {
+    const [v, label] = Array.isArray(o) ? o : [o, o];
+    el.append(h('option', { value: v, selected: v === value }, label));
+  }
+  if (value !== undefined) el.value = value;
+  return el;
+}
+
+// A labelled control; returns its wrapper.
+export function field(label, control, { hint } = {}) {
+  const id = control.id || (control.id = uid('field'));
+  return h('div', { class: 'field' }, h('label', { htmlFor: id }, label), control,
+    hint ? h('p', { class: 'hint' }, hint) : null);
+}
+
+export function notice(kind, ...children) {
+  return h('div', { class: `notice notice-${kind}`, role: kind === 'error' ? 'alert' : null }, children);
+}
+
+let toastTimer = null;
+// A short message in the polite live region at the bottom of the page.
+export function toast(text, kind = 'ok') {
+  const el = document.getElementById('toast');
+  if (!el) return;
+  el.textContent = text;
+  el.dataset.kind = kind;
+  el.classList.add('toast-visible');
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => el.classList.remove('toast-visible'), kind === 'error' ? 9000 : 5000);
+}
+
+// A modal with a custom form. build(close) returns the content nodes; the
+// promise resolves with whatever close(value) is given (null on Esc).
+export function formDialog(title, build) {
+  return new Promise((resolve) => {
+    const titleId = uid('dlg');
+    let result = null;
+    const dlg = h('dialog', { class: 'dialog', 'aria-labelledby': titleId });
+    const close = (value) => {
+      result = value;
+      dlg.close();
+    };
+    append(dlg, [h('h2', { id: titleId }, title), build(close)]);
+    dlg.addEventListener('close', () => {
+      dlg.remove();
+      resolve(result);
+    });
+    document.body.append(dlg);
+    dlg.showModal();
+    const first = dlg.querySelector('input, select, textarea, button');
+    if (first) first.focus();
+  });
+}
+
+const absFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+
+export function formatTime(ms) {
+  return ms ? absFmt.format(new Date(ms)) : '—';
+}
+
+const dayFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+
+// <time> with the clock time (and the day when it is not today), the full date as its tooltip.
+export function timeEl(ms) {
+  if (!ms) return h('span', {}, '');
+  const d = new Date(ms);
+  const today = d.toDateString() === new Date().toDateString();
+  return h('time', { datetime: d.toISOString(), title: formatTime(ms) }, (today ? timeFmt : dayFmt).format(d));
+}
+
+// 75 → "1:15", 3725 → "1:02:05"; negative values get a leading "−".
+export function duration(s) {
+  const neg = s < 0;
+  let v = Math.abs(Math.round(s));
+  const hh = Math.floor(v / 3600);
+  v -= hh * 3600;
+  const mm = Math.floor(v / 60);
+  const ss = v - mm * 60;
+  const pad = (n) => String(n).padStart(2, '0');
+  return (neg ? '−' : '') + (hh ? `${hh}:${pad(mm)}:${pad(ss)}` : `${mm}:${pad(ss)}`);
+}
+
+// Confidences come as 0..1 (or 0..100); shown as whole percentages.
+export function fraction(x) {
+  if (typeof x !== 'number' || Number.isNaN(x)) return 0;
+  return Math.max(0, Math.min(1, x <= 1 ? x : x / 100));
+}
+
+export function percent(x) {
+  return `${Math.round(fraction(x) * 100)}%`;
+}
+
+export function debounce(fn, ms) {
+  let t = null;
+  const d = (...args) => {
+    clearTimeout(t);
+    t = setTimeout(() => fn(...args), ms);
+  };
+  d.cancel = () => clearTimeout(t);
+  return d;
+}
+
+export function clientId() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+}

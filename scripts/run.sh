@@ -22,10 +22,16 @@ admin_note="Demo admin: see $admin_file"
 if [ ! -f "$admin_file" ]; then
   admin_pass=$(head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 20)
   if echo "$admin_pass" | build/switchboard user add --data "$data" \
-       --email admin@pinecone.example --name "Demo Admin" --role admin >/dev/null; then
+       --email admin@pinecone.example --name "Demo Admin" --role admin --role agent >/dev/null; then
     (umask 077; printf 'email: admin@pinecone.example\npassword: %s\n' "$admin_pass" >"$admin_file")
     admin_note="Demo admin created: admin@pinecone.example / $admin_pass  (also in $admin_file)"
   fi
+fi
+
+# The demo admin also answers hand-offs in the agent console: a member of the
+# default team (set once, like the site below, so an admin's changes stay).
+if [ -n "${admin_pass:-}" ]; then
+  build/switchboard agent set admin@pinecone.example --team default --data "$data" >/dev/null || true
 fi
 
 base="http://127.0.0.1:$port"
@@ -56,6 +62,7 @@ Switchboard is starting on $base
   Demo shop      $base/                      (the chat widget, site "demo")
   Help center    $base/help                  (en, pt-BR, ro; chosen from your browser's language)
   KB editor      $base/editor/               (sign in as the demo admin below)
+  Agent console  $base/console/              (the demo admin; go online, then ask the widget for a person)
   Customer API   $base/api/v1/conversations  (see docs/api.md)
   Health         $base/healthz
   Metrics        $base/metrics

@@ -1,6 +1,7 @@
 /*
  * api_static.c - the static files of the editor, the agent console, the
- * help center, the widget and the demo shop, read from web_dir. Only a fixed
+ * help center, the widget, the demo shop and the staff pages' shared CSS
+ * (web/shared/), read from web_dir. Only a fixed
  * set of folders and plain file names are served, so no request can reach
  * outside web_dir.
  */
@@ -12,7 +13,7 @@
 
 #define MAX_STATIC_BYTES (4 * 1024 * 1024)
 
-static const char *const served_dirs[] = {"editor", "help", "widget", "console", "demo"};
+static const char *const served_dirs[] = {"editor", "help", "widget", "console", "demo", "shared"};
 
 static bool plain_name(const char *s)
 {

@@ -92,8 +92,14 @@ class SlaTests(harness.SwitchboardTestCase):
         self.assertEqual(st, 200, b)
         st, _, q = self.night.get(A + "/queue")
         self.assertEqual([c["offered_to"] for c in q["queue"] if c["id"] == conv["id"]], [None])
-        # two hours later the team opens and the conversation is offered
-        advance(s, self.boss, 2 * 3600 + 60)
+        # a minute after the team opens, the conversation is offered. The
+        # clock is set to that instant: advancing a fixed two hours from
+        # whatever minute the class started at overshot the one-hour window
+        # when the suite started late in an hour.
+        opening = self.started.replace(minute=0, second=0, microsecond=0) + datetime.timedelta(hours=2)
+        st, _, b = self.boss.request("POST", "/api/v1/test/clock",
+                                     {"set_ms": int(opening.timestamp() * 1000) + 60000})
+        self.assertEqual(st, 200, b)
         st, _, q = self.night.get(A + "/queue")
         mine = [c for c in q["queue"] if c["id"] == conv["id"]]
         self.assertEqual(len(mine), 1)

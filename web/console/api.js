@@ -1,75 +1,12 @@
-// api.js - the console's only way to the server: JSON over fetch with the
-// session cookie and the CSRF token on every write (docs/api.md), and the
-// Agent API of docs/agents.md.
+// api.js - the console's calls of the Agent API (docs/agents.md), over the
+// staff pages' shared transport (/static/shared/http.js).
 
-let csrfToken = null;
-let onUnauthorized = null;
+import { api, query } from '/static/shared/http.js';
 
-export class ApiError extends Error {
-  constructor(status, code, message, body) {
-    super(message);
-    this.status = status; // HTTP status, 0 when the server could not be reached
-    this.code = code; // the API's error code ("conflict", "invalid_field", …)
-    this.body = body;
-  }
-}
-
-export function setCsrfToken(token) {
-  csrfToken = token || null;
-}
-
-export function setUnauthorizedHandler(fn) {
-  onUnauthorized = fn;
-}
-
-// Sends one request; resolves with the parsed JSON answer, rejects with an
-// ApiError. opts.quiet401 keeps a 401 from signing the console out (login).
-export async function api(method, path, body, opts = {}) {
-  const init = { method, headers: { Accept: 'application/json' }, credentials: 'same-origin' };
-  if (body !== undefined) {
-    init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  if (method !== 'GET' && method !== 'HEAD' && csrfToken) init.headers['X-CSRF-Token'] = csrfToken;
-  let res;
-  try {
-    res = await fetch(path, init);
-  } catch {
-    throw new ApiError(0, 'network', 'The server could not be reached. Check your connection and try again.');
-  }
-  let data = null;
-  const text = await res.text();
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = null;
-    }
-  }
-  if (res.ok) return data ?? {};
-  const err = data && data.error ? data.error : {};
-  const e = new ApiError(res.status, err.code || 'http_' + res.status,
-    err.message || `The server answered ${res.status} ${res.statusText}`.trim(), data);
-  if (res.status === 429) e.retryAfter = Number(res.headers.get('Retry-After')) || null;
-  if (res.status === 401 && !opts.quiet401 && onUnauthorized) onUnauthorized(e);
-  return Promise.reject(e);
-}
-
-export function query(params) {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, v);
-  const s = q.toString();
-  return s ? '?' + s : '';
-}
+export { ApiError, setCsrfToken, setUnauthorizedHandler, api, query, auth } from '/static/shared/http.js';
 
 const enc = encodeURIComponent;
 const conv = (id) => `/api/v1/agent/conversations/${enc(id)}`;
-
-export const auth = {
-  me: () => api('GET', '/api/v1/auth/me', undefined, { quiet401: true }),
-  login: (email, password) => api('POST', '/api/v1/auth/login', { email, password }, { quiet401: true }),
-  logout: () => api('POST', '/api/v1/auth/logout', undefined, { quiet401: true }),
-};
 
 export const agent = {
   me: () => api('GET', '/api/v1/agent/me'),

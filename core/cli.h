@@ -19,6 +19,11 @@ int cli_kb(int argc, char **argv);
 /* switchboard kb eval KIND TRAIN TEST ... (cli_eval.c): argv as cli_kb's. */
 int cli_kb_eval(int argc, char **argv);
 
+struct sb_store;
+/* The data directory's store for a CLI command (made when missing);
+ * prints the problem and returns NULL on failure. In cli_user.c. */
+struct sb_store *cli_open_store(const char *data);
+
 /* switchboard user add|list|disable|reset-password ... */
 int cli_user(int argc, char **argv);
 

@@ -77,24 +77,6 @@ static bool parse_args(int argc, char **argv, struct agent_args *a)
     return true;
 }
 
-static struct sb_store *open_store(const char *data)
-{
-    char path[SB_PATH_MAX + 32];
-    struct sb_errbuf eb = {{0}};
-    struct sb_store *st = NULL;
-
-    if (mkdir(data, 0700) != 0 && errno != EEXIST) {
-        fprintf(stderr, "switchboard: %s: %s\n", data, strerror(errno));
-        return NULL;
-    }
-    snprintf(path, sizeof(path), "%s/switchboard.db", data);
-    if (sb_store_open(path, "NORMAL", &st, &eb)) {
-        fprintf(stderr, "switchboard: %s\n", eb.msg);
-        return NULL;
-    }
-    return st;
-}
-
 /* Runs work in a unit with its audit entry and makes it durable; prints
  * eb's detail (or the error) on failure. Returns the exit code. */
 static int commit(struct sb_store *st, enum sb_err rc, const struct sb_errbuf *eb,
@@ -163,7 +145,7 @@ static int agent_set(const struct agent_args *a)
         fprintf(stderr, "switchboard: agent %s: %s\n", a->id, eb.msg);
         return 1;
     }
-    if (!(st = open_store(a->data))) {
+    if (!(st = cli_open_store(a->data))) {
         json_decref(change);
         return 1;
     }
@@ -236,7 +218,7 @@ static int team_add(const struct agent_args *a)
         fprintf(stderr, "switchboard: team %s: %s\n", a->id, eb.msg);
         return 1;
     }
-    if (!(st = open_store(a->data))) {
+    if (!(st = cli_open_store(a->data))) {
         json_decref(team);
         return 1;
     }
@@ -263,7 +245,7 @@ static int team_list(const struct agent_args *a)
     char *text;
 
     if (a->id) return usage_error("team list takes no ID");
-    if (!(st = open_store(a->data))) return 1;
+    if (!(st = cli_open_store(a->data))) return 1;
     teams = agent_store_teams(st);
     sb_store_close(st);
     text = json_dumps(teams, JSON_INDENT(2));

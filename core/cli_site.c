@@ -71,24 +71,6 @@ static bool parse_args(int argc, char **argv, struct site_args *a)
     return true;
 }
 
-static struct sb_store *open_store(const char *data)
-{
-    char path[SB_PATH_MAX + 32];
-    struct sb_errbuf eb = {{0}};
-    struct sb_store *st = NULL;
-
-    if (mkdir(data, 0700) != 0 && errno != EEXIST) {
-        fprintf(stderr, "switchboard: %s: %s\n", data, strerror(errno));
-        return NULL;
-    }
-    snprintf(path, sizeof(path), "%s/switchboard.db", data);
-    if (sb_store_open(path, "NORMAL", &st, &eb)) {
-        fprintf(stderr, "switchboard: %s\n", eb.msg);
-        return NULL;
-    }
-    return st;
-}
-
 static const char *default_locale(struct sb_config *cfg)
 {
     struct sb_errbuf eb = {{0}};
@@ -113,7 +95,7 @@ static int put_site(const struct site_args *a, json_t *in, bool must_be_new)
         fprintf(stderr, "switchboard: site %s: %s\n", a->id, eb.msg);
         return 1;
     }
-    if (!(st = open_store(a->data))) {
+    if (!(st = cli_open_store(a->data))) {
         json_decref(site);
         return 1;
     }
@@ -198,7 +180,7 @@ static int site_list(const struct site_args *a)
     size_t i;
 
     if (a->id) return usage_error("site list takes no ID");
-    if (!(st = open_store(a->data))) return 1;
+    if (!(st = cli_open_store(a->data))) return 1;
     sites = sb_store_site_list(st);
     json_array_foreach(sites, i, s) json_array_append_new(masked, site_masked_json(s));
     json_decref(sites);

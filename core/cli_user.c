@@ -112,7 +112,9 @@ bad:
     return false;
 }
 
-static struct sb_store *open_store(const char *data)
+/* The data directory's store for a CLI command (made when missing);
+ * prints the problem and returns NULL on failure. */
+struct sb_store *cli_open_store(const char *data)
 {
     char path[SB_PATH_MAX + 32];
     struct sb_errbuf eb = {{0}};
@@ -170,7 +172,7 @@ int cli_user(int argc, char **argv)
     if (strcmp(cmd, "list") == 0) {
         json_t *users, *v;
         size_t i;
-        if (!(st = open_store(a.data))) return 1;
+        if (!(st = cli_open_store(a.data))) return 1;
         users = sb_user_list(st);
         json_array_foreach(users, i, v)
         {
@@ -196,7 +198,7 @@ int cli_user(int argc, char **argv)
         }
         if (!read_password(password, sizeof(password))) return 1;
         if (sb_password_hash(password, kdf_cost(), hash)) return 1;
-        if (!(st = open_store(a.data))) return 1;
+        if (!(st = cli_open_store(a.data))) return 1;
         sb_store_begin(st);
         rc = sb_user_add(st, a.email, a.name ? a.name : a.email, a.locale, a.roles, hash, &id);
         if (!rc) printf("%lld\n", (long long)id);
@@ -206,7 +208,7 @@ int cli_user(int argc, char **argv)
         bool disable = strcmp(cmd, "disable") == 0;
         if (!disable && !read_password(password, sizeof(password))) return 1;
         if (!disable && sb_password_hash(password, kdf_cost(), hash)) return 1;
-        if (!(st = open_store(a.data))) return 1;
+        if (!(st = cli_open_store(a.data))) return 1;
         rc = sb_user_by_email(st, a.email, &u);
         sb_store_begin(st);
         if (!rc)

@@ -42,7 +42,7 @@ static bool in_team(struct sb_server *srv, int64_t user, const char *team)
     sqlite3_bind_int64(s, 1, user);
     sqlite3_bind_text(s, 2, team, -1, SQLITE_STATIC);
     yes = sqlite3_step(s) == SQLITE_ROW;
-    sqlite3_finalize(s);
+    ho_release(srv, s);
     return yes;
 }
 
@@ -111,7 +111,7 @@ static json_t *profile_json(struct sb_server *srv, int64_t me)
         out = json_pack("{s:s, s:f, s:[], s:[]}", "status", "offline", "capacity", 4.0, "skills",
                         "teams");
     }
-    sqlite3_finalize(s);
+    ho_release(srv, s);
     if (out) {
         int64_t load = sb_router_agent_load(srv->handoff->router, me);
         json_object_set_new(out, "load", json_real(load > 0 ? (double)load / 1000.0 : 0.0));
@@ -164,7 +164,7 @@ enum MHD_Result api_agent_status(struct sb_server *srv, struct MHD_Connection *c
         sqlite3_bind_text(s, 2, v, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(s, 3, sb_now_ms());
     }
-    rc = ho_done(s);
+    rc = ho_done(srv, s);
     json_decref(body);
     if (!rc) rc = handoff_agent_changed(srv, me);
     if (!rc) agent_events_notify(srv);
@@ -240,7 +240,7 @@ enum MHD_Result api_agent_queue(struct sb_server *srv, struct MHD_Connection *c,
             (int)(strlen(pv) > 140 ? 140 : strlen(pv)));
         if (item) json_array_append_new(list, item);
     }
-    sqlite3_finalize(s);
+    ho_release(srv, s);
     return http_json(srv, c, 200, json_pack("{s:o}", "queue", list));
 }
 
@@ -292,7 +292,7 @@ enum MHD_Result api_agent_conversations(struct sb_server *srv, struct MHD_Connec
             "sla", sla_json(s, 10, now));
         if (item) json_array_append_new(list, item);
     }
-    sqlite3_finalize(s);
+    ho_release(srv, s);
     return http_json(srv, c, 200, json_pack("{s:o}", "conversations", list));
 }
 
@@ -320,7 +320,7 @@ static json_t *bot_turns(struct sb_server *srv, int64_t conv)
                                                                         : "handoff",
                                              "at", (json_int_t)sqlite3_column_int64(s, 5)));
     }
-    sqlite3_finalize(s);
+    ho_release(srv, s);
     return arr;
 }
 
@@ -338,7 +338,7 @@ static json_t *notes_json(struct sb_server *srv, int64_t conv)
                                              (json_int_t)sqlite3_column_int64(s, 1), "name",
                                              ho_col(s, 2), "text", ho_col(s, 3), "created_at",
                                              (json_int_t)sqlite3_column_int64(s, 4)));
-    sqlite3_finalize(s);
+    ho_release(srv, s);
     return arr;
 }
 
@@ -385,7 +385,7 @@ enum MHD_Result api_agent_conversation(struct sb_server *srv, struct MHD_Connect
             json_object_set_new(out, "contact_id", json_integer(sqlite3_column_int64(s, 1)));
             json_object_set_new(out, "sla", sla_json(s, 2, sb_now_ms()));
         }
-        sqlite3_finalize(s);
+        ho_release(srv, s);
     }
     ret = http_json(srv, c, 200, out);
     sb_conv_cleanup(&conv);
@@ -531,7 +531,7 @@ enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Connection *
         sqlite3_bind_int64(s, 1, conv.id);
         sqlite3_bind_text(s, 2, client_id, -1, SQLITE_STATIC);
         if (sqlite3_step(s) == SQLITE_ROW) mid = sqlite3_column_int64(s, 0);
-        sqlite3_finalize(s);
+        ho_release(srv, s);
     }
     if (mid) {
         ret = http_json(
@@ -605,7 +605,7 @@ enum MHD_Result api_agent_note(struct sb_server *srv, struct MHD_Connection *c, 
         sqlite3_bind_text(s, 3, text, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 4, now);
     }
-    if (!rc) rc = ho_done(s);
+    if (!rc) rc = ho_done(srv, s);
     ho_user_name(srv, me, name, sizeof(name));
     if (!rc) {
         json_t *note = json_pack("{s:I, s:{s:I, s:s}, s:s, s:I}", "id",
@@ -737,7 +737,7 @@ enum MHD_Result api_agent_read(struct sb_server *srv, struct MHD_Connection *c, 
         sqlite3_bind_int64(s, 2, me);
         sqlite3_bind_int64(s, 3, up_to);
     }
-    if (!rc) rc = ho_done(s);
+    if (!rc) rc = ho_done(srv, s);
     /* the customer sees it read when the assignee read it */
     if (!rc && (row.assignee == me || is_supervisor(r)))
         rc = sb_store_read_mark(srv->store, conv.id, "agent", up_to, &moved);

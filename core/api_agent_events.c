@@ -12,28 +12,48 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_feed.h"
 #include "handoff_int.h"
 #include "sb_log.h"
 
 #define AGENT_BATCH 64
 #define AGENT_BUF_LIMIT (4 * 1024 * 1024)
 #define AGENT_EPHEMERAL_LIMIT (16 * 1024)
+/* libmicrohttpd sends at most one block per connection per loop turn, so
+ * a block must hold a whole batch: at 1 KiB a busy console got a batch
+ * over ten turns, tens of milliseconds late. Consoles are few; the
+ * customers' streams keep their small blocks (sse.c). */
+#define AGENT_BLOCK (64 * 1024)
 
 struct agent_stream {
     struct agent_stream *next, *prev;
     struct sb_server *srv;
     struct MHD_Connection *conn;
-    int64_t user;
-    bool supervisor;
+    struct agent_reader who;
     int64_t last_id;
     struct sb_buf out, ephemeral;
     size_t sent;
-    bool suspended, keepalive_due, hello_sent;
+    bool suspended, keepalive_due, hello_sent, teams_stale;
 };
+
+static void load_teams(struct agent_stream *s)
+{
+    sqlite3_stmt *q = ho_prep(s->srv, "SELECT team_id FROM team_members WHERE user_id = ?1");
+    s->who.nteams = 0;
+    s->teams_stale = false;
+    if (!q) return;
+    sqlite3_bind_int64(q, 1, s->who.user);
+    while (s->who.nteams < AGENT_READER_TEAMS && sqlite3_step(q) == SQLITE_ROW)
+        snprintf(s->who.teams[s->who.nteams++], sizeof(s->who.teams[0]), "%s", ho_col(q, 0));
+    ho_release(s->srv, q);
+}
+
+/* Catching up from the table: a console resuming from further back than
+ * the feed holds. */
+static void read_table(struct agent_stream *s);
 
 static void refill(struct agent_stream *s)
 {
-    sqlite3_stmt *q;
     sb_buf_reset(&s->out);
     s->sent = 0;
     if (!s->hello_sent) {
@@ -48,11 +68,24 @@ static void refill(struct agent_stream *s)
         sb_buf_append(&s->out, s->ephemeral.data, s->ephemeral.len);
         sb_buf_reset(&s->ephemeral);
     }
-    /* not durable yet: after the flush (agent_events_flushed) */
-    if (sb_store_pending(s->srv->store)) {
-        s->srv->agent_notify = true;
+    if (s->teams_stale) load_teams(s);
+    if (agent_feed_covers(s->srv->handoff->feed, s->last_id)) {
+        s->srv->metrics.sse_events += (uint64_t)agent_feed_read(s->srv->handoff->feed, &s->who,
+                                                                &s->last_id, &s->out, AGENT_BATCH);
         return;
     }
+    read_table(s);
+}
+
+static void read_table(struct agent_stream *s)
+{
+    const struct agent_feed *feed = s->srv->handoff->feed;
+    sqlite3_stmt *q;
+    int n = 0, r;
+    /* Inside an open batch the read stops at the last durable event; the
+     * batch's own events wake the streams after its flush. The visibility
+     * test reads the conversations' current rows, which may include the
+     * open batch's changes: it only chooses among durable events. */
     q = ho_prep(s->srv,
                 "SELECT e.id, e.type, e.data, c.public_id FROM events e JOIN conversations c"
                 " ON c.id = e.conversation_id WHERE e.id > ?1 AND (?3 OR"
@@ -63,13 +96,14 @@ static void refill(struct agent_stream *s)
                 " OR e.type IN ('conversation/resolved', 'conversation/returned_to_bot',"
                 " 'conversation/transferred', 'conversation/assigned', 'conversation/queued')"
                 " AND c.last_assignee = ?2))"
-                " ORDER BY e.id LIMIT ?4");
+                " AND e.id <= ?5 ORDER BY e.id LIMIT ?4");
     if (!q) return;
     sqlite3_bind_int64(q, 1, s->last_id);
-    sqlite3_bind_int64(q, 2, s->user);
-    sqlite3_bind_int(q, 3, s->supervisor);
+    sqlite3_bind_int64(q, 2, s->who.user);
+    sqlite3_bind_int(q, 3, s->who.supervisor);
     sqlite3_bind_int(q, 4, AGENT_BATCH);
-    while (sqlite3_step(q) == SQLITE_ROW) {
+    sqlite3_bind_int64(q, 5, sb_store_committed_event_id(s->srv->store));
+    while ((r = sqlite3_step(q)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(q, 0);
         const char *data = ho_col(q, 2);
         /* data is a compact JSON object: add the conversation's id */
@@ -79,8 +113,13 @@ static void refill(struct agent_stream *s)
             break;
         s->last_id = id;
         s->srv->metrics.sse_events++;
+        n++;
     }
-    sqlite3_finalize(q);
+    ho_release(s->srv, q);
+    /* Fewer than a batch: every durable event up to now was looked at, so
+     * the stream may go on from the feed, which holds only durable ones. */
+    if (r == SQLITE_DONE && n < AGENT_BATCH && agent_feed_top(feed) > s->last_id)
+        s->last_id = agent_feed_top(feed);
 }
 
 static ssize_t agent_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -140,6 +179,8 @@ void agent_events_flushed(struct sb_server *srv)
 {
     if (!srv->agent_notify) return;
     srv->agent_notify = false;
+    if (!srv->agent_streams) return;
+    agent_feed_committed(srv, srv->handoff->feed, true);
     for (struct agent_stream *s = srv->agent_streams; s; s = s->next)
         wake(s);
 }
@@ -152,6 +193,12 @@ void agent_events_keepalive(struct sb_server *srv, unsigned tick)
         s->keepalive_due = true;
         wake(s);
     }
+}
+
+void agent_events_teams_changed(struct sb_server *srv)
+{
+    for (struct agent_stream *s = srv->agent_streams; s; s = s->next)
+        s->teams_stale = true;
 }
 
 void agent_events_close_all(struct sb_server *srv)
@@ -176,7 +223,8 @@ void agent_events_push(struct sb_server *srv, int64_t conv_id, const char *type,
     sb_conv_cleanup(&conv);
     if (!text) return;
     for (struct agent_stream *s = srv->agent_streams; s; s = s->next) {
-        if (!s->supervisor && row.assignee != s->user && row.offered_to != s->user) continue;
+        if (!s->who.supervisor && row.assignee != s->who.user && row.offered_to != s->who.user)
+            continue;
         if (sb_buf_printf(&s->ephemeral, "event: %s\ndata: %s\n\n", type, text) == SB_OK) {
             srv->metrics.sse_events++;
             wake(s);
@@ -211,18 +259,24 @@ enum MHD_Result api_agent_events(struct sb_server *srv, struct MHD_Connection *c
         sqlite3_stmt *m = ho_prep(srv, "SELECT ifnull(max(id), 0) FROM events");
         after = 0;
         if (m && sqlite3_step(m) == SQLITE_ROW) after = sqlite3_column_int64(m, 0);
-        sqlite3_finalize(m);
+        ho_release(srv, m);
+        if (after > sb_store_committed_event_id(srv->store))
+            after = sb_store_committed_event_id(srv->store);
     }
     s = calloc(1, sizeof(*s));
     if (!s) return MHD_NO;
     s->srv = srv;
     s->conn = c;
-    s->user = r->who.user.id;
-    s->supervisor = (r->who.roles & (SB_ROLE_SUPERVISOR | SB_ROLE_ADMIN)) != 0;
+    s->who.user = r->who.user.id;
+    s->who.supervisor = (r->who.roles & (SB_ROLE_SUPERVISOR | SB_ROLE_ADMIN)) != 0;
     s->last_id = after;
+    load_teams(s);
+    /* the feed is not kept while no console is open: start it afresh */
+    if (!srv->agent_streams) agent_feed_committed(srv, srv->handoff->feed, false);
     sb_buf_init(&s->out, AGENT_BUF_LIMIT);
     sb_buf_init(&s->ephemeral, AGENT_EPHEMERAL_LIMIT);
-    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, agent_read, s, agent_free);
+    resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, AGENT_BLOCK, agent_read, s, agent_free);
     if (!resp) {
         sb_buf_cleanup(&s->out);
         sb_buf_cleanup(&s->ephemeral);

@@ -13,28 +13,81 @@
 #include <string.h>
 
 #include "agent_admin.h"
+#include "agent_feed.h"
 #include "handoff_int.h"
 #include "sb_log.h"
 
 /* ------------------------------------------------------------------ */
 /* small SQL helpers                                                    */
 
+/* Statements are kept prepared, keyed by the address of their SQL text
+ * (every caller passes a string literal): parsing was a tenth of a
+ * hand-off's cost. A statement still in use when the same SQL is asked for
+ * again (a nested transition) gets a fresh one that is finalized after. */
 sqlite3_stmt *ho_prep(struct sb_server *srv, const char *sql)
+{
+    struct ho_stmt_cache *c = srv->handoff ? &srv->handoff->stmts : NULL;
+    struct ho_cached_stmt *free_slot = NULL;
+    sqlite3_stmt *s = NULL;
+    for (int i = 0; c && i < c->n; i++) {
+        if (c->slot[i].sql != sql) continue;
+        if (c->slot[i].busy) break;
+        c->slot[i].busy = true;
+        return c->slot[i].stmt;
+    }
+    if (c && c->n < HO_STMT_CACHE) free_slot = &c->slot[c->n];
+    if (sqlite3_prepare_v3(sb_store_db(srv->store), sql, -1,
+                           free_slot ? SQLITE_PREPARE_PERSISTENT : 0, &s, NULL) != SQLITE_OK) {
+        sb_error("handoff: %s: %s", sqlite3_errmsg(sb_store_db(srv->store)), sql);
+        sqlite3_finalize(s);
+        return NULL;
+    }
+    if (free_slot) {
+        /* A second slot for the same SQL is fine: each is used alone. */
+        *free_slot = (struct ho_cached_stmt){.sql = sql, .stmt = s, .busy = true};
+        c->n++;
+    }
+    return s;
+}
+
+sqlite3_stmt *ho_prep_built(struct sb_server *srv, const char *sql)
 {
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(sb_store_db(srv->store), sql, -1, &s, NULL) != SQLITE_OK) {
         sb_error("handoff: %s: %s", sqlite3_errmsg(sb_store_db(srv->store)), sql);
+        sqlite3_finalize(s);
         return NULL;
     }
     return s;
 }
 
-enum sb_err ho_done(sqlite3_stmt *s)
+void ho_release(struct sb_server *srv, sqlite3_stmt *s)
+{
+    struct ho_stmt_cache *c = srv->handoff ? &srv->handoff->stmts : NULL;
+    if (!s) return;
+    for (int i = 0; c && i < c->n; i++) {
+        if (c->slot[i].stmt != s) continue;
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+        c->slot[i].busy = false;
+        return;
+    }
+    sqlite3_finalize(s);
+}
+
+static void stmt_cache_free(struct ho_stmt_cache *c)
+{
+    for (int i = 0; i < c->n; i++)
+        sqlite3_finalize(c->slot[i].stmt);
+    c->n = 0;
+}
+
+enum sb_err ho_done(struct sb_server *srv, sqlite3_stmt *s)
 {
     int rc;
     if (!s) return SB_ERR_DB;
     rc = sqlite3_step(s);
-    sqlite3_finalize(s);
+    ho_release(srv, s);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? SB_OK : SB_ERR_DB;
 }
 
@@ -110,7 +163,7 @@ static enum sb_err teams_load(struct sb_server *srv, struct handoff_state *h)
             if (!nt) {
                 json_decref(hours);
                 json_decref(hol);
-                sqlite3_finalize(s);
+                ho_release(srv, s);
                 return SB_ERR_NOMEM;
             }
             h->teams = nt;
@@ -133,7 +186,7 @@ static enum sb_err teams_load(struct sb_server *srv, struct handoff_state *h)
         json_decref(hours);
         json_decref(hol);
     }
-    sqlite3_finalize(s);
+    ho_release(srv, s);
     return SB_OK;
 }
 
@@ -173,7 +226,7 @@ enum sb_err ho_agent_load(struct sb_server *srv, int64_t user_id)
     }
     json_decref(sk);
     json_decref(tm);
-    sqlite3_finalize(s);
+    ho_release(srv, s);
     return rc;
 }
 
@@ -198,7 +251,7 @@ enum sb_err ho_enqueue_row(struct sb_server *srv, int64_t conv)
                                str_list(sk, skills, 64));
         json_decref(sk);
     }
-    sqlite3_finalize(s);
+    ho_release(srv, s);
     return rc;
 }
 
@@ -217,13 +270,13 @@ static enum sb_err load_router(struct sb_server *srv)
     if (!s) return SB_ERR_DB;
     while (!rc && sqlite3_step(s) == SQLITE_ROW)
         rc = ho_agent_load(srv, sqlite3_column_int64(s, 0));
-    sqlite3_finalize(s);
+    ho_release(srv, s);
     if (rc) return rc;
     s = ho_prep(srv, "SELECT conversation_id, user_id FROM offer_skips");
     if (!s) return SB_ERR_DB;
     while (sqlite3_step(s) == SQLITE_ROW)
         sb_router_skip(h->router, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
-    sqlite3_finalize(s);
+    ho_release(srv, s);
     s = ho_prep(srv, "SELECT id, status, ifnull(offered_to, 0), ifnull(assignee, 0), channel"
                      " FROM conversations WHERE status IN ('queued', 'assigned') ORDER BY id");
     if (!s) return SB_ERR_DB;
@@ -241,7 +294,7 @@ static enum sb_err load_router(struct sb_server *srv)
             sb_router_hold(h->router, who, id, w);
         }
     }
-    sqlite3_finalize(s);
+    ho_release(srv, s);
     return rc;
 }
 
@@ -249,7 +302,8 @@ enum sb_err handoff_start(struct sb_server *srv, struct sb_errbuf *eb)
 {
     enum sb_err rc;
     srv->handoff = calloc(1, sizeof(*srv->handoff));
-    if (!srv->handoff) return sb_fail(eb, SB_ERR_NOMEM, "handoff: out of memory");
+    if (!srv->handoff || !(srv->handoff->feed = agent_feed_new()))
+        return sb_fail(eb, SB_ERR_NOMEM, "handoff: out of memory");
     if (sb_tzdb_new("/usr/share/zoneinfo", &srv->handoff->tzdb))
         sb_warn("handoff: no time zone database in /usr/share/zoneinfo: teams' hours are UTC");
     rc = load_router(srv);
@@ -260,6 +314,8 @@ enum sb_err handoff_start(struct sb_server *srv, struct sb_errbuf *eb)
 void handoff_stop(struct sb_server *srv)
 {
     if (!srv->handoff) return;
+    agent_feed_free(srv->handoff->feed);
+    stmt_cache_free(&srv->handoff->stmts);
     teams_free(srv->handoff);
     sb_router_free(srv->handoff->router);
     sb_tzdb_free(srv->handoff->tzdb);
@@ -404,7 +460,7 @@ static enum sb_err sla_targets(struct sb_server *srv, const char *channel, int p
         }
         n++;
     }
-    sqlite3_finalize(s);
+    ho_release(srv, s);
     rc = sb_sla_targets_for(pol, n, channel, priority, out);
     return rc;
 }
@@ -429,13 +485,13 @@ enum sb_err ho_sla_start(struct sb_server *srv, int64_t conv, const char *team, 
              "UPDATE conversations SET %s_due = ?2, %s_warn = ?3,"
              " sla_warned = sla_warned & ~?4, sla_breached = sla_breached & ~?4 WHERE id = ?1",
              due_col[kind], due_col[kind]);
-    s = ho_prep(srv, sql);
+    s = ho_prep_built(srv, sql);
     if (!s) return SB_ERR_DB;
     sqlite3_bind_int64(s, 1, conv);
     sqlite3_bind_int64(s, 2, due);
     sqlite3_bind_int64(s, 3, warn);
     sqlite3_bind_int(s, 4, 1 << kind);
-    return ho_done(s);
+    return ho_done(srv, s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -475,13 +531,13 @@ static enum sb_err pick_team(struct sb_server *srv, struct sb_conv *conv, const 
     sqlite3_stmt *c = ho_prep(srv, "SELECT attrs FROM contacts WHERE id = ?1");
     json_t *cattrs = NULL;
     if (!s || !c) {
-        sqlite3_finalize(s);
-        sqlite3_finalize(c);
+        ho_release(srv, s);
+        ho_release(srv, c);
         return SB_ERR_DB;
     }
     sqlite3_bind_int64(c, 1, conv->contact_id);
     if (sqlite3_step(c) == SQLITE_ROW) cattrs = json_loads(ho_col(c, 0), 0, NULL);
-    sqlite3_finalize(c);
+    ho_release(srv, c);
     snprintf(team, 64, "default");
     *priority = 0;
     *skills = json_array();
@@ -502,7 +558,7 @@ static enum sb_err pick_team(struct sb_server *srv, struct sb_conv *conv, const 
         }
         break;
     }
-    sqlite3_finalize(s);
+    ho_release(srv, s);
     json_decref(cattrs);
     if (!ho_team(srv, team)) snprintf(team, 64, "default");
     {
@@ -527,7 +583,7 @@ int ho_position(struct sb_server *srv, int64_t conv)
     if (!s) return 0;
     sqlite3_bind_int64(s, 1, conv);
     if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
+    ho_release(srv, s);
     return n;
 }
 
@@ -582,7 +638,7 @@ enum sb_err ho_queue_in(struct sb_server *srv, struct sb_conv *conv, const char 
     if (!s) return SB_ERR_DB;
     sqlite3_bind_int64(s, 1, conv->id);
     if (sqlite3_step(s) == SQLITE_ROW) priority = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
+    ho_release(srv, s);
     rc = ho_event(srv, conv, "conversation/queued",
                   json_pack("{s:s, s:i, s:i}", "team", team, "priority", priority, "position",
                             ho_position(srv, conv->id)));
@@ -611,7 +667,7 @@ enum sb_err handoff_queue(struct sb_server *srv, struct sb_conv *conv, const cha
                      " queued_at = ifnull(queued_at, ?5) WHERE id = ?1");
     if (!s || !sk_text) {
         rc = s ? SB_ERR_NOMEM : SB_ERR_DB;
-        sqlite3_finalize(s);
+        ho_release(srv, s);
         goto out;
     }
     sqlite3_bind_int64(s, 1, conv->id);
@@ -619,7 +675,7 @@ enum sb_err handoff_queue(struct sb_server *srv, struct sb_conv *conv, const cha
     sqlite3_bind_int(s, 3, priority);
     sqlite3_bind_text(s, 4, sk_text, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 5, now);
-    rc = ho_done(s);
+    rc = ho_done(srv, s);
     if (!rc)
         rc = ho_sla_start(srv, conv->id, team, conv->channel, priority, SB_SLA_FIRST_RESPONSE, now);
     if (!rc)
@@ -642,7 +698,7 @@ enum sb_err ho_user_name(struct sb_server *srv, int64_t user, char *out, size_t 
     if (!s) return SB_ERR_DB;
     sqlite3_bind_int64(s, 1, user);
     snprintf(out, cap, "%s", sqlite3_step(s) == SQLITE_ROW ? ho_col(s, 0) : "");
-    sqlite3_finalize(s);
+    ho_release(srv, s);
     return SB_OK;
 }
 
@@ -679,14 +735,14 @@ enum sb_err ho_offer(struct sb_server *srv, int64_t conv_id, int64_t agent, bool
     sqlite3_bind_int64(s, 1, conv_id);
     sqlite3_bind_int64(s, 2, agent);
     sqlite3_bind_int64(s, 3, now + (int64_t)srv->cfg.offer_timeout_s * 1000);
-    rc = ho_done(s);
+    rc = ho_done(srv, s);
     if (!rc) {
         s = ho_prep(srv, "UPDATE agent_profiles SET last_assigned_at = ?2 WHERE user_id = ?1");
         if (s) {
             sqlite3_bind_int64(s, 1, agent);
             sqlite3_bind_int64(s, 2, now);
         }
-        rc = ho_done(s);
+        rc = ho_done(srv, s);
     }
     if (!rc)
         rc = ho_event(srv, &conv, "conversation/offered",
@@ -728,7 +784,7 @@ enum sb_err ho_withdraw_lost_offers(struct sb_server *srv, int64_t user_id)
     if (!s) return SB_ERR_DB;
     sqlite3_bind_int64(s, 1, user_id);
     if (sqlite3_step(s) == SQLITE_ROW) online = strcmp(ho_col(s, 0), "online") == 0;
-    sqlite3_finalize(s);
+    ho_release(srv, s);
     if (online) return SB_OK;
     s = ho_prep(srv, "SELECT id FROM conversations WHERE offered_to = ?1 AND status = 'queued'");
     if (!s) return SB_ERR_DB;
@@ -738,12 +794,12 @@ enum sb_err ho_withdraw_lost_offers(struct sb_server *srv, int64_t user_id)
         sqlite3_stmt *u = ho_prep(srv, "UPDATE conversations SET offered_to = NULL,"
                                        " offer_expires_at = NULL WHERE id = ?1");
         if (u) sqlite3_bind_int64(u, 1, id);
-        ho_done(u);
+        ho_done(srv, u);
         /* the router may still count it as a hold (rebuilt offers) */
         sb_router_release(srv->handoff->router, user_id, id);
         ho_enqueue_row(srv, id);
     }
-    sqlite3_finalize(s);
+    ho_release(srv, s);
     return SB_OK;
 }
 
@@ -785,7 +841,7 @@ static enum sb_err inbound(struct sb_server *srv, struct sb_conv *conv, const ch
         priority = sqlite3_column_int(s, 3);
         next_due = sqlite3_column_int64(s, 4);
     }
-    sqlite3_finalize(s);
+    ho_release(srv, s);
 
     if (strcmp(conv->status, SB_STATUS_RESOLVED) == 0) {
         int rating = rating_of(text, payload);
@@ -797,7 +853,7 @@ static enum sb_err inbound(struct sb_server *srv, struct sb_conv *conv, const ch
                 sqlite3_bind_int64(s, 1, conv->id);
                 sqlite3_bind_int(s, 2, rating);
             }
-            rc = ho_done(s);
+            rc = ho_done(srv, s);
             if (!rc) rc = ho_event(srv, conv, "csat", json_pack("{s:i}", "rating", rating));
             if (!rc)
                 rc =
@@ -818,7 +874,7 @@ static enum sb_err inbound(struct sb_server *srv, struct sb_conv *conv, const ch
                          " offered_to = NULL, offer_expires_at = NULL, first_response_at = NULL,"
                          " sla_warned = 0, sla_breached = 0 WHERE id = ?1");
         if (s) sqlite3_bind_int64(s, 1, conv->id);
-        rc = ho_done(s);
+        rc = ho_done(srv, s);
         if (!rc)
             rc = ho_event(srv, conv, "conversation/reopened",
                           json_pack("{s:s}", "status", SB_STATUS_QUEUED));
@@ -869,7 +925,7 @@ bool ho_agent_has_room(struct sb_server *srv, int64_t agent, const char *channel
         int64_t w = (int64_t)(ho_weight(srv, channel) * 1000 + 0.5);
         ok = load >= 0 && load + w <= cap;
     }
-    sqlite3_finalize(s);
+    ho_release(srv, s);
     return ok;
 }
 
@@ -880,6 +936,7 @@ void sb_agents_config_changed(struct sb_server *srv, const char *what)
     if (!srv || !srv->handoff) return;
     sb_info("handoff: %s changed; routing state reloaded", what ? what : "configuration");
     handoff_rebuild(srv);
+    agent_events_teams_changed(srv);
     if (sb_store_begin(srv->store)) return;
     if (handoff_route(srv) || sb_store_commit(srv->store)) {
         sb_store_rollback(srv->store);

@@ -24,7 +24,22 @@ struct ho_team {
     json_t *outside; /* owned: {"en": "..."} */
 };
 
+#define HO_STMT_CACHE 96
+
+struct ho_cached_stmt {
+    const char *sql; /* the caller's literal: compared by address */
+    sqlite3_stmt *stmt;
+    bool busy;
+};
+
+struct ho_stmt_cache {
+    struct ho_cached_stmt slot[HO_STMT_CACHE];
+    int n;
+};
+
 struct handoff_state {
+    struct ho_stmt_cache stmts;
+    struct agent_feed *feed; /* agent_feed.c, for api_agent_events.c */
     struct sb_router *router;
     struct sb_tzdb *tzdb;
     struct ho_team *teams;
@@ -36,8 +51,14 @@ struct handoff_state {
 };
 
 /* ---- Interface to code in handoff.c ---- */
-sqlite3_stmt *ho_prep(struct sb_server *srv, const char *sql); /* NULL on error (logged) */
-enum sb_err ho_done(sqlite3_stmt *s);       /* steps once and finalizes; NULL-safe (SB_ERR_DB) */
+/* A prepared statement for sql, which must be a string literal; NULL on
+ * error (logged). Every one goes back with ho_release or ho_done. */
+sqlite3_stmt *ho_prep(struct sb_server *srv, const char *sql);
+/* For SQL built at run time: never cached, released the same way. */
+sqlite3_stmt *ho_prep_built(struct sb_server *srv, const char *sql);
+void ho_release(struct sb_server *srv, sqlite3_stmt *s); /* NULL-safe */
+/* Steps once and releases; NULL-safe (SB_ERR_DB). */
+enum sb_err ho_done(struct sb_server *srv, sqlite3_stmt *s);
 const char *ho_col(sqlite3_stmt *s, int i); /* "" for NULL */
 int64_t ho_opt(sqlite3_stmt *s, int i);     /* 0 for NULL */
 double ho_weight(struct sb_server *srv, const char *channel);
@@ -95,5 +116,7 @@ enum sb_err ho_replied(struct sb_server *srv, int64_t conv);
 /* Something happened that agent event streams may want: wake them after
  * the flush. */
 void agent_events_notify(struct sb_server *srv);
+/* Team memberships changed: the streams read them again. */
+void agent_events_teams_changed(struct sb_server *srv);
 
 #endif

@@ -29,7 +29,7 @@ enum sb_err ho_conv_row(struct sb_server *srv, int64_t id, struct ho_conv *out)
         out->priority = sqlite3_column_int(s, 5);
         rc = SB_OK;
     }
-    sqlite3_finalize(s);
+    ho_release(srv, s);
     return rc;
 }
 
@@ -51,13 +51,13 @@ enum sb_err ho_assign(struct sb_server *srv, struct sb_conv *conv, int64_t agent
     if (!s) return SB_ERR_DB;
     sqlite3_bind_int64(s, 1, conv->id);
     sqlite3_bind_int64(s, 2, agent);
-    rc = ho_done(s);
+    rc = ho_done(srv, s);
     if (rc) return rc;
     s = ho_prep(srv, "UPDATE agent_profiles SET last_assigned_at = ?2 WHERE user_id = ?1");
     if (!s) return SB_ERR_DB;
     sqlite3_bind_int64(s, 1, agent);
     sqlite3_bind_int64(s, 2, sb_now_ms());
-    rc = ho_done(s);
+    rc = ho_done(srv, s);
     if (rc) return rc;
     rc = sb_router_hold(srv->handoff->router, agent, conv->id, ho_weight(srv, conv->channel));
     if (rc) return rc;
@@ -86,13 +86,13 @@ static enum sb_err skip_offer(struct sb_server *srv, int64_t conv, int64_t agent
     enum sb_err rc;
     if (!s) return SB_ERR_DB;
     sqlite3_bind_int64(s, 1, conv);
-    rc = ho_done(s);
+    rc = ho_done(srv, s);
     if (rc) return rc;
     s = ho_prep(srv, "INSERT OR IGNORE INTO offer_skips(conversation_id, user_id) VALUES(?1, ?2)");
     if (!s) return SB_ERR_DB;
     sqlite3_bind_int64(s, 1, conv);
     sqlite3_bind_int64(s, 2, agent);
-    rc = ho_done(s);
+    rc = ho_done(srv, s);
     if (rc) return rc;
     sb_router_skip(srv->handoff->router, conv, agent);
     return SB_OK;
@@ -153,12 +153,12 @@ static enum sb_err clear_people(struct sb_server *srv, int64_t conv, bool keep_a
     enum sb_err rc;
     if (!s) return SB_ERR_DB;
     sqlite3_bind_int64(s, 1, conv);
-    rc = ho_done(s);
+    rc = ho_done(srv, s);
     if (rc) return rc;
     s = ho_prep(srv, "DELETE FROM offer_skips WHERE conversation_id = ?1");
     if (!s) return SB_ERR_DB;
     sqlite3_bind_int64(s, 1, conv);
-    return ho_done(s);
+    return ho_done(srv, s);
 }
 
 enum sb_err ho_resolve(struct sb_server *srv, struct sb_conv *conv, const char *by,
@@ -177,7 +177,7 @@ enum sb_err ho_resolve(struct sb_server *srv, struct sb_conv *conv, const char *
     sqlite3_bind_int64(s, 1, conv->id);
     sqlite3_bind_int64(s, 2, sb_now_ms());
     sqlite3_bind_text(s, 3, by, -1, SQLITE_STATIC);
-    rc = ho_done(s);
+    rc = ho_done(srv, s);
     if (rc) return rc;
     router_forget(srv, conv->id);
     rc = ho_event(srv, conv, "conversation/resolved", json_pack("{s:s}", "by", by));
@@ -227,7 +227,7 @@ enum sb_err ho_transfer(struct sb_server *srv, struct sb_conv *conv, int64_t fro
         if (!q) return SB_ERR_DB;
         sqlite3_bind_int64(q, 1, to_agent);
         known = sqlite3_step(q) == SQLITE_ROW;
-        sqlite3_finalize(q);
+        ho_release(srv, q);
         if (!known) return sb_fail(eb, SB_ERR_NOT_FOUND, "no such agent");
     }
     if (strcmp(c.status, SB_STATUS_QUEUED) != 0) rc = set_status(srv, conv, SB_STATUS_QUEUED);
@@ -239,7 +239,7 @@ enum sb_err ho_transfer(struct sb_server *srv, struct sb_conv *conv, int64_t fro
         if (!s) return SB_ERR_DB;
         sqlite3_bind_int64(s, 1, conv->id);
         sqlite3_bind_text(s, 2, team, -1, SQLITE_STATIC);
-        rc = ho_done(s);
+        rc = ho_done(srv, s);
         if (rc) return rc;
     }
     rc = ho_event(srv, conv, "conversation/transferred",
@@ -268,7 +268,7 @@ enum sb_err ho_replied(struct sb_server *srv, int64_t conv)
     if (!s) return SB_ERR_DB;
     sqlite3_bind_int64(s, 1, conv);
     sqlite3_bind_int64(s, 2, sb_now_ms());
-    return ho_done(s);
+    return ho_done(srv, s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -288,12 +288,12 @@ static void expire_offers(struct sb_server *srv, int64_t now)
         if (!s) return;
         sqlite3_bind_int64(s, 1, now);
         if (sqlite3_step(s) != SQLITE_ROW) {
-            sqlite3_finalize(s);
+            ho_release(srv, s);
             return;
         }
         id = sqlite3_column_int64(s, 0);
         agent = sqlite3_column_int64(s, 1);
-        sqlite3_finalize(s);
+        ho_release(srv, s);
         if (sb_store_begin(srv->store)) return;
         rc = sb_store_conv_get_by_id(srv->store, id, &conv);
         if (!rc) {
@@ -333,7 +333,7 @@ static void sla_fire(struct sb_server *srv, enum sb_sla_kind kind, bool breach, 
              breach ? "due" : "warn", flag, bit,
              kind == SB_SLA_FIRST_RESPONSE ? "AND first_response_at IS NULL" : "");
     for (;;) {
-        sqlite3_stmt *s = ho_prep(srv, sql);
+        sqlite3_stmt *s = ho_prep_built(srv, sql);
         int64_t ids[200], dues[200];
         int n = 0;
         if (!s) return;
@@ -342,7 +342,7 @@ static void sla_fire(struct sb_server *srv, enum sb_sla_kind kind, bool breach, 
             ids[n] = sqlite3_column_int64(s, 0);
             dues[n++] = sqlite3_column_int64(s, 1);
         }
-        sqlite3_finalize(s);
+        ho_release(srv, s);
         if (!n || sb_store_begin(srv->store)) return;
         for (int i = 0; i < n; i++) {
             struct sb_conv conv;
@@ -350,9 +350,9 @@ static void sla_fire(struct sb_server *srv, enum sb_sla_kind kind, bool breach, 
             enum sb_err rc;
             snprintf(upd, sizeof(upd), "UPDATE conversations SET %s = %s | %d WHERE id = ?1", flag,
                      flag, bit);
-            s = ho_prep(srv, upd);
+            s = ho_prep_built(srv, upd);
             if (s) sqlite3_bind_int64(s, 1, ids[i]);
-            rc = ho_done(s);
+            rc = ho_done(srv, s);
             if (!rc) rc = sb_store_conv_get_by_id(srv->store, ids[i], &conv);
             if (!rc) {
                 rc = ho_event(srv, &conv, breach ? "sla/breached" : "sla/warning",

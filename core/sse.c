@@ -99,12 +99,8 @@ static void refill(struct sse_stream *s)
         sb_buf_append(&s->out, s->ephemeral.data, s->ephemeral.len);
         sb_buf_reset(&s->ephemeral);
     }
-    /* Inside an open batch this connection would read events that are not
-     * durable yet; come back after the flush instead. */
-    if (sb_store_pending(s->srv->store)) {
-        sse_notify(s->srv, s->conv_id);
-        return;
-    }
+    /* Inside an open batch the read stops at the last durable event; what
+     * the batch adds wakes this stream again after its flush (sse_notify). */
     sb_store_events_since(s->srv->store, s->conv_id, s->last_seq, SSE_BATCH, append_event, s);
 }
 

@@ -430,7 +430,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_EVENT_ADD] = "INSERT INTO events(conversation_id, seq, type, data, created_at)"
                      " VALUES(?1, ?2, ?3, ?4, ?5)",
     [ST_EVENT_SINCE] = "SELECT seq, type, data FROM events WHERE conversation_id=?1 AND seq>?2"
-                       " ORDER BY seq LIMIT ?3",
+                       " AND id<=?4 ORDER BY seq LIMIT ?3",
+    [ST_EVENT_MAX] = "SELECT ifnull(max(id), 0) FROM events",
     [ST_KV_GET] = "SELECT value FROM plugin_kv WHERE plugin=?1 AND key=?2",
     [ST_KV_SET] = "INSERT INTO plugin_kv(plugin, key, value) VALUES(?1, ?2, ?3)"
                   " ON CONFLICT(plugin, key) DO UPDATE SET value=excluded.value",
@@ -587,6 +588,7 @@ enum sb_err sb_store_begin(struct sb_store *st)
         rc = store_step_done(st, store_stmt(st, ST_BEGIN));
         if (rc) return rc;
         st->batch_open = true;
+        store_note_committed(st); /* everything before BEGIN is durable */
     }
     rc = store_step_done(st, store_stmt(st, ST_SAVEPOINT));
     if (!rc) st->in_unit = true;
@@ -629,6 +631,20 @@ enum sb_err sb_store_flush(struct sb_store *st)
 bool sb_store_pending(const struct sb_store *st)
 {
     return st->batch_open;
+}
+
+void store_note_committed(struct sb_store *st)
+{
+    sqlite3_stmt *s = store_stmt(st, ST_EVENT_MAX);
+    if (sqlite3_step(s) == SQLITE_ROW) st->committed_event_id = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+}
+
+int64_t sb_store_committed_event_id(const struct sb_store *st)
+{
+    /* Outside a batch every row this connection sees is durable (writes
+     * in autocommit mode, as the CLI's, never moved the mark). */
+    return st->batch_open ? st->committed_event_id : INT64_MAX;
 }
 
 enum sb_err sb_store_kv_get(struct sb_store *st, const char *plugin, const char *key, char **value,

@@ -316,6 +316,7 @@ enum sb_err sb_store_events_since(struct sb_store *st, int64_t conv_id, int64_t 
     sqlite3_bind_int64(s, 1, conv_id);
     sqlite3_bind_int64(s, 2, after_seq);
     sqlite3_bind_int(s, 3, limit);
+    sqlite3_bind_int64(s, 4, sb_store_committed_event_id(st));
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
         if (fn(arg, sqlite3_column_int64(s, 0), (const char *)sqlite3_column_text(s, 1),
                (const char *)sqlite3_column_text(s, 2)))

@@ -29,6 +29,7 @@ enum stmt_id {
     ST_MSG_REPLIES,
     ST_EVENT_ADD,
     ST_EVENT_SINCE,
+    ST_EVENT_MAX,
     ST_KV_GET,
     ST_KV_SET,
     ST_KV_DEL,
@@ -99,6 +100,9 @@ struct sb_store {
     sqlite3_stmt *stmt[ST__COUNT];
     bool batch_open; /* BEGIN issued, COMMIT not yet */
     bool in_unit;    /* SAVEPOINT open */
+    /* Highest events.id known durable: readers inside an open batch stop
+     * there, so they never send what a failed COMMIT could take back. */
+    int64_t committed_event_id;
     struct store_checkpointer *checkpointer;
     sqlite3_stmt *ustmt[US__COUNT];
     sqlite3_stmt *sstmt[SS__COUNT];
@@ -111,6 +115,9 @@ sqlite3_stmt *store_stmt(struct sb_store *st, enum stmt_id id);
 
 /* Steps a statement that returns no rows we need; logs and maps errors. */
 enum sb_err store_step_done(struct sb_store *st, sqlite3_stmt *s);
+
+/* Records the highest durable event id (when a batch begins). */
+void store_note_committed(struct sb_store *st);
 
 /* ------- Interface to code in store_users.c ------- */
 

@@ -53,6 +53,9 @@ void sb_store_rollback(struct sb_store *st);
 enum sb_err sb_store_flush(struct sb_store *st);
 /* True while a batch holds writes that are not yet durable. */
 bool sb_store_pending(const struct sb_store *st);
+/* The highest event id (events.id) that is durable. Event readers bound
+ * their reads by it, so they may run while a batch is open. */
+int64_t sb_store_committed_event_id(const struct sb_store *st);
 
 /* Conversation status values, stored as text. */
 #define SB_STATUS_BOT "bot"

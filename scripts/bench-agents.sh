@@ -50,7 +50,13 @@ for _ in $(seq 1 100); do [ -s "$DATA/switchboard.port" ] && break; sleep 0.1; d
 port=$(cat "$DATA/switchboard.port")
 echo "== $(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg), cpu pressure: $(head -1 /proc/pressure/cpu)" \
   | tee "$OUT/summary.txt"
-taskset -c "$CLIENT_CPU" python3 bench/agents_handoff.py "$port" "$agents" | tee -a "$OUT/summary.txt"
+# CPU seconds (utime + stime) of the server, to tell a busy server from a busy client.
+server_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$pid/stat"; }
+cpu0=$(server_cpu)
+/usr/bin/time -f "client CPU s: %U user + %S sys, wall %e s" -o "$OUT/client-time.txt" \
+  taskset -c "$CLIENT_CPU" python3 bench/agents_handoff.py "$port" "$agents" | tee -a "$OUT/summary.txt"
+echo "server CPU s during the run: $(awk -v a="$(server_cpu)" -v b="$cpu0" 'BEGIN{printf "%.2f", a - b}')" | tee -a "$OUT/summary.txt"
+tee -a "$OUT/summary.txt" <"$OUT/client-time.txt"
 kill $pid
 wait $pid 2>/dev/null || true
 trap - EXIT

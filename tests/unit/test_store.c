@@ -689,6 +689,12 @@ static void events_stay_contiguous_after_a_rolled_back_unit(void **state)
     assert_int_equal(sb_store_conv_get_by_id(e->st, c.id, &again), SB_OK);
     assert_int_equal(again.last_seq, 1);
     assert_int_equal(sb_store_event_add(e->st, &again, "two", NULL), SB_OK);
+    /* Readers stop at the last durable event while the batch is open. */
+    assert_int_equal(sb_store_events_since(e->st, c.id, 0, 100, collect_event, &s), SB_OK);
+    assert_int_equal(s.n, 1);
+    json_decref(s.last);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(sb_store_flush(e->st), SB_OK);
     assert_int_equal(sb_store_events_since(e->st, c.id, 0, 100, collect_event, &s), SB_OK);
     assert_int_equal(s.n, 2);
     assert_int_equal(s.seq[0], 1);

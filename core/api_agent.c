@@ -373,8 +373,8 @@ enum MHD_Result api_agent_conversation(struct sb_server *srv, struct MHD_Connect
     json_object_set_new(out, "assignee", row.assignee ? json_integer(row.assignee) : json_null());
     json_object_set_new(out, "offered_to",
                         row.offered_to ? json_integer(row.offered_to) : json_null());
-    s = ho_prep(srv, "SELECT c.csat, c.contact_id, " SLA_COLS " FROM conversations c"
-                     " WHERE c.id = ?1");
+    s = ho_prep(srv, "SELECT c.csat, c.contact_id, ifnull(c.skills, '[]'), " SLA_COLS
+                     " FROM conversations c WHERE c.id = ?1");
     if (s) {
         sqlite3_bind_int64(s, 1, conv.id);
         if (sqlite3_step(s) == SQLITE_ROW) {
@@ -383,7 +383,11 @@ enum MHD_Result api_agent_conversation(struct sb_server *srv, struct MHD_Connect
                                     ? json_null()
                                     : json_integer(sqlite3_column_int(s, 0)));
             json_object_set_new(out, "contact_id", json_integer(sqlite3_column_int64(s, 1)));
-            json_object_set_new(out, "sla", sla_json(s, 2, sb_now_ms()));
+            /* what an agent must have to be offered it (rules, route hook) */
+            json_t *skills = json_loads(ho_col(s, 2), 0, NULL);
+            json_object_set_new(out, "skills", json_is_array(skills) ? skills : json_array());
+            if (!json_is_array(skills)) json_decref(skills);
+            json_object_set_new(out, "sla", sla_json(s, 3, sb_now_ms()));
         }
         ho_release(srv, s);
     }

@@ -15,6 +15,7 @@
 #include "agent_admin.h"
 #include "agent_feed.h"
 #include "handoff_int.h"
+#include "lua_host.h"
 #include "sb_log.h"
 
 /* ------------------------------------------------------------------ */
@@ -522,7 +523,53 @@ static bool rule_matches(json_t *match, struct sb_conv *conv, const char *hint, 
     return true;
 }
 
-/* The team, priority and skills for conv from the routing rules. */
+/* A plugin's say on the rules' choice (sb.hook{event = "route"}): it gets
+ * the conversation and the choice, and may return {team=, priority=,
+ * skills=}, each optional. A value that is not valid is logged and the
+ * rules' choice kept for it. */
+static void route_hook(struct sb_server *srv, struct sb_conv *conv, const char *hint,
+                       json_t *cattrs, char team[64], int *priority, json_t **skills)
+{
+    json_t *arg, *out, *v;
+    if (!sb_host_has_hook(srv->host, "route")) return;
+    arg = json_pack("{s:s, s:s, s:s, s:s?, s:O, s:o, s:s, s:i, s:O}", "conversation",
+                    conv->public_id, "channel", conv->channel, "locale", conv->locale, "topic",
+                    hint && *hint ? hint : NULL, "attrs", conv->attrs ? conv->attrs : json_null(),
+                    "contact", cattrs ? json_deep_copy(cattrs) : json_object(), "team", team,
+                    "priority", *priority, "skills", *skills);
+    if (!arg) return;
+    out = sb_host_run_hook(srv->host, "route", arg);
+    json_decref(arg);
+    if (!out) return;
+    v = json_object_get(out, "team");
+    if (json_is_string(v) && ho_team(srv, json_string_value(v)))
+        snprintf(team, 64, "%s", json_string_value(v));
+    else if (v)
+        sb_warn("route hook: team %s is not a team; kept %s",
+                json_is_string(v) ? json_string_value(v) : "(not a string)", team);
+    v = json_object_get(out, "priority");
+    if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 2)
+        *priority = (int)json_integer_value(v);
+    else if (v)
+        sb_warn("route hook: priority must be 0, 1 or 2; kept %d", *priority);
+    v = json_object_get(out, "skills");
+    if (v) {
+        bool ok = json_is_array(v) && json_array_size(v) <= 32;
+        size_t i;
+        json_t *sk;
+        json_array_foreach(v, i, sk) ok = ok && json_is_string(sk) && json_string_length(sk) < 64;
+        if (ok) {
+            json_decref(*skills);
+            *skills = json_incref(v);
+        } else {
+            sb_warn("route hook: skills must be a list of at most 32 short strings; kept");
+        }
+    }
+    json_decref(out);
+}
+
+/* The team, priority and skills for conv from the routing rules, then the
+ * route hook of the plugins. */
 static enum sb_err pick_team(struct sb_server *srv, struct sb_conv *conv, const char *hint,
                              char team[64], int *priority, json_t **skills)
 {
@@ -559,8 +606,9 @@ static enum sb_err pick_team(struct sb_server *srv, struct sb_conv *conv, const 
         break;
     }
     ho_release(srv, s);
-    json_decref(cattrs);
     if (!ho_team(srv, team)) snprintf(team, 64, "default");
+    route_hook(srv, conv, hint, cattrs, team, priority, skills);
+    json_decref(cattrs);
     {
         struct ho_team *t = ho_team(srv, team);
         if (t && t->require_language) {

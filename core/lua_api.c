@@ -2,7 +2,7 @@
  * lua_api.c - the sb.* API that plugins call, and the ctx object intents
  * act through. Only the l_* functions here raise Lua errors.
  *
- *   sb.intent{...}  sb.channel{...}          declarations (while loading)
+ *   sb.intent{...}  sb.channel{...}  sb.hook{...}   declarations (while loading)
  *   sb.re.match/find/test                    PCRE2, cached, match-limited
  *   sb.json.encode/decode, sb.json.null      jansson
  *   sb.kb.search(text, {locale, limit})      knowledge-base search
@@ -502,6 +502,15 @@ static int l_intent(lua_State *L)
     return 0;
 }
 
+static int l_hook(lua_State *L)
+{
+    struct sb_errbuf eb = {{0}};
+    luaL_checktype(L, 1, LUA_TTABLE);
+    if (host_add_hook(host_of(L), plugin_of(L), L, 1, &eb))
+        return luaL_error(L, "sb.hook: %s", eb.msg);
+    return 0;
+}
+
 static int l_channel(lua_State *L)
 {
     struct sb_errbuf eb = {{0}};
@@ -774,8 +783,11 @@ static void set_funcs(lua_State *L, const luaL_Reg *fns, struct sb_host *h, stru
 
 void lua_api_install(lua_State *L, struct sb_host *h, struct sb_plugin *p)
 {
-    static const luaL_Reg top[] = {
-        {"intent", l_intent}, {"channel", l_channel}, {"log", l_log}, {NULL, NULL}};
+    static const luaL_Reg top[] = {{"intent", l_intent},
+                                   {"channel", l_channel},
+                                   {"hook", l_hook},
+                                   {"log", l_log},
+                                   {NULL, NULL}};
     static const luaL_Reg re[] = {
         {"match", l_re_match}, {"find", l_re_find}, {"test", l_re_test}, {NULL, NULL}};
     static const luaL_Reg json[] = {

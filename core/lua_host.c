@@ -18,6 +18,7 @@
 #define MAX_PLUGIN_BYTES (1 << 20)
 #define MAX_INTENTS 256
 #define MAX_CHANNELS 32
+#define MAX_HOOKS 32
 
 struct sb_plugin {
     struct sb_plugin *next;
@@ -44,8 +45,19 @@ struct channel {
     int deliver_ref;
 };
 
+/* sb.hook{event=, priority=, handler=}: the core asks, the first hook
+ * that answers decides. Only "route" exists so far. */
+struct hook {
+    struct sb_plugin *plugin;
+    char event[32];
+    int priority;
+    int handler_ref;
+};
+
 struct sb_host {
     struct sb_host_deps deps;
+    struct hook hooks[MAX_HOOKS];
+    int nhooks;
     char root[SB_PATH_MAX]; /* plugins folder, for names */
     struct sb_plugin *plugins;
     struct intent intents[MAX_INTENTS];
@@ -109,6 +121,14 @@ static void forget_plugin(struct sb_host *h, struct sb_plugin *p)
         if (h->channels[i].plugin != p) h->channels[j++] = h->channels[i];
     }
     h->nchannels = j;
+    j = 0;
+    for (int i = 0; i < h->nhooks; i++) {
+        if (h->hooks[i].plugin == p)
+            luaL_unref(p->L, LUA_REGISTRYINDEX, h->hooks[i].handler_ref);
+        else
+            h->hooks[j++] = h->hooks[i];
+    }
+    h->nhooks = j;
 }
 
 static void plugin_free(struct sb_host *h, struct sb_plugin *p)
@@ -243,6 +263,39 @@ enum sb_err host_add_intent(struct sb_host *h, struct sb_plugin *p, lua_State *L
     in.handler_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     h->intents[h->nintents++] = in;
     qsort(h->intents, (size_t)h->nintents, sizeof(h->intents[0]), by_priority);
+    return SB_OK;
+}
+
+static int hook_by_priority(const void *a, const void *b)
+{
+    const struct hook *x = a, *y = b;
+    return (x->priority < y->priority) - (x->priority > y->priority);
+}
+
+enum sb_err host_add_hook(struct sb_host *h, struct sb_plugin *p, lua_State *L, int spec,
+                          struct sb_errbuf *eb)
+{
+    static const char *const events[] = {"route", NULL};
+    struct hook hk = {.plugin = p};
+    const char *event = opt_string(L, spec, "event", NULL);
+    int known = 0;
+    for (int i = 0; event && events[i]; i++)
+        known |= strcmp(event, events[i]) == 0;
+    if (!known) return sb_fail(eb, SB_ERR_INVAL, "event must be one of: route");
+    if (h->nhooks >= MAX_HOOKS) return sb_fail(eb, SB_ERR_LIMIT, "too many hooks");
+    snprintf(hk.event, sizeof(hk.event), "%s", event);
+    lua_getfield(L, spec, "priority");
+    hk.priority = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 0;
+    lua_pop(L, 1);
+    lua_getfield(L, spec, "handler");
+    if (!lua_isfunction(L, -1)) {
+        lua_pop(L, 1);
+        return sb_fail(eb, SB_ERR_INVAL, "handler must be a function");
+    }
+    hk.handler_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    h->hooks[h->nhooks++] = hk;
+    /* stable enough: equal priorities keep no promised order */
+    qsort(h->hooks, (size_t)h->nhooks, sizeof(h->hooks[0]), hook_by_priority);
     return SB_OK;
 }
 
@@ -530,6 +583,52 @@ static enum sb_err run_intents(struct sb_host *h, struct sb_turn *t)
         if (json_array_size(t->replies) > nreplies || t->handoff) return SB_OK;
     }
     return SB_OK;
+}
+
+/* ---------- hooks ---------- */
+
+bool sb_host_has_hook(const struct sb_host *h, const char *event)
+{
+    for (int i = 0; h && i < h->nhooks; i++)
+        if (strcmp(h->hooks[i].event, event) == 0) return true;
+    return false;
+}
+
+json_t *sb_host_run_hook(struct sb_host *h, const char *event, json_t *arg)
+{
+    for (int i = 0; i < h->nhooks; i++) {
+        struct hook *hk = &h->hooks[i];
+        lua_State *L = hk->plugin->L;
+        struct sb_errbuf eb = {{0}};
+        json_t *out = NULL;
+        enum sb_err rc;
+        if (strcmp(hk->event, event) != 0) continue;
+        lua_rawgeti(L, LUA_REGISTRYINDEX, hk->handler_ref);
+        lua_api_push_json(L, arg, 0);
+        h->stats.calls++;
+        rc = sandbox_call(L, 1, 1, &eb);
+        if (rc) {
+            count_failure(h, rc);
+            sb_warn("%s hook (%s) failed, skipped: %s", event, hk->plugin->name, eb.msg);
+            continue;
+        }
+        if (lua_istable(L, -1)) {
+            out = lua_api_to_json(L, -1, 0, &eb);
+            if (!json_is_object(out)) {
+                json_decref(out);
+                out = NULL;
+                h->stats.errors++;
+                sb_warn("%s hook (%s) returned no object, skipped", event, hk->plugin->name);
+            }
+        } else if (!lua_isnil(L, -1)) {
+            h->stats.errors++;
+            sb_warn("%s hook (%s) returned a %s, not a table or nil; skipped", event,
+                    hk->plugin->name, luaL_typename(L, -1));
+        }
+        lua_pop(L, 1);
+        if (out) return out;
+    }
+    return NULL;
 }
 
 /* ---------- channels ---------- */

@@ -87,6 +87,13 @@ void sb_turn_cleanup(struct sb_turn *t);
  * Failing or over-budget plugins are skipped. */
 enum sb_err sb_host_run_intents(struct sb_host *h, struct sb_turn *turn);
 
+/* Hooks (sb.hook{event=, priority=, handler=}): the handlers of event in
+ * priority order get arg (borrowed) as a table; the first that returns a
+ * table decides, and it comes back as a new JSON object. NULL when no hook
+ * answered (nil, failed, or none declared). */
+bool sb_host_has_hook(const struct sb_host *h, const char *event);
+json_t *sb_host_run_hook(struct sb_host *h, const char *event, json_t *arg);
+
 /* Normalises an inbound request with the channel plugin `channel`:
  * request (borrowed) is passed to its inbound(req) function; the result is
  * a new JSON object {text, client_id?, payload?, locale?} in *out.
@@ -145,6 +152,8 @@ const char *plugin_name(struct sb_plugin *p);
 /* Registration while a plugin's body loads; the function is at fn_idx. */
 enum sb_err host_add_intent(struct sb_host *h, struct sb_plugin *p, lua_State *L, int spec_idx,
                             struct sb_errbuf *eb);
+enum sb_err host_add_hook(struct sb_host *h, struct sb_plugin *p, lua_State *L, int spec_idx,
+                          struct sb_errbuf *eb);
 enum sb_err host_add_channel(struct sb_host *h, struct sb_plugin *p, lua_State *L, int spec_idx,
                              struct sb_errbuf *eb);
 

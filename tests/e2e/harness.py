@@ -392,6 +392,7 @@ class Server:
         # more `serve` arguments and environment, e.g. ["--test-clock"] with
         # {"SWITCHBOARD_TEST": "1"} (test_agents_*.py)
         self.extra_args = []
+        self.plugins = PLUGINS  # a test may point the server at its own plugins folder
         self.extra_env = {}
         REGISTRY.append(self)
 
@@ -499,7 +500,7 @@ class Server:
             os.unlink(self.port_file)
         except FileNotFoundError:
             pass
-        args = [BIN, "serve", "--port", "0", "--data", self.data, "--plugins", PLUGINS, "--web", WEB]
+        args = [BIN, "serve", "--port", "0", "--data", self.data, "--plugins", self.plugins, "--web", WEB]
         # Tests send bursts from one IP and sign in often: lift the rate
         # limits and use a cheap password hash unless a test asks otherwise.
         config = dict(TEST_CONFIG_DEFAULTS)

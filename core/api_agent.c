@@ -82,6 +82,7 @@ static enum MHD_Result finish(struct sb_server *srv, struct MHD_Connection *c, s
         json_decref(ok_body);
         if (rc == SB_ERR_CONFLICT) return http_error(srv, c, 409, "conflict", "%s", eb->msg);
         if (rc == SB_ERR_FORBIDDEN) return http_error(srv, c, 403, "not_yours", "%s", eb->msg);
+        if (rc == SB_ERR_INVAL) return http_error(srv, c, 422, "invalid_field", "%s", eb->msg);
         if (rc == SB_ERR_NOT_FOUND)
             return http_error(srv, c, 404, "not_found", "%s", eb->msg[0] ? eb->msg : "not found");
         return http_error(srv, c, 503, "not_stored", "not stored (%s); retry", sb_strerror(rc));
@@ -299,10 +300,10 @@ enum MHD_Result api_agent_conversations(struct sb_server *srv, struct MHD_Connec
 /* The bot's turns: what it searched, its best hit, what it decided. */
 static json_t *bot_turns(struct sb_server *srv, int64_t conv)
 {
-    sqlite3_stmt *s =
-        ho_prep(srv, "SELECT q.text, q.outcome, q.confidence, a.title, a.slug, q.created_at FROM"
-                     " kb_queries q LEFT JOIN kb_articles a ON a.id = q.article_id"
-                     " WHERE q.conversation_id = ?1 ORDER BY q.id LIMIT 500");
+    sqlite3_stmt *s = ho_prep(
+        srv, "SELECT q.text, q.outcome, q.confidence, a.title, a.slug, q.created_at, a.id FROM"
+             " kb_queries q LEFT JOIN kb_articles a ON a.id = q.article_id"
+             " WHERE q.conversation_id = ?1 ORDER BY q.id LIMIT 500");
     json_t *arr = json_array();
     if (!s) return arr;
     sqlite3_bind_int64(s, 1, conv);
@@ -310,8 +311,9 @@ static json_t *bot_turns(struct sb_server *srv, int64_t conv)
         const char *o = ho_col(s, 1);
         json_t *hits = json_array();
         if (sqlite3_column_type(s, 3) != SQLITE_NULL)
-            json_array_append_new(hits, json_pack("{s:s, s:s, s:f}", "title", ho_col(s, 3), "slug",
-                                                  ho_col(s, 4), "confidence",
+            json_array_append_new(hits, json_pack("{s:I, s:s, s:s, s:f}", "id",
+                                                  (json_int_t)sqlite3_column_int64(s, 6), "title",
+                                                  ho_col(s, 3), "slug", ho_col(s, 4), "confidence",
                                                   sqlite3_column_double(s, 2)));
         json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:I}", "searched", ho_col(s, 0),
                                              "hits", hits, "decision",
@@ -401,6 +403,29 @@ enum MHD_Result api_agent_conversation(struct sb_server *srv, struct MHD_Connect
 
 enum act { ACT_ACCEPT, ACT_DECLINE, ACT_CLAIM, ACT_RESOLVE, ACT_RETURN };
 
+/* Resolving may name the article that solved it: {"article_id": N}, an
+ * empty body or {} name none. 0 with *ret answered on bad input. */
+static bool resolved_article(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                             int64_t *article, enum MHD_Result *ret)
+{
+    json_t *body, *v;
+    *article = 0;
+    if (r->body.len == 0) return true;
+    if (!(body = http_body_object(srv, c, r, ret))) return false;
+    v = json_object_get(body, "article_id");
+    if (v && !json_is_null(v)) {
+        if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+            json_decref(body);
+            *ret = http_error(srv, c, 400, "invalid_field",
+                              "article_id: must be the id of a knowledge-base article");
+            return false;
+        }
+        *article = json_integer_value(v);
+    }
+    json_decref(body);
+    return true;
+}
+
 static enum MHD_Result act(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
                            const char *id, enum act a)
 {
@@ -409,9 +434,10 @@ static enum MHD_Result act(struct sb_server *srv, struct MHD_Connection *c, stru
     struct ho_conv row;
     enum MHD_Result ret;
     enum sb_err rc;
-    int64_t me;
+    int64_t me, article = 0;
     char by[64];
     if (!agent_of(srv, c, r, &me, &ret)) return ret;
+    if (a == ACT_RESOLVE && !resolved_article(srv, c, r, &article, &ret)) return ret;
     if (!conv_of(srv, c, r, id, me, &conv, &row, &ret)) return ret;
     if ((a == ACT_RESOLVE || a == ACT_RETURN) && !is_supervisor(r) && row.assignee != me &&
         !(strcmp(row.status, SB_STATUS_QUEUED) == 0 && row.offered_to == 0)) {
@@ -433,7 +459,7 @@ static enum MHD_Result act(struct sb_server *srv, struct MHD_Connection *c, stru
             rc = ho_claim(srv, &conv, me, is_supervisor(r), &eb);
             break;
         case ACT_RESOLVE:
-            rc = ho_resolve(srv, &conv, by, &eb);
+            rc = ho_resolve(srv, &conv, by, article, &eb);
             break;
         case ACT_RETURN:
             rc = ho_return_to_bot(srv, &conv, by, &eb);

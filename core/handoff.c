@@ -753,8 +753,10 @@ enum sb_err ho_user_name(struct sb_server *srv, int64_t user, char *out, size_t 
 void ho_sync_current(struct sb_server *srv, const struct sb_conv *conv)
 {
     struct sb_conv *cur = srv->handoff->current;
-    if (cur && cur->id == conv->id && conv->last_seq > cur->last_seq)
-        cur->last_seq = conv->last_seq;
+    if (!cur || cur == conv || cur->id != conv->id) return;
+    if (conv->last_seq > cur->last_seq) cur->last_seq = conv->last_seq;
+    /* e.g. assigned at once (auto_accept): the caller answers with it */
+    snprintf(cur->status, sizeof(cur->status), "%s", conv->status);
 }
 
 /* Writes one decision of the router: an offer, or with auto_accept an

@@ -103,8 +103,8 @@ enum sb_err ho_decline(struct sb_server *srv, struct sb_conv *conv, int64_t agen
                        struct sb_errbuf *eb);
 enum sb_err ho_claim(struct sb_server *srv, struct sb_conv *conv, int64_t agent, bool supervisor,
                      struct sb_errbuf *eb);
-enum sb_err ho_resolve(struct sb_server *srv, struct sb_conv *conv, const char *by,
-                       struct sb_errbuf *eb);
+enum sb_err ho_resolve(struct sb_server *srv, struct sb_conv *conv, const char *by, int64_t article,
+                       struct sb_errbuf *eb); /* article 0: none named */
 enum sb_err ho_return_to_bot(struct sb_server *srv, struct sb_conv *conv, const char *by,
                              struct sb_errbuf *eb);
 enum sb_err ho_transfer(struct sb_server *srv, struct sb_conv *conv, int64_t from, const char *team,

@@ -161,26 +161,38 @@ static enum sb_err clear_people(struct sb_server *srv, int64_t conv, bool keep_a
     return ho_done(srv, s);
 }
 
-enum sb_err ho_resolve(struct sb_server *srv, struct sb_conv *conv, const char *by,
+enum sb_err ho_resolve(struct sb_server *srv, struct sb_conv *conv, const char *by, int64_t article,
                        struct sb_errbuf *eb)
 {
-    json_t *qr;
+    json_t *qr, *ev;
     sqlite3_stmt *s;
     enum sb_err rc;
     if (strcmp(conv->status, SB_STATUS_QUEUED) != 0 && strcmp(conv->status, SB_STATUS_ASSIGNED))
         return sb_fail(eb, SB_ERR_CONFLICT, "the conversation is %s", conv->status);
+    /* The article that solved it: a helpful signal from an agent for the
+     * answer engine (bounded per conversation like the customers' votes),
+     * and the customer's questions become suggested example questions. */
+    if (article) {
+        rc = sb_kb_vote(srv->kb, article, "agent", true, conv->id, eb);
+        if (rc == SB_ERR_NOT_FOUND) return sb_fail(eb, SB_ERR_INVAL, "article_id: no such article");
+        if (rc) return rc;
+    }
     rc = set_status(srv, conv, SB_STATUS_RESOLVED);
     if (!rc) rc = clear_people(srv, conv->id, true);
     if (rc) return rc;
-    s = ho_prep(srv, "UPDATE conversations SET resolved_at = ?2, resolved_by = ?3 WHERE id = ?1");
+    s = ho_prep(srv, "UPDATE conversations SET resolved_at = ?2, resolved_by = ?3,"
+                     " resolved_article = ?4 WHERE id = ?1");
     if (!s) return SB_ERR_DB;
     sqlite3_bind_int64(s, 1, conv->id);
     sqlite3_bind_int64(s, 2, sb_now_ms());
     sqlite3_bind_text(s, 3, by, -1, SQLITE_STATIC);
+    if (article) sqlite3_bind_int64(s, 4, article);
     rc = ho_done(srv, s);
     if (rc) return rc;
     router_forget(srv, conv->id);
-    rc = ho_event(srv, conv, "conversation/resolved", json_pack("{s:s}", "by", by));
+    ev = json_pack("{s:s}", "by", by);
+    if (article) json_object_set_new(ev, "article_id", json_integer(article));
+    rc = ho_event(srv, conv, "conversation/resolved", ev);
     if (rc) return rc;
     qr = json_array();
     for (int n = 1; n <= 5; n++) {

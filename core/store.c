@@ -385,6 +385,25 @@ static const char *const migrations[] = {
     "CREATE INDEX conversations_assignee ON conversations(assignee, status)"
     "  WHERE assignee IS NOT NULL;"
     "CREATE INDEX conversations_offered ON conversations(offered_to) WHERE offered_to IS NOT NULL;",
+    /* 8: an agent resolving a conversation may name the article that
+     * solved it (source 'agent'): a signal for the answer engine and the
+     * customer's questions become suggested example questions. SQLite
+     * cannot change a CHECK, so the table is copied. */
+    "CREATE TABLE kb_feedback_new("
+    "  id INTEGER PRIMARY KEY,"
+    "  article_id INTEGER NOT NULL REFERENCES kb_articles(id) ON DELETE CASCADE,"
+    "  source TEXT NOT NULL CHECK(source IN ('bot', 'help', 'agent')),"
+    "  helpful INTEGER NOT NULL CHECK(helpful IN (0, 1)),"
+    "  conversation_id INTEGER,"
+    "  created_at INTEGER NOT NULL);"
+    "INSERT INTO kb_feedback_new SELECT id, article_id, source, helpful, conversation_id,"
+    "  created_at FROM kb_feedback;"
+    "DROP TABLE kb_feedback;"
+    "ALTER TABLE kb_feedback_new RENAME TO kb_feedback;"
+    "CREATE INDEX kb_feedback_article ON kb_feedback(article_id);"
+    "CREATE INDEX kb_feedback_conversation ON kb_feedback(conversation_id)"
+    "  WHERE conversation_id IS NOT NULL;"
+    "ALTER TABLE conversations ADD COLUMN resolved_article INTEGER;",
 };
 
 static const char *const stmt_sql[ST__COUNT] = {

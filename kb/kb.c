@@ -80,7 +80,8 @@ static const char *const kb_sql[KB__COUNT] = {
     [KB_HELPFULNESS] = "SELECT a.id, a.slug, a.locale, a.title, SUM(f.helpful), SUM(1-f.helpful),"
                        " SUM(f.source='bot' AND f.helpful=1), SUM(f.source='bot' AND f.helpful=0),"
                        " SUM(f.source='help' AND f.helpful=1),"
-                       " SUM(f.source='help' AND f.helpful=0)"
+                       " SUM(f.source='help' AND f.helpful=0),"
+                       " SUM(f.source='agent' AND f.helpful=1)"
                        " FROM kb_feedback f JOIN kb_articles a ON a.id = f.article_id"
                        " WHERE (?1 IS NULL OR a.locale=?1) GROUP BY a.id"
                        " ORDER BY 6 DESC, 5 ASC, a.id LIMIT 1000",

@@ -22,8 +22,8 @@ enum sb_err sb_kb_vote(struct sb_kb *kb, int64_t article_id, const char *source,
     sqlite3_stmt *s = kb->stmt[KB_VOTE];
     enum sb_err rc;
 
-    if (strcmp(source, "bot") != 0 && strcmp(source, "help") != 0)
-        return sb_fail(eb, SB_ERR_INVAL, "source: must be bot or help");
+    if (strcmp(source, "bot") != 0 && strcmp(source, "help") != 0 && strcmp(source, "agent") != 0)
+        return sb_fail(eb, SB_ERR_INVAL, "source: must be bot, help or agent");
     sqlite3_bind_int64(s, 1, article_id);
     sqlite3_bind_text(s, 2, source, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 3, helpful ? 1 : 0);
@@ -41,7 +41,8 @@ enum sb_err sb_kb_vote(struct sb_kb *kb, int64_t article_id, const char *source,
 
 json_t *sb_kb_helpfulness(struct sb_kb *kb, const char *locale)
 {
-    static const char *const keys[] = {"up", "down", "bot_up", "bot_down", "help_up", "help_down"};
+    static const char *const keys[] = {"up",      "down",      "bot_up",        "bot_down",
+                                       "help_up", "help_down", "agent_resolved"};
     sqlite3_stmt *s = kb->stmt[KB_HELPFULNESS];
     json_t *arr = json_array();
 
@@ -54,7 +55,7 @@ json_t *sb_kb_helpfulness(struct sb_kb *kb, const char *locale)
                       (const char *)sqlite3_column_text(s, 1), "locale",
                       (const char *)sqlite3_column_text(s, 2), "title",
                       (const char *)sqlite3_column_text(s, 3));
-        for (int i = 0; i < 6; i++)
+        for (int i = 0; i < (int)SB_ARRAY_LEN(keys); i++)
             json_object_set_new(row, keys[i], json_integer(sqlite3_column_int64(s, 4 + i)));
         json_array_append_new(arr, row);
     }
@@ -213,14 +214,25 @@ static const char suggestions_sql[] =
     "      AND f.created_at >= q.created_at) AS helpful,"
     "    EXISTS(SELECT 1 FROM kb_queries p WHERE p.id = (SELECT MAX(id) FROM kb_queries"
     "        WHERE conversation_id = q.conversation_id AND id < q.id)"
-    "      AND p.outcome = 'unsure' AND p.text = q.text) AS chosen"
+    "      AND p.outcome = 'unsure' AND p.text = q.text) AS chosen,"
+    "    0 AS resolved"
     "  FROM kb_queries q"
     "  WHERE q.article_id = ?1 AND q.outcome = 'answered' AND q.created_at >= ?2"
+    "    AND length(CAST(q.text AS BLOB)) <= ?3"
+    /* what the customer asked the bot before an agent resolved the
+     * conversation with this article, whatever the bot had found */
+    "  UNION ALL"
+    "  SELECT q.id, q.norm, q.text, q.conversation_id, q.created_at, 0, 0, 1"
+    "  FROM kb_feedback f JOIN kb_queries q ON q.conversation_id = f.conversation_id"
+    "  WHERE f.article_id = ?1 AND f.source = 'agent' AND f.helpful = 1"
+    "    AND q.created_at <= f.created_at AND q.created_at >= ?2"
     "    AND length(CAST(q.text AS BLOB)) <= ?3)"
     " SELECT norm, text, created_at, MAX(id), COUNT(DISTINCT conv),"
     "   COUNT(DISTINCT CASE WHEN helpful THEN conv END),"
-    "   COUNT(DISTINCT CASE WHEN chosen THEN conv END)"
-    " FROM r WHERE helpful OR chosen GROUP BY norm ORDER BY 5 DESC, 4 DESC LIMIT 1000";
+    "   COUNT(DISTINCT CASE WHEN chosen THEN conv END),"
+    "   COUNT(DISTINCT CASE WHEN resolved THEN conv END)"
+    " FROM r WHERE helpful OR chosen OR resolved GROUP BY norm ORDER BY 5 DESC, 4 DESC"
+    " LIMIT 1000";
 
 json_t *sb_kb_suggestions(struct sb_kb *kb, int64_t id, int64_t since_ms, int limit)
 {
@@ -238,11 +250,12 @@ json_t *sb_kb_suggestions(struct sb_kb *kb, int64_t id, int64_t since_ms, int li
     while (sqlite3_step(s) == SQLITE_ROW && (int)json_array_size(arr) < limit) {
         const char *norm = (const char *)sqlite3_column_text(s, 0);
         if (!norm || json_object_get(known, norm)) continue;
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "question",
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "question",
                                              (const char *)sqlite3_column_text(s, 1), "norm", norm,
                                              "count", (json_int_t)sqlite3_column_int64(s, 4),
                                              "helpful", (json_int_t)sqlite3_column_int64(s, 5),
                                              "chosen", (json_int_t)sqlite3_column_int64(s, 6),
+                                             "resolved", (json_int_t)sqlite3_column_int64(s, 7),
                                              "last_at", (json_int_t)sqlite3_column_int64(s, 2)));
     }
 out:

@@ -82,7 +82,7 @@ ctest('the issue end to end: widget asks for a person, the agent accepts, replie
   extra.push(customer);
   await openHost(customer, server);
   const w = widget(customer);
-  await ask(customer, 'where is my order');
+  await ask(customer, 'where is my order from last week');
   await cardTitled(customer, 'How do I track my order?');
   await w.qr.filter({ hasText: 'Talk to a person' }).click();
   await w.system.first().waitFor();
@@ -109,7 +109,7 @@ ctest('the issue end to end: widget asks for a person, the agent accepts, replie
 
   // Its transcript before accepting, with the bot's turn.
   await item.locator('a.conv-link').click();
-  await ui.transcript.locator('.msg-customer', { hasText: 'where is my order' }).waitFor();
+  await ui.transcript.locator('.msg-customer', { hasText: 'where is my order from last week' }).waitFor();
   const botTurn = ui.transcript.locator('.bot-turn').first();
   await botTurn.waitFor();
   assert.match(await botTurn.textContent(), /Searched for/);
@@ -152,9 +152,19 @@ ctest('the issue end to end: widget asks for a person, the agent accepts, replie
   await page.screenshot({ path: file, fullPage: true });
   console.log(`# screenshot of the console's conversation view: ${file}`);
 
-  // Resolve → the widget asks for a rating; the customer taps 4.
+  // Resolve, naming the article that solved it (the bot's hit) → the widget asks for a rating;
+  // the customer taps 4.
   await page.locator('.conv-actions').getByRole('button', { name: 'Resolve' }).click();
+  const dlg = page.getByRole('dialog', { name: 'Resolve the conversation' });
+  await dlg.getByLabel('Which help article solved it? (optional)').selectOption({ label: 'How do I track my order?' });
+  await dlg.getByRole('button', { name: 'Resolve' }).click();
   await page.locator('.conv-sub [data-status="resolved"]').waitFor();
+  // The editors see the customer's question as a suggested example question of that article.
+  const editor = await server.api();
+  const track = (await editor.ok('GET', '/api/v1/kb/articles?q=track&locale=en')).articles.find((a) => a.title === 'How do I track my order?');
+  const sugg = await editor.ok('GET', `/api/v1/kb/articles/${track.id}/suggestions`);
+  const mineSugg = sugg.suggestions.find((x) => x.question === 'where is my order from last week');
+  assert.ok(mineSugg && mineSugg.resolved === 1, `suggested by the agent's resolution: ${JSON.stringify(sugg)}`);
   await w.qr.nth(4).waitFor();
   assert.equal(await w.qr.count(), 5);
   await w.qr.nth(3).click();

@@ -24,33 +24,10 @@
 #include "sb_kb.h"
 #include "sb_log.h"
 #include "sb_store.h"
+#include "store_undo.h"
 #include "sb_util.h"
 
 /* ---- helpers ---- */
-
-/* What migration 7 added, dropped again to go back to an older schema. */
-#define UNDO_MIGRATION_7                                                                           \
-    "DROP INDEX conversations_assignee; DROP INDEX conversations_offered;"                         \
-    "DROP TABLE teams; DROP TABLE team_members; DROP TABLE agent_profiles;"                        \
-    "DROP TABLE routing_rules; DROP TABLE sla_policies; DROP TABLE notes;"                         \
-    "DROP TABLE canned_responses; DROP TABLE agent_reads; DROP TABLE offer_skips;"                 \
-    "ALTER TABLE conversations DROP COLUMN skills;"                                                \
-    "ALTER TABLE conversations DROP COLUMN offered_to;"                                            \
-    "ALTER TABLE conversations DROP COLUMN offer_expires_at;"                                      \
-    "ALTER TABLE conversations DROP COLUMN last_assignee;"                                         \
-    "ALTER TABLE conversations DROP COLUMN first_response_due;"                                    \
-    "ALTER TABLE conversations DROP COLUMN first_response_at;"                                     \
-    "ALTER TABLE conversations DROP COLUMN next_response_due;"                                     \
-    "ALTER TABLE conversations DROP COLUMN resolution_due;"                                        \
-    "ALTER TABLE conversations DROP COLUMN first_response_warn;"                                   \
-    "ALTER TABLE conversations DROP COLUMN next_response_warn;"                                    \
-    "ALTER TABLE conversations DROP COLUMN resolution_warn;"                                       \
-    "ALTER TABLE conversations DROP COLUMN sla_warned;"                                            \
-    "ALTER TABLE conversations DROP COLUMN sla_breached;"                                          \
-    "ALTER TABLE conversations DROP COLUMN csat;"                                                  \
-    "ALTER TABLE conversations DROP COLUMN resolved_at;"                                           \
-    "ALTER TABLE conversations DROP COLUMN resolved_by;"                                           \
-    "ALTER TABLE conversations DROP COLUMN reopen_count;"
 
 static struct kb_stemmers stem;
 

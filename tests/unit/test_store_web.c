@@ -18,37 +18,15 @@
 
 #include "sb_log.h"
 #include "sb_store.h"
+#include "store_undo.h"
 #include "sb_util.h"
+#include <sqlite3.h>
 
 struct env {
     char dir[64];
     char path[128];
     struct sb_store *st;
 };
-
-/* What migration 7 added, dropped again to go back to an older schema. */
-#define UNDO_MIGRATION_7                                                                           \
-    "DROP INDEX conversations_assignee; DROP INDEX conversations_offered;"                         \
-    "DROP TABLE teams; DROP TABLE team_members; DROP TABLE agent_profiles;"                        \
-    "DROP TABLE routing_rules; DROP TABLE sla_policies; DROP TABLE notes;"                         \
-    "DROP TABLE canned_responses; DROP TABLE agent_reads; DROP TABLE offer_skips;"                 \
-    "ALTER TABLE conversations DROP COLUMN skills;"                                                \
-    "ALTER TABLE conversations DROP COLUMN offered_to;"                                            \
-    "ALTER TABLE conversations DROP COLUMN offer_expires_at;"                                      \
-    "ALTER TABLE conversations DROP COLUMN last_assignee;"                                         \
-    "ALTER TABLE conversations DROP COLUMN first_response_due;"                                    \
-    "ALTER TABLE conversations DROP COLUMN first_response_at;"                                     \
-    "ALTER TABLE conversations DROP COLUMN next_response_due;"                                     \
-    "ALTER TABLE conversations DROP COLUMN resolution_due;"                                        \
-    "ALTER TABLE conversations DROP COLUMN first_response_warn;"                                   \
-    "ALTER TABLE conversations DROP COLUMN next_response_warn;"                                    \
-    "ALTER TABLE conversations DROP COLUMN resolution_warn;"                                       \
-    "ALTER TABLE conversations DROP COLUMN sla_warned;"                                            \
-    "ALTER TABLE conversations DROP COLUMN sla_breached;"                                          \
-    "ALTER TABLE conversations DROP COLUMN csat;"                                                  \
-    "ALTER TABLE conversations DROP COLUMN resolved_at;"                                           \
-    "ALTER TABLE conversations DROP COLUMN resolved_by;"                                           \
-    "ALTER TABLE conversations DROP COLUMN reopen_count;"
 
 static int setup(void **state)
 {
@@ -258,6 +236,54 @@ static void migration_6_keeps_tokens_and_queue(void **state)
     sb_conv_cleanup(&c);
 }
 
+static int count_rows(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *s;
+    int n = -1;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return n;
+}
+
+/* A database at schema 7 with customers' votes: after migration 8 the
+ * votes are all there, an agent's resolution can be stored, and the
+ * old CHECK would have refused it. */
+static void migration_8_keeps_votes_and_takes_agent_resolutions(void **state)
+{
+    struct env *e = *state;
+    struct sb_errbuf eb = {{0}};
+    sqlite3 *db = sb_store_db(e->st);
+    assert_int_equal(
+        sqlite3_exec(db, UNDO_MIGRATION_8 "PRAGMA user_version = 7;", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "INSERT INTO kb_articles(id, slug, locale, title, summary, body,"
+                     " created_at, updated_at) VALUES(5, 'a', 'en', 'A', '', '', 0, 0);"
+                     "INSERT INTO kb_feedback(article_id, source, helpful, created_at)"
+                     " VALUES(5, 'bot', 1, 1), (5, 'help', 0, 2);",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db,
+                                      "INSERT INTO kb_feedback(article_id, source, helpful,"
+                                      " created_at) VALUES(5, 'agent', 1, 3);",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+    sb_store_close(e->st);
+    e->st = NULL;
+    assert_int_equal(sb_store_open(e->path, "NORMAL", &e->st, &eb), SB_OK);
+    db = sb_store_db(e->st);
+    assert_int_equal(count_rows(db, "PRAGMA user_version"), SB_STORE_SCHEMA_VERSION);
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM kb_feedback WHERE article_id = 5"), 2);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO kb_feedback(article_id, source, helpful,"
+                                  " conversation_id, created_at) VALUES(5, 'agent', 1, 9, 3);"
+                                  "UPDATE conversations SET resolved_article = 5;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM kb_feedback WHERE source = 'agent'"), 1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -268,6 +294,7 @@ int main(void)
         T(read_marks_only_move_forward),
         T(queue_order_is_priority_then_time_and_waits_are_recorded),
         T(migration_6_keeps_tokens_and_queue),
+        T(migration_8_keeps_votes_and_takes_agent_resolutions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

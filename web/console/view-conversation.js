@@ -165,7 +165,7 @@ export function render(pane, id) {
     if (conv.status === 'assigned' || conv.status === 'queued') actions.append(button('Transfer', transfer));
     if (conv.status === 'assigned') {
       actions.append(button('Return to bot', () => act('returnToBot', 'Returned to the bot.')),
-        button('Resolve', () => act('resolve', 'Resolved. The customer is asked for a rating.'), { kind: 'primary' }));
+        button('Resolve', resolve, { kind: 'primary' }));
     }
   }
 
@@ -490,6 +490,7 @@ export function render(pane, id) {
   kbInput.addEventListener('input', kbTyped);
 
   function insertLink(x) {
+    if (x.id) linkedArticles.set(x.id, x.title || x.slug || x.url);
     const url = x.url && /^https?:\/\//i.test(x.url) ? x.url : x.url ? new URL(x.url, location.origin).href : null;
     if (!url || !/^https?:/.test(url)) return toast('That article has no web address.', 'error');
     const text = `${x.title ? x.title + ': ' : ''}${url}`;
@@ -501,6 +502,36 @@ export function render(pane, id) {
     const pos = (before + sep + text).length;
     box.focus();
     box.setSelectionRange(pos, pos);
+  }
+
+  // --- resolve -----------------------------------------------------------------------
+  // The agent may say which article solved it: the answer engine learns from
+  // it and the customer's questions become suggested example questions.
+  // Offered: the articles the bot found and those linked from this console.
+  const linkedArticles = new Map();
+  async function resolve() {
+    const known = new Map(linkedArticles);
+    for (const b of Array.isArray(conv.bot) ? conv.bot : [])
+      for (const x of listOf(b, 'hits')) if (x.id && !known.has(x.id)) known.set(x.id, x.title || x.slug);
+    const options = [['', 'None of them / no article'], ...[...known].map(([aid, title]) => [String(aid), title])];
+    const result = await formDialog('Resolve the conversation', (close) => {
+      const article = select(options, '', { name: 'article' });
+      return h('form', { class: 'dialog-form', on: { submit: (e) => {
+        e.preventDefault();
+        close({ article: Number(article.value) || 0 });
+      } } }, field('Which help article solved it? (optional)', article, { hint: 'The bot learns from it.' }),
+      h('p', { class: 'muted small' }, 'The customer is asked for a 1–5 rating.'),
+      h('div', { class: 'dialog-actions' }, button('Cancel', () => close(null)), button('Resolve', null, { kind: 'primary', type: 'submit' })));
+    });
+    if (!result) return;
+    try {
+      await agent.resolve(id, result.article);
+      toast('Resolved. The customer is asked for a rating.');
+    } catch (e) {
+      toast(`Not resolved: ${e.message}`, 'error');
+    }
+    refreshListsSoon();
+    load();
   }
 
   // --- transfer ----------------------------------------------------------------------

@@ -236,6 +236,9 @@ static json_t *msg_row_json(sqlite3_stmt *s)
                         json_incref(json_object_get(x, "attachments")) ?: json_array());
     json_object_set_new(m, "client_id", client_id ? json_string(client_id) : json_null());
     json_object_set_new(m, "created_at", json_integer(sqlite3_column_int64(s, 6)));
+    /* who wrote an agent's message {id, name}, as its event says */
+    if (json_is_object(json_object_get(x, "agent")))
+        json_object_set(m, "agent", json_object_get(x, "agent"));
     json_decref(x);
     return m;
 }

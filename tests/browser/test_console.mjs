@@ -326,6 +326,42 @@ ctest('help-center search inserts an article link into the reply; hostile custom
   }
 }, { needs: [...AGENT_API, 'kb'] });
 
+ctest('an SLA countdown turns to the warning colour, then to red and "overdue" (the page\'s clock moved)', async (page, { server }) => {
+  const admin = await server.api(ADMIN);
+  await admin.ok('PUT', '/api/v1/admin/sla-policies', { policies: [
+    { channel: '*', priority: 0, first_response_min: 10, next_response_min: null, resolution_min: null }] });
+  await agentProfile(server, 'offline'); // nobody is offered it: it waits with its SLA
+  const conv = await customerWantsPerson(server, 'my parcel is late again');
+  const api = await server.api(AGENT);
+  try {
+    await page.clock.install(); // the page's timers and Date, from the real time on
+    await openConsole(page);
+    const badge = consoleUi(page).queue.locator(`li[data-conv="${conv.id}"] .sla[data-due]`);
+    await badge.waitFor();
+    const due = Number(await badge.getAttribute('data-due'));
+    const warn = Number(await badge.getAttribute('data-warn'));
+    assert.ok(warn > 0 && warn < due, `warning before due: ${warn} < ${due}`);
+    const state = () => badge.getAttribute('data-sla');
+    const colour = () => badge.evaluate((el) => getComputedStyle(el).color);
+    await page.waitForFunction((el) => el.dataset.sla === 'ok', await badge.elementHandle());
+    const okColour = await colour();
+    assert.match(await badge.locator('.sla-left').textContent(), /^in \d/);
+    await page.clock.fastForward(warn - (await page.evaluate(() => Date.now())) + 1500);
+    await page.waitForFunction((el) => el.dataset.sla === 'warning', await badge.elementHandle());
+    const warnColour = await colour();
+    assert.notEqual(warnColour, okColour, 'the warning has its own colour');
+    await page.clock.fastForward(due - (await page.evaluate(() => Date.now())) + 61000);
+    await page.waitForFunction((el) => el.dataset.sla === 'breached', await badge.elementHandle());
+    assert.equal(await state(), 'breached');
+    assert.notEqual(await colour(), warnColour, 'breached is red, not the warning colour');
+    assert.match(await badge.locator('.sla-left').textContent(), /^overdue 1:0\d/);
+  } finally {
+    await resolveQuietly(api, conv);
+    await admin.ok('PUT', '/api/v1/admin/sla-policies', { policies: [] });
+    await agentProfile(server, 'online'); // as the other tests expect
+  }
+});
+
 ctest('the supervisor view: agents with load and capacity, the queue per team, SLA counts', async (page, { server }) => {
   await agentProfile(server, 'online');
   await openConsole(page, '#/supervisor');
@@ -361,6 +397,16 @@ ctest('1024 px and 375 px without sideways scrolling; keyboard: Tab reaches Reso
     }
     assert.ok(reached, 'Resolve took focus within 30 presses of Tab');
     assert.notEqual(await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle), 'none');
+    await page.keyboard.press('Enter');
+    // the resolve dialog: the focus starts in it; Tab to its Resolve button, Enter
+    const dlg = page.getByRole('dialog', { name: 'Resolve the conversation' });
+    await dlg.waitFor();
+    let inDialog = false;
+    for (let i = 0; i < 5 && !inDialog; i++) {
+      await page.keyboard.press('Tab');
+      inDialog = await page.evaluate(() => document.activeElement.closest('dialog') !== null && document.activeElement.textContent === 'Resolve');
+    }
+    assert.ok(inDialog, "the dialog's Resolve button took focus within 5 presses of Tab");
     await page.keyboard.press('Enter');
     await page.locator('.conv-sub [data-status="resolved"]').waitFor();
   } finally {

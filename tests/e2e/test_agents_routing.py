@@ -143,6 +143,10 @@ class FlowTests(harness.SwitchboardTestCase):
         self.assertTrue(r2["duplicate"])
         tr = s.transcript(conv)
         self.assertEqual([m["text"] for m in tr["messages"] if m["author"] == "agent"], ["Hi, I'm Ana."])
+        # the transcripts name the agent who wrote (a reload shows it without the events)
+        self.assertEqual([m["agent"]["name"] for m in tr["messages"] if m["author"] == "agent"], ["ana"])
+        st, _, d = ana.get(cpath(conv))
+        self.assertEqual([m["agent"]["name"] for m in d["messages"] if m["author"] == "agent"], ["ana"])
         # bad input
         st, _, b = ana.request("POST", cpath(conv, "/messages"), {"text": 5, "client_id": "x"})
         self.assertEqual((st, b["error"]["code"]), (400, "invalid_field"))

@@ -132,6 +132,9 @@ class FlowTests(harness.SwitchboardTestCase):
         body = s.send(conv, "how can I track my order?")
         self.assertEqual(body["replies"], [])
         self.assertEqual(body["status"], "assigned")
+        # ... and the customer's message shows as delivered: it is in the agent's inbox
+        delivered = [e["data"]["up_to"] for e in events(s, conv) if e["event"] == "message/delivered"]
+        self.assertEqual(delivered[-1], body["message_id"])
         c = mine(ana)[0]
         self.assertEqual(c["unread"], 2, c)  # the ask for a person and the question
         # a reply reaches the customer, idempotent by client_id

@@ -66,10 +66,13 @@ class HandoffTests(harness.ServerTestCase):
         ask = next(i for i, e in enumerate(events) if e["event"] == "message/inbound"
                    and e["data"]["message"]["id"] == body["message_id"])
         self.assertGreater(h, ask, types)
-        # after the handoff no bot message is sent for the later customer message
-        last = events[-1]
+        # after the handoff no bot message is sent for the later customer message: it is only
+        # stored and marked delivered (it is in the team's queue)
+        last = events[-2]
         self.assertEqual(last["event"], "message/inbound", types)
         self.assertEqual(last["data"]["message"]["text"], "alguém aí?")
+        self.assertEqual((events[-1]["event"], events[-1]["data"]["up_to"]),
+                         ("message/delivered", last["data"]["message"]["id"]), types)
 
     def test_human_quick_reply(self):
         s = self.server

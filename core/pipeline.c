@@ -238,8 +238,7 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
         /* With a person the message is delivered once it is in the team's
          * queue or the agent's inbox, which is now; "read" follows when
          * the agent opens it. */
-        rc = add_event(srv, conv, "message/delivered",
-                       json_pack("{s:I}", "up_to", (json_int_t)id));
+        rc = add_event(srv, conv, "message/delivered", json_pack("{s:I}", "up_to", (json_int_t)id));
         if (rc) goto fail;
     }
     rc = sb_store_commit(srv->store);

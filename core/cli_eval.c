@@ -38,7 +38,9 @@ static const char eval_usage[] =
     "  --threshold: the confidence needed to answer (default: the server's, 0.5)\n"
     "  --misses: print every query the engine got wrong\n"
     "  --dump FILE: write one line per query (oos, right, the first and second hits'\n"
-    "    fused scores and confidences), tab-separated, for bench/fit_calibration.py\n";
+    "    fused scores and confidences, the first hit's example vote, coverage and\n"
+    "    in-scope factor), tab-separated, for bench/fit_calibration.py and\n"
+    "    bench/fit_oos_gate.py\n";
 
 struct eval_args {
     struct sb_kb_eval_opts o;
@@ -215,14 +217,17 @@ static void print_miss(void *arg, const char *query, const char *want, const str
            answered ? "answered" : "unsure  ", query);
 }
 
-/* oos right score1 score2 confidence1 confidence2: what a calibration
- * needs of each query (bench/fit_calibration.py) */
+/* oos right score1 score2 confidence1 confidence2 vote1 coverage1
+ * in_scope1: what the calibrations need of each query
+ * (bench/fit_calibration.py, bench/fit_oos_gate.py) */
 static void dump_query(void *arg, bool oos, bool right, const struct sb_kb_result *res)
 {
     FILE *f = arg;
-    fprintf(f, "%d\t%d\t%.5f\t%.5f\t%.5f\t%.5f\n", oos, right, res->n ? res->hit[0].score : 0.0,
-            res->n > 1 ? res->hit[1].score : 0.0, res->n ? res->hit[0].confidence : 0.0,
-            res->n > 1 ? res->hit[1].confidence : 0.0);
+    const struct sb_kb_hit *h = res->n ? &res->hit[0] : NULL;
+    fprintf(f, "%d\t%d\t%.5f\t%.5f\t%.5f\t%.5f\t%.5f\t%.5f\t%.5f\n", oos, right, h ? h->score : 0.0,
+            res->n > 1 ? res->hit[1].score : 0.0, h ? h->confidence : 0.0,
+            res->n > 1 ? res->hit[1].confidence : 0.0, h ? h->neighbours : 0.0,
+            h ? h->coverage : 0.0, h ? h->in_scope : 1.0);
 }
 
 static void print_pct(const char *label, int k, int n)

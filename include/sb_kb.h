@@ -202,6 +202,8 @@ struct sb_kb_hit {
     double coverage;   /* share of query terms found in the article, 0..1 */
     double confidence; /* 0..1 */
     double score;      /* the fused score confidence is calibrated from */
+    double neighbours; /* the example questions' vote for it (0..1) */
+    double in_scope;   /* P(the question is about this KB) confidence includes */
     bool exact_locale; /* in the locale asked for, not a fallback region */
 };
 

@@ -1,41 +1,11 @@
-// dom.js - building the console without innerHTML (copied from the editor's
-// dom.js, trimmed): h() puts every string in as text, so customer and agent
-// text can never become markup; plus links that only allow http/https, the
-// toast, dialogs and time formatting.
+// dom.js - the console's page building: the staff pages' shared helpers
+// (/static/shared/dom.js: h() puts every string in as text, so customer and
+// agent text can never become markup) plus links that only allow http/https,
+// the toast, dialogs and time formatting.
 
-const PROPS = new Set(['value', 'checked', 'disabled', 'selected', 'hidden', 'htmlFor',
-  'tabIndex', 'required', 'multiple', 'readOnly', 'open']);
+import { h, append, uid, formatTime, fraction } from '/static/shared/dom.js';
 
-// h('button', {class: 'btn', on: {click}}, 'Save') → <button class="btn">Save</button>.
-// Children may be strings (inserted as text), nodes, arrays, or null/false (skipped).
-export function h(tag, props, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(props || {})) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'class') el.className = Array.isArray(v) ? v.filter(Boolean).join(' ') : v;
-    else if (k === 'text') el.textContent = v;
-    else if (k === 'on') for (const [ev, fn] of Object.entries(v)) el.addEventListener(ev, fn);
-    else if (k === 'dataset') Object.assign(el.dataset, v);
-    else if (PROPS.has(k)) el[k] = v;
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-  append(el, children);
-  return el;
-}
-
-export function append(el, children) {
-  for (const c of children.flat(Infinity)) {
-    if (c === null || c === undefined || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
-}
-
-let seq = 0;
-export function uid(prefix = 'f') {
-  seq += 1;
-  return `${prefix}-${seq}`;
-}
+export { h, append, uid, select, button, notice, formatTime, fraction, debounce } from '/static/shared/dom.js';
 
 // The URL when it is an absolute http(s) one (relative ones resolve against
 // this page), else null: javascript:, data: and the like never become links.
@@ -56,29 +26,11 @@ export function link(url, text) {
   return h('a', { href, target: '_blank', rel: 'noopener noreferrer' }, text || href);
 }
 
-export function button(label, onClick, { kind = 'secondary', type = 'button', ...props } = {}) {
-  return h('button', { type, class: `btn btn-${kind}`, on: onClick ? { click: onClick } : undefined, ...props }, label);
-}
-
-export function select(options, value, props = {}) {
-  const el = h('select', props);
-  for (const o of options) {
-    const [v, label] = Array.isArray(o) ? o : [o, o];
-    el.append(h('option', { value: v, selected: v === value }, label));
-  }
-  if (value !== undefined) el.value = value;
-  return el;
-}
-
 // A labelled control; returns its wrapper.
 export function field(label, control, { hint } = {}) {
   const id = control.id || (control.id = uid('field'));
   return h('div', { class: 'field' }, h('label', { htmlFor: id }, label), control,
     hint ? h('p', { class: 'hint' }, hint) : null);
-}
-
-export function notice(kind, ...children) {
-  return h('div', { class: `notice notice-${kind}`, role: kind === 'error' ? 'alert' : null }, children);
 }
 
 let toastTimer = null;
@@ -116,12 +68,7 @@ export function formDialog(title, build) {
   });
 }
 
-const absFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-
-export function formatTime(ms) {
-  return ms ? absFmt.format(new Date(ms)) : '—';
-}
 
 const dayFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 
@@ -145,24 +92,8 @@ export function duration(s) {
   return (neg ? '−' : '') + (hh ? `${hh}:${pad(mm)}:${pad(ss)}` : `${mm}:${pad(ss)}`);
 }
 
-// Confidences come as 0..1 (or 0..100); shown as whole percentages.
-export function fraction(x) {
-  if (typeof x !== 'number' || Number.isNaN(x)) return 0;
-  return Math.max(0, Math.min(1, x <= 1 ? x : x / 100));
-}
-
 export function percent(x) {
   return `${Math.round(fraction(x) * 100)}%`;
-}
-
-export function debounce(fn, ms) {
-  let t = null;
-  const d = (...args) => {
-    clearTimeout(t);
-    t = setTimeout(() => fn(...args), ms);
-  };
-  d.cancel = () => clearTimeout(t);
-  return d;
 }
 
 export function clientId() {

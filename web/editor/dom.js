@@ -2,39 +2,9 @@
 // text always goes in as text; plus form fields with labels and error slots,
 // a modal confirmation, the status toast, and time and number formatting.
 
-const PROPS = new Set(['value', 'checked', 'disabled', 'selected', 'hidden', 'htmlFor',
-  'tabIndex', 'required', 'multiple', 'readOnly', 'open']);
+import { h, append, uid, button, formatTime } from '/static/shared/dom.js';
 
-// h('button', {class: 'btn', on: {click}}, 'Save') → <button class="btn">Save</button>.
-// Children may be strings (inserted as text), nodes, arrays, or null/false (skipped).
-export function h(tag, props, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(props || {})) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'class') el.className = Array.isArray(v) ? v.filter(Boolean).join(' ') : v;
-    else if (k === 'text') el.textContent = v;
-    else if (k === 'on') for (const [ev, fn] of Object.entries(v)) el.addEventListener(ev, fn);
-    else if (k === 'dataset') Object.assign(el.dataset, v);
-    else if (PROPS.has(k)) el[k] = v;
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-  append(el, children);
-  return el;
-}
-
-export function append(el, children) {
-  for (const c of children.flat(Infinity)) {
-    if (c === null || c === undefined || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
-}
-
-let seq = 0;
-export function uid(prefix = 'f') {
-  seq += 1;
-  return `${prefix}-${seq}`;
-}
+export { h, append, uid, select, button, notice, formatTime, fraction, debounce } from '/static/shared/dom.js';
 
 // A labelled control with an optional hint and an error slot, wired with
 // aria-describedby. Returns {wrap, control, setError(msg)}.
@@ -63,20 +33,6 @@ export function field(label, control, { hint, wide, labelExtra } = {}) {
       }
     },
   };
-}
-
-export function select(options, value, props = {}) {
-  const el = h('select', props);
-  for (const o of options) {
-    const [v, label] = Array.isArray(o) ? o : [o, o];
-    el.append(h('option', { value: v, selected: v === value }, label));
-  }
-  if (value !== undefined) el.value = value;
-  return el;
-}
-
-export function button(label, onClick, { kind = 'secondary', type = 'button', ...props } = {}) {
-  return h('button', { type, class: `btn btn-${kind}`, on: onClick ? { click: onClick } : undefined, ...props }, label);
 }
 
 export function badge(status) {
@@ -137,16 +93,7 @@ export function notify(text, kind = 'ok') {
   toastTimer = setTimeout(() => el.classList.remove('toast-visible'), kind === 'error' ? 9000 : 5000);
 }
 
-export function notice(kind, ...children) {
-  return h('div', { class: `notice notice-${kind}`, role: kind === 'error' ? 'alert' : null }, children);
-}
-
-const absFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const relFmt = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
-
-export function formatTime(ms) {
-  return ms ? absFmt.format(new Date(ms)) : '—';
-}
 
 export function relativeTime(ms, now = Date.now()) {
   if (!ms) return '—';
@@ -171,21 +118,6 @@ export function percent(x) {
   if (typeof x !== 'number' || Number.isNaN(x)) return '—';
   const v = x <= 1 ? x * 100 : x;
   return `${Math.round(v)}%`;
-}
-
-export function fraction(x) {
-  if (typeof x !== 'number' || Number.isNaN(x)) return 0;
-  return Math.max(0, Math.min(1, x <= 1 ? x : x / 100));
-}
-
-export function debounce(fn, ms) {
-  let t = null;
-  const d = (...args) => {
-    clearTimeout(t);
-    t = setTimeout(() => fn(...args), ms);
-  };
-  d.cancel = () => clearTimeout(t);
-  return d;
 }
 
 // "How do I track my order?" → "how-do-i-track-my-order"

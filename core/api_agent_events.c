@@ -14,6 +14,7 @@
 
 #include "agent_feed.h"
 #include "handoff_int.h"
+#include "sse_out.h"
 #include "sb_log.h"
 
 #define AGENT_BATCH 64
@@ -28,12 +29,10 @@
 struct agent_stream {
     struct agent_stream *next, *prev;
     struct sb_server *srv;
-    struct MHD_Connection *conn;
     struct agent_reader who;
     int64_t last_id;
-    struct sb_buf out, ephemeral;
-    size_t sent;
-    bool suspended, keepalive_due, hello_sent, teams_stale;
+    struct sse_out o;
+    bool teams_stale;
 };
 
 static void load_teams(struct agent_stream *s)
@@ -52,26 +51,14 @@ static void load_teams(struct agent_stream *s)
  * the feed holds. */
 static void read_table(struct agent_stream *s);
 
-static void refill(struct agent_stream *s)
+static void refill(void *arg)
 {
-    sb_buf_reset(&s->out);
-    s->sent = 0;
-    if (!s->hello_sent) {
-        sb_buf_printf(&s->out, "retry: 2000\n\n");
-        s->hello_sent = true;
-    }
-    if (s->keepalive_due) {
-        sb_buf_printf(&s->out, ": keep-alive\n\n");
-        s->keepalive_due = false;
-    }
-    if (s->ephemeral.len) {
-        sb_buf_append(&s->out, s->ephemeral.data, s->ephemeral.len);
-        sb_buf_reset(&s->ephemeral);
-    }
+    struct agent_stream *s = arg;
+    sse_out_begin(&s->o);
     if (s->teams_stale) load_teams(s);
     if (agent_feed_covers(s->srv->handoff->feed, s->last_id)) {
-        s->srv->metrics.sse_events += (uint64_t)agent_feed_read(s->srv->handoff->feed, &s->who,
-                                                                &s->last_id, &s->out, AGENT_BATCH);
+        s->srv->metrics.sse_events += (uint64_t)agent_feed_read(
+            s->srv->handoff->feed, &s->who, &s->last_id, &s->o.out, AGENT_BATCH);
         return;
     }
     read_table(s);
@@ -107,7 +94,7 @@ static void read_table(struct agent_stream *s)
         int64_t id = sqlite3_column_int64(q, 0);
         const char *data = ho_col(q, 2);
         /* data is a compact JSON object: add the conversation's id */
-        if (sb_buf_printf(&s->out, "id: %lld\nevent: %s\ndata: {\"conversation\":\"%s\"%s%s\n\n",
+        if (sb_buf_printf(&s->o.out, "id: %lld\nevent: %s\ndata: {\"conversation\":\"%s\"%s%s\n\n",
                           (long long)id, ho_col(q, 1), ho_col(q, 3), data[1] == '}' ? "" : ",",
                           data + 1))
             break;
@@ -125,22 +112,8 @@ static void read_table(struct agent_stream *s)
 static ssize_t agent_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     struct agent_stream *s = cls;
-    size_t n;
     (void)pos;
-    if (s->sent >= s->out.len) {
-        if (s->srv->stopping) return MHD_CONTENT_READER_END_OF_STREAM;
-        refill(s);
-        if (s->out.len == 0) {
-            s->suspended = true;
-            MHD_suspend_connection(s->conn);
-            return 0;
-        }
-    }
-    n = s->out.len - s->sent;
-    if (n > max) n = max;
-    memcpy(buf, s->out.data + s->sent, n);
-    s->sent += n;
-    return (ssize_t)n;
+    return sse_out_read(&s->o, s->srv->stopping, refill, s, buf, max);
 }
 
 static void agent_free(void *cls)
@@ -152,16 +125,8 @@ static void agent_free(void *cls)
         s->srv->agent_streams = s->next;
     if (s->next) s->next->prev = s->prev;
     s->srv->metrics.sse_open--;
-    sb_buf_cleanup(&s->out);
-    sb_buf_cleanup(&s->ephemeral);
+    sse_out_cleanup(&s->o);
     free(s);
-}
-
-static void wake(struct agent_stream *s)
-{
-    if (!s->suspended) return;
-    s->suspended = false;
-    MHD_resume_connection(s->conn);
 }
 
 void agent_events_notify(struct sb_server *srv)
@@ -169,7 +134,7 @@ void agent_events_notify(struct sb_server *srv)
     if (!srv->agent_streams) return;
     if (!sb_store_pending(srv->store)) {
         for (struct agent_stream *s = srv->agent_streams; s; s = s->next)
-            wake(s);
+            sse_out_wake(&s->o);
         return;
     }
     srv->agent_notify = true;
@@ -182,7 +147,7 @@ void agent_events_flushed(struct sb_server *srv)
     if (!srv->agent_streams) return;
     agent_feed_committed(srv, srv->handoff->feed, true);
     for (struct agent_stream *s = srv->agent_streams; s; s = s->next)
-        wake(s);
+        sse_out_wake(&s->o);
 }
 
 void agent_events_keepalive(struct sb_server *srv, unsigned tick)
@@ -190,8 +155,8 @@ void agent_events_keepalive(struct sb_server *srv, unsigned tick)
     unsigned every = (unsigned)srv->cfg.sse_keepalive_s;
     if (every && tick % every) return;
     for (struct agent_stream *s = srv->agent_streams; s; s = s->next) {
-        s->keepalive_due = true;
-        wake(s);
+        s->o.keepalive_due = true;
+        sse_out_wake(&s->o);
     }
 }
 
@@ -204,7 +169,7 @@ void agent_events_teams_changed(struct sb_server *srv)
 void agent_events_close_all(struct sb_server *srv)
 {
     for (struct agent_stream *s = srv->agent_streams; s; s = s->next)
-        wake(s);
+        sse_out_wake(&s->o);
 }
 
 /* Typing of conv to the streams that may see it (not stored). */
@@ -225,9 +190,9 @@ void agent_events_push(struct sb_server *srv, int64_t conv_id, const char *type,
     for (struct agent_stream *s = srv->agent_streams; s; s = s->next) {
         if (!s->who.supervisor && row.assignee != s->who.user && row.offered_to != s->who.user)
             continue;
-        if (sb_buf_printf(&s->ephemeral, "event: %s\ndata: %s\n\n", type, text) == SB_OK) {
+        if (sb_buf_printf(&s->o.ephemeral, "event: %s\ndata: %s\n\n", type, text) == SB_OK) {
             srv->metrics.sse_events++;
-            wake(s);
+            sse_out_wake(&s->o);
         }
     }
     free(text);
@@ -266,20 +231,17 @@ enum MHD_Result api_agent_events(struct sb_server *srv, struct MHD_Connection *c
     s = calloc(1, sizeof(*s));
     if (!s) return MHD_NO;
     s->srv = srv;
-    s->conn = c;
     s->who.user = r->who.user.id;
     s->who.supervisor = (r->who.roles & (SB_ROLE_SUPERVISOR | SB_ROLE_ADMIN)) != 0;
     s->last_id = after;
     load_teams(s);
     /* the feed is not kept while no console is open: start it afresh */
     if (!srv->agent_streams) agent_feed_committed(srv, srv->handoff->feed, false);
-    sb_buf_init(&s->out, AGENT_BUF_LIMIT);
-    sb_buf_init(&s->ephemeral, AGENT_EPHEMERAL_LIMIT);
+    sse_out_init(&s->o, c, AGENT_BUF_LIMIT, AGENT_EPHEMERAL_LIMIT);
     resp =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, AGENT_BLOCK, agent_read, s, agent_free);
     if (!resp) {
-        sb_buf_cleanup(&s->out);
-        sb_buf_cleanup(&s->ephemeral);
+        sse_out_cleanup(&s->o);
         free(s);
         return MHD_NO;
     }

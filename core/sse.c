@@ -14,9 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sb_log.h"
 #include "handoff.h"
+#include "sb_log.h"
 #include "server.h"
+#include "sse_out.h"
 
 #define SSE_BATCH 64
 #define SSE_BUF_LIMIT (4 * 1024 * 1024)
@@ -32,15 +33,9 @@
 struct sse_stream {
     struct sse_stream *next, *prev;
     struct sb_server *srv;
-    struct MHD_Connection *conn;
     int64_t conv_id;
     int64_t last_seq;
-    struct sb_buf out;
-    size_t sent;             /* bytes of out already handed to libmicrohttpd */
-    struct sb_buf ephemeral; /* not-stored events waiting for the next refill */
-    bool suspended;
-    bool keepalive_due;
-    bool hello_sent;
+    struct sse_out o;
 };
 
 static struct sse_stream **bucket_of(struct sb_server *srv, int64_t conv_id)
@@ -75,30 +70,17 @@ static int append_event(void *arg, int64_t seq, const char *type, const char *da
         return 0;
     }
     /* data is compact JSON: it has no raw newlines, so one data: line. */
-    if (sb_buf_printf(&s->out, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)seq, type, data))
+    if (sb_buf_printf(&s->o.out, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)seq, type, data))
         return 1;
     s->last_seq = seq;
     s->srv->metrics.sse_events++;
     return 0;
 }
 
-static void refill(struct sse_stream *s)
+static void refill(void *arg)
 {
-    sb_buf_reset(&s->out);
-    s->sent = 0;
-    if (!s->hello_sent) {
-        /* Tell EventSource how soon to reconnect after a drop. */
-        sb_buf_printf(&s->out, "retry: 2000\n\n");
-        s->hello_sent = true;
-    }
-    if (s->keepalive_due) {
-        sb_buf_printf(&s->out, ": keep-alive\n\n");
-        s->keepalive_due = false;
-    }
-    if (s->ephemeral.len) {
-        sb_buf_append(&s->out, s->ephemeral.data, s->ephemeral.len);
-        sb_buf_reset(&s->ephemeral);
-    }
+    struct sse_stream *s = arg;
+    sse_out_begin(&s->o);
     /* Inside an open batch the read stops at the last durable event; what
      * the batch adds wakes this stream again after its flush (sse_notify). */
     sb_store_events_since(s->srv->store, s->conv_id, s->last_seq, SSE_BATCH, append_event, s);
@@ -107,23 +89,8 @@ static void refill(struct sse_stream *s)
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     struct sse_stream *s = cls;
-    size_t n;
     (void)pos;
-
-    if (s->sent >= s->out.len) {
-        if (s->srv->stopping) return MHD_CONTENT_READER_END_OF_STREAM;
-        refill(s);
-        if (s->out.len == 0) {
-            s->suspended = true;
-            MHD_suspend_connection(s->conn);
-            return 0;
-        }
-    }
-    n = s->out.len - s->sent;
-    if (n > max) n = max;
-    memcpy(buf, s->out.data + s->sent, n);
-    s->sent += n;
-    return (ssize_t)n;
+    return sse_out_read(&s->o, s->srv->stopping, refill, s, buf, max);
 }
 
 static void sse_free(void *cls)
@@ -131,16 +98,8 @@ static void sse_free(void *cls)
     struct sse_stream *s = cls;
     unlink_stream(s);
     s->srv->metrics.sse_open--;
-    sb_buf_cleanup(&s->out);
-    sb_buf_cleanup(&s->ephemeral);
+    sse_out_cleanup(&s->o);
     free(s);
-}
-
-static void wake(struct sse_stream *s)
-{
-    if (!s->suspended) return;
-    s->suspended = false;
-    MHD_resume_connection(s->conn);
 }
 
 enum MHD_Result sse_start(struct sb_server *srv, struct MHD_Connection *c, int64_t conv_id,
@@ -152,13 +111,12 @@ enum MHD_Result sse_start(struct sb_server *srv, struct MHD_Connection *c, int64
 
     if (!s) return MHD_NO;
     s->srv = srv;
-    s->conn = c;
     s->conv_id = conv_id;
     s->last_seq = after_seq;
-    sb_buf_init(&s->out, SSE_BUF_LIMIT);
-    sb_buf_init(&s->ephemeral, SSE_EPHEMERAL_LIMIT);
+    sse_out_init(&s->o, c, SSE_BUF_LIMIT, SSE_EPHEMERAL_LIMIT);
     resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK, sse_read, s, sse_free);
     if (!resp) {
+        sse_out_cleanup(&s->o);
         free(s);
         return MHD_NO;
     }
@@ -177,7 +135,7 @@ enum MHD_Result sse_start(struct sb_server *srv, struct MHD_Connection *c, int64
 static void wake_conversation(struct sb_server *srv, int64_t conv_id)
 {
     for (struct sse_stream *s = *bucket_of(srv, conv_id); s; s = s->next)
-        if (s->conv_id == conv_id) wake(s);
+        if (s->conv_id == conv_id) sse_out_wake(&s->o);
 }
 
 void sse_notify(struct sb_server *srv, int64_t conv_id)
@@ -217,8 +175,8 @@ void sse_keepalive(struct sb_server *srv, unsigned tick)
     unsigned every = (unsigned)srv->cfg.sse_keepalive_s;
     for (unsigned i = tick % every; i < SSE_BUCKETS; i += every) {
         for (struct sse_stream *s = srv->sse[i]; s; s = s->next) {
-            s->keepalive_due = true;
-            wake(s);
+            s->o.keepalive_due = true;
+            sse_out_wake(&s->o);
         }
     }
 }
@@ -227,7 +185,7 @@ void sse_close_all(struct sb_server *srv)
 {
     for (int i = 0; i < SSE_BUCKETS; i++)
         for (struct sse_stream *s = srv->sse[i]; s; s = s->next)
-            wake(s);
+            sse_out_wake(&s->o);
 }
 
 void sse_push(struct sb_server *srv, int64_t conv_id, const char *type, json_t *data)
@@ -237,9 +195,9 @@ void sse_push(struct sb_server *srv, int64_t conv_id, const char *type, json_t *
     for (struct sse_stream *s = *bucket_of(srv, conv_id); s; s = s->next) {
         if (s->conv_id != conv_id) continue;
         /* A stream that cannot keep up loses typing hints, nothing else. */
-        if (sb_buf_printf(&s->ephemeral, "event: %s\ndata: %s\n\n", type, text) == SB_OK) {
+        if (sb_buf_printf(&s->o.ephemeral, "event: %s\ndata: %s\n\n", type, text) == SB_OK) {
             srv->metrics.sse_events++;
-            wake(s);
+            sse_out_wake(&s->o);
         }
     }
     free(text);

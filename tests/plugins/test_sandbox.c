@@ -221,6 +221,55 @@ static void test_hot_reload_keeps_the_old_version_when_the_new_one_fails(void **
     plugin_env_close(&e);
 }
 
+/* Route hooks (sb.hook): the first that returns a table decides; a reload
+ * replaces a plugin's hooks, a failed reload keeps the old ones. */
+static void test_route_hooks_run_by_priority_and_follow_reloads(void **state)
+{
+    struct plugin_env e;
+    struct sb_errbuf eb = {{0}};
+    char path[160], low[160];
+    json_t *arg = json_pack("{s:s, s:s}", "locale", "ro", "team", "default"), *out;
+    (void)state;
+    assert_int_equal(plugin_env_open(&e, "en"), 0);
+    snprintf(path, sizeof(path), "%s/route.lua", e.dir);
+    snprintf(low, sizeof(low), "%s/route_low.lua", e.dir);
+    write_file(low, "sb.hook{ event = 'route', priority = 1,"
+                    " handler = function(c) return { team = 'low' } end }");
+    write_file(path, "sb.hook{ event = 'route', priority = 10, handler = function(c)"
+                     " if c.locale == 'ro' then return { team = 'v1' } end end }");
+    assert_int_equal(sb_host_load_file(e.host, low, &eb), SB_OK);
+    assert_int_equal(sb_host_load_file(e.host, path, &eb), SB_OK);
+    assert_true(sb_host_has_hook(e.host, "route"));
+    out = sb_host_run_hook(e.host, "route", arg);
+    assert_string_equal(json_string_value(json_object_get(out, "team")), "v1");
+    json_decref(out);
+    /* nil from the first: the next one decides */
+    json_object_set_new(arg, "locale", json_string("en"));
+    out = sb_host_run_hook(e.host, "route", arg);
+    assert_string_equal(json_string_value(json_object_get(out, "team")), "low");
+    json_decref(out);
+    json_object_set_new(arg, "locale", json_string("ro"));
+    /* a broken new version keeps the old hook; a good one replaces it */
+    write_file(path, "sb.hook{ event = 'route', handler = function(c) return {");
+    assert_int_not_equal(sb_host_load_file(e.host, path, &eb), SB_OK);
+    out = sb_host_run_hook(e.host, "route", arg);
+    assert_string_equal(json_string_value(json_object_get(out, "team")), "v1");
+    json_decref(out);
+    write_file(path, "sb.hook{ event = 'route', priority = 10,"
+                     " handler = function(c) return { team = 'v2' } end }");
+    assert_int_equal(sb_host_load_file(e.host, path, &eb), SB_OK);
+    out = sb_host_run_hook(e.host, "route", arg);
+    assert_string_equal(json_string_value(json_object_get(out, "team")), "v2");
+    json_decref(out);
+    /* an unknown event is refused at load */
+    write_file(path, "sb.hook{ event = 'nope', handler = function() end }");
+    assert_int_not_equal(sb_host_load_file(e.host, path, &eb), SB_OK);
+    json_decref(arg);
+    unlink(path);
+    unlink(low);
+    plugin_env_close(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_ctx_kept_past_its_turn_is_dead),
         cmocka_unit_test(test_the_host_keeps_answering_after_many_failures),
         cmocka_unit_test(test_hot_reload_keeps_the_old_version_when_the_new_one_fails),
+        cmocka_unit_test(test_route_hooks_run_by_priority_and_follow_reloads),
     };
     sb_log_set_level(SB_LOG_ERROR);
     return cmocka_run_group_tests(tests, NULL, NULL);

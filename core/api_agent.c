@@ -738,7 +738,6 @@ enum MHD_Result api_agent_read(struct sb_server *srv, struct MHD_Connection *c, 
     struct sb_conv conv;
     struct ho_conv row;
     enum MHD_Result ret;
-    json_t *body, *up;
     int64_t me, up_to;
     bool moved = false;
     sqlite3_stmt *s;
@@ -746,17 +745,7 @@ enum MHD_Result api_agent_read(struct sb_server *srv, struct MHD_Connection *c, 
 
     if (!agent_of(srv, c, r, &me, &ret)) return ret;
     if (!conv_of(srv, c, r, params[0], me, &conv, &row, &ret)) return ret;
-    body = http_body_object(srv, c, r, &ret);
-    if (!body) goto out;
-    up = json_object_get(body, "up_to");
-    if (!json_is_integer(up) || json_integer_value(up) <= 0 ||
-        !sb_store_msg_in_conv(srv->store, conv.id, json_integer_value(up))) {
-        ret = http_error(srv, c, 400, "invalid_field",
-                         "up_to: must be a message of this"
-                         " conversation");
-        goto out;
-    }
-    up_to = json_integer_value(up);
+    if (!api_read_up_to(srv, c, r, conv.id, &up_to, &ret)) goto out;
     rc = sb_store_begin(srv->store);
     s = rc ? NULL
            : ho_prep(srv, "INSERT INTO agent_reads(conversation_id, user_id, up_to)"
@@ -777,7 +766,6 @@ enum MHD_Result api_agent_read(struct sb_server *srv, struct MHD_Connection *c, 
     ret = finish(srv, c, &conv, rc, &(struct sb_errbuf){{0}},
                  json_pack("{s:I}", "read_up_to", (json_int_t)up_to));
 out:
-    json_decref(body);
     sb_conv_cleanup(&conv);
     return ret;
 }

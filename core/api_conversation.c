@@ -41,6 +41,27 @@ enum MHD_Result api_conversation_get(struct sb_server *srv, struct MHD_Connectio
     return ret;
 }
 
+bool api_read_up_to(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                    int64_t conv_id, int64_t *up_to, enum MHD_Result *ret)
+{
+    json_t *body = http_body_object(srv, c, r, ret), *up;
+    if (!body) return false;
+    up = json_object_get(body, "up_to");
+    if (!json_is_integer(up) || json_integer_value(up) <= 0) {
+        *ret = http_error(srv, c, 400, "invalid_field", "up_to: must be a message id");
+    } else if (!sb_store_msg_in_conv(srv->store, conv_id, json_integer_value(up))) {
+        *ret = http_error(srv, c, 400, "invalid_field",
+                          "up_to: %lld is not a message of this conversation",
+                          (long long)json_integer_value(up));
+    } else {
+        *up_to = json_integer_value(up);
+        json_decref(body);
+        return true;
+    }
+    json_decref(body);
+    return false;
+}
+
 /* POST .../read {"up_to": MESSAGE_ID}: the customer has seen everything up
  * to that message. Marks only move forward. */
 enum MHD_Result api_read(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
@@ -49,25 +70,12 @@ enum MHD_Result api_read(struct sb_server *srv, struct MHD_Connection *c, struct
     struct sb_conv_web w;
     struct sb_conv conv;
     enum MHD_Result ret;
-    json_t *body, *up;
     enum sb_err rc;
     bool moved = false;
     int64_t up_to;
 
     if (!api_visitor_conv(srv, c, params[0], false, &conv, &ret)) return ret;
-    body = http_body_object(srv, c, r, &ret);
-    if (!body) goto out;
-    up = json_object_get(body, "up_to");
-    if (!json_is_integer(up) || json_integer_value(up) <= 0) {
-        ret = http_error(srv, c, 400, "invalid_field", "up_to: must be a message id");
-        goto out;
-    }
-    up_to = json_integer_value(up);
-    if (!sb_store_msg_in_conv(srv->store, conv.id, up_to)) {
-        ret = http_error(srv, c, 400, "invalid_field",
-                         "up_to: %lld is not a message of this conversation", (long long)up_to);
-        goto out;
-    }
+    if (!api_read_up_to(srv, c, r, conv.id, &up_to, &ret)) goto out;
     rc = sb_store_begin(srv->store);
     if (!rc) rc = sb_store_read_mark(srv->store, conv.id, "customer", up_to, &moved);
     if (!rc && moved) {
@@ -90,7 +98,6 @@ enum MHD_Result api_read(struct sb_server *srv, struct MHD_Connection *c, struct
                     json_pack("{s:{s:I, s:I}}", "read_up_to", "customer",
                               (json_int_t)w.read_customer, "agent", (json_int_t)w.read_agent));
 out:
-    json_decref(body);
     sb_conv_cleanup(&conv);
     return ret;
 }

@@ -221,6 +221,11 @@ enum MHD_Result api_feedback(struct sb_server *, struct MHD_Connection *, struct
 bool api_visitor_conv(struct sb_server *srv, struct MHD_Connection *c, const char *id,
                       bool allow_query_token, struct sb_conv *conv, enum MHD_Result *ret);
 
+/* The "up_to" of a POST .../read body: a message of conversation conv_id.
+ * Answers the 400 itself and returns false on bad input. */
+bool api_read_up_to(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                    int64_t conv_id, int64_t *up_to, enum MHD_Result *ret);
+
 /* ------- Interface to code in cors.c ------- */
 
 /* True for the paths CORS applies to: /api/v1/conversations... and

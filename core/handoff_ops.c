@@ -78,15 +78,24 @@ enum sb_err ho_accept(struct sb_server *srv, struct sb_conv *conv, int64_t agent
     return ho_assign(srv, conv, agent);
 }
 
+/* Clears conv's offer, and its assignee too unless keep_assignee. */
+static enum sb_err clear_offer(struct sb_server *srv, int64_t conv, bool keep_assignee)
+{
+    sqlite3_stmt *s = ho_prep(srv, keep_assignee ? "UPDATE conversations SET offered_to = NULL,"
+                                                   " offer_expires_at = NULL WHERE id = ?1"
+                                                 : "UPDATE conversations SET assignee = NULL,"
+                                                   " offered_to = NULL, offer_expires_at = NULL"
+                                                   " WHERE id = ?1");
+    if (!s) return SB_ERR_DB;
+    sqlite3_bind_int64(s, 1, conv);
+    return ho_done(srv, s);
+}
+
 /* The offer of conv to agent ends without an assignment: agent skipped. */
 static enum sb_err skip_offer(struct sb_server *srv, int64_t conv, int64_t agent)
 {
-    sqlite3_stmt *s = ho_prep(srv, "UPDATE conversations SET offered_to = NULL,"
-                                   " offer_expires_at = NULL WHERE id = ?1");
-    enum sb_err rc;
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, conv);
-    rc = ho_done(srv, s);
+    sqlite3_stmt *s;
+    enum sb_err rc = clear_offer(srv, conv, true);
     if (rc) return rc;
     s = ho_prep(srv, "INSERT OR IGNORE INTO offer_skips(conversation_id, user_id) VALUES(?1, ?2)");
     if (!s) return SB_ERR_DB;
@@ -143,17 +152,12 @@ static void router_forget(struct sb_server *srv, int64_t conv)
     sb_router_remove(srv->handoff->router, conv);
 }
 
+/* conv leaves its people: the offer (and the assignee unless kept) and
+ * the agents skipped for it. */
 static enum sb_err clear_people(struct sb_server *srv, int64_t conv, bool keep_assignee)
 {
-    sqlite3_stmt *s = ho_prep(srv, keep_assignee ? "UPDATE conversations SET offered_to = NULL,"
-                                                   " offer_expires_at = NULL WHERE id = ?1"
-                                                 : "UPDATE conversations SET assignee = NULL,"
-                                                   " offered_to = NULL, offer_expires_at = NULL"
-                                                   " WHERE id = ?1");
-    enum sb_err rc;
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, conv);
-    rc = ho_done(srv, s);
+    sqlite3_stmt *s;
+    enum sb_err rc = clear_offer(srv, conv, keep_assignee);
     if (rc) return rc;
     s = ho_prep(srv, "DELETE FROM offer_skips WHERE conversation_id = ?1");
     if (!s) return SB_ERR_DB;

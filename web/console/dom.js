@@ -5,7 +5,7 @@
 
 import { h, append, uid, formatTime, fraction } from '/static/shared/dom.js';
 
-export { h, append, uid, select, button, notice, formatTime, fraction, debounce } from '/static/shared/dom.js';
+export { h, append, uid, select, button, notice, formatTime, fraction, debounce, toast } from '/static/shared/dom.js';
 
 // The URL when it is an absolute http(s) one (relative ones resolve against
 // this page), else null: javascript:, data: and the like never become links.
@@ -31,18 +31,6 @@ export function field(label, control, { hint } = {}) {
   const id = control.id || (control.id = uid('field'));
   return h('div', { class: 'field' }, h('label', { htmlFor: id }, label), control,
     hint ? h('p', { class: 'hint' }, hint) : null);
-}
-
-let toastTimer = null;
-// A short message in the polite live region at the bottom of the page.
-export function toast(text, kind = 'ok') {
-  const el = document.getElementById('toast');
-  if (!el) return;
-  el.textContent = text;
-  el.dataset.kind = kind;
-  el.classList.add('toast-visible');
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => el.classList.remove('toast-visible'), kind === 'error' ? 9000 : 5000);
 }
 
 // A modal with a custom form. build(close) returns the content nodes; the

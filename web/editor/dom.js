@@ -5,6 +5,8 @@
 import { h, append, uid, button, formatTime } from '/static/shared/dom.js';
 
 export { h, append, uid, select, button, notice, formatTime, fraction, debounce } from '/static/shared/dom.js';
+// the editor calls the shared toast notify
+export { toast as notify } from '/static/shared/dom.js';
 
 // A labelled control with an optional hint and an error slot, wired with
 // aria-describedby. Returns {wrap, control, setError(msg)}.
@@ -79,18 +81,6 @@ export function formDialog(title, build) {
     document.body.append(dlg);
     dlg.showModal();
   });
-}
-
-let toastTimer = null;
-// A short message in the polite live region at the bottom of the page.
-export function notify(text, kind = 'ok') {
-  const el = document.getElementById('toast');
-  if (!el) return;
-  el.textContent = text;
-  el.dataset.kind = kind;
-  el.classList.add('toast-visible');
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => el.classList.remove('toast-visible'), kind === 'error' ? 9000 : 5000);
 }
 
 const relFmt = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });

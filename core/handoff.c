@@ -504,7 +504,7 @@ static bool prefix(const char *rule, const char *value)
     return value && strncmp(value, rule, strlen(rule)) == 0;
 }
 
-static bool rule_matches(json_t *match, struct sb_conv *conv, const char *hint, json_t *cattrs)
+static bool rule_matches(json_t *match, struct sb_conv *conv, const char *topic, json_t *cattrs)
 {
     json_t *v;
     const char *k;
@@ -513,7 +513,7 @@ static bool rule_matches(json_t *match, struct sb_conv *conv, const char *hint, 
     v = json_object_get(match, "locale");
     if (json_is_string(v) && !prefix(json_string_value(v), conv->locale)) return false;
     v = json_object_get(match, "topic");
-    if (json_is_string(v) && !prefix(json_string_value(v), hint)) return false;
+    if (json_is_string(v) && !prefix(json_string_value(v), topic)) return false;
     json_object_foreach(json_object_get(match, "attrs"), k, v)
     {
         if (!json_equal(v, json_object_get(cattrs, k)) &&
@@ -527,14 +527,14 @@ static bool rule_matches(json_t *match, struct sb_conv *conv, const char *hint, 
  * the conversation and the choice, and may return {team=, priority=,
  * skills=}, each optional. A value that is not valid is logged and the
  * rules' choice kept for it. */
-static void route_hook(struct sb_server *srv, struct sb_conv *conv, const char *hint,
+static void route_hook(struct sb_server *srv, struct sb_conv *conv, const char *topic,
                        json_t *cattrs, char team[64], int *priority, json_t **skills)
 {
     json_t *arg, *out, *v;
     if (!sb_host_has_hook(srv->host, "route")) return;
     arg = json_pack("{s:s, s:s, s:s, s:s?, s:O, s:o, s:s, s:i, s:O}", "conversation",
                     conv->public_id, "channel", conv->channel, "locale", conv->locale, "topic",
-                    hint && *hint ? hint : NULL, "attrs", conv->attrs ? conv->attrs : json_null(),
+                    *topic ? topic : NULL, "attrs", conv->attrs ? conv->attrs : json_null(),
                     "contact", cattrs ? json_deep_copy(cattrs) : json_object(), "team", team,
                     "priority", *priority, "skills", *skills);
     if (!arg) return;
@@ -570,9 +570,30 @@ static void route_hook(struct sb_server *srv, struct sb_conv *conv, const char *
 
 /* The team, priority and skills for conv from the routing rules, then the
  * route hook of the plugins. */
+/* The topic rules and the route hook match on: the plugin's hand-off hint,
+ * else the slug of the article the bot last found for this conversation
+ * (its last search), else "". */
+static void topic_of(struct sb_server *srv, const struct sb_conv *conv, const char *hint, char *out,
+                     size_t cap)
+{
+    sqlite3_stmt *s;
+    out[0] = '\0';
+    if (hint && *hint) {
+        snprintf(out, cap, "%s", hint);
+        return;
+    }
+    s = ho_prep(srv, "SELECT a.slug FROM kb_queries q JOIN kb_articles a ON a.id = q.article_id"
+                     " WHERE q.conversation_id = ?1 ORDER BY q.id DESC LIMIT 1");
+    if (!s) return;
+    sqlite3_bind_int64(s, 1, conv->id);
+    if (sqlite3_step(s) == SQLITE_ROW) snprintf(out, cap, "%s", ho_col(s, 0));
+    ho_release(srv, s);
+}
+
 static enum sb_err pick_team(struct sb_server *srv, struct sb_conv *conv, const char *hint,
                              char team[64], int *priority, json_t **skills)
 {
+    char topic[128];
     sqlite3_stmt *s = ho_prep(srv, "SELECT match, team, priority, skills FROM routing_rules"
                                    " ORDER BY position, id");
     sqlite3_stmt *c = ho_prep(srv, "SELECT attrs FROM contacts WHERE id = ?1");
@@ -590,9 +611,10 @@ static enum sb_err pick_team(struct sb_server *srv, struct sb_conv *conv, const 
     *skills = json_array();
     /* a plugin's team hint naming a team routes there */
     if (hint && *hint && ho_team(srv, hint)) snprintf(team, 64, "%s", hint);
+    topic_of(srv, conv, hint, topic, sizeof(topic));
     while (sqlite3_step(s) == SQLITE_ROW) {
         json_t *m = json_loads(ho_col(s, 0), 0, NULL);
-        bool ok = json_is_object(m) && rule_matches(m, conv, hint, cattrs);
+        bool ok = json_is_object(m) && rule_matches(m, conv, topic, cattrs);
         json_decref(m);
         if (!ok) continue;
         snprintf(team, 64, "%s", ho_col(s, 1));
@@ -607,7 +629,7 @@ static enum sb_err pick_team(struct sb_server *srv, struct sb_conv *conv, const 
     }
     ho_release(srv, s);
     if (!ho_team(srv, team)) snprintf(team, 64, "default");
-    route_hook(srv, conv, hint, cattrs, team, priority, skills);
+    route_hook(srv, conv, topic, cattrs, team, priority, skills);
     json_decref(cattrs);
     {
         struct ho_team *t = ho_team(srv, team);

@@ -47,8 +47,8 @@ class RouteHookTests(harness.SwitchboardTestCase):
             f.write(ROUTE_LUA)
         cls.server = clock_server(
             [{"email": "boss@example.com", "roles": ("admin",), "status": "offline"}],
-            teams=[{"id": "romania"}, {"id": "brasil"}],
-            rules=[(1, {"locale": "pt"}, "brasil", 1, [])])
+            teams=[{"id": "romania"}, {"id": "brasil"}, {"id": "orders"}],
+            rules=[(1, {"locale": "pt"}, "brasil", 1, []), (2, {"topic": "track-order"}, "orders", 0, [])])
         cls.server.plugins = cls.plugins
         cls.server.start()
         cls.boss = cls.server.login("boss@example.com", PASSWORD)
@@ -58,8 +58,10 @@ class RouteHookTests(harness.SwitchboardTestCase):
         cls.server.close()
         shutil.rmtree(cls.plugins, ignore_errors=True)
 
-    def routed(self, locale):
+    def routed(self, locale, first=None):
         conv = self.server.start_conversation(locale)
+        if first:
+            self.server.send(conv, first, client_id="first")
         body = self.server.send(conv, "I want to talk to a human", client_id="ask")
         self.assertEqual(body["status"], "queued", body)
         st, _, d = self.boss.get("/api/v1/agent/conversations/%s" % conv["id"])
@@ -76,6 +78,11 @@ class RouteHookTests(harness.SwitchboardTestCase):
         self.assertEqual((d["team"], d["priority"]), ("brasil", 1), "the rule for pt")
         d = self.routed("en")
         self.assertEqual(d["team"], "default")
+
+    def test_topic_is_the_article_the_bot_last_found(self):
+        # no hint from the plugin: the topic is the slug of the bot's last hit (docs/agents.md)
+        d = self.routed("en", "how can I track my package?")
+        self.assertEqual(d["team"], "orders", "the rule on topic track-order")
 
     def test_a_failing_hook_is_skipped_and_logged(self):
         offset = self.server.log_size()

@@ -136,7 +136,7 @@ class AgentStreamTests(harness.SwitchboardTestCase):
             ana.close()
         self.assertNotIn(conv["id"], seen)
 
-    def test_many_events_in_one_batch_arrive_in_one_go(self):
+    def test_back_to_back_handoffs_all_reach_the_supervisor(self):
         """Several hand-offs back to back: every one's events reach the supervisor's stream."""
         s = self.server
         boss = open_stream(s, self.boss)

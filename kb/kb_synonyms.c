@@ -28,6 +28,7 @@ struct kb_synonyms {
     struct kb_syn *entries;
     size_t n;
     int64_t version; /* data_version when read */
+    bool loaded;     /* read at least once: an empty list is a list too */
 };
 
 static void free_entries(struct kb_synonyms *s)
@@ -110,6 +111,7 @@ static enum sb_err load(struct sb_kb *kb, struct kb_synonyms *s)
     }
     sqlite3_finalize(st);
     s->version = kb->data_version;
+    s->loaded = true;
     return SB_OK;
 }
 
@@ -121,7 +123,7 @@ char *kb_synonyms_expand(struct sb_kb *kb, const char *text, const char *lang)
 
     if (!kb->synonyms) kb->synonyms = calloc(1, sizeof(*kb->synonyms));
     if (!kb->synonyms) return NULL;
-    if (kb->synonyms_stale || kb->synonyms->version != kb->data_version || !kb->synonyms->entries) {
+    if (kb->synonyms_stale || kb->synonyms->version != kb->data_version || !kb->synonyms->loaded) {
         if (load(kb, kb->synonyms)) return NULL;
         kb->synonyms_stale = false;
     }

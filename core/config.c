@@ -49,6 +49,7 @@ static const struct key_def keys[] = {
     NUM("kb_clarify_threshold", KEY_DOUBLE, kb_clarify_threshold, 0, 1),
     NUM("kb_learn_half_life_days", KEY_DOUBLE, kb_learn_half_life_days, 0.01, 3650),
     NUM("kb_learn_refresh_s", KEY_INT, kb_learn_refresh_s, 1, 86400),
+    NUM("kb_rebuild_in_place_ms", KEY_INT, kb_rebuild_in_place_ms, 0, 600000),
     NUM("sse_keepalive_s", KEY_INT, sse_keepalive_s, 1, 3600),
     NUM("http_timeout_s", KEY_INT, http_timeout_s, 1, 3600),
     NUM("shutdown_grace_s", KEY_INT, shutdown_grace_s, 0, 600),
@@ -92,6 +93,7 @@ void sb_config_defaults(struct sb_config *cfg)
     cfg->kb_clarify_threshold = 0.25;
     cfg->kb_learn_half_life_days = 30;
     cfg->kb_learn_refresh_s = 60;
+    cfg->kb_rebuild_in_place_ms = 1000;
     cfg->sse_keepalive_s = 15;
     cfg->http_timeout_s = 30;
     cfg->shutdown_grace_s = 10;

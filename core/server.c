@@ -90,6 +90,7 @@ static enum sb_err open_parts(struct sb_server *srv, struct sb_errbuf *eb)
                                srv->cfg.kb_learn_half_life_days, srv->cfg.kb_learn_refresh_s},
         eb);
     if (rc) return rc;
+    sb_kb_background_rebuilds(srv->kb, srv->cfg.kb_rebuild_in_place_ms);
     rc = sb_worker_start(&srv->worker);
     if (rc) return sb_fail(eb, rc, "worker thread: %s", sb_strerror(rc));
     rc = sb_limits_new(16384, &srv->limits);

@@ -31,6 +31,7 @@ struct sb_config {
                                        out of scope, hand off */
     double kb_learn_half_life_days; /* of a vote or hand-off in the learned adjustments */
     int kb_learn_refresh_s;         /* adjustments are recomputed at most this often */
+    int kb_rebuild_in_place_ms;     /* slower index rebuilds run on a thread (sb_kb.h) */
     int sse_keepalive_s;
     int http_timeout_s; /* idle or stalled connections are closed after this */
     int shutdown_grace_s;

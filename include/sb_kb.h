@@ -24,6 +24,13 @@ void sb_kb_close(struct sb_kb *kb); /* NULL-safe */
 /* The locales articles may be written in, comma-separated, the first one
  * being the default ("en,pt-BR,ro"). Until set: "en,pt-BR,ro". */
 enum sb_err sb_kb_set_locales(struct sb_kb *kb, const char *list, struct sb_errbuf *eb);
+/* From now on, a rebuild of the search index that is expected to be slow
+ * (the last one took in_place_ms or more) runs on a thread of its own,
+ * and searches answer from the previous index until it is done; the
+ * first build starts now, on the thread too. Quicker rebuilds stay in the
+ * search, so an edit is answered from at once. The server calls this:
+ * its event loop must not stall. */
+void sb_kb_background_rebuilds(struct sb_kb *kb, int in_place_ms);
 bool sb_kb_locale_known(const struct sb_kb *kb, const char *locale);
 const char *sb_kb_default_locale(const struct sb_kb *kb);
 /* The known locales as a JSON array of strings. */

@@ -131,6 +131,7 @@ fail:
 void sb_kb_close(struct sb_kb *kb)
 {
     if (!kb) return;
+    kb_rebuild_wait(kb);
     kb_stemmers_cleanup(&kb->stem);
     kb_index_free(kb->index);
     kb_public_free(kb->pub);

@@ -261,48 +261,102 @@ static enum sb_err add_examples(struct kb_index *ix, uint32_t doc, const char *j
     return rc;
 }
 
-static enum sb_err load_docs(struct kb_index *ix, sqlite3 *db)
+/* The published articles as read from the database: what a build needs,
+ * so that the build itself can run on another thread (kb_rebuild.c). */
+struct kb_row {
+    int64_t id;
+    char *slug, *locale, *title, *summary, *body, *examples;
+};
+
+struct kb_rows {
+    struct kb_row *row;
+    uint32_t n;
+};
+
+void kb_rows_free(struct kb_rows *r)
+{
+    if (!r) return;
+    for (uint32_t i = 0; i < r->n; i++) {
+        free(r->row[i].slug);
+        free(r->row[i].locale);
+        free(r->row[i].title);
+        free(r->row[i].summary);
+        free(r->row[i].body);
+        free(r->row[i].examples);
+    }
+    free(r->row);
+    free(r);
+}
+
+enum sb_err kb_rows_read(sqlite3 *db, struct kb_rows **out)
 {
     static const char sql[] = "SELECT id, slug, locale, title, summary, body, examples"
                               " FROM kb_articles WHERE status = 'published' ORDER BY id";
-    sqlite3_stmt *s;
+    struct kb_rows *r = calloc(1, sizeof(*r));
+    sqlite3_stmt *s = NULL;
     uint32_t cap = 0;
-    enum sb_err rc = SB_OK;
+    enum sb_err rc = r ? SB_OK : SB_ERR_NOMEM;
+    int step = SQLITE_DONE;
 
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) return SB_ERR_DB;
-    while (!rc && sqlite3_step(s) == SQLITE_ROW) {
-        struct kb_doc *d;
-        if (ix->ndocs == cap) {
+    if (!rc && sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) rc = SB_ERR_DB;
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        struct kb_row *w;
+        if (r->n == cap) {
             cap = cap ? cap * 2 : 256;
-            d = realloc(ix->docs, cap * sizeof(*d));
-            if (!d) {
+            w = realloc(r->row, cap * sizeof(*w));
+            if (!w) {
                 rc = SB_ERR_NOMEM;
                 break;
             }
-            ix->docs = d;
+            r->row = w;
         }
-        d = &ix->docs[ix->ndocs];
-        memset(d, 0, sizeof(*d));
-        d->id = sqlite3_column_int64(s, 0);
-        d->slug = dup_col(s, 1);
-        d->locale = dup_col(s, 2);
-        d->title = dup_col(s, 3);
-        d->summary = dup_col(s, 4);
-        ix->ndocs++;
-        if (!d->slug || !d->locale || !d->title || !d->summary) {
+        w = &r->row[r->n++];
+        w->id = sqlite3_column_int64(s, 0);
+        w->slug = dup_col(s, 1);
+        w->locale = dup_col(s, 2);
+        w->title = dup_col(s, 3);
+        w->summary = dup_col(s, 4);
+        w->body = dup_col(s, 5);
+        w->examples = dup_col(s, 6);
+        if (!w->slug || !w->locale || !w->title || !w->summary || !w->body || !w->examples)
             rc = SB_ERR_NOMEM;
-            break;
-        }
+    }
+    if (!rc && step != SQLITE_DONE) rc = SB_ERR_DB;
+    sqlite3_finalize(s);
+    if (rc) {
+        kb_rows_free(r);
+        r = NULL;
+    }
+    *out = r;
+    return rc;
+}
+
+/* Indexes the rows; the documents take their slug, locale, title and
+ * summary (set to NULL in the row). */
+static enum sb_err load_docs(struct kb_index *ix, struct kb_rows *rows)
+{
+    enum sb_err rc = SB_OK;
+
+    ix->docs = calloc(rows->n ? rows->n : 1, sizeof(*ix->docs));
+    if (!ix->docs) return SB_ERR_NOMEM;
+    for (uint32_t i = 0; i < rows->n && !rc; i++) {
+        struct kb_row *w = &rows->row[i];
+        struct kb_doc *d = &ix->docs[ix->ndocs];
+        uint32_t doc = ix->ndocs++;
+        d->id = w->id;
+        d->slug = w->slug;
+        d->locale = w->locale;
+        d->title = w->title;
+        d->summary = w->summary;
+        w->slug = w->locale = w->title = w->summary = NULL;
         kb_language_of(d->locale, d->lang, sizeof(d->lang));
-        uint32_t doc = ix->ndocs - 1;
         rc = add_field(ix, doc, 0, d->title);
         if (!rc) rc = kb_vec_add(ix->vec, doc, d->title); /* a title is a phrasing too */
         if (!rc) rc = kb_model_add(ix->model, doc, d->title);
         if (!rc) rc = add_field(ix, doc, 1, d->summary);
-        if (!rc) rc = add_field(ix, doc, 2, (const char *)sqlite3_column_text(s, 5));
-        if (!rc) rc = add_examples(ix, doc, (const char *)sqlite3_column_text(s, 6));
+        if (!rc) rc = add_field(ix, doc, 2, w->body);
+        if (!rc) rc = add_examples(ix, doc, w->examples);
     }
-    sqlite3_finalize(s);
     return rc;
 }
 
@@ -324,6 +378,17 @@ static void weigh_postings(struct kb_index *ix)
 
 enum sb_err kb_index_build(sqlite3 *db, struct kb_index **out)
 {
+    struct kb_rows *rows;
+    enum sb_err rc = kb_rows_read(db, &rows);
+
+    if (rc) return rc;
+    rc = kb_index_build_rows(rows, out);
+    kb_rows_free(rows);
+    return rc;
+}
+
+enum sb_err kb_index_build_rows(struct kb_rows *rows, struct kb_index **out)
+{
     struct kb_index *ix = calloc(1, sizeof(*ix));
     uint32_t n;
     enum sb_err rc;
@@ -332,7 +397,7 @@ enum sb_err kb_index_build(sqlite3 *db, struct kb_index **out)
     ix->vec = kb_vec_new();
     ix->model = kb_model_new();
     rc = ix->vec && ix->model ? grow_hash(ix) : SB_ERR_NOMEM;
-    if (!rc) rc = load_docs(ix, db);
+    if (!rc) rc = load_docs(ix, rows);
     if (!rc) rc = kb_vec_finish(ix->vec);
     if (rc) goto fail;
     n = ix->ndocs ? ix->ndocs : 1;

@@ -52,6 +52,14 @@ struct sb_kb {
     struct kb_index *index; /* built on first search, rebuilt on change */
     bool index_stale;       /* this connection changed articles */
     int64_t data_version;   /* PRAGMA data_version when the index was built */
+    /* Slow rebuilds on a thread (kb_rebuild.c), when the owner asks for it
+     * (sb_kb_background_rebuilds): the build under way, the data_version
+     * it started at, and how long the last build took. */
+    bool background;
+    int in_place_ms; /* a build that took less is redone in place */
+    struct kb_rebuild *rebuild;
+    int64_t rebuild_version;
+    double build_ms;
     /* known locales, the first is the default */
     int nlocales;
     char locale[KB_MAX_LOCALES][36];
@@ -201,7 +209,28 @@ struct kb_ix_hit {
 
 /* Builds the index of the published articles in db. */
 enum sb_err kb_index_build(sqlite3 *db, struct kb_index **out);
+/* The same in two steps: reading the articles (on the connection's
+ * thread) and building from what was read (on any thread; the rows are
+ * left for kb_rows_free). */
+struct kb_rows;
+enum sb_err kb_rows_read(sqlite3 *db, struct kb_rows **out);
+enum sb_err kb_index_build_rows(struct kb_rows *rows, struct kb_index **out);
+void kb_rows_free(struct kb_rows *r);    /* NULL-safe */
 void kb_index_free(struct kb_index *ix); /* NULL-safe */
+
+/* ------- Interface to code in kb_rebuild.c ------- */
+
+/* Starts building the index of rows (kb_rows_read) on a new thread; the
+ * rows are its own from now on, even when it fails to start. */
+struct kb_rebuild;
+enum sb_err kb_rebuild_start(struct kb_rows *rows, struct kb_rebuild **out);
+/* When the build has finished (wait: once it has), gives its index (NULL
+ * on failure), error and duration in ms, frees b and returns true. */
+bool kb_rebuild_finish(struct kb_rebuild *b, bool wait, struct kb_index **ix, enum sb_err *rc,
+                       double *ms);
+/* In kb_search.c: waits for the background build under way, if any, and
+ * takes its index (sb_kb_close does, so no thread outlives the handle). */
+void kb_rebuild_wait(struct sb_kb *kb);
 const struct kb_doc *kb_index_doc(const struct kb_index *ix, uint32_t doc);
 
 /* A question as a phrase: its folded words, stop words kept, joined by

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "kb_int.h"
+#include "sb_log.h"
 
 /* Where BM25 saturates: a score of BM25_HALF gives half of the BM25 share. */
 #define BM25_HALF 1.0
@@ -151,26 +152,91 @@ static void finish_hits(struct sb_kb_result *out, int fetched, int limit)
     }
 }
 
-/* Rebuilds the in-memory index when articles changed: through this
- * connection (upsert marks it stale) or another one, such as `kb import`
- * running beside the server (PRAGMA data_version moves). */
-static enum sb_err refresh_index(struct sb_kb *kb)
+static void adopt(struct sb_kb *kb, struct kb_index *ix, int64_t version, double ms)
+{
+    kb_index_free(kb->index);
+    kb->index = ix;
+    kb->data_version = version;
+    kb->build_ms = ms;
+}
+
+/* Swaps in a finished background build (wait: waits for it). A failed
+ * one leaves the old index, and the next rebuild runs in place, where its
+ * error reaches the caller. */
+static void collect(struct sb_kb *kb, bool wait)
+{
+    struct kb_index *ix;
+    enum sb_err rc;
+    double ms;
+
+    if (!kb->rebuild || !kb_rebuild_finish(kb->rebuild, wait, &ix, &rc, &ms)) return;
+    kb->rebuild = NULL;
+    if (rc) {
+        sb_warn("kb: building the search index failed (%s); rebuilding in place next time",
+                sb_strerror(rc));
+        kb->background = false;
+        return;
+    }
+    adopt(kb, ix, kb->rebuild_version, ms);
+    sb_info("kb: search index rebuilt in the background in %.0f ms", ms);
+}
+
+/* Reads the articles here and builds their index on a thread. */
+static bool start_background(struct sb_kb *kb, int64_t version)
+{
+    struct kb_rows *rows;
+
+    if (kb_rows_read(kb->db, &rows) || kb_rebuild_start(rows, &kb->rebuild)) return false;
+    kb->rebuild_version = version;
+    kb->index_stale = false; /* what made it stale was read */
+    return true;
+}
+
+static int64_t current_version(struct sb_kb *kb)
 {
     sqlite3_stmt *s = kb->stmt[KB_DATA_VERSION];
     int64_t version = -1;
-    struct kb_index *ix;
-    enum sb_err rc;
 
     sqlite3_reset(s);
     if (sqlite3_step(s) == SQLITE_ROW) version = sqlite3_column_int64(s, 0);
     sqlite3_reset(s);
+    return version;
+}
+
+void sb_kb_background_rebuilds(struct sb_kb *kb, int in_place_ms)
+{
+    kb->background = true;
+    kb->in_place_ms = in_place_ms;
+    if (!kb->index && !kb->rebuild) start_background(kb, current_version(kb));
+}
+
+void kb_rebuild_wait(struct sb_kb *kb)
+{
+    collect(kb, true);
+}
+
+/* Rebuilds the in-memory index when articles changed: through this
+ * connection (upsert marks it stale) or another one, such as `kb import`
+ * running beside the server (PRAGMA data_version moves). With background
+ * rebuilds on, a slow rebuild runs on a thread while searches use the
+ * old index; only a search with no index at all waits for one. */
+static enum sb_err refresh_index(struct sb_kb *kb)
+{
+    int64_t version = current_version(kb), t0;
+    struct kb_index *ix;
+    enum sb_err rc;
+
+    collect(kb, !kb->index);
     if (kb->index && !kb->index_stale && version == kb->data_version) return SB_OK;
+    if (kb->rebuild) return SB_OK; /* one at a time: the next change gets the next build */
+    if (kb->background && kb->index && kb->build_ms >= kb->in_place_ms &&
+        start_background(kb, version))
+        return SB_OK;
+    t0 = sb_mono_ns();
     rc = kb_index_build(kb->db, &ix);
     if (rc) return rc; /* keep answering from the old index */
-    kb_index_free(kb->index);
-    kb->index = ix;
+    adopt(kb, ix, version, (double)(sb_mono_ns() - t0) / 1e6);
     kb->index_stale = false;
-    kb->data_version = version;
     return SB_OK;
 }
 

@@ -112,7 +112,7 @@ enum sb_err kb_csv_next(struct kb_csv *c, json_t **out, struct sb_errbuf *eb)
 {
     struct sb_buf f;
     json_t *rec;
-    size_t eol;
+    size_t eol = 0; /* at_eol sets it: csv_field stops only at ',', a line end or the end */
     enum sb_err rc = SB_OK;
 
     *out = NULL;

@@ -349,6 +349,9 @@ enum sb_err kb_model_add(struct kb_model *m, uint32_t doc, const char *text);
  * the highest document added): an example competes only with documents
  * of its own language. Frees the examples. */
 enum sb_err kb_model_train(struct kb_model *m, const uint8_t *doc_lang);
+/* How many examples training learned from, once per epoch each: fewer
+ * than all epochs' when its budget ran out. */
+uint64_t kb_model_examples_seen(const struct kb_model *m);
 /* The best documents of language lang for text: up to max into hits,
  * best first, with the softmax probability of their scores among those
  * max in .cosine. Returns how many; 0 for nothing known. */

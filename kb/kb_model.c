@@ -64,6 +64,7 @@ struct mpost {
 
 struct mfeat {
     uint32_t df;
+    uint32_t articles, last_doc; /* training only: articles with an example that has it */
     uint32_t npost, cap;
     struct mpost *post;
     float *sum; /* training only: the averaging sums, parallel to post */
@@ -82,6 +83,7 @@ struct kb_model {
     size_t nvals, vals_cap;
     uint32_t ndocs; /* 1 + the highest document added */
     bool trained;
+    uint64_t examples_seen; /* by training, counting each epoch's */
     /* scratch, ndocs long */
     double *score;
     uint8_t *mark;
@@ -214,8 +216,13 @@ enum sb_err kb_model_add(struct kb_model *m, uint32_t doc, const char *text)
         norm2 += (double)(m->ex_feat[m->nvals - 1] & 511) / Q_SCALE *
                  ((m->ex_feat[m->nvals - 1] & 511) / Q_SCALE);
     }
-    for (size_t k = m->ex_off[m->nexamples]; k < m->nvals; k++)
-        m->feats[fid_of(m->ex_feat[k])].df++;
+    for (size_t k = m->ex_off[m->nexamples]; k < m->nvals; k++) {
+        struct mfeat *mf = &m->feats[fid_of(m->ex_feat[k])];
+        mf->df++;
+        /* an article's examples come one after another (kb_index.c) */
+        if (!mf->articles || mf->last_doc != doc) mf->articles++;
+        mf->last_doc = doc;
+    }
     m->ex_inv_norm[m->nexamples] = (float)(1.0 / sqrt(norm2));
     m->ex_doc[m->nexamples] = doc;
     m->ex_off[++m->nexamples] = (uint32_t)m->nvals;
@@ -271,6 +278,45 @@ static enum sb_err update(struct mfeat *mf, uint32_t doc, float delta, float c_d
     return SB_OK;
 }
 
+/* The longest postings training scores and updates. Scoring an example
+ * walks its features' postings, and with thousands of articles common
+ * n-grams get postings thousands long: the budget ran out within the
+ * first epoch (after 15,000 of 22,000 examples at 2,000 articles, 11,000
+ * of 110,000 at 10,000). So when training would not fit the budget, a
+ * feature stops being trained once its postings reach the cap; the
+ * search skips such features first anyway (SEARCH_BUDGET). The cap is
+ * the largest power of two whose cost bound fits, EPOCHS times the sum
+ * over examples and features of min(articles that have the feature,
+ * cap), and at least MIN_POSTING_CAP. The bound is loose (postings hold
+ * only the articles that updates reached), so large sets get the
+ * minimum; sets that fit uncapped (the dev splits, 77-855 articles) are
+ * trained as before. At 2,000 articles a cap of 64 or 128 gave top-1
+ * 91.6%, 512 gave 90.3% and none 88.8% (bench/make_scale.py sets). */
+#define MIN_POSTING_CAP 64
+
+static uint32_t posting_cap(const struct kb_model *m, uint32_t limit)
+{
+    uint64_t count[33] = {0}, sum[33] = {0}; /* by floor(log2(articles)) */
+
+    for (size_t k = 0; k < m->nvals; k++) {
+        const struct mfeat *mf = &m->feats[fid_of(m->ex_feat[k])];
+        int b = 0;
+        if (mf->df > limit) continue;
+        while (b < 31 && (mf->articles >> (b + 1)))
+            b++;
+        count[b]++;
+        sum[b] += mf->articles;
+    }
+    /* c = 32 is no cap: no feature is in 2^32 articles */
+    for (int c = 32; (1ull << c) > MIN_POSTING_CAP; c--) {
+        uint64_t bound = 0; /* below bucket c what they have, from c on the cap */
+        for (int b = 0; b < 33; b++)
+            bound += b < c ? sum[b] : count[b] << c;
+        if (bound * EPOCHS <= TRAIN_BUDGET) return c == 32 ? UINT32_MAX : 1u << c;
+    }
+    return MIN_POSTING_CAP;
+}
+
 static uint64_t next_rand(uint64_t *s)
 {
     /* xorshift64* */
@@ -282,12 +328,13 @@ static uint64_t next_rand(uint64_t *s)
 
 enum sb_err kb_model_train(struct kb_model *m, const uint8_t *doc_lang)
 {
-    uint32_t *order = NULL, limit = df_limit(m);
+    uint32_t *order = NULL, limit = df_limit(m), cap;
     uint64_t rnd = SEED, visits = 0;
     double c = 1;
     enum sb_err rc = SB_ERR_NOMEM;
 
     if (m->trained) return SB_ERR_INVAL;
+    cap = posting_cap(m, limit);
     m->score = calloc(m->ndocs ? m->ndocs : 1, sizeof(double));
     m->mark = calloc(m->ndocs ? m->ndocs : 1, 1);
     m->touched = calloc(m->ndocs ? m->ndocs : 1, sizeof(uint32_t));
@@ -309,7 +356,7 @@ enum sb_err kb_model_train(struct kb_model *m, const uint8_t *doc_lang)
                 const struct mfeat *mf = &m->feats[fid_of(m->ex_feat[k])];
                 const struct mpost *po = mf->post;
                 double x = val_of(m, e, m->ex_feat[k]);
-                if (mf->df > limit) continue;
+                if (mf->df > limit || mf->npost >= cap) continue;
                 visits += mf->npost;
                 for (uint32_t p = 0; p < mf->npost; p++) {
                     uint32_t d = po[p].doc;
@@ -339,7 +386,7 @@ enum sb_err kb_model_train(struct kb_model *m, const uint8_t *doc_lang)
             for (uint32_t k = m->ex_off[e]; k < m->ex_off[e + 1]; k++) {
                 struct mfeat *mf = &m->feats[fid_of(m->ex_feat[k])];
                 float x = (float)val_of(m, e, m->ex_feat[k]);
-                if (mf->df > limit) continue;
+                if (mf->df > limit || mf->npost >= cap) continue;
                 if (update(mf, gold, x, (float)(c * x), &visits)) goto out;
                 if (best != UINT32_MAX && update(mf, best, -x, (float)(-c * x), &visits)) goto out;
             }
@@ -349,6 +396,9 @@ enum sb_err kb_model_train(struct kb_model *m, const uint8_t *doc_lang)
     for (uint32_t f = 0; f < m->map.n; f++) {
         struct mfeat *mf = &m->feats[f];
         uint32_t n = 0;
+        /* one that reached the cap was trained for some articles only:
+         * they would gain from it for every question that has it */
+        if (mf->npost >= cap) mf->npost = 0;
         for (uint32_t p = 0; p < mf->npost; p++) {
             float w = (float)(mf->post[p].w - mf->sum[p] / c);
             if (fabsf(w) > 1e-6f) mf->post[n++] = (struct mpost){mf->post[p].doc, w};
@@ -365,11 +415,17 @@ enum sb_err kb_model_train(struct kb_model *m, const uint8_t *doc_lang)
         }
     }
     m->trained = true;
+    m->examples_seen = (uint64_t)(c - 1);
     rc = SB_OK;
 out:
     free(order);
     free_examples(m);
     return rc;
+}
+
+uint64_t kb_model_examples_seen(const struct kb_model *m)
+{
+    return m->examples_seen;
 }
 
 static int by_prob(const void *a, const void *b)

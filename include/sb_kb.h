@@ -27,9 +27,11 @@ enum sb_err sb_kb_set_locales(struct sb_kb *kb, const char *list, struct sb_errb
 /* From now on, a rebuild of the search index that is expected to be slow
  * (the last one took in_place_ms or more) runs on a thread of its own,
  * and searches answer from the previous index until it is done; the
- * first build starts now, on the thread too. Quicker rebuilds stay in the
- * search, so an edit is answered from at once. The server calls this:
- * its event loop must not stall. */
+ * first build starts now, on the thread too, and a search before it is
+ * done waits for it up to in_place_ms, then answers from FTS5
+ * (sb_kb_search_fts). Quicker rebuilds stay in the search, so an edit is
+ * answered from at once. The server calls this: its event loop must not
+ * stall. */
 void sb_kb_background_rebuilds(struct sb_kb *kb, int in_place_ms);
 bool sb_kb_locale_known(const struct sb_kb *kb, const char *locale);
 const char *sb_kb_default_locale(const struct sb_kb *kb);

@@ -57,6 +57,7 @@ struct sb_kb {
      * it started at, and how long the last build took. */
     bool background;
     int in_place_ms; /* a build that took less is redone in place */
+    bool fts_noted;  /* logged that answers come from FTS5 until the first build */
     struct kb_rebuild *rebuild;
     int64_t rebuild_version;
     double build_ms;
@@ -224,9 +225,10 @@ void kb_index_free(struct kb_index *ix); /* NULL-safe */
  * rows are its own from now on, even when it fails to start. */
 struct kb_rebuild;
 enum sb_err kb_rebuild_start(struct kb_rows *rows, struct kb_rebuild **out);
-/* When the build has finished (wait: once it has), gives its index (NULL
- * on failure), error and duration in ms, frees b and returns true. */
-bool kb_rebuild_finish(struct kb_rebuild *b, bool wait, struct kb_index **ix, enum sb_err *rc,
+/* When the build has finished, waiting up to wait_ms for it (-1: as long
+ * as it takes), gives its index (NULL on failure), error and duration in
+ * ms, frees b and returns true. */
+bool kb_rebuild_finish(struct kb_rebuild *b, int wait_ms, struct kb_index **ix, enum sb_err *rc,
                        double *ms);
 /* In kb_search.c: waits for the background build under way, if any, and
  * takes its index (sb_kb_close does, so no thread outlives the handle). */

@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kb_int.h"
 
@@ -60,10 +61,15 @@ enum sb_err kb_rebuild_start(struct kb_rows *rows, struct kb_rebuild **out)
     return SB_OK;
 }
 
-bool kb_rebuild_finish(struct kb_rebuild *b, bool wait, struct kb_index **ix, enum sb_err *rc,
+bool kb_rebuild_finish(struct kb_rebuild *b, int wait_ms, struct kb_index **ix, enum sb_err *rc,
                        double *ms)
 {
-    if (!wait && !atomic_load_explicit(&b->done, memory_order_acquire)) return false;
+    int64_t until = sb_mono_ns() + (int64_t)wait_ms * 1000000;
+
+    while (wait_ms >= 0 && !atomic_load_explicit(&b->done, memory_order_acquire)) {
+        if (sb_mono_ns() >= until) return false;
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
     pthread_join(b->thread, NULL);
     *ix = b->result;
     *rc = b->rc;

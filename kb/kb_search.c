@@ -160,16 +160,16 @@ static void adopt(struct sb_kb *kb, struct kb_index *ix, int64_t version, double
     kb->build_ms = ms;
 }
 
-/* Swaps in a finished background build (wait: waits for it). A failed
- * one leaves the old index, and the next rebuild runs in place, where its
- * error reaches the caller. */
-static void collect(struct sb_kb *kb, bool wait)
+/* Swaps in a finished background build, waiting up to wait_ms for it (-1:
+ * until it is done). A failed one leaves the old index, and the next
+ * rebuild runs in place, where its error reaches the caller. */
+static void collect(struct sb_kb *kb, int wait_ms)
 {
     struct kb_index *ix;
     enum sb_err rc;
     double ms;
 
-    if (!kb->rebuild || !kb_rebuild_finish(kb->rebuild, wait, &ix, &rc, &ms)) return;
+    if (!kb->rebuild || !kb_rebuild_finish(kb->rebuild, wait_ms, &ix, &rc, &ms)) return;
     kb->rebuild = NULL;
     if (rc) {
         sb_warn("kb: building the search index failed (%s); rebuilding in place next time",
@@ -212,21 +212,22 @@ void sb_kb_background_rebuilds(struct sb_kb *kb, int in_place_ms)
 
 void kb_rebuild_wait(struct sb_kb *kb)
 {
-    collect(kb, true);
+    collect(kb, -1);
 }
 
 /* Rebuilds the in-memory index when articles changed: through this
  * connection (upsert marks it stale) or another one, such as `kb import`
  * running beside the server (PRAGMA data_version moves). With background
  * rebuilds on, a slow rebuild runs on a thread while searches use the
- * old index; only a search with no index at all waits for one. */
+ * old index; a search with no index at all (the first build, started
+ * with the server) waits for it up to in_place_ms, the stall allowed. */
 static enum sb_err refresh_index(struct sb_kb *kb)
 {
     int64_t version = current_version(kb), t0;
     struct kb_index *ix;
     enum sb_err rc;
 
-    collect(kb, !kb->index);
+    collect(kb, kb->index ? 0 : kb->in_place_ms);
     if (kb->index && !kb->index_stale && version == kb->data_version) return SB_OK;
     if (kb->rebuild) return SB_OK; /* one at a time: the next change gets the next build */
     if (kb->background && kb->index && kb->build_ms >= kb->in_place_ms &&
@@ -415,6 +416,14 @@ enum sb_err sb_kb_search(struct sb_kb *kb, const char *text, const char *locale,
     if (limit < 1) limit = 1;
     if (limit > SB_KB_MAX_HITS) limit = SB_KB_MAX_HITS;
     rc = refresh_index(kb);
+    if (!kb->index && !rc && kb->rebuild) {
+        /* the first build is still running: plain full-text search
+         * meanwhile, rather than stall the server until it is done */
+        if (!kb->fts_noted)
+            sb_info("kb: the search index is still being built; answering from full-text search");
+        kb->fts_noted = true;
+        return sb_kb_search_fts(kb, text, locale, limit, out);
+    }
     if (!kb->index) return rc;
     kb_language_of(locale, lang, sizeof(lang));
     /* The editors' synonyms widen the words searched; the exact-wording

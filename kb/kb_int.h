@@ -56,8 +56,9 @@ struct sb_kb {
      * (sb_kb_background_rebuilds): the build under way, the data_version
      * it started at, and how long the last build took. */
     bool background;
-    int in_place_ms; /* a build that took less is redone in place */
-    bool fts_noted;  /* logged that answers come from FTS5 until the first build */
+    int in_place_ms;              /* a build that took less is redone in place */
+    bool fts_fallback;            /* waited for the first build once: FTS5 answers until it is in */
+    struct kb_disposal *disposal; /* the index replaced last, being freed */
     struct kb_rebuild *rebuild;
     int64_t rebuild_version;
     double build_ms;
@@ -230,6 +231,11 @@ enum sb_err kb_rebuild_start(struct kb_rows *rows, struct kb_rebuild **out);
  * ms, frees b and returns true. */
 bool kb_rebuild_finish(struct kb_rebuild *b, int wait_ms, struct kb_index **ix, enum sb_err *rc,
                        double *ms);
+/* Frees ix on a thread; *slot keeps it to be joined (the previous one is
+ * joined first). NULL-safe. */
+struct kb_disposal;
+void kb_dispose(struct kb_disposal **slot, struct kb_index *ix);
+void kb_dispose_wait(struct kb_disposal **slot); /* NULL-safe, *slot may be NULL */
 /* In kb_search.c: waits for the background build under way, if any, and
  * takes its index (sb_kb_close does, so no thread outlives the handle). */
 void kb_rebuild_wait(struct sb_kb *kb);

@@ -154,7 +154,10 @@ static void finish_hits(struct sb_kb_result *out, int fetched, int limit)
 
 static void adopt(struct sb_kb *kb, struct kb_index *ix, int64_t version, double ms)
 {
-    kb_index_free(kb->index);
+    if (kb->background)
+        kb_dispose(&kb->disposal, kb->index);
+    else
+        kb_index_free(kb->index);
     kb->index = ix;
     kb->data_version = version;
     kb->build_ms = ms;
@@ -213,21 +216,23 @@ void sb_kb_background_rebuilds(struct sb_kb *kb, int in_place_ms)
 void kb_rebuild_wait(struct sb_kb *kb)
 {
     collect(kb, -1);
+    kb_dispose_wait(&kb->disposal);
 }
 
 /* Rebuilds the in-memory index when articles changed: through this
  * connection (upsert marks it stale) or another one, such as `kb import`
  * running beside the server (PRAGMA data_version moves). With background
  * rebuilds on, a slow rebuild runs on a thread while searches use the
- * old index; a search with no index at all (the first build, started
- * with the server) waits for it up to in_place_ms, the stall allowed. */
+ * old index; the first search with no index at all (the first build,
+ * started with the server) waits for it up to in_place_ms, the stall
+ * allowed, and later ones until it is in do not wait. */
 static enum sb_err refresh_index(struct sb_kb *kb)
 {
     int64_t version = current_version(kb), t0;
     struct kb_index *ix;
     enum sb_err rc;
 
-    collect(kb, kb->index ? 0 : kb->in_place_ms);
+    collect(kb, kb->index || kb->fts_fallback ? 0 : kb->in_place_ms);
     if (kb->index && !kb->index_stale && version == kb->data_version) return SB_OK;
     if (kb->rebuild) return SB_OK; /* one at a time: the next change gets the next build */
     if (kb->background && kb->index && kb->build_ms >= kb->in_place_ms &&
@@ -419,9 +424,9 @@ enum sb_err sb_kb_search(struct sb_kb *kb, const char *text, const char *locale,
     if (!kb->index && !rc && kb->rebuild) {
         /* the first build is still running: plain full-text search
          * meanwhile, rather than stall the server until it is done */
-        if (!kb->fts_noted)
+        if (!kb->fts_fallback)
             sb_info("kb: the search index is still being built; answering from full-text search");
-        kb->fts_noted = true;
+        kb->fts_fallback = true;
         return sb_kb_search_fts(kb, text, locale, limit, out);
     }
     if (!kb->index) return rc;

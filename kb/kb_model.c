@@ -64,7 +64,6 @@ struct mpost {
 
 struct mfeat {
     uint32_t df;
-    uint32_t articles, last_doc; /* training only: articles with an example that has it */
     uint32_t npost, cap;
     struct mpost *post;
     float *sum; /* training only: the averaging sums, parallel to post */
@@ -216,13 +215,8 @@ enum sb_err kb_model_add(struct kb_model *m, uint32_t doc, const char *text)
         norm2 += (double)(m->ex_feat[m->nvals - 1] & 511) / Q_SCALE *
                  ((m->ex_feat[m->nvals - 1] & 511) / Q_SCALE);
     }
-    for (size_t k = m->ex_off[m->nexamples]; k < m->nvals; k++) {
-        struct mfeat *mf = &m->feats[fid_of(m->ex_feat[k])];
-        mf->df++;
-        /* an article's examples come one after another (kb_index.c) */
-        if (!mf->articles || mf->last_doc != doc) mf->articles++;
-        mf->last_doc = doc;
-    }
+    for (size_t k = m->ex_off[m->nexamples]; k < m->nvals; k++)
+        m->feats[fid_of(m->ex_feat[k])].df++;
     m->ex_inv_norm[m->nexamples] = (float)(1.0 / sqrt(norm2));
     m->ex_doc[m->nexamples] = doc;
     m->ex_off[++m->nexamples] = (uint32_t)m->nvals;
@@ -297,16 +291,33 @@ static enum sb_err update(struct mfeat *mf, uint32_t doc, float delta, float c_d
 static uint32_t posting_cap(const struct kb_model *m, uint32_t limit)
 {
     uint64_t count[33] = {0}, sum[33] = {0}; /* by floor(log2(articles)) */
+    /* per feature: the articles whose examples have it, and the last one
+     * counted plus 1 (an article's examples come one after another) */
+    uint32_t *articles = calloc(m->map.n ? m->map.n : 1, sizeof(*articles));
+    uint32_t *last = calloc(m->map.n ? m->map.n : 1, sizeof(*last));
 
+    if (!articles || !last) {
+        free(articles);
+        free(last);
+        return UINT32_MAX; /* no cap: the budget still bounds training */
+    }
+    for (uint32_t e = 0; e < m->nexamples; e++)
+        for (uint32_t k = m->ex_off[e]; k < m->ex_off[e + 1]; k++) {
+            uint32_t f = fid_of(m->ex_feat[k]);
+            if (last[f] != m->ex_doc[e] + 1) articles[f]++;
+            last[f] = m->ex_doc[e] + 1;
+        }
     for (size_t k = 0; k < m->nvals; k++) {
-        const struct mfeat *mf = &m->feats[fid_of(m->ex_feat[k])];
+        uint32_t f = fid_of(m->ex_feat[k]);
         int b = 0;
-        if (mf->df > limit) continue;
-        while (b < 31 && (mf->articles >> (b + 1)))
+        if (m->feats[f].df > limit) continue;
+        while (b < 31 && (articles[f] >> (b + 1)))
             b++;
         count[b]++;
-        sum[b] += mf->articles;
+        sum[b] += articles[f];
     }
+    free(articles);
+    free(last);
     /* c = 32 is no cap: no feature is in 2^32 articles */
     for (int c = 32; (1ull << c) > MIN_POSTING_CAP; c--) {
         uint64_t bound = 0; /* below bucket c what they have, from c on the cap */

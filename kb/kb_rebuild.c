@@ -11,8 +11,8 @@
  * from the old index until then. kb_search.c decides when a build goes
  * here.
  */
+#define _GNU_SOURCE /* pthread_tryjoin_np, pthread_timedjoin_np */
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,8 +22,7 @@
 struct kb_rebuild {
     pthread_t thread;
     struct kb_rows *rows;
-    atomic_bool done; /* set by the thread last, after result, rc and ms */
-    struct kb_index *result;
+    struct kb_index *result; /* result, rc and ms: read after the join */
     enum sb_err rc;
     double ms;
 };
@@ -37,7 +36,6 @@ static void *build_main(void *arg)
     kb_rows_free(b->rows);
     b->rows = NULL;
     b->ms = (double)(sb_mono_ns() - t0) / 1e6;
-    atomic_store_explicit(&b->done, true, memory_order_release);
     return NULL;
 }
 
@@ -51,7 +49,6 @@ enum sb_err kb_rebuild_start(struct kb_rows *rows, struct kb_rebuild **out)
         return SB_ERR_NOMEM;
     }
     b->rows = rows;
-    atomic_init(&b->done, false);
     if (pthread_create(&b->thread, NULL, build_main, b) != 0) {
         kb_rows_free(rows);
         free(b);
@@ -64,13 +61,21 @@ enum sb_err kb_rebuild_start(struct kb_rows *rows, struct kb_rebuild **out)
 bool kb_rebuild_finish(struct kb_rebuild *b, int wait_ms, struct kb_index **ix, enum sb_err *rc,
                        double *ms)
 {
-    int64_t until = sb_mono_ns() + (int64_t)wait_ms * 1000000;
-
-    while (wait_ms >= 0 && !atomic_load_explicit(&b->done, memory_order_acquire)) {
-        if (sb_mono_ns() >= until) return false;
-        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    if (wait_ms < 0) {
+        pthread_join(b->thread, NULL);
+    } else if (wait_ms == 0) {
+        if (pthread_tryjoin_np(b->thread, NULL) != 0) return false;
+    } else {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until); /* the clock pthread_timedjoin_np reads */
+        until.tv_sec += wait_ms / 1000;
+        until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        if (pthread_timedjoin_np(b->thread, NULL, &until) != 0) return false;
     }
-    pthread_join(b->thread, NULL);
     *ix = b->result;
     *rc = b->rc;
     *ms = b->ms;

@@ -264,8 +264,8 @@ static enum sb_err add_examples(struct kb_index *ix, uint32_t doc, const char *j
 /* The published articles as read from the database: what a build needs,
  * so that the build itself can run on another thread (kb_rebuild.c). */
 struct kb_row {
-    int64_t id;
-    char *slug, *locale, *title, *summary, *body, *examples;
+    struct kb_doc doc; /* id and the strings the index keeps; lang and len still to do */
+    char *body, *examples;
 };
 
 struct kb_rows {
@@ -273,14 +273,19 @@ struct kb_rows {
     uint32_t n;
 };
 
+static void free_doc_strings(struct kb_doc *d)
+{
+    free(d->slug);
+    free(d->locale);
+    free(d->title);
+    free(d->summary);
+}
+
 void kb_rows_free(struct kb_rows *r)
 {
     if (!r) return;
     for (uint32_t i = 0; i < r->n; i++) {
-        free(r->row[i].slug);
-        free(r->row[i].locale);
-        free(r->row[i].title);
-        free(r->row[i].summary);
+        free_doc_strings(&r->row[i].doc);
         free(r->row[i].body);
         free(r->row[i].examples);
     }
@@ -311,14 +316,16 @@ enum sb_err kb_rows_read(sqlite3 *db, struct kb_rows **out)
             r->row = w;
         }
         w = &r->row[r->n++];
-        w->id = sqlite3_column_int64(s, 0);
-        w->slug = dup_col(s, 1);
-        w->locale = dup_col(s, 2);
-        w->title = dup_col(s, 3);
-        w->summary = dup_col(s, 4);
+        memset(w, 0, sizeof(*w));
+        w->doc.id = sqlite3_column_int64(s, 0);
+        w->doc.slug = dup_col(s, 1);
+        w->doc.locale = dup_col(s, 2);
+        w->doc.title = dup_col(s, 3);
+        w->doc.summary = dup_col(s, 4);
         w->body = dup_col(s, 5);
         w->examples = dup_col(s, 6);
-        if (!w->slug || !w->locale || !w->title || !w->summary || !w->body || !w->examples)
+        if (!w->doc.slug || !w->doc.locale || !w->doc.title || !w->doc.summary || !w->body ||
+            !w->examples)
             rc = SB_ERR_NOMEM;
     }
     if (!rc && step != SQLITE_DONE) rc = SB_ERR_DB;
@@ -331,8 +338,8 @@ enum sb_err kb_rows_read(sqlite3 *db, struct kb_rows **out)
     return rc;
 }
 
-/* Indexes the rows; the documents take their slug, locale, title and
- * summary (set to NULL in the row). */
+/* Indexes the rows; the documents take their strings (the rows' are
+ * cleared). */
 static enum sb_err load_docs(struct kb_index *ix, struct kb_rows *rows)
 {
     enum sb_err rc = SB_OK;
@@ -343,12 +350,8 @@ static enum sb_err load_docs(struct kb_index *ix, struct kb_rows *rows)
         struct kb_row *w = &rows->row[i];
         struct kb_doc *d = &ix->docs[ix->ndocs];
         uint32_t doc = ix->ndocs++;
-        d->id = w->id;
-        d->slug = w->slug;
-        d->locale = w->locale;
-        d->title = w->title;
-        d->summary = w->summary;
-        w->slug = w->locale = w->title = w->summary = NULL;
+        *d = w->doc;
+        memset(&w->doc, 0, sizeof(w->doc));
         kb_language_of(d->locale, d->lang, sizeof(d->lang));
         rc = add_field(ix, doc, 0, d->title);
         if (!rc) rc = kb_vec_add(ix->vec, doc, d->title); /* a title is a phrasing too */
@@ -469,12 +472,8 @@ fail:
 void kb_index_free(struct kb_index *ix)
 {
     if (!ix) return;
-    for (uint32_t d = 0; d < ix->ndocs; d++) {
-        free(ix->docs[d].slug);
-        free(ix->docs[d].locale);
-        free(ix->docs[d].title);
-        free(ix->docs[d].summary);
-    }
+    for (uint32_t d = 0; d < ix->ndocs; d++)
+        free_doc_strings(&ix->docs[d]);
     for (uint32_t t = 0; t < ix->nterms; t++) {
         free(ix->terms[t].text);
         free(ix->terms[t].post);

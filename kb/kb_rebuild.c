@@ -4,9 +4,9 @@
  * Building the index trains the learned model: about 2 s for 77 articles
  * with 9,000 example questions, far longer at 10,000 articles. Done inside
  * a search on the event loop, that stalls every conversation the server
- * holds. The loop reads the articles (kb_rows_read: tens of milliseconds
- * at 10,000 articles, and exactly what its own connection sees, pending
- * changes included, as a build in place would), a thread builds the index
+ * holds. The loop reads the articles (kb_rows_read: one SELECT and string
+ * copies, exactly what its own connection sees, pending changes included,
+ * as a build in place would), a thread builds the index
  * from them, and the loop collects it with kb_rebuild_finish, answering
  * from the old index until then. kb_search.c decides when a build goes
  * here.

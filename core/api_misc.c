@@ -1,11 +1,12 @@
 /*
- * api_misc.c - health and metrics. The landing page is the demo shop
- * (api_widget.c); the help-article pages the bot links to are in
- * help_center.c.
+ * api_misc.c - health and metrics (token or loopback only: the counters
+ * tell an outsider how busy the server is and how its plugins fail). The landing page is the demo
+ * shop (api_widget.c); the help-article pages the bot links to are in help_center.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sb_log.h"
 #include "server.h"
@@ -20,6 +21,41 @@ enum MHD_Result api_healthz(struct sb_server *srv, struct MHD_Connection *c, str
                      json_pack("{s:s}", "status", srv->stopping ? "stopping" : "ok"));
 }
 
+/* The Bearer token matches metrics_token. Both sides are hashed first, so
+ * the comparison takes the same time whatever the length or the first
+ * differing byte of what was sent. */
+static bool metrics_token_ok(struct sb_server *srv, struct MHD_Connection *c)
+{
+    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    char want[65], got[65];
+
+    if (!srv->cfg.metrics_token[0] || !auth || strncasecmp(auth, "Bearer ", 7) != 0) return false;
+    sb_sha256_hex(srv->cfg.metrics_token, strlen(srv->cfg.metrics_token), want);
+    sb_sha256_hex(auth + 7, strlen(auth + 7), got);
+    return sb_secure_equal(want, got, 64);
+}
+
+/* metrics_access: "token" wants the token; "loopback" a client on this
+ * machine (the client address, so a trusted proxy on loopback does not
+ * make the world local); "auto" is token when one is set. */
+static bool metrics_allowed(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                            enum MHD_Result *ret)
+{
+    const char *mode = srv->cfg.metrics_access;
+    struct ipaddr client;
+
+    if (strcmp(mode, "token") == 0 || (strcmp(mode, "auto") == 0 && srv->cfg.metrics_token[0])) {
+        if (metrics_token_ok(srv, c)) return true;
+        http_add_header(srv, "WWW-Authenticate", "Bearer");
+        *ret = http_error(srv, c, 401, "unauthorized", "/metrics needs its bearer token");
+        return false;
+    }
+    if (ipaddr_parse(r->ip, strlen(r->ip), &client) && ipaddr_is_loopback(&client)) return true;
+    *ret = http_error(srv, c, 403, "forbidden",
+                      "/metrics is served to this machine only (see metrics_access)");
+    return false;
+}
+
 enum MHD_Result api_metrics(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
                             const char *params[2])
 {
@@ -27,8 +63,9 @@ enum MHD_Result api_metrics(struct sb_server *srv, struct MHD_Connection *c, str
     const struct sb_metrics *m = &srv->metrics;
     struct sb_buf b;
     enum MHD_Result ret;
-    (void)r;
     (void)params;
+
+    if (!metrics_allowed(srv, c, r, &ret)) return ret;
 
     sb_buf_init(&b, 64 * 1024);
 #define COUNTER(name, help, v)                                                                     \

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "ipaddr.h"
 #include "sb_config.h"
 
 enum key_type { KEY_STR, KEY_INT, KEY_SIZE, KEY_U64, KEY_DOUBLE };
@@ -72,6 +73,13 @@ static const struct key_def keys[] = {
     NUM("auto_accept", KEY_INT, auto_accept, 0, 1),
     NUM("sla_warn_ratio", KEY_DOUBLE, sla_warn_ratio, 0.01, 1),
     STR("channel_weights", channel_weights),
+    /* the front door */
+    STR("trusted_proxies", trusted_proxies),
+    NUM("max_conns_per_ip", KEY_INT, max_conns_per_ip, 1, 1000000),
+    NUM("http_header_timeout_s", KEY_INT, http_header_timeout_s, 1, 3600),
+    STR("metrics_token", metrics_token),
+    STR("metrics_access", metrics_access),
+    NUM("hsts_max_age_s", KEY_INT, hsts_max_age_s, 0, 2 * 365 * 86400),
 };
 
 void sb_config_defaults(struct sb_config *cfg)
@@ -119,6 +127,12 @@ void sb_config_defaults(struct sb_config *cfg)
     cfg->sla_warn_ratio = 0.8;
     cfg->channel_weights[0] = 0;
     cfg->test_clock = 0;
+    /* the front door */
+    snprintf(cfg->trusted_proxies, sizeof(cfg->trusted_proxies), "127.0.0.0/8, ::1");
+    cfg->max_conns_per_ip = 256;
+    cfg->http_header_timeout_s = 10;
+    snprintf(cfg->metrics_access, sizeof(cfg->metrics_access), "auto");
+    cfg->hsts_max_age_s = 365 * 86400;
 }
 
 static const struct key_def *find_key(const char *name)
@@ -240,6 +254,27 @@ enum sb_err sb_config_load_env(struct sb_config *cfg, struct sb_errbuf *eb)
     return SB_OK;
 }
 
+static enum sb_err check_front_door(const struct sb_config *cfg, struct sb_errbuf *eb)
+{
+    struct ipnet_list proxies;
+    struct sb_errbuf why = {{0}};
+
+    if (ipnet_list_parse(cfg->trusted_proxies, &proxies, &why))
+        return sb_fail(eb, SB_ERR_INVAL, "config trusted_proxies: %s", why.msg);
+    if (strcmp(cfg->metrics_access, "auto") != 0 && strcmp(cfg->metrics_access, "loopback") != 0 &&
+        strcmp(cfg->metrics_access, "token") != 0)
+        return sb_fail(eb, SB_ERR_INVAL,
+                       "config metrics_access: '%s' is not auto, loopback or token",
+                       cfg->metrics_access);
+    /* A guessable token would make /metrics public again. */
+    if (cfg->metrics_token[0] && strlen(cfg->metrics_token) < 16)
+        return sb_fail(eb, SB_ERR_INVAL, "config metrics_token: use at least 16 characters");
+    if (strcmp(cfg->metrics_access, "token") == 0 && !cfg->metrics_token[0])
+        return sb_fail(eb, SB_ERR_INVAL,
+                       "config metrics_access is token but metrics_token is empty");
+    return SB_OK;
+}
+
 enum sb_err sb_config_check(const struct sb_config *cfg, struct sb_errbuf *eb)
 {
     /* Between the two thresholds the bot offers choices; a clarify
@@ -250,5 +285,5 @@ enum sb_err sb_config_check(const struct sb_config *cfg, struct sb_errbuf *eb)
                        "config kb_clarify_threshold: %g is above kb_answer_threshold %g; it must "
                        "be at most the answer threshold",
                        cfg->kb_clarify_threshold, cfg->kb_answer_threshold);
-    return SB_OK;
+    return check_front_door(cfg, eb);
 }

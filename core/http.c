@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agent_admin.h"
+#include "connections.h"
 #include "sb_log.h"
 #include "server.h"
 
@@ -175,6 +176,14 @@ static void add_extra_headers(const struct http_req *r, struct MHD_Connection *c
 {
     const char *name = r ? r->hdrs.data : NULL;
     if (!r || r->conn != c) return;
+    if (r->hsts_max_age > 0) {
+        char v[32];
+        snprintf(v, sizeof(v), "max-age=%d", r->hsts_max_age);
+        MHD_add_response_header(resp, "Strict-Transport-Security", v);
+    }
+    /* The rest of this connection's bytes cannot be trusted to start a
+     * request; libmicrohttpd closes after the answer. */
+    if (r->close_after) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     for (int i = 0; i < r->nhdr; i++) {
         const char *value = name + strlen(name) + 1;
         const char *old = MHD_get_response_header(resp, name);
@@ -587,6 +596,8 @@ enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *c, const char *u
 
     if (!r) {
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        bool nul_in_url = conn_head_done(c);
+        struct http_head_refusal refusal;
         r = calloc(1, sizeof(*r));
         if (!r) return MHD_NO;
         sb_buf_init(&r->hdrs, HTTP_MAX_EXTRA_HEADERS * 800);
@@ -603,17 +614,20 @@ enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *c, const char *u
         *req_cls = r;
         r->after_stop = srv->stopping;
         principal_client_ip(srv, c, r->ip);
+        if (principal_https(srv, c)) r->hsts_max_age = srv->cfg.hsts_max_age_s;
         cors_request(srv, c, r);
         srv->active_requests++;
         srv->metrics.http_requests++;
-        if (strlen(url) >= sizeof(r->path)) {
+        if (http_head_refused(c, url, nul_in_url, &refusal)) {
             r->responded = true;
-            return early_error(srv, c, r, 414, "uri_too_long", "the URL is too long");
+            r->close_after = true;
+            return early_error(srv, c, r, refusal.status, refusal.code, "%s", refusal.message);
         }
         /* Refuse an announced oversized body before reading any of it;
          * libmicrohttpd closes the connection after this answer. */
         if (cl && strtoull(cl, NULL, 10) > r->max_body) {
             r->responded = true;
+            r->close_after = true;
             return early_error(srv, c, r, 413, "too_large",
                                "the request body is larger than %zu bytes", r->max_body);
         }
@@ -663,9 +677,9 @@ void http_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 {
     struct sb_server *srv = cls;
     struct http_req *r = *req_cls;
-    (void)c;
     (void)toe;
 
+    conn_request_done(srv->conns, c);
     if (!r) return;
     srv->active_requests--;
     if (r->prev)

@@ -1,49 +1,138 @@
 /*
  * principal.c - who is calling: the client's address, and a staff member's
  * session cookie or an integration's API token.
+ *
+ * With trust_proxy, X-Forwarded-For and -Proto count only when the direct
+ * peer is one of trusted_proxies, and only the entries those proxies
+ * appended: everything to the left of the first untrusted hop was written
+ * by the client and proves nothing.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
+#include "ipaddr.h"
 #include "server.h"
 
 #define COOKIE_NAME "sb_session"
 
-void principal_client_ip(struct sb_server *srv, struct MHD_Connection *c, char out[64])
-{
-    const union MHD_ConnectionInfo *ci;
+/* The X-Forwarded-For header lines, in order. A proxy may append its own
+ * line instead of extending the last one (HAProxy does), so every line
+ * counts; only the last FORWARD_MAX are kept, as the right-most entries are
+ * the ones the trusted proxies wrote. */
+#define FORWARD_MAX 16
 
-    out[0] = '\0';
-    if (srv->cfg.trust_proxy) {
-        const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
-        if (xff && *xff) {
-            size_t n = strcspn(xff, ", ");
-            if (n > 63) n = 63;
-            memcpy(out, xff, n);
-            out[n] = '\0';
-            return;
+struct forwarded {
+    const char *line[FORWARD_MAX];
+    int n;
+};
+
+static enum MHD_Result collect_forwarded(void *cls, enum MHD_ValueKind kind, const char *key,
+                                         const char *value)
+{
+    struct forwarded *f = cls;
+    (void)kind;
+    if (!value || strcasecmp(key, "X-Forwarded-For") != 0) return MHD_YES;
+    if (f->n == FORWARD_MAX) {
+        memmove(f->line, f->line + 1, (FORWARD_MAX - 1) * sizeof(f->line[0]));
+        f->n--;
+    }
+    f->line[f->n++] = value;
+    return MHD_YES;
+}
+
+/* One X-Forwarded-For entry: an address, tolerating a port some proxies
+ * add ("192.0.2.1:4711", "[2001:db8::1]:4711"). */
+static bool parse_entry(const char *text, size_t len, struct ipaddr *out)
+{
+    while (len && (*text == ' ' || *text == '\t')) {
+        text++;
+        len--;
+    }
+    if (len && *text == '[') {
+        const char *close = memchr(text, ']', len);
+        return close && ipaddr_parse(text + 1, (size_t)(close - text - 1), out);
+    }
+    if (ipaddr_parse(text, len, out)) return true;
+    const char *colon = memchr(text, ':', len);
+    return colon && !memchr(colon + 1, ':', len - (size_t)(colon - text) - 1) &&
+           ipaddr_parse(text, (size_t)(colon - text), out);
+}
+
+/* Walks the entries right to left, the order in which the proxies wrote
+ * them: each trusted proxy vouches for the entry to its left, so the
+ * client is the first address that is not a trusted proxy. An entry that
+ * is not an address ends the walk at the last hop we could vouch for. */
+static void client_behind_proxies(struct sb_server *srv, struct MHD_Connection *c,
+                                  struct ipaddr *client)
+{
+    struct forwarded f = {.n = 0};
+
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_forwarded, &f);
+    for (int i = f.n - 1; i >= 0; i--) {
+        const char *line = f.line[i];
+        size_t end = strlen(line);
+        for (;;) {
+            size_t start = end;
+            struct ipaddr hop;
+            while (start && line[start - 1] != ',')
+                start--;
+            if (!parse_entry(line + start, end - start, &hop)) {
+                if (start < end && strspn(line + start, " \t") < end - start) return;
+            } else {
+                *client = hop;
+                if (!ipnet_list_contains(&srv->proxies, &hop)) return;
+            }
+            if (start == 0) break;
+            end = start - 1;
         }
     }
-    ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (!ci || !ci->client_addr) {
-        snprintf(out, 64, "unknown");
-        return;
-    }
-    if (ci->client_addr->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, out, 64);
-    else if (ci->client_addr->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, out, 64);
-    else
-        snprintf(out, 64, "unknown");
+}
+
+/* The direct peer, and whether it is a proxy we believe. */
+static bool peer_address(struct sb_server *srv, struct MHD_Connection *c, struct ipaddr *peer)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ipaddr_from_sockaddr(ci->client_addr, peer)) return false;
+    return srv->cfg.trust_proxy && ipnet_list_contains(&srv->proxies, peer);
+}
+
+bool principal_peer_trusted(struct sb_server *srv, struct MHD_Connection *c)
+{
+    struct ipaddr peer;
+    return peer_address(srv, c, &peer);
+}
+
+void principal_client_ip(struct sb_server *srv, struct MHD_Connection *c, char out[64])
+{
+    struct ipaddr client;
+
+    if (peer_address(srv, c, &client)) client_behind_proxies(srv, c, &client);
+    ipaddr_format(&client, out);
+}
+
+/* The nearest proxy writes the last X-Forwarded-Proto value; a client's
+ * own header sits to its left or is replaced. */
+static enum MHD_Result last_proto(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    if (value && strcasecmp(key, "X-Forwarded-Proto") == 0) *(const char **)cls = value;
+    return MHD_YES;
 }
 
 bool principal_https(struct sb_server *srv, struct MHD_Connection *c)
 {
-    const char *proto;
-    if (!srv->cfg.trust_proxy) return false;
-    proto = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-Proto");
-    return proto && strcasecmp(proto, "https") == 0;
+    const char *proto = NULL, *last;
+    if (!principal_peer_trusted(srv, c)) return false;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, last_proto, &proto);
+    if (!proto) return false;
+    last = strrchr(proto, ',');
+    last = last ? last + 1 : proto;
+    last += strspn(last, " \t");
+    return strncasecmp(last, "https", 5) == 0 && last[5 + strspn(last + 5, " \t")] == '\0';
 }
 
 static enum sb_err from_session(struct sb_server *srv, const char *cookie, struct sb_principal *p)

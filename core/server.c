@@ -21,11 +21,18 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "connections.h"
+#include "handoff.h"
 #include "sb_log.h"
 #include "server.h"
-#include "handoff.h"
 
 #define MAX_CONNECTIONS 20000
+/* File descriptors kept back from connections: the store, its WAL and
+ * shared memory, files being served, attachments, plugin files, the
+ * worker. Without them a flood of connections would leave the server
+ * unable to open the very files its answers need. */
+#define FD_RESERVE_MIN 64
+#define FD_RESERVE_MAX 1024
 /* libmicrohttpd's memory pool per connection (its default is 32 KiB). It
  * holds the request head and the response head; half of it is the first
  * read buffer, which libmicrohttpd zeroes when it shrinks it after the head,
@@ -42,6 +49,20 @@ static void raise_fd_limit(void)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+}
+
+/* The connection limit: the file limit less a reserve (an eighth of it,
+ * 64..1024), and never above MAX_CONNECTIONS. */
+static unsigned connection_limit(void)
+{
+    struct rlimit rl;
+    rlim_t nofile = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
+    rlim_t reserve = nofile / 8;
+
+    if (reserve < FD_RESERVE_MIN) reserve = FD_RESERVE_MIN;
+    if (reserve > FD_RESERVE_MAX) reserve = FD_RESERVE_MAX;
+    if (nofile <= 2 * reserve) return (unsigned)(nofile / 2);
+    return nofile - reserve > MAX_CONNECTIONS ? MAX_CONNECTIONS : (unsigned)(nofile - reserve);
 }
 
 static enum sb_err write_port_file(const struct sb_server *srv)
@@ -116,21 +137,32 @@ static enum sb_err start_http(struct sb_server *srv, struct sb_errbuf *eb)
 {
     struct sockaddr_in addr = {0};
     const union MHD_DaemonInfo *info;
+    unsigned limit = connection_limit();
+    enum sb_err rc;
 
+    if (ipnet_list_parse(srv->cfg.trusted_proxies, &srv->proxies, eb)) return SB_ERR_INVAL;
+    /* A proxy carries many clients: its connections are not capped. */
+    rc = conn_table_new(srv->cfg.max_conns_per_ip, srv->cfg.trust_proxy ? &srv->proxies : NULL,
+                        srv->cfg.http_header_timeout_s, &srv->conns);
+    if (rc) return sb_fail(eb, rc, "connection table: %s", sb_strerror(rc));
     addr.sin_family = AF_INET;
     addr.sin_port = htons((uint16_t)srv->cfg.port);
     if (inet_pton(AF_INET, srv->cfg.bind, &addr.sin_addr) != 1)
         return sb_fail(eb, SB_ERR_INVAL, "bind address '%s' is not an IPv4 address", srv->cfg.bind);
     srv->mhd = MHD_start_daemon(
-        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, (uint16_t)srv->cfg.port, NULL,
-        NULL, http_dispatch, srv, MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)srv->cfg.http_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int)MAX_CONNECTIONS, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, MHD_OPTION_END);
+        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, (uint16_t)srv->cfg.port,
+        conn_accept_policy, srv->conns, http_dispatch, srv, MHD_OPTION_NOTIFY_COMPLETED,
+        http_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, conn_notify, srv->conns,
+        MHD_OPTION_UNESCAPE_CALLBACK, conn_unescape, srv->conns, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)srv->cfg.http_timeout_s, MHD_OPTION_CONNECTION_LIMIT, limit,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)CONN_MEMORY, MHD_OPTION_END);
     if (!srv->mhd)
         return sb_fail(eb, SB_ERR_IO, "cannot listen on %s:%d: %s", srv->cfg.bind, srv->cfg.port,
                        strerror(errno));
+    sb_info("connections: at most %u, %d per client address, request heads within %d s", limit,
+            srv->cfg.max_conns_per_ip, srv->cfg.http_header_timeout_s);
     info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : srv->cfg.port;
     if (srv->cfg.public_url[0]) {
@@ -238,6 +270,7 @@ static void run_loop(struct sb_server *srv)
                     sse_keepalive(srv, ++ticks);
                     agent_events_keepalive(srv, ticks);
                     handoff_timers(srv);
+                    conn_sweep(srv->conns, sb_mono_ns());
                 }
             }
         }
@@ -278,6 +311,7 @@ static void close_parts(struct sb_server *srv)
     free(srv->deferred);
     free(srv->notify);
     if (srv->mhd) MHD_stop_daemon(srv->mhd);
+    conn_table_free(srv->conns);
     sb_host_free(srv->host);
     handoff_stop(srv);
     sb_kb_close(srv->kb);

@@ -14,6 +14,7 @@
 #include <microhttpd.h>
 
 #include "auth.h"
+#include "ipaddr.h"
 #include "lua_host.h"
 #include "worker.h"
 #include "sb.h"
@@ -24,6 +25,7 @@
 #include "sb_util.h"
 
 struct sse_stream;
+struct conn_table;
 
 #define SSE_BUCKETS 1024
 
@@ -63,6 +65,8 @@ struct sb_server {
     struct handoff_state *handoff;      /* live agents: routing mirror, teams (handoff.c) */
     struct agent_stream *agent_streams; /* GET /api/v1/agent/events (api_agent_events.c) */
     bool agent_notify;                  /* wake agent streams after the flush */
+    struct ipnet_list proxies;          /* cfg.trusted_proxies, parsed */
+    struct conn_table *conns;           /* per-address caps, header deadlines (connections.c) */
 };
 
 /* Runs the server until SIGTERM/SIGINT; returns the process exit code. */
@@ -83,6 +87,11 @@ struct sb_principal {
 };
 
 #define HTTP_MAX_EXTRA_HEADERS 8
+/* Our limits on a request head (http_head.c), below libmicrohttpd's. */
+#define HTTP_MAX_PATH 512          /* struct http_req's path */
+#define HTTP_MAX_TARGET 4096       /* path and query string */
+#define HTTP_MAX_HEADER_BYTES 8192 /* every header line together */
+#define HTTP_MAX_HEADERS 100
 
 /* Per-request state, kept in libmicrohttpd's req_cls and freed in the
  * completion callback. */
@@ -99,9 +108,11 @@ struct http_req {
     bool deferred_ready;
     bool too_large;
     bool responded;
-    bool after_stop; /* arrived after shutdown began */
+    bool after_stop;  /* arrived after shutdown began */
+    bool close_after; /* answer with Connection: close (a refused head) */
+    int hsts_max_age; /* > 0: came over HTTPS through a trusted proxy */
     char method[8];
-    char path[512];
+    char path[HTTP_MAX_PATH];
     char ip[64];
     /* The browser's Origin, normalised ("" without one, "null" when
      * unusable), whether it is this server's own (public URL or the Host
@@ -201,6 +212,21 @@ bool http_idle(struct sb_server *srv);
  * returns NULL when it is not one. */
 json_t *http_body_object(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
                          enum MHD_Result *ret);
+
+/* ------- Interface to code in http_head.c ------- */
+
+struct http_head_refusal {
+    unsigned status;
+    const char *code, *message; /* static */
+};
+
+/* Checks the head of a request (url: the decoded path; nul_in_url: it held
+ * %00). True, with the answer in out, when it must be refused: 414 or 431
+ * past our limits, 400 for Content-Length given twice or malformed, both
+ * Content-Length and Transfer-Encoding, or a control character in the
+ * path. The connection must close after such an answer. */
+bool http_head_refused(struct MHD_Connection *c, const char *url, bool nul_in_url,
+                       struct http_head_refusal *out);
 
 /* ------- Interface to code in api_customer.c ------- */
 
@@ -389,13 +415,18 @@ enum MHD_Result api_console_page(struct sb_server *, struct MHD_Connection *, st
 
 /* ------- Interface to code in principal.c ------- */
 
-/* The client's address (X-Forwarded-For's first hop with trust_proxy). */
+/* The client's address into out: the direct peer, or, when trust_proxy is
+ * on and the peer is one of trusted_proxies, the right-most
+ * X-Forwarded-For entry that is not a trusted proxy. */
 void principal_client_ip(struct sb_server *srv, struct MHD_Connection *c, char out[64]);
+/* True when trust_proxy is on and the direct peer is a trusted proxy. */
+bool principal_peer_trusted(struct sb_server *srv, struct MHD_Connection *c);
 /* Reads the session cookie or the Bearer API token; p->kind says which,
  * PRINCIPAL_NONE when neither is valid. */
 enum sb_err principal_resolve(struct sb_server *srv, struct MHD_Connection *c,
                               struct sb_principal *p);
-/* True when the request came over TLS according to a trusted proxy. */
+/* True when the request came over TLS according to a trusted proxy: the
+ * peer is trusted and the last X-Forwarded-Proto value is https. */
 bool principal_https(struct sb_server *srv, struct MHD_Connection *c);
 
 /* ------- Interface to code in api_auth.c, api_admin.c, api_staff.c ------- */

@@ -58,6 +58,13 @@ struct sb_config {
     double sla_warn_ratio;
     char channel_weights[128]; /* "email=0.5,sms=1" over the defaults */
     int test_clock;            /* --test-clock: POST /api/v1/test/clock moves the clock */
+    /* the front door (docs/operating.md, "Behind a proxy", "Connections") */
+    char trusted_proxies[512]; /* addresses/CIDRs whose X-Forwarded-* count (with trust_proxy) */
+    int max_conns_per_ip;      /* open connections per client address; trusted proxies exempt */
+    int http_header_timeout_s; /* a request head must be complete this long after it may start */
+    char metrics_token[129];   /* GET /metrics wants "Authorization: Bearer <this>" */
+    char metrics_access[16];   /* auto (token if set, else loopback), loopback, token */
+    int hsts_max_age_s;        /* Strict-Transport-Security on HTTPS via a trusted proxy; 0: off */
 };
 
 void sb_config_defaults(struct sb_config *cfg);

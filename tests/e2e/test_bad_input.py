@@ -372,6 +372,62 @@ class BadInputTests(harness.ServerTestCase):
                 self.assertTrue(200 <= st < 500, "%r -> %s %r" % (raw[:60], st, b))
         self.assertEqual(s.healthz()[0], 200)
 
+    # -- HTTP framing and the request head (issue 14, "HTTP parsing")
+    def read_to_close(self, c, what):
+        """Reads what the server sends until it closes (it must, within 5 s)."""
+        try:
+            while not c.eof:
+                c.fill(time.monotonic() + 5)
+        except socket.timeout:
+            self.fail("%s: the connection stayed open after a refused head" % what)
+        return c.buf + c.body
+
+    def test_two_content_lengths_400_and_close(self):
+        """Regression: the first Content-Length won and the rest of the body was read as a second
+        request (request smuggling behind a proxy that took the other one)."""
+        body = b'{"locale":"en"}'
+        smuggled = b"GET /api/v1/smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+        cases = [
+            (b"Content-Length: %d\r\nContent-Length: %d\r\n" % (len(body), len(body) + len(smuggled)), "two values", True),
+            (b"Content-Length: %d\r\nTransfer-Encoding: chunked\r\n" % len(body), "with Transfer-Encoding", True),
+            # a comma list never reaches our handler: libmicrohttpd 0.9.75 refuses it itself, in HTML
+            (b"Content-Length: %d, %d\r\n" % (len(body), len(body) + len(smuggled)), "a list", False),
+        ]
+        for framing, what, ours in cases:
+            with HTTPStream(self.server.port) as c:
+                c.send(b"POST /api/v1/conversations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                       + framing + b"\r\n" + body + smuggled)
+                st, h, b = c.response(timeout=5)
+                if ours:
+                    check_error(self, (st, h, b), 400, "Content-Length %s" % what)
+                else:
+                    self.assertEqual(st, 400, "Content-Length %s -> %s %r" % (what, st, b))
+                rest = self.read_to_close(c, what)
+                for answer in (b" 201 ", b" 404 ", b"not_found"):
+                    self.assertNotIn(answer, rest, "%s: the smuggled request was answered: %r" % (what, rest[:300]))
+
+    def test_encoded_nul_in_path_400(self):
+        """Regression: /static/help/help.css%00.png served the CSS (the path was cut at the NUL)."""
+        st, h, b = self.server.get("/static/help/help.css")
+        self.assertEqual(st, 200, "the stylesheet itself: %s" % st)
+        for path in ("/static/help/help.css%00.png", "/healthz%00", "/api/v1/conversations/x%00y/messages",
+                     "/static/help/help.css%0a.png"):
+            check_error(self, self.server.get(path), 400, "GET %s" % path)
+
+    def test_long_uri_and_big_head_answer_json(self):
+        """414 and 431 came as libmicrohttpd's HTML; ours come first, as JSON."""
+        cases = [
+            (b"GET /healthz?q=" + b"a" * 6000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "6 KB query"),
+            (b"GET /" + b"a" * 3000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "3 KB path"),
+            (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 12000 + b"\r\n\r\n", 431, "12 KB header"),
+            (b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(150)) + b"\r\n",
+             431, "150 header lines"),
+        ]
+        for raw, want, what in cases:
+            st, h, b = self.server.raw_request(raw, timeout=5, shutdown_write=True)
+            check_error(self, (st, h, b), want, what)
+            self.assertIn("application/json", h.get("content-type", ""), "%s: %r" % (what, h))
+
     # -- after everything (runs last: methods run in name order)
     def test_zz_still_healthy_no_5xx(self):
         s = self.server

@@ -64,6 +64,15 @@ def _die_with_parent():
         pass
 
 
+def _preexec(nofile):
+    def run():
+        _die_with_parent()
+        if nofile:
+            import resource
+            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+    return run
+
+
 def _tail(path, limit=LOG_TAIL, offset=0):
     try:
         with open(path, "rb") as f:
@@ -98,11 +107,13 @@ class HTTPStream:
     (lying Content-Length, huge headers, partial bodies).
     """
 
-    def __init__(self, port, timeout=5.0, host="127.0.0.1"):
+    def __init__(self, port, timeout=5.0, host="127.0.0.1", source=None):
+        """source: a local address to connect from (e.g. "127.0.0.3", another client on loopback)."""
         self.port = port
         self.host = host
         self.timeout = timeout
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock = socket.create_connection((host, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.buf = b""  # raw bytes received, not yet decoded
         self.body = b""  # decoded body bytes, not yet consumed
         self.eof = False
@@ -399,6 +410,7 @@ class Server:
         self.extra_args = []
         self.plugins = PLUGINS  # a test may point the server at its own plugins folder
         self.extra_env = {}
+        self.nofile = None  # RLIMIT_NOFILE for the server process (soft and hard), None: inherited
         REGISTRY.append(self)
 
     # -- lifecycle
@@ -522,7 +534,7 @@ class Server:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, cwd=SRC,
                                          env=dict(_child_env(), **self.extra_env),
-                                         preexec_fn=_die_with_parent)
+                                         preexec_fn=_preexec(self.nofile))
         finally:
             log.close()
         self.port = None

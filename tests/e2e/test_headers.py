@@ -8,6 +8,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from harness import check_error  # noqa: E402
 
 PW = "correct horse battery"
 REFERRER_POLICIES = {"no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin",
@@ -114,6 +115,82 @@ class HeaderTests(harness.ServerTestCase):
         finally:
             c.close()
 
+
+METRICS_TOKEN = "e2e-metrics-token-0123456789abcdef"
+
+
+class HstsTests(harness.ServerTestCase):
+    """Strict-Transport-Security goes out when the request came over HTTPS through a trusted
+    proxy (trust_proxy, the peer in trusted_proxies, X-Forwarded-Proto: https), and only then:
+    over plain HTTP it would pin a site that may not have TLS at all."""
+    server_config = {"trust_proxy": 1}
+
+    def test_hsts_over_https_from_a_trusted_proxy(self):
+        s = self.server
+        for path in ("/healthz", "/", "/nope"):
+            st, h, b = s.get(path, headers={"X-Forwarded-Proto": "https"})
+            sts = h.get("strict-transport-security", "")
+            self.assertRegex(sts, r"^max-age=[1-9][0-9]*", "GET %s via HTTPS (%s): %r" % (path, st, h))
+        # the nearest proxy's value counts, not what the client wrote to its left
+        st, h, b = s.get("/healthz", headers={"X-Forwarded-Proto": "https, http"})
+        self.assertNotIn("strict-transport-security", h, "last X-Forwarded-Proto is http")
+
+    def test_no_hsts_over_http(self):
+        s = self.server
+        for headers in ({}, {"X-Forwarded-Proto": "http"}):
+            st, h, b = s.get("/healthz", headers=headers)
+            self.assertNotIn("strict-transport-security", h, "GET /healthz with %r: %r" % (headers, h))
+
+
+class HstsUntrustedTests(harness.ServerTestCase):
+    """The peer (127.0.0.1) is not a trusted proxy: its X-Forwarded-Proto is the client's word."""
+    server_config = {"trust_proxy": 1, "trusted_proxies": "192.0.2.1"}
+
+    def test_no_hsts_from_an_untrusted_peer(self):
+        st, h, b = self.server.get("/healthz", headers={"X-Forwarded-Proto": "https"})
+        self.assertNotIn("strict-transport-security", h, h)
+
+
+class MetricsLoopbackTests(harness.ServerTestCase):
+    """Default metrics_access (auto) without a token: loopback clients only. Behind a proxy on
+    this machine, the client is the forwarded address, so the world does not become local."""
+    server_config = {"trust_proxy": 1}
+
+    def test_metrics_loopback_only(self):
+        s = self.server
+        st, h, b = s.get("/metrics")
+        self.assertEqual(st, 200, b)
+        self.assertIn("switchboard_http_requests_total", b)
+        resp = s.get("/metrics", headers={"X-Forwarded-For": "203.0.113.5"})
+        check_error(self, resp, 403, "GET /metrics from 203.0.113.5 through a proxy on loopback")
+        resp = s.get("/metrics", headers={"X-Forwarded-For": "203.0.113.5", "Authorization": "Bearer " + METRICS_TOKEN})
+        check_error(self, resp, 403, "a token means nothing when none is configured")
+
+
+class MetricsTokenTests(harness.ServerTestCase):
+    """metrics_token set: GET /metrics wants it as a Bearer token, from everyone, loopback too;
+    the token never appears in the log."""
+    server_config = {"metrics_token": METRICS_TOKEN}
+
+    def test_metrics_needs_the_token(self):
+        s = self.server
+        for what, headers in (("no token", {}), ("wrong token", {"Authorization": "Bearer " + METRICS_TOKEN[:-1] + "x"}),
+                              ("a prefix", {"Authorization": "Bearer " + METRICS_TOKEN[:8]}),
+                              ("not Bearer", {"Authorization": "Basic " + METRICS_TOKEN})):
+            check_error(self, s.get("/metrics", headers=headers), 401, "GET /metrics, %s" % what)
+        st, h, b = s.get("/metrics", headers={"Authorization": "Bearer " + METRICS_TOKEN})
+        self.assertEqual(st, 200, b)
+        self.assertIn("switchboard_http_requests_total", b)
+        self.assertNotIn(METRICS_TOKEN[:12], s.log_text(limit=10 ** 7), "the metrics token is in the server log")
+
+    def test_short_token_refused_at_start(self):
+        bad = harness.Server(config={"metrics_token": "short"}, import_kb=False)
+        try:
+            with self.assertRaises(RuntimeError) as cm:
+                bad.start()
+            self.assertIn("metrics_token", str(cm.exception))
+        finally:
+            bad.cleanup()
 
 if __name__ == "__main__":
     harness.main()

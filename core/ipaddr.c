@@ -152,3 +152,47 @@ bool ipnet_list_contains(const struct ipnet_list *l, const struct ipaddr *a)
     }
     return false;
 }
+
+/* One X-Forwarded-For entry: an address, tolerating a port some proxies
+ * add ("192.0.2.1:4711", "[2001:db8::1]:4711"). */
+static bool parse_entry(const char *text, size_t len, struct ipaddr *out)
+{
+    while (len && (*text == ' ' || *text == '\t')) {
+        text++;
+        len--;
+    }
+    if (len && *text == '[') {
+        const char *close = memchr(text, ']', len);
+        return close && ipaddr_parse(text + 1, (size_t)(close - text - 1), out);
+    }
+    if (ipaddr_parse(text, len, out)) return true;
+    const char *colon = memchr(text, ':', len);
+    return colon && !memchr(colon + 1, ':', len - (size_t)(colon - text) - 1) &&
+           ipaddr_parse(text, (size_t)(colon - text), out);
+}
+
+/* Right to left is the order in which the proxies wrote the entries: each
+ * trusted proxy vouches for the entry to its left, and nobody for what
+ * stands left of the first untrusted one. */
+void ipaddr_forwarded_client(const char *const *lines, int nlines, const struct ipnet_list *trusted,
+                             struct ipaddr *client)
+{
+    for (int i = nlines - 1; i >= 0; i--) {
+        const char *line = lines[i];
+        size_t end = strlen(line);
+        for (;;) {
+            size_t start = end;
+            struct ipaddr hop;
+            while (start && line[start - 1] != ',')
+                start--;
+            if (!parse_entry(line + start, end - start, &hop)) {
+                if (start < end && strspn(line + start, " \t") < end - start) return;
+            } else {
+                *client = hop;
+                if (!ipnet_list_contains(trusted, &hop)) return;
+            }
+            if (start == 0) break;
+            end = start - 1;
+        }
+    }
+}

@@ -54,4 +54,13 @@ enum sb_err ipnet_list_parse(const char *text, struct ipnet_list *out, struct sb
 /* True when a lies in one of l's networks. */
 bool ipnet_list_contains(const struct ipnet_list *l, const struct ipaddr *a);
 
+/* The client behind a chain of proxies, from the X-Forwarded-For header
+ * lines (borrowed, in the order received) of a request whose peer, passed
+ * in *client, is a trusted proxy: the right-most entry that is not in
+ * trusted. An entry that is not an address (ports are tolerated:
+ * "192.0.2.1:4711", "[2001:db8::1]:4711") ends the walk at the last
+ * trusted hop; when every entry is trusted, the left-most one. */
+void ipaddr_forwarded_client(const char *const *lines, int nlines, const struct ipnet_list *trusted,
+                             struct ipaddr *client);
+
 #endif

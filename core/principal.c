@@ -42,52 +42,13 @@ static enum MHD_Result collect_forwarded(void *cls, enum MHD_ValueKind kind, con
     return MHD_YES;
 }
 
-/* One X-Forwarded-For entry: an address, tolerating a port some proxies
- * add ("192.0.2.1:4711", "[2001:db8::1]:4711"). */
-static bool parse_entry(const char *text, size_t len, struct ipaddr *out)
-{
-    while (len && (*text == ' ' || *text == '\t')) {
-        text++;
-        len--;
-    }
-    if (len && *text == '[') {
-        const char *close = memchr(text, ']', len);
-        return close && ipaddr_parse(text + 1, (size_t)(close - text - 1), out);
-    }
-    if (ipaddr_parse(text, len, out)) return true;
-    const char *colon = memchr(text, ':', len);
-    return colon && !memchr(colon + 1, ':', len - (size_t)(colon - text) - 1) &&
-           ipaddr_parse(text, (size_t)(colon - text), out);
-}
-
-/* Walks the entries right to left, the order in which the proxies wrote
- * them: each trusted proxy vouches for the entry to its left, so the
- * client is the first address that is not a trusted proxy. An entry that
- * is not an address ends the walk at the last hop we could vouch for. */
 static void client_behind_proxies(struct sb_server *srv, struct MHD_Connection *c,
                                   struct ipaddr *client)
 {
     struct forwarded f = {.n = 0};
 
     MHD_get_connection_values(c, MHD_HEADER_KIND, collect_forwarded, &f);
-    for (int i = f.n - 1; i >= 0; i--) {
-        const char *line = f.line[i];
-        size_t end = strlen(line);
-        for (;;) {
-            size_t start = end;
-            struct ipaddr hop;
-            while (start && line[start - 1] != ',')
-                start--;
-            if (!parse_entry(line + start, end - start, &hop)) {
-                if (start < end && strspn(line + start, " \t") < end - start) return;
-            } else {
-                *client = hop;
-                if (!ipnet_list_contains(&srv->proxies, &hop)) return;
-            }
-            if (start == 0) break;
-            end = start - 1;
-        }
-    }
+    ipaddr_forwarded_client(f.line, f.n, &srv->proxies, client);
 }
 
 /* The direct peer, and whether it is a proxy we believe. */

@@ -503,6 +503,39 @@ static void answer_policy_keys_and_their_order(void **state)
     assert_int_equal(sb_config_check(&c, &eb), SB_OK); /* equal: no choices band, allowed */
 }
 
+/* Issue 14: the front door's keys, and the checks that tie them. */
+static void front_door_keys_are_checked(void **state)
+{
+    struct sb_config c;
+    struct sb_errbuf eb = {{0}};
+    (void)state;
+
+    sb_config_defaults(&c);
+    assert_string_equal(c.trusted_proxies, "127.0.0.0/8, ::1");
+    assert_int_equal(c.max_conns_per_ip, 256);
+    assert_int_equal(c.http_header_timeout_s, 10);
+    assert_string_equal(c.metrics_access, "auto");
+    assert_string_equal(c.metrics_token, "");
+    assert_int_equal(sb_config_check(&c, &eb), SB_OK);
+    assert_int_equal(sb_config_set(&c, "trusted_proxies", "10.0.0.0/8 fd00::/8", &eb), SB_OK);
+    assert_int_equal(sb_config_check(&c, &eb), SB_OK);
+    assert_int_equal(sb_config_set(&c, "trusted_proxies", "10.0.0.0/99", &eb), SB_OK);
+    assert_int_equal(sb_config_check(&c, &eb), SB_ERR_INVAL);
+    assert_non_null(strstr(eb.msg, "trusted_proxies"));
+    assert_int_equal(sb_config_set(&c, "trusted_proxies", "", &eb), SB_OK);
+    assert_int_equal(sb_config_set(&c, "max_conns_per_ip", "0", &eb), SB_ERR_INVAL);
+    assert_int_equal(sb_config_set(&c, "http_header_timeout_s", "0", &eb), SB_ERR_INVAL);
+    assert_int_equal(sb_config_set(&c, "metrics_access", "public", &eb), SB_OK);
+    assert_int_equal(sb_config_check(&c, &eb), SB_ERR_INVAL);
+    assert_non_null(strstr(eb.msg, "metrics_access"));
+    assert_int_equal(sb_config_set(&c, "metrics_access", "token", &eb), SB_OK);
+    assert_int_equal(sb_config_check(&c, &eb), SB_ERR_INVAL); /* no token to ask for */
+    assert_int_equal(sb_config_set(&c, "metrics_token", "short", &eb), SB_OK);
+    assert_int_equal(sb_config_check(&c, &eb), SB_ERR_INVAL);
+    assert_int_equal(sb_config_set(&c, "metrics_token", "0123456789abcdef", &eb), SB_OK);
+    assert_int_equal(sb_config_check(&c, &eb), SB_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -514,6 +547,7 @@ int main(void)
         cmocka_unit_test(set_accepts_strings_that_fit_and_rejects_too_long),
         cmocka_unit_test(set_rejects_unknown_key),
         cmocka_unit_test(answer_policy_keys_and_their_order),
+        cmocka_unit_test(front_door_keys_are_checked),
         cmocka_unit_test_setup_teardown(load_file_overlays_good_keys, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(load_file_accepts_empty_object, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(load_file_rejects_unknown_key, setup_tmp, teardown_tmp),

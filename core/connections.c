@@ -18,6 +18,7 @@
 #include "connections.h"
 
 #define BUCKETS 4096
+#define NUL_SEEN_MAX 8
 
 struct addr_count {
     struct addr_count *next;
@@ -30,7 +31,12 @@ struct conn {
     struct MHD_Connection *mhd;
     struct addr_count *count; /* NULL for an exempt address */
     int64_t head_deadline_ns; /* 0 while a request is being handled */
-    bool nul_in_url;
+    /* The strings of this head that held %00: libmicrohttpd unescapes the
+     * path and each query argument in place, one call each, and later
+     * hands the handler the same pointer for the path. */
+    const char *nul_in[NUL_SEEN_MAX];
+    int nnul;
+    bool nul_overflow;
 };
 
 struct conn_table {
@@ -197,19 +203,25 @@ size_t conn_unescape(void *cls, struct MHD_Connection *mc, char *s)
     *out = '\0';
     if (nul) {
         struct conn *c = conn_of(mc);
-        if (c) c->nul_in_url = true;
+        if (c && c->nnul < NUL_SEEN_MAX)
+            c->nul_in[c->nnul++] = s;
+        else if (c)
+            c->nul_overflow = true; /* cannot tell which: refuse the path to be safe */
     }
     return (size_t)(out - s);
 }
 
-bool conn_head_done(struct MHD_Connection *mc)
+bool conn_head_done(struct MHD_Connection *mc, const char *path)
 {
     struct conn *c = conn_of(mc);
     bool nul;
     if (!c) return false;
     c->head_deadline_ns = 0;
-    nul = c->nul_in_url;
-    c->nul_in_url = false;
+    nul = c->nul_overflow;
+    for (int i = 0; i < c->nnul; i++)
+        nul |= c->nul_in[i] == path;
+    c->nnul = 0;
+    c->nul_overflow = false;
     return nul;
 }
 

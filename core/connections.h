@@ -32,13 +32,15 @@ void conn_table_free(struct conn_table *t);
 enum MHD_Result conn_accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen);
 void conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
                  enum MHD_ConnectionNotificationCode toe);
-/* Decodes %HH escapes like libmicrohttpd's own, and remembers a %00 (a NUL
- * would cut the URL short where the handler sees it). */
+/* Decodes %HH escapes like libmicrohttpd's own, and remembers which
+ * strings held a %00 (a NUL cuts the path short where the handler sees
+ * it). Query arguments keep their length, so a handler can tell. */
 size_t conn_unescape(void *cls, struct MHD_Connection *c, char *s);
 
 /* The head of a request on c has arrived: no deadline while it is handled.
- * Returns true, and forgets it, when its URL held an encoded NUL. */
-bool conn_head_done(struct MHD_Connection *c);
+ * path: the decoded path libmicrohttpd passed to the handler (borrowed).
+ * Returns true when it held an encoded NUL, and forgets the head's NULs. */
+bool conn_head_done(struct MHD_Connection *c, const char *path);
 /* The request on c is over: the next head's deadline starts now. */
 void conn_request_done(struct conn_table *t, struct MHD_Connection *c);
 /* Closes (shutdown) every connection whose head is overdue; call about

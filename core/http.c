@@ -596,7 +596,7 @@ enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *c, const char *u
 
     if (!r) {
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-        bool nul_in_url = conn_head_done(c);
+        bool nul_in_url = conn_head_done(c, url);
         struct http_head_refusal refusal;
         r = calloc(1, sizeof(*r));
         if (!r) return MHD_NO;

@@ -30,7 +30,8 @@ struct conn {
     struct conn *prev, *next; /* every open connection */
     struct MHD_Connection *mhd;
     struct addr_count *count; /* NULL for an exempt address */
-    int64_t head_deadline_ns; /* 0 while a request is being handled */
+    bool exempt;              /* a trusted proxy: no cap, no head deadline */
+    int64_t head_deadline_ns; /* 0 while a request is being handled, or exempt */
     /* The strings of this head that held %00: libmicrohttpd unescapes the
      * path and each query argument in place, one call each, and later
      * hands the handler the same pointer for the path. */
@@ -119,8 +120,12 @@ static void started(struct conn_table *t, struct MHD_Connection *mc, void **sock
 
     if (!c) return; /* uncounted and without a deadline; the idle timeout still holds */
     c->mhd = mc;
-    c->head_deadline_ns = sb_mono_ns() + t->header_timeout_ns;
-    if (ci && ipaddr_from_sockaddr(ci->client_addr, &a) && !exempt(t, &a)) {
+    /* A proxy forwards a head once it has all of it, and keeps idle
+     * connections for reuse: the trickle it guards against is the
+     * client's, on the proxy's side. */
+    c->exempt = ci && ipaddr_from_sockaddr(ci->client_addr, &a) && exempt(t, &a);
+    if (!c->exempt) c->head_deadline_ns = sb_mono_ns() + t->header_timeout_ns;
+    if (ci && ipaddr_from_sockaddr(ci->client_addr, &a) && !c->exempt) {
         struct addr_count *n = find_count(t, &a);
         if (!n && (n = calloc(1, sizeof(*n)))) {
             size_t b = bucket_of(&a);
@@ -228,7 +233,7 @@ bool conn_head_done(struct MHD_Connection *mc, const char *path)
 void conn_request_done(struct conn_table *t, struct MHD_Connection *mc)
 {
     struct conn *c = conn_of(mc);
-    if (c) c->head_deadline_ns = sb_mono_ns() + t->header_timeout_ns;
+    if (c && !c->exempt) c->head_deadline_ns = sb_mono_ns() + t->header_timeout_ns;
 }
 
 int conn_sweep(struct conn_table *t, int64_t now_ns)

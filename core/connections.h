@@ -21,7 +21,8 @@
 struct conn_table;
 
 /* per_ip_cap: open connections per address; exempt (borrowed, must outlive
- * the table; NULL for none): addresses with no cap, the trusted proxies;
+ * the table; NULL for none): addresses with no cap and no head deadline,
+ * the trusted proxies;
  * header_timeout_s: the deadline for each request head. */
 enum sb_err conn_table_new(int per_ip_cap, const struct ipnet_list *exempt, int header_timeout_s,
                            struct conn_table **out);

@@ -112,6 +112,31 @@ class HeaderDeadlineTests(harness.ServerTestCase):
         self.assertEqual(s.healthz()[0], 200)
 
 
+class TrustedProxyExemptTests(harness.ServerTestCase):
+    """With trust_proxy, the trusted proxies (default: loopback) carry many clients: no
+    per-address cap and no head deadline for them (the proxy enforces both for its clients)."""
+    server_config = {"trust_proxy": 1, "max_conns_per_ip": 4, "http_header_timeout_s": 1}
+
+    def test_trusted_proxy_has_no_cap_and_no_head_deadline(self):
+        port = self.server.port
+        conns = [connect_from(port, "127.0.0.3") for _ in range(12)]
+        try:
+            statuses = [answered(c) for c in conns]
+            self.assertEqual(statuses, [200] * 12, "a trusted proxy was capped at 4: %s" % statuses)
+        finally:
+            for c in conns:
+                c.close()
+        with HTTPStream(port, timeout=5) as c:
+            c.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 3:
+                self.assertTrue(c.send(b"X-Slow: 1\r\n"), "a trusted proxy's slow head was cut")
+                time.sleep(0.25)
+            c.send(b"\r\n")
+            st, _, _ = c.response(5)
+            self.assertEqual(st, 200)
+
+
 class FileLimitTests(harness.SwitchboardTestCase):
     """RLIMIT_NOFILE 200: the server keeps 64 descriptors back from connections, so a flood of
     connections still leaves it able to open the file a request asks for."""

@@ -31,7 +31,7 @@
 # processes during each run is recorded either way). Under autogroup
 # scheduling nice alone does not reach other sessions: AUTOGROUP_NICE (0)
 # runs the whole benchmark in a new session whose group gets that nice. Its config for the run lifts the
-# per-address and per-visitor rate limits (every stream and message comes
+# per-address and per-visitor rate limits and the per-address connection cap (every stream and message comes
 # from 127.0.0.x) and sets sse_keepalive_s=KEEPALIVE_S (5) so keep-alives are
 # seen within the run; everything else is the default. The clients spread
 # their connections over the source addresses SOURCES (127.0.0.2-5). Both
@@ -172,7 +172,7 @@ max_streams=$(tr ',' '\n' <<<"$STEPS" | sort -n | tail -1)
 } >"$OUT/run.env"
 
 cat >"$OUT/bench-config.json" <<JSON
-{"rate_ip_per_s": 1000000000, "rate_ip_burst": 1000000000,
+{"rate_ip_per_s": 1000000000, "rate_ip_burst": 1000000000, "max_conns_per_ip": 1000000,
  "rate_visitor_per_s": 1000000000, "rate_visitor_burst": 1000000000,
  "sse_keepalive_s": $KEEPALIVE_S}
 JSON

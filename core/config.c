@@ -72,6 +72,9 @@ static const struct key_def keys[] = {
     NUM("auto_accept", KEY_INT, auto_accept, 0, 1),
     NUM("sla_warn_ratio", KEY_DOUBLE, sla_warn_ratio, 0.01, 1),
     STR("channel_weights", channel_weights),
+    /* help-center votes per client address (help_center.c) */
+    NUM("help_vote_per_hour", KEY_DOUBLE, help_vote_per_hour, 0.01, 1e9),
+    NUM("help_vote_burst", KEY_DOUBLE, help_vote_burst, 1, 1e9),
 };
 
 void sb_config_defaults(struct sb_config *cfg)
@@ -119,6 +122,10 @@ void sb_config_defaults(struct sb_config *cfg)
     cfg->sla_warn_ratio = 0.8;
     cfg->channel_weights[0] = 0;
     cfg->test_clock = 0;
+    /* A visitor reads a few articles and votes on some; a shared office
+     * address gets a handful more. Floods of votes are what this stops. */
+    cfg->help_vote_per_hour = 20;
+    cfg->help_vote_burst = 10;
 }
 
 static const struct key_def *find_key(const char *name)

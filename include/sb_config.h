@@ -58,6 +58,9 @@ struct sb_config {
     double sla_warn_ratio;
     char channel_weights[128]; /* "email=0.5,sms=1" over the defaults */
     int test_clock;            /* --test-clock: POST /api/v1/test/clock moves the clock */
+    /* help-center "was this helpful?" votes per client address */
+    double help_vote_per_hour;
+    double help_vote_burst;
 };
 
 void sb_config_defaults(struct sb_config *cfg);

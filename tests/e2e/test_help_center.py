@@ -60,11 +60,12 @@ HOSTILE_BODY = ("Hello <img src=x onerror=alert(1)>\n\n"
                 "![pic](javascript:alert(4))\n")
 
 
-def view_token(page):
-    """The page view's token in an article page's feedback form."""
+def view_token(page, required=True):
+    """The page view's token in an article page's feedback form (None when there is none and
+    not required)."""
     views = [a.get("value") for t, a in page.tags if t == "input" and a.get("name") == "view"]
-    assert len(views) == 1, views
-    return views[0]
+    assert len(views) == 1 or (not views and not required), views
+    return views[0] if views else None
 
 
 def demo_front(locale, slug):
@@ -535,12 +536,13 @@ class HelpCenterTests(harness.SwitchboardTestCase):
         path = "/help/en/return-item"
         before = self.helpfulness("return-item")
         refused = [
-            "helpful=no",  # no view: the old forged vote
-            "helpful=no&view=",
-            "helpful=no&view=1.0123456789abcdef.0123456789abcdef0123456789abcdef",  # forged
-            "helpful=no&" + self.viewed("/help/en/track-order"),  # another article's view
+            lambda: "helpful=no",  # no view: the old forged vote
+            lambda: "helpful=no&view=",
+            lambda: "helpful=no&view=1.0123456789abcdef.0123456789abcdef0123456789abcdef",  # forged
+            lambda: "helpful=no&" + self.viewed("/help/en/track-order"),  # another article's view
         ]
-        for data in refused:
+        for make in refused:
+            data = make()
             st, h, body = self.post_form(path + "/feedback", data)
             self.assertEqual(st, 400, "%s -> %s" % (data, st))
             self.assertIn("text/html", h.get("content-type", ""))
@@ -620,20 +622,20 @@ class HelpCenterVoteFloodTests(harness.ServerTestCase):
             if i % 2:  # half of them even carry a fresh, genuine page view
                 st, _, body = s.get("/help/en/track-order")
                 self.assertEqual(st, 200)
-                data += "&view=" + urllib.parse.quote(view_token(Page(body)))
+                data += "&view=" + urllib.parse.quote(view_token(Page(body), required=False) or "")
             st, h, body = s.request("POST", "/help/en/track-order/feedback", raw=data,
                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
             statuses.append(st)
             if st == 429:
                 self.assertIn("text/html", h.get("content-type", ""))
                 self.assertGreaterEqual(int(h.get("retry-after", "0")), 1, h)
-        self.assertGreater(statuses.count(429), 600, "no per-address limit")
-        self.assertLessEqual(statuses.count(303), 10, "more votes counted than the burst allows")
         # the learned adjustment is computed afresh from the stored votes after a restart: at most
         # one half-weight signal from one address, so the article keeps its place
         s.restart()
         adj = self.adjustment(question, "track-order")
         self.assertGreater(adj, -0.01, "the forged votes moved the article by %s" % adj)
+        self.assertGreater(statuses.count(429), 600, "no per-address limit")
+        self.assertLessEqual(statuses.count(303), 10, "more votes counted than the burst allows")
 
 
 if __name__ == "__main__":

@@ -347,7 +347,9 @@ enum MHD_Result api_events(struct sb_server *srv, struct MHD_Connection *c, stru
 /* POST /api/v1/conversations/{id}/feedback {"article_id", "helpful"}: the
  * customer's answer to "did this help?" for an article the bot posted.
  * Widgets with buttons call this; typed answers are counted by the
- * kb_answer plugin through sb.kb.vote. */
+ * kb_answer plugin through sb.kb.vote. Only an article the bot answered
+ * this conversation with, once (sb_kb_vote): a vote for any other id is
+ * refused, so nobody can push articles around without being shown them. */
 enum MHD_Result api_feedback(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
                              const char *params[2])
 {
@@ -372,9 +374,16 @@ enum MHD_Result api_feedback(struct sb_server *srv, struct MHD_Connection *c, st
     if (!rc) rc = sb_store_commit(srv->store);
     if (rc) {
         sb_store_rollback(srv->store);
-        ret = rc == SB_ERR_NOT_FOUND
-                  ? http_error(srv, c, 404, "not_found", "no such article")
-                  : http_error(srv, c, 503, "not_stored", "the vote was not stored; retry");
+        if (rc == SB_ERR_NOT_FOUND)
+            ret = http_error(srv, c, 404, "not_shown",
+                             "article %lld was not shown in this conversation; nothing was stored",
+                             (long long)json_integer_value(id));
+        else if (rc == SB_ERR_EXISTS)
+            ret = http_error(srv, c, 409, "already_voted",
+                             "this conversation has already voted on article %lld",
+                             (long long)json_integer_value(id));
+        else
+            ret = http_error(srv, c, 503, "not_stored", "the vote was not stored; retry");
         goto out;
     }
     ret = http_json(srv, c, 200, json_pack("{s:b}", "recorded", 1));

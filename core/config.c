@@ -80,6 +80,9 @@ static const struct key_def keys[] = {
     STR("metrics_token", metrics_token),
     STR("metrics_access", metrics_access),
     NUM("hsts_max_age_s", KEY_INT, hsts_max_age_s, 0, 2 * 365 * 86400),
+    /* help-center votes per client address (help_center.c) */
+    NUM("help_vote_per_hour", KEY_DOUBLE, help_vote_per_hour, 0.01, 1e9),
+    NUM("help_vote_burst", KEY_DOUBLE, help_vote_burst, 1, 1e9),
 };
 
 void sb_config_defaults(struct sb_config *cfg)
@@ -133,6 +136,10 @@ void sb_config_defaults(struct sb_config *cfg)
     cfg->http_header_timeout_s = 10;
     snprintf(cfg->metrics_access, sizeof(cfg->metrics_access), "auto");
     cfg->hsts_max_age_s = 365 * 86400;
+    /* A visitor reads a few articles and votes on some; a shared office
+     * address gets a handful more. Floods of votes are what this stops. */
+    cfg->help_vote_per_hour = 20;
+    cfg->help_vote_burst = 10;
 }
 
 static const struct key_def *find_key(const char *name)

@@ -5,7 +5,8 @@
  *
  * Reads come from kb_public.c (sb_kb_public_*), search from sb_kb_search()
  * so the pages find what the bot finds, bodies from sb_kb_render_markdown()
- * (cmark in safe mode) and votes go to sb_kb_vote(). Every other piece of
+ * (cmark in safe mode) and votes go to sb_kb_vote_view() with the page
+ * view's token (help_view.c). Every other piece of
  * text from the database is escaped here. Pages need no JavaScript, and
  * http_text()'s CSP forbids inline script and style, so the look comes
  * from web/help/help.css, served at /static/help/help.css.
@@ -21,6 +22,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "help_view.h"
 #include "sb_log.h"
 #include "server.h"
 
@@ -47,6 +49,7 @@ struct ui_text {
     const char *updated, *helpful, *yes, *no, *thanks;
     const char *not_found_h1, *not_found_p, *bad_request_h1, *bad_request_p;
     const char *error_h1, *error_p;
+    const char *vote_refused_h1, *vote_refused_p, *vote_limited_p;
 };
 
 /* The first table is the fallback for locales without one. */
@@ -86,6 +89,9 @@ static const struct ui_text ui_texts[] = {
         .bad_request_p = "The address or the search text could not be read.",
         .error_h1 = "Something went wrong",
         .error_p = "The page cannot be shown right now. Please try again in a moment.",
+        .vote_refused_h1 = "Your vote was not counted",
+        .vote_refused_p = "Each visit to an article can vote once. Open the article again to vote.",
+        .vote_limited_p = "Too many votes came from your network just now. Please try again later.",
     },
     {
         .locale = "pt-BR",
@@ -126,6 +132,11 @@ static const struct ui_text ui_texts[] = {
         .error_h1 = "Algo deu errado",
         .error_p = "Não foi possível mostrar a página agora. Tente novamente "
                    "em instantes.",
+        .vote_refused_h1 = "Seu voto não foi contado",
+        .vote_refused_p = "Cada visita a um artigo pode votar uma vez. Abra o artigo de novo para "
+                          "votar.",
+        .vote_limited_p = "Muitos votos vieram da sua rede agora há pouco. Tente novamente mais "
+                          "tarde.",
     },
     {
         .locale = "ro",
@@ -166,6 +177,11 @@ static const struct ui_text ui_texts[] = {
         .error_h1 = "Ceva nu a mers bine",
         .error_p = "Pagina nu poate fi afișată acum. Încearcă din nou "
                    "în câteva momente.",
+        .vote_refused_h1 = "Votul tău nu a fost numărat",
+        .vote_refused_p = "Fiecare vizită la un articol poate vota o dată. Deschide din nou "
+                          "articolul pentru a vota.",
+        .vote_limited_p = "Prea multe voturi au venit din rețeaua ta adineauri. Încearcă din nou "
+                          "mai târziu.",
     },
 };
 
@@ -822,8 +838,13 @@ static void visitor_locale(struct sb_server *srv, struct MHD_Connection *c, char
 
 /* A 400, 404 or 5xx page in ui (NULL: the visitor's locale), with the
  * search form and a link home. */
-static enum MHD_Result error_page(struct sb_server *srv, struct MHD_Connection *c, const char *ui,
-                                  unsigned status)
+/* Which words a plain notice page says. */
+enum notice { NOTICE_ERROR, NOTICE_VOTE_REFUSED, NOTICE_VOTE_LIMITED };
+
+/* A page with a heading and a sentence for status: an error, or why a
+ * vote was not counted. ui NULL: the visitor's language. */
+static enum MHD_Result notice_page(struct sb_server *srv, struct MHD_Connection *c, const char *ui,
+                                   unsigned status, enum notice what)
 {
     char loc[LOCALE_CAP];
     const char *h1, *text;
@@ -836,6 +857,10 @@ static enum MHD_Result error_page(struct sb_server *srv, struct MHD_Connection *
     page_init(&p, srv, ui, ui, PAGE_LIMIT);
     h1 = status == 404 ? p.t->not_found_h1 : status < 500 ? p.t->bad_request_h1 : p.t->error_h1;
     text = status == 404 ? p.t->not_found_p : status < 500 ? p.t->bad_request_p : p.t->error_p;
+    if (what != NOTICE_ERROR) {
+        h1 = p.t->vote_refused_h1;
+        text = what == NOTICE_VOTE_LIMITED ? p.t->vote_limited_p : p.t->vote_refused_p;
+    }
     page_open(&p, &(struct head){.title = h1});
     main_open(&p);
     put(&p, "<h1>");
@@ -846,6 +871,12 @@ static enum MHD_Result error_page(struct sb_server *srv, struct MHD_Connection *
     put_home_link(&p);
     page_close(&p);
     return page_send(&p, c, status);
+}
+
+static enum MHD_Result error_page(struct sb_server *srv, struct MHD_Connection *c, const char *ui,
+                                  unsigned status)
+{
+    return notice_page(srv, c, ui, status, NOTICE_ERROR);
 }
 
 /* The locale segment of a URL, for pages: fills loc and returns true for
@@ -1176,8 +1207,9 @@ static void put_updated(struct page *p, int64_t ms)
 
 /* "Was this helpful?" with two buttons, or the thanks after a vote. The
  * form posts to the URL asked for, so the vote lands on the article this
- * page shows and the visitor comes back to the same page. */
-static void put_feedback(struct page *p, const char *asked_slug, bool voted)
+ * page shows and the visitor comes back to the same page; it carries the
+ * page view's token (help_view.h), without which a vote is not counted. */
+static void put_feedback(struct page *p, const char *asked_slug, bool voted, const char *view)
 {
     put(p, "<section class=\"feedback\"");
     put_ui_lang(p);
@@ -1191,6 +1223,8 @@ static void put_feedback(struct page *p, const char *asked_slug, bool voted)
     put_esc(p, p->t->helpful);
     put(p, "</h2>\n<form method=\"post\" action=\"");
     put_help_url(p, false, p->ui, asked_slug, "feedback");
+    put(p, "\">\n<input type=\"hidden\" name=\"view\" value=\"");
+    put_esc(p, view);
     put(p, "\">\n<button type=\"submit\" name=\"helpful\" value=\"yes\">");
     put_esc(p, p->t->yes);
     put(p, "</button>\n<button type=\"submit\" name=\"helpful\" value=\"no\">");
@@ -1211,10 +1245,14 @@ static enum MHD_Result article_page(struct sb_server *srv, struct MHD_Connection
 {
     const char *title = str_of(a, "title"), *summary = str_of(a, "summary");
     const char *category = str_of(a, "category"), *body = str_of(a, "body");
-    char buf[SB_KB_MAX_CATEGORY + 1];
-    char *html = sb_kb_render_markdown(body, strlen(body));
+    char buf[SB_KB_MAX_CATEGORY + 1], view[HELP_VIEW_TOKEN_CAP] = "";
+    char *html;
     struct page p;
 
+    if (!voted && help_view_make(srv->help_view_key, json_integer_value(json_object_get(a, "id")),
+                                 sb_now_ms() / 1000, view))
+        return error_page(srv, c, ui, 500);
+    html = sb_kb_render_markdown(body, strlen(body));
     if (!html) return error_page(srv, c, ui, 500);
     page_init(&p, srv, ui, str_of(a, "locale"), PAGE_LIMIT);
     page_open(&p, &(struct head){.title = title,
@@ -1238,7 +1276,7 @@ static enum MHD_Result article_page(struct sb_server *srv, struct MHD_Connection
     put(&p, "<div class=\"article-body\">\n");
     put_body_html(&p, html);
     put(&p, "</div>\n</article>\n");
-    put_feedback(&p, asked_slug, voted);
+    put_feedback(&p, asked_slug, voted, view);
     page_close(&p);
     free(html);
     return page_send(&p, c, 200);
@@ -1313,13 +1351,13 @@ static bool form_field(const char *body, size_t len, const char *name, char *out
  * JSON answers only, and flushing here would commit other requests' units
  * behind the loop's back). */
 static enum sb_err record_vote(struct sb_server *srv, int64_t article_id, bool helpful,
-                               struct sb_errbuf *eb)
+                               const char *view, const char *voter, struct sb_errbuf *eb)
 {
     bool batch_open = sb_store_pending(srv->store);
     enum sb_err rc = sb_store_begin(srv->store);
 
     if (rc) return sb_fail(eb, rc, "store: %s", sb_strerror(rc));
-    rc = sb_kb_vote(srv->kb, article_id, "help", helpful, 0, eb);
+    rc = sb_kb_vote_view(srv->kb, article_id, helpful, view, voter, eb);
     if (rc) {
         sb_store_rollback(srv->store);
         return rc;
@@ -1330,11 +1368,32 @@ static enum sb_err record_vote(struct sb_server *srv, int64_t article_id, bool h
     return SB_OK;
 }
 
+/* Votes per client address: the view token stops votes nobody was shown
+ * the form for, but fetching the page is free, so this is what bounds
+ * how many one place can cast. Answers the 429 page itself. */
+static bool vote_admitted(struct sb_server *srv, struct MHD_Connection *c, const char *loc,
+                          const char *voter, enum MHD_Result *ret)
+{
+    char key[48], v[16];
+    int retry = 0;
+
+    snprintf(key, sizeof(key), "helpvote:%s", voter);
+    if (sb_limits_take(srv->limits, key, srv->cfg.help_vote_per_hour / 3600.0,
+                       srv->cfg.help_vote_burst, sb_now_ms(), &retry))
+        return true;
+    snprintf(v, sizeof(v), "%d", retry);
+    http_add_header(srv, "Retry-After", v);
+    *ret = notice_page(srv, c, loc, 429, NOTICE_VOTE_LIMITED);
+    return false;
+}
+
 enum MHD_Result help_center_feedback(struct sb_server *srv, struct MHD_Connection *c,
                                      struct http_req *r, const char *params[2])
 {
-    char loc[LOCALE_CAP], value[8];
+    char loc[LOCALE_CAP], value[8], token[HELP_VIEW_TOKEN_CAP], view[HELP_VIEW_ID_CAP];
+    char voter[HELP_VIEW_VOTER_CAP];
     struct sb_errbuf eb = {{0}};
+    enum MHD_Result ret;
     enum sb_err rc;
     int64_t id;
     json_t *a;
@@ -1344,6 +1403,8 @@ enum MHD_Result help_center_feedback(struct sb_server *srv, struct MHD_Connectio
     /* A redirect would lose the form, so another spelling or region of a
      * locale is resolved in place. */
     sb_kb_resolve_locale(srv->kb, params[0], loc, sizeof(loc));
+    help_view_voter(r->ip, voter);
+    if (!vote_admitted(srv, c, loc, voter, &ret)) return ret;
     if (!form_field(r->body.data, r->body.len, "helpful", value, sizeof(value)) ||
         (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0))
         return error_page(srv, c, loc, 400);
@@ -1355,7 +1416,14 @@ enum MHD_Result help_center_feedback(struct sb_server *srv, struct MHD_Connectio
     }
     id = json_integer_value(json_object_get(a, "id"));
     json_decref(a);
-    rc = record_vote(srv, id, strcmp(value, "yes") == 0, &eb);
+    /* No token, a forged one, another article's or a stale one: the
+     * visitor was not shown this form (or long ago). */
+    if (!form_field(r->body.data, r->body.len, "view", token, sizeof(token)) ||
+        help_view_check(srv->help_view_key, token, id, sb_now_ms() / 1000, view))
+        return notice_page(srv, c, loc, 400, NOTICE_VOTE_REFUSED);
+    rc = record_vote(srv, id, strcmp(value, "yes") == 0, view, voter, &eb);
+    if (rc == SB_ERR_EXISTS) return notice_page(srv, c, loc, 409, NOTICE_VOTE_REFUSED);
+    if (rc == SB_ERR_NOT_FOUND) return error_page(srv, c, loc, 404);
     if (rc) {
         sb_error("help: vote on article %lld: %s", (long long)id, eb.msg);
         return error_page(srv, c, loc, 503);

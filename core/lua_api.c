@@ -338,7 +338,9 @@ static void note_search(struct sb_kb *kb, struct sb_turn *t, const struct sb_kb_
 
 /* sb.kb.vote(article_id, helpful): the customer's "did this help?" for an
  * article, counted in the editors' helpfulness report. Only inside an
- * intent handler (it needs the conversation). Returns true when stored. */
+ * intent handler (it needs the conversation). Returns true when stored:
+ * false for an article the bot did not answer this conversation with, or
+ * a second vote on it (sb_kb_vote). */
 static int l_kb_vote(lua_State *L)
 {
     const struct sb_host_deps *d = host_deps(host_of(L));

@@ -77,6 +77,24 @@ static enum sb_err add_outbound(struct sb_server *srv, struct sb_conv *conv, con
     return add_event(srv, conv, "message/outbound", json_pack("{s:o}", "message", msg));
 }
 
+/* The articles a bot reply links to (links[].article_id) are what the
+ * customer was shown: only those may get their "did this help?" vote. */
+static enum sb_err note_shown_articles(struct sb_server *srv, int64_t conv_id, json_t *reply)
+{
+    enum sb_err rc = SB_OK;
+    json_t *link;
+    size_t i;
+
+    json_array_foreach(json_object_get(reply, "links"), i, link)
+    {
+        json_t *id = json_object_get(link, "article_id");
+        if (!json_is_integer(id) || json_integer_value(id) <= 0) continue;
+        rc = sb_kb_note_shown(srv->kb, conv_id, json_integer_value(id));
+        if (rc) break;
+    }
+    return rc;
+}
+
 static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const struct sb_inbound *in,
                            int64_t inbound_id, json_t *replies)
 {
@@ -98,6 +116,7 @@ static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const st
         rc = add_outbound(
             srv, conv, in->channel, "bot", json_string_value(json_object_get(r, "text")),
             json_object_get(r, "links"), json_object_get(r, "quick_replies"), inbound_id, replies);
+        if (!rc) rc = note_shown_articles(srv, conv->id, r);
         if (rc) goto out;
     }
     if (turn.attrs_changed) {

@@ -116,6 +116,8 @@ static enum sb_err open_parts(struct sb_server *srv, struct sb_errbuf *eb)
     if (rc) return sb_fail(eb, rc, "worker thread: %s", sb_strerror(rc));
     rc = sb_limits_new(16384, &srv->limits);
     if (rc) return sb_fail(eb, rc, "rate limits: %s", sb_strerror(rc));
+    rc = sb_random_hex(srv->help_view_key, 32);
+    if (rc) return sb_fail(eb, rc, "help-center view key: %s", sb_strerror(rc));
     rc = sb_re_cache_new(512, 100000, &srv->re);
     if (rc) return sb_fail(eb, rc, "regex cache: %s", sb_strerror(rc));
     deps = (struct sb_host_deps){.store = srv->store,

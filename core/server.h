@@ -67,6 +67,7 @@ struct sb_server {
     bool agent_notify;                  /* wake agent streams after the flush */
     struct ipnet_list proxies;          /* cfg.trusted_proxies, parsed */
     struct conn_table *conns;           /* per-address caps, header deadlines (connections.c) */
+    char help_view_key[65];             /* signs help-center page views (help_view.c) */
 };
 
 /* Runs the server until SIGTERM/SIGINT; returns the process exit code. */
@@ -485,7 +486,10 @@ enum MHD_Result help_center_category(struct sb_server *, struct MHD_Connection *
                                      const char *params[2]);
 enum MHD_Result help_center_article(struct sb_server *, struct MHD_Connection *, struct http_req *,
                                     const char *params[2]);
-/* POST: form field helpful=yes|no; 303 back to the article with ?voted=1. */
+/* POST: form fields helpful=yes|no and view (the page view's token from
+ * the article page); 303 back to the article with ?voted=1. A vote
+ * without a genuine, unused view token is refused with a page (400, 409),
+ * and votes are rate-limited per client address (429). */
 enum MHD_Result help_center_feedback(struct sb_server *, struct MHD_Connection *, struct http_req *,
                                      const char *params[2]);
 

@@ -404,6 +404,20 @@ static const char *const migrations[] = {
     "CREATE INDEX kb_feedback_conversation ON kb_feedback(conversation_id)"
     "  WHERE conversation_id IS NOT NULL;"
     "ALTER TABLE conversations ADD COLUMN resolved_article INTEGER;",
+    /* 9: a vote counts only for what the customer was shown, once. The
+     * articles the bot answered with, per conversation; a help-center
+     * vote names the page view it came from (unique: one vote per view)
+     * and a digest of the voter's address, so the answer engine counts
+     * one signal per address and article (kb_learn.c). */
+    "CREATE TABLE kb_shown("
+    "  conversation_id INTEGER NOT NULL,"
+    "  article_id INTEGER NOT NULL REFERENCES kb_articles(id) ON DELETE CASCADE,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY(conversation_id, article_id)) WITHOUT ROWID;"
+    "CREATE INDEX kb_shown_article ON kb_shown(article_id);"
+    "ALTER TABLE kb_feedback ADD COLUMN view TEXT;"
+    "ALTER TABLE kb_feedback ADD COLUMN voter TEXT;"
+    "CREATE UNIQUE INDEX kb_feedback_view ON kb_feedback(view) WHERE view IS NOT NULL;",
 };
 
 static const char *const stmt_sql[ST__COUNT] = {

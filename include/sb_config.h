@@ -65,6 +65,9 @@ struct sb_config {
     char metrics_token[129];   /* GET /metrics wants "Authorization: Bearer <this>" */
     char metrics_access[16];   /* auto (token if set, else loopback), loopback, token */
     int hsts_max_age_s;        /* Strict-Transport-Security on HTTPS via a trusted proxy; 0: off */
+    /* help-center "was this helpful?" votes per client address */
+    double help_vote_per_hour;
+    double help_vote_burst;
 };
 
 void sb_config_defaults(struct sb_config *cfg);

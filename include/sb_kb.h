@@ -154,14 +154,41 @@ json_t *sb_kb_synonyms(struct sb_kb *kb, const char *locale);
 enum sb_err sb_kb_synonyms_set(struct sb_kb *kb, const char *locale, const char *term,
                                json_t *synonyms, struct sb_errbuf *eb);
 
-/* Markdown to HTML with cmark, safe mode: raw HTML is dropped and
+/* Markdown to HTML with cmark, safe mode (the one renderer every page
+ * showing a body uses): raw HTML is dropped and
  * javascript:/vbscript:/file:/data: links are emptied. Returns malloc'd
  * text, NULL on allocation failure. */
 char *sb_kb_render_markdown(const char *md, size_t len);
 
-/* "Did this help?" votes; source is "bot" or "help". */
+/* "Did this help?" votes. Customers' votes count only for what they were
+ * shown, once, so nobody can vote an article up or down without having
+ * seen it or vote again and again:
+ *
+ * source "bot" (a customer in conversation_id): counted only for an
+ *   article the bot answered with in that conversation (sb_kb_note_shown)
+ *   and only the conversation's first vote on it. SB_ERR_NOT_FOUND when
+ *   the article was not shown there (unknown ids and drafts never are),
+ *   SB_ERR_EXISTS when the conversation already voted on it.
+ * source "agent": an agent resolving conversation_id with the article;
+ *   SB_ERR_NOT_FOUND for an unknown article.
+ * Anything else is SB_ERR_INVAL; help-center votes go through
+ * sb_kb_vote_view. Nothing is stored when it fails. */
 enum sb_err sb_kb_vote(struct sb_kb *kb, int64_t article_id, const char *source, bool helpful,
                        int64_t conversation_id, struct sb_errbuf *eb);
+
+/* Notes that the bot answered conversation_id with article_id, which
+ * lets the conversation vote on it once. Unpublished or unknown articles
+ * are not noted (SB_OK all the same: there is nothing to vote on). */
+enum sb_err sb_kb_note_shown(struct sb_kb *kb, int64_t conversation_id, int64_t article_id);
+
+/* A help-center vote from one page view: view (borrowed) names the view
+ * and may vote once, voter (borrowed, may be NULL) is a digest of the
+ * visitor's address, by which the answer engine counts one signal per
+ * address and article. SB_ERR_NOT_FOUND when the article is not
+ * published, SB_ERR_EXISTS when the view already voted. The caller
+ * checks that the view is genuine (core/help_view.c). */
+enum sb_err sb_kb_vote_view(struct sb_kb *kb, int64_t article_id, bool helpful, const char *view,
+                            const char *voter, struct sb_errbuf *eb);
 /* [{id, slug, locale, title, up, down, bot_up, bot_down, help_up,
  * help_down}] for articles with votes, most down-votes first. */
 json_t *sb_kb_helpfulness(struct sb_kb *kb, const char *locale);
@@ -260,8 +287,8 @@ enum sb_err sb_kb_register_tokenizer(sqlite3 *db);
  * this help?" votes (bot and help center) and hand-offs right after the
  * bot answered with the article (a question logged with it at or above
  * its threshold, then outcome "handoff"). A conversation counts once per
- * article, with its latest signal; a help-center vote, which has no
- * conversation to deduplicate on, counts half. Each signal decays with
+ * article, with its latest signal; a help-center vote counts half, and
+ * once per article and voter address (its latest). Each signal decays with
  * the half-life; the sum of the helpful (U) and unhelpful (D) weights
  * goes through a Beta(5, 5) prior, m = (U - D) / (U + D + 10), scaled so
  * that 50 consistent signals reach the bound: one vote moves an article

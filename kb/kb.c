@@ -77,6 +77,19 @@ static const char *const kb_sql[KB__COUNT] = {
                         " position=excluded.position",
     [KB_VOTE] = "INSERT INTO kb_feedback(article_id, source, helpful, conversation_id, created_at)"
                 " SELECT id, ?2, ?3, ?4, ?5 FROM kb_articles WHERE id=?1",
+    /* A customer's vote: only on an article the conversation was shown,
+     * and only its first (kb_feedback.c says which refusal it was). */
+    [KB_VOTE_SHOWN] = "INSERT INTO kb_feedback(article_id, source, helpful, conversation_id,"
+                      " created_at) SELECT article_id, 'bot', ?2, conversation_id, ?3"
+                      " FROM kb_shown WHERE conversation_id=?4 AND article_id=?1"
+                      " AND NOT EXISTS(SELECT 1 FROM kb_feedback WHERE conversation_id=?4"
+                      "   AND article_id=?1 AND source='bot')",
+    /* A help-center vote: one per page view (the unique index on view). */
+    [KB_VOTE_VIEW] = "INSERT OR IGNORE INTO kb_feedback(article_id, source, helpful, view, voter,"
+                     " created_at) SELECT id, 'help', ?2, ?3, ?4, ?5 FROM kb_articles"
+                     " WHERE id=?1 AND status='published'",
+    [KB_SHOWN_ADD] = "INSERT OR IGNORE INTO kb_shown(conversation_id, article_id, created_at)"
+                     " SELECT ?1, id, ?3 FROM kb_articles WHERE id=?2 AND status='published'",
     [KB_HELPFULNESS] = "SELECT a.id, a.slug, a.locale, a.title, SUM(f.helpful), SUM(1-f.helpful),"
                        " SUM(f.source='bot' AND f.helpful=1), SUM(f.source='bot' AND f.helpful=0),"
                        " SUM(f.source='help' AND f.helpful=1),"

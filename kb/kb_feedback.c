@@ -16,16 +16,55 @@
 #define MAX_QUESTION_BYTES 1000
 #define NORM_BYTES 400
 
-enum sb_err sb_kb_vote(struct sb_kb *kb, int64_t article_id, const char *source, bool helpful,
-                       int64_t conversation_id, struct sb_errbuf *eb)
+/* Why a customer's vote stored nothing: voted already, or never shown.
+ * Rare: prepared per call. */
+static enum sb_err refused_vote(struct sb_kb *kb, int64_t article_id, int64_t conversation_id,
+                                struct sb_errbuf *eb)
+{
+    static const char sql[] = "SELECT 1 FROM kb_feedback WHERE conversation_id=?1"
+                              " AND article_id=?2 AND source='bot'";
+    sqlite3_stmt *s = NULL;
+    bool voted;
+
+    if (sqlite3_prepare_v2(kb->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return sb_fail(eb, SB_ERR_DB, "kb: %s", sqlite3_errmsg(kb->db));
+    sqlite3_bind_int64(s, 1, conversation_id);
+    sqlite3_bind_int64(s, 2, article_id);
+    voted = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    if (voted)
+        return sb_fail(eb, SB_ERR_EXISTS,
+                       "article_id: this conversation has already voted on article %lld",
+                       (long long)article_id);
+    return sb_fail(eb, SB_ERR_NOT_FOUND,
+                   "article_id: article %lld was not shown in this conversation",
+                   (long long)article_id);
+}
+
+static enum sb_err customer_vote(struct sb_kb *kb, int64_t article_id, bool helpful,
+                                 int64_t conversation_id, struct sb_errbuf *eb)
+{
+    sqlite3_stmt *s = kb->stmt[KB_VOTE_SHOWN];
+    enum sb_err rc;
+
+    if (conversation_id <= 0) return sb_fail(eb, SB_ERR_INVAL, "a bot vote needs a conversation");
+    sqlite3_bind_int64(s, 1, article_id);
+    sqlite3_bind_int(s, 2, helpful ? 1 : 0);
+    sqlite3_bind_int64(s, 3, sb_now_ms());
+    sqlite3_bind_int64(s, 4, conversation_id);
+    rc = kb_step(kb, s, eb);
+    if (!rc && sqlite3_changes(kb->db) == 0) rc = refused_vote(kb, article_id, conversation_id, eb);
+    return rc;
+}
+
+static enum sb_err agent_vote(struct sb_kb *kb, int64_t article_id, bool helpful,
+                              int64_t conversation_id, struct sb_errbuf *eb)
 {
     sqlite3_stmt *s = kb->stmt[KB_VOTE];
     enum sb_err rc;
 
-    if (strcmp(source, "bot") != 0 && strcmp(source, "help") != 0 && strcmp(source, "agent") != 0)
-        return sb_fail(eb, SB_ERR_INVAL, "source: must be bot, help or agent");
     sqlite3_bind_int64(s, 1, article_id);
-    sqlite3_bind_text(s, 2, source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, "agent", -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 3, helpful ? 1 : 0);
     if (conversation_id > 0)
         sqlite3_bind_int64(s, 4, conversation_id);
@@ -35,8 +74,62 @@ enum sb_err sb_kb_vote(struct sb_kb *kb, int64_t article_id, const char *source,
     rc = kb_step(kb, s, eb);
     if (!rc && sqlite3_changes(kb->db) == 0)
         rc = sb_fail(eb, SB_ERR_NOT_FOUND, "article_id: no such article");
+    return rc;
+}
+
+enum sb_err sb_kb_vote(struct sb_kb *kb, int64_t article_id, const char *source, bool helpful,
+                       int64_t conversation_id, struct sb_errbuf *eb)
+{
+    enum sb_err rc;
+
+    if (strcmp(source, "bot") == 0)
+        rc = customer_vote(kb, article_id, helpful, conversation_id, eb);
+    else if (strcmp(source, "agent") == 0)
+        rc = agent_vote(kb, article_id, helpful, conversation_id, eb);
+    else
+        return sb_fail(eb, SB_ERR_INVAL, "source: must be bot or agent");
     if (!rc) kb_learn_signals_changed(kb);
     return rc;
+}
+
+enum sb_err sb_kb_note_shown(struct sb_kb *kb, int64_t conversation_id, int64_t article_id)
+{
+    sqlite3_stmt *s = kb->stmt[KB_SHOWN_ADD];
+
+    sqlite3_bind_int64(s, 1, conversation_id);
+    sqlite3_bind_int64(s, 2, article_id);
+    sqlite3_bind_int64(s, 3, sb_now_ms());
+    return kb_step(kb, s, NULL);
+}
+
+enum sb_err sb_kb_vote_view(struct sb_kb *kb, int64_t article_id, bool helpful, const char *view,
+                            const char *voter, struct sb_errbuf *eb)
+{
+    sqlite3_stmt *s = kb->stmt[KB_VOTE_VIEW];
+    enum sb_err rc;
+
+    if (!view || !*view) return sb_fail(eb, SB_ERR_INVAL, "view: is required");
+    sqlite3_bind_int64(s, 1, article_id);
+    sqlite3_bind_int(s, 2, helpful ? 1 : 0);
+    sqlite3_bind_text(s, 3, view, -1, SQLITE_STATIC);
+    if (voter)
+        sqlite3_bind_text(s, 4, voter, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 4);
+    sqlite3_bind_int64(s, 5, sb_now_ms());
+    rc = kb_step(kb, s, eb);
+    if (rc) return rc;
+    if (sqlite3_changes(kb->db) == 0) {
+        /* OR IGNORE: the view's vote is in already, or no such article */
+        json_t *a = sb_kb_article_json(kb, article_id);
+        bool published =
+            a && strcmp(json_string_value(json_object_get(a, "status")), "published") == 0;
+        json_decref(a);
+        return published ? sb_fail(eb, SB_ERR_EXISTS, "view: this page view has already voted")
+                         : sb_fail(eb, SB_ERR_NOT_FOUND, "article_id: no such article");
+    }
+    kb_learn_signals_changed(kb);
+    return SB_OK;
 }
 
 json_t *sb_kb_helpfulness(struct sb_kb *kb, const char *locale)

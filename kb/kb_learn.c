@@ -27,8 +27,8 @@
  * reach the bound. */
 #define PRIOR_SIGNALS 10.0
 #define SATURATE_SIGNALS 50.0
-/* A help-center vote has no conversation to deduplicate on: anyone can
- * post it again, so it weighs half. */
+/* A help-center vote has no conversation behind it, only a page view
+ * and an address: it weighs half. */
 #define ANONYMOUS_WEIGHT 0.5
 /* Signals older than this many half-lives weigh under 0.1%: not read. */
 #define WINDOW_HALF_LIVES 10
@@ -45,21 +45,25 @@ enum learn_stmt { LS_SIGNALS, LS_THRESHOLDS, LS_VERSION, LS__COUNT };
 /* One signal per (article, conversation): its latest. The hand-offs are
  * the bot's answers (confidence at or above the article's threshold) whose
  * question was then marked "handoff". Help-center votes (no conversation)
- * all count. Ties in time go to the unhelpful signal. */
+ * count once per (article, voter address), their latest: a vote per page
+ * view is easy to repeat from one place, and hundreds of them must not
+ * outweigh the customers. Help-center votes from before voters were
+ * recorded all count. Ties in time go to the unhelpful signal. */
 static const char *const learn_sql[LS__COUNT] = {
-    [LS_SIGNALS] = "WITH s(article_id, conv, value, weight, at) AS ("
-                   "  SELECT article_id, conversation_id, CASE WHEN helpful THEN 1 ELSE -1 END,"
+    [LS_SIGNALS] = "WITH s(article_id, conv, voter, value, weight, at) AS ("
+                   "  SELECT article_id, conversation_id, voter,"
+                   "    CASE WHEN helpful THEN 1 ELSE -1 END,"
                    "    CASE WHEN conversation_id IS NULL THEN ?3 ELSE 1.0 END, created_at"
                    "  FROM kb_feedback WHERE created_at >= ?1"
                    "  UNION ALL"
-                   "  SELECT q.article_id, q.conversation_id, -1, 1.0, q.created_at"
+                   "  SELECT q.article_id, q.conversation_id, NULL, -1, 1.0, q.created_at"
                    "  FROM kb_queries q JOIN kb_articles a ON a.id = q.article_id"
                    "  WHERE q.outcome = 'handoff' AND q.created_at >= ?1"
                    "    AND q.confidence >= COALESCE(a.answer_threshold, ?2))"
                    " SELECT article_id, value, weight, at FROM ("
-                   "  SELECT *, ROW_NUMBER() OVER (PARTITION BY article_id, conv"
+                   "  SELECT *, ROW_NUMBER() OVER (PARTITION BY article_id, conv, voter"
                    "    ORDER BY at DESC, value ASC) AS rn FROM s)"
-                   " WHERE conv IS NULL OR rn = 1",
+                   " WHERE (conv IS NULL AND voter IS NULL) OR rn = 1",
     [LS_THRESHOLDS] =
         "SELECT id, answer_threshold FROM kb_articles WHERE answer_threshold IS NOT NULL",
     [LS_VERSION] = "PRAGMA data_version",

@@ -136,8 +136,9 @@ env.test('“New article” from a gap opens the editor with the question as tit
 env.test('helpfulness shows the votes per article, most unhelpful first, linking to the article', async (page, { server }) => {
   const api = await server.api();
   const track = await api.articleBySlug('en', 'track-order');
-  const { conv } = await askAsCustomer(server.url, 'en', ['where is my order']);
+  // one vote per conversation: a customer votes once on the article the bot showed them
   for (const helpful of [false, false, true]) {
+    const { conv } = await askAsCustomer(server.url, 'en', ['where is my order']);
     const r = await fetch(`${server.url}/api/v1/conversations/${conv.id}/feedback`, {
       method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${conv.token}` },
       body: JSON.stringify({ article_id: track.id, helpful }),

@@ -60,6 +60,14 @@ HOSTILE_BODY = ("Hello <img src=x onerror=alert(1)>\n\n"
                 "![pic](javascript:alert(4))\n")
 
 
+def view_token(page, required=True):
+    """The page view's token in an article page's feedback form (None when there is none and
+    not required)."""
+    views = [a.get("value") for t, a in page.tags if t == "input" and a.get("name") == "view"]
+    assert len(views) == 1 or (not views and not required), views
+    return views[0] if views else None
+
+
 def demo_front(locale, slug):
     """title and summary from kb/demo/<locale>/<slug>.md."""
     with open(os.path.join(harness.KB_DEMO, locale, slug + ".md"), encoding="utf-8") as f:
@@ -161,7 +169,10 @@ class HelpCenterTests(harness.SwitchboardTestCase):
             if rc != 0:
                 raise AssertionError("kb import %s: exit %s\n%s%s" % (cls.extra, rc, out, err))
 
-        cls.server = harness.Server(users=[EDITOR], before_start=import_extra)
+        # the votes of every test here come from one address: HelpCenterVoteFloodTests has the
+        # default per-address limit
+        cls.server = harness.Server(users=[EDITOR], before_start=import_extra,
+                                    config={"help_vote_burst": 100000})
         try:
             cls.server.start()
         except BaseException:
@@ -283,6 +294,9 @@ class HelpCenterTests(harness.SwitchboardTestCase):
                       [{k: f.get(k) for k in ("method", "action")} for f in p.forms])
         self.assertEqual(sorted((b.get("name"), b.get("value")) for b in p.buttons if b.get("name")),
                          [("helpful", "no"), ("helpful", "yes")])
+        # with the page view's token, a new one on every view
+        self.assertRegex(view_token(p), r"^[0-9]+\.[0-9a-f]{16}\.[0-9a-f]{32}$")
+        self.assertNotEqual(view_token(p), view_token(self.page("/help/en/track-order")[1]))
 
     def test_article_in_each_locale(self):
         for loc in LOCALES:
@@ -469,27 +483,35 @@ class HelpCenterTests(harness.SwitchboardTestCase):
         return self.server.request("POST", path, raw=data,
                                    headers={"Content-Type": "application/x-www-form-urlencoded"})
 
+    def viewed(self, page_path):
+        """The view token of a fresh view of the article page, as its form carries it."""
+        return "view=" + urllib.parse.quote(view_token(self.page(page_path)[1]))
+
+    def vote(self, page_path, helpful):
+        return self.post_form(page_path + "/feedback", "helpful=%s&%s" % (helpful, self.viewed(page_path)))
+
     def test_feedback_vote_is_stored(self):
         before = self.helpfulness("payment-methods")
-        st, h, _ = self.post_form("/help/en/payment-methods/feedback", "helpful=yes")
+        st, h, _ = self.vote("/help/en/payment-methods", "yes")
         self.assertEqual(st, 303)
         self.assertEqual(h.get("location"), "/help/en/payment-methods?voted=1")
         body, p = self.page(h["location"])
         self.assertIn("Thanks for your feedback!", body)
         self.assertFalse([f for f in p.forms if f.get("method") == "post"], "the form is still there")
-        st, h, _ = self.post_form("/help/en/payment-methods/feedback", "x=1&helpful=no")
+        st, h, _ = self.post_form("/help/en/payment-methods/feedback",
+                                  "x=1&helpful=no&" + self.viewed("/help/en/payment-methods"))
         self.assertEqual(st, 303)
         after = self.helpfulness("payment-methods")
         self.assertEqual((after["help_up"], after["help_down"]),
                          (before["help_up"] + 1, before["help_down"] + 1), after)
         # in another locale the thanks is localised
-        st, h, _ = self.post_form("/help/ro/payment-methods/feedback", "helpful=yes")
+        st, h, _ = self.vote("/help/ro/payment-methods", "yes")
         self.assertEqual((st, h.get("location")), (303, "/help/ro/payment-methods?voted=1"))
         self.assertIn("Mulțumim pentru feedback!", self.page(h["location"])[0])
         self.assertEqual(self.helpfulness("payment-methods", "ro")["help_up"], 1)
 
     def test_feedback_on_a_fallback_counts_for_the_article_shown(self):
-        st, h, _ = self.post_form("/help/ro/only-english/feedback", "helpful=no")
+        st, h, _ = self.vote("/help/ro/only-english", "no")
         self.assertEqual((st, h.get("location")), (303, "/help/ro/only-english?voted=1"))
         self.assertGreaterEqual(self.helpfulness("only-english")["help_down"], 1)
 
@@ -499,7 +521,8 @@ class HelpCenterTests(harness.SwitchboardTestCase):
             st, h, body = self.post_form("/help/en/track-order/feedback", data)
             self.assertEqual(st, 400, "%r -> %s" % (data[:40], st))
             self.assertIn("text/html", h.get("content-type", ""))
-        st, _, _ = self.post_form("/help/en/track-order/feedback", "helpful=%79es")
+        st, _, _ = self.post_form("/help/en/track-order/feedback",
+                                  "helpful=%79es&" + self.viewed("/help/en/track-order"))
         self.assertEqual(st, 303, "percent-encoded yes")
         st, _, _ = self.post_form("/help/en/no-such-article/feedback", "helpful=yes")
         self.assertEqual(st, 404)
@@ -507,6 +530,36 @@ class HelpCenterTests(harness.SwitchboardTestCase):
         self.assertEqual(st, 404)
         st, _, _ = self.post_form("/help/!!/track-order/feedback", "helpful=yes")
         self.assertEqual(st, 404)
+
+    def test_a_vote_needs_its_page_view_and_counts_once(self):
+        """Issue 14, feedback poisoning: votes nobody was shown the form for, as many as wanted."""
+        path = "/help/en/return-item"
+        before = self.helpfulness("return-item")
+        refused = [
+            lambda: "helpful=no",  # no view: the old forged vote
+            lambda: "helpful=no&view=",
+            lambda: "helpful=no&view=1.0123456789abcdef.0123456789abcdef0123456789abcdef",  # forged
+            lambda: "helpful=no&" + self.viewed("/help/en/track-order"),  # another article's view
+        ]
+        for make in refused:
+            data = make()
+            st, h, body = self.post_form(path + "/feedback", data)
+            self.assertEqual(st, 400, "%s -> %s" % (data, st))
+            self.assertIn("text/html", h.get("content-type", ""))
+            self.assertIn("Your vote was not counted", body)
+        view = self.viewed(path)
+        st, h, _ = self.post_form(path + "/feedback", "helpful=no&" + view)
+        self.assertEqual((st, h.get("location")), (303, path + "?voted=1"))
+        for helpful in ("no", "no", "yes"):  # the same view again
+            st, h, body = self.post_form(path + "/feedback", "helpful=%s&%s" % (helpful, view))
+            self.assertEqual(st, 409)
+            self.assertIn("Your vote was not counted", body)
+        after = self.helpfulness("return-item")
+        self.assertEqual((after["help_up"], after["help_down"]), (before["help_up"], before["help_down"] + 1))
+        # a Romanian visitor is told in Romanian
+        st, _, body = self.post_form("/help/ro/return-item/feedback", "helpful=no")
+        self.assertEqual(st, 400)
+        self.assertIn("Votul tău nu a fost numărat", body)
 
     # -- hostile article text
     def test_hostile_article_text_is_escaped(self):
@@ -545,6 +598,44 @@ class HelpCenterTests(harness.SwitchboardTestCase):
         self.assertIn("How do I track my order?", body)
         st, _, _ = self.server.request("HEAD", "/help/en/track-order")
         self.assertEqual(st, 200)
+
+
+class HelpCenterVoteFloodTests(harness.ServerTestCase):
+    """Issue 14: 700 forged "not helpful" votes on the help center pushed a correct article to the
+    ranking floor. Here the server has the default per-address vote limit."""
+    server_users = [EDITOR]
+
+    def adjustment(self, question, slug):
+        ed = self.server.login(EDITOR["email"], EDITOR["password"])
+        st, _, b = ed.request("POST", "/api/v1/kb/try", {"text": question, "locale": "en"})
+        self.assertEqual(st, 200, b)
+        self.assertEqual((b["answer"] or {}).get("slug"), slug, b)
+        return b["answer"]["adjustment"]
+
+    def test_700_forged_votes_do_not_move_the_ranking(self):
+        s = self.server
+        question = "how can I track my order"
+        self.assertEqual(self.adjustment(question, "track-order"), 0)
+        statuses = []
+        for i in range(700):
+            data = "helpful=no"
+            if i % 2:  # half of them even carry a fresh, genuine page view
+                st, _, body = s.get("/help/en/track-order")
+                self.assertEqual(st, 200)
+                data += "&view=" + urllib.parse.quote(view_token(Page(body), required=False) or "")
+            st, h, body = s.request("POST", "/help/en/track-order/feedback", raw=data,
+                                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+            statuses.append(st)
+            if st == 429:
+                self.assertIn("text/html", h.get("content-type", ""))
+                self.assertGreaterEqual(int(h.get("retry-after", "0")), 1, h)
+        # the learned adjustment is computed afresh from the stored votes after a restart: at most
+        # one half-weight signal from one address, so the article keeps its place
+        s.restart()
+        adj = self.adjustment(question, "track-order")
+        self.assertGreater(adj, -0.01, "the forged votes moved the article by %s" % adj)
+        self.assertGreater(statuses.count(429), 600, "no per-address limit")
+        self.assertLessEqual(statuses.count(303), 10, "more votes counted than the burst allows")
 
 
 if __name__ == "__main__":

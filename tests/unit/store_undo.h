@@ -6,8 +6,16 @@
 #ifndef SB_TEST_STORE_UNDO_H
 #define SB_TEST_STORE_UNDO_H
 
-/* Migration 8: kb_feedback back to the CHECK without 'agent'. */
+/* Migration 9: the articles shown per conversation, and a help-center
+ * vote's page view and voter. */
+#define UNDO_MIGRATION_9                                                                           \
+    "DROP TABLE kb_shown; DROP INDEX kb_feedback_view;"                                            \
+    "ALTER TABLE kb_feedback DROP COLUMN view;"                                                    \
+    "ALTER TABLE kb_feedback DROP COLUMN voter;"
+
+/* Migration 8: kb_feedback back to the CHECK without 'agent' (after 9). */
 #define UNDO_MIGRATION_8                                                                           \
+    UNDO_MIGRATION_9                                                                               \
     "CREATE TABLE kb_feedback_old("                                                                \
     "  id INTEGER PRIMARY KEY,"                                                                    \
     "  article_id INTEGER NOT NULL REFERENCES kb_articles(id) ON DELETE CASCADE,"                  \

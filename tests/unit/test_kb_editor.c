@@ -81,14 +81,8 @@ static void validation_names_the_field(void **state)
     a.title = "Hi <script>alert(1)</script>";
     expect_invalid(e->kb, &a, "title");
     a = sample();
-    a.summary = "see java\tscript:alert(1)";
+    a.summary = "Bold <b>is</b> typed";
     expect_invalid(e->kb, &a, "summary");
-    a = sample();
-    a.body = "<a href=x onclick = 'go()'>x</a>";
-    expect_invalid(e->kb, &a, "body");
-    a = sample();
-    a.body = "[x](JavaScript:alert(1))";
-    expect_invalid(e->kb, &a, "body");
     a = sample();
     memset(big, 'x', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
@@ -200,6 +194,186 @@ static void markdown_drops_raw_html_and_script_links(void **state)
     free(html);
 }
 
+/* ---- issue 14: the body filter; what matters is the rendered HTML ---- */
+
+/* Hostile bodies: each saves (it is Markdown like any other) and renders
+ * to nothing active. */
+static const char *const hostile_bodies[] = {
+    "[x](&#106;avascript:alert(1))",
+    "[x](&#x6A;avascript&colon;alert(1))",
+    "[x](JaVaScRiPt:alert(1))",
+    "[x](java&#9;script:alert(1))",
+    "[x](<java script:alert(1)>)",
+    "[x](&#0;javascript:alert(1))",
+    "[x]( javascript:alert(1) \"t\")",
+    "[x](vbscript:msgbox(1))",
+    "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "![x](javascript:alert(1))",
+    "<javascript:alert(1)>",
+    "<JAVASCRIPT:alert(1)>",
+    "[ref]\n\n[ref]: javascript:alert(1)",
+    "[ref]\n\n[ref]: <&#106;avascript:alert(1)> \"t\"",
+    "<img src=x onerror\t=alert(1)>",
+    "<img src=x onerror=alert(1)>",
+    "Hi <img src=x\nonerror=alert(1)> there",
+    "<iframe src=\"https://evil.example/\"></iframe>",
+    "<script>alert(1)</script>",
+    "<SCRIPT>alert(1)</SCRIPT>",
+    "<svg onload=alert(1)>",
+    "<a href=\"javascript:alert(1)\">x</a>",
+    "<div style=\"background:url(javascript:alert(1))\">x</div>",
+    "<object data=x></object><embed src=x><form action=x><base href=x>",
+    "```\n</code></pre><script>alert(1)</script>\n```",
+    "`<script>alert(1)</script>`",
+    "[x](\"onmouseover=alert(1) \"t\")",
+    "[x\"onmouseover=alert(1)](https://ok.example/ \"a\\\" onmouseover=\\\"alert(1)\")",
+};
+
+/* The value of an attribute as a browser reads it: entities decoded,
+ * ASCII whitespace and control characters dropped, lowercased. */
+static void attr_value(const char *v, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 1 < cap; i++) {
+        unsigned long ch = (unsigned char)v[i];
+        if (v[i] == '&') {
+            const char *semi = memchr(v + i, ';', n - i);
+            if (semi && v[i + 1] == '#') {
+                ch = v[i + 2] == 'x' || v[i + 2] == 'X' ? strtoul(v + i + 3, NULL, 16)
+                                                        : strtoul(v + i + 2, NULL, 10);
+                i = (size_t)(semi - v);
+            } else if (semi && strncmp(v + i, "&amp;", 5) == 0) {
+                i += 4;
+            } else if (semi) {
+                ch = '?'; /* a named entity: never a letter of a scheme here */
+                i = (size_t)(semi - v);
+            }
+        }
+        if (ch <= ' ') continue;
+        out[o++] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+    }
+    out[o] = '\0';
+}
+
+/* Fails the test when html has a tag or attribute that runs script:
+ * script, iframe and other active elements, on* handlers, style, and
+ * javascript:, vbscript: or data: (but images) URLs. cmark escapes every
+ * '<' of text, so each '<' here starts a real tag or comment. */
+static void assert_inert(const char *html, const char *from)
+{
+    static const char *const active[] = {"script", "iframe", "object", "embed", "style", "form",
+                                         "base",   "meta",   "link",   "svg",   "math",  "frame"};
+    for (const char *p = strchr(html, '<'); p; p = strchr(p + 1, '<')) {
+        const char *q = p + 1, *end;
+        char name[16] = "";
+        size_t nl = 0;
+
+        if (strncmp(q, "!--", 3) == 0) continue;
+        if (*q == '/') q++;
+        while (((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9')) &&
+               nl + 1 < sizeof(name))
+            name[nl++] = (char)(*q++ | 0x20);
+        name[nl] = '\0';
+        for (size_t i = 0; i < sizeof(active) / sizeof(active[0]); i++)
+            if (strcmp(name, active[i]) == 0) fail_msg("<%s> from %s:\n%s", name, from, html);
+        end = strchr(q, '>');
+        if (!end) fail_msg("unclosed tag from %s:\n%s", from, html);
+        while (q < end) {
+            char an[32] = "", val[512];
+            size_t al = 0;
+            const char *v = NULL;
+            size_t vl = 0;
+
+            while (q < end && (*q == ' ' || *q == '/' || *q == '\n'))
+                q++;
+            while (q < end && *q != '=' && *q != ' ' && *q != '>' && al + 1 < sizeof(an))
+                an[al++] = (char)(*q++ | 0x20);
+            an[al] = '\0';
+            if (q < end && *q == '=') {
+                char quote = *++q;
+                if (quote != '"') fail_msg("unquoted attribute %s from %s:\n%s", an, from, html);
+                v = ++q;
+                while (q < end && *q != '"')
+                    q++;
+                vl = (size_t)(q - v);
+                q++;
+            } else if (al == 0) {
+                q++;
+            }
+            if (an[0] == 'o' && an[1] == 'n')
+                fail_msg("event handler %s from %s:\n%s", an, from, html);
+            if (strcmp(an, "style") == 0) fail_msg("style attribute from %s:\n%s", from, html);
+            if (!v) continue;
+            attr_value(v, vl, val, sizeof(val));
+            /* a browser reads the scheme before any '%' decoding, so
+             * "%EF%BF%BDjavascript:" is a harmless relative link */
+            if (strncmp(val, "javascript:", 11) == 0 || strncmp(val, "vbscript:", 9) == 0)
+                fail_msg("script URL in %s from %s:\n%s", an, from, html);
+            if (strncmp(val, "data:", 5) == 0 && strcmp(name, "img") != 0)
+                fail_msg("data: URL in %s from %s:\n%s", an, from, html);
+        }
+        p = end;
+    }
+}
+
+static void hostile_bodies_save_and_render_inert(void **state)
+{
+    struct env *e = *state;
+    struct sb_errbuf eb = {{0}};
+
+    for (size_t i = 0; i < sizeof(hostile_bodies) / sizeof(hostile_bodies[0]); i++) {
+        struct sb_kb_article a = sample();
+        const char *md = hostile_bodies[i];
+        char *html = sb_kb_render_markdown(md, strlen(md));
+
+        a.body = md;
+        if (sb_kb_validate(e->kb, &a, &eb)) fail_msg("%s refused: %s", md, eb.msg);
+        assert_non_null(html);
+        assert_inert(html, md);
+        free(html);
+    }
+}
+
+/* Issue 14: the old blocklist refused these. */
+static void harmless_text_about_scripts_is_accepted_and_shown_as_text(void **state)
+{
+    static const struct {
+        const char *md, *shown;
+    } cases[] = {
+        {"Note on JavaScript: enable it in your browser settings.",
+         "<p>Note on JavaScript: enable it in your browser settings.</p>"},
+        {"Add the widget to your site:\n\n```html\n<script src=\"https://shop.example/widget.js\" "
+         "data-site=\"demo\" async></script>\n```\n",
+         "<pre><code class=\"language-html\">&lt;script "
+         "src=&quot;https://shop.example/widget.js&quot; "
+         "data-site=&quot;demo&quot; async&gt;&lt;/script&gt;\n</code></pre>"},
+        {"Set `img.onerror = retry` to try again.", "<code>img.onerror = retry</code>"},
+        {"Links like javascript:void(0) do nothing.", "javascript:void(0) do nothing."},
+    };
+    struct env *e = *state;
+    struct sb_errbuf eb = {{0}};
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sb_kb_article a = sample();
+        char *html = sb_kb_render_markdown(cases[i].md, strlen(cases[i].md));
+
+        a.body = cases[i].md;
+        if (sb_kb_validate(e->kb, &a, &eb)) fail_msg("\"%s\" refused: %s", cases[i].md, eb.msg);
+        assert_non_null(html);
+        if (!strstr(html, cases[i].shown))
+            fail_msg("\"%s\" rendered as\n%s\nwithout\n%s", cases[i].md, html, cases[i].shown);
+        assert_inert(html, cases[i].md);
+        free(html);
+    }
+    /* a plain-text field is never a link: the words are fine there too */
+    {
+        struct sb_kb_article a = sample();
+        a.title = "Note on JavaScript: enable it";
+        a.summary = "Turn on JavaScript: the checkout needs it.";
+        assert_int_equal(sb_kb_validate(e->kb, &a, &eb), SB_OK);
+    }
+}
+
 static void locale_fallback_chain(void **state)
 {
     struct env *e = *state;
@@ -290,6 +464,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(diff_marks_changed_lines_only, setup, teardown),
         cmocka_unit_test(markdown_drops_raw_html_and_script_links),
+        cmocka_unit_test_setup_teardown(hostile_bodies_save_and_render_inert, setup, teardown),
+        cmocka_unit_test_setup_teardown(harmless_text_about_scripts_is_accepted_and_shown_as_text,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(locale_fallback_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(gaps_group_wordings_and_count_handoffs, setup, teardown),
         cmocka_unit_test_setup_teardown(example_question_wording_is_an_answer, setup, teardown),

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
@@ -88,6 +89,31 @@ static void login_free(void *p)
     free(j);
 }
 
+/* Login CSRF: a foreign page can post a form (text/plain, no preflight)
+ * that signs the browser into the attacker's account, and everything the
+ * victim then types lands there. A JSON body cannot be sent cross-site
+ * without a preflight, which fails; the Origin check stops it outright.
+ * No Origin is a client that is not a browser (curl, scripts): fine. */
+static bool login_request_ok(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                             enum MHD_Result *ret)
+{
+    const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    size_t n = strlen("application/json");
+
+    if (!type || strncasecmp(type, "application/json", n) != 0 ||
+        (type[n] != '\0' && type[n] != ';' && type[n] != ' ')) {
+        *ret = http_error(srv, c, 415, "unsupported_media_type",
+                          "sign in with a JSON body (Content-Type: application/json)");
+        return false;
+    }
+    if (r->origin[0] && !r->origin_own) {
+        *ret = http_error(srv, c, 403, "origin_not_allowed",
+                          "sign in from this server's own pages (Origin %s is not)", r->origin);
+        return false;
+    }
+    return true;
+}
+
 /* First pass: checks and lockouts on the loop, then hand scrypt to the
  * worker and suspend the connection until it is done. */
 static enum MHD_Result login_start(struct sb_server *srv, struct MHD_Connection *c,
@@ -100,6 +126,7 @@ static enum MHD_Result login_start(struct sb_server *srv, struct MHD_Connection 
     int retry = 0;
     json_t *body;
 
+    if (!login_request_ok(srv, c, r, &ret)) return ret;
     body = http_body_object(srv, c, r, &ret);
     if (!body) return ret;
     email = string_field(body, "email");
@@ -218,7 +245,7 @@ enum MHD_Result api_me(struct sb_server *srv, struct MHD_Connection *c, struct h
 enum MHD_Result api_change_password(struct sb_server *srv, struct MHD_Connection *c,
                                     struct http_req *r, const char *params[2])
 {
-    char hash[SB_PASSWORD_HASH_MAX];
+    char hash[SB_PASSWORD_HASH_MAX], why[SB_PASSWORD_WHY];
     const char *current, *fresh;
     enum MHD_Result ret;
     json_t *body;
@@ -230,11 +257,15 @@ enum MHD_Result api_change_password(struct sb_server *srv, struct MHD_Connection
     if (!body) return ret;
     current = string_field(body, "current_password");
     fresh = string_field(body, "new_password");
-    if (!current || !fresh || strlen(fresh) < SB_PASSWORD_MIN || strlen(fresh) > SB_PASSWORD_MAX) {
+    if (!current || !fresh) {
         json_decref(body);
         return http_error(srv, c, 400, "invalid_field",
                           "current_password and new_password (at least %d characters) are needed",
                           SB_PASSWORD_MIN);
+    }
+    if (!sb_password_acceptable(fresh, why)) {
+        json_decref(body);
+        return http_error(srv, c, 400, "weak_password", "new_password: %s", why);
     }
     if (!sb_password_verify(current, r->who.user.password_hash)) {
         json_decref(body);

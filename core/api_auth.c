@@ -58,7 +58,8 @@ struct login_job {
     bool found;
     struct sb_user user;
     char email[256];
-    char acct_key[300], ip_key[96];
+    bool remember_device;
+    struct login_guard guard;
     /* results */
     bool ok;
     bool have_rehash;
@@ -142,17 +143,14 @@ static enum MHD_Result login_start(struct sb_server *srv, struct MHD_Connection 
     }
     snprintf(j->email, sizeof(j->email), "%s", email);
     snprintf(j->password, sizeof(j->password), "%s", password);
+    j->remember_device = json_is_true(json_object_get(body, "remember_device"));
     json_decref(body);
-    snprintf(j->acct_key, sizeof(j->acct_key), "acct:%s", j->email);
-    for (char *p = j->acct_key; *p; p++)
-        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
-    snprintf(j->ip_key, sizeof(j->ip_key), "login-ip:%s", r->ip);
-    if (sb_limits_locked(srv->limits, j->ip_key, now, &retry) ||
-        sb_limits_locked(srv->limits, j->acct_key, now, &retry)) {
+    j->found = sb_user_by_email(srv->store, j->email, &j->user) == SB_OK;
+    login_guard_init(srv, c, r->ip, j->email, j->found ? j->user.id : 0, &j->guard);
+    if (login_guard_locked(srv, &j->guard, now, &retry)) {
         login_free(j);
         return refuse_locked(srv, c, retry);
     }
-    j->found = sb_user_by_email(srv->store, j->email, &j->user) == SB_OK;
     snprintf(j->stored, sizeof(j->stored), "%s",
              j->found ? j->user.password_hash : dummy_hash(srv));
     j->log2_n = srv->cfg.kdf_log2_n;
@@ -176,15 +174,11 @@ static enum MHD_Result login_finish(struct sb_server *srv, struct MHD_Connection
 
     sb_store_begin(srv->store);
     if (!j->ok) {
-        sb_limits_fail(srv->limits, j->acct_key, srv->cfg.login_max_failures,
-                       srv->cfg.login_lockout_s, now);
-        sb_limits_fail(srv->limits, j->ip_key, srv->cfg.login_ip_max_failures,
-                       srv->cfg.login_lockout_s, now);
+        login_guard_failed(srv, &j->guard, now);
         sb_audit(srv->store, j->email, "auth.login_failed", j->email, r->ip, NULL);
         sb_store_commit(srv->store);
         return http_error(srv, c, 401, "invalid_credentials", "wrong e-mail or password");
     }
-    sb_limits_clear(srv->limits, j->acct_key);
     /* Same password, new cost: sessions stay. */
     if (j->have_rehash) sb_user_set_password(srv->store, j->user.id, j->rehash, false);
     if (sb_random_hex(token, 32) || sb_random_hex(csrf, 16)) {
@@ -203,6 +197,7 @@ static enum MHD_Result login_finish(struct sb_server *srv, struct MHD_Connection
              "sb_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", token,
              srv->cfg.session_max_s, principal_https(srv, c) ? "; Secure" : "");
     http_add_header(srv, "Set-Cookie", cookie);
+    login_guard_succeeded(srv, c, &j->guard, j->user.id, j->remember_device);
     return session_answer(srv, c, &j->user, csrf, 200);
 }
 

@@ -134,8 +134,8 @@ bool login_guard_locked(struct sb_server *srv, const struct login_guard *g, int6
 
 void login_guard_failed(struct sb_server *srv, const struct login_guard *g, int64_t now_ms)
 {
-    sb_limits_fail(srv->limits, g->acct_key, srv->cfg.login_max_failures,
-                   srv->cfg.login_lockout_s, now_ms);
+    sb_limits_fail(srv->limits, g->acct_key, srv->cfg.login_max_failures, srv->cfg.login_lockout_s,
+                   now_ms);
     if (g->ip_key[0])
         sb_limits_fail(srv->limits, g->ip_key, srv->cfg.login_ip_max_failures,
                        srv->cfg.login_lockout_s, now_ms);
@@ -147,7 +147,8 @@ void login_guard_succeeded(struct sb_server *srv, struct MHD_Connection *c,
     char nonce[NONCE_HEX + 1], mac[65], cookie[256];
 
     sb_limits_clear(srv->limits, g->acct_key);
-    if (!remember || g->known_device || !device_key(srv) || sb_random_hex(nonce, NONCE_HEX / 2)) return;
+    if (!remember || g->known_device || !device_key(srv) || sb_random_hex(nonce, NONCE_HEX / 2))
+        return;
     device_mac(srv, user_id, nonce, mac);
     /* only the sign-in reads it */
     snprintf(cookie, sizeof(cookie),

@@ -79,14 +79,14 @@ static void test_malformed_hashes_never_match(void **state)
 static void test_short_and_common_passwords_are_refused(void **state)
 {
     static const char *const weak[] = {
-        "password", "12345678", "123456789", "1234567890", "password123", "Password2024!",
-        "P@ssw0rd!!", "qwertyuiop", "QWERTYUIOP1", "iloveyou12", "letmein!!!", "aaaaaaaaaaaa",
-        "abababababab", "welcome2026", "!!!!2026!!!!", "switchboard1", "changeme123",
-        "ãããã", /* four characters, eight bytes */
+        "password",      "12345678",     "123456789",    "1234567890",  "password123",
+        "Password2024!", "P@ssw0rd!!",   "qwertyuiop",   "QWERTYUIOP1", "iloveyou12",
+        "letmein!!!",    "aaaaaaaaaaaa", "abababababab", "welcome2026", "!!!!2026!!!!",
+        "switchboard1",  "changeme123",  "ãããã", /* four characters, eight bytes */
     };
     static const char *const fine[] = {
-        "correct horse battery", "editor-pass-123", "zebrafoil on Tuesdays",
-        "N3w password!", "Lisbon tram 28 at dawn", "ãããããããããã x",
+        "correct horse battery", "editor-pass-123",        "zebrafoil on Tuesdays",
+        "N3w password!",         "Lisbon tram 28 at dawn", "ãããããããããã x",
     };
     char why[SB_PASSWORD_WHY];
     (void)state;

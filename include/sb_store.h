@@ -87,7 +87,6 @@ enum sb_err sb_store_conv_get_by_id(struct sb_store *st, int64_t id, struct sb_c
 enum sb_err sb_store_conv_set_status(struct sb_store *st, int64_t conv_id, const char *status);
 enum sb_err sb_store_conv_set_attrs(struct sb_store *st, int64_t conv_id, json_t *attrs);
 
-
 /* Records a handoff: reason, team and a copy of the transcript so far. */
 enum sb_err sb_store_handoff(struct sb_store *st, int64_t conv_id, const char *reason,
                              const char *team);

@@ -22,7 +22,7 @@
 
 struct sb_store;
 
-#define SB_STORE_SCHEMA_VERSION 8
+#define SB_STORE_SCHEMA_VERSION 9
 
 /* Opens (creating if needed) the database at path and migrates it. */
 enum sb_err sb_store_open(const char *path, const char *synchronous, struct sb_store **out,

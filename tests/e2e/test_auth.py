@@ -413,11 +413,6 @@ class AddressLockoutTests(AuthTestCase):
         # the staff member's browser signed in before and was remembered
         st, cookies, b = login_from(s, "127.0.0.3", "target@e2e.test", PW, remember=True)
         self.assertEqual(st, 200, b)
-        full = [c for c in cookies if c.startswith("sb_device=")]
-        self.assertEqual(len(full), 1, "no device cookie: %r" % cookies)
-        self.assertIn("httponly", full[0].lower())
-        self.assertIn("path=/api/v1/auth/login", full[0].lower())
-        device = [full[0].split(";")[0]]
         # an attacker at 127.0.0.2 fails three times: 127.0.0.2 is locked out of the account
         for i in range(3):
             st, _, b = login_from(s, "127.0.0.2", "target@e2e.test", "wrong guess %d" % i)
@@ -431,6 +426,11 @@ class AddressLockoutTests(AuthTestCase):
         st, _, b = login_from(s, "127.0.0.1", "target@e2e.test", PW)
         self.assertEqual(st, 200, "another address is locked out too: %r" % b)
         # the remembered browser signs in even from the attacker's address (a shared NAT)
+        full = [c for c in cookies if c.startswith("sb_device=")]
+        self.assertEqual(len(full), 1, "no device cookie: %r" % cookies)
+        self.assertIn("httponly", full[0].lower())
+        self.assertIn("path=/api/v1/auth/login", full[0].lower())
+        device = [full[0].split(";")[0]]
         st, _, b = login_from(s, "127.0.0.2", "target@e2e.test", PW, cookie=device[0])
         self.assertEqual(st, 200, "the known device is locked out: %r" % b)
         # a forged device cookie does not

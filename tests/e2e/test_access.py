@@ -524,6 +524,20 @@ class AgentReachTests(harness.ServerTestCase):
             st, _, b = sess.request("POST", base + path, body)
             assert st == 200, (path, st, b)
 
+    def test_transfer_to_an_agent_names_the_agent(self):
+        """Regression: conversation/transferred packed a json_t pointer as the integer to_agent
+        (and leaked it), found by this file under ASan."""
+        import sqlite3
+        db = sqlite3.connect(os.path.join(self.server.data, "switchboard.db"), timeout=10)
+        try:
+            rows = db.execute("SELECT json_extract(e.data, '$.to_agent') FROM events e JOIN conversations c"
+                              " ON c.id = e.conversation_id WHERE c.public_id = ? AND"
+                              " e.type = 'conversation/transferred' ORDER BY e.id",
+                              (self.handled["id"],)).fetchall()
+        finally:
+            db.close()
+        self.assertEqual([r[0] for r in rows], [int(self.server.user_ids["a1@e2e.test"]), None])
+
     def listed(self, sess, query=""):
         st, _, b = sess.get("/api/v1/agent/conversations" + query)
         self.assertEqual(st, 200, b)

@@ -118,17 +118,20 @@ enum sb_err sla_policies_validate(const json_t *in, json_t **out, struct sb_errb
  * so this file needs no slot in the store's statement tables. Every
  * writer runs inside the caller's unit of work (sb_store_begin). */
 
-/* The customer card of contact id: {id, name, attributes, identities:
+struct agent_viewer;
+
+/* The customer card that ref names (the contact's public id, or the public
+ * id of one of its conversations), as v may see it (agent_access.h): v
+ * must see that conversation, or one of the contact's; conversations and
+ * notes list only those v sees. {id (the public id), name, attributes, identities:
  * [{channel, external_id, verified_by, verified}], conversations: [{id,
  * channel, status, offered, team, locale, created_at, updated_at, csat,
  * last_message: {text (a preview of at most 200 bytes), author, at} |
  * null, assignee: {id, name} | null}] newest first, notes: [{id,
  * conversation_id, author: {id, name}, text, created_at}] newest first}.
  * SB_ERR_NOT_FOUND when unknown. */
-enum sb_err agent_store_contact(struct sb_store *st, int64_t id, json_t **out);
-
-/* The contact id of conversation public_id (0 when unknown). */
-int64_t agent_store_contact_of(struct sb_store *st, const char *public_id);
+enum sb_err agent_store_contact(struct sb_store *st, const char *ref, const struct agent_viewer *v,
+                                json_t **out);
 
 /* Canned responses [{id, shortcut, locale, title, text, team}]: locale
  * and q (shortcut, title or text contains, case-insensitive ASCII) may be

@@ -73,7 +73,7 @@ static unsigned roles_of(json_t *arr)
 enum MHD_Result api_admin_user_add(struct sb_server *srv, struct MHD_Connection *c,
                                    struct http_req *r, const char *params[2])
 {
-    char hash[SB_PASSWORD_HASH_MAX], roles_text[64];
+    char hash[SB_PASSWORD_HASH_MAX], roles_text[64], why[SB_PASSWORD_WHY];
     const char *email, *name, *password, *locale;
     struct sb_user u = {0};
     enum MHD_Result ret;
@@ -89,14 +89,17 @@ enum MHD_Result api_admin_user_add(struct sb_server *srv, struct MHD_Connection 
     password = json_string_value(json_object_get(body, "password"));
     locale = json_string_value(json_object_get(body, "locale"));
     roles = roles_of(json_object_get(body, "roles"));
-    if (!email || !strchr(email, '@') || strlen(email) > 254 || !password ||
-        strlen(password) < SB_PASSWORD_MIN || strlen(password) > SB_PASSWORD_MAX || !roles ||
+    if (!email || !strchr(email, '@') || strlen(email) > 254 || !password || !roles ||
         (name && strlen(name) > 127) || (locale && strlen(locale) > 35)) {
         json_decref(body);
         return http_error(srv, c, 400, "invalid_field",
                           "need email, password (at least %d characters) and roles from agent,"
                           " editor, admin, supervisor",
                           SB_PASSWORD_MIN);
+    }
+    if (!sb_password_acceptable(password, why)) {
+        json_decref(body);
+        return http_error(srv, c, 400, "weak_password", "password: %s", why);
     }
     if (sb_password_hash(password, srv->cfg.kdf_log2_n, hash)) {
         json_decref(body);
@@ -146,7 +149,7 @@ enum MHD_Result api_admin_user_enable(struct sb_server *srv, struct MHD_Connecti
 enum MHD_Result api_admin_user_password(struct sb_server *srv, struct MHD_Connection *c,
                                         struct http_req *r, const char *params[2])
 {
-    char hash[SB_PASSWORD_HASH_MAX];
+    char hash[SB_PASSWORD_HASH_MAX], why[SB_PASSWORD_WHY];
     const char *password;
     struct sb_user u;
     enum MHD_Result ret;
@@ -159,10 +162,14 @@ enum MHD_Result api_admin_user_password(struct sb_server *srv, struct MHD_Connec
     body = http_body_object(srv, c, r, &ret);
     if (!body) return ret;
     password = json_string_value(json_object_get(body, "password"));
-    if (!password || strlen(password) < SB_PASSWORD_MIN || strlen(password) > SB_PASSWORD_MAX) {
+    if (!password) {
         json_decref(body);
         return http_error(srv, c, 400, "invalid_field", "password must have at least %d characters",
                           SB_PASSWORD_MIN);
+    }
+    if (!sb_password_acceptable(password, why)) {
+        json_decref(body);
+        return http_error(srv, c, 400, "weak_password", "password: %s", why);
     }
     rc = sb_password_hash(password, srv->cfg.kdf_log2_n, hash);
     json_decref(body);

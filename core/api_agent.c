@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_access.h"
 #include "handoff_int.h"
 #include "sb_log.h"
 
@@ -33,40 +34,23 @@ static bool is_supervisor(struct http_req *r)
     return (r->who.roles & (SB_ROLE_SUPERVISOR | SB_ROLE_ADMIN)) != 0;
 }
 
-static bool in_team(struct sb_server *srv, int64_t user, const char *team)
-{
-    sqlite3_stmt *s =
-        ho_prep(srv, "SELECT 1 FROM team_members WHERE user_id = ?1 AND team_id = ?2");
-    bool yes;
-    if (!s) return false;
-    sqlite3_bind_int64(s, 1, user);
-    sqlite3_bind_text(s, 2, team, -1, SQLITE_STATIC);
-    yes = sqlite3_step(s) == SQLITE_ROW;
-    ho_release(srv, s);
-    return yes;
-}
-
 /* Loads the conversation of the path and checks the agent may see it
- * (supervisor, assignee, offered, or a queued one of their team). */
+ * (agent_access.h); one they may not see is as unknown as one that does
+ * not exist. */
 static bool conv_of(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                    const char *id, int64_t me, struct sb_conv *conv, struct ho_conv *row,
-                    enum MHD_Result *ret)
+                    const char *id, struct sb_conv *conv, struct ho_conv *row, enum MHD_Result *ret)
 {
+    struct agent_viewer v = agent_viewer_of(r);
     if (strlen(id) > 64 || sb_store_conv_get(srv->store, id, conv)) {
         *ret = http_error(srv, c, 404, "not_found", "no such conversation");
         return false;
     }
-    if (ho_conv_row(srv, conv->id, row)) {
+    if (!agent_sees_conv(srv, &v, conv->id) || ho_conv_row(srv, conv->id, row)) {
         sb_conv_cleanup(conv);
         *ret = http_error(srv, c, 404, "not_found", "no such conversation");
         return false;
     }
-    if (is_supervisor(r) || row->assignee == me || row->offered_to == me ||
-        in_team(srv, me, row->team))
-        return true;
-    sb_conv_cleanup(conv);
-    *ret = http_error(srv, c, 403, "not_yours", "this conversation is not yours");
-    return false;
+    return true;
 }
 
 /* Answers the result of a transition run in its own unit. */
@@ -245,6 +229,36 @@ enum MHD_Result api_agent_queue(struct sb_server *srv, struct MHD_Connection *c,
     return http_json(srv, c, 200, json_pack("{s:o}", "queue", list));
 }
 
+/* Every conversation the caller may see (agent_access.h), most recently
+ * active first; status NULL = any. */
+static enum MHD_Result visible_list(struct sb_server *srv, struct MHD_Connection *c,
+                                    struct http_req *r, const char *status)
+{
+    struct agent_viewer v = agent_viewer_of(r);
+    sqlite3_stmt *s = ho_prep(srv, "SELECT c.public_id, c.status, c.locale, c.channel,"
+                                   " c.created_at, c.updated_at, c.team FROM conversations c"
+                                   " WHERE (:status IS NULL OR c.status = :status) AND " AGENT_SEES(
+                                       "c") " ORDER BY c.updated_at DESC LIMIT 500");
+    json_t *list;
+    if (!s) return http_error(srv, c, 500, "internal", "query failed");
+    agent_viewer_bind(s, &v);
+    if (status)
+        sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":status"), status, -1,
+                          SQLITE_TRANSIENT);
+    list = json_array();
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        json_t *item = json_pack(
+            "{s:s, s:s, s:s, s:s, s:I, s:I, s:o}", "id", ho_col(s, 0), "status", ho_col(s, 1),
+            "locale", ho_col(s, 2), "channel", ho_col(s, 3), "created_at",
+            (json_int_t)sqlite3_column_int64(s, 4), "updated_at",
+            (json_int_t)sqlite3_column_int64(s, 5), "team",
+            sqlite3_column_type(s, 6) == SQLITE_NULL ? json_null() : json_string(ho_col(s, 6)));
+        if (item) json_array_append_new(list, item);
+    }
+    ho_release(srv, s);
+    return http_json(srv, c, 200, json_pack("{s:o}", "conversations", list));
+}
+
 enum MHD_Result api_agent_conversations(struct sb_server *srv, struct MHD_Connection *c,
                                         struct http_req *r, const char *params[2])
 {
@@ -261,10 +275,7 @@ enum MHD_Result api_agent_conversations(struct sb_server *srv, struct MHD_Connec
                           "status must be bot, queued, assigned or resolved");
     if (mine && strcmp(mine, "1") && strcmp(mine, "0"))
         return http_error(srv, c, 400, "invalid_field", "mine must be 0 or 1");
-    if (!mine || strcmp(mine, "1"))
-        return http_json(
-            srv, c, 200,
-            json_pack("{s:o}", "conversations", sb_store_conv_list(srv->store, status, 500)));
+    if (!mine || strcmp(mine, "1")) return visible_list(srv, c, r, status);
     if (!agent_of(srv, c, r, &me, &ret)) return ret;
     s = ho_prep(srv,
                 "SELECT c.public_id, c.status, ifnull(c.team, 'default'), c.channel, c.locale,"
@@ -353,15 +364,9 @@ enum MHD_Result api_agent_conversation(struct sb_server *srv, struct MHD_Connect
     enum MHD_Result ret;
     sqlite3_stmt *s;
     json_t *out;
-    /* Reading is open to every agent and agent token (the transcript API
-     * before live agents was); acting needs the conversation to be theirs. */
-    (void)r;
-    if (strlen(params[0]) > 64 || sb_store_conv_get(srv->store, params[0], &conv))
-        return http_error(srv, c, 404, "not_found", "no such conversation");
-    if (ho_conv_row(srv, conv.id, &row)) {
-        sb_conv_cleanup(&conv);
-        return http_error(srv, c, 404, "not_found", "no such conversation");
-    }
+    /* Reading needs the conversation to be one the caller may see
+     * (agent_access.h); acting, mostly, to be theirs. */
+    if (!conv_of(srv, c, r, params[0], &conv, &row, &ret)) return ret;
     if (sb_store_conv_web(srv->store, conv.id, &w)) memset(&w, 0, sizeof(w));
     /* The widget's site and page, and whether the identity was verified,
      * tell the agent where the customer is (docs/widget.md). */
@@ -375,8 +380,9 @@ enum MHD_Result api_agent_conversation(struct sb_server *srv, struct MHD_Connect
     json_object_set_new(out, "assignee", row.assignee ? json_integer(row.assignee) : json_null());
     json_object_set_new(out, "offered_to",
                         row.offered_to ? json_integer(row.offered_to) : json_null());
-    s = ho_prep(srv, "SELECT c.csat, c.contact_id, ifnull(c.skills, '[]'), " SLA_COLS
-                     " FROM conversations c WHERE c.id = ?1");
+    s = ho_prep(srv, "SELECT c.csat, k.public_id, ifnull(c.skills, '[]'), " SLA_COLS
+                     " FROM conversations c JOIN contacts k ON k.id = c.contact_id"
+                     " WHERE c.id = ?1");
     if (s) {
         sqlite3_bind_int64(s, 1, conv.id);
         if (sqlite3_step(s) == SQLITE_ROW) {
@@ -384,7 +390,7 @@ enum MHD_Result api_agent_conversation(struct sb_server *srv, struct MHD_Connect
                                 sqlite3_column_type(s, 0) == SQLITE_NULL
                                     ? json_null()
                                     : json_integer(sqlite3_column_int(s, 0)));
-            json_object_set_new(out, "contact_id", json_integer(sqlite3_column_int64(s, 1)));
+            json_object_set_new(out, "contact_id", json_string(ho_col(s, 1)));
             /* what an agent must have to be offered it (rules, route hook) */
             json_t *skills = json_loads(ho_col(s, 2), 0, NULL);
             json_object_set_new(out, "skills", json_is_array(skills) ? skills : json_array());
@@ -438,7 +444,7 @@ static enum MHD_Result act(struct sb_server *srv, struct MHD_Connection *c, stru
     char by[64];
     if (!agent_of(srv, c, r, &me, &ret)) return ret;
     if (a == ACT_RESOLVE && !resolved_article(srv, c, r, &article, &ret)) return ret;
-    if (!conv_of(srv, c, r, id, me, &conv, &row, &ret)) return ret;
+    if (!conv_of(srv, c, r, id, &conv, &row, &ret)) return ret;
     if ((a == ACT_RESOLVE || a == ACT_RETURN) && !is_supervisor(r) && row.assignee != me &&
         !(strcmp(row.status, SB_STATUS_QUEUED) == 0 && row.offered_to == 0)) {
         sb_conv_cleanup(&conv);
@@ -528,7 +534,7 @@ enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Connection *
     enum sb_err rc;
 
     if (!agent_of(srv, c, r, &me, &ret)) return ret;
-    if (!conv_of(srv, c, r, params[0], me, &conv, &row, &ret)) return ret;
+    if (!conv_of(srv, c, r, params[0], &conv, &row, &ret)) return ret;
     body = http_body_object(srv, c, r, &ret);
     if (!body) goto out;
     if (!(text = text_field(srv, c, body, "text", srv->cfg.max_text, true, &ret))) goto out;
@@ -621,7 +627,7 @@ enum MHD_Result api_agent_note(struct sb_server *srv, struct MHD_Connection *c, 
     char name[256];
 
     if (!agent_of(srv, c, r, &me, &ret)) return ret;
-    if (!conv_of(srv, c, r, params[0], me, &conv, &row, &ret)) return ret;
+    if (!conv_of(srv, c, r, params[0], &conv, &row, &ret)) return ret;
     body = http_body_object(srv, c, r, &ret);
     if (!body) goto out;
     if (!(text = text_field(srv, c, body, "text", NOTE_MAX, true, &ret))) goto out;
@@ -668,7 +674,7 @@ enum MHD_Result api_agent_transfer(struct sb_server *srv, struct MHD_Connection 
     enum sb_err rc;
 
     if (!agent_of(srv, c, r, &me, &ret)) return ret;
-    if (!conv_of(srv, c, r, params[0], me, &conv, &row, &ret)) return ret;
+    if (!conv_of(srv, c, r, params[0], &conv, &row, &ret)) return ret;
     body = http_body_object(srv, c, r, &ret);
     if (!body) goto out;
     team = json_object_get(body, "team");
@@ -713,7 +719,7 @@ enum MHD_Result api_agent_typing(struct sb_server *srv, struct MHD_Connection *c
     int64_t me;
 
     if (!agent_of(srv, c, r, &me, &ret)) return ret;
-    if (!conv_of(srv, c, r, params[0], me, &conv, &row, &ret)) return ret;
+    if (!conv_of(srv, c, r, params[0], &conv, &row, &ret)) return ret;
     body = http_body_object(srv, c, r, &ret);
     if (!body) goto out;
     typing = json_object_get(body, "typing");
@@ -744,7 +750,7 @@ enum MHD_Result api_agent_read(struct sb_server *srv, struct MHD_Connection *c, 
     enum sb_err rc;
 
     if (!agent_of(srv, c, r, &me, &ret)) return ret;
-    if (!conv_of(srv, c, r, params[0], me, &conv, &row, &ret)) return ret;
+    if (!conv_of(srv, c, r, params[0], &conv, &row, &ret)) return ret;
     if (!api_read_up_to(srv, c, r, conv.id, &up_to, &ret)) goto out;
     rc = sb_store_begin(srv->store);
     s = rc ? NULL

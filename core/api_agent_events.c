@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_access.h"
 #include "agent_feed.h"
 #include "handoff_int.h"
 #include "sse_out.h"
@@ -203,6 +204,7 @@ enum MHD_Result api_agent_events(struct sb_server *srv, struct MHD_Connection *c
 {
     const char *last = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
     const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "last_event_id");
+    struct agent_viewer viewer = agent_viewer_of(r);
     struct agent_stream *s;
     struct MHD_Response *resp;
     enum MHD_Result ret;
@@ -231,8 +233,9 @@ enum MHD_Result api_agent_events(struct sb_server *srv, struct MHD_Connection *c
     s = calloc(1, sizeof(*s));
     if (!s) return MHD_NO;
     s->srv = srv;
-    s->who.user = r->who.user.id;
-    s->who.supervisor = (r->who.roles & (SB_ROLE_SUPERVISOR | SB_ROLE_ADMIN)) != 0;
+    /* who sees everything is agent_access.c's to say, as for every read */
+    s->who.user = viewer.user;
+    s->who.supervisor = viewer.all;
     s->last_id = after;
     load_teams(s);
     /* the feed is not kept while no console is open: start it afresh */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_access.h"
 #include "agent_admin.h"
 #include "server.h"
 
@@ -39,18 +40,15 @@ static int64_t team_filter_user(const struct http_req *r)
     return r->who.kind == PRINCIPAL_SESSION ? r->who.user.id : -1;
 }
 
-/* GET /api/v1/agent/contacts/{id}: id is the contact's number, or the id
- * of one of its conversations (what the console has at hand). */
+/* GET /api/v1/agent/contacts/{id}: id is the contact's public id, or the
+ * id of one of its conversations (what the console has at hand). */
 enum MHD_Result api_agent_contact(struct sb_server *srv, struct MHD_Connection *c,
                                   struct http_req *r, const char *params[2])
 {
-    int64_t id = 0;
+    struct agent_viewer v = agent_viewer_of(r);
     json_t *card;
-    (void)r;
 
-    if (!parse_id(params[0], &id) && strlen(params[0]) <= 64)
-        id = agent_store_contact_of(srv->store, params[0]);
-    if (id <= 0 || agent_store_contact(srv->store, id, &card))
+    if (strlen(params[0]) > 64 || agent_store_contact(srv->store, params[0], &v, &card))
         return http_error(srv, c, 404, "not_found", "no such contact");
     return http_json(srv, c, 200, json_pack("{s:o}", "contact", card));
 }
@@ -83,6 +81,7 @@ enum MHD_Result api_agent_canned_render(struct sb_server *srv, struct MHD_Connec
     const char *conv_id;
     struct sb_conv conv = {0};
     struct canned_vars vars = {0};
+    struct agent_viewer v = agent_viewer_of(r);
     struct sb_buf out;
     enum MHD_Result ret;
     json_int_t canned_id;
@@ -109,11 +108,11 @@ enum MHD_Result api_agent_canned_render(struct sb_server *srv, struct MHD_Connec
         ret = http_error(srv, c, 403, "forbidden", "this canned response is for another team");
         goto out;
     }
-    if (sb_store_conv_get(srv->store, conv_id, &conv)) {
+    if (sb_store_conv_get(srv->store, conv_id, &conv) || !agent_sees_conv(srv, &v, conv.id)) {
         ret = http_error(srv, c, 404, "not_found", "no such conversation");
         goto out;
     }
-    if (agent_store_contact(srv->store, conv.contact_id, &card) == SB_OK)
+    if (agent_store_contact(srv->store, conv.public_id, &v, &card) == SB_OK)
         vars.customer_name = json_string_value(json_object_get(card, "name"));
     vars.agent_name = r->who.kind == PRINCIPAL_SESSION ? r->who.user.name : NULL;
     vars.conversation_id = conv.public_id;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
@@ -57,7 +58,8 @@ struct login_job {
     bool found;
     struct sb_user user;
     char email[256];
-    char acct_key[300], ip_key[96];
+    bool remember_device;
+    struct login_guard guard;
     /* results */
     bool ok;
     bool have_rehash;
@@ -88,6 +90,31 @@ static void login_free(void *p)
     free(j);
 }
 
+/* Login CSRF: a foreign page can post a form (text/plain, no preflight)
+ * that signs the browser into the attacker's account, and everything the
+ * victim then types lands there. A JSON body cannot be sent cross-site
+ * without a preflight, which fails; the Origin check stops it outright.
+ * No Origin is a client that is not a browser (curl, scripts): fine. */
+static bool login_request_ok(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                             enum MHD_Result *ret)
+{
+    const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    size_t n = strlen("application/json");
+
+    if (!type || strncasecmp(type, "application/json", n) != 0 ||
+        (type[n] != '\0' && type[n] != ';' && type[n] != ' ')) {
+        *ret = http_error(srv, c, 415, "unsupported_media_type",
+                          "sign in with a JSON body (Content-Type: application/json)");
+        return false;
+    }
+    if (r->origin[0] && !r->origin_own) {
+        *ret = http_error(srv, c, 403, "origin_not_allowed",
+                          "sign in from this server's own pages (Origin %s is not)", r->origin);
+        return false;
+    }
+    return true;
+}
+
 /* First pass: checks and lockouts on the loop, then hand scrypt to the
  * worker and suspend the connection until it is done. */
 static enum MHD_Result login_start(struct sb_server *srv, struct MHD_Connection *c,
@@ -100,6 +127,7 @@ static enum MHD_Result login_start(struct sb_server *srv, struct MHD_Connection 
     int retry = 0;
     json_t *body;
 
+    if (!login_request_ok(srv, c, r, &ret)) return ret;
     body = http_body_object(srv, c, r, &ret);
     if (!body) return ret;
     email = string_field(body, "email");
@@ -115,17 +143,14 @@ static enum MHD_Result login_start(struct sb_server *srv, struct MHD_Connection 
     }
     snprintf(j->email, sizeof(j->email), "%s", email);
     snprintf(j->password, sizeof(j->password), "%s", password);
+    j->remember_device = json_is_true(json_object_get(body, "remember_device"));
     json_decref(body);
-    snprintf(j->acct_key, sizeof(j->acct_key), "acct:%s", j->email);
-    for (char *p = j->acct_key; *p; p++)
-        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
-    snprintf(j->ip_key, sizeof(j->ip_key), "login-ip:%s", r->ip);
-    if (sb_limits_locked(srv->limits, j->ip_key, now, &retry) ||
-        sb_limits_locked(srv->limits, j->acct_key, now, &retry)) {
+    j->found = sb_user_by_email(srv->store, j->email, &j->user) == SB_OK;
+    login_guard_init(srv, c, r->ip, j->email, j->found ? j->user.id : 0, &j->guard);
+    if (login_guard_locked(srv, &j->guard, now, &retry)) {
         login_free(j);
         return refuse_locked(srv, c, retry);
     }
-    j->found = sb_user_by_email(srv->store, j->email, &j->user) == SB_OK;
     snprintf(j->stored, sizeof(j->stored), "%s",
              j->found ? j->user.password_hash : dummy_hash(srv));
     j->log2_n = srv->cfg.kdf_log2_n;
@@ -149,15 +174,11 @@ static enum MHD_Result login_finish(struct sb_server *srv, struct MHD_Connection
 
     sb_store_begin(srv->store);
     if (!j->ok) {
-        sb_limits_fail(srv->limits, j->acct_key, srv->cfg.login_max_failures,
-                       srv->cfg.login_lockout_s, now);
-        sb_limits_fail(srv->limits, j->ip_key, srv->cfg.login_ip_max_failures,
-                       srv->cfg.login_lockout_s, now);
+        login_guard_failed(srv, &j->guard, now);
         sb_audit(srv->store, j->email, "auth.login_failed", j->email, r->ip, NULL);
         sb_store_commit(srv->store);
         return http_error(srv, c, 401, "invalid_credentials", "wrong e-mail or password");
     }
-    sb_limits_clear(srv->limits, j->acct_key);
     /* Same password, new cost: sessions stay. */
     if (j->have_rehash) sb_user_set_password(srv->store, j->user.id, j->rehash, false);
     if (sb_random_hex(token, 32) || sb_random_hex(csrf, 16)) {
@@ -176,6 +197,7 @@ static enum MHD_Result login_finish(struct sb_server *srv, struct MHD_Connection
              "sb_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", token,
              srv->cfg.session_max_s, principal_https(srv, c) ? "; Secure" : "");
     http_add_header(srv, "Set-Cookie", cookie);
+    login_guard_succeeded(srv, c, &j->guard, j->user.id, j->remember_device);
     return session_answer(srv, c, &j->user, csrf, 200);
 }
 
@@ -218,7 +240,7 @@ enum MHD_Result api_me(struct sb_server *srv, struct MHD_Connection *c, struct h
 enum MHD_Result api_change_password(struct sb_server *srv, struct MHD_Connection *c,
                                     struct http_req *r, const char *params[2])
 {
-    char hash[SB_PASSWORD_HASH_MAX];
+    char hash[SB_PASSWORD_HASH_MAX], why[SB_PASSWORD_WHY];
     const char *current, *fresh;
     enum MHD_Result ret;
     json_t *body;
@@ -230,11 +252,15 @@ enum MHD_Result api_change_password(struct sb_server *srv, struct MHD_Connection
     if (!body) return ret;
     current = string_field(body, "current_password");
     fresh = string_field(body, "new_password");
-    if (!current || !fresh || strlen(fresh) < SB_PASSWORD_MIN || strlen(fresh) > SB_PASSWORD_MAX) {
+    if (!current || !fresh) {
         json_decref(body);
         return http_error(srv, c, 400, "invalid_field",
                           "current_password and new_password (at least %d characters) are needed",
                           SB_PASSWORD_MIN);
+    }
+    if (!sb_password_acceptable(fresh, why)) {
+        json_decref(body);
+        return http_error(srv, c, 400, "weak_password", "new_password: %s", why);
     }
     if (!sb_password_verify(current, r->who.user.password_hash)) {
         json_decref(body);

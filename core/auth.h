@@ -14,7 +14,7 @@
 /* ------- Interface to code in password.c ------- */
 
 #define SB_PASSWORD_HASH_MAX 256
-#define SB_PASSWORD_MIN 8
+#define SB_PASSWORD_MIN 10
 #define SB_PASSWORD_MAX 1024
 
 /* Hashes password with scrypt (N = 2^log2_n, r = 8, p = 1) and a random
@@ -28,6 +28,16 @@ bool sb_password_verify(const char *password, const char *stored);
 
 /* True when stored was made with a smaller cost than log2_n. */
 bool sb_password_needs_rehash(const char *stored, int log2_n);
+
+/* ------- Interface to code in password_policy.c ------- */
+
+#define SB_PASSWORD_WHY 160
+
+/* True when password may be set as a staff password: at least
+ * SB_PASSWORD_MIN characters, at most SB_PASSWORD_MAX bytes, and not one
+ * of the common passwords (with digits or symbols around it, or digits
+ * for look-alike letters). Otherwise why says so, for the user. */
+bool sb_password_acceptable(const char *password, char why[SB_PASSWORD_WHY]);
 
 /* ------- Interface to code in store_users.c ------- */
 

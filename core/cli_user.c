@@ -54,15 +54,14 @@ static bool read_line(const char *prompt, char *buf, size_t cap, bool tty)
 static bool read_password(char *out, size_t cap)
 {
     bool tty = isatty(STDIN_FILENO);
-    char again[SB_PASSWORD_MAX + 2];
+    char again[SB_PASSWORD_MAX + 2], why[SB_PASSWORD_WHY];
 
     if (!read_line("New password: ", out, cap, tty)) {
         fprintf(stderr, "switchboard: no password given on stdin\n");
         return false;
     }
-    if (strlen(out) < SB_PASSWORD_MIN || strlen(out) > SB_PASSWORD_MAX) {
-        fprintf(stderr, "switchboard: the password needs %d to %d characters\n", SB_PASSWORD_MIN,
-                SB_PASSWORD_MAX);
+    if (!sb_password_acceptable(out, why)) {
+        fprintf(stderr, "switchboard: %s\n", why);
         return false;
     }
     if (tty && (!read_line("Again: ", again, sizeof(again), tty) || strcmp(out, again) != 0)) {

@@ -51,8 +51,9 @@ void cors_request(struct sb_server *srv, struct MHD_Connection *c, struct http_r
         if (origin) snprintf(r->origin, sizeof(r->origin), "null");
         return;
     }
-    if (!cors_path(r->path)) return;
+    /* every path: staff sign-in checks it too (api_auth.c) */
     r->origin_own = cors_own_origin(srv, r->origin) || same_host(srv, c, r->origin);
+    if (!cors_path(r->path)) return;
     r->origin_allowed = r->origin_own || sb_store_origin_allowed(srv->store, r->origin, NULL);
     if (!r->origin_allowed) return;
     /* The browser compares byte for byte: echo what it sent. */

@@ -259,7 +259,7 @@ enum sb_err ho_transfer(struct sb_server *srv, struct sb_conv *conv, int64_t fro
         if (rc) return rc;
     }
     rc = ho_event(srv, conv, "conversation/transferred",
-                  json_pack("{s:I, s:s?, s:I?, s:s?}", "from", (json_int_t)from, "to_team", team,
+                  json_pack("{s:I, s:s?, s:o?, s:s?}", "from", (json_int_t)from, "to_team", team,
                             "to_agent", to_agent ? json_integer(to_agent) : NULL, "note", note));
     if (rc) return rc;
     if (to_agent) {

@@ -68,6 +68,7 @@ struct sb_server {
     struct ipnet_list proxies;          /* cfg.trusted_proxies, parsed */
     struct conn_table *conns;           /* per-address caps, header deadlines (connections.c) */
     char help_view_key[65];             /* signs help-center page views (help_view.c) */
+    char device_key[65];                /* login_guard.c: "" until read from the data dir */
 };
 
 /* Runs the server until SIGTERM/SIGINT; returns the process exit code. */
@@ -413,6 +414,31 @@ enum MHD_Result api_editor_page(struct sb_server *, struct MHD_Connection *, str
 /* GET /console/: web/console/index.html, the live-agent console. */
 enum MHD_Result api_console_page(struct sb_server *, struct MHD_Connection *, struct http_req *,
                                  const char *params[2]);
+
+/* ------- Interface to code in login_guard.c ------- */
+
+/* The counters one sign-in attempt is checked against: the account from
+ * this client address (or, from a browser that signed in to the account
+ * before, that device alone), and the address across every account. */
+struct login_guard {
+    char acct_key[80];
+    char ip_key[80]; /* "" for a known device */
+    bool known_device;
+};
+
+/* email as typed (case is ignored), user_id the account's or 0 when the
+ * e-mail is unknown; ip from principal_client_ip(). */
+void login_guard_init(struct sb_server *srv, struct MHD_Connection *c, const char *ip,
+                      const char *email, int64_t user_id, struct login_guard *g);
+/* True (with *retry_after_s) while g is locked out. */
+bool login_guard_locked(struct sb_server *srv, const struct login_guard *g, int64_t now_ms,
+                        int *retry_after_s);
+void login_guard_failed(struct sb_server *srv, const struct login_guard *g, int64_t now_ms);
+/* Forgets g's failures and, when remember and the browser is not known
+ * already, adds the Set-Cookie of a device cookie for user_id to the
+ * answer (opt-in: a second Set-Cookie confuses simple API clients). */
+void login_guard_succeeded(struct sb_server *srv, struct MHD_Connection *c,
+                           const struct login_guard *g, int64_t user_id, bool remember);
 
 /* ------- Interface to code in principal.c ------- */
 

@@ -418,6 +418,34 @@ static const char *const migrations[] = {
     "ALTER TABLE kb_feedback ADD COLUMN view TEXT;"
     "ALTER TABLE kb_feedback ADD COLUMN voter TEXT;"
     "CREATE UNIQUE INDEX kb_feedback_view ON kb_feedback(view) WHERE view IS NOT NULL;",
+    /* 10: who may see what (core/agent_access.h). Contacts get a random
+     * public id, the only one the API shows (the row id could be walked
+     * 1, 2, 3, ...); every insert gets one from the trigger. And
+     * conversation_agents remembers every agent a conversation was ever
+     * assigned to (last_assignee keeps only the latter), filled from the
+     * past assignments and from now on by a trigger on assignee. */
+    "ALTER TABLE contacts ADD COLUMN public_id TEXT;"
+    "UPDATE contacts SET public_id = lower(hex(randomblob(16)));"
+    "CREATE UNIQUE INDEX contacts_public_id ON contacts(public_id);"
+    "CREATE TRIGGER contacts_public_id AFTER INSERT ON contacts WHEN NEW.public_id IS NULL"
+    "  BEGIN UPDATE contacts SET public_id = lower(hex(randomblob(16))) WHERE id = NEW.id; END;"
+    "CREATE TABLE conversation_agents("
+    "  conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+    "  user_id INTEGER NOT NULL,"
+    "  PRIMARY KEY(conversation_id, user_id)) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO conversation_agents SELECT id, assignee FROM conversations"
+    "  WHERE assignee IS NOT NULL;"
+    "INSERT OR IGNORE INTO conversation_agents SELECT id, last_assignee FROM conversations"
+    "  WHERE last_assignee IS NOT NULL;"
+    "INSERT OR IGNORE INTO conversation_agents SELECT conversation_id,"
+    "  json_extract(data, '$.agent.id') FROM events WHERE type = 'conversation/assigned'"
+    "  AND json_extract(data, '$.agent.id') IS NOT NULL;"
+    "CREATE TRIGGER conversation_agents_assign AFTER UPDATE OF assignee ON conversations"
+    "  WHEN NEW.assignee IS NOT NULL BEGIN INSERT OR IGNORE INTO conversation_agents"
+    "  VALUES(NEW.id, NEW.assignee); END;"
+    "CREATE TRIGGER conversation_agents_insert AFTER INSERT ON conversations"
+    "  WHEN NEW.assignee IS NOT NULL BEGIN INSERT OR IGNORE INTO conversation_agents"
+    "  VALUES(NEW.id, NEW.assignee); END;",
 };
 
 static const char *const stmt_sql[ST__COUNT] = {
@@ -469,9 +497,6 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_KV_SET] = "INSERT INTO plugin_kv(plugin, key, value) VALUES(?1, ?2, ?3)"
                   " ON CONFLICT(plugin, key) DO UPDATE SET value=excluded.value",
     [ST_KV_DEL] = "DELETE FROM plugin_kv WHERE plugin=?1 AND key=?2",
-    [ST_CONV_LIST] = "SELECT public_id, status, locale, channel, created_at, updated_at"
-                     " FROM conversations WHERE (?1 IS NULL OR status = ?1)"
-                     " ORDER BY updated_at DESC LIMIT ?2",
 };
 
 sqlite3_stmt *store_stmt(struct sb_store *st, enum stmt_id id)

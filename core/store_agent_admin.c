@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_access.h"
 #include "agent_admin.h"
 #include "auth.h"
 #include "sb_log.h"
@@ -98,15 +99,31 @@ static json_t *preview(const char *text)
 
 /* ---------- the customer card ---------- */
 
-int64_t agent_store_contact_of(struct sb_store *st, const char *public_id)
+/* The row id of the contact ref names, when v may see it: ref is the
+ * contact's public id (v sees one of its conversations) or the public id
+ * of a conversation v sees. 0 otherwise. */
+static int64_t contact_visible(struct sb_store *st, const char *ref, const struct agent_viewer *v)
 {
-    sqlite3_stmt *s = prep(st, "SELECT contact_id FROM conversations WHERE public_id = ?1");
+    sqlite3_stmt *s =
+        prep(st, "SELECT k.id FROM contacts k WHERE k.public_id = :ref AND EXISTS"
+                 " (SELECT 1 FROM conversations c WHERE c.contact_id = k.id AND " AGENT_SEES(
+                     "c") ") UNION ALL SELECT c.contact_id FROM conversations c"
+                          " WHERE c.public_id = :ref AND " AGENT_SEES("c"));
     int64_t id = 0;
     if (!s) return 0;
-    sqlite3_bind_text(s, 1, public_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":ref"), ref, -1, SQLITE_TRANSIENT);
+    agent_viewer_bind(s, v);
     if (sqlite3_step(s) == SQLITE_ROW) id = sqlite3_column_int64(s, 0);
     sqlite3_finalize(s);
     return id;
+}
+
+/* Statements with AGENT_SEES name every parameter: a "?2" after it would
+ * share a number with one of its own. */
+static void bind_contact_limit(sqlite3_stmt *s, int64_t contact, int limit)
+{
+    sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":contact"), contact);
+    sqlite3_bind_int(s, sqlite3_bind_parameter_index(s, ":limit"), limit);
 }
 
 static json_t *contact_identities(struct sb_store *st, int64_t id)
@@ -126,7 +143,7 @@ static json_t *contact_identities(struct sb_store *st, int64_t id)
     return arr;
 }
 
-static json_t *contact_conversations(struct sb_store *st, int64_t id)
+static json_t *contact_conversations(struct sb_store *st, int64_t id, const struct agent_viewer *v)
 {
     sqlite3_stmt *s =
         prep(st, "SELECT c.public_id, c.channel, c.status, c.team, c.locale, c.created_at,"
@@ -135,11 +152,12 @@ static json_t *contact_conversations(struct sb_store *st, int64_t id)
                  " FROM conversations c LEFT JOIN users u ON u.id = c.assignee"
                  " LEFT JOIN messages m ON m.id ="
                  "   (SELECT max(id) FROM messages WHERE conversation_id = c.id)"
-                 " WHERE c.contact_id = ?1 ORDER BY c.updated_at DESC, c.id DESC LIMIT ?2");
+                 " WHERE c.contact_id = :contact AND " AGENT_SEES(
+                     "c") " ORDER BY c.updated_at DESC, c.id DESC LIMIT :limit");
     json_t *arr = json_array();
     if (!s) return arr;
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int(s, 2, CONTACT_CONVS_MAX);
+    bind_contact_limit(s, id, CONTACT_CONVS_MAX);
+    agent_viewer_bind(s, v);
     while (sqlite3_step(s) == SQLITE_ROW) {
         json_t *last = json_null(), *assignee = json_null();
         if (sqlite3_column_type(s, 9) != SQLITE_NULL)
@@ -165,17 +183,17 @@ static json_t *contact_conversations(struct sb_store *st, int64_t id)
     return arr;
 }
 
-static json_t *contact_notes(struct sb_store *st, int64_t id)
+static json_t *contact_notes(struct sb_store *st, int64_t id, const struct agent_viewer *v)
 {
     sqlite3_stmt *s = prep(st, "SELECT n.id, c.public_id, n.author, u.name, n.text, n.created_at"
                                " FROM notes n JOIN conversations c ON c.id = n.conversation_id"
                                " LEFT JOIN users u ON u.id = n.author"
-                               " WHERE c.contact_id = ?1 ORDER BY n.created_at DESC, n.id DESC"
-                               " LIMIT ?2");
+                               " WHERE c.contact_id = :contact AND " AGENT_SEES(
+                                   "c") " ORDER BY n.created_at DESC, n.id DESC LIMIT :limit");
     json_t *arr = json_array();
     if (!s) return arr;
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int(s, 2, CONTACT_NOTES_MAX);
+    bind_contact_limit(s, id, CONTACT_NOTES_MAX);
+    agent_viewer_bind(s, v);
     while (sqlite3_step(s) == SQLITE_ROW)
         json_array_append_new(arr, json_pack("{s:I, s:s, s:{s:I, s:o}, s:s, s:I}", "id",
                                              (json_int_t)sqlite3_column_int64(s, 0),
@@ -187,24 +205,28 @@ static json_t *contact_notes(struct sb_store *st, int64_t id)
     return arr;
 }
 
-enum sb_err agent_store_contact(struct sb_store *st, int64_t id, json_t **out)
+enum sb_err agent_store_contact(struct sb_store *st, const char *ref, const struct agent_viewer *v,
+                                json_t **out)
 {
-    sqlite3_stmt *s = prep(st, "SELECT name, attrs, created_at FROM contacts WHERE id = ?1");
+    int64_t id = contact_visible(st, ref, v);
+    sqlite3_stmt *s;
     json_t *card;
+    if (id <= 0) return SB_ERR_NOT_FOUND;
+    s = prep(st, "SELECT name, attrs, created_at, public_id FROM contacts WHERE id = ?1");
     if (!s) return SB_ERR_DB;
     sqlite3_bind_int64(s, 1, id);
     if (sqlite3_step(s) != SQLITE_ROW) {
         sqlite3_finalize(s);
         return SB_ERR_NOT_FOUND;
     }
-    card = json_pack("{s:I, s:o, s:o, s:I}", "id", (json_int_t)id, "name", col_str_or_null(s, 0),
+    card = json_pack("{s:s, s:o, s:o, s:I}", "id", col_text(s, 3), "name", col_str_or_null(s, 0),
                      "attributes", col_json(s, 1, json_object()), "created_at",
                      (json_int_t)sqlite3_column_int64(s, 2));
     sqlite3_finalize(s);
     if (!card) return SB_ERR_NOMEM;
     json_object_set_new(card, "identities", contact_identities(st, id));
-    json_object_set_new(card, "conversations", contact_conversations(st, id));
-    json_object_set_new(card, "notes", contact_notes(st, id));
+    json_object_set_new(card, "conversations", contact_conversations(st, id, v));
+    json_object_set_new(card, "notes", contact_notes(st, id, v));
     *out = card;
     return SB_OK;
 }

@@ -328,23 +328,3 @@ enum sb_err sb_store_events_since(struct sb_store *st, int64_t conv_id, int64_t 
     sqlite3_reset(s);
     return (r == SQLITE_ROW || r == SQLITE_DONE) ? SB_OK : SB_ERR_DB;
 }
-
-json_t *sb_store_conv_list(struct sb_store *st, const char *status, int limit)
-{
-    sqlite3_stmt *s = store_stmt(st, ST_CONV_LIST);
-    json_t *arr = json_array();
-
-    if (status) sqlite3_bind_text(s, 1, status, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 2, limit);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "id",
-                                             (const char *)sqlite3_column_text(s, 0), "status",
-                                             (const char *)sqlite3_column_text(s, 1), "locale",
-                                             (const char *)sqlite3_column_text(s, 2), "channel",
-                                             (const char *)sqlite3_column_text(s, 3), "created_at",
-                                             (json_int_t)sqlite3_column_int64(s, 4), "updated_at",
-                                             (json_int_t)sqlite3_column_int64(s, 5)));
-    }
-    sqlite3_reset(s);
-    return arr;
-}

@@ -33,7 +33,6 @@ enum stmt_id {
     ST_KV_GET,
     ST_KV_SET,
     ST_KV_DEL,
-    ST_CONV_LIST,
     ST__COUNT
 };
 

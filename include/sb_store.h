@@ -22,7 +22,7 @@
 
 struct sb_store;
 
-#define SB_STORE_SCHEMA_VERSION 9
+#define SB_STORE_SCHEMA_VERSION 10
 
 /* Opens (creating if needed) the database at path and migrates it. */
 enum sb_err sb_store_open(const char *path, const char *synchronous, struct sb_store **out,
@@ -86,10 +86,6 @@ enum sb_err sb_store_conv_get(struct sb_store *st, const char *public_id, struct
 enum sb_err sb_store_conv_get_by_id(struct sb_store *st, int64_t id, struct sb_conv *out);
 enum sb_err sb_store_conv_set_status(struct sb_store *st, int64_t conv_id, const char *status);
 enum sb_err sb_store_conv_set_attrs(struct sb_store *st, int64_t conv_id, json_t *attrs);
-
-/* Conversations, most recently active first, as JSON {id, status, locale,
- * channel, created_at, updated_at}; status NULL = any. */
-json_t *sb_store_conv_list(struct sb_store *st, const char *status, int limit);
 
 /* Records a handoff: reason, team and a copy of the transcript so far. */
 enum sb_err sb_store_handoff(struct sb_store *st, int64_t conv_id, const char *reason,

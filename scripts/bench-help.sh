@@ -49,7 +49,7 @@ ADMIN_PW=bench-admin-password
 echo "$ADMIN_PW" | "$BIN" user add --data "$DATA" --email bench@example.invalid --name Bench \
     --role admin >/dev/null
 COOKIES=$OUT/cookies.txt
-CSRF=$(curl -s -c "$COOKIES" -X POST "$BASE/api/v1/auth/login" \
+CSRF=$(curl -s -c "$COOKIES" -X POST "$BASE/api/v1/auth/login" -H 'Content-Type: application/json' \
     -d "{\"email\":\"bench@example.invalid\",\"password\":\"$ADMIN_PW\"}" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["csrf_token"])')
 TOKEN=$(curl -s -b "$COOKIES" -H "X-CSRF-Token: $CSRF" -X POST "$BASE/api/v1/admin/tokens" \

@@ -13,6 +13,7 @@ import sys
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import agents_common  # noqa: E402
 import harness  # noqa: E402
 from harness import check_error  # noqa: E402
 
@@ -288,8 +289,18 @@ class AccessTests(harness.ServerTestCase):
         queued = s.start_conversation("en")
         body = s.send(queued, "I want to talk to a human")
         self.assertEqual(body["status"], "queued", body)
+        # an agent sees their teams' conversations (docs/agents.md, "Who sees what")
+        st, _, b = self.admin.request("PUT", "/api/v1/admin/agents/%s" % q(s.user_ids["agent@e2e.test"]),
+                                      {"teams": ["default"]})
+        self.assertEqual(st, 200, b)
+        # an agent-scoped token is nobody's: no team, nothing handled, so it sees no conversation
+        tok = self.tokens["agent"]["token"]
+        st, _, b = s.request("GET", "/api/v1/agent/conversations?status=queued", token=tok)
+        self.assertEqual((st, b), (200, {"conversations": []}), "an agent token lists conversations")
+        st, _, b = s.request("GET", "/api/v1/agent/conversations/%s" % q(queued["id"]), token=tok)
+        self.assertEqual((st, error_code(b)), (404, "not_found"), "an agent token reads a conversation")
         for label, call in (("agent user", s.login("agent@e2e.test", PW).get),
-                            ("agent token", lambda p: s.request("GET", p, token=self.tokens["agent"]["token"]))):
+                            ("admin token", lambda p: s.request("GET", p, token=self.tokens["admin"]["token"]))):
             st, _, b = call("/api/v1/agent/conversations?status=queued")
             self.assertEqual(st, 200, "%s: %s %r" % (label, st, b))
             ids = [c["id"] for c in b["conversations"]]
@@ -473,6 +484,125 @@ class AccessTests(harness.ServerTestCase):
             self.assertEqual((st, error_code(b)), (403, "forbidden"), "%s token: %s %r" % (role, st, b))
         st, _, b = s.request("GET", "/api/v1/admin/audit")
         self.assertEqual(st, 401, b)
+
+
+class AgentReachTests(harness.ServerTestCase):
+    """Regression (issue 14): an agent of team t1 listed the conversations of every team, read t2's
+    transcripts and walked contacts by sequential id. Now an agent sees their teams' conversations
+    and those they handled; supervisors see all; what an agent may not see is 404 on every route
+    (not 403: its existence is not theirs to know); contact ids are random."""
+
+    @classmethod
+    def setUpClass(cls):
+        agents = [{"email": e, "teams": t, "status": "offline", "roles": r} for e, t, r in (
+            ("a1@e2e.test", ["t1"], ("agent",)), ("a1b@e2e.test", ["t1"], ("agent",)),
+            ("a2@e2e.test", ["t2"], ("agent",)), ("sup@e2e.test", [], ("supervisor",)),
+            ("admin@e2e.test", [], ("admin",)))]
+        cls.server = agents_common.clock_server(
+            agents, teams=[{"id": "t1"}, {"id": "t2"}],
+            rules=[(1, {"locale": "pt"}, "t2", 0, []), (2, {"locale": "en"}, "t1", 0, [])])
+        try:
+            cls.server.start()
+        except BaseException:
+            cls.server.failed = True
+            cls.server.cleanup()
+            raise
+        s, pw = cls.server, agents_common.PASSWORD
+        cls.a1, cls.a1b = s.login("a1@e2e.test", pw), s.login("a1b@e2e.test", pw)
+        cls.a2, cls.sup = s.login("a2@e2e.test", pw), s.login("sup@e2e.test", pw)
+        cls.admin = s.login("admin@e2e.test", pw)
+        cls.routes = load_routes()
+        cls.t1 = agents_common.ask_human(s, "en")
+        cls.t2 = agents_common.ask_human(s, "pt-BR")
+        cls.bot = s.start_conversation("en")
+        s.send(cls.bot, "hello there")
+        # handled before: t2's conversation offered to a1 by the supervisor, accepted, sent back to t2
+        cls.handled = agents_common.ask_human(s, "pt-BR")
+        base = "/api/v1/agent/conversations/%s" % q(cls.handled["id"])
+        for sess, path, body in ((cls.sup, "/transfer", {"agent_id": int(s.user_ids["a1@e2e.test"])}),
+                                 (cls.a1, "/accept", {}), (cls.a1, "/transfer", {"team": "t2"})):
+            st, _, b = sess.request("POST", base + path, body)
+            assert st == 200, (path, st, b)
+
+    def test_transfer_to_an_agent_names_the_agent(self):
+        """Regression: conversation/transferred packed a json_t pointer as the integer to_agent
+        (and leaked it), found by this file under ASan."""
+        import sqlite3
+        db = sqlite3.connect(os.path.join(self.server.data, "switchboard.db"), timeout=10)
+        try:
+            rows = db.execute("SELECT json_extract(e.data, '$.to_agent') FROM events e JOIN conversations c"
+                              " ON c.id = e.conversation_id WHERE c.public_id = ? AND"
+                              " e.type = 'conversation/transferred' ORDER BY e.id",
+                              (self.handled["id"],)).fetchall()
+        finally:
+            db.close()
+        self.assertEqual([r[0] for r in rows], [int(self.server.user_ids["a1@e2e.test"]), None])
+
+    def listed(self, sess, query=""):
+        st, _, b = sess.get("/api/v1/agent/conversations" + query)
+        self.assertEqual(st, 200, b)
+        return {c["id"] for c in b["conversations"]}
+
+    def test_lists_hold_only_visible_conversations(self):
+        ids = {k: getattr(self, k)["id"] for k in ("t1", "t2", "bot", "handled")}
+        self.assertEqual(self.listed(self.a1) & set(ids.values()), {ids["t1"], ids["handled"]})
+        self.assertEqual(self.listed(self.a1, "?status=queued") & set(ids.values()), {ids["t1"], ids["handled"]})
+        self.assertEqual(self.listed(self.a1b) & set(ids.values()), {ids["t1"]})
+        self.assertEqual(self.listed(self.a2) & set(ids.values()), {ids["t2"], ids["handled"]})
+        self.assertEqual(self.listed(self.sup) & set(ids.values()), set(ids.values()))
+        self.assertEqual(self.listed(self.admin) & set(ids.values()), set(ids.values()))
+        st, _, b = self.a1.get("/api/v1/agent/queue")
+        self.assertEqual(st, 200, b)
+        self.assertNotIn(ids["t2"], [c["id"] for c in b["queue"]])
+
+    def test_every_conversation_route_answers_404_to_another_team(self):
+        routes = [r for r in self.routes if r["pattern"].startswith("/api/v1/agent/conversations/{}")]
+        self.assertGreaterEqual(len(routes), 11, routes)
+        for label, sess, conv, visible in (("a1 on t2's", self.a1, self.t2, False),
+                                           ("a1b on one t1 handed to t2", self.a1b, self.handled, False),
+                                           ("a1 on the one it handled", self.a1, self.handled, True),
+                                           ("a1 on a bot conversation", self.a1, self.bot, False),
+                                           ("the supervisor on t2's", self.sup, self.t2, True)):
+            for r in routes:
+                if visible and r["method"] != "GET":
+                    continue  # acting on it would change what the other tests see
+                path = r["pattern"].replace("{}", q(conv["id"]), 1)
+                st, _, b = sess.request(r["method"], path, {} if r["method"] == "POST" else None)
+                if visible:
+                    self.assertNotEqual(st, 404, "%s: %s %s -> %s %r" % (label, r["method"], path, st, b))
+                    self.assertLess(st, 500, b)
+                else:
+                    self.assertEqual((st, error_code(b)), (404, "not_found"),
+                                     "%s: %s %s -> %s %r, expected 404" % (label, r["method"], path, st, b))
+            st, _, b = sess.request("POST", "/api/v1/agent/canned/render",
+                                    {"canned_id": 999999, "conversation_id": conv["id"]})
+            self.assertEqual(st, 404, b)  # no such canned response comes first
+        st, _, b = self.a1.get("/api/v1/agent/conversations/%s" % q(self.t2["id"]))
+        self.assertNotIn(self.t2["id"], json.dumps(b), "the 404 names the conversation")
+        # what a1 may see, it reads in full
+        st, _, b = self.a1.get("/api/v1/agent/conversations/%s" % q(self.handled["id"]))
+        self.assertEqual(st, 200, b)
+        self.assertIn(agents_common.ASK_HUMAN["pt-BR"], [m.get("text") for m in b["messages"]])
+
+    def test_contacts_are_not_guessable_nor_visible_across_teams(self):
+        st, _, conv = self.sup.get("/api/v1/agent/conversations/%s" % q(self.t2["id"]))
+        self.assertEqual(st, 200, conv)
+        cid = conv["contact_id"]
+        self.assertIsInstance(cid, str, conv)
+        self.assertRegex(cid, r"^[0-9a-f]{32}$", "contact ids must be random, not a counter")
+        st, _, card = self.sup.get("/api/v1/agent/contacts/%s" % q(cid))
+        self.assertEqual((st, card.get("contact", {}).get("id")), (200, cid), card)
+        for ref in (cid, self.t2["id"]):
+            st, _, b = self.a1.get("/api/v1/agent/contacts/%s" % q(ref))
+            self.assertEqual((st, error_code(b)), (404, "not_found"), "a1 reads t2's contact via %s: %r" % (ref, b))
+        for n in range(1, 8):  # walking row ids finds nothing, even for a supervisor
+            for sess in (self.a1, self.sup):
+                st, _, b = sess.get("/api/v1/agent/contacts/%d" % n)
+                self.assertEqual(st, 404, "contact %d -> %s %r" % (n, st, b))
+        # a1's own team's customer: the card holds only what a1 may see
+        st, _, card = self.a1.get("/api/v1/agent/contacts/%s" % q(self.t1["id"]))
+        self.assertEqual(st, 200, card)
+        self.assertEqual([c["id"] for c in card["contact"]["conversations"]], [self.t1["id"]])
 
 
 if __name__ == "__main__":

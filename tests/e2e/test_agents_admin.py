@@ -126,10 +126,12 @@ class AgentsAdminTests(harness.ServerTestCase):
                 {"text": "asked about order 1234"})
         time.sleep(0.01)
         second = self.verified_conversation("cust-42", "thanks, and how do I return an item?")
-        st, _, card = self.agent.get("/api/v1/agent/contacts/%s" % q(second["id"]))
+        # the whole card is the supervisor's (admin's) view; an agent's is cut to what they may see
+        st, _, card = self.admin.get("/api/v1/agent/contacts/%s" % q(second["id"]))
         self.assertEqual(st, 200, card)
         contact = card["contact"]
         cid = contact["id"]
+        self.assertRegex(cid, r"^[0-9a-f]{32}$", "a contact id is random, not a row number")
         # the Telegram side: identity, a conversation assigned to Oscar with a message, and
         # notes by two agents, as a channel's inbound and the agent API store them
         now = int(time.time() * 1000) + 5000
@@ -137,14 +139,15 @@ class AgentsAdminTests(harness.ServerTestCase):
         con = self.db()
         try:
             with con:
-                con.execute("UPDATE contacts SET name = 'Maria Costa', attrs = ? WHERE id = ?",
+                con.execute("UPDATE contacts SET name = 'Maria Costa', attrs = ? WHERE public_id = ?",
                             (json.dumps({"plan": "pro", "country": "PT"}), cid))
+                row = con.execute("SELECT id FROM contacts WHERE public_id = ?", (cid,)).fetchone()[0]
                 con.execute("INSERT INTO identities(contact_id, channel, external_id, created_at)"
-                            " VALUES(?, 'telegram', 'tg:777001', ?)", (cid, now))
+                            " VALUES(?, 'telegram', 'tg:777001', ?)", (row, now))
                 cur = con.execute("INSERT INTO conversations(public_id, contact_id, channel, locale, status,"
                                   " team, assignee, created_at, updated_at)"
                                   " VALUES('tgconv0001', ?, 'telegram', 'pt-BR', 'assigned', 'support', ?, ?, ?)",
-                                  (cid, other_id, now, now))
+                                  (row, other_id, now, now))
                 tg = cur.lastrowid
                 con.execute("INSERT INTO messages(conversation_id, direction, author, channel, body, created_at)"
                             " VALUES(?, 'in', 'customer', 'telegram', ?, ?)", (tg, "olá, " + "é" * 300, now))
@@ -152,9 +155,9 @@ class AgentsAdminTests(harness.ServerTestCase):
                             (tg, other_id, "VIP: answer in Portuguese", now))
         finally:
             con.close()
-        for path in ("/api/v1/agent/contacts/%d" % cid, "/api/v1/agent/contacts/%s" % q(first["id"]),
+        for path in ("/api/v1/agent/contacts/%s" % cid, "/api/v1/agent/contacts/%s" % q(first["id"]),
                      "/api/v1/agent/contacts/tgconv0001"):
-            st, _, card = self.agent.get(path)
+            st, _, card = self.admin.get(path)
             self.assertEqual(st, 200, "%s -> %s %r" % (path, st, card))
             c = card["contact"]
             self.assertEqual(c["id"], cid)
@@ -184,9 +187,22 @@ class AgentsAdminTests(harness.ServerTestCase):
         self.assertEqual([(n["text"], n["author"]["name"], n["conversation_id"]) for n in notes],
                          [("VIP: answer in Portuguese", "Oscar Other", "tgconv0001"),
                           ("asked about order 1234", "Alice Agent", first["id"])])
+        # the agent (team default) sees the web conversation of their team and its note; not Oscar's
+        # Telegram conversation of team support, nor the bot's conversation that no team has
+        for path in ("/api/v1/agent/contacts/%s" % cid, "/api/v1/agent/contacts/%s" % q(first["id"])):
+            st, _, card = self.agent.get(path)
+            self.assertEqual(st, 200, "%s -> %s %r" % (path, st, card))
+            mine = card["contact"]
+            self.assertEqual(mine["id"], cid)
+            self.assertEqual([x["id"] for x in mine["conversations"]], [first["id"]])
+            self.assertEqual([n["text"] for n in mine["notes"]], ["asked about order 1234"])
+            self.assertEqual(len(mine["identities"]), 2)
+        for ref in ("tgconv0001", second["id"]):
+            st, h, b = self.agent.get("/api/v1/agent/contacts/%s" % q(ref))
+            check_error(self, (st, h, b), 404, "the agent reads the card through %s" % ref)
         # another customer's card is another contact
         stranger = s.start_conversation("en")
-        st, _, other_card = self.agent.get("/api/v1/agent/contacts/%s" % q(stranger["id"]))
+        st, _, other_card = self.admin.get("/api/v1/agent/contacts/%s" % q(stranger["id"]))
         self.assertEqual(st, 200)
         self.assertNotEqual(other_card["contact"]["id"], cid)
         self.assertEqual(other_card["contact"]["notes"], [])
@@ -236,13 +252,17 @@ class AgentsAdminTests(harness.ServerTestCase):
             got = self.ok(self.agent, "GET", "/api/v1/agent/canned?locale=en&q=" + q(term))["canned"]
             self.assertEqual([c["id"] for c in got], [greet["id"]], term)
         self.assertEqual(self.ok(self.agent, "GET", "/api/v1/agent/canned?q=zzzz")["canned"], [])
-        # rendering: variables filled, the nameless customer greeted in their language, the unknown one kept
+        # rendering: variables filled, the nameless customer greeted in their language, the unknown one kept;
+        # for conversations of the agent's team (docs/agents.md, "Who sees what")
+        self.ok(self.admin, "PUT", "/api/v1/admin/agents/%d" % int(s.user_ids[AGENT]), {"teams": ["default"]})
         conv = s.start_conversation("en")
         s.send(conv, "hello")
+        s.send(conv, "I want to talk to a human")
         r = self.ok(self.agent, "POST", "/api/v1/agent/canned/render", {"canned_id": greet["id"], "conversation_id": conv["id"]})
         self.assertEqual(r["text"], "Hi there, Alice Agent here about %s. {{order.id}}?" % conv["id"])
         self.assertEqual(r["missing"], ["order.id"])
         conv_pt = s.start_conversation("pt-BR")
+        s.send(conv_pt, "falar com um atendente")
         r = self.ok(self.agent, "POST", "/api/v1/agent/canned/render", {"canned_id": pt["id"], "conversation_id": conv_pt["id"]})
         self.assertEqual((r["text"], r["missing"]), ("Olá cliente!", []))
         con = self.db()

@@ -177,9 +177,9 @@ class FlowTests(harness.SwitchboardTestCase):
         self.assertEqual([n["text"] for n in d["notes"]], ["VIP customer"])
         self.assertEqual(d["status"], "assigned")
         self.assertIsInstance(d["bot"], list)  # the bot's turns (none: it handed off at once)
-        # someone else cannot reply
+        # someone else cannot reply: an agent of another team does not even see it (404, not 403)
         st, _, b = self.caio.request("POST", cpath(conv, "/messages"), {"text": "x", "client_id": "c"})
-        self.assertEqual(st, 403, b)
+        self.assertEqual(st, 404, b)
         # resolve: a rating is asked, given with the widget's payload, and does not reopen
         st, _, b = ana.request("POST", cpath(conv, "/resolve"))
         self.assertEqual(st, 200, b)

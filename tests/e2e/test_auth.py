@@ -6,6 +6,8 @@ cookie attributes, and the `switchboard user ...` command line.
 Timing: lockouts use login_lockout_s 2 and sessions session_idle_s 2 / session_max_s 3, so the
 file sleeps about 12 s in total."""
 
+import http.client
+import json
 import os
 import sys
 import time
@@ -35,6 +37,26 @@ def q(x):
 
 def error_code(body):
     return body.get("error", {}).get("code") if isinstance(body, dict) and isinstance(body.get("error"), dict) else None
+
+
+def login_from(server, source_ip, email, password, cookie=None, remember=False):
+    """POST /api/v1/auth/login from client address source_ip (Linux routes all of 127/8 to lo, so
+    127.0.0.2 reaches a server on 127.0.0.1 as a second client). -> (status, [Set-Cookie...], body)."""
+    body = {"email": email, "password": password}
+    if remember:
+        body["remember_device"] = True
+    h = {"Content-Type": "application/json"}
+    if cookie:
+        h["Cookie"] = cookie
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10, source_address=(source_ip, 0))
+    try:
+        conn.request("POST", LOGIN, body=json.dumps(body).encode(), headers=h)
+        resp = conn.getresponse()
+        payload = resp.read()
+        cookies = [v for k, v in resp.getheaders() if k.lower() == "set-cookie"]
+        return resp.status, cookies, json.loads(payload or b"null")
+    finally:
+        conn.close()
 
 
 class AuthTestCase(harness.ServerTestCase):
@@ -157,6 +179,53 @@ class AuthTests(AuthTestCase):
                      {"email": "agent@e2e.test", "password": None}):
             check_error(self, s.request("POST", LOGIN, body), (400, 401), "POST %s %r" % (LOGIN, body))
         check_error(self, s.request("POST", LOGIN, raw=b"{nope"), 400, "POST %s malformed JSON" % LOGIN)
+
+    def test_login_csrf(self):
+        """Regression (issue 14): a text/plain form post from a foreign Origin signed the browser in."""
+        s = self.server
+        creds = json.dumps({"email": "agent@e2e.test", "password": PW})
+        for ctype in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", None):
+            headers = {"Origin": "https://evil.example"}
+            if ctype:
+                headers["Content-Type"] = ctype
+            st, h, b = s.request("POST", LOGIN, raw=creds, headers=dict(headers, **({} if ctype else {"Content-Type": ""})))
+            check_error(self, (st, h, b), 415, "login as %s from a foreign origin" % ctype)
+            self.assertEqual(error_code(b), "unsupported_media_type", b)
+            self.assert_no_session_cookie(h)
+        # JSON from another origin (a CORS preflight would fail, but refuse it outright) or a sandboxed frame
+        for origin in ("https://evil.example", "http://127.0.0.1:1", "null"):
+            st, h, b = s.request("POST", LOGIN, {"email": "agent@e2e.test", "password": PW}, headers={"Origin": origin})
+            check_error(self, (st, h, b), 403, "JSON login from Origin %s" % origin)
+            self.assertEqual(error_code(b), "origin_not_allowed", b)
+            self.assert_no_session_cookie(h)
+        # this server's own pages, and clients that are not browsers (no Origin), sign in
+        sess = s.login("agent@e2e.test", PW, headers={"Origin": "http://127.0.0.1:%d" % s.port})
+        self.assert_me(sess, 200, "login from the server's own origin")
+        sess = s.login("agent@e2e.test", PW, headers={"Content-Type": "application/json; charset=utf-8"})
+        self.assert_me(sess, 200, "login with a charset parameter")
+
+    def test_weak_passwords_refused(self):
+        """Regression (issue 14): "password" and "12345678" were accepted."""
+        s = self.server
+        weak = ("password", "12345678", "short pw", "password123", "P@ssw0rd2024!", "qwertyuiop", "1111111111111")
+        for pw in weak:
+            st, _, b = self.admin.request("POST", "/api/v1/admin/users",
+                                          {"email": "weak@e2e.test", "password": pw, "roles": ["agent"]})
+            check_error(self, (st, {}, b), 400, "admin creates a user with password %r" % pw)
+            self.assertEqual(error_code(b), "weak_password", b)
+            self.assertIn("password", b["error"]["message"])
+            st, _, b = self.admin.request("POST", "/api/v1/admin/users/%s/password" % q(s.user_ids["reset@e2e.test"]),
+                                          {"password": pw})
+            check_error(self, (st, {}, b), 400, "admin resets a password to %r" % pw)
+            self.assertEqual(error_code(b), "weak_password", b)
+        sess = s.login("reset@e2e.test", PW)
+        for pw in weak:
+            st, _, b = sess.request("POST", PASSWORD, {"current_password": PW, "new_password": pw})
+            check_error(self, (st, {}, b), 400, "own password changed to %r" % pw)
+            self.assertEqual(error_code(b), "weak_password", b)
+        self.assert_me(sess, 200, "after refused password changes")
+        self.assertNotIn("weak@e2e.test", self.admin_users(self.admin))
+        s.login("reset@e2e.test", PW)
 
     def test_no_credentials(self):
         s = self.server
@@ -334,6 +403,46 @@ class AccountLockoutTests(AuthTestCase):
         self.assert_me(sess, 200, "after the lockout expired")
 
 
+class AddressLockoutTests(AuthTestCase):
+    """Regression (issue 14): failing from anywhere locked the staff member out everywhere."""
+    server_config = {"login_max_failures": 3, "login_lockout_s": 2, "login_ip_max_failures": 1000}
+    server_users = [user("target@e2e.test", "agent")]
+
+    def test_failures_lock_only_the_address_that_failed(self):
+        s = self.server
+        # the staff member's browser signed in before and was remembered
+        st, cookies, b = login_from(s, "127.0.0.3", "target@e2e.test", PW, remember=True)
+        self.assertEqual(st, 200, b)
+        # an attacker at 127.0.0.2 fails three times: 127.0.0.2 is locked out of the account
+        for i in range(3):
+            st, _, b = login_from(s, "127.0.0.2", "target@e2e.test", "wrong guess %d" % i)
+            self.assertEqual((st, error_code(b)), (401, "invalid_credentials"), b)
+        st, _, b = login_from(s, "127.0.0.2", "target@e2e.test", PW)
+        self.assertEqual((st, error_code(b)), (429, "rate_limited"), "right password from the locked address: %r" % b)
+        # e-mail case does not escape it
+        st, _, b = login_from(s, "127.0.0.2", "TARGET@e2e.test", PW)
+        self.assertEqual(st, 429, b)
+        # the staff member at another address signs in
+        st, _, b = login_from(s, "127.0.0.1", "target@e2e.test", PW)
+        self.assertEqual(st, 200, "another address is locked out too: %r" % b)
+        # the remembered browser signs in even from the attacker's address (a shared NAT)
+        full = [c for c in cookies if c.startswith("sb_device=")]
+        self.assertEqual(len(full), 1, "no device cookie: %r" % cookies)
+        self.assertIn("httponly", full[0].lower())
+        self.assertIn("path=/api/v1/auth/login", full[0].lower())
+        device = [full[0].split(";")[0]]
+        st, _, b = login_from(s, "127.0.0.2", "target@e2e.test", PW, cookie=device[0])
+        self.assertEqual(st, 200, "the known device is locked out: %r" % b)
+        # a forged device cookie does not
+        forged = device[0][:-4] + ("0000" if not device[0].endswith("0000") else "1111")
+        st, _, b = login_from(s, "127.0.0.2", "target@e2e.test", PW, cookie=forged)
+        self.assertEqual(st, 429, "a forged device cookie skipped the lockout: %r" % b)
+        # and the locked address works again after the lockout
+        time.sleep(2.3)
+        st, _, b = login_from(s, "127.0.0.2", "target@e2e.test", PW)
+        self.assertEqual(st, 200, "after the lockout expired: %r" % b)
+
+
 class IpLockoutTests(AuthTestCase):
     server_config = {"login_max_failures": 100, "login_lockout_s": 2, "login_ip_max_failures": 4}
     server_users = [user("real@e2e.test", "agent")]
@@ -431,7 +540,10 @@ class CliTests(AuthTestCase):
                 (("--email", "cli-agent@e2e.test", "--role", "agent"), "other password 1\n", "duplicate e-mail"),
                 (("--email", "cli-new@e2e.test", "--role", "superuser"), "other password 1\n", "unknown role"),
                 (("--email", "cli-new2@e2e.test", "--role", "agent"), "", "empty stdin (no password)"),
-                (("--email", "cli-new3@e2e.test"), "other password 1\n", "no --role")):
+                (("--email", "cli-new3@e2e.test"), "other password 1\n", "no --role"),
+                (("--email", "cli-new4@e2e.test", "--role", "agent"), "password\n", "the password 'password'"),
+                (("--email", "cli-new4@e2e.test", "--role", "agent"), "12345678\n", "the password '12345678'"),
+                (("--email", "cli-new4@e2e.test", "--role", "agent"), "letmein2024\n", "a common password")):
             rc, out, err = s.user_cli("add", *args, input=pw)
             self.assertNotEqual(rc, 0, "user add with %s exited 0 (stdout %r)" % (what, out))
         lst = self.listing()
@@ -451,6 +563,9 @@ class CliTests(AuthTestCase):
         self.assertNotEqual(before, after, "user list does not show the disabled state: %r" % after)
         self.assertNotEqual(after.split()[-1], self.listing()["cli-agent@e2e.test"].split()[-1],
                             "active and disabled users look the same in user list")
+        rc, out, err = s.user_cli("reset-password", "--email", "cli-reset@e2e.test", input="password1\n")
+        self.assertNotEqual(rc, 0, "user reset-password to 'password1' exited 0")
+        self.assertIn("password", err, "no reason given: %r" % err)
         rc, out, err = s.user_cli("reset-password", "--email", "cli-reset@e2e.test", input="brand new pass 5\n")
         self.assertEqual(rc, 0, "user reset-password: %s %s" % (out, err))
         rc, out, err = s.user_cli("reset-password", "--email", "nobody@e2e.test", input="brand new pass 5\n")

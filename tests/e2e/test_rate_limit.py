@@ -29,8 +29,9 @@ PW = "correct horse battery"
 
 class RateTestCase(harness.ServerTestCase):
     """What is stored is read through the agent API (a staff route), so checking the transcript
-    does not itself draw from the customer buckets."""
-    server_users = [{"email": "agent@e2e.test", "password": PW, "roles": ["agent"]}]
+    does not itself draw from the customer buckets. A supervisor reads it: these conversations
+    stay with the bot, and an agent sees only their teams' (docs/agents.md)."""
+    server_users = [{"email": "agent@e2e.test", "password": PW, "roles": ["supervisor"]}]
 
     @classmethod
     def setUpClass(cls):

@@ -6,9 +6,17 @@
 #ifndef SB_TEST_STORE_UNDO_H
 #define SB_TEST_STORE_UNDO_H
 
+/* Migration 10: contacts' public ids and every agent a conversation had. */
+#define UNDO_MIGRATION_10                                                                          \
+    "DROP TRIGGER contacts_public_id; DROP INDEX contacts_public_id;"                              \
+    "ALTER TABLE contacts DROP COLUMN public_id;"                                                  \
+    "DROP TRIGGER conversation_agents_assign; DROP TRIGGER conversation_agents_insert;"            \
+    "DROP TABLE conversation_agents;"
+
 /* Migration 9: the articles shown per conversation, and a help-center
- * vote's page view and voter. */
+ * vote's page view and voter (after 10). */
 #define UNDO_MIGRATION_9                                                                           \
+    UNDO_MIGRATION_10                                                                              \
     "DROP TABLE kb_shown; DROP INDEX kb_feedback_view;"                                            \
     "ALTER TABLE kb_feedback DROP COLUMN view;"                                                    \
     "ALTER TABLE kb_feedback DROP COLUMN voter;"

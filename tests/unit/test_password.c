@@ -1,6 +1,7 @@
 /*
  * test_password.c - core/password.c: scrypt hashes carry their cost,
- * verify the right password only, and refuse malformed input.
+ * verify the right password only, and refuse malformed input; and
+ * core/password_policy.c: which new passwords are refused.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -74,6 +75,32 @@ static void test_malformed_hashes_never_match(void **state)
     }
 }
 
+/* Regression (issue 14): "password" and "12345678" were accepted. */
+static void test_short_and_common_passwords_are_refused(void **state)
+{
+    static const char *const weak[] = {
+        "password",      "12345678",     "123456789",    "1234567890",  "password123",
+        "Password2024!", "P@ssw0rd!!",   "qwertyuiop",   "QWERTYUIOP1", "iloveyou12",
+        "letmein!!!",    "aaaaaaaaaaaa", "abababababab", "welcome2026", "!!!!2026!!!!",
+        "switchboard1",  "changeme123",  "ãããã", /* four characters, eight bytes */
+    };
+    static const char *const fine[] = {
+        "correct horse battery", "editor-pass-123",        "zebrafoil on Tuesdays",
+        "N3w password!",         "Lisbon tram 28 at dawn", "ãããããããããã x",
+    };
+    char why[SB_PASSWORD_WHY];
+    (void)state;
+    for (size_t i = 0; i < sizeof(weak) / sizeof(weak[0]); i++) {
+        why[0] = '\0';
+        if (sb_password_acceptable(weak[i], why)) fail_msg("accepted \"%s\"", weak[i]);
+        assert_true(strlen(why) > 10);
+    }
+    for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++)
+        if (!sb_password_acceptable(fine[i], why)) fail_msg("refused \"%s\": %s", fine[i], why);
+    assert_false(sb_password_acceptable("short pw", why));
+    assert_non_null(strstr(why, "at least 10"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -82,6 +109,7 @@ int main(void)
         cmocka_unit_test(test_cost_is_stored_and_can_be_raised),
         cmocka_unit_test(test_out_of_range_cost_is_refused),
         cmocka_unit_test(test_malformed_hashes_never_match),
+        cmocka_unit_test(test_short_and_common_passwords_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

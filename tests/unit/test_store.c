@@ -291,6 +291,50 @@ static void conv_create_reuses_contact_of_same_identity(void **state)
     sb_conv_cleanup(&other);
 }
 
+/* Regression (issue 14): contacts were reachable by their row id 1, 2, 3... */
+static void contacts_get_a_random_public_id(void **state)
+{
+    struct env *e = *state;
+    sqlite3 *db = sb_store_db(e->st);
+    struct sb_conv a, b;
+
+    new_conv(e->st, "visitor-p1", &a);
+    new_conv(e->st, "visitor-p2", &b);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM contacts WHERE public_id IS NULL"
+                                   " OR length(public_id) != 32 OR public_id GLOB '*[^0-9a-f]*'"),
+                     0);
+    assert_int_equal(query_int(db, "SELECT count(DISTINCT public_id) FROM contacts"),
+                     query_int(db, "SELECT count(*) FROM contacts"));
+    sb_conv_cleanup(&a);
+    sb_conv_cleanup(&b);
+}
+
+/* Who handled a conversation stays known after a transfer moves it on. */
+static void every_assignee_is_remembered(void **state)
+{
+    struct env *e = *state;
+    sqlite3 *db = sb_store_db(e->st);
+    struct sb_conv a;
+    char sql[200], got[32];
+
+    new_conv(e->st, "visitor-h1", &a);
+    for (int agent = 7; agent <= 8; agent++) {
+        snprintf(sql, sizeof(sql), "UPDATE conversations SET assignee = %d WHERE id = %lld", agent,
+                 (long long)a.id);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    snprintf(sql, sizeof(sql), "UPDATE conversations SET assignee = NULL WHERE id = %lld",
+             (long long)a.id);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    snprintf(sql, sizeof(sql),
+             "SELECT group_concat(user_id) FROM (SELECT user_id FROM conversation_agents"
+             " WHERE conversation_id = %lld ORDER BY user_id)",
+             (long long)a.id);
+    query_text(db, sql, got, sizeof(got));
+    assert_string_equal(got, "7,8");
+    sb_conv_cleanup(&a);
+}
+
 static void conv_status_and_attrs_are_stored(void **state)
 {
     struct env *e = *state;
@@ -942,6 +986,8 @@ int main(void)
         T(conv_create_defaults_to_bot_and_is_found_by_public_id_and_id),
         T(conv_get_unknown_is_not_found),
         T(conv_create_reuses_contact_of_same_identity),
+        T(contacts_get_a_random_public_id),
+        T(every_assignee_is_remembered),
         T(conv_status_and_attrs_are_stored),
         T(msg_add_same_channel_and_provider_id_is_a_duplicate),
         T(msg_add_without_provider_id_never_dedupes),

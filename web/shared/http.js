@@ -76,6 +76,8 @@ export function query(params) {
 
 export const auth = {
   me: () => api('GET', '/api/v1/auth/me', undefined, { quiet401: true }),
-  login: (email, password) => api('POST', '/api/v1/auth/login', { email, password }, { quiet401: true }),
+  // remember_device: this browser gets a device cookie, so failed sign-ins
+  // by someone else on the same network never lock it out (docs/api.md).
+  login: (email, password) => api('POST', '/api/v1/auth/login', { email, password, remember_device: true }, { quiet401: true }),
   logout: () => api('POST', '/api/v1/auth/logout', undefined, { quiet401: true }),
 };

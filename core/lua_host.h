@@ -127,6 +127,29 @@ enum sb_err sandbox_run(lua_State *L, const char *chunk, size_t len, const char 
                         struct sb_errbuf *eb);
 enum sb_err sandbox_call(lua_State *L, int nargs, int nresults, struct sb_errbuf *eb);
 
+/* The count hook's period: instructions between two budget checks. */
+#define SANDBOX_HOOK_EVERY 1000
+/* What creating a coroutine costs: one period, the most a thread can run
+ * uncounted (between its last hook and its end). */
+#define SANDBOX_COROUTINE_COST SANDBOX_HOOK_EVERY
+
+/* Charges n instruction-units to the current call of L's plugin (any of
+ * its threads) and checks the deadline; true once the call is over budget
+ * (then it stays over until the call ends). */
+bool sandbox_charge(lua_State *L, uint64_t n);
+/* Raises the budget error in L (for l_ functions). */
+int sandbox_raise_timeout(lua_State *L);
+/* Arms the budget hook on a new thread; re-arms a thread to fire on every
+ * instruction when the call is over budget (before it runs again). */
+void sandbox_arm_thread(lua_State *co);
+void sandbox_rearm(lua_State *co);
+
+/* ------- Interface to code in lua_coroutine.c ------- */
+
+/* Opens the coroutine library with create/wrap/resume/close that keep
+ * every thread of a call on the call's budget. */
+void sandbox_open_coroutines(lua_State *L);
+
 /* ------- Interface to code in lua_api.c ------- */
 
 /* Installs the sb table into L for plugin p. */

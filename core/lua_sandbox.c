@@ -7,6 +7,8 @@
  * wall-clock deadline; once over, it re-arms itself to fire on every
  * instruction, so a plugin's own pcall cannot swallow the timeout: the
  * next instruction after the catch raises again (Redis does the same).
+ * The budget is the call's, shared by every coroutine the call creates
+ * (lua_coroutine.c), and charged by the pattern matcher (lua_strlib.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +19,7 @@
 #include "lua_host.h"
 #include "sb_log.h"
 
-#define HOOK_EVERY 1000
+#define HOOK_EVERY SANDBOX_HOOK_EVERY
 #define TIMEOUT_MSG "plugin exceeded its time or instruction budget"
 
 struct lua_budget *sandbox_budget(lua_State *L)
@@ -42,17 +44,45 @@ static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
-static void budget_hook(lua_State *L, lua_Debug *ar)
+static void budget_hook(lua_State *L, lua_Debug *ar);
+
+bool sandbox_charge(lua_State *L, uint64_t n)
 {
     struct lua_budget *b = sandbox_budget(L);
-    (void)ar;
-
-    b->instr_used += HOOK_EVERY;
+    b->instr_used += n;
     if (!b->over && b->in_call && (b->instr_used > b->instr_limit || sb_mono_ns() > b->deadline_ns))
         b->over = true;
-    if (b->over) {
-        lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+    return b->over;
+}
+
+int sandbox_raise_timeout(lua_State *L)
+{
+    return luaL_error(L, TIMEOUT_MSG);
+}
+
+void sandbox_arm_thread(lua_State *co)
+{
+    lua_sethook(co, budget_hook, LUA_MASKCOUNT, sandbox_budget(co)->over ? 1 : HOOK_EVERY);
+}
+
+void sandbox_rearm(lua_State *co)
+{
+    /* Only when over: setting the hook restarts the thread's count, which
+     * would otherwise hand it part of a period for free. */
+    if (sandbox_budget(co)->over) lua_sethook(co, budget_hook, LUA_MASKCOUNT, 1);
+}
+
+/* Charges the period that just ran on this thread (lua_gethookcount is the
+ * thread's period: 1 once over). A thread left firing on every instruction
+ * by an earlier call goes back to the normal period. */
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    if (sandbox_charge(L, (uint64_t)lua_gethookcount(L))) {
+        if (lua_gethookcount(L) != 1) lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
         luaL_error(L, TIMEOUT_MSG);
+    } else if (lua_gethookcount(L) != HOOK_EVERY) {
+        lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
     }
 }
 
@@ -176,7 +206,7 @@ lua_State *sandbox_new(struct lua_budget *b)
     open_lib(L, LUA_TABLIBNAME, luaopen_table);
     open_lib(L, LUA_MATHLIBNAME, luaopen_math);
     open_lib(L, LUA_UTF8LIBNAME, luaopen_utf8);
-    open_lib(L, LUA_COLIBNAME, luaopen_coroutine);
+    sandbox_open_coroutines(L);
 
     /* os: only the clock and calendar functions. */
     luaL_requiref(L, LUA_OSLIBNAME, luaopen_os, 0);
@@ -241,8 +271,10 @@ static enum sb_err finish(lua_State *L, struct lua_budget *b, int status, int ba
 
     b->in_call = false;
     lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
-    if (status != LUA_OK) {
-        const char *msg = lua_tostring(L, -1);
+    /* Over budget is a failed call even when the plugin caught every error
+     * and returned: its results are dropped. */
+    if (status != LUA_OK || b->over) {
+        const char *msg = status != LUA_OK ? lua_tostring(L, -1) : NULL;
         if (b->over)
             rc = sb_fail(eb, SB_ERR_TIMEOUT, "%s", TIMEOUT_MSG);
         else if (status == LUA_ERRMEM)

@@ -150,6 +150,12 @@ void sandbox_rearm(lua_State *co);
  * every thread of a call on the call's budget. */
 void sandbox_open_coroutines(lua_State *L);
 
+/* ------- Interface to code in lua_strlib.c ------- */
+
+/* Replaces string.find/match/gmatch/gsub with versions on a step-counted
+ * matcher charged to the call's budget (lua_pattern.h). */
+void sandbox_open_patterns(lua_State *L);
+
 /* ------- Interface to code in lua_api.c ------- */
 
 /* Installs the sb table into L for plugin p. */

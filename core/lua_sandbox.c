@@ -220,6 +220,7 @@ lua_State *sandbox_new(struct lua_budget *b)
 
     remove_fields(L, NULL, base_cut);
     remove_fields(L, LUA_STRLIBNAME, string_cut);
+    sandbox_open_patterns(L);
     lua_pushcfunction(L, l_load);
     lua_setglobal(L, "load");
     lua_pushcfunction(L, l_print);

@@ -114,6 +114,14 @@ static void test_close_handler_run_by_wrap_after_the_budget_is_metered(void **st
     check_close_handler_is_metered("wrap_close_after_timeout.lua");
 }
 
+static void test_backtracking_lua_pattern_is_stopped_by_the_budget(void **state)
+{
+    struct plugin_env e;
+    (void)state;
+    assert_int_equal(run_hostile(&e, "pattern_bomb.lua")->timeouts, 1);
+    plugin_env_close(&e);
+}
+
 static void test_memory_bomb_hits_the_cap(void **state)
 {
     struct plugin_env e;
@@ -315,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_nested_coroutines_share_one_budget),
         cmocka_unit_test(test_close_handler_of_a_coroutine_killed_by_the_budget_is_metered),
         cmocka_unit_test(test_close_handler_run_by_wrap_after_the_budget_is_metered),
+        cmocka_unit_test(test_backtracking_lua_pattern_is_stopped_by_the_budget),
         cmocka_unit_test(test_memory_bomb_hits_the_cap),
         cmocka_unit_test(test_string_rep_bomb_hits_the_cap),
         cmocka_unit_test(test_no_escape_through_libraries),

@@ -473,10 +473,9 @@ static int l_store_set(lua_State *L)
             return luaL_error(L, "sb.store.set: value larger than 64 KiB");
         }
     }
-    rc = sb_store_kv_set(host_deps(host_of(L))->store, plugin_name(plugin_of(L)), key, text,
-                         text ? strlen(text) : 0);
+    rc = host_store_set(host_of(L), plugin_of(L), key, text, text ? strlen(text) : 0, &eb);
     free(text);
-    if (rc) return luaL_error(L, "sb.store.set: %s", sb_strerror(rc));
+    if (rc) return luaL_error(L, "sb.store.set: %s", eb.msg);
     return 0;
 }
 

@@ -178,6 +178,10 @@ const struct sb_host_deps *host_deps(struct sb_host *h);
 /* The turn being run by sb_host_run_intents, or NULL outside one. */
 struct sb_turn *host_turn(struct sb_host *h);
 const char *plugin_name(struct sb_plugin *p);
+/* sb.store.set for plugin p, within its plugin_store_quota (SB_ERR_LIMIT
+ * with the figures in eb when over). value NULL deletes key. */
+enum sb_err host_store_set(struct sb_host *h, struct sb_plugin *p, const char *key,
+                           const char *value, size_t len, struct sb_errbuf *eb);
 /* Registration while a plugin's body loads; the function is at fn_idx. */
 enum sb_err host_add_intent(struct sb_host *h, struct sb_plugin *p, lua_State *L, int spec_idx,
                             struct sb_errbuf *eb);

@@ -122,6 +122,54 @@ static void test_backtracking_lua_pattern_is_stopped_by_the_budget(void **state)
     plugin_env_close(&e);
 }
 
+static void test_plugin_storage_has_a_quota(void **state)
+{
+    struct plugin_env e;
+    struct sb_turn t;
+    uint64_t used = 0;
+    (void)state;
+    assert_int_equal(plugin_env_open(&e, "en"), 0);
+    load(&e, "store_quota.lua");
+    plugin_env_turn(&e, &t, "hello", NULL);
+    print_message("%s\n", first_reply(&t));
+    /* 1 MiB by default: 17 values of 60 KB (and their keys) fit, not 18 */
+    assert_int_equal(strtol(first_reply(&t), NULL, 10), 17);
+    assert_non_null(strstr(first_reply(&t), "quota exceeded"));
+    assert_null(strstr(first_reply(&t), "2 MB key: stored"));
+    sb_turn_cleanup(&t);
+    /* loaded by path, so the plugin is named by its path */
+    assert_int_equal(sb_store_kv_usage(e.store, SB_FIXTURES "/store_quota", NULL, &used), SB_OK);
+    assert_true(used <= e.cfg.plugin_store_quota);
+    plugin_env_close(&e);
+}
+
+/* Writes of failed calls are undone; a later successful call keeps its
+ * own, and the quota counts only what is really stored. */
+static void test_a_failed_calls_store_writes_roll_back(void **state)
+{
+    struct plugin_env e;
+    struct sb_turn t;
+    uint64_t used = 0;
+    (void)state;
+    assert_int_equal(plugin_env_open(&e, "en"), 0);
+    load(&e, "good.lua");
+    load(&e, "store_rollback.lua");
+    plugin_env_turn(&e, &t, "hello", NULL);
+    assert_string_equal(t.answered_by, "good");
+    sb_turn_cleanup(&t);
+    assert_int_equal(sb_host_stats(e.host)->errors, 2);
+    assert_int_equal(sb_host_stats(e.host)->timeouts, 1);
+    plugin_env_turn(&e, &t, "hello", "keep");
+    assert_string_equal(first_reply(&t), "stored");
+    sb_turn_cleanup(&t);
+    plugin_env_turn(&e, &t, "hello", "report");
+    assert_string_equal(first_reply(&t), "error:nil timeout:nil bulk:nil success:kept");
+    sb_turn_cleanup(&t);
+    assert_int_equal(sb_store_kv_usage(e.store, SB_FIXTURES "/store_rollback", NULL, &used), SB_OK);
+    assert_int_equal(used, strlen("after_success") + strlen("\"kept\""));
+    plugin_env_close(&e);
+}
+
 static void test_memory_bomb_hits_the_cap(void **state)
 {
     struct plugin_env e;
@@ -324,6 +372,8 @@ int main(void)
         cmocka_unit_test(test_close_handler_of_a_coroutine_killed_by_the_budget_is_metered),
         cmocka_unit_test(test_close_handler_run_by_wrap_after_the_budget_is_metered),
         cmocka_unit_test(test_backtracking_lua_pattern_is_stopped_by_the_budget),
+        cmocka_unit_test(test_plugin_storage_has_a_quota),
+        cmocka_unit_test(test_a_failed_calls_store_writes_roll_back),
         cmocka_unit_test(test_memory_bomb_hits_the_cap),
         cmocka_unit_test(test_string_rep_bomb_hits_the_cap),
         cmocka_unit_test(test_no_escape_through_libraries),
@@ -335,6 +385,6 @@ int main(void)
         cmocka_unit_test(test_hot_reload_keeps_the_old_version_when_the_new_one_fails),
         cmocka_unit_test(test_route_hooks_run_by_priority_and_follow_reloads),
     };
-    sb_log_set_level(SB_LOG_ERROR);
+    sb_log_set_level(getenv("SB_TEST_LOG") ? SB_LOG_DEBUG : SB_LOG_ERROR);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

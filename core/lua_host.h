@@ -137,6 +137,9 @@ enum sb_err sandbox_call(lua_State *L, int nargs, int nresults, struct sb_errbuf
  * its threads) and checks the deadline; true once the call is over budget
  * (then it stays over until the call ends). */
 bool sandbox_charge(lua_State *L, uint64_t n);
+/* Adds n (small: under a hook period) without checking, so without
+ * reading the clock; the next hook or sandbox_charge() checks it. */
+void sandbox_charge_later(lua_State *L, uint64_t n);
 /* Raises the budget error in L (for l_ functions). */
 int sandbox_raise_timeout(lua_State *L);
 /* Arms the budget hook on a new thread; re-arms a thread to fire on every

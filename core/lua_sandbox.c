@@ -55,6 +55,11 @@ bool sandbox_charge(lua_State *L, uint64_t n)
     return b->over;
 }
 
+void sandbox_charge_later(lua_State *L, uint64_t n)
+{
+    sandbox_budget(L)->instr_used += n;
+}
+
 int sandbox_raise_timeout(lua_State *L)
 {
     return luaL_error(L, TIMEOUT_MSG);

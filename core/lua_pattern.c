@@ -18,7 +18,13 @@
 void pat_init(struct pat_state *ms, const char *src, size_t src_len, const char *pat,
               size_t pat_len, pat_charge_fn charge, void *ud)
 {
-    memset(ms, 0, sizeof(*ms));
+    /* Not the whole struct: the captures are written before they are read,
+     * and clearing them cost more than a short match. */
+    ms->ncap = 0;
+    ms->status = PAT_OK;
+    ms->errmsg[0] = '\0';
+    ms->depth = 0;
+    ms->steps = 0;
     ms->src = src;
     ms->src_end = src + src_len;
     ms->pat_end = pat + pat_len;
@@ -63,8 +69,8 @@ bool pat_is_plain(const char *p, size_t len)
  * character after % stands for itself. */
 static bool in_class(unsigned char c, unsigned char cl)
 {
-    bool yes;
-    switch (tolower(cl)) {
+    bool upper = cl >= 'A' && cl <= 'Z', yes;
+    switch (upper ? cl + ('a' - 'A') : cl) { /* ASCII, whatever the locale */
     case 'a':
         yes = isalpha(c);
         break;
@@ -101,7 +107,7 @@ static bool in_class(unsigned char c, unsigned char cl)
     default:
         return cl == c;
     }
-    return isupper(cl) ? !yes : yes;
+    return upper ? !yes : yes;
 }
 
 /* Set [ ... ] from p (at '[') to close (at its ']'). */

@@ -73,8 +73,7 @@ static int l_wrap_call(lua_State *L)
     int narg = lua_gettop(L), nres = 0, status;
 
     if (!lua_checkstack(co, narg)) return luaL_error(L, "too many arguments to resume");
-    if (lua_status(co) == LUA_OK && lua_gettop(co) == 0)
-        return luaL_error(L, "cannot resume dead coroutine");
+    /* lua_resume itself refuses a dead or running coroutine */
     sandbox_rearm(co);
     lua_xmove(L, co, narg);
     status = lua_resume(co, L, narg, &nres);
@@ -88,13 +87,18 @@ static int l_wrap_call(lua_State *L)
     }
     lua_xmove(co, L, 1); /* the error object */
     if (lua_status(co) != LUA_OK && lua_status(co) != LUA_YIELD) {
-        /* dead: release what it holds (its handlers ran in co_body) */
+        /* Dead: release what it holds (its handlers ran in co_body). The
+         * reset leaves the error object on co, to be raised instead (it is
+         * the same one unless a handler failed), so a later call finds co
+         * empty and says it is dead. */
         sandbox_rearm(co);
 #if LUA_VERSION_RELEASE_NUM >= 50406
         lua_closethread(co, L);
 #else
         lua_resetthread(co);
 #endif
+        lua_pop(L, 1);
+        lua_xmove(co, L, 1);
     }
     if (lua_type(L, -1) == LUA_TSTRING) {
         luaL_where(L, 1);

@@ -8,7 +8,8 @@
  *   sb.kb.search(text, {locale, limit})      knowledge-base search
  *   sb.kb.vote(id, helpful) sb.kb.choose(id) the customer's feedback
  *   sb.kb.threshold sb.kb.clarify_threshold sb.kb.choice_floor  the answer policy
- *   sb.store.get/set(key[, value])           per-plugin key/value store
+ *   sb.store.get/set(key[, value])           per-plugin key/value store, with a
+ *                                            quota (host_store_set)
  *   sb.log(level, message)
  *   ctx.text ctx.payload ctx.locale ctx.channel ctx.conversation ctx.status
  *   ctx.captures ctx.intent  ctx:reply{} ctx:handoff{} ctx:set(k,v)

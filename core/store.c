@@ -458,9 +458,13 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_KV_SET] = "INSERT INTO plugin_kv(plugin, key, value) VALUES(?1, ?2, ?3)"
                   " ON CONFLICT(plugin, key) DO UPDATE SET value=excluded.value",
     [ST_KV_DEL] = "DELETE FROM plugin_kv WHERE plugin=?1 AND key=?2",
-    /* bytes, not characters: a TEXT key is measured as a BLOB */
+    /* bytes, not characters: a TEXT key is measured as a BLOB. Two
+     * statements, so the one-key size is a primary-key lookup, not a scan
+     * of the plugin's rows. */
     [ST_KV_USAGE] = "SELECT ifnull(sum(length(CAST(key AS BLOB)) + length(value)), 0)"
-                    " FROM plugin_kv WHERE plugin=?1 AND (?2 IS NULL OR key=?2)",
+                    " FROM plugin_kv WHERE plugin=?1",
+    [ST_KV_SIZE] = "SELECT length(CAST(key AS BLOB)) + length(value)"
+                   " FROM plugin_kv WHERE plugin=?1 AND key=?2",
     [ST_CONV_LIST] = "SELECT public_id, status, locale, channel, created_at, updated_at"
                      " FROM conversations WHERE (?1 IS NULL OR status = ?1)"
                      " ORDER BY updated_at DESC LIMIT ?2",
@@ -714,14 +718,14 @@ enum sb_err sb_store_kv_set(struct sb_store *st, const char *plugin, const char 
 enum sb_err sb_store_kv_usage(struct sb_store *st, const char *plugin, const char *key,
                               uint64_t *bytes)
 {
-    sqlite3_stmt *s = store_stmt(st, ST_KV_USAGE);
+    sqlite3_stmt *s = store_stmt(st, key ? ST_KV_SIZE : ST_KV_USAGE);
     int r;
     sqlite3_bind_text(s, 1, plugin, -1, SQLITE_STATIC);
     if (key) sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
     r = sqlite3_step(s);
-    if (r == SQLITE_ROW) *bytes = (uint64_t)sqlite3_column_int64(s, 0);
+    *bytes = r == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(s, 0) : 0; /* DONE: no such key */
     sqlite3_reset(s);
-    return r == SQLITE_ROW ? SB_OK : SB_ERR_DB;
+    return r == SQLITE_ROW || r == SQLITE_DONE ? SB_OK : SB_ERR_DB;
 }
 
 enum sb_err sb_store_plugin_call_begin(struct sb_store *st)

@@ -37,6 +37,7 @@ enum stmt_id {
     ST_KV_SET,
     ST_KV_DEL,
     ST_KV_USAGE,
+    ST_KV_SIZE,
     ST_CONV_LIST,
     ST__COUNT
 };

@@ -108,6 +108,7 @@ enum sb_err sb_host_channel_inbound(struct sb_host *h, const char *channel, json
 struct lua_budget {
     size_t mem_used, mem_limit;
     uint64_t instr_limit, instr_used;
+    size_t alloc_unchecked; /* bytes allocated since the allocator read the clock */
     int64_t deadline_ns;
     int deadline_ms;
     bool over; /* budget or deadline exceeded in the current call */

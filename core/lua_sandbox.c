@@ -8,7 +8,9 @@
  * instruction, so a plugin's own pcall cannot swallow the timeout: the
  * next instruction after the catch raises again (Redis does the same).
  * The budget is the call's, shared by every coroutine the call creates
- * (lua_coroutine.c), and charged by the pattern matcher (lua_strlib.c).
+ * (lua_coroutine.c), and charged by the pattern matcher (lua_strlib.c),
+ * by the allocator (bytes allocated) and after every string, table and
+ * utf8 library call (a look at the clock).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,10 @@
 
 #define HOOK_EVERY SANDBOX_HOOK_EVERY
 #define TIMEOUT_MSG "plugin exceeded its time or instruction budget"
+/* Bytes allocated per instruction charged, and between two looks at the
+ * clock from the allocator. */
+#define ALLOC_BYTES_PER_INSTR 64
+#define ALLOC_CHECK_EVERY (1u << 20)
 
 struct lua_budget *sandbox_budget(lua_State *L)
 {
@@ -39,6 +45,22 @@ static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     }
     if (nsize > old && b->mem_used - old + nsize > b->mem_limit) return NULL;
+    if (nsize > old && b->in_call) {
+        /* One VM instruction can copy megabytes (s .. s, s:upper(), load),
+         * so bytes allocated count as work, and once the call is over its
+         * budget nothing grows: it fails at once instead of finishing a
+         * loop of big copies before the next hook. */
+        if (b->over) return NULL;
+        b->instr_used += (nsize - old) / ALLOC_BYTES_PER_INSTR;
+        b->alloc_unchecked += nsize - old;
+        if (b->alloc_unchecked >= ALLOC_CHECK_EVERY) {
+            b->alloc_unchecked = 0;
+            if (b->instr_used > b->instr_limit || sb_mono_ns() > b->deadline_ns) {
+                b->over = true;
+                return NULL;
+            }
+        }
+    }
     void *p = realloc(ptr, nsize);
     if (p) b->mem_used = b->mem_used - old + nsize;
     return p;
@@ -91,6 +113,36 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     }
 }
 
+/* A library C function (upvalue 1) followed by a look at the clock: C
+ * functions run to their end without the count hook, and a loop of a few
+ * hundred big ones (table.sort, string.rep, utf8.len over megabytes) fits
+ * in one hook period, seconds of work the budget never saw. */
+static int l_metered(lua_State *L)
+{
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    if (sandbox_charge(L, 1)) return sandbox_raise_timeout(L);
+    return lua_gettop(L);
+}
+
+static void meter_lib(lua_State *L, const char *lib)
+{
+    lua_getglobal(L, lib);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        if (lua_iscfunction(L, -1)) {
+            lua_pushcclosure(L, l_metered, 1);
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, -4); /* an existing key: allowed during lua_next */
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
+}
+
 static int l_print(lua_State *L)
 {
     /* print() goes to the server log, never to stdout. */
@@ -121,6 +173,8 @@ static int l_load(lua_State *L)
         lua_insert(L, -2);
         return 2;
     }
+    /* compiling a big chunk is C work too (see l_metered) */
+    if (sandbox_charge(L, len / ALLOC_BYTES_PER_INSTR)) return sandbox_raise_timeout(L);
     if (has_env) {
         lua_pushvalue(L, 4);
         if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);
@@ -225,7 +279,10 @@ lua_State *sandbox_new(struct lua_budget *b)
 
     remove_fields(L, NULL, base_cut);
     remove_fields(L, LUA_STRLIBNAME, string_cut);
-    sandbox_open_patterns(L);
+    meter_lib(L, LUA_STRLIBNAME);
+    meter_lib(L, LUA_TABLIBNAME);
+    meter_lib(L, LUA_UTF8LIBNAME);
+    sandbox_open_patterns(L); /* charge themselves, per match step */
     lua_pushcfunction(L, l_load);
     lua_setglobal(L, "load");
     lua_pushcfunction(L, l_print);
@@ -264,6 +321,7 @@ static int traceback(lua_State *L)
 static void arm(lua_State *L, struct lua_budget *b)
 {
     b->instr_used = 0;
+    b->alloc_unchecked = 0;
     b->over = false;
     b->in_call = true;
     b->deadline_ns = sb_mono_ns() + (int64_t)b->deadline_ms * 1000000;

@@ -170,6 +170,22 @@ static void test_a_failed_calls_store_writes_roll_back(void **state)
     plugin_env_close(&e);
 }
 
+static void test_a_loop_of_big_library_calls_is_stopped(void **state)
+{
+    struct plugin_env e;
+    (void)state;
+    assert_int_equal(run_hostile(&e, "sort_loop.lua")->timeouts, 1);
+    plugin_env_close(&e);
+}
+
+static void test_a_loop_of_big_copies_is_stopped(void **state)
+{
+    struct plugin_env e;
+    (void)state;
+    assert_int_equal(run_hostile(&e, "concat_loop.lua")->timeouts, 1);
+    plugin_env_close(&e);
+}
+
 static void test_memory_bomb_hits_the_cap(void **state)
 {
     struct plugin_env e;
@@ -374,6 +390,8 @@ int main(void)
         cmocka_unit_test(test_backtracking_lua_pattern_is_stopped_by_the_budget),
         cmocka_unit_test(test_plugin_storage_has_a_quota),
         cmocka_unit_test(test_a_failed_calls_store_writes_roll_back),
+        cmocka_unit_test(test_a_loop_of_big_library_calls_is_stopped),
+        cmocka_unit_test(test_a_loop_of_big_copies_is_stopped),
         cmocka_unit_test(test_memory_bomb_hits_the_cap),
         cmocka_unit_test(test_string_rep_bomb_hits_the_cap),
         cmocka_unit_test(test_no_escape_through_libraries),

@@ -119,11 +119,24 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
  * in one hook period, seconds of work the budget never saw. */
 static int l_metered(lua_State *L)
 {
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    /* Called in this frame, not through lua_call, so its argument errors
+     * still name it ("bad argument #1 to 'rep'"); these libraries' own
+     * functions use no upvalues. */
+    lua_CFunction f = lua_tocfunction(L, lua_upvalueindex(1));
+    int n = f(L);
     if (sandbox_charge(L, 1)) return sandbox_raise_timeout(L);
-    return lua_gettop(L);
+    return n;
+}
+
+/* A C function without upvalues: l_metered may call it in its own frame. */
+static bool plain_cfunction(lua_State *L, int idx)
+{
+    if (!lua_tocfunction(L, idx)) return false;
+    if (lua_getupvalue(L, idx, 1)) {
+        lua_pop(L, 1);
+        return false;
+    }
+    return true;
 }
 
 static void meter_lib(lua_State *L, const char *lib)
@@ -131,7 +144,7 @@ static void meter_lib(lua_State *L, const char *lib)
     lua_getglobal(L, lib);
     lua_pushnil(L);
     while (lua_next(L, -2)) {
-        if (lua_iscfunction(L, -1)) {
+        if (plain_cfunction(L, lua_gettop(L))) {
             lua_pushcclosure(L, l_metered, 1);
             lua_pushvalue(L, -2);
             lua_insert(L, -2);

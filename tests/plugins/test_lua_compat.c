@@ -167,6 +167,14 @@ static void test_written_cases_match_stock_lua(void **state)
     same(&p, "string.gsub(S, P, '-', 0)", "abc", "b");
     same(&p, "(S):gsub(P, '%%')", "a b", "%s");
     same(&p, "(S):match(P)", "  x  ", "^%s*(.-)%s*$");
+    /* argument errors name the function, as Lua's do */
+    same(&p, "select(2, pcall(string.find))", "", "");
+    same(&p, "select(2, pcall(string.gsub, 'x', 'x', true))", "", "");
+    same(&p, "select(2, pcall(function() return string.rep() end))", "", "");
+    same(&p, "select(2, pcall(function() return ('x'):rep({}) end))", "", "");
+    same(&p, "select(2, pcall(table.concat, {{}}))", "", "");
+    same(&p, "select(2, pcall(function() return utf8.char(-1) end))", "", "");
+    same(&p, "select(2, pcall(function() return string.match() end))", "", "");
     pair_close(&p);
 }
 

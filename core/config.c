@@ -46,6 +46,7 @@ static const struct key_def keys[] = {
     NUM("lua_memory", KEY_SIZE, lua_memory, 256.0 * 1024, 1024.0 * 1024 * 1024),
     NUM("lua_instructions", KEY_U64, lua_instructions, 1000, 1e12),
     NUM("lua_deadline_ms", KEY_INT, lua_deadline_ms, 1, 60000),
+    NUM("plugin_store_quota", KEY_SIZE, plugin_store_quota, 1024, 1024.0 * 1024 * 1024),
     NUM("kb_answer_threshold", KEY_DOUBLE, kb_answer_threshold, 0, 1),
     NUM("kb_clarify_threshold", KEY_DOUBLE, kb_clarify_threshold, 0, 1),
     NUM("kb_learn_half_life_days", KEY_DOUBLE, kb_learn_half_life_days, 0.01, 3650),
@@ -100,6 +101,7 @@ void sb_config_defaults(struct sb_config *cfg)
     cfg->lua_memory = 32 * 1024 * 1024;
     cfg->lua_instructions = 10 * 1000 * 1000;
     cfg->lua_deadline_ms = 200;
+    cfg->plugin_store_quota = 1024 * 1024;
     cfg->kb_answer_threshold = 0.5;
     cfg->kb_clarify_threshold = 0.25;
     cfg->kb_learn_half_life_days = 30;

@@ -8,7 +8,8 @@
  *   sb.kb.search(text, {locale, limit})      knowledge-base search
  *   sb.kb.vote(id, helpful) sb.kb.choose(id) the customer's feedback
  *   sb.kb.threshold sb.kb.clarify_threshold sb.kb.choice_floor  the answer policy
- *   sb.store.get/set(key[, value])           per-plugin key/value store
+ *   sb.store.get/set(key[, value])           per-plugin key/value store, with a
+ *                                            quota (host_store_set)
  *   sb.log(level, message)
  *   ctx.text ctx.payload ctx.locale ctx.channel ctx.conversation ctx.status
  *   ctx.captures ctx.intent  ctx:reply{} ctx:handoff{} ctx:set(k,v)
@@ -475,10 +476,9 @@ static int l_store_set(lua_State *L)
             return luaL_error(L, "sb.store.set: value larger than 64 KiB");
         }
     }
-    rc = sb_store_kv_set(host_deps(host_of(L))->store, plugin_name(plugin_of(L)), key, text,
-                         text ? strlen(text) : 0);
+    rc = host_store_set(host_of(L), plugin_of(L), key, text, text ? strlen(text) : 0, &eb);
     free(text);
-    if (rc) return luaL_error(L, "sb.store.set: %s", sb_strerror(rc));
+    if (rc) return luaL_error(L, "sb.store.set: %s", eb.msg);
     return 0;
 }
 

@@ -26,6 +26,7 @@ struct sb_plugin {
     char path[SB_PATH_MAX];
     lua_State *L;
     struct lua_budget budget;
+    int64_t store_bytes; /* its sb.store keys + values; -1 = count again */
 };
 
 struct intent {
@@ -332,6 +333,68 @@ enum sb_err host_add_channel(struct sb_host *h, struct sb_plugin *p, lua_State *
     return SB_OK;
 }
 
+/* ---------- a plugin call's store writes ---------- */
+
+/* Every plugin call (and a plugin's body while it loads) runs inside a
+ * store savepoint, so the sb.store writes of a call that fails, by error
+ * or budget, are undone with it. */
+static enum sb_err store_call_begin(struct sb_host *h, struct sb_errbuf *eb)
+{
+    if (!h->deps.store || sb_store_plugin_call_begin(h->deps.store) == SB_OK) return SB_OK;
+    return sb_fail(eb, SB_ERR_DB, "cannot open a store savepoint for the plugin call");
+}
+
+static void store_call_end(struct sb_host *h, struct sb_plugin *p, enum sb_err rc)
+{
+    if (h->deps.store) sb_store_plugin_call_end(h->deps.store, rc == SB_OK);
+    if (rc) p->store_bytes = -1; /* its writes were undone */
+}
+
+/* sandbox_call for plugin p inside a store savepoint; like sandbox_call,
+ * leaves nothing on the stack on error. */
+static enum sb_err call_plugin(struct sb_host *h, struct sb_plugin *p, int nargs, int nresults,
+                               struct sb_errbuf *eb)
+{
+    enum sb_err rc = store_call_begin(h, eb);
+    if (rc) {
+        lua_pop(p->L, nargs + 1);
+        return rc;
+    }
+    rc = sandbox_call(p->L, nargs, nresults, eb);
+    store_call_end(h, p, rc);
+    return rc;
+}
+
+enum sb_err host_store_set(struct sb_host *h, struct sb_plugin *p, const char *key,
+                           const char *value, size_t len, struct sb_errbuf *eb)
+{
+    struct sb_store *st = h->deps.store;
+    uint64_t quota = h->deps.cfg->plugin_store_quota, old = 0, now;
+    enum sb_err rc;
+
+    if (!st) return sb_fail(eb, SB_ERR_INVAL, "no store");
+    if (p->store_bytes < 0) {
+        uint64_t all;
+        rc = sb_store_kv_usage(st, p->name, NULL, &all);
+        if (rc) return sb_fail(eb, rc, "%s", sb_strerror(rc));
+        p->store_bytes = (int64_t)all;
+    }
+    rc = sb_store_kv_usage(st, p->name, key, &old);
+    if (rc) return sb_fail(eb, rc, "%s", sb_strerror(rc));
+    now = value ? strlen(key) + len : 0;
+    /* Shrinking or deleting is always allowed, even over a lowered quota. */
+    if (now > old && (uint64_t)p->store_bytes - old + now > quota)
+        return sb_fail(eb, SB_ERR_LIMIT,
+                       "plugin storage quota exceeded: %llu of %llu bytes in use, this would "
+                       "make it %llu (plugin_store_quota)",
+                       (unsigned long long)p->store_bytes, (unsigned long long)quota,
+                       (unsigned long long)((uint64_t)p->store_bytes - old + now));
+    rc = sb_store_kv_set(st, p->name, key, value, len);
+    if (rc) return sb_fail(eb, rc, "%s", sb_strerror(rc));
+    p->store_bytes = (int64_t)((uint64_t)p->store_bytes - old + now);
+    return SB_OK;
+}
+
 /* ---------- loading ---------- */
 
 static void name_from_path(const struct sb_host *h, const char *path, char *name, size_t cap)
@@ -360,6 +423,7 @@ enum sb_err sb_host_load_file(struct sb_host *h, const char *path, struct sb_err
     p->budget.mem_limit = h->deps.cfg->lua_memory;
     p->budget.instr_limit = h->deps.cfg->lua_instructions;
     p->budget.deadline_ms = h->deps.cfg->lua_deadline_ms;
+    p->store_bytes = -1;
 
     rc = sb_read_file(path, MAX_PLUGIN_BYTES, &src, &len, eb);
     if (rc) goto fail;
@@ -371,7 +435,10 @@ enum sb_err sb_host_load_file(struct sb_host *h, const char *path, struct sb_err
     lua_api_install(p->L, h, p);
     sandbox_lock_globals(p->L);
     snprintf(chunkname, sizeof(chunkname), "@%s", path);
+    rc = store_call_begin(h, eb);
+    if (rc) goto fail;
     rc = sandbox_run(p->L, src, len, chunkname, eb);
+    store_call_end(h, p, rc);
     if (rc) goto fail;
     free(src);
 
@@ -565,7 +632,7 @@ static enum sb_err run_intents(struct sb_host *h, struct sb_turn *t)
         lua_insert(L, -3); /* keep a copy of ctx below the call to close it */
         ctx_idx = lua_gettop(L) - 2;
         h->stats.calls++;
-        rc = sandbox_call(L, 1, 0, &eb);
+        rc = call_plugin(h, in->plugin, 1, 0, &eb);
         lua_api_ctx_close(L, ctx_idx);
         lua_settop(L, ctx_idx - 1);
         if (rc) {
@@ -606,7 +673,7 @@ json_t *sb_host_run_hook(struct sb_host *h, const char *event, json_t *arg)
         lua_rawgeti(L, LUA_REGISTRYINDEX, hk->handler_ref);
         lua_api_push_json(L, arg, 0);
         h->stats.calls++;
-        rc = sandbox_call(L, 1, 1, &eb);
+        rc = call_plugin(h, hk->plugin, 1, 1, &eb);
         if (rc) {
             count_failure(h, rc);
             sb_warn("%s hook (%s) failed, skipped: %s", event, hk->plugin->name, eb.msg);
@@ -647,7 +714,7 @@ enum sb_err sb_host_channel_inbound(struct sb_host *h, const char *channel, json
     lua_rawgeti(L, LUA_REGISTRYINDEX, ch->inbound_ref);
     lua_api_push_json(L, request, 0);
     h->stats.calls++;
-    rc = sandbox_call(L, 1, 2, eb);
+    rc = call_plugin(h, ch->plugin, 1, 2, eb);
     if (rc) {
         count_failure(h, rc);
         sb_warn("channel %s inbound failed: %s", channel, eb->msg);

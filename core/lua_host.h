@@ -108,6 +108,7 @@ enum sb_err sb_host_channel_inbound(struct sb_host *h, const char *channel, json
 struct lua_budget {
     size_t mem_used, mem_limit;
     uint64_t instr_limit, instr_used;
+    size_t alloc_unchecked; /* bytes allocated since the allocator read the clock */
     int64_t deadline_ns;
     int deadline_ms;
     bool over; /* budget or deadline exceeded in the current call */
@@ -126,6 +127,38 @@ struct lua_budget *sandbox_budget(lua_State *L);
 enum sb_err sandbox_run(lua_State *L, const char *chunk, size_t len, const char *name,
                         struct sb_errbuf *eb);
 enum sb_err sandbox_call(lua_State *L, int nargs, int nresults, struct sb_errbuf *eb);
+
+/* The count hook's period: instructions between two budget checks. */
+#define SANDBOX_HOOK_EVERY 1000
+/* What creating a coroutine costs: one period, the most a thread can run
+ * uncounted (between its last hook and its end). */
+#define SANDBOX_COROUTINE_COST SANDBOX_HOOK_EVERY
+
+/* Charges n instruction-units to the current call of L's plugin (any of
+ * its threads) and checks the deadline; true once the call is over budget
+ * (then it stays over until the call ends). */
+bool sandbox_charge(lua_State *L, uint64_t n);
+/* Adds n (small: under a hook period) without checking, so without
+ * reading the clock; the next hook or sandbox_charge() checks it. */
+void sandbox_charge_later(lua_State *L, uint64_t n);
+/* Raises the budget error in L (for l_ functions). */
+int sandbox_raise_timeout(lua_State *L);
+/* Arms the budget hook on a new thread; re-arms a thread to fire on every
+ * instruction when the call is over budget (before it runs again). */
+void sandbox_arm_thread(lua_State *co);
+void sandbox_rearm(lua_State *co);
+
+/* ------- Interface to code in lua_coroutine.c ------- */
+
+/* Opens the coroutine library with create/wrap/resume/close that keep
+ * every thread of a call on the call's budget. */
+void sandbox_open_coroutines(lua_State *L);
+
+/* ------- Interface to code in lua_strlib.c ------- */
+
+/* Replaces string.find/match/gmatch/gsub with versions on a step-counted
+ * matcher charged to the call's budget (lua_pattern.h). */
+void sandbox_open_patterns(lua_State *L);
 
 /* ------- Interface to code in lua_api.c ------- */
 
@@ -149,6 +182,10 @@ const struct sb_host_deps *host_deps(struct sb_host *h);
 /* The turn being run by sb_host_run_intents, or NULL outside one. */
 struct sb_turn *host_turn(struct sb_host *h);
 const char *plugin_name(struct sb_plugin *p);
+/* sb.store.set for plugin p, within its plugin_store_quota (SB_ERR_LIMIT
+ * with the figures in eb when over). value NULL deletes key. */
+enum sb_err host_store_set(struct sb_host *h, struct sb_plugin *p, const char *key,
+                           const char *value, size_t len, struct sb_errbuf *eb);
 /* Registration while a plugin's body loads; the function is at fn_idx. */
 enum sb_err host_add_intent(struct sb_host *h, struct sb_plugin *p, lua_State *L, int spec_idx,
                             struct sb_errbuf *eb);

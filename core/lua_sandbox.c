@@ -7,6 +7,10 @@
  * wall-clock deadline; once over, it re-arms itself to fire on every
  * instruction, so a plugin's own pcall cannot swallow the timeout: the
  * next instruction after the catch raises again (Redis does the same).
+ * The budget is the call's, shared by every coroutine the call creates
+ * (lua_coroutine.c), and charged by the pattern matcher (lua_strlib.c),
+ * by the allocator (bytes allocated) and after every string, table and
+ * utf8 library call (a look at the clock).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +21,12 @@
 #include "lua_host.h"
 #include "sb_log.h"
 
-#define HOOK_EVERY 1000
+#define HOOK_EVERY SANDBOX_HOOK_EVERY
 #define TIMEOUT_MSG "plugin exceeded its time or instruction budget"
+/* Bytes allocated per instruction charged, and between two looks at the
+ * clock from the allocator. */
+#define ALLOC_BYTES_PER_INSTR 64
+#define ALLOC_CHECK_EVERY (1u << 20)
 
 struct lua_budget *sandbox_budget(lua_State *L)
 {
@@ -37,23 +45,115 @@ static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     }
     if (nsize > old && b->mem_used - old + nsize > b->mem_limit) return NULL;
+    if (nsize > old && b->in_call) {
+        /* One VM instruction can copy megabytes (s .. s, s:upper(), load),
+         * so bytes allocated count as work, and once the call is over its
+         * budget nothing grows: it fails at once instead of finishing a
+         * loop of big copies before the next hook. */
+        if (b->over) return NULL;
+        b->instr_used += (nsize - old) / ALLOC_BYTES_PER_INSTR;
+        b->alloc_unchecked += nsize - old;
+        if (b->alloc_unchecked >= ALLOC_CHECK_EVERY) {
+            b->alloc_unchecked = 0;
+            if (b->instr_used > b->instr_limit || sb_mono_ns() > b->deadline_ns) {
+                b->over = true;
+                return NULL;
+            }
+        }
+    }
     void *p = realloc(ptr, nsize);
     if (p) b->mem_used = b->mem_used - old + nsize;
     return p;
 }
 
-static void budget_hook(lua_State *L, lua_Debug *ar)
+static void budget_hook(lua_State *L, lua_Debug *ar);
+
+bool sandbox_charge(lua_State *L, uint64_t n)
 {
     struct lua_budget *b = sandbox_budget(L);
-    (void)ar;
-
-    b->instr_used += HOOK_EVERY;
+    b->instr_used += n;
     if (!b->over && b->in_call && (b->instr_used > b->instr_limit || sb_mono_ns() > b->deadline_ns))
         b->over = true;
-    if (b->over) {
-        lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+    return b->over;
+}
+
+void sandbox_charge_later(lua_State *L, uint64_t n)
+{
+    sandbox_budget(L)->instr_used += n;
+}
+
+int sandbox_raise_timeout(lua_State *L)
+{
+    return luaL_error(L, TIMEOUT_MSG);
+}
+
+void sandbox_arm_thread(lua_State *co)
+{
+    lua_sethook(co, budget_hook, LUA_MASKCOUNT, sandbox_budget(co)->over ? 1 : HOOK_EVERY);
+}
+
+void sandbox_rearm(lua_State *co)
+{
+    /* Only when over: setting the hook restarts the thread's count, which
+     * would otherwise hand it part of a period for free. */
+    if (sandbox_budget(co)->over) lua_sethook(co, budget_hook, LUA_MASKCOUNT, 1);
+}
+
+/* Charges the period that just ran on this thread (lua_gethookcount is the
+ * thread's period: 1 once over). A thread left firing on every instruction
+ * by an earlier call goes back to the normal period. */
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    if (sandbox_charge(L, (uint64_t)lua_gethookcount(L))) {
+        if (lua_gethookcount(L) != 1) lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
         luaL_error(L, TIMEOUT_MSG);
+    } else if (lua_gethookcount(L) != HOOK_EVERY) {
+        lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
     }
+}
+
+/* A library C function (upvalue 1) followed by a look at the clock: C
+ * functions run to their end without the count hook, and a loop of a few
+ * hundred big ones (table.sort, string.rep, utf8.len over megabytes) fits
+ * in one hook period, seconds of work the budget never saw. */
+static int l_metered(lua_State *L)
+{
+    /* Called in this frame, not through lua_call, so its argument errors
+     * still name it ("bad argument #1 to 'rep'"); these libraries' own
+     * functions use no upvalues. */
+    lua_CFunction f = lua_tocfunction(L, lua_upvalueindex(1));
+    int n = f(L);
+    if (sandbox_charge(L, 1)) return sandbox_raise_timeout(L);
+    return n;
+}
+
+/* A C function without upvalues: l_metered may call it in its own frame. */
+static bool plain_cfunction(lua_State *L, int idx)
+{
+    if (!lua_tocfunction(L, idx)) return false;
+    if (lua_getupvalue(L, idx, 1)) {
+        lua_pop(L, 1);
+        return false;
+    }
+    return true;
+}
+
+static void meter_lib(lua_State *L, const char *lib)
+{
+    lua_getglobal(L, lib);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        if (plain_cfunction(L, lua_gettop(L))) {
+            lua_pushcclosure(L, l_metered, 1);
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, -4); /* an existing key: allowed during lua_next */
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
 }
 
 static int l_print(lua_State *L)
@@ -86,6 +186,8 @@ static int l_load(lua_State *L)
         lua_insert(L, -2);
         return 2;
     }
+    /* compiling a big chunk is C work too (see l_metered) */
+    if (sandbox_charge(L, len / ALLOC_BYTES_PER_INSTR)) return sandbox_raise_timeout(L);
     if (has_env) {
         lua_pushvalue(L, 4);
         if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);
@@ -176,7 +278,7 @@ lua_State *sandbox_new(struct lua_budget *b)
     open_lib(L, LUA_TABLIBNAME, luaopen_table);
     open_lib(L, LUA_MATHLIBNAME, luaopen_math);
     open_lib(L, LUA_UTF8LIBNAME, luaopen_utf8);
-    open_lib(L, LUA_COLIBNAME, luaopen_coroutine);
+    sandbox_open_coroutines(L);
 
     /* os: only the clock and calendar functions. */
     luaL_requiref(L, LUA_OSLIBNAME, luaopen_os, 0);
@@ -190,6 +292,10 @@ lua_State *sandbox_new(struct lua_budget *b)
 
     remove_fields(L, NULL, base_cut);
     remove_fields(L, LUA_STRLIBNAME, string_cut);
+    meter_lib(L, LUA_STRLIBNAME);
+    meter_lib(L, LUA_TABLIBNAME);
+    meter_lib(L, LUA_UTF8LIBNAME);
+    sandbox_open_patterns(L); /* charge themselves, per match step */
     lua_pushcfunction(L, l_load);
     lua_setglobal(L, "load");
     lua_pushcfunction(L, l_print);
@@ -228,6 +334,7 @@ static int traceback(lua_State *L)
 static void arm(lua_State *L, struct lua_budget *b)
 {
     b->instr_used = 0;
+    b->alloc_unchecked = 0;
     b->over = false;
     b->in_call = true;
     b->deadline_ns = sb_mono_ns() + (int64_t)b->deadline_ms * 1000000;
@@ -241,8 +348,10 @@ static enum sb_err finish(lua_State *L, struct lua_budget *b, int status, int ba
 
     b->in_call = false;
     lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
-    if (status != LUA_OK) {
-        const char *msg = lua_tostring(L, -1);
+    /* Over budget is a failed call even when the plugin caught every error
+     * and returned: its results are dropped. */
+    if (status != LUA_OK || b->over) {
+        const char *msg = status != LUA_OK ? lua_tostring(L, -1) : NULL;
         if (b->over)
             rc = sb_fail(eb, SB_ERR_TIMEOUT, "%s", TIMEOUT_MSG);
         else if (status == LUA_ERRMEM)

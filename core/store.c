@@ -455,6 +455,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_SAVEPOINT] = "SAVEPOINT unit",
     [ST_RELEASE] = "RELEASE unit",
     [ST_ROLLBACK_TO] = "ROLLBACK TO unit",
+    [ST_PLUGIN_SAVEPOINT] = "SAVEPOINT plugin_call",
+    [ST_PLUGIN_RELEASE] = "RELEASE plugin_call",
+    [ST_PLUGIN_ROLLBACK_TO] = "ROLLBACK TO plugin_call",
     [ST_CONTACT_ADD] = "INSERT INTO contacts(created_at) VALUES(?1)",
     [ST_IDENTITY_FIND] = "SELECT contact_id FROM identities WHERE channel=?1 AND external_id=?2",
     [ST_IDENTITY_ADD] = "INSERT INTO identities(contact_id, channel, external_id, created_at)"
@@ -497,6 +500,13 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_KV_SET] = "INSERT INTO plugin_kv(plugin, key, value) VALUES(?1, ?2, ?3)"
                   " ON CONFLICT(plugin, key) DO UPDATE SET value=excluded.value",
     [ST_KV_DEL] = "DELETE FROM plugin_kv WHERE plugin=?1 AND key=?2",
+    /* bytes, not characters: a TEXT key is measured as a BLOB. Two
+     * statements, so the one-key size is a primary-key lookup, not a scan
+     * of the plugin's rows. */
+    [ST_KV_USAGE] = "SELECT ifnull(sum(length(CAST(key AS BLOB)) + length(value)), 0)"
+                    " FROM plugin_kv WHERE plugin=?1",
+    [ST_KV_SIZE] = "SELECT length(CAST(key AS BLOB)) + length(value)"
+                   " FROM plugin_kv WHERE plugin=?1 AND key=?2",
 };
 
 sqlite3_stmt *store_stmt(struct sb_store *st, enum stmt_id id)
@@ -742,4 +752,30 @@ enum sb_err sb_store_kv_set(struct sb_store *st, const char *plugin, const char 
     sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
     if (value) sqlite3_bind_blob(s, 3, value, (int)len, SQLITE_STATIC);
     return store_step_done(st, s);
+}
+
+enum sb_err sb_store_kv_usage(struct sb_store *st, const char *plugin, const char *key,
+                              uint64_t *bytes)
+{
+    sqlite3_stmt *s = store_stmt(st, key ? ST_KV_SIZE : ST_KV_USAGE);
+    int r;
+    sqlite3_bind_text(s, 1, plugin, -1, SQLITE_STATIC);
+    if (key) sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    r = sqlite3_step(s);
+    *bytes = r == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(s, 0) : 0; /* DONE: no such key */
+    sqlite3_reset(s);
+    return r == SQLITE_ROW || r == SQLITE_DONE ? SB_OK : SB_ERR_DB;
+}
+
+enum sb_err sb_store_plugin_call_begin(struct sb_store *st)
+{
+    return store_step_done(st, store_stmt(st, ST_PLUGIN_SAVEPOINT));
+}
+
+void sb_store_plugin_call_end(struct sb_store *st, bool keep)
+{
+    /* ROLLBACK TO keeps the savepoint open; RELEASE closes it (and
+     * commits, when the savepoint was the transaction). */
+    if (!keep) store_step_done(st, store_stmt(st, ST_PLUGIN_ROLLBACK_TO));
+    store_step_done(st, store_stmt(st, ST_PLUGIN_RELEASE));
 }

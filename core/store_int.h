@@ -13,6 +13,9 @@ enum stmt_id {
     ST_SAVEPOINT,
     ST_RELEASE,
     ST_ROLLBACK_TO,
+    ST_PLUGIN_SAVEPOINT,
+    ST_PLUGIN_RELEASE,
+    ST_PLUGIN_ROLLBACK_TO,
     ST_CONTACT_ADD,
     ST_IDENTITY_FIND,
     ST_IDENTITY_ADD,
@@ -33,6 +36,8 @@ enum stmt_id {
     ST_KV_GET,
     ST_KV_SET,
     ST_KV_DEL,
+    ST_KV_USAGE,
+    ST_KV_SIZE,
     ST__COUNT
 };
 

@@ -26,6 +26,7 @@ struct sb_config {
     size_t lua_memory;              /* per-plugin allocator cap in bytes */
     uint64_t lua_instructions;      /* per-call instruction budget */
     int lua_deadline_ms;            /* per-call wall-clock deadline */
+    size_t plugin_store_quota;      /* sb.store bytes (keys + values) per plugin */
     double kb_answer_threshold;     /* confidence needed to answer */
     double kb_clarify_threshold;    /* below the answer threshold: offer choices; below this:
                                        out of scope, hand off */

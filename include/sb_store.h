@@ -213,5 +213,16 @@ enum sb_err sb_store_kv_get(struct sb_store *st, const char *plugin, const char 
                             size_t *len);
 enum sb_err sb_store_kv_set(struct sb_store *st, const char *plugin, const char *key,
                             const char *value, size_t len);
+/* Bytes plugin stores (keys + values) in *bytes: all of them, or only
+ * key's (0 when absent) when key is not NULL. */
+enum sb_err sb_store_kv_usage(struct sb_store *st, const char *plugin, const char *key,
+                              uint64_t *bytes);
+
+/* One plugin call's writes: begin opens a savepoint (nested in the open
+ * unit, or a transaction of its own outside one); end releases it, after
+ * undoing everything written since begin unless keep. A failed plugin call
+ * leaves nothing behind (issue 14). */
+enum sb_err sb_store_plugin_call_begin(struct sb_store *st);
+void sb_store_plugin_call_end(struct sb_store *st, bool keep);
 
 #endif

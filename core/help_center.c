@@ -21,11 +21,12 @@
 #include <strings.h>
 #include <time.h>
 
+#include "help_parse.h"
 #include "sb_log.h"
 #include "server.h"
 
-#define LOCALE_CAP 36
-#define SEARCH_MAX_BYTES 200 /* longer search text is cut */
+#define LOCALE_CAP HELP_LOCALE_CAP
+#define SEARCH_MAX_BYTES HELP_SEARCH_MAX_BYTES
 #define SNIPPET_BYTES 240
 #define PAGE_LIMIT (4 * 1024 * 1024)
 #define LOCATION_LIMIT 4096
@@ -714,11 +715,6 @@ static enum MHD_Result redirect_help(struct sb_server *srv, struct MHD_Connectio
     return ret;
 }
 
-struct lang_range {
-    char tag[LOCALE_CAP];
-    int q; /* thousandths */
-};
-
 /* A q-value ("0", "0.5", "1", "1.000") in thousandths; -1 when malformed. */
 static int parse_qvalue(const char *s, size_t n)
 {
@@ -778,9 +774,7 @@ static bool parse_range(const char *s, size_t n, struct lang_range *out)
     return out->q > 0;
 }
 
-/* The ranges of an Accept-Language header, highest q first; equal ones
- * keep the header's order. */
-static int parse_accept_language(const char *h, struct lang_range *out, int max)
+int help_accept_language(const char *h, struct lang_range *out, int max)
 {
     int n = 0;
 
@@ -807,7 +801,7 @@ static void visitor_locale(struct sb_server *srv, struct MHD_Connection *c, char
     const char *h =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
     struct lang_range ranges[ACCEPT_MAX_RANGES];
-    int n = h ? parse_accept_language(h, ranges, ACCEPT_MAX_RANGES) : 0;
+    int n = h ? help_accept_language(h, ranges, ACCEPT_MAX_RANGES) : 0;
 
     for (int i = 0; i < n; i++) {
         if (strcmp(ranges[i].tag, "*") == 0) break;
@@ -1022,6 +1016,20 @@ enum MHD_Result help_center_category(struct sb_server *srv, struct MHD_Connectio
     return page_send(&p, c, 200);
 }
 
+bool help_search_text(const char *v, size_t n, char out[SEARCH_MAX_BYTES + 1])
+{
+    out[0] = '\0';
+    if (!sb_utf8_valid(v, n)) return false;
+    if (n > SEARCH_MAX_BYTES) {
+        n = SEARCH_MAX_BYTES;
+        while (n > 0 && ((unsigned char)v[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return true;
+}
+
 /* The q argument into out: valid UTF-8 (else false), cut to
  * SEARCH_MAX_BYTES between characters. */
 static bool search_text(struct MHD_Connection *c, char out[SEARCH_MAX_BYTES + 1])
@@ -1033,15 +1041,7 @@ static bool search_text(struct MHD_Connection *c, char out[SEARCH_MAX_BYTES + 1]
     /* The _n lookup sees past a decoded %00, which sb_utf8_valid refuses. */
     if (MHD_lookup_connection_value_n(c, MHD_GET_ARGUMENT_KIND, "q", 1, &v, &n) != MHD_YES || !v)
         return true;
-    if (!sb_utf8_valid(v, n)) return false;
-    if (n > SEARCH_MAX_BYTES) {
-        n = SEARCH_MAX_BYTES;
-        while (n > 0 && ((unsigned char)v[n] & 0xC0) == 0x80)
-            n--;
-    }
-    memcpy(out, v, n);
-    out[n] = '\0';
-    return true;
+    return help_search_text(v, n, out);
 }
 
 static bool blank(const char *s)
@@ -1276,9 +1276,7 @@ static int hex_value(char ch)
     return -1;
 }
 
-/* The value of field name in an application/x-www-form-urlencoded body,
- * decoded into out[cap]; false when absent or longer than cap. */
-static bool form_field(const char *body, size_t len, const char *name, char *out, size_t cap)
+bool help_form_field(const char *body, size_t len, const char *name, char *out, size_t cap)
 {
     size_t nlen = strlen(name), pos = 0;
 
@@ -1344,7 +1342,7 @@ enum MHD_Result help_center_feedback(struct sb_server *srv, struct MHD_Connectio
     /* A redirect would lose the form, so another spelling or region of a
      * locale is resolved in place. */
     sb_kb_resolve_locale(srv->kb, params[0], loc, sizeof(loc));
-    if (!form_field(r->body.data, r->body.len, "helpful", value, sizeof(value)) ||
+    if (!help_form_field(r->body.data, r->body.len, "helpful", value, sizeof(value)) ||
         (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0))
         return error_page(srv, c, loc, 400);
     rc = sb_kb_public_article(srv->kb, loc, params[1], &a);

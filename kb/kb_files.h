@@ -80,6 +80,11 @@ enum sb_err kb_items_save(struct sb_kb *kb, struct kb_items *l, const struct kb_
 enum sb_err kb_article_parse(const char *path, const char *text, size_t len, json_t **art_out,
                              json_t **lines_out, struct sb_errbuf *eb);
 
+/* A folder's _categories.yaml text (text[0..len), borrowed) into *out
+ * (owned): slug -> {name, description, position, line}. */
+enum sb_err kb_categories_parse(const char *path, const char *text, size_t len, json_t **out,
+                                struct sb_errbuf *eb);
+
 /* Copies the message in eb after a prefix: "prefix: message". */
 enum sb_err kb_fail_prefix(struct sb_errbuf *eb, enum sb_err rc, const char *prefix);
 

@@ -627,24 +627,17 @@ static enum sb_err category_entry(const char *path, yaml_document_t *doc, yaml_n
     return SB_OK;
 }
 
-static enum sb_err read_categories(const char *path, json_t **out, struct sb_errbuf *eb)
+enum sb_err kb_categories_parse(const char *path, const char *text, size_t len, json_t **out,
+                                struct sb_errbuf *eb)
 {
-    char *text = NULL;
-    size_t len = 0, bad;
+    size_t bad = kb_utf8_bad_line(text, len);
     yaml_document_t doc;
     yaml_node_t *root;
     json_t *cats = NULL;
     enum sb_err rc;
 
-    rc = sb_read_file(path, MAX_FILE_BYTES, &text, &len, eb);
-    if (rc) return rc;
-    bad = kb_utf8_bad_line(text, len);
-    if (bad) {
-        free(text);
-        return sb_fail(eb, SB_ERR_INVAL, "%s:%zu: is not valid UTF-8", path, bad);
-    }
+    if (bad) return sb_fail(eb, SB_ERR_INVAL, "%s:%zu: is not valid UTF-8", path, bad);
     rc = yaml_load_mapping(path, text, len, 0, &doc, eb);
-    free(text);
     if (rc) return rc;
     cats = json_object();
     root = yaml_document_get_root_node(&doc);
@@ -664,6 +657,19 @@ static enum sb_err read_categories(const char *path, json_t **out, struct sb_err
     }
     *out = cats;
     return SB_OK;
+}
+
+static enum sb_err read_categories(const char *path, json_t **out, struct sb_errbuf *eb)
+{
+    char *text = NULL;
+    size_t len = 0;
+    enum sb_err rc;
+
+    rc = sb_read_file(path, MAX_FILE_BYTES, &text, &len, eb);
+    if (rc) return rc;
+    rc = kb_categories_parse(path, text, len, out, eb);
+    free(text);
+    return rc;
 }
 
 /* The locale of a folder's categories: the one locale of the articles

@@ -53,8 +53,8 @@ for t in "${targets[@]}"; do
     "$dir/corpus" "tests/fuzz/corpus/$t" >"$dir/fuzz.log" 2>&1
   status=$?
   set -e
-  grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "$dir/fuzz.log" || true
-  echo "corpus: $(find "$dir/corpus" -type f | wc -l) files"
+  grep -E '^(#[0-9]+[[:space:]]+DONE|Done|stat::number_of_executed_units|stat::peak_rss_mb)' "$dir/fuzz.log" || true
+  echo "corpus folder: $(find "$dir/corpus" -type f | wc -l) files"
   crashes=$(find "$dir/crashes" -type f -newer "$dir/.start" | sort)
   if [ -n "$crashes" ] || [ $status -ne 0 ]; then
     found=1

@@ -464,6 +464,15 @@ static enum sb_err json_row_check(struct faq *q, json_t *row, size_t line, struc
     return SB_OK;
 }
 
+/* True when s[0..n) holds only spaces, tabs and CRs. Bounded by n: the
+ * last line of the text has no newline and nothing after it. */
+static bool blank_line(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') return false;
+    return true;
+}
+
 static enum sb_err read_jsonl(struct faq *q, const char *text, size_t len, struct sb_errbuf *eb)
 {
     const char *p = text, *end = text + len;
@@ -476,7 +485,7 @@ static enum sb_err read_jsonl(struct faq *q, const char *text, size_t len, struc
         json_error_t err;
         json_t *row;
 
-        if (strspn(p, " \t\r") < n) {
+        if (!blank_line(p, n)) {
             row = json_loadb(p, n, JSON_REJECT_DUPLICATES, &err);
             if (!row)
                 rc = sb_fail(eb, SB_ERR_INVAL, "%s:%zu: JSON: %s", q->path, line + 1, err.text);

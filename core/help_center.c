@@ -21,9 +21,10 @@
 #include <strings.h>
 #include <time.h>
 
-#include "help_parse.h"
 #include "sb_log.h"
 #include "server.h"
+
+#include "help_parse.h" /* what the fuzz targets call */
 
 #define LOCALE_CAP HELP_LOCALE_CAP
 #define SEARCH_MAX_BYTES HELP_SEARCH_MAX_BYTES
@@ -774,7 +775,9 @@ static bool parse_range(const char *s, size_t n, struct lang_range *out)
     return out->q > 0;
 }
 
-int help_accept_language(const char *h, struct lang_range *out, int max)
+/* The ranges of an Accept-Language header, highest q first; equal ones
+ * keep the header's order. */
+static int parse_accept_language(const char *h, struct lang_range *out, int max)
 {
     int n = 0;
 
@@ -801,7 +804,7 @@ static void visitor_locale(struct sb_server *srv, struct MHD_Connection *c, char
     const char *h =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
     struct lang_range ranges[ACCEPT_MAX_RANGES];
-    int n = h ? help_accept_language(h, ranges, ACCEPT_MAX_RANGES) : 0;
+    int n = h ? parse_accept_language(h, ranges, ACCEPT_MAX_RANGES) : 0;
 
     for (int i = 0; i < n; i++) {
         if (strcmp(ranges[i].tag, "*") == 0) break;
@@ -1276,7 +1279,9 @@ static int hex_value(char ch)
     return -1;
 }
 
-bool help_form_field(const char *body, size_t len, const char *name, char *out, size_t cap)
+/* The value of field name in an application/x-www-form-urlencoded body,
+ * decoded into out[cap]; false when absent or longer than cap. */
+static bool form_field(const char *body, size_t len, const char *name, char *out, size_t cap)
 {
     size_t nlen = strlen(name), pos = 0;
 
@@ -1342,7 +1347,7 @@ enum MHD_Result help_center_feedback(struct sb_server *srv, struct MHD_Connectio
     /* A redirect would lose the form, so another spelling or region of a
      * locale is resolved in place. */
     sb_kb_resolve_locale(srv->kb, params[0], loc, sizeof(loc));
-    if (!help_form_field(r->body.data, r->body.len, "helpful", value, sizeof(value)) ||
+    if (!form_field(r->body.data, r->body.len, "helpful", value, sizeof(value)) ||
         (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0))
         return error_page(srv, c, loc, 400);
     rc = sb_kb_public_article(srv->kb, loc, params[1], &a);
@@ -1359,4 +1364,16 @@ enum MHD_Result help_center_feedback(struct sb_server *srv, struct MHD_Connectio
         return error_page(srv, c, loc, 503);
     }
     return redirect_help(srv, c, 303, loc, params[1], NULL, "voted", "1");
+}
+
+/* For the fuzz targets (core/help_parse.h): the readers above as the
+ * pages call them. */
+int help_accept_language(const char *h, struct lang_range *out, int max)
+{
+    return parse_accept_language(h, out, max);
+}
+
+bool help_form_field(const char *body, size_t len, const char *name, char *out, size_t cap)
+{
+    return form_field(body, len, name, out, cap);
 }

@@ -26,8 +26,10 @@
 #include "sb_log.h"
 #include "server.h"
 
-#define LOCALE_CAP 36
-#define SEARCH_MAX_BYTES 200 /* longer search text is cut */
+#include "help_parse.h" /* what the fuzz targets call */
+
+#define LOCALE_CAP HELP_LOCALE_CAP
+#define SEARCH_MAX_BYTES HELP_SEARCH_MAX_BYTES
 #define SNIPPET_BYTES 240
 #define PAGE_LIMIT (4 * 1024 * 1024)
 #define LOCATION_LIMIT 4096
@@ -730,11 +732,6 @@ static enum MHD_Result redirect_help(struct sb_server *srv, struct MHD_Connectio
     return ret;
 }
 
-struct lang_range {
-    char tag[LOCALE_CAP];
-    int q; /* thousandths */
-};
-
 /* A q-value ("0", "0.5", "1", "1.000") in thousandths; -1 when malformed. */
 static int parse_qvalue(const char *s, size_t n)
 {
@@ -1053,6 +1050,20 @@ enum MHD_Result help_center_category(struct sb_server *srv, struct MHD_Connectio
     return page_send(&p, c, 200);
 }
 
+bool help_search_text(const char *v, size_t n, char out[SEARCH_MAX_BYTES + 1])
+{
+    out[0] = '\0';
+    if (!sb_utf8_valid(v, n)) return false;
+    if (n > SEARCH_MAX_BYTES) {
+        n = SEARCH_MAX_BYTES;
+        while (n > 0 && ((unsigned char)v[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return true;
+}
+
 /* The q argument into out: valid UTF-8 (else false), cut to
  * SEARCH_MAX_BYTES between characters. */
 static bool search_text(struct MHD_Connection *c, char out[SEARCH_MAX_BYTES + 1])
@@ -1064,15 +1075,7 @@ static bool search_text(struct MHD_Connection *c, char out[SEARCH_MAX_BYTES + 1]
     /* The _n lookup sees past a decoded %00, which sb_utf8_valid refuses. */
     if (MHD_lookup_connection_value_n(c, MHD_GET_ARGUMENT_KIND, "q", 1, &v, &n) != MHD_YES || !v)
         return true;
-    if (!sb_utf8_valid(v, n)) return false;
-    if (n > SEARCH_MAX_BYTES) {
-        n = SEARCH_MAX_BYTES;
-        while (n > 0 && ((unsigned char)v[n] & 0xC0) == 0x80)
-            n--;
-    }
-    memcpy(out, v, n);
-    out[n] = '\0';
-    return true;
+    return help_search_text(v, n, out);
 }
 
 static bool blank(const char *s)
@@ -1429,4 +1432,16 @@ enum MHD_Result help_center_feedback(struct sb_server *srv, struct MHD_Connectio
         return error_page(srv, c, loc, 503);
     }
     return redirect_help(srv, c, 303, loc, params[1], NULL, "voted", "1");
+}
+
+/* For the fuzz targets (core/help_parse.h): the readers above as the
+ * pages call them. */
+int help_accept_language(const char *h, struct lang_range *out, int max)
+{
+    return parse_accept_language(h, out, max);
+}
+
+bool help_form_field(const char *body, size_t len, const char *name, char *out, size_t cap)
+{
+    return form_field(body, len, name, out, cap);
 }

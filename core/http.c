@@ -406,31 +406,42 @@ static enum MHD_Result early_error(struct sb_server *srv, struct MHD_Connection 
                       json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg));
 }
 
-json_t *http_body_object(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                         enum MHD_Result *ret)
+json_t *http_body_parse(const char *data, size_t len, const char **code, char *msg, size_t cap)
 {
     json_error_t err;
     json_t *v;
 
-    if (r->body.len == 0) {
-        *ret = http_error(srv, c, 400, "invalid_json", "the request body must be a JSON object");
+    *code = "invalid_json";
+    if (len == 0) {
+        snprintf(msg, cap, "the request body must be a JSON object");
         return NULL;
     }
-    if (!sb_utf8_valid(r->body.data, r->body.len)) {
-        *ret = http_error(srv, c, 400, "invalid_utf8", "the request body is not valid UTF-8");
+    if (!sb_utf8_valid(data, len)) {
+        *code = "invalid_utf8";
+        snprintf(msg, cap, "the request body is not valid UTF-8");
         return NULL;
     }
-    v = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &err);
+    v = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
     if (!v) {
-        *ret = http_error(srv, c, 400, "invalid_json", "malformed JSON at byte %d: %s",
-                          err.position, err.text);
+        snprintf(msg, cap, "malformed JSON at byte %d: %s", err.position, err.text);
         return NULL;
     }
     if (!json_is_object(v)) {
         json_decref(v);
-        *ret = http_error(srv, c, 400, "invalid_json", "the request body must be a JSON object");
+        snprintf(msg, cap, "the request body must be a JSON object");
         return NULL;
     }
+    return v;
+}
+
+json_t *http_body_object(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                         enum MHD_Result *ret)
+{
+    const char *code;
+    char msg[256];
+    json_t *v = http_body_parse(r->body.data, r->body.len, &code, msg, sizeof(msg));
+
+    if (!v) *ret = http_error(srv, c, 400, code, "%s", msg);
     return v;
 }
 

@@ -210,6 +210,12 @@ void http_release_deferred(struct sb_server *srv, bool stored);
  * for a second or more (clients that went away mid-body). */
 bool http_idle(struct sb_server *srv);
 
+/* Parses a request body (data[0..len), borrowed) as a JSON object: the
+ * object (owned), or NULL with the error's code ("invalid_json",
+ * "invalid_utf8") and message in msg[cap]. No server needed, so
+ * tests/fuzz/fuzz_json_body.c calls it directly. */
+json_t *http_body_parse(const char *data, size_t len, const char **code, char *msg, size_t cap);
+
 /* Parses the request body as a JSON object: answers the error itself and
  * returns NULL when it is not one. */
 json_t *http_body_object(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,

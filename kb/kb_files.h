@@ -72,6 +72,19 @@ enum sb_err kb_items_save(struct sb_kb *kb, struct kb_items *l, const struct kb_
                           const struct sb_kb_import_opts *o, int step0, int steps,
                           struct sb_kb_import_stats *out, struct sb_errbuf *eb);
 
+/* One article file's text (text[0..len), borrowed; path names it in
+ * messages): the YAML front matter between '---' lines, then the Markdown
+ * body. art (owned) gets the fields with defaults for those left out,
+ * lines (owned) the line of each; nothing is checked against the
+ * knowledge base yet (kb_items_check does that). */
+enum sb_err kb_article_parse(const char *path, const char *text, size_t len, json_t **art_out,
+                             json_t **lines_out, struct sb_errbuf *eb);
+
+/* A folder's _categories.yaml text (text[0..len), borrowed) into *out
+ * (owned): slug -> {name, description, position, line}. */
+enum sb_err kb_categories_parse(const char *path, const char *text, size_t len, json_t **out,
+                                struct sb_errbuf *eb);
+
 /* Copies the message in eb after a prefix: "prefix: message". */
 enum sb_err kb_fail_prefix(struct sb_errbuf *eb, enum sb_err rc, const char *prefix);
 
@@ -112,5 +125,12 @@ enum sb_err kb_csv_next(struct kb_csv *c, json_t **out, struct sb_errbuf *eb);
  * SB_KB_MAX_SLUG bytes, cut at a '-' when possible; "faq" when nothing is
  * left. */
 void kb_slug_from_title(const char *title, char *out, size_t cap);
+
+/* Reads and checks the rows of a FAQ file's text (text[0..len), borrowed)
+ * as sb_kb_import_faq does before its transaction: JSON lines when path
+ * ends in .jsonl, else CSV; opts->locale is every row's locale. *rows gets
+ * the number of articles read. Nothing is saved. */
+enum sb_err kb_faq_check(struct sb_kb *kb, const char *path, const struct sb_kb_import_opts *opts,
+                         const char *text, size_t len, size_t *rows, struct sb_errbuf *eb);
 
 #endif

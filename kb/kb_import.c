@@ -496,25 +496,21 @@ static enum sb_err front_defaults(json_t *art)
     return SB_OK;
 }
 
-/* Reads one article file into art (and field lines). */
-static enum sb_err read_article(const char *path, json_t **art_out, json_t **lines_out,
-                                struct sb_errbuf *eb)
+enum sb_err kb_article_parse(const char *path, const char *text, size_t len, json_t **art_out,
+                             json_t **lines_out, struct sb_errbuf *eb)
 {
-    char *text = NULL;
     const char *yaml = NULL, *body = NULL;
-    size_t len = 0, ylen = 0, body_line = 0;
+    size_t ylen = 0, body_line = 0;
     yaml_document_t doc;
     yaml_node_t *root;
     json_t *art = NULL, *lines = NULL;
     enum sb_err rc;
 
-    rc = sb_read_file(path, MAX_FILE_BYTES, &text, &len, eb);
-    if (rc) return rc;
     /* The split works on bytes, so it can say where bad UTF-8 sits. */
     rc = split_front(path, text, len, &yaml, &ylen, &body, &body_line, eb);
     if (!rc) rc = check_utf8(path, text, len, body_line, eb);
     if (!rc) rc = yaml_load_mapping(path, yaml, ylen, 1, &doc, eb);
-    if (rc) goto out;
+    if (rc) return rc;
     art = json_object();
     lines = json_object();
     root = yaml_document_get_root_node(&doc);
@@ -522,12 +518,11 @@ static enum sb_err read_article(const char *path, json_t **art_out, json_t **lin
          !rc && p < root->data.mapping.pairs.top; p++)
         rc = front_pair(path, &doc, p, art, lines, eb);
     yaml_document_delete(&doc);
-    if (rc) goto out;
-    json_object_set_new(art, "body", json_stringn(body, (size_t)(text + len - body)));
-    json_object_set_new(lines, "body", json_integer((json_int_t)body_line));
-    rc = front_defaults(art);
-out:
-    free(text);
+    if (!rc) {
+        json_object_set_new(art, "body", json_stringn(body, (size_t)(text + len - body)));
+        json_object_set_new(lines, "body", json_integer((json_int_t)body_line));
+        rc = front_defaults(art);
+    }
     if (rc) {
         json_decref(art);
         json_decref(lines);
@@ -536,6 +531,21 @@ out:
     *art_out = art;
     *lines_out = lines;
     return SB_OK;
+}
+
+/* Reads one article file into art (and field lines). */
+static enum sb_err read_article(const char *path, json_t **art_out, json_t **lines_out,
+                                struct sb_errbuf *eb)
+{
+    char *text = NULL;
+    size_t len = 0;
+    enum sb_err rc;
+
+    rc = sb_read_file(path, MAX_FILE_BYTES, &text, &len, eb);
+    if (rc) return rc;
+    rc = kb_article_parse(path, text, len, art_out, lines_out, eb);
+    free(text);
+    return rc;
 }
 
 /* ---- _categories.yaml ---- */
@@ -617,24 +627,17 @@ static enum sb_err category_entry(const char *path, yaml_document_t *doc, yaml_n
     return SB_OK;
 }
 
-static enum sb_err read_categories(const char *path, json_t **out, struct sb_errbuf *eb)
+enum sb_err kb_categories_parse(const char *path, const char *text, size_t len, json_t **out,
+                                struct sb_errbuf *eb)
 {
-    char *text = NULL;
-    size_t len = 0, bad;
+    size_t bad = kb_utf8_bad_line(text, len);
     yaml_document_t doc;
     yaml_node_t *root;
     json_t *cats = NULL;
     enum sb_err rc;
 
-    rc = sb_read_file(path, MAX_FILE_BYTES, &text, &len, eb);
-    if (rc) return rc;
-    bad = kb_utf8_bad_line(text, len);
-    if (bad) {
-        free(text);
-        return sb_fail(eb, SB_ERR_INVAL, "%s:%zu: is not valid UTF-8", path, bad);
-    }
+    if (bad) return sb_fail(eb, SB_ERR_INVAL, "%s:%zu: is not valid UTF-8", path, bad);
     rc = yaml_load_mapping(path, text, len, 0, &doc, eb);
-    free(text);
     if (rc) return rc;
     cats = json_object();
     root = yaml_document_get_root_node(&doc);
@@ -654,6 +657,19 @@ static enum sb_err read_categories(const char *path, json_t **out, struct sb_err
     }
     *out = cats;
     return SB_OK;
+}
+
+static enum sb_err read_categories(const char *path, json_t **out, struct sb_errbuf *eb)
+{
+    char *text = NULL;
+    size_t len = 0;
+    enum sb_err rc;
+
+    rc = sb_read_file(path, MAX_FILE_BYTES, &text, &len, eb);
+    if (rc) return rc;
+    rc = kb_categories_parse(path, text, len, out, eb);
+    free(text);
+    return rc;
 }
 
 /* The locale of a folder's categories: the one locale of the articles

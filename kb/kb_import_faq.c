@@ -464,6 +464,15 @@ static enum sb_err json_row_check(struct faq *q, json_t *row, size_t line, struc
     return SB_OK;
 }
 
+/* True when s[0..n) holds only spaces, tabs and CRs. Bounded by n: the
+ * last line of the text has no newline and nothing after it. */
+static bool blank_line(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') return false;
+    return true;
+}
+
 static enum sb_err read_jsonl(struct faq *q, const char *text, size_t len, struct sb_errbuf *eb)
 {
     const char *p = text, *end = text + len;
@@ -476,7 +485,7 @@ static enum sb_err read_jsonl(struct faq *q, const char *text, size_t len, struc
         json_error_t err;
         json_t *row;
 
-        if (strspn(p, " \t\r") < n) {
+        if (!blank_line(p, n)) {
             row = json_loadb(p, n, JSON_REJECT_DUPLICATES, &err);
             if (!row)
                 rc = sb_fail(eb, SB_ERR_INVAL, "%s:%zu: JSON: %s", q->path, line + 1, err.text);
@@ -542,6 +551,35 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
+/* The rows of text[0..len) into q->items, each checked. */
+static enum sb_err faq_read(struct faq *q, const char *text, size_t len, struct sb_errbuf *eb)
+{
+    size_t bad = kb_utf8_bad_line(text, len);
+    enum sb_err rc;
+
+    if (bad) return sb_fail(eb, SB_ERR_INVAL, "%s:%zu: is not valid UTF-8", q->path, bad);
+    if (ends_with(q->path, ".jsonl"))
+        rc = read_jsonl(q, text, len, eb);
+    else
+        rc = read_csv(q, text, len, eb);
+    if (!rc) rc = kb_items_check(q->kb, &q->items, eb);
+    return rc;
+}
+
+enum sb_err kb_faq_check(struct sb_kb *kb, const char *path, const struct sb_kb_import_opts *opts,
+                         const char *text, size_t len, size_t *rows, struct sb_errbuf *eb)
+{
+    struct faq q = {.kb = kb, .path = path, .opts = opts};
+    enum sb_err rc;
+
+    q.titles = json_object();
+    rc = faq_read(&q, text, len, eb);
+    *rows = q.items.n;
+    kb_items_cleanup(&q.items);
+    json_decref(q.titles);
+    return rc;
+}
+
 enum sb_err sb_kb_import_faq(struct sb_kb *kb, const char *path,
                              const struct sb_kb_import_opts *opts, struct sb_kb_import_stats *out,
                              struct sb_errbuf *eb)
@@ -550,7 +588,7 @@ enum sb_err sb_kb_import_faq(struct sb_kb *kb, const char *path,
     struct faq q = {.kb = kb, .path = path, .opts = opts ? opts : &none};
     struct kb_save_hooks hooks = {.prepare = settle_slug, .arg = &q};
     char *text = NULL;
-    size_t len = 0, bad;
+    size_t len = 0;
     int n;
     struct sb_errbuf local;
     enum sb_err rc;
@@ -560,16 +598,9 @@ enum sb_err sb_kb_import_faq(struct sb_kb *kb, const char *path,
         return sb_fail(eb, SB_ERR_INVAL, "locale: is required (the locale of every row)");
     rc = sb_read_file(path, MAX_FAQ_BYTES, &text, &len, eb);
     if (rc) return rc;
-    bad = kb_utf8_bad_line(text, len);
     q.titles = json_object();
-    if (bad)
-        rc = sb_fail(eb, SB_ERR_INVAL, "%s:%zu: is not valid UTF-8", path, bad);
-    else if (ends_with(path, ".jsonl"))
-        rc = read_jsonl(&q, text, len, eb);
-    else
-        rc = read_csv(&q, text, len, eb);
+    rc = faq_read(&q, text, len, eb);
     free(text);
-    if (!rc) rc = kb_items_check(kb, &q.items, eb);
     n = (int)q.items.n;
     if (!rc && opts && opts->progress) opts->progress(opts->arg, n, 2 * n);
     if (!rc) rc = kb_items_save(kb, &q.items, &hooks, opts, n, 2 * n, out, eb);

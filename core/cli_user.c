@@ -81,7 +81,8 @@ static bool parse_args(int argc, char **argv, struct user_args *a)
     memset(a, 0, sizeof(*a));
     a->data = getenv("SWITCHBOARD_DATA") ? getenv("SWITCHBOARD_DATA") : "data";
     a->locale = "en";
-    for (int i = 3; i < argc; i++) {
+    int i;
+    for (i = 3; i < argc; i += 2) { /* every option takes one value */
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) goto bad;
         if (strcmp(argv[i], "--data") == 0)
@@ -103,11 +104,10 @@ static bool parse_args(int argc, char **argv, struct user_args *a)
         } else {
             goto bad;
         }
-        i++;
     }
     return true;
 bad:
-    fprintf(stderr, "switchboard: unknown or incomplete option '%s'\n", argv[argc - 1]);
+    fprintf(stderr, "switchboard: unknown or incomplete option '%s'\n", argv[i]);
     return false;
 }
 

@@ -24,8 +24,9 @@ static const char *const site_sql[SS__COUNT] = {
     [SS_ORIGINS_CLEAR] = "DELETE FROM site_origins WHERE site_id = ?1",
     [SS_ORIGIN_ADD] = "INSERT INTO site_origins(site_id, origin, position) VALUES(?1, ?2, ?3)",
     [SS_ORIGINS_OF] = "SELECT origin FROM site_origins WHERE site_id = ?1 ORDER BY position",
-    [SS_ORIGIN_ALLOWED] = "SELECT 1 FROM site_origins WHERE origin = ?1"
-                          " AND (?2 IS NULL OR site_id = ?2) LIMIT 1",
+    /* parenthesised: clang takes two adjacent literals in an array for a missing comma */
+    [SS_ORIGIN_ALLOWED] = ("SELECT 1 FROM site_origins WHERE origin = ?1"
+                           " AND (?2 IS NULL OR site_id = ?2) LIMIT 1"),
     [SS_ORIGINS_ALL] = "SELECT DISTINCT origin FROM site_origins ORDER BY origin",
 };
 

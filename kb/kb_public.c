@@ -66,8 +66,10 @@ static const char *const pub_sql[PUB__COUNT] = {
                      " ORDER BY a.locale = ?1 DESC,"
                      " (a.locale = ?3 OR a.locale LIKE ?3 || '-%') DESC, a.locale = ?4 DESC,"
                      " a.locale, a.id LIMIT 1",
-    [PUB_TRANSLATIONS] = "SELECT locale, slug, title FROM kb_articles"
-                         " WHERE group_key = ?1 AND status = 'published' ORDER BY locale LIMIT 100",
+    /* parenthesised: clang takes two adjacent literals in an array for a missing comma */
+    [PUB_TRANSLATIONS] =
+        ("SELECT locale, slug, title FROM kb_articles"
+         " WHERE group_key = ?1 AND status = 'published' ORDER BY locale LIMIT 100"),
 };
 
 void kb_public_free(struct kb_public *pub)

@@ -34,7 +34,7 @@ fi
 
 command -v clang >/dev/null || { echo "fuzz.sh: needs clang and libfuzzer (apt-get install clang libfuzzer-14-dev)" >&2; exit 2; }
 if [ "${SB_FUZZ_NO_BUILD:-0}" != 1 ]; then
-  CC=clang cmake -S . -B "$build" -DSB_FUZZ=ON -DSB_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  CC=clang cmake -S . -B "$build" -DSB_FUZZ=ON -DSB_WERROR=ON -DSB_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build "$build" -j"${SB_FUZZ_JOBS:-$(nproc)}" --target "${targets[@]/#/fuzz_}"
 fi
 

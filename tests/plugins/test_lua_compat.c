@@ -101,8 +101,8 @@ static const char *const uses[] = {
     "string.find(S, P, -4)",
     "string.match(S, P)",
     "string.match(S, P, 2)",
-    "(function() local r = {} for a, b in string.gmatch(S, P) do"
-    " r[#r + 1] = tostring(a) .. '|' .. tostring(b) end return table.concat(r, ';') end)()",
+    ("(function() local r = {} for a, b in string.gmatch(S, P) do"
+     " r[#r + 1] = tostring(a) .. '|' .. tostring(b) end return table.concat(r, ';') end)()"),
     "string.gsub(S, P, '<%0>')",
     "string.gsub(S, P, '[%1]', 2)",
     "string.gsub(S, P, function(a, b) return a and tostring(a) .. '/' .. tostring(b) end)",

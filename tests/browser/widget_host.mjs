@@ -122,6 +122,21 @@ export async function animationsSettled(page) {
   });
 }
 
+// Resolves once N more POSTs to PATH_RE (default: a conversation's messages) have failed in
+// the network (server down, offline, refused by CORS): what a test waits for instead of
+// sleeping "long enough for a try or two". Call it before the action that makes them.
+export function failedPosts(page, n = 1, pathRe = /\/api\/v1\/conversations\/[^/]+\/messages$/) {
+  return new Promise((resolve) => {
+    let seen = 0;
+    const on = (r) => {
+      if (r.method() !== 'POST' || !pathRe.test(new URL(r.url()).pathname) || ++seen < n) return;
+      page.off('requestfailed', on);
+      resolve();
+    };
+    page.on('requestfailed', on);
+  });
+}
+
 export async function stored(page, site = 'demo') {
   return page.evaluate((k) => JSON.parse(localStorage.getItem(k) || 'null'), `switchboard:${site}`);
 }

@@ -77,7 +77,9 @@ env.test('a new article: the live preview renders Markdown, a typed <script> nev
   await page.getByLabel('Body (Markdown)').fill(hostile);
   const preview = page.locator('.preview');
   await preview.locator('strong', { hasText: 'bold stars' }).waitFor();
-  await page.waitForTimeout(150);
+  // An onerror handler would have run by the time every image in the preview has loaded or failed.
+  await preview.locator('img').evaluateAll((imgs) => Promise.all(imgs.map((i) => i.complete ? null
+    : new Promise((r) => { i.addEventListener('load', r); i.addEventListener('error', r); }))));
   assert.equal(await preview.locator('script').count(), 0, 'no <script> element in the preview');
   assert.equal(await preview.locator('[onerror]').count(), 0, 'no event-handler attribute in the preview');
   assert.equal(await preview.locator('a[href^="javascript"]').count(), 0, 'no javascript: link in the preview');

@@ -204,12 +204,17 @@ ctest('a reload keeps the conversation and resumes the stream; a customer messag
     await during.waitFor();
     await page.locator('#stream-state[data-state="open"]').waitFor();
     await ui.transcript.locator('.msg-agent:not(.is-pending)', { hasText: 'Let me look at your return.' }).waitFor();
-    await page.waitForTimeout(500); // the replayed events come and go meanwhile
+    // The replay has been rendered once every stored message is on the page (not after a guessed pause).
+    const full = await api.ok('GET', `/api/v1/agent/conversations/${conv.id}`);
+    const want = full.messages.map((m) => String(m.id));
+    await page.waitForFunction((w) => {
+      const shown = new Set([...document.querySelectorAll('.transcript [data-id]')].map((e) => e.dataset.id));
+      return w.every((id) => shown.has(id));
+    }, want);
     assert.equal(await during.count(), 1, 'shown once');
     const ids = await ui.transcript.locator('[data-id]').evaluateAll((els) => els.map((e) => e.dataset.id));
     assert.equal(new Set(ids).size, ids.length, `no message twice: ${ids}`);
-    const full = await api.ok('GET', `/api/v1/agent/conversations/${conv.id}`);
-    assert.equal(ids.length, full.messages.length, 'every stored message is shown');
+    assert.deepEqual([...ids].sort(), [...want].sort(), 'every stored message is shown, and nothing else');
   } finally {
     await resolveQuietly(api, conv);
   }

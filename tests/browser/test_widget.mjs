@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ADMIN, AGENT, EDITOR, askAsCustomer, setup } from './harness.mjs';
-import { ask, cardTitled, demoSite, openHost, openPanel, outDir, shownIds, stored, transcript, widget } from './widget_host.mjs';
+import { animationsSettled, ask, cardTitled, demoSite, failedPosts, openHost, openPanel, outDir, shownIds, stored, transcript, widget } from './widget_host.mjs';
 
 const env = setup(test, { before, after }, { users: [EDITOR, AGENT, ADMIN] });
 // The site "demo" for this server's URL, once (the hooks' order is not ours).
@@ -170,6 +170,7 @@ wtest('offline: a message typed without a network is kept and delivered exactly 
   const conv = (await stored(page)).conversation;
 
   await page.context().setOffline(true);
+  const twoTriesFail = failedPosts(page, 2);
   await ask(page, 'when will I get my refund');
   const mine = w.mine.filter({ hasText: 'when will I get my refund' });
   await mine.waitFor();
@@ -179,7 +180,8 @@ wtest('offline: a message typed without a network is kept and delivered exactly 
   assert.equal(box.outbox.length, 1, 'waiting in the outbox');
   assert.equal(box.outbox[0].text, 'when will I get my refund');
   assert.match(box.outbox[0].client_id, /^[0-9a-f-]{36}$/);
-  await page.waitForTimeout(1500); // a retry or two fail meanwhile
+  await twoTriesFail; // the first try and a retry
+  assert.equal((await stored(page)).outbox.length, 1, 'still waiting after failed tries');
   await page.context().setOffline(false);
   await cardTitled(page, 'When will I get my refund?');
   await page.waitForFunction(() => {
@@ -349,6 +351,8 @@ wtest('host page CSS (* { color: red !important … } button { display: none !im
     await ask(page, 'where is my order');
     await cardTitled(page, 'How do I track my order?');
     await page.locator('.sb .qr button').first().waitFor();
+    // Styles mid-animation differ from run to run: compare where they come to rest.
+    await animationsSettled(page);
     return probe();
   };
   const plain = await run('');

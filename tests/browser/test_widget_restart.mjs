@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ADMIN, EDITOR, setup } from './harness.mjs';
-import { ask, cardTitled, demoSite, openHost, openPanel, shownIds, stored, transcript, widget } from './widget_host.mjs';
+import { ask, cardTitled, demoSite, failedPosts, openHost, openPanel, shownIds, stored, transcript, widget } from './widget_host.mjs';
 
 const env = setup(test, { before, after }, { users: [EDITOR, ADMIN] });
 
@@ -19,10 +19,11 @@ env.test('server restart mid-conversation: the widget reconnects, sends what was
   const conv = (await stored(page)).conversation;
 
   await server.halt();
+  const triesFail = failedPosts(page, 2);
   await ask(page, 'how do I return an item');
   const mine = w.mine.filter({ hasText: 'how do I return an item' });
   await mine.waitFor();
-  await page.waitForTimeout(1200); // the first tries fail
+  await triesFail; // the first try and a retry
   assert.equal(await mine.getAttribute('data-receipt'), 'sending');
   assert.equal((await stored(page)).outbox.length, 1);
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { ADMIN, EDITOR, setup } from './harness.mjs';
-import { ask, shopSite, cardTitled, demoSite, openHost, openPanel, shownIds, stored, transcript, widget } from './widget_host.mjs';
+import { ask, shopSite, cardTitled, demoSite, openHost, openPanel, shownIds, stored, transcript, widget, failedPosts } from './widget_host.mjs';
 
 const env = setup(test, { before, after }, { users: [EDITOR, ADMIN] });
 const SECRET = 'demo-secret-0123456789-abcdefghijklmnop';
@@ -194,8 +194,9 @@ wtest('embedded on another site (cross-origin): CORS for the API and the event s
     p2.on('console', () => {});
     await p2.goto(other.url + '/');
     await widget(p2).launcher.waitFor();
+    const refused = failedPosts(p2, 1, /\/api\/v1\/conversations$/);
     await ask(p2, 'where is my order');
-    await p2.waitForTimeout(1500);
+    await refused; // the browser tried, and CORS kept the answer from it
     assert.equal(await p2.locator('.sb .msg.them:not(.greeting)').count(), 0);
     assert.equal((await stored(p2)).conversation, null, 'no conversation');
     assert.equal(await p2.locator('.sb .msg.me[data-receipt="sending"]').count(), 1, 'kept in the outbox');

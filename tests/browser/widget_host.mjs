@@ -103,6 +103,40 @@ export async function cardTitled(page, title) {
   return card;
 }
 
+// Resolves once no finite CSS animation or transition runs on the page or in
+// the widget's shadow root (the panel slides in, buttons may transition on
+// hover or focus): computed styles read before that depend on how fast the
+// machine is. Endless ones (the typing dots) never finish and are skipped; a
+// finished animation may start a transition, hence the loop.
+export async function animationsSettled(page) {
+  await page.evaluate(async () => {
+    const root = document.getElementById('switchboard-widget')?.shadowRoot;
+    for (;;) {
+      const running = [...document.getAnimations(), ...(root ? root.getAnimations() : [])]
+        .filter((a) => a.playState === 'running' || a.playState === 'pending')
+        .filter((a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity);
+      if (!running.length) return;
+      await Promise.all(running.map((a) => a.finished.catch(() => null)));
+      await new Promise((r) => requestAnimationFrame(() => r()));
+    }
+  });
+}
+
+// Resolves once N more POSTs to PATH_RE (default: a conversation's messages) have failed in
+// the network (server down, offline, refused by CORS): what a test waits for instead of
+// sleeping "long enough for a try or two". Call it before the action that makes them.
+export function failedPosts(page, n = 1, pathRe = /\/api\/v1\/conversations\/[^/]+\/messages$/) {
+  return new Promise((resolve) => {
+    let seen = 0;
+    const on = (r) => {
+      if (r.method() !== 'POST' || !pathRe.test(new URL(r.url()).pathname) || ++seen < n) return;
+      page.off('requestfailed', on);
+      resolve();
+    };
+    page.on('requestfailed', on);
+  });
+}
+
 export async function stored(page, site = 'demo') {
   return page.evaluate((k) => JSON.parse(localStorage.getItem(k) || 'null'), `switchboard:${site}`);
 }

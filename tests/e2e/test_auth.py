@@ -464,53 +464,67 @@ class IpLockoutTests(AuthTestCase):
         self.assert_me(sess, 200, "after the IP lockout expired")
 
 
-class IdleExpiryTests(AuthTestCase):
-    server_config = {"session_idle_s": 2, "session_max_s": 3600, "login_ip_max_failures": 1000}
+class ClockedAuthTestCase(AuthTestCase):
+    """A server on the test clock (--test-clock): session ages move by advance(), not by
+    sleeping, so a slow or busy machine cannot turn a request into an expiry (or spare one).
+    An admin API token moves the clock: tokens do not expire with the sessions under test."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = harness.Server(config=cls.server_config,
+                                    users=cls.server_users + [user("clock@e2e.test", "admin")])
+        cls.server.extra_args = ["--test-clock"]
+        cls.server.extra_env = {"SWITCHBOARD_TEST": "1"}
+        try:
+            cls.server.start()
+            cls.clock_token = cls.server.create_token(cls.server.login("clock@e2e.test", PW), "clock", "admin")["token"]
+        except BaseException:
+            cls.server.failed = True
+            cls.server.cleanup()
+            raise
+
+    def advance(self, seconds):
+        st, _, b = self.server.request("POST", "/api/v1/test/clock", {"advance_s": seconds}, token=self.clock_token)
+        self.assertEqual(st, 200, "POST /api/v1/test/clock -> %s %r" % (st, b))
+
+
+class IdleExpiryTests(ClockedAuthTestCase):
+    server_config = {"session_idle_s": 60, "session_max_s": 3600, "login_ip_max_failures": 1000}
     server_users = [user("idle@e2e.test", "agent")]
 
     def test_idle_expiry(self):
-        """Two sessions from the same moment: the one used every 0.6 s outlives session_idle_s,
-        the untouched one is gone after 3.6 s."""
+        """Two sessions from the same moment: the one used every 20 s of the server's clock
+        outlives session_idle_s (60 s), the untouched one is gone after 120 s."""
         s = self.server
         quiet = s.login("idle@e2e.test", PW)
         busy = s.login("idle@e2e.test", PW)
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < 3.6:
-            time.sleep(0.6)
+        for step in range(1, 7):
+            self.advance(20)
             st, _, b = busy.me()
-            self.assertEqual(st, 200, "a session used every 0.6 s (idle limit 2 s) -> %s %r after %.1f s"
-                             % (st, b, time.monotonic() - t0))
-        self.assert_me(quiet, 401, "a session unused for 3.6 s with session_idle_s 2")
+            self.assertEqual(st, 200, "a session used every 20 s (idle limit 60 s) -> %s %r after %d s"
+                             % (st, b, 20 * step))
+        self.assert_me(quiet, 401, "a session unused for 120 s with session_idle_s 60")
         st, _, b = quiet.request("POST", LOGOUT, {})
         self.assertEqual(st, 401, "POST %s with an idle-expired session -> %s %r" % (LOGOUT, st, b))
 
 
-class AbsoluteExpiryTests(AuthTestCase):
-    server_config = {"session_idle_s": 100, "session_max_s": 3, "login_ip_max_failures": 1000}
+class AbsoluteExpiryTests(ClockedAuthTestCase):
+    server_config = {"session_idle_s": 1000, "session_max_s": 60, "login_ip_max_failures": 1000}
     server_users = [user("abs@e2e.test", "agent")]
 
     def test_absolute_expiry(self):
         s = self.server
         sess = s.login("abs@e2e.test", PW)
-        t0 = time.monotonic()
-        seen = []
-        while True:
-            st, _, b = sess.me()
-            t = time.monotonic() - t0
-            seen.append((round(t, 2), st))
-            if t > 4.5 or (t > 3.3 and st == 401 and len([x for x in seen if x[1] == 401]) >= 2):
-                break
-            time.sleep(0.5)
-        early = [x for x in seen if x[0] < 2.5]
-        late = [x for x in seen if x[0] > 3.3]
-        self.assertTrue(early and all(x[1] == 200 for x in early), "before session_max_s: %s" % seen)
-        self.assertTrue(late and all(x[1] == 401 for x in late),
-                        "a session in constant use must end after session_max_s (3 s): %s" % seen)
-        first401 = next(i for i, x in enumerate(seen) if x[1] == 401)
-        self.assertTrue(all(x[1] == 401 for x in seen[first401:]), "expired session came back: %s" % seen)
+        for at in (20, 40):
+            self.advance(20)
+            self.assert_me(sess, 200, "%d s into a session with session_max_s 60" % at)
+        self.advance(30)
+        self.assert_me(sess, 401, "a session in constant use must end after session_max_s (60 s): at 70 s")
+        self.advance(10)
+        self.assert_me(sess, 401, "the expired session does not come back (80 s)")
         ma = sess.cookie_attrs.get("max-age")
-        self.assertTrue(str(ma).isdigit() and 0 < int(ma) <= 3,
-                        "cookie Max-Age %r outlives session_max_s 3: %r" % (ma, sess.set_cookie))
+        self.assertTrue(str(ma).isdigit() and 0 < int(ma) <= 60,
+                        "cookie Max-Age %r outlives session_max_s 60: %r" % (ma, sess.set_cookie))
 
 
 class CliTests(AuthTestCase):

@@ -73,6 +73,10 @@ class VisitorLimitTests(RateTestCase):
                          "the first rate_visitor_burst (3) messages must pass: %s" % statuses)
         limited = [(cid, r) for cid, r in results if r[0] == 429]
         passed = [cid for cid, r in results if r[0] == 200]
+        # The bucket refills with time: 8 messages must meet a refusal only if they came faster
+        # than 3 + 1/s allows (a busy machine may take longer, and then nothing is to be refused).
+        if not limited and elapsed >= 8 - 3 - 1:
+            self.skipTest("8 messages took %.2f s: the bucket refilled as fast, nothing to refuse" % elapsed)
         self.assertTrue(limited, "8 messages in %.2f s with burst 3, 1/s: none was refused: %s" % (elapsed, statuses))
         self.assertLessEqual(len(passed), 3 + int(elapsed * 1) + 1,
                              "more messages passed than the bucket allows in %.2f s: %s" % (elapsed, statuses))
@@ -104,6 +108,8 @@ class IpLimitTests(RateTestCase):
         elapsed = time.monotonic() - t0
         statuses = [r[0] for r in results]
         self.assertEqual(statuses[:5], [201] * 5, "the first rate_ip_burst (5) conversations must start: %s" % statuses)
+        if 429 not in statuses and elapsed >= (10 - 5 - 1) / 2:
+            self.skipTest("10 conversations took %.2f s: the bucket refilled as fast, nothing to refuse" % elapsed)
         self.assertIn(429, statuses, "10 conversations in %.2f s with burst 5, 2/s: none was refused" % elapsed)
         self.assertLessEqual(statuses.count(201), 5 + int(elapsed * 2) + 1, statuses)
         for r in results:
@@ -117,11 +123,15 @@ class IpLimitTests(RateTestCase):
         self.assertEqual(st, 201, "POST %s after Retry-After -> %s %r" % (CONV, st, conv))
         # messages draw from the same per-IP bucket
         results = []
+        t0 = time.monotonic()
         for i in range(6):
             results.append(("ip%d" % i, s.send(conv, "ip message %d" % i, client_id="ip%d" % i, expect=None)))
+        elapsed = time.monotonic() - t0
         statuses = [(cid, r[0]) for cid, r in results]
         limited = [(cid, r) for cid, r in results if r[0] == 429]
         passed = [cid for cid, r in results if r[0] == 200]
+        if not limited and elapsed >= (6 - 1 - 1) / 2:
+            self.skipTest("6 messages took %.2f s: the bucket refilled as fast, nothing to refuse" % elapsed)
         self.assertTrue(limited, "6 quick messages right after the IP bucket was drained all passed: %s" % statuses)
         self.assertEqual(len(passed) + len(limited), 6, statuses)
         for cid, r in limited:
@@ -138,8 +148,12 @@ class TrustedProxyLimitTests(RateTestCase):
 
     def test_forwarded_for_is_the_client(self):
         a = {"X-Forwarded-For": "203.0.113.1"}
+        t0 = time.monotonic()
         statuses = [self.create(headers=a)[0] for _ in range(4)]
+        elapsed = time.monotonic() - t0
         self.assertEqual(statuses[:2], [201, 201], statuses)
+        if 429 not in statuses and elapsed >= 4 - 2 - 1:
+            self.skipTest("4 conversations took %.2f s: the bucket refilled as fast, nothing to refuse" % elapsed)
         self.assertIn(429, statuses, "client 203.0.113.1 was not limited: %s" % statuses)
         st, _, b = self.create(headers={"X-Forwarded-For": "203.0.113.2"})
         self.assertEqual(st, 201, "another client behind the trusted proxy -> %s %r" % (st, b))

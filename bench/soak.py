@@ -60,6 +60,11 @@ SERVER_CONFIG = {
     "rate_ip_per_s": 100000, "rate_ip_burst": 100000,
     "rate_visitor_per_s": 100000, "rate_visitor_burst": 100000,
     "session_idle_s": 86400, "session_max_s": 86400,
+    # The check replays every conversation's stream, one after another, from one address; a
+    # stream the client closed holds its connection slot until the server's next keep-alive
+    # write finds the socket gone (sse_keepalive_s), so 256 replays within that time would
+    # meet max_conns_per_ip and be refused.
+    "max_conns_per_ip": 1000000,
 }
 REQUEST_TIMEOUT = 15.0
 # Stored events only agents see (core/sse.c): a customer's stream skips their numbers.

@@ -353,10 +353,11 @@ int sb_server_run(const struct sb_config *cfg)
     handoff_timers(srv); /* what fell due while the server was down */
     run_loop(srv);
     remove_port_file(srv);
-    sb_info("stopped");
     code = 0;
 out:
     close_parts(srv);
+    /* Logged last: closing the parts waits for a knowledge-base build under way. */
+    if (code == 0) sb_info("stopped");
     free(srv);
     return code;
 }

@@ -627,6 +627,17 @@ class Server:
         self.closed = True
         return rc
 
+    def start_for_class(self):
+        """start() for a setUpClass: tearDownClass does not run when setUpClass raises, so a
+        server that failed to start is cleaned up here, its data kept for the log."""
+        try:
+            self.start()
+        except BaseException:
+            self.failed = True
+            self.cleanup()
+            raise
+        return self
+
     def cleanup(self):
         if self.alive():
             self.kill9()
@@ -987,12 +998,7 @@ class ServerTestCase(SwitchboardTestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = Server(config=cls.server_config, users=cls.server_users)
-        try:
-            cls.server.start()
-        except BaseException:
-            cls.server.failed = True
-            cls.server.cleanup()
-            raise
+        cls.server.start_for_class()
 
     @classmethod
     def tearDownClass(cls):

@@ -501,12 +501,7 @@ class AgentReachTests(harness.ServerTestCase):
         cls.server = agents_common.clock_server(
             agents, teams=[{"id": "t1"}, {"id": "t2"}],
             rules=[(1, {"locale": "pt"}, "t2", 0, []), (2, {"locale": "en"}, "t1", 0, [])])
-        try:
-            cls.server.start()
-        except BaseException:
-            cls.server.failed = True
-            cls.server.cleanup()
-            raise
+        cls.server.start_for_class()
         s, pw = cls.server, agents_common.PASSWORD
         cls.a1, cls.a1b = s.login("a1@e2e.test", pw), s.login("a1b@e2e.test", pw)
         cls.a2, cls.sup = s.login("a2@e2e.test", pw), s.login("sup@e2e.test", pw)

@@ -73,12 +73,7 @@ class AgentsAdminTests(harness.ServerTestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = harness.Server(users=USERS, before_start=before_start)
-        try:
-            cls.server.start()
-        except BaseException:
-            cls.server.failed = True
-            cls.server.cleanup()
-            raise
+        cls.server.start_for_class()
         s = cls.server
         cls.admin = s.login(ADMIN, PW)
         cls.agent = s.login(AGENT, PW)

@@ -114,12 +114,7 @@ class AuthTests(AuthTestCase):
             if rc != 0:
                 raise AssertionError("user disable exited %s: %s %s" % (rc, out, err))
         cls.server = harness.Server(config=cls.server_config, users=cls.server_users, before_start=hook)
-        try:
-            cls.server.start()
-        except BaseException:
-            cls.server.failed = True
-            cls.server.cleanup()
-            raise
+        cls.server.start_for_class()
 
     def setUp(self):
         super().setUp()

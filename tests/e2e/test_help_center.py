@@ -173,12 +173,7 @@ class HelpCenterTests(harness.SwitchboardTestCase):
         # default per-address limit
         cls.server = harness.Server(users=[EDITOR], before_start=import_extra,
                                     config={"help_vote_burst": 100000})
-        try:
-            cls.server.start()
-        except BaseException:
-            cls.server.failed = True
-            cls.server.cleanup()
-            raise
+        cls.server.start_for_class()
 
     @classmethod
     def tearDownClass(cls):

@@ -57,12 +57,7 @@ class WidgetTestCase(harness.ServerTestCase):
     def setUpClass(cls):
         cls.server = harness.Server(config=cls.server_config, users=cls.server_users,
                                     before_start=make_sites)
-        try:
-            cls.server.start()
-        except BaseException:
-            cls.server.failed = True
-            cls.server.cleanup()
-            raise
+        cls.server.start_for_class()
 
     def create(self, body=None, origin=None, expect=201):
         h = {"Origin": origin} if origin else {}

@@ -33,6 +33,13 @@ struct lua_budget *sandbox_budget(lua_State *L)
     return *(struct lua_budget **)lua_getextraspace(L);
 }
 
+/* Instructions or wall-clock time used up (the clock is read only when the
+ * count is not over). */
+static bool budget_spent(const struct lua_budget *b)
+{
+    return b->instr_used > b->instr_limit || sb_mono_ns() > b->deadline_ns;
+}
+
 static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     struct lua_budget *b = ud;
@@ -55,7 +62,7 @@ static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         b->alloc_unchecked += nsize - old;
         if (b->alloc_unchecked >= ALLOC_CHECK_EVERY) {
             b->alloc_unchecked = 0;
-            if (b->instr_used > b->instr_limit || sb_mono_ns() > b->deadline_ns) {
+            if (budget_spent(b)) {
                 b->over = true;
                 return NULL;
             }
@@ -72,8 +79,7 @@ bool sandbox_charge(lua_State *L, uint64_t n)
 {
     struct lua_budget *b = sandbox_budget(L);
     b->instr_used += n;
-    if (!b->over && b->in_call && (b->instr_used > b->instr_limit || sb_mono_ns() > b->deadline_ns))
-        b->over = true;
+    if (!b->over && b->in_call && budget_spent(b)) b->over = true;
     return b->over;
 }
 

@@ -182,42 +182,6 @@ enum sb_err agent_store_rules_put(struct sb_store *st, const json_t *rules, stru
 json_t *agent_store_sla_policies(struct sb_store *st);
 enum sb_err agent_store_sla_policies_put(struct sb_store *st, const json_t *policies);
 
-/* ------- Interface to code in api_agent_read.c ------- */
-
-#define AGENT_ROUTE(name)                                                                          \
-    enum MHD_Result name(struct sb_server *, struct MHD_Connection *, struct http_req *,           \
-                         const char *params[2])
-
-/* GET /api/v1/agent/contacts/{id} ({id}: a contact id, or the id of one of
- * its conversations), GET /api/v1/agent/canned, POST
- * /api/v1/agent/canned/render, GET /api/v1/agent/kb/search, GET
- * /api/v1/supervisor/overview. */
-AGENT_ROUTE(api_agent_contact);
-AGENT_ROUTE(api_agent_canned);
-AGENT_ROUTE(api_agent_canned_render);
-AGENT_ROUTE(api_agent_kb_search);
-AGENT_ROUTE(api_supervisor_overview);
-
-/* ------- Interface to code in api_admin_agents.c ------- */
-
-/* /api/v1/admin/teams[/{id}], /agents/{user_id}, /routing-rules,
- * /sla-policies, /canned[/{id}]. */
-AGENT_ROUTE(api_admin_teams);
-AGENT_ROUTE(api_admin_team);
-AGENT_ROUTE(api_admin_team_put);
-AGENT_ROUTE(api_admin_team_delete);
-AGENT_ROUTE(api_admin_agent);
-AGENT_ROUTE(api_admin_agent_put);
-AGENT_ROUTE(api_admin_rules);
-AGENT_ROUTE(api_admin_rules_put);
-AGENT_ROUTE(api_admin_sla);
-AGENT_ROUTE(api_admin_sla_put);
-AGENT_ROUTE(api_admin_canned_list);
-AGENT_ROUTE(api_admin_canned_get);
-AGENT_ROUTE(api_admin_canned_create);
-AGENT_ROUTE(api_admin_canned_put);
-AGENT_ROUTE(api_admin_canned_delete);
-
 /* Called after an admin or CLI change of teams, agents, routing rules or
  * SLA policies has been committed, so the routing state in memory follows
  * the store. Implemented by the routing wiring (handoff.c); srv may be

@@ -46,8 +46,8 @@ static enum MHD_Result audited(struct sb_server *srv, struct MHD_Connection *c, 
     return http_json(srv, c, status, answer);
 }
 
-enum MHD_Result api_admin_users(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                                const char *params[2])
+static enum MHD_Result api_admin_users(struct sb_server *srv, struct MHD_Connection *c,
+                                       struct http_req *r, const char *params[2])
 {
     (void)r;
     (void)params;
@@ -70,8 +70,8 @@ static unsigned roles_of(json_t *arr)
     return mask;
 }
 
-enum MHD_Result api_admin_user_add(struct sb_server *srv, struct MHD_Connection *c,
-                                   struct http_req *r, const char *params[2])
+static enum MHD_Result api_admin_user_add(struct sb_server *srv, struct MHD_Connection *c,
+                                          struct http_req *r, const char *params[2])
 {
     char hash[SB_PASSWORD_HASH_MAX], roles_text[64], why[SB_PASSWORD_WHY];
     const char *email, *name, *password, *locale;
@@ -134,20 +134,20 @@ static enum MHD_Result set_active(struct sb_server *srv, struct MHD_Connection *
                    json_pack("{s:o}", "user", sb_user_json(&u)));
 }
 
-enum MHD_Result api_admin_user_disable(struct sb_server *srv, struct MHD_Connection *c,
-                                       struct http_req *r, const char *params[2])
+static enum MHD_Result api_admin_user_disable(struct sb_server *srv, struct MHD_Connection *c,
+                                              struct http_req *r, const char *params[2])
 {
     return set_active(srv, c, r, params[0], false);
 }
 
-enum MHD_Result api_admin_user_enable(struct sb_server *srv, struct MHD_Connection *c,
-                                      struct http_req *r, const char *params[2])
+static enum MHD_Result api_admin_user_enable(struct sb_server *srv, struct MHD_Connection *c,
+                                             struct http_req *r, const char *params[2])
 {
     return set_active(srv, c, r, params[0], true);
 }
 
-enum MHD_Result api_admin_user_password(struct sb_server *srv, struct MHD_Connection *c,
-                                        struct http_req *r, const char *params[2])
+static enum MHD_Result api_admin_user_password(struct sb_server *srv, struct MHD_Connection *c,
+                                               struct http_req *r, const char *params[2])
 {
     char hash[SB_PASSWORD_HASH_MAX], why[SB_PASSWORD_WHY];
     const char *password;
@@ -180,16 +180,16 @@ enum MHD_Result api_admin_user_password(struct sb_server *srv, struct MHD_Connec
                    json_pack("{s:s}", "status", "password_reset"));
 }
 
-enum MHD_Result api_admin_tokens(struct sb_server *srv, struct MHD_Connection *c,
-                                 struct http_req *r, const char *params[2])
+static enum MHD_Result api_admin_tokens(struct sb_server *srv, struct MHD_Connection *c,
+                                        struct http_req *r, const char *params[2])
 {
     (void)r;
     (void)params;
     return http_json(srv, c, 200, json_pack("{s:o}", "tokens", sb_token_list(srv->store)));
 }
 
-enum MHD_Result api_admin_token_add(struct sb_server *srv, struct MHD_Connection *c,
-                                    struct http_req *r, const char *params[2])
+static enum MHD_Result api_admin_token_add(struct sb_server *srv, struct MHD_Connection *c,
+                                           struct http_req *r, const char *params[2])
 {
     char secret[4 + 64 + 1], hash[65], detail[64];
     const char *name, *role_name;
@@ -228,8 +228,8 @@ enum MHD_Result api_admin_token_add(struct sb_server *srv, struct MHD_Connection
     return ret;
 }
 
-enum MHD_Result api_admin_token_revoke(struct sb_server *srv, struct MHD_Connection *c,
-                                       struct http_req *r, const char *params[2])
+static enum MHD_Result api_admin_token_revoke(struct sb_server *srv, struct MHD_Connection *c,
+                                              struct http_req *r, const char *params[2])
 {
     int64_t id;
     if (!parse_id(params[0], &id)) return http_error(srv, c, 404, "not_found", "no such token");
@@ -238,8 +238,8 @@ enum MHD_Result api_admin_token_revoke(struct sb_server *srv, struct MHD_Connect
                    json_pack("{s:s}", "status", "revoked"));
 }
 
-enum MHD_Result api_admin_audit(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                                const char *params[2])
+static enum MHD_Result api_admin_audit(struct sb_server *srv, struct MHD_Connection *c,
+                                       struct http_req *r, const char *params[2])
 {
     const char *lim = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
     long limit = lim ? strtol(lim, NULL, 10) : 100;
@@ -249,3 +249,19 @@ enum MHD_Result api_admin_audit(struct sb_server *srv, struct MHD_Connection *c,
     return http_json(srv, c, 200,
                      json_pack("{s:o}", "entries", sb_audit_list(srv->store, (int)limit)));
 }
+
+/* The routes this file answers and who may call them (core/server/routes.c
+ * lists every file's table; http.c dispatches them in that order). */
+const struct route api_admin_routes[] = {
+    /* admins */
+    {"GET", "/api/v1/admin/users", api_admin_users, ROUTE_ADMIN, false},
+    {"POST", "/api/v1/admin/users", api_admin_user_add, ROUTE_ADMIN, false},
+    {"POST", "/api/v1/admin/users/{}/disable", api_admin_user_disable, ROUTE_ADMIN, false},
+    {"POST", "/api/v1/admin/users/{}/enable", api_admin_user_enable, ROUTE_ADMIN, false},
+    {"POST", "/api/v1/admin/users/{}/password", api_admin_user_password, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/tokens", api_admin_tokens, ROUTE_ADMIN, false},
+    {"POST", "/api/v1/admin/tokens", api_admin_token_add, ROUTE_ADMIN, false},
+    {"DELETE", "/api/v1/admin/tokens/{}", api_admin_token_revoke, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/audit", api_admin_audit, ROUTE_ADMIN, false},
+    {NULL, NULL, NULL, ROUTE_PUBLIC, false},
+};

@@ -58,16 +58,16 @@ static enum MHD_Result finish(struct sb_server *srv, struct MHD_Connection *c, s
 
 /* ---------- teams ---------- */
 
-enum MHD_Result api_admin_teams(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                                const char *params[2])
+static enum MHD_Result api_admin_teams(struct sb_server *srv, struct MHD_Connection *c,
+                                       struct http_req *r, const char *params[2])
 {
     (void)r;
     (void)params;
     return http_json(srv, c, 200, json_pack("{s:o}", "teams", agent_store_teams(srv->store)));
 }
 
-enum MHD_Result api_admin_team(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                               const char *params[2])
+static enum MHD_Result api_admin_team(struct sb_server *srv, struct MHD_Connection *c,
+                                      struct http_req *r, const char *params[2])
 {
     json_t *team;
     (void)r;
@@ -76,8 +76,8 @@ enum MHD_Result api_admin_team(struct sb_server *srv, struct MHD_Connection *c, 
     return http_json(srv, c, 200, json_pack("{s:o}", "team", team));
 }
 
-enum MHD_Result api_admin_team_put(struct sb_server *srv, struct MHD_Connection *c,
-                                   struct http_req *r, const char *params[2])
+static enum MHD_Result api_admin_team_put(struct sb_server *srv, struct MHD_Connection *c,
+                                          struct http_req *r, const char *params[2])
 {
     struct sb_errbuf eb = {{0}};
     json_t *body, *team = NULL, *answer = NULL;
@@ -105,8 +105,8 @@ enum MHD_Result api_admin_team_put(struct sb_server *srv, struct MHD_Connection 
                   created ? 201 : 200, json_pack("{s:o*}", "team", answer), "teams");
 }
 
-enum MHD_Result api_admin_team_delete(struct sb_server *srv, struct MHD_Connection *c,
-                                      struct http_req *r, const char *params[2])
+static enum MHD_Result api_admin_team_delete(struct sb_server *srv, struct MHD_Connection *c,
+                                             struct http_req *r, const char *params[2])
 {
     struct sb_errbuf eb = {{0}};
     enum sb_err rc;
@@ -122,8 +122,8 @@ enum MHD_Result api_admin_team_delete(struct sb_server *srv, struct MHD_Connecti
 
 /* ---------- agent profiles ---------- */
 
-enum MHD_Result api_admin_agent(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                                const char *params[2])
+static enum MHD_Result api_admin_agent(struct sb_server *srv, struct MHD_Connection *c,
+                                       struct http_req *r, const char *params[2])
 {
     json_t *profile;
     int64_t id;
@@ -133,8 +133,8 @@ enum MHD_Result api_admin_agent(struct sb_server *srv, struct MHD_Connection *c,
     return http_json(srv, c, 200, json_pack("{s:o}", "agent", profile));
 }
 
-enum MHD_Result api_admin_agent_put(struct sb_server *srv, struct MHD_Connection *c,
-                                    struct http_req *r, const char *params[2])
+static enum MHD_Result api_admin_agent_put(struct sb_server *srv, struct MHD_Connection *c,
+                                           struct http_req *r, const char *params[2])
 {
     struct sb_errbuf eb = {{0}};
     json_t *body, *change = NULL, *answer = NULL;
@@ -183,16 +183,16 @@ enum MHD_Result api_admin_agent_put(struct sb_server *srv, struct MHD_Connection
 
 /* ---------- routing rules and SLA policies ---------- */
 
-enum MHD_Result api_admin_rules(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                                const char *params[2])
+static enum MHD_Result api_admin_rules(struct sb_server *srv, struct MHD_Connection *c,
+                                       struct http_req *r, const char *params[2])
 {
     (void)r;
     (void)params;
     return http_json(srv, c, 200, json_pack("{s:o}", "rules", agent_store_rules(srv->store)));
 }
 
-enum MHD_Result api_admin_rules_put(struct sb_server *srv, struct MHD_Connection *c,
-                                    struct http_req *r, const char *params[2])
+static enum MHD_Result api_admin_rules_put(struct sb_server *srv, struct MHD_Connection *c,
+                                           struct http_req *r, const char *params[2])
 {
     struct sb_errbuf eb = {{0}};
     json_t *body, *rules = NULL;
@@ -223,8 +223,8 @@ enum MHD_Result api_admin_rules_put(struct sb_server *srv, struct MHD_Connection
                   rc ? NULL : json_pack("{s:o}", "rules", agent_store_rules(srv->store)), "rules");
 }
 
-enum MHD_Result api_admin_sla(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                              const char *params[2])
+static enum MHD_Result api_admin_sla(struct sb_server *srv, struct MHD_Connection *c,
+                                     struct http_req *r, const char *params[2])
 {
     (void)r;
     (void)params;
@@ -232,8 +232,8 @@ enum MHD_Result api_admin_sla(struct sb_server *srv, struct MHD_Connection *c, s
                      json_pack("{s:o}", "policies", agent_store_sla_policies(srv->store)));
 }
 
-enum MHD_Result api_admin_sla_put(struct sb_server *srv, struct MHD_Connection *c,
-                                  struct http_req *r, const char *params[2])
+static enum MHD_Result api_admin_sla_put(struct sb_server *srv, struct MHD_Connection *c,
+                                         struct http_req *r, const char *params[2])
 {
     struct sb_errbuf eb = {{0}};
     json_t *body, *policies = NULL;
@@ -262,8 +262,8 @@ enum MHD_Result api_admin_sla_put(struct sb_server *srv, struct MHD_Connection *
 
 /* ---------- canned responses ---------- */
 
-enum MHD_Result api_admin_canned_list(struct sb_server *srv, struct MHD_Connection *c,
-                                      struct http_req *r, const char *params[2])
+static enum MHD_Result api_admin_canned_list(struct sb_server *srv, struct MHD_Connection *c,
+                                             struct http_req *r, const char *params[2])
 {
     const char *locale = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "locale");
     const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q");
@@ -277,8 +277,8 @@ enum MHD_Result api_admin_canned_list(struct sb_server *srv, struct MHD_Connecti
                   agent_store_canned_list(srv->store, locale && *locale ? locale : NULL, q, 0)));
 }
 
-enum MHD_Result api_admin_canned_get(struct sb_server *srv, struct MHD_Connection *c,
-                                     struct http_req *r, const char *params[2])
+static enum MHD_Result api_admin_canned_get(struct sb_server *srv, struct MHD_Connection *c,
+                                            struct http_req *r, const char *params[2])
 {
     json_t *canned;
     int64_t id;
@@ -338,15 +338,15 @@ static enum MHD_Result canned_write(struct sb_server *srv, struct MHD_Connection
                   create ? 201 : 200, json_pack("{s:o*}", "canned", answer), NULL);
 }
 
-enum MHD_Result api_admin_canned_create(struct sb_server *srv, struct MHD_Connection *c,
-                                        struct http_req *r, const char *params[2])
+static enum MHD_Result api_admin_canned_create(struct sb_server *srv, struct MHD_Connection *c,
+                                               struct http_req *r, const char *params[2])
 {
     (void)params;
     return canned_write(srv, c, r, 0);
 }
 
-enum MHD_Result api_admin_canned_put(struct sb_server *srv, struct MHD_Connection *c,
-                                     struct http_req *r, const char *params[2])
+static enum MHD_Result api_admin_canned_put(struct sb_server *srv, struct MHD_Connection *c,
+                                            struct http_req *r, const char *params[2])
 {
     int64_t id;
     if (!parse_id(params[0], &id))
@@ -354,8 +354,8 @@ enum MHD_Result api_admin_canned_put(struct sb_server *srv, struct MHD_Connectio
     return canned_write(srv, c, r, id);
 }
 
-enum MHD_Result api_admin_canned_delete(struct sb_server *srv, struct MHD_Connection *c,
-                                        struct http_req *r, const char *params[2])
+static enum MHD_Result api_admin_canned_delete(struct sb_server *srv, struct MHD_Connection *c,
+                                               struct http_req *r, const char *params[2])
 {
     struct sb_errbuf eb = {{0}};
     enum sb_err rc;
@@ -370,3 +370,25 @@ enum MHD_Result api_admin_canned_delete(struct sb_server *srv, struct MHD_Connec
     return finish(srv, c, r, rc, &eb, "canned.delete", params[0], NULL, 200,
                   json_pack("{s:s}", "status", "deleted"), NULL);
 }
+
+/* The routes this file answers and who may call them (core/server/routes.c
+ * lists every file's table; http.c dispatches them in that order). */
+const struct route api_admin_agents_routes[] = {
+    /* live agents' configuration (docs/agents.md) */
+    {"GET", "/api/v1/admin/teams", api_admin_teams, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/teams/{}", api_admin_team, ROUTE_ADMIN, false},
+    {"PUT", "/api/v1/admin/teams/{}", api_admin_team_put, ROUTE_ADMIN, false},
+    {"DELETE", "/api/v1/admin/teams/{}", api_admin_team_delete, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/agents/{}", api_admin_agent, ROUTE_ADMIN, false},
+    {"PUT", "/api/v1/admin/agents/{}", api_admin_agent_put, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/routing-rules", api_admin_rules, ROUTE_ADMIN, false},
+    {"PUT", "/api/v1/admin/routing-rules", api_admin_rules_put, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/sla-policies", api_admin_sla, ROUTE_ADMIN, false},
+    {"PUT", "/api/v1/admin/sla-policies", api_admin_sla_put, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/canned", api_admin_canned_list, ROUTE_ADMIN, false},
+    {"POST", "/api/v1/admin/canned", api_admin_canned_create, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/canned/{}", api_admin_canned_get, ROUTE_ADMIN, false},
+    {"PUT", "/api/v1/admin/canned/{}", api_admin_canned_put, ROUTE_ADMIN, false},
+    {"DELETE", "/api/v1/admin/canned/{}", api_admin_canned_delete, ROUTE_ADMIN, false},
+    {NULL, NULL, NULL, ROUTE_PUBLIC, false},
+};

@@ -104,8 +104,8 @@ static json_t *profile_json(struct sb_server *srv, int64_t me)
     return out ? out : json_null();
 }
 
-enum MHD_Result api_agent_me(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                             const char *params[2])
+static enum MHD_Result api_agent_me(struct sb_server *srv, struct MHD_Connection *c,
+                                    struct http_req *r, const char *params[2])
 {
     enum MHD_Result ret;
     int64_t me;
@@ -117,8 +117,8 @@ enum MHD_Result api_agent_me(struct sb_server *srv, struct MHD_Connection *c, st
                                is_supervisor(r), "profile", profile_json(srv, me)));
 }
 
-enum MHD_Result api_agent_status(struct sb_server *srv, struct MHD_Connection *c,
-                                 struct http_req *r, const char *params[2])
+static enum MHD_Result api_agent_status(struct sb_server *srv, struct MHD_Connection *c,
+                                        struct http_req *r, const char *params[2])
 {
     enum MHD_Result ret;
     json_t *body, *st;
@@ -188,8 +188,8 @@ static json_t *sla_json(sqlite3_stmt *s, int col, int64_t now)
     "c.first_response_due, c.first_response_warn, c.first_response_at, c.next_response_due,"       \
     " c.next_response_warn, c.resolution_due, c.resolution_warn"
 
-enum MHD_Result api_agent_queue(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                                const char *params[2])
+static enum MHD_Result api_agent_queue(struct sb_server *srv, struct MHD_Connection *c,
+                                       struct http_req *r, const char *params[2])
 {
     enum MHD_Result ret;
     int64_t me, now = sb_now_ms();
@@ -259,8 +259,8 @@ static enum MHD_Result visible_list(struct sb_server *srv, struct MHD_Connection
     return http_json(srv, c, 200, json_pack("{s:o}", "conversations", list));
 }
 
-enum MHD_Result api_agent_conversations(struct sb_server *srv, struct MHD_Connection *c,
-                                        struct http_req *r, const char *params[2])
+static enum MHD_Result api_agent_conversations(struct sb_server *srv, struct MHD_Connection *c,
+                                               struct http_req *r, const char *params[2])
 {
     const char *status = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "status");
     const char *mine = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "mine");
@@ -355,8 +355,8 @@ static json_t *notes_json(struct sb_server *srv, int64_t conv)
     return arr;
 }
 
-enum MHD_Result api_agent_conversation(struct sb_server *srv, struct MHD_Connection *c,
-                                       struct http_req *r, const char *params[2])
+static enum MHD_Result api_agent_conversation(struct sb_server *srv, struct MHD_Connection *c,
+                                              struct http_req *r, const char *params[2])
 {
     struct sb_conv_web w;
     struct sb_conv conv;
@@ -476,28 +476,28 @@ static enum MHD_Result act(struct sb_server *srv, struct MHD_Connection *c, stru
     return ret;
 }
 
-enum MHD_Result api_agent_accept(struct sb_server *srv, struct MHD_Connection *c,
-                                 struct http_req *r, const char *params[2])
+static enum MHD_Result api_agent_accept(struct sb_server *srv, struct MHD_Connection *c,
+                                        struct http_req *r, const char *params[2])
 {
     return act(srv, c, r, params[0], ACT_ACCEPT);
 }
-enum MHD_Result api_agent_decline(struct sb_server *srv, struct MHD_Connection *c,
-                                  struct http_req *r, const char *params[2])
+static enum MHD_Result api_agent_decline(struct sb_server *srv, struct MHD_Connection *c,
+                                         struct http_req *r, const char *params[2])
 {
     return act(srv, c, r, params[0], ACT_DECLINE);
 }
-enum MHD_Result api_agent_claim(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                                const char *params[2])
+static enum MHD_Result api_agent_claim(struct sb_server *srv, struct MHD_Connection *c,
+                                       struct http_req *r, const char *params[2])
 {
     return act(srv, c, r, params[0], ACT_CLAIM);
 }
-enum MHD_Result api_agent_resolve(struct sb_server *srv, struct MHD_Connection *c,
-                                  struct http_req *r, const char *params[2])
+static enum MHD_Result api_agent_resolve(struct sb_server *srv, struct MHD_Connection *c,
+                                         struct http_req *r, const char *params[2])
 {
     return act(srv, c, r, params[0], ACT_RESOLVE);
 }
-enum MHD_Result api_agent_return(struct sb_server *srv, struct MHD_Connection *c,
-                                 struct http_req *r, const char *params[2])
+static enum MHD_Result api_agent_return(struct sb_server *srv, struct MHD_Connection *c,
+                                        struct http_req *r, const char *params[2])
 {
     return act(srv, c, r, params[0], ACT_RETURN);
 }
@@ -518,8 +518,8 @@ static const char *text_field(struct sb_server *srv, struct MHD_Connection *c, j
     return json_string_value(v);
 }
 
-enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Connection *c,
-                                  struct http_req *r, const char *params[2])
+static enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Connection *c,
+                                         struct http_req *r, const char *params[2])
 {
     struct sb_conv conv;
     struct ho_conv row;
@@ -613,8 +613,8 @@ out:
     return ret;
 }
 
-enum MHD_Result api_agent_note(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                               const char *params[2])
+static enum MHD_Result api_agent_note(struct sb_server *srv, struct MHD_Connection *c,
+                                      struct http_req *r, const char *params[2])
 {
     struct sb_conv conv;
     struct ho_conv row;
@@ -661,8 +661,8 @@ out:
     return ret;
 }
 
-enum MHD_Result api_agent_transfer(struct sb_server *srv, struct MHD_Connection *c,
-                                   struct http_req *r, const char *params[2])
+static enum MHD_Result api_agent_transfer(struct sb_server *srv, struct MHD_Connection *c,
+                                          struct http_req *r, const char *params[2])
 {
     struct sb_errbuf eb = {{0}};
     struct sb_conv conv;
@@ -709,8 +709,8 @@ out:
     return ret;
 }
 
-enum MHD_Result api_agent_typing(struct sb_server *srv, struct MHD_Connection *c,
-                                 struct http_req *r, const char *params[2])
+static enum MHD_Result api_agent_typing(struct sb_server *srv, struct MHD_Connection *c,
+                                        struct http_req *r, const char *params[2])
 {
     struct sb_conv conv;
     struct ho_conv row;
@@ -738,8 +738,8 @@ out:
     return ret;
 }
 
-enum MHD_Result api_agent_read(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                               const char *params[2])
+static enum MHD_Result api_agent_read(struct sb_server *srv, struct MHD_Connection *c,
+                                      struct http_req *r, const char *params[2])
 {
     struct sb_conv conv;
     struct ho_conv row;
@@ -779,8 +779,8 @@ out:
 /* ------------------------------------------------------------------ */
 /* the test clock                                                       */
 
-enum MHD_Result api_test_clock(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                               const char *params[2])
+static enum MHD_Result api_test_clock(struct sb_server *srv, struct MHD_Connection *c,
+                                      struct http_req *r, const char *params[2])
 {
     enum MHD_Result ret;
     json_t *body, *adv, *set;
@@ -815,3 +815,28 @@ enum MHD_Result api_test_clock(struct sb_server *srv, struct MHD_Connection *c, 
     handoff_timers(srv);
     return http_json(srv, c, 200, json_pack("{s:I}", "now", (json_int_t)sb_now_ms()));
 }
+
+/* The routes this file answers and who may call them (core/server/routes.c
+ * lists every file's table; http.c dispatches them in that order). */
+const struct route api_agent_routes[] = {
+    /* agents */
+    {"GET", "/api/v1/agent/conversations", api_agent_conversations, ROUTE_AGENT, false},
+    {"GET", "/api/v1/agent/conversations/{}", api_agent_conversation, ROUTE_AGENT, false},
+    /* live agents: the state machine (docs/agents.md) */
+    {"GET", "/api/v1/agent/me", api_agent_me, ROUTE_AGENT, false},
+    {"PUT", "/api/v1/agent/me/status", api_agent_status, ROUTE_AGENT, false},
+    {"GET", "/api/v1/agent/queue", api_agent_queue, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/accept", api_agent_accept, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/decline", api_agent_decline, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/claim", api_agent_claim, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/messages", api_agent_message, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/notes", api_agent_note, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/transfer", api_agent_transfer, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/resolve", api_agent_resolve, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/return-to-bot", api_agent_return, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/typing", api_agent_typing, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/read", api_agent_read, ROUTE_AGENT, false},
+    /* only with --test-clock (and SWITCHBOARD_TEST=1); 404 otherwise */
+    {"POST", "/api/v1/test/clock", api_test_clock, ROUTE_ADMIN, false},
+    {NULL, NULL, NULL, ROUTE_PUBLIC, false},
+};

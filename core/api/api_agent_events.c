@@ -199,8 +199,8 @@ void agent_events_push(struct sb_server *srv, int64_t conv_id, const char *type,
     free(text);
 }
 
-enum MHD_Result api_agent_events(struct sb_server *srv, struct MHD_Connection *c,
-                                 struct http_req *r, const char *params[2])
+static enum MHD_Result api_agent_events(struct sb_server *srv, struct MHD_Connection *c,
+                                        struct http_req *r, const char *params[2])
 {
     const char *last = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
     const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "last_event_id");
@@ -260,3 +260,10 @@ enum MHD_Result api_agent_events(struct sb_server *srv, struct MHD_Connection *c
     MHD_destroy_response(resp);
     return ret;
 }
+
+/* The routes this file answers and who may call them (core/server/routes.c
+ * lists every file's table; http.c dispatches them in that order). */
+const struct route api_agent_events_routes[] = {
+    {"GET", "/api/v1/agent/events", api_agent_events, ROUTE_AGENT, false},
+    {NULL, NULL, NULL, ROUTE_PUBLIC, false},
+};

@@ -42,8 +42,8 @@ static int64_t team_filter_user(const struct http_req *r)
 
 /* GET /api/v1/agent/contacts/{id}: id is the contact's public id, or the
  * id of one of its conversations (what the console has at hand). */
-enum MHD_Result api_agent_contact(struct sb_server *srv, struct MHD_Connection *c,
-                                  struct http_req *r, const char *params[2])
+static enum MHD_Result api_agent_contact(struct sb_server *srv, struct MHD_Connection *c,
+                                         struct http_req *r, const char *params[2])
 {
     struct agent_viewer v = agent_viewer_of(r);
     json_t *card;
@@ -54,8 +54,8 @@ enum MHD_Result api_agent_contact(struct sb_server *srv, struct MHD_Connection *
 }
 
 /* GET /api/v1/agent/canned?locale=&q= */
-enum MHD_Result api_agent_canned(struct sb_server *srv, struct MHD_Connection *c,
-                                 struct http_req *r, const char *params[2])
+static enum MHD_Result api_agent_canned(struct sb_server *srv, struct MHD_Connection *c,
+                                        struct http_req *r, const char *params[2])
 {
     const char *locale = arg(c, "locale"), *q = arg(c, "q");
     char norm[36];
@@ -74,8 +74,8 @@ enum MHD_Result api_agent_canned(struct sb_server *srv, struct MHD_Connection *c
 
 /* POST /api/v1/agent/canned/render {"canned_id", "conversation_id"} ->
  * {"text", "missing"} */
-enum MHD_Result api_agent_canned_render(struct sb_server *srv, struct MHD_Connection *c,
-                                        struct http_req *r, const char *params[2])
+static enum MHD_Result api_agent_canned_render(struct sb_server *srv, struct MHD_Connection *c,
+                                               struct http_req *r, const char *params[2])
 {
     json_t *body, *canned = NULL, *missing = NULL, *card = NULL;
     const char *conv_id;
@@ -140,8 +140,8 @@ out:
 
 /* GET /api/v1/agent/kb/search?q=&locale=&limit= : the answer engine's hits
  * with the help-center link the bot would give (lua_api.c, sb.kb.search). */
-enum MHD_Result api_agent_kb_search(struct sb_server *srv, struct MHD_Connection *c,
-                                    struct http_req *r, const char *params[2])
+static enum MHD_Result api_agent_kb_search(struct sb_server *srv, struct MHD_Connection *c,
+                                           struct http_req *r, const char *params[2])
 {
     const char *q = arg(c, "q"), *locale = arg(c, "locale"), *lim = arg(c, "limit");
     char norm[36], resolved[36];
@@ -197,8 +197,8 @@ static double channel_weight(const char *channel, void *arg)
 }
 
 /* GET /api/v1/supervisor/overview */
-enum MHD_Result api_supervisor_overview(struct sb_server *srv, struct MHD_Connection *c,
-                                        struct http_req *r, const char *params[2])
+static enum MHD_Result api_supervisor_overview(struct sb_server *srv, struct MHD_Connection *c,
+                                               struct http_req *r, const char *params[2])
 {
     (void)r;
     (void)params;
@@ -206,3 +206,16 @@ enum MHD_Result api_supervisor_overview(struct sb_server *srv, struct MHD_Connec
         srv, c, 200,
         agent_store_overview(srv->store, sb_now_ms(), channel_weight, srv->cfg.channel_weights));
 }
+
+/* The routes this file answers and who may call them (core/server/routes.c
+ * lists every file's table; http.c dispatches them in that order). */
+const struct route api_agent_read_routes[] = {
+    /* the console's customer card, canned responses and article search */
+    {"GET", "/api/v1/agent/contacts/{}", api_agent_contact, ROUTE_AGENT, false},
+    {"GET", "/api/v1/agent/canned", api_agent_canned, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/canned/render", api_agent_canned_render, ROUTE_AGENT, false},
+    {"GET", "/api/v1/agent/kb/search", api_agent_kb_search, ROUTE_AGENT, false},
+    /* supervisors */
+    {"GET", "/api/v1/supervisor/overview", api_supervisor_overview, ROUTE_SUPERVISOR, false},
+    {NULL, NULL, NULL, ROUTE_PUBLIC, false},
+};

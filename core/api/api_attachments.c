@@ -24,8 +24,8 @@ json_t *api_attachment_json(const char *conv_public_id, const struct sb_attachme
                      "size", (json_int_t)a->size, "url", url);
 }
 
-enum MHD_Result api_attachment_upload(struct sb_server *srv, struct MHD_Connection *c,
-                                      struct http_req *r, const char *params[2])
+static enum MHD_Result api_attachment_upload(struct sb_server *srv, struct MHD_Connection *c,
+                                             struct http_req *r, const char *params[2])
 {
     const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
     const char *fname = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Filename");
@@ -106,8 +106,8 @@ static void disposition(const struct sb_attachment *a, char *out, size_t cap)
     sb_buf_cleanup(&b);
 }
 
-enum MHD_Result api_attachment_get(struct sb_server *srv, struct MHD_Connection *c,
-                                   struct http_req *r, const char *params[2])
+static enum MHD_Result api_attachment_get(struct sb_server *srv, struct MHD_Connection *c,
+                                          struct http_req *r, const char *params[2])
 {
     char path[SB_PATH_MAX + 120], disp[700];
     struct sb_attachment a;
@@ -140,3 +140,13 @@ out:
     sb_conv_cleanup(&conv);
     return ret;
 }
+
+/* The routes this file answers and who may call them (core/server/routes.c
+ * lists every file's table; http.c dispatches them in that order). */
+const struct route api_attachments_routes[] = {
+    {"POST", "/api/v1/conversations/{}/attachments", api_attachment_upload, ROUTE_VISITOR_TOKEN,
+     true},
+    {"GET", "/api/v1/conversations/{}/attachments/{}", api_attachment_get, ROUTE_VISITOR_TOKEN,
+     true},
+    {NULL, NULL, NULL, ROUTE_PUBLIC, false},
+};

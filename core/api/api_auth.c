@@ -201,16 +201,16 @@ static enum MHD_Result login_finish(struct sb_server *srv, struct MHD_Connection
     return session_answer(srv, c, &j->user, csrf, 200);
 }
 
-enum MHD_Result api_login(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                          const char *params[2])
+static enum MHD_Result api_login(struct sb_server *srv, struct MHD_Connection *c,
+                                 struct http_req *r, const char *params[2])
 {
     (void)params;
     if (!r->job) return login_start(srv, c, r);
     return login_finish(srv, c, r, r->job);
 }
 
-enum MHD_Result api_logout(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                           const char *params[2])
+static enum MHD_Result api_logout(struct sb_server *srv, struct MHD_Connection *c,
+                                  struct http_req *r, const char *params[2])
 {
     (void)params;
     if (r->who.kind == PRINCIPAL_SESSION) {
@@ -224,8 +224,8 @@ enum MHD_Result api_logout(struct sb_server *srv, struct MHD_Connection *c, stru
     return http_json(srv, c, 200, json_pack("{s:s}", "status", "logged_out"));
 }
 
-enum MHD_Result api_me(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                       const char *params[2])
+static enum MHD_Result api_me(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                              const char *params[2])
 {
     char roles[64];
     (void)params;
@@ -237,8 +237,8 @@ enum MHD_Result api_me(struct sb_server *srv, struct MHD_Connection *c, struct h
                      json_pack("{s:{s:s, s:s}}", "token", "name", r->who.actor + 6, "role", roles));
 }
 
-enum MHD_Result api_change_password(struct sb_server *srv, struct MHD_Connection *c,
-                                    struct http_req *r, const char *params[2])
+static enum MHD_Result api_change_password(struct sb_server *srv, struct MHD_Connection *c,
+                                           struct http_req *r, const char *params[2])
 {
     char hash[SB_PASSWORD_HASH_MAX], why[SB_PASSWORD_WHY];
     const char *current, *fresh;
@@ -281,3 +281,14 @@ enum MHD_Result api_change_password(struct sb_server *srv, struct MHD_Connection
     http_add_header(srv, "Set-Cookie", "sb_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     return http_json(srv, c, 200, json_pack("{s:s}", "status", "password_changed"));
 }
+
+/* The routes this file answers and who may call them (core/server/routes.c
+ * lists every file's table; http.c dispatches them in that order). */
+const struct route api_auth_routes[] = {
+    /* staff sign-in; login has its own lockouts */
+    {"POST", "/api/v1/auth/login", api_login, ROUTE_PUBLIC, false},
+    {"POST", "/api/v1/auth/logout", api_logout, ROUTE_USER, false},
+    {"GET", "/api/v1/auth/me", api_me, ROUTE_USER, false},
+    {"POST", "/api/v1/auth/password", api_change_password, ROUTE_USER, false},
+    {NULL, NULL, NULL, ROUTE_PUBLIC, false},
+};

@@ -11,8 +11,8 @@
 #include "sb_log.h"
 #include "server.h"
 
-enum MHD_Result api_conversation_get(struct sb_server *srv, struct MHD_Connection *c,
-                                     struct http_req *r, const char *params[2])
+static enum MHD_Result api_conversation_get(struct sb_server *srv, struct MHD_Connection *c,
+                                            struct http_req *r, const char *params[2])
 {
     struct sb_conv_web w;
     struct sb_conv conv;
@@ -64,8 +64,8 @@ bool api_read_up_to(struct sb_server *srv, struct MHD_Connection *c, struct http
 
 /* POST .../read {"up_to": MESSAGE_ID}: the customer has seen everything up
  * to that message. Marks only move forward. */
-enum MHD_Result api_read(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                         const char *params[2])
+static enum MHD_Result api_read(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                                const char *params[2])
 {
     struct sb_conv_web w;
     struct sb_conv conv;
@@ -104,8 +104,8 @@ out:
 
 /* POST .../typing {"typing": true|false}: forwarded at most once a second
  * per conversation, as an event without id that is not stored. */
-enum MHD_Result api_typing(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                           const char *params[2])
+static enum MHD_Result api_typing(struct sb_server *srv, struct MHD_Connection *c,
+                                  struct http_req *r, const char *params[2])
 {
     struct sb_conv conv;
     enum MHD_Result ret;
@@ -137,3 +137,12 @@ out:
     sb_conv_cleanup(&conv);
     return ret;
 }
+
+/* The routes this file answers and who may call them (core/server/routes.c
+ * lists every file's table; http.c dispatches them in that order). */
+const struct route api_conversation_routes[] = {
+    {"GET", "/api/v1/conversations/{}", api_conversation_get, ROUTE_VISITOR_TOKEN, true},
+    {"POST", "/api/v1/conversations/{}/read", api_read, ROUTE_VISITOR_TOKEN, true},
+    {"POST", "/api/v1/conversations/{}/typing", api_typing, ROUTE_VISITOR_TOKEN, true},
+    {NULL, NULL, NULL, ROUTE_PUBLIC, false},
+};

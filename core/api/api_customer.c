@@ -81,8 +81,8 @@ static bool page_url_valid(json_t *v)
     return true;
 }
 
-enum MHD_Result api_conversation_create(struct sb_server *srv, struct MHD_Connection *c,
-                                        struct http_req *r, const char *params[2])
+static enum MHD_Result api_conversation_create(struct sb_server *srv, struct MHD_Connection *c,
+                                               struct http_req *r, const char *params[2])
 {
     char locale[36], token[65], hash[65], visitor[33];
     const char *want = srv->cfg.default_locale, *page_url = NULL;
@@ -239,8 +239,8 @@ static bool message_attachments(struct sb_server *srv, struct MHD_Connection *c,
     return true;
 }
 
-enum MHD_Result api_message_post(struct sb_server *srv, struct MHD_Connection *c,
-                                 struct http_req *r, const char *params[2])
+static enum MHD_Result api_message_post(struct sb_server *srv, struct MHD_Connection *c,
+                                        struct http_req *r, const char *params[2])
 {
     struct sb_conv conv;
     struct sb_errbuf eb = {{0}};
@@ -303,8 +303,8 @@ out:
     return ret;
 }
 
-enum MHD_Result api_transcript(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                               const char *params[2])
+static enum MHD_Result api_transcript(struct sb_server *srv, struct MHD_Connection *c,
+                                      struct http_req *r, const char *params[2])
 {
     struct sb_conv conv;
     enum MHD_Result ret;
@@ -320,8 +320,8 @@ enum MHD_Result api_transcript(struct sb_server *srv, struct MHD_Connection *c, 
     return ret;
 }
 
-enum MHD_Result api_events(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                           const char *params[2])
+static enum MHD_Result api_events(struct sb_server *srv, struct MHD_Connection *c,
+                                  struct http_req *r, const char *params[2])
 {
     struct sb_conv conv;
     enum MHD_Result ret;
@@ -350,8 +350,8 @@ enum MHD_Result api_events(struct sb_server *srv, struct MHD_Connection *c, stru
  * kb_answer plugin through sb.kb.vote. Only an article the bot answered
  * this conversation with, once (sb_kb_vote): a vote for any other id is
  * refused, so nobody can push articles around without being shown them. */
-enum MHD_Result api_feedback(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                             const char *params[2])
+static enum MHD_Result api_feedback(struct sb_server *srv, struct MHD_Connection *c,
+                                    struct http_req *r, const char *params[2])
 {
     struct sb_errbuf eb = {{0}};
     struct sb_conv conv;
@@ -392,3 +392,15 @@ out:
     sb_conv_cleanup(&conv);
     return ret;
 }
+
+/* The routes this file answers and who may call them (core/server/routes.c
+ * lists every file's table; http.c dispatches them in that order). */
+const struct route api_customer_routes[] = {
+    /* customers */
+    {"POST", "/api/v1/conversations", api_conversation_create, ROUTE_PUBLIC, true},
+    {"POST", "/api/v1/conversations/{}/messages", api_message_post, ROUTE_VISITOR_TOKEN, true},
+    {"GET", "/api/v1/conversations/{}/messages", api_transcript, ROUTE_VISITOR_TOKEN, true},
+    {"GET", "/api/v1/conversations/{}/events", api_events, ROUTE_VISITOR_TOKEN, true},
+    {"POST", "/api/v1/conversations/{}/feedback", api_feedback, ROUTE_VISITOR_TOKEN, true},
+    {NULL, NULL, NULL, ROUTE_PUBLIC, false},
+};

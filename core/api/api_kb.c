@@ -177,8 +177,8 @@ static enum MHD_Result save_and_answer(struct sb_server *srv, struct MHD_Connect
                                "change", change_names[saved.change]));
 }
 
-enum MHD_Result api_kb_list(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                            const char *params[2])
+static enum MHD_Result api_kb_list(struct sb_server *srv, struct MHD_Connection *c,
+                                   struct http_req *r, const char *params[2])
 {
     struct sb_kb_filter f = {0};
     const char *limit = arg(c, "limit");
@@ -200,8 +200,8 @@ enum MHD_Result api_kb_list(struct sb_server *srv, struct MHD_Connection *c, str
     return http_json(srv, c, 200, json_pack("{s:o}", "articles", sb_kb_find(srv->kb, &f)));
 }
 
-enum MHD_Result api_kb_create(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                              const char *params[2])
+static enum MHD_Result api_kb_create(struct sb_server *srv, struct MHD_Connection *c,
+                                     struct http_req *r, const char *params[2])
 {
     struct sb_kb_article a = {0};
     struct sb_errbuf eb = {{0}};
@@ -226,8 +226,8 @@ enum MHD_Result api_kb_create(struct sb_server *srv, struct MHD_Connection *c, s
     return ret;
 }
 
-enum MHD_Result api_kb_get(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                           const char *params[2])
+static enum MHD_Result api_kb_get(struct sb_server *srv, struct MHD_Connection *c,
+                                  struct http_req *r, const char *params[2])
 {
     json_t *a = sb_kb_article_json(srv->kb, parse_id(params[0])), *answer;
     const char *md;
@@ -244,8 +244,8 @@ enum MHD_Result api_kb_get(struct sb_server *srv, struct MHD_Connection *c, stru
     return http_json(srv, c, 200, answer);
 }
 
-enum MHD_Result api_kb_update(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                              const char *params[2])
+static enum MHD_Result api_kb_update(struct sb_server *srv, struct MHD_Connection *c,
+                                     struct http_req *r, const char *params[2])
 {
     int64_t id = parse_id(params[0]), expect;
     json_t *current = sb_kb_article_json(srv->kb, id), *body;
@@ -274,8 +274,8 @@ enum MHD_Result api_kb_update(struct sb_server *srv, struct MHD_Connection *c, s
 /* PUT /api/v1/kb/articles/{locale}/{slug}: create or update by key, for
  * scripts that keep articles as files. An existing article needs the
  * revision, like any update, so a script cannot clobber an editor. */
-enum MHD_Result api_kb_put_by_key(struct sb_server *srv, struct MHD_Connection *c,
-                                  struct http_req *r, const char *params[2])
+static enum MHD_Result api_kb_put_by_key(struct sb_server *srv, struct MHD_Connection *c,
+                                         struct http_req *r, const char *params[2])
 {
     struct sb_kb_article a = {0};
     struct sb_errbuf eb = {{0}};
@@ -304,8 +304,8 @@ enum MHD_Result api_kb_put_by_key(struct sb_server *srv, struct MHD_Connection *
     return ret;
 }
 
-enum MHD_Result api_kb_delete(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                              const char *params[2])
+static enum MHD_Result api_kb_delete(struct sb_server *srv, struct MHD_Connection *c,
+                                     struct http_req *r, const char *params[2])
 {
     int64_t id = parse_id(params[0]);
     struct sb_errbuf eb = {{0}};
@@ -349,20 +349,20 @@ static enum MHD_Result set_status(struct sb_server *srv, struct MHD_Connection *
     return ret;
 }
 
-enum MHD_Result api_kb_publish(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                               const char *params[2])
+static enum MHD_Result api_kb_publish(struct sb_server *srv, struct MHD_Connection *c,
+                                      struct http_req *r, const char *params[2])
 {
     return set_status(srv, c, r, params[0], "published", "kb.article.publish");
 }
 
-enum MHD_Result api_kb_unpublish(struct sb_server *srv, struct MHD_Connection *c,
-                                 struct http_req *r, const char *params[2])
+static enum MHD_Result api_kb_unpublish(struct sb_server *srv, struct MHD_Connection *c,
+                                        struct http_req *r, const char *params[2])
 {
     return set_status(srv, c, r, params[0], "draft", "kb.article.unpublish");
 }
 
-enum MHD_Result api_kb_revisions(struct sb_server *srv, struct MHD_Connection *c,
-                                 struct http_req *r, const char *params[2])
+static enum MHD_Result api_kb_revisions(struct sb_server *srv, struct MHD_Connection *c,
+                                        struct http_req *r, const char *params[2])
 {
     int64_t id = parse_id(params[0]);
     json_t *a = sb_kb_article_json(srv->kb, id);
@@ -372,8 +372,8 @@ enum MHD_Result api_kb_revisions(struct sb_server *srv, struct MHD_Connection *c
     return http_json(srv, c, 200, json_pack("{s:o}", "revisions", sb_kb_revisions(srv->kb, id)));
 }
 
-enum MHD_Result api_kb_revision(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                                const char *params[2])
+static enum MHD_Result api_kb_revision(struct sb_server *srv, struct MHD_Connection *c,
+                                       struct http_req *r, const char *params[2])
 {
     json_t *rev = sb_kb_revision(srv->kb, parse_id(params[0]), parse_id(params[1]));
     (void)r;
@@ -381,8 +381,8 @@ enum MHD_Result api_kb_revision(struct sb_server *srv, struct MHD_Connection *c,
     return http_json(srv, c, 200, json_pack("{s:o}", "revision", rev));
 }
 
-enum MHD_Result api_kb_diff(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                            const char *params[2])
+static enum MHD_Result api_kb_diff(struct sb_server *srv, struct MHD_Connection *c,
+                                   struct http_req *r, const char *params[2])
 {
     int64_t id = parse_id(params[0]), from = parse_id(arg(c, "from")), to = parse_id(arg(c, "to"));
     json_t *d;
@@ -394,8 +394,8 @@ enum MHD_Result api_kb_diff(struct sb_server *srv, struct MHD_Connection *c, str
     return http_json(srv, c, 200, d);
 }
 
-enum MHD_Result api_kb_revert(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                              const char *params[2])
+static enum MHD_Result api_kb_revert(struct sb_server *srv, struct MHD_Connection *c,
+                                     struct http_req *r, const char *params[2])
 {
     int64_t id = parse_id(params[0]), expect, to;
     struct sb_errbuf eb = {{0}};
@@ -439,8 +439,8 @@ static enum MHD_Result locale_list_saved(struct sb_server *srv, struct MHD_Conne
     return http_json(srv, c, 200, json_pack("{s:o}", key, list(srv->kb, params[0])));
 }
 
-enum MHD_Result api_kb_categories(struct sb_server *srv, struct MHD_Connection *c,
-                                  struct http_req *r, const char *params[2])
+static enum MHD_Result api_kb_categories(struct sb_server *srv, struct MHD_Connection *c,
+                                         struct http_req *r, const char *params[2])
 {
     const char *locale = arg(c, "locale");
     (void)r;
@@ -452,8 +452,8 @@ enum MHD_Result api_kb_categories(struct sb_server *srv, struct MHD_Connection *
                      json_pack("{s:o}", "categories", sb_kb_categories(srv->kb, locale)));
 }
 
-enum MHD_Result api_kb_category_put(struct sb_server *srv, struct MHD_Connection *c,
-                                    struct http_req *r, const char *params[2])
+static enum MHD_Result api_kb_category_put(struct sb_server *srv, struct MHD_Connection *c,
+                                           struct http_req *r, const char *params[2])
 {
     struct sb_errbuf eb = {{0}};
     enum MHD_Result ret;
@@ -477,8 +477,8 @@ enum MHD_Result api_kb_category_put(struct sb_server *srv, struct MHD_Connection
                              sb_kb_categories);
 }
 
-enum MHD_Result api_kb_synonyms(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                                const char *params[2])
+static enum MHD_Result api_kb_synonyms(struct sb_server *srv, struct MHD_Connection *c,
+                                       struct http_req *r, const char *params[2])
 {
     (void)r;
     (void)params;
@@ -486,8 +486,8 @@ enum MHD_Result api_kb_synonyms(struct sb_server *srv, struct MHD_Connection *c,
                      json_pack("{s:o}", "synonyms", sb_kb_synonyms(srv->kb, arg(c, "locale"))));
 }
 
-enum MHD_Result api_kb_synonyms_put(struct sb_server *srv, struct MHD_Connection *c,
-                                    struct http_req *r, const char *params[2])
+static enum MHD_Result api_kb_synonyms_put(struct sb_server *srv, struct MHD_Connection *c,
+                                           struct http_req *r, const char *params[2])
 {
     struct sb_errbuf eb = {{0}};
     enum MHD_Result ret;
@@ -502,8 +502,8 @@ enum MHD_Result api_kb_synonyms_put(struct sb_server *srv, struct MHD_Connection
                              sb_kb_synonyms);
 }
 
-enum MHD_Result api_kb_locales(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                               const char *params[2])
+static enum MHD_Result api_kb_locales(struct sb_server *srv, struct MHD_Connection *c,
+                                      struct http_req *r, const char *params[2])
 {
     (void)r;
     (void)params;
@@ -512,8 +512,8 @@ enum MHD_Result api_kb_locales(struct sb_server *srv, struct MHD_Connection *c, 
                                sb_kb_default_locale(srv->kb)));
 }
 
-enum MHD_Result api_kb_preview(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                               const char *params[2])
+static enum MHD_Result api_kb_preview(struct sb_server *srv, struct MHD_Connection *c,
+                                      struct http_req *r, const char *params[2])
 {
     enum MHD_Result ret;
     json_t *body = http_body_object(srv, c, r, &ret), *md;
@@ -565,8 +565,8 @@ static json_t *decision_json(struct sb_kb *kb, const struct sb_kb_result *res)
         "answer_threshold", p.answer_threshold, "clarify_threshold", p.clarify_threshold);
 }
 
-enum MHD_Result api_kb_try(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                           const char *params[2])
+static enum MHD_Result api_kb_try(struct sb_server *srv, struct MHD_Connection *c,
+                                  struct http_req *r, const char *params[2])
 {
     struct sb_kb_result res;
     enum MHD_Result ret;
@@ -595,8 +595,8 @@ enum MHD_Result api_kb_try(struct sb_server *srv, struct MHD_Connection *c, stru
     return http_json(srv, c, 200, answer);
 }
 
-enum MHD_Result api_kb_gaps(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                            const char *params[2])
+static enum MHD_Result api_kb_gaps(struct sb_server *srv, struct MHD_Connection *c,
+                                   struct http_req *r, const char *params[2])
 {
     const char *days_text = arg(c, "days"), *limit = arg(c, "limit");
     int64_t days = days_text ? parse_id(days_text) : 30;
@@ -611,8 +611,8 @@ enum MHD_Result api_kb_gaps(struct sb_server *srv, struct MHD_Connection *c, str
                              limit ? (int)parse_id(limit) : 200)));
 }
 
-enum MHD_Result api_kb_helpfulness(struct sb_server *srv, struct MHD_Connection *c,
-                                   struct http_req *r, const char *params[2])
+static enum MHD_Result api_kb_helpfulness(struct sb_server *srv, struct MHD_Connection *c,
+                                          struct http_req *r, const char *params[2])
 {
     (void)r;
     (void)params;
@@ -621,8 +621,8 @@ enum MHD_Result api_kb_helpfulness(struct sb_server *srv, struct MHD_Connection 
 }
 
 /* GET /api/v1/kb/articles/{id}/suggestions?days=90&limit=100 */
-enum MHD_Result api_kb_suggestions(struct sb_server *srv, struct MHD_Connection *c,
-                                   struct http_req *r, const char *params[2])
+static enum MHD_Result api_kb_suggestions(struct sb_server *srv, struct MHD_Connection *c,
+                                          struct http_req *r, const char *params[2])
 {
     const char *days_text = arg(c, "days"), *limit = arg(c, "limit");
     int64_t days = days_text ? parse_id(days_text) : 90;
@@ -665,8 +665,8 @@ static enum MHD_Result add_example(struct sb_server *srv, struct MHD_Connection 
 }
 
 /* POST /api/v1/kb/articles/{id}/suggestions/accept {"question", "revision"} */
-enum MHD_Result api_kb_suggestion_accept(struct sb_server *srv, struct MHD_Connection *c,
-                                         struct http_req *r, const char *params[2])
+static enum MHD_Result api_kb_suggestion_accept(struct sb_server *srv, struct MHD_Connection *c,
+                                                struct http_req *r, const char *params[2])
 {
     int64_t id = parse_id(params[0]), expect;
     json_t *current = sb_kb_article_json(srv->kb, id), *body, *q;
@@ -694,8 +694,8 @@ enum MHD_Result api_kb_suggestion_accept(struct sb_server *srv, struct MHD_Conne
     return ret;
 }
 
-enum MHD_Result api_kb_export(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                              const char *params[2])
+static enum MHD_Result api_kb_export(struct sb_server *srv, struct MHD_Connection *c,
+                                     struct http_req *r, const char *params[2])
 {
     struct sb_kb_filter f = {.locale = arg(c, "locale"), .status = arg(c, "status"), .limit = 5000};
     json_t *list = sb_kb_find(srv->kb, &f), *full = json_array(), *item;
@@ -712,8 +712,8 @@ enum MHD_Result api_kb_export(struct sb_server *srv, struct MHD_Connection *c, s
     return http_json(srv, c, 200, json_pack("{s:o}", "articles", full));
 }
 
-enum MHD_Result api_kb_import(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                              const char *params[2])
+static enum MHD_Result api_kb_import(struct sb_server *srv, struct MHD_Connection *c,
+                                     struct http_req *r, const char *params[2])
 {
     int counts[3] = {0, 0, 0};
     struct sb_errbuf eb = {{0}};
@@ -764,3 +764,36 @@ enum MHD_Result api_kb_import(struct sb_server *srv, struct MHD_Connection *c, s
                      json_pack("{s:i, s:i, s:i}", "added", counts[SB_KB_ADDED], "changed",
                                counts[SB_KB_CHANGED], "unchanged", counts[SB_KB_UNCHANGED]));
 }
+
+/* The routes this file answers and who may call them (core/server/routes.c
+ * lists every file's table; http.c dispatches them in that order). */
+const struct route api_kb_routes[] = {
+    /* editors */
+    {"GET", "/api/v1/kb/articles", api_kb_list, ROUTE_EDITOR, false},
+    {"POST", "/api/v1/kb/articles", api_kb_create, ROUTE_EDITOR, false},
+    {"GET", "/api/v1/kb/articles/{}", api_kb_get, ROUTE_EDITOR, false},
+    {"PUT", "/api/v1/kb/articles/{}", api_kb_update, ROUTE_EDITOR, false},
+    {"DELETE", "/api/v1/kb/articles/{}", api_kb_delete, ROUTE_EDITOR, false},
+    {"POST", "/api/v1/kb/articles/{}/publish", api_kb_publish, ROUTE_EDITOR, false},
+    {"POST", "/api/v1/kb/articles/{}/unpublish", api_kb_unpublish, ROUTE_EDITOR, false},
+    {"GET", "/api/v1/kb/articles/{}/revisions", api_kb_revisions, ROUTE_EDITOR, false},
+    {"GET", "/api/v1/kb/articles/{}/revisions/{}", api_kb_revision, ROUTE_EDITOR, false},
+    {"GET", "/api/v1/kb/articles/{}/diff", api_kb_diff, ROUTE_EDITOR, false},
+    {"POST", "/api/v1/kb/articles/{}/revert", api_kb_revert, ROUTE_EDITOR, false},
+    {"PUT", "/api/v1/kb/articles/{}/{}", api_kb_put_by_key, ROUTE_EDITOR, false},
+    {"GET", "/api/v1/kb/articles/{}/suggestions", api_kb_suggestions, ROUTE_EDITOR, false},
+    {"POST", "/api/v1/kb/articles/{}/suggestions/accept", api_kb_suggestion_accept, ROUTE_EDITOR,
+     false},
+    {"GET", "/api/v1/kb/categories", api_kb_categories, ROUTE_EDITOR, false},
+    {"PUT", "/api/v1/kb/categories/{}/{}", api_kb_category_put, ROUTE_EDITOR, false},
+    {"GET", "/api/v1/kb/locales", api_kb_locales, ROUTE_EDITOR, false},
+    {"GET", "/api/v1/kb/synonyms", api_kb_synonyms, ROUTE_EDITOR, false},
+    {"PUT", "/api/v1/kb/synonyms/{}/{}", api_kb_synonyms_put, ROUTE_EDITOR, false},
+    {"POST", "/api/v1/kb/preview", api_kb_preview, ROUTE_EDITOR, false},
+    {"POST", "/api/v1/kb/try", api_kb_try, ROUTE_EDITOR, false},
+    {"GET", "/api/v1/kb/gaps", api_kb_gaps, ROUTE_EDITOR, false},
+    {"GET", "/api/v1/kb/helpfulness", api_kb_helpfulness, ROUTE_EDITOR, false},
+    {"GET", "/api/v1/kb/export", api_kb_export, ROUTE_EDITOR, false},
+    {"POST", "/api/v1/kb/import", api_kb_import, ROUTE_EDITOR, false},
+    {NULL, NULL, NULL, ROUTE_PUBLIC, false},
+};

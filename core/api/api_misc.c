@@ -12,8 +12,8 @@
 #include "server.h"
 #include "sla.h"
 
-enum MHD_Result api_healthz(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                            const char *params[2])
+static enum MHD_Result api_healthz(struct sb_server *srv, struct MHD_Connection *c,
+                                   struct http_req *r, const char *params[2])
 {
     (void)r;
     (void)params;
@@ -56,8 +56,8 @@ static bool metrics_allowed(struct sb_server *srv, struct MHD_Connection *c, str
     return false;
 }
 
-enum MHD_Result api_metrics(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                            const char *params[2])
+static enum MHD_Result api_metrics(struct sb_server *srv, struct MHD_Connection *c,
+                                   struct http_req *r, const char *params[2])
 {
     const struct sb_host_stats *hs = sb_host_stats(srv->host);
     const struct sb_metrics *m = &srv->metrics;
@@ -115,3 +115,11 @@ enum MHD_Result api_metrics(struct sb_server *srv, struct MHD_Connection *c, str
     sb_buf_cleanup(&b);
     return ret;
 }
+
+/* The routes this file answers and who may call them (core/server/routes.c
+ * lists every file's table; http.c dispatches them in that order). */
+const struct route api_misc_routes[] = {
+    {"GET", "/healthz", api_healthz, ROUTE_PUBLIC, false},
+    {"GET", "/metrics", api_metrics, ROUTE_PUBLIC, false},
+    {NULL, NULL, NULL, ROUTE_PUBLIC, false},
+};

@@ -12,8 +12,8 @@
 #include "server.h"
 #include "site.h"
 
-enum MHD_Result api_admin_sites(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                                const char *params[2])
+static enum MHD_Result api_admin_sites(struct sb_server *srv, struct MHD_Connection *c,
+                                       struct http_req *r, const char *params[2])
 {
     json_t *sites = sb_store_site_list(srv->store), *masked = json_array(), *s;
     size_t i;
@@ -25,8 +25,8 @@ enum MHD_Result api_admin_sites(struct sb_server *srv, struct MHD_Connection *c,
     return http_json(srv, c, 200, json_pack("{s:o}", "sites", masked));
 }
 
-enum MHD_Result api_admin_site(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                               const char *params[2])
+static enum MHD_Result api_admin_site(struct sb_server *srv, struct MHD_Connection *c,
+                                      struct http_req *r, const char *params[2])
 {
     json_t *site;
     enum MHD_Result ret;
@@ -57,8 +57,8 @@ enum sb_err site_secret_fill(struct sb_store *st, json_t *site, char fresh[65])
     return rc;
 }
 
-enum MHD_Result api_admin_site_put(struct sb_server *srv, struct MHD_Connection *c,
-                                   struct http_req *r, const char *params[2])
+static enum MHD_Result api_admin_site_put(struct sb_server *srv, struct MHD_Connection *c,
+                                          struct http_req *r, const char *params[2])
 {
     struct sb_errbuf eb = {{0}};
     char fresh[65];
@@ -96,8 +96,8 @@ enum MHD_Result api_admin_site_put(struct sb_server *srv, struct MHD_Connection 
     return http_json(srv, c, created ? 201 : 200, answer);
 }
 
-enum MHD_Result api_admin_site_delete(struct sb_server *srv, struct MHD_Connection *c,
-                                      struct http_req *r, const char *params[2])
+static enum MHD_Result api_admin_site_delete(struct sb_server *srv, struct MHD_Connection *c,
+                                             struct http_req *r, const char *params[2])
 {
     enum sb_err rc;
 
@@ -113,3 +113,13 @@ enum MHD_Result api_admin_site_delete(struct sb_server *srv, struct MHD_Connecti
     if (rc) return http_error(srv, c, 503, "not_stored", "the site was not deleted; retry");
     return http_json(srv, c, 200, json_pack("{s:s}", "status", "deleted"));
 }
+
+/* The routes this file answers and who may call them (core/server/routes.c
+ * lists every file's table; http.c dispatches them in that order). */
+const struct route api_sites_routes[] = {
+    {"GET", "/api/v1/admin/sites", api_admin_sites, ROUTE_ADMIN, false},
+    {"GET", "/api/v1/admin/sites/{}", api_admin_site, ROUTE_ADMIN, false},
+    {"PUT", "/api/v1/admin/sites/{}", api_admin_site_put, ROUTE_ADMIN, false},
+    {"DELETE", "/api/v1/admin/sites/{}", api_admin_site_delete, ROUTE_ADMIN, false},
+    {NULL, NULL, NULL, ROUTE_PUBLIC, false},
+};

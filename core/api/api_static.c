@@ -63,8 +63,8 @@ enum MHD_Result api_static_file(struct sb_server *srv, struct MHD_Connection *c,
     return ret;
 }
 
-enum MHD_Result api_static(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                           const char *params[2])
+static enum MHD_Result api_static(struct sb_server *srv, struct MHD_Connection *c,
+                                  struct http_req *r, const char *params[2])
 {
     bool known = false;
     (void)r;
@@ -75,8 +75,8 @@ enum MHD_Result api_static(struct sb_server *srv, struct MHD_Connection *c, stru
     return api_static_file(srv, c, params[0], params[1]);
 }
 
-enum MHD_Result api_editor_page(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                                const char *params[2])
+static enum MHD_Result api_editor_page(struct sb_server *srv, struct MHD_Connection *c,
+                                       struct http_req *r, const char *params[2])
 {
     (void)r;
     (void)params;
@@ -84,10 +84,21 @@ enum MHD_Result api_editor_page(struct sb_server *srv, struct MHD_Connection *c,
 }
 
 /* The live-agent console (docs/agents.md): one page, its modules under /static/console/. */
-enum MHD_Result api_console_page(struct sb_server *srv, struct MHD_Connection *c,
-                                 struct http_req *r, const char *params[2])
+static enum MHD_Result api_console_page(struct sb_server *srv, struct MHD_Connection *c,
+                                        struct http_req *r, const char *params[2])
 {
     (void)r;
     (void)params;
     return api_static_file(srv, c, "console", "index.html");
 }
+
+/* The routes this file answers and who may call them (core/server/routes.c
+ * lists every file's table; http.c dispatches them in that order). */
+const struct route api_static_routes[] = {
+    {"GET", "/static/{}/{}", api_static, ROUTE_PUBLIC, false},
+    {"GET", "/editor/", api_editor_page, ROUTE_PUBLIC, false},
+    {"GET", "/editor", api_editor_page, ROUTE_PUBLIC, false},
+    {"GET", "/console/", api_console_page, ROUTE_PUBLIC, false},
+    {"GET", "/console", api_console_page, ROUTE_PUBLIC, false},
+    {NULL, NULL, NULL, ROUTE_PUBLIC, false},
+};

@@ -17,8 +17,8 @@
 #define SESSION_CONVERSATIONS 20
 #define USER_ID_MAX 200
 
-enum MHD_Result api_widget_js(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                              const char *params[2])
+static enum MHD_Result api_widget_js(struct sb_server *srv, struct MHD_Connection *c,
+                                     struct http_req *r, const char *params[2])
 {
     char path[SB_PATH_MAX + 32], hash[65], etag[40];
     struct sb_errbuf eb;
@@ -46,24 +46,24 @@ enum MHD_Result api_widget_js(struct sb_server *srv, struct MHD_Connection *c, s
     return ret;
 }
 
-enum MHD_Result api_demo_home(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                              const char *params[2])
+static enum MHD_Result api_demo_home(struct sb_server *srv, struct MHD_Connection *c,
+                                     struct http_req *r, const char *params[2])
 {
     (void)r;
     (void)params;
     return api_static_file(srv, c, "demo", "index.html");
 }
 
-enum MHD_Result api_demo_checkout(struct sb_server *srv, struct MHD_Connection *c,
-                                  struct http_req *r, const char *params[2])
+static enum MHD_Result api_demo_checkout(struct sb_server *srv, struct MHD_Connection *c,
+                                         struct http_req *r, const char *params[2])
 {
     (void)r;
     (void)params;
     return api_static_file(srv, c, "demo", "checkout.html");
 }
 
-enum MHD_Result api_widget_site(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                                const char *params[2])
+static enum MHD_Result api_widget_site(struct sb_server *srv, struct MHD_Connection *c,
+                                       struct http_req *r, const char *params[2])
 {
     json_t *site;
     enum MHD_Result ret;
@@ -171,8 +171,8 @@ void widget_who_cleanup(struct widget_who *w)
 /* POST /api/v1/widget/session {"site", "user_id", "user_hash"}: the
  * verified user's conversations on this site, each with a new visitor
  * token for this device. */
-enum MHD_Result api_widget_session(struct sb_server *srv, struct MHD_Connection *c,
-                                   struct http_req *r, const char *params[2])
+static enum MHD_Result api_widget_session(struct sb_server *srv, struct MHD_Connection *c,
+                                          struct http_req *r, const char *params[2])
 {
     struct widget_who w;
     enum MHD_Result ret;
@@ -212,3 +212,15 @@ out:
     json_decref(body);
     return ret;
 }
+
+/* The routes this file answers and who may call them (core/server/routes.c
+ * lists every file's table; http.c dispatches them in that order). */
+const struct route api_widget_routes[] = {
+    /* the demo shop and the widget (docs/widget.md) */
+    {"GET", "/", api_demo_home, ROUTE_PUBLIC, false},
+    {"GET", "/demo/checkout", api_demo_checkout, ROUTE_PUBLIC, false},
+    {"GET", "/widget.js", api_widget_js, ROUTE_PUBLIC, false},
+    {"GET", "/api/v1/widget/sites/{}", api_widget_site, ROUTE_PUBLIC, true},
+    {"POST", "/api/v1/widget/session", api_widget_session, ROUTE_PUBLIC, true},
+    {NULL, NULL, NULL, ROUTE_PUBLIC, false},
+};

@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "sb_log.h"
+#include "routes.h"
 #include "server.h"
 
 static void chomp(char *s)
@@ -223,9 +224,11 @@ int cli_routes(void)
 {
     json_t *arr = json_array();
     char *text;
-    for (const struct route *rt = sb_routes; rt->method; rt++)
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "method", rt->method, "pattern",
-                                             rt->pattern, "access", route_access_name(rt->access)));
+    for (const struct route *const *t = sb_route_tables; *t; t++)
+        for (const struct route *rt = *t; rt->method; rt++)
+            json_array_append_new(arr,
+                                  json_pack("{s:s, s:s, s:s}", "method", rt->method, "pattern",
+                                            rt->pattern, "access", route_access_name(rt->access)));
     text = json_dumps(arr, JSON_INDENT(1));
     json_decref(arr);
     if (!text) return 1;

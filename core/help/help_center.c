@@ -951,8 +951,8 @@ static void put_home_category(struct page *p, json_t *cat, size_t n)
     put(p, "</section>\n");
 }
 
-enum MHD_Result help_center_root(struct sb_server *srv, struct MHD_Connection *c,
-                                 struct http_req *r, const char *params[2])
+static enum MHD_Result help_center_root(struct sb_server *srv, struct MHD_Connection *c,
+                                        struct http_req *r, const char *params[2])
 {
     char loc[LOCALE_CAP];
     (void)r;
@@ -961,8 +961,8 @@ enum MHD_Result help_center_root(struct sb_server *srv, struct MHD_Connection *c
     return redirect_help(srv, c, 302, loc, NULL, NULL, NULL, NULL);
 }
 
-enum MHD_Result help_center_home(struct sb_server *srv, struct MHD_Connection *c,
-                                 struct http_req *r, const char *params[2])
+static enum MHD_Result help_center_home(struct sb_server *srv, struct MHD_Connection *c,
+                                        struct http_req *r, const char *params[2])
 {
     char loc[LOCALE_CAP];
     enum MHD_Result ret;
@@ -998,8 +998,8 @@ enum MHD_Result help_center_home(struct sb_server *srv, struct MHD_Connection *c
     return page_send(&p, c, 200);
 }
 
-enum MHD_Result help_center_category(struct sb_server *srv, struct MHD_Connection *c,
-                                     struct http_req *r, const char *params[2])
+static enum MHD_Result help_center_category(struct sb_server *srv, struct MHD_Connection *c,
+                                            struct http_req *r, const char *params[2])
 {
     char loc[LOCALE_CAP], buf[SB_KB_MAX_CATEGORY + 1];
     const char *slug = params[1], *label, *desc;
@@ -1134,8 +1134,8 @@ static void put_search_results(struct page *p, const char *q, const struct sb_kb
     put_home_link(p);
 }
 
-enum MHD_Result help_center_search(struct sb_server *srv, struct MHD_Connection *c,
-                                   struct http_req *r, const char *params[2])
+static enum MHD_Result help_center_search(struct sb_server *srv, struct MHD_Connection *c,
+                                          struct http_req *r, const char *params[2])
 {
     char loc[LOCALE_CAP], q[SEARCH_MAX_BYTES + 1];
     struct sb_kb_result res;
@@ -1285,8 +1285,8 @@ static enum MHD_Result article_page(struct sb_server *srv, struct MHD_Connection
     return page_send(&p, c, 200);
 }
 
-enum MHD_Result help_center_article(struct sb_server *srv, struct MHD_Connection *c,
-                                    struct http_req *r, const char *params[2])
+static enum MHD_Result help_center_article(struct sb_server *srv, struct MHD_Connection *c,
+                                           struct http_req *r, const char *params[2])
 {
     const char *voted = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "voted");
     char loc[LOCALE_CAP];
@@ -1390,8 +1390,8 @@ static bool vote_admitted(struct sb_server *srv, struct MHD_Connection *c, const
     return false;
 }
 
-enum MHD_Result help_center_feedback(struct sb_server *srv, struct MHD_Connection *c,
-                                     struct http_req *r, const char *params[2])
+static enum MHD_Result help_center_feedback(struct sb_server *srv, struct MHD_Connection *c,
+                                            struct http_req *r, const char *params[2])
 {
     char loc[LOCALE_CAP], value[8], token[HELP_VIEW_TOKEN_CAP], view[HELP_VIEW_ID_CAP];
     char voter[HELP_VIEW_VOTER_CAP];
@@ -1445,3 +1445,17 @@ bool help_form_field(const char *body, size_t len, const char *name, char *out, 
 {
     return form_field(body, len, name, out, cap);
 }
+
+/* The routes this file answers and who may call them (core/server/routes.c
+ * lists every file's table; http.c dispatches them in that order). */
+const struct route help_center_routes[] = {
+    /* the help center; "/help/{}/search" must come before "/help/{}/{}" */
+    {"GET", "/help", help_center_root, ROUTE_PUBLIC, false},
+    {"GET", "/help/", help_center_root, ROUTE_PUBLIC, false},
+    {"GET", "/help/{}", help_center_home, ROUTE_PUBLIC, false},
+    {"GET", "/help/{}/search", help_center_search, ROUTE_PUBLIC, false},
+    {"GET", "/help/{}/category/{}", help_center_category, ROUTE_PUBLIC, false},
+    {"GET", "/help/{}/{}", help_center_article, ROUTE_PUBLIC, false},
+    {"POST", "/help/{}/{}/feedback", help_center_feedback, ROUTE_PUBLIC, true},
+    {NULL, NULL, NULL, ROUTE_PUBLIC, false},
+};

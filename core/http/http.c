@@ -15,135 +15,6 @@
 #include "sb_log.h"
 #include "server.h"
 
-/* Every route the server answers, and who may call it. A route that is not
- * here does not exist; a new route must say its access class. */
-const struct route sb_routes[] = {
-    {"GET", "/healthz", api_healthz, ROUTE_PUBLIC, false},
-    {"GET", "/metrics", api_metrics, ROUTE_PUBLIC, false},
-    /* the demo shop and the widget (docs/widget.md) */
-    {"GET", "/", api_demo_home, ROUTE_PUBLIC, false},
-    {"GET", "/demo/checkout", api_demo_checkout, ROUTE_PUBLIC, false},
-    {"GET", "/widget.js", api_widget_js, ROUTE_PUBLIC, false},
-    {"GET", "/api/v1/widget/sites/{}", api_widget_site, ROUTE_PUBLIC, true},
-    {"POST", "/api/v1/widget/session", api_widget_session, ROUTE_PUBLIC, true},
-    /* the help center; "/help/{}/search" must come before "/help/{}/{}" */
-    {"GET", "/help", help_center_root, ROUTE_PUBLIC, false},
-    {"GET", "/help/", help_center_root, ROUTE_PUBLIC, false},
-    {"GET", "/help/{}", help_center_home, ROUTE_PUBLIC, false},
-    {"GET", "/help/{}/search", help_center_search, ROUTE_PUBLIC, false},
-    {"GET", "/help/{}/category/{}", help_center_category, ROUTE_PUBLIC, false},
-    {"GET", "/help/{}/{}", help_center_article, ROUTE_PUBLIC, false},
-    {"POST", "/help/{}/{}/feedback", help_center_feedback, ROUTE_PUBLIC, true},
-    {"GET", "/static/{}/{}", api_static, ROUTE_PUBLIC, false},
-    {"GET", "/editor/", api_editor_page, ROUTE_PUBLIC, false},
-    {"GET", "/editor", api_editor_page, ROUTE_PUBLIC, false},
-    {"GET", "/console/", api_console_page, ROUTE_PUBLIC, false},
-    {"GET", "/console", api_console_page, ROUTE_PUBLIC, false},
-    /* customers */
-    {"POST", "/api/v1/conversations", api_conversation_create, ROUTE_PUBLIC, true},
-    {"POST", "/api/v1/conversations/{}/messages", api_message_post, ROUTE_VISITOR_TOKEN, true},
-    {"GET", "/api/v1/conversations/{}/messages", api_transcript, ROUTE_VISITOR_TOKEN, true},
-    {"GET", "/api/v1/conversations/{}/events", api_events, ROUTE_VISITOR_TOKEN, true},
-    {"POST", "/api/v1/conversations/{}/feedback", api_feedback, ROUTE_VISITOR_TOKEN, true},
-    {"GET", "/api/v1/conversations/{}", api_conversation_get, ROUTE_VISITOR_TOKEN, true},
-    {"POST", "/api/v1/conversations/{}/read", api_read, ROUTE_VISITOR_TOKEN, true},
-    {"POST", "/api/v1/conversations/{}/typing", api_typing, ROUTE_VISITOR_TOKEN, true},
-    {"POST", "/api/v1/conversations/{}/attachments", api_attachment_upload, ROUTE_VISITOR_TOKEN,
-     true},
-    {"GET", "/api/v1/conversations/{}/attachments/{}", api_attachment_get, ROUTE_VISITOR_TOKEN,
-     true},
-    /* staff sign-in; login has its own lockouts */
-    {"POST", "/api/v1/auth/login", api_login, ROUTE_PUBLIC, false},
-    {"POST", "/api/v1/auth/logout", api_logout, ROUTE_USER, false},
-    {"GET", "/api/v1/auth/me", api_me, ROUTE_USER, false},
-    {"POST", "/api/v1/auth/password", api_change_password, ROUTE_USER, false},
-    /* agents */
-    {"GET", "/api/v1/agent/conversations", api_agent_conversations, ROUTE_AGENT, false},
-    {"GET", "/api/v1/agent/conversations/{}", api_agent_conversation, ROUTE_AGENT, false},
-    /* the console's customer card, canned responses and article search */
-    {"GET", "/api/v1/agent/contacts/{}", api_agent_contact, ROUTE_AGENT, false},
-    {"GET", "/api/v1/agent/canned", api_agent_canned, ROUTE_AGENT, false},
-    {"POST", "/api/v1/agent/canned/render", api_agent_canned_render, ROUTE_AGENT, false},
-    {"GET", "/api/v1/agent/kb/search", api_agent_kb_search, ROUTE_AGENT, false},
-    /* supervisors */
-    {"GET", "/api/v1/supervisor/overview", api_supervisor_overview, ROUTE_SUPERVISOR, false},
-    /* editors */
-    {"GET", "/api/v1/kb/articles", api_kb_list, ROUTE_EDITOR, false},
-    {"POST", "/api/v1/kb/articles", api_kb_create, ROUTE_EDITOR, false},
-    {"GET", "/api/v1/kb/articles/{}", api_kb_get, ROUTE_EDITOR, false},
-    {"PUT", "/api/v1/kb/articles/{}", api_kb_update, ROUTE_EDITOR, false},
-    {"DELETE", "/api/v1/kb/articles/{}", api_kb_delete, ROUTE_EDITOR, false},
-    {"POST", "/api/v1/kb/articles/{}/publish", api_kb_publish, ROUTE_EDITOR, false},
-    {"POST", "/api/v1/kb/articles/{}/unpublish", api_kb_unpublish, ROUTE_EDITOR, false},
-    {"GET", "/api/v1/kb/articles/{}/revisions", api_kb_revisions, ROUTE_EDITOR, false},
-    {"GET", "/api/v1/kb/articles/{}/revisions/{}", api_kb_revision, ROUTE_EDITOR, false},
-    {"GET", "/api/v1/kb/articles/{}/diff", api_kb_diff, ROUTE_EDITOR, false},
-    {"POST", "/api/v1/kb/articles/{}/revert", api_kb_revert, ROUTE_EDITOR, false},
-    {"PUT", "/api/v1/kb/articles/{}/{}", api_kb_put_by_key, ROUTE_EDITOR, false},
-    {"GET", "/api/v1/kb/articles/{}/suggestions", api_kb_suggestions, ROUTE_EDITOR, false},
-    {"POST", "/api/v1/kb/articles/{}/suggestions/accept", api_kb_suggestion_accept, ROUTE_EDITOR,
-     false},
-    {"GET", "/api/v1/kb/categories", api_kb_categories, ROUTE_EDITOR, false},
-    {"PUT", "/api/v1/kb/categories/{}/{}", api_kb_category_put, ROUTE_EDITOR, false},
-    {"GET", "/api/v1/kb/locales", api_kb_locales, ROUTE_EDITOR, false},
-    {"GET", "/api/v1/kb/synonyms", api_kb_synonyms, ROUTE_EDITOR, false},
-    {"PUT", "/api/v1/kb/synonyms/{}/{}", api_kb_synonyms_put, ROUTE_EDITOR, false},
-    {"POST", "/api/v1/kb/preview", api_kb_preview, ROUTE_EDITOR, false},
-    {"POST", "/api/v1/kb/try", api_kb_try, ROUTE_EDITOR, false},
-    {"GET", "/api/v1/kb/gaps", api_kb_gaps, ROUTE_EDITOR, false},
-    {"GET", "/api/v1/kb/helpfulness", api_kb_helpfulness, ROUTE_EDITOR, false},
-    {"GET", "/api/v1/kb/export", api_kb_export, ROUTE_EDITOR, false},
-    {"POST", "/api/v1/kb/import", api_kb_import, ROUTE_EDITOR, false},
-    /* live agents: the state machine (docs/agents.md) */
-    {"GET", "/api/v1/agent/me", api_agent_me, ROUTE_AGENT, false},
-    {"PUT", "/api/v1/agent/me/status", api_agent_status, ROUTE_AGENT, false},
-    {"GET", "/api/v1/agent/queue", api_agent_queue, ROUTE_AGENT, false},
-    {"GET", "/api/v1/agent/events", api_agent_events, ROUTE_AGENT, false},
-    {"POST", "/api/v1/agent/conversations/{}/accept", api_agent_accept, ROUTE_AGENT, false},
-    {"POST", "/api/v1/agent/conversations/{}/decline", api_agent_decline, ROUTE_AGENT, false},
-    {"POST", "/api/v1/agent/conversations/{}/claim", api_agent_claim, ROUTE_AGENT, false},
-    {"POST", "/api/v1/agent/conversations/{}/messages", api_agent_message, ROUTE_AGENT, false},
-    {"POST", "/api/v1/agent/conversations/{}/notes", api_agent_note, ROUTE_AGENT, false},
-    {"POST", "/api/v1/agent/conversations/{}/transfer", api_agent_transfer, ROUTE_AGENT, false},
-    {"POST", "/api/v1/agent/conversations/{}/resolve", api_agent_resolve, ROUTE_AGENT, false},
-    {"POST", "/api/v1/agent/conversations/{}/return-to-bot", api_agent_return, ROUTE_AGENT, false},
-    {"POST", "/api/v1/agent/conversations/{}/typing", api_agent_typing, ROUTE_AGENT, false},
-    {"POST", "/api/v1/agent/conversations/{}/read", api_agent_read, ROUTE_AGENT, false},
-    /* only with --test-clock (and SWITCHBOARD_TEST=1); 404 otherwise */
-    {"POST", "/api/v1/test/clock", api_test_clock, ROUTE_ADMIN, false},
-    /* admins */
-    {"GET", "/api/v1/admin/users", api_admin_users, ROUTE_ADMIN, false},
-    {"POST", "/api/v1/admin/users", api_admin_user_add, ROUTE_ADMIN, false},
-    {"POST", "/api/v1/admin/users/{}/disable", api_admin_user_disable, ROUTE_ADMIN, false},
-    {"POST", "/api/v1/admin/users/{}/enable", api_admin_user_enable, ROUTE_ADMIN, false},
-    {"POST", "/api/v1/admin/users/{}/password", api_admin_user_password, ROUTE_ADMIN, false},
-    {"GET", "/api/v1/admin/tokens", api_admin_tokens, ROUTE_ADMIN, false},
-    {"POST", "/api/v1/admin/tokens", api_admin_token_add, ROUTE_ADMIN, false},
-    {"DELETE", "/api/v1/admin/tokens/{}", api_admin_token_revoke, ROUTE_ADMIN, false},
-    {"GET", "/api/v1/admin/audit", api_admin_audit, ROUTE_ADMIN, false},
-    {"GET", "/api/v1/admin/sites", api_admin_sites, ROUTE_ADMIN, false},
-    {"GET", "/api/v1/admin/sites/{}", api_admin_site, ROUTE_ADMIN, false},
-    {"PUT", "/api/v1/admin/sites/{}", api_admin_site_put, ROUTE_ADMIN, false},
-    {"DELETE", "/api/v1/admin/sites/{}", api_admin_site_delete, ROUTE_ADMIN, false},
-    /* live agents' configuration (docs/agents.md) */
-    {"GET", "/api/v1/admin/teams", api_admin_teams, ROUTE_ADMIN, false},
-    {"GET", "/api/v1/admin/teams/{}", api_admin_team, ROUTE_ADMIN, false},
-    {"PUT", "/api/v1/admin/teams/{}", api_admin_team_put, ROUTE_ADMIN, false},
-    {"DELETE", "/api/v1/admin/teams/{}", api_admin_team_delete, ROUTE_ADMIN, false},
-    {"GET", "/api/v1/admin/agents/{}", api_admin_agent, ROUTE_ADMIN, false},
-    {"PUT", "/api/v1/admin/agents/{}", api_admin_agent_put, ROUTE_ADMIN, false},
-    {"GET", "/api/v1/admin/routing-rules", api_admin_rules, ROUTE_ADMIN, false},
-    {"PUT", "/api/v1/admin/routing-rules", api_admin_rules_put, ROUTE_ADMIN, false},
-    {"GET", "/api/v1/admin/sla-policies", api_admin_sla, ROUTE_ADMIN, false},
-    {"PUT", "/api/v1/admin/sla-policies", api_admin_sla_put, ROUTE_ADMIN, false},
-    {"GET", "/api/v1/admin/canned", api_admin_canned_list, ROUTE_ADMIN, false},
-    {"POST", "/api/v1/admin/canned", api_admin_canned_create, ROUTE_ADMIN, false},
-    {"GET", "/api/v1/admin/canned/{}", api_admin_canned_get, ROUTE_ADMIN, false},
-    {"PUT", "/api/v1/admin/canned/{}", api_admin_canned_put, ROUTE_ADMIN, false},
-    {"DELETE", "/api/v1/admin/canned/{}", api_admin_canned_delete, ROUTE_ADMIN, false},
-    {NULL, NULL, NULL, ROUTE_PUBLIC, false},
-};
-
 const char *route_access_name(enum route_access a)
 {
     static const char *const names[] = {"public", "visitor", "user",      "agent",
@@ -552,16 +423,17 @@ static enum MHD_Result route(struct sb_server *srv, struct MHD_Connection *c, st
     const char *params[2];
     bool path_known = false;
 
-    for (const struct route *rt = sb_routes; rt->method; rt++) {
-        if (!route_match(rt->pattern, r->path, buf, sizeof(buf), params)) continue;
-        path_known = true;
-        if (strcmp(rt->method, r->method) == 0 ||
-            (strcmp(r->method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0)) {
-            enum MHD_Result ret;
-            if (!admit(srv, c, r, rt, &ret)) return ret;
-            return rt->fn(srv, c, r, params);
+    for (const struct route *const *t = srv->routes; *t; t++)
+        for (const struct route *rt = *t; rt->method; rt++) {
+            if (!route_match(rt->pattern, r->path, buf, sizeof(buf), params)) continue;
+            path_known = true;
+            if (strcmp(rt->method, r->method) == 0 ||
+                (strcmp(r->method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0)) {
+                enum MHD_Result ret;
+                if (!admit(srv, c, r, rt, &ret)) return ret;
+                return rt->fn(srv, c, r, params);
+            }
         }
-    }
     /* Browsers ask before a cross-origin call with a body or an
      * Authorization header. */
     if (path_known && strcmp(r->method, "OPTIONS") == 0 && cors_path(r->path))

@@ -47,6 +47,7 @@ struct sb_server {
     struct sb_re_cache *re;
     struct sb_host *host;
     struct MHD_Daemon *mhd;
+    const struct route *const *routes; /* NULL-terminated tables (core/server/routes.c) */
     int epfd, sigfd, tickfd;
     bool stopping;
     bool reload_requested;
@@ -163,8 +164,6 @@ struct route {
 
 const char *route_access_name(enum route_access a);
 
-extern const struct route sb_routes[];
-
 enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_data_size, void **req_cls);
@@ -237,18 +236,6 @@ bool http_head_refused(struct MHD_Connection *c, const char *url, bool nul_in_ur
                        struct http_head_refusal *out);
 
 /* ------- Interface to code in api_customer.c ------- */
-
-enum MHD_Result api_conversation_create(struct sb_server *, struct MHD_Connection *,
-                                        struct http_req *, const char *params[2]);
-enum MHD_Result api_message_post(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                 const char *params[2]);
-enum MHD_Result api_transcript(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                               const char *params[2]);
-enum MHD_Result api_events(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                           const char *params[2]);
-/* POST .../feedback: the customer's "did this help?" on a bot answer. */
-enum MHD_Result api_feedback(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                             const char *params[2]);
 /* Loads the conversation named by id and checks the visitor token from the
  * Authorization header (or ?token= for EventSource). Answers the error
  * itself and returns false when access is refused. */
@@ -284,20 +271,6 @@ void cors_frame_ancestors(struct sb_server *srv, struct sb_buf *out);
 
 /* ------- Interface to code in api_widget.c ------- */
 
-/* GET /widget.js (ETag, cached 5 minutes), GET / and GET /demo/checkout
- * (the demo shop), GET /api/v1/widget/sites/{id} (public settings), POST
- * /api/v1/widget/session (a verified user's conversations, new tokens). */
-enum MHD_Result api_widget_js(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                              const char *params[2]);
-enum MHD_Result api_demo_home(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                              const char *params[2]);
-enum MHD_Result api_demo_checkout(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                  const char *params[2]);
-enum MHD_Result api_widget_site(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                const char *params[2]);
-enum MHD_Result api_widget_session(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                   const char *params[2]);
-
 /* Who a widget request speaks for: the site it names and, when user_id
  * and user_hash check out against the site's secret, a verified user. */
 struct widget_who {
@@ -315,111 +288,21 @@ bool widget_who_read(struct sb_server *srv, struct MHD_Connection *c, struct htt
                      json_t *body, bool need_identity, struct widget_who *w, enum MHD_Result *ret);
 void widget_who_cleanup(struct widget_who *w);
 
-/* ------- Interface to code in api_conversation.c ------- */
-
-/* GET /api/v1/conversations/{id}: status, site, agent, queue, read marks. */
-enum MHD_Result api_conversation_get(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                     const char *params[2]);
-/* POST .../read {"up_to"} and POST .../typing {"typing"}. */
-enum MHD_Result api_read(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                         const char *params[2]);
-enum MHD_Result api_typing(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                           const char *params[2]);
-
 /* ------- Interface to code in api_attachments.c ------- */
-
-enum MHD_Result api_attachment_upload(struct sb_server *, struct MHD_Connection *,
-                                      struct http_req *, const char *params[2]);
-enum MHD_Result api_attachment_get(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                   const char *params[2]);
 /* {id, name, type, size, url} of an attachment of conversation conv_public_id. */
 json_t *api_attachment_json(const char *conv_public_id, const struct sb_attachment *a);
 
 /* ------- Interface to code in api_sites.c ------- */
 
-/* The admin API of sites: GET list, GET/PUT/DELETE one. */
-enum MHD_Result api_admin_sites(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                const char *params[2]);
-enum MHD_Result api_admin_site(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                               const char *params[2]);
-enum MHD_Result api_admin_site_put(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                   const char *params[2]);
-enum MHD_Result api_admin_site_delete(struct sb_server *, struct MHD_Connection *,
-                                      struct http_req *, const char *params[2]);
 /* A validated site without "secret" gets the stored one, or a new random
  * one, which is also copied to fresh (else fresh is ""). */
 enum sb_err site_secret_fill(struct sb_store *st, json_t *site, char fresh[65]);
 
-/* ------- Interface to code in api_kb.c ------- */
-
-/* The editors' knowledge-base API (docs/kb-api.md). */
-enum MHD_Result api_kb_list(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                            const char *params[2]);
-enum MHD_Result api_kb_create(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                              const char *params[2]);
-enum MHD_Result api_kb_get(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                           const char *params[2]);
-enum MHD_Result api_kb_update(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                              const char *params[2]);
-enum MHD_Result api_kb_delete(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                              const char *params[2]);
-enum MHD_Result api_kb_publish(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                               const char *params[2]);
-enum MHD_Result api_kb_unpublish(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                 const char *params[2]);
-enum MHD_Result api_kb_revisions(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                 const char *params[2]);
-enum MHD_Result api_kb_revision(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                const char *params[2]);
-enum MHD_Result api_kb_diff(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                            const char *params[2]);
-enum MHD_Result api_kb_revert(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                              const char *params[2]);
-enum MHD_Result api_kb_put_by_key(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                  const char *params[2]);
-enum MHD_Result api_kb_categories(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                  const char *params[2]);
-enum MHD_Result api_kb_category_put(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                    const char *params[2]);
-enum MHD_Result api_kb_synonyms(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                const char *params[2]);
-enum MHD_Result api_kb_synonyms_put(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                    const char *params[2]);
-enum MHD_Result api_kb_locales(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                               const char *params[2]);
-enum MHD_Result api_kb_preview(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                               const char *params[2]);
-enum MHD_Result api_kb_try(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                           const char *params[2]);
-enum MHD_Result api_kb_gaps(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                            const char *params[2]);
-enum MHD_Result api_kb_helpfulness(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                   const char *params[2]);
-/* Customers' phrasings that found an article, and adopting one as an
- * example question. */
-enum MHD_Result api_kb_suggestions(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                   const char *params[2]);
-enum MHD_Result api_kb_suggestion_accept(struct sb_server *, struct MHD_Connection *,
-                                         struct http_req *, const char *params[2]);
-enum MHD_Result api_kb_export(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                              const char *params[2]);
-enum MHD_Result api_kb_import(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                              const char *params[2]);
-
 /* ------- Interface to code in api_static.c ------- */
 
-/* GET /static/{editor|help|widget|console|demo}/{file} from web_dir. */
-enum MHD_Result api_static(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                           const char *params[2]);
 /* Answers web_dir/dir/name (a plain name of a known type), or 404 JSON. */
 enum MHD_Result api_static_file(struct sb_server *srv, struct MHD_Connection *c, const char *dir,
                                 const char *name);
-/* GET /editor/: web/editor/index.html. */
-enum MHD_Result api_editor_page(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                const char *params[2]);
-/* GET /console/: web/console/index.html, the live-agent console. */
-enum MHD_Result api_console_page(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                 const char *params[2]);
 
 /* ------- Interface to code in login_guard.c ------- */
 
@@ -461,69 +344,6 @@ enum sb_err principal_resolve(struct sb_server *srv, struct MHD_Connection *c,
 /* True when the request came over TLS according to a trusted proxy: the
  * peer is trusted and the last X-Forwarded-Proto value is https. */
 bool principal_https(struct sb_server *srv, struct MHD_Connection *c);
-
-/* ------- Interface to code in api_auth.c, api_admin.c, api_staff.c ------- */
-
-enum MHD_Result api_login(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                          const char *params[2]);
-enum MHD_Result api_logout(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                           const char *params[2]);
-enum MHD_Result api_me(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                       const char *params[2]);
-enum MHD_Result api_change_password(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                    const char *params[2]);
-enum MHD_Result api_admin_users(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                const char *params[2]);
-enum MHD_Result api_admin_user_add(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                   const char *params[2]);
-enum MHD_Result api_admin_user_disable(struct sb_server *, struct MHD_Connection *,
-                                       struct http_req *, const char *params[2]);
-enum MHD_Result api_admin_user_enable(struct sb_server *, struct MHD_Connection *,
-                                      struct http_req *, const char *params[2]);
-enum MHD_Result api_admin_user_password(struct sb_server *, struct MHD_Connection *,
-                                        struct http_req *, const char *params[2]);
-enum MHD_Result api_admin_tokens(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                 const char *params[2]);
-enum MHD_Result api_admin_token_add(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                    const char *params[2]);
-enum MHD_Result api_admin_token_revoke(struct sb_server *, struct MHD_Connection *,
-                                       struct http_req *, const char *params[2]);
-enum MHD_Result api_admin_audit(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                const char *params[2]);
-enum MHD_Result api_agent_conversations(struct sb_server *, struct MHD_Connection *,
-                                        struct http_req *, const char *params[2]);
-enum MHD_Result api_agent_conversation(struct sb_server *, struct MHD_Connection *,
-                                       struct http_req *, const char *params[2]);
-
-/* ------- Interface to code in api_misc.c ------- */
-
-enum MHD_Result api_healthz(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                            const char *params[2]);
-enum MHD_Result api_metrics(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                            const char *params[2]);
-
-/* ------- Interface to code in help_center.c ------- */
-
-/* The public help center (docs/kb-api.md): HTML pages of the published
- * articles. GET /help redirects to the visitor's locale; the GET pages
- * redirect other spellings and regions of a locale to the known one and
- * answer HTML error pages, never JSON. */
-enum MHD_Result help_center_root(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                 const char *params[2]);
-enum MHD_Result help_center_home(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                 const char *params[2]);
-enum MHD_Result help_center_search(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                   const char *params[2]);
-enum MHD_Result help_center_category(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                     const char *params[2]);
-enum MHD_Result help_center_article(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                    const char *params[2]);
-/* POST: form fields helpful=yes|no and view (the page view's token from
- * the article page); 303 back to the article with ?voted=1. A vote
- * without a genuine, unused view token is refused with a page (400, 409),
- * and votes are rate-limited per client address (429). */
-enum MHD_Result help_center_feedback(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                     const char *params[2]);
 
 /* ------- Interface to code in sse.c ------- */
 
@@ -575,38 +395,6 @@ enum sb_err sb_pipeline_start(struct sb_server *srv, const char *channel, const 
                               const char *locale, const char *token_hash,
                               const struct sb_web_start *web, struct sb_conv *out);
 
-/* ---- Interface to code in api_agent.c and api_agent_events.c: the
- * live agents' state machine API (docs/agents.md) ---- */
-enum MHD_Result api_agent_me(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                             const char *params[2]);
-enum MHD_Result api_agent_status(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                 const char *params[2]);
-enum MHD_Result api_agent_queue(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                const char *params[2]);
-enum MHD_Result api_agent_accept(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                 const char *params[2]);
-enum MHD_Result api_agent_decline(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                  const char *params[2]);
-enum MHD_Result api_agent_claim(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                const char *params[2]);
-enum MHD_Result api_agent_resolve(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                  const char *params[2]);
-enum MHD_Result api_agent_return(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                 const char *params[2]);
-enum MHD_Result api_agent_message(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                  const char *params[2]);
-enum MHD_Result api_agent_note(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                               const char *params[2]);
-enum MHD_Result api_agent_transfer(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                   const char *params[2]);
-enum MHD_Result api_agent_typing(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                 const char *params[2]);
-enum MHD_Result api_agent_read(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                               const char *params[2]);
-enum MHD_Result api_agent_events(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                                 const char *params[2]);
-enum MHD_Result api_test_clock(struct sb_server *, struct MHD_Connection *, struct http_req *,
-                               const char *params[2]);
 /* Typing (not stored) to the agent streams that may see conv_id; data
  * borrowed (gets "conversation" added). */
 void agent_events_push(struct sb_server *srv, int64_t conv_id, const char *type, json_t *data);

@@ -24,6 +24,7 @@
 #include "connections.h"
 #include "handoff.h"
 #include "sb_log.h"
+#include "routes.h"
 #include "server.h"
 
 #define MAX_CONNECTIONS 20000
@@ -333,6 +334,7 @@ int sb_server_run(const struct sb_config *cfg)
 
     if (!srv) return 1;
     srv->cfg = *cfg;
+    srv->routes = sb_route_tables;
     srv->started_ns = sb_mono_ns();
     srv->epfd = srv->sigfd = srv->tickfd = -1;
     raise_fd_limit();

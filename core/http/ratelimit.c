@@ -10,9 +10,10 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "auth.h"
+#include "ratelimit.h"
 
 #define KEY_MAX 80
 #define PROBE 8

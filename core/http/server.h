@@ -14,6 +14,7 @@
 #include <microhttpd.h>
 
 #include "auth.h"
+#include "ratelimit.h"
 #include "ipaddr.h"
 #include "lua_host.h"
 #include "worker.h"

@@ -14,7 +14,7 @@
 
 #include "agent_access.h"
 #include "agent_admin.h"
-#include "auth.h"
+#include "store_users.h"
 #include "sb_log.h"
 #include "store_int.h"
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
+#include "store_users.h"
 #include "sb_log.h"
 #include "store_int.h"
 

@@ -11,7 +11,7 @@
 
 #include <stdio.h>
 
-#include "auth.h"
+#include "ratelimit.h"
 
 static int setup(void **state)
 {

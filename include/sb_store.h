@@ -24,7 +24,26 @@ struct sb_store;
 
 #define SB_STORE_SCHEMA_VERSION 10
 
-/* Opens (creating if needed) the database at path and migrates it. */
+/* A part of the schema kept by the code that owns those tables (the
+ * knowledge base's: kb/kb_schema.c), not by the store. Its steps use the
+ * store's version numbers: step v of every part runs after the store's own
+ * step v, in the transaction that moves the database to version v. */
+struct sb_store_part {
+    const char *name;
+    /* Prepares each new connection before the part's tables are touched
+     * (an FTS5 tokenizer, SQL functions); may be NULL. */
+    enum sb_err (*connect)(sqlite3 *db);
+    /* The SQL of step version (1..SB_STORE_SCHEMA_VERSION), NULL if none. */
+    const char *(*step)(int version);
+};
+
+/* Opens (creating if needed) the database at path with the store's tables
+ * and those of parts (NULL-terminated) and migrates it. */
+enum sb_err sb_store_open_parts(const char *path, const char *synchronous,
+                                const struct sb_store_part *const *parts, struct sb_store **out,
+                                struct sb_errbuf *eb);
+/* The server's database: the store's tables and the knowledge base's
+ * (defined by kb/kb_schema.c, which knows both). */
 enum sb_err sb_store_open(const char *path, const char *synchronous, struct sb_store **out,
                           struct sb_errbuf *eb);
 void sb_store_close(struct sb_store *st); /* NULL-safe */

@@ -5,14 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sb_kb.h"
 #include "sb_log.h"
 #include "store_int.h"
 
 /* Each entry moves the schema from version i to i+1. Never edit a shipped
- * migration; append a new one. */
-static const char *const migrations[] = {
-    /* 1: contacts, identities, conversations, messages, events, kv, kb */
+ * migration; append a new one. The parts of the schema that belong to code
+ * above the store (the knowledge base's tables, kb/kb_schema.c) bring their
+ * own steps for the same version numbers: a NULL here is a version that
+ * only such a part changed. */
+static const char *const migrations[SB_STORE_SCHEMA_VERSION] = {
+    /* 1: contacts, identities, conversations, messages, events, kv */
     "CREATE TABLE contacts("
     "  id INTEGER PRIMARY KEY,"
     "  name TEXT,"
@@ -79,28 +81,7 @@ static const char *const migrations[] = {
     "  key TEXT NOT NULL,"
     "  value BLOB NOT NULL,"
     "  PRIMARY KEY(plugin, key)) WITHOUT ROWID;"
-    "CREATE TABLE kb_articles("
-    "  id INTEGER PRIMARY KEY,"
-    "  slug TEXT NOT NULL,"
-    "  locale TEXT NOT NULL,"
-    "  title TEXT NOT NULL,"
-    "  summary TEXT NOT NULL,"
-    "  body TEXT NOT NULL,"
-    "  category TEXT NOT NULL DEFAULT '',"
-    "  tags TEXT NOT NULL DEFAULT '[]',"
-    "  examples TEXT NOT NULL DEFAULT '[]',"
-    "  status TEXT NOT NULL DEFAULT 'draft'"
-    "    CHECK(status IN ('draft','published','archived')),"
-    "  created_at INTEGER NOT NULL,"
-    "  updated_at INTEGER NOT NULL,"
-    "  UNIQUE(locale, slug));"
-    /* Only published articles are indexed; rowid = kb_articles.id. */
-    "CREATE VIRTUAL TABLE kb_fts USING fts5("
-    "  title, summary, body, examples, locale UNINDEXED,"
-    "  tokenize = 'unicode61 remove_diacritics 2');"
-    /* rank = BM25 with column weights title 4, summary 2, body 1, example
-     * questions 3; ORDER BY rank lets FTS5 sort inside the index. */
-    "INSERT INTO kb_fts(kb_fts, rank) VALUES('rank', 'bm25(4.0, 2.0, 1.0, 3.0)');",
+    "",
     /* 2: staff accounts, their sessions, API tokens and the audit log */
     "CREATE TABLE users("
     "  id INTEGER PRIMARY KEY,"
@@ -138,93 +119,9 @@ static const char *const migrations[] = {
     "  target TEXT,"
     "  ip TEXT,"
     "  detail TEXT);",
-    /* 3: the editors' knowledge base: translation groups, authors and
-     * revision numbers on articles, every save kept as a revision,
-     * category names per locale, "did this help?" votes, and what the bot
-     * was asked with how it went (the content-gap report). */
-    "ALTER TABLE kb_articles ADD COLUMN group_key TEXT NOT NULL DEFAULT '';"
-    "ALTER TABLE kb_articles ADD COLUMN author TEXT NOT NULL DEFAULT '';"
-    "ALTER TABLE kb_articles ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;"
-    "UPDATE kb_articles SET group_key = slug WHERE group_key = '';"
-    "CREATE INDEX kb_articles_group ON kb_articles(group_key);"
-    "CREATE INDEX kb_articles_status ON kb_articles(status, locale);"
-    "CREATE TABLE kb_revisions("
-    "  id INTEGER PRIMARY KEY,"
-    "  article_id INTEGER NOT NULL REFERENCES kb_articles(id) ON DELETE CASCADE,"
-    "  revision INTEGER NOT NULL,"
-    "  slug TEXT NOT NULL,"
-    "  title TEXT NOT NULL,"
-    "  summary TEXT NOT NULL,"
-    "  body TEXT NOT NULL,"
-    "  category TEXT NOT NULL,"
-    "  tags TEXT NOT NULL,"
-    "  examples TEXT NOT NULL,"
-    "  status TEXT NOT NULL,"
-    "  author TEXT NOT NULL,"
-    "  note TEXT NOT NULL DEFAULT '',"
-    "  created_at INTEGER NOT NULL,"
-    "  UNIQUE(article_id, revision));"
-    "INSERT INTO kb_revisions(article_id, revision, slug, title, summary, body, category, tags,"
-    "  examples, status, author, note, created_at)"
-    "  SELECT id, 1, slug, title, summary, body, category, tags, examples, status, '',"
-    "    'before revisions', updated_at FROM kb_articles;"
-    "CREATE TABLE kb_categories("
-    "  locale TEXT NOT NULL,"
-    "  slug TEXT NOT NULL,"
-    "  name TEXT NOT NULL,"
-    "  description TEXT NOT NULL DEFAULT '',"
-    "  position INTEGER NOT NULL DEFAULT 0,"
-    "  PRIMARY KEY(locale, slug)) WITHOUT ROWID;"
-    "CREATE TABLE kb_feedback("
-    "  id INTEGER PRIMARY KEY,"
-    "  article_id INTEGER NOT NULL REFERENCES kb_articles(id) ON DELETE CASCADE,"
-    "  source TEXT NOT NULL CHECK(source IN ('bot', 'help')),"
-    "  helpful INTEGER NOT NULL CHECK(helpful IN (0, 1)),"
-    "  conversation_id INTEGER,"
-    "  created_at INTEGER NOT NULL);"
-    "CREATE INDEX kb_feedback_article ON kb_feedback(article_id);"
-    "CREATE TABLE kb_queries("
-    "  id INTEGER PRIMARY KEY,"
-    "  conversation_id INTEGER NOT NULL,"
-    "  locale TEXT NOT NULL,"
-    "  text TEXT NOT NULL,"
-    "  norm TEXT NOT NULL,"
-    "  article_id INTEGER,"
-    "  confidence REAL NOT NULL DEFAULT 0,"
-    "  outcome TEXT NOT NULL CHECK(outcome IN ('answered', 'unsure', 'none', 'handoff')),"
-    "  created_at INTEGER NOT NULL);"
-    "CREATE INDEX kb_queries_outcome ON kb_queries(outcome, created_at);"
-    "CREATE INDEX kb_queries_conv ON kb_queries(conversation_id);",
-    /* 4: the answer engine: a per-article confidence threshold overriding
-     * the knowledge base's, and synonyms per locale kept by editors
-     * ("parcel" -> "package, order"). */
-    "ALTER TABLE kb_articles ADD COLUMN answer_threshold REAL"
-    "  CHECK(answer_threshold IS NULL OR (answer_threshold >= 0 AND answer_threshold <= 1));"
-    "CREATE TABLE kb_synonyms("
-    "  locale TEXT NOT NULL,"
-    "  term TEXT NOT NULL,"
-    "  synonyms TEXT NOT NULL DEFAULT '[]',"
-    "  updated_at INTEGER NOT NULL,"
-    "  PRIMARY KEY(locale, term)) WITHOUT ROWID;",
-    /* 5: kb_fts indexes the answer engine's search terms: the "sb"
-     * tokenizer (kb/kb_fts_tokenizer.c) stems by the row's language, which
-     * each indexed column carries as char(31) locale char(31) before its
-     * text; so the published articles go back in here, in SQL (examples
-     * one per line, as kb.c writes them). */
-    "DROP TABLE kb_fts;"
-    "CREATE VIRTUAL TABLE kb_fts USING fts5("
-    "  title, summary, body, examples, locale UNINDEXED,"
-    "  tokenize = 'sb');"
-    "INSERT INTO kb_fts(kb_fts, rank) VALUES('rank', 'bm25(4.0, 2.0, 1.0, 3.0)');"
-    "INSERT INTO kb_fts(rowid, title, summary, body, examples, locale)"
-    "  SELECT id, char(31) || locale || char(31) || title,"
-    "    char(31) || locale || char(31) || summary,"
-    "    char(31) || locale || char(31) || body,"
-    "    char(31) || locale || char(31) || CASE WHEN json_valid(examples) THEN"
-    "      ifnull((SELECT group_concat(value, char(10)) FROM json_each(examples)"
-    "              WHERE type = 'text'), '') ELSE '' END,"
-    "    locale"
-    "  FROM kb_articles WHERE status = 'published' ORDER BY id;",
+    NULL, /* 3: the knowledge base's (kb/kb_schema.c) */
+    NULL, /* 4: the knowledge base's (kb/kb_schema.c) */
+    NULL, /* 5: the knowledge base's (kb/kb_schema.c) */
     /* 6: the website widget (docs/widget.md): sites and the origins they
      * run on; a web conversation's site, page and verified identity; more
      * than one visitor token per conversation (one per device, SHA-256
@@ -385,39 +282,8 @@ static const char *const migrations[] = {
     "CREATE INDEX conversations_assignee ON conversations(assignee, status)"
     "  WHERE assignee IS NOT NULL;"
     "CREATE INDEX conversations_offered ON conversations(offered_to) WHERE offered_to IS NOT NULL;",
-    /* 8: an agent resolving a conversation may name the article that
-     * solved it (source 'agent'): a signal for the answer engine and the
-     * customer's questions become suggested example questions. SQLite
-     * cannot change a CHECK, so the table is copied. */
-    "CREATE TABLE kb_feedback_new("
-    "  id INTEGER PRIMARY KEY,"
-    "  article_id INTEGER NOT NULL REFERENCES kb_articles(id) ON DELETE CASCADE,"
-    "  source TEXT NOT NULL CHECK(source IN ('bot', 'help', 'agent')),"
-    "  helpful INTEGER NOT NULL CHECK(helpful IN (0, 1)),"
-    "  conversation_id INTEGER,"
-    "  created_at INTEGER NOT NULL);"
-    "INSERT INTO kb_feedback_new SELECT id, article_id, source, helpful, conversation_id,"
-    "  created_at FROM kb_feedback;"
-    "DROP TABLE kb_feedback;"
-    "ALTER TABLE kb_feedback_new RENAME TO kb_feedback;"
-    "CREATE INDEX kb_feedback_article ON kb_feedback(article_id);"
-    "CREATE INDEX kb_feedback_conversation ON kb_feedback(conversation_id)"
-    "  WHERE conversation_id IS NOT NULL;"
-    "ALTER TABLE conversations ADD COLUMN resolved_article INTEGER;",
-    /* 9: a vote counts only for what the customer was shown, once. The
-     * articles the bot answered with, per conversation; a help-center
-     * vote names the page view it came from (unique: one vote per view)
-     * and a digest of the voter's address, so the answer engine counts
-     * one signal per address and article (kb_learn.c). */
-    "CREATE TABLE kb_shown("
-    "  conversation_id INTEGER NOT NULL,"
-    "  article_id INTEGER NOT NULL REFERENCES kb_articles(id) ON DELETE CASCADE,"
-    "  created_at INTEGER NOT NULL,"
-    "  PRIMARY KEY(conversation_id, article_id)) WITHOUT ROWID;"
-    "CREATE INDEX kb_shown_article ON kb_shown(article_id);"
-    "ALTER TABLE kb_feedback ADD COLUMN view TEXT;"
-    "ALTER TABLE kb_feedback ADD COLUMN voter TEXT;"
-    "CREATE UNIQUE INDEX kb_feedback_view ON kb_feedback(view) WHERE view IS NOT NULL;",
+    NULL, /* 8: the knowledge base's (kb/kb_schema.c) */
+    NULL, /* 9: the knowledge base's (kb/kb_schema.c) */
     /* 10: who may see what (core/agent_access.h). Contacts get a random
      * public id, the only one the API shows (the row id could be walked
      * 1, 2, 3, ...); every insert gets one from the trigger. And
@@ -522,7 +388,22 @@ sqlite3 *sb_store_db(struct sb_store *st)
     return st->db;
 }
 
-static enum sb_err migrate(struct sb_store *st, struct sb_errbuf *eb)
+static bool migrate_step(sqlite3 *db, const char *sql, char **errmsg)
+{
+    return !sql || sqlite3_exec(db, sql, NULL, NULL, errmsg) == SQLITE_OK;
+}
+
+/* Every part's step to version, in the order the parts were given. */
+static bool migrate_parts(sqlite3 *db, const struct sb_store_part *const *parts, int version,
+                          char **errmsg)
+{
+    for (; parts && *parts; parts++)
+        if ((*parts)->step && !migrate_step(db, (*parts)->step(version), errmsg)) return false;
+    return true;
+}
+
+static enum sb_err migrate(struct sb_store *st, const struct sb_store_part *const *parts,
+                           struct sb_errbuf *eb)
 {
     sqlite3_stmt *s;
     int version = 0;
@@ -541,7 +422,8 @@ static enum sb_err migrate(struct sb_store *st, struct sb_errbuf *eb)
         snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", v + 1);
         /* Each migration and its version bump commit together or not at all. */
         if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &errmsg) != SQLITE_OK ||
-            sqlite3_exec(st->db, migrations[v], NULL, NULL, &errmsg) != SQLITE_OK ||
+            !migrate_step(st->db, migrations[v], &errmsg) ||
+            !migrate_parts(st->db, parts, v + 1, &errmsg) ||
             sqlite3_exec(st->db, pragma, NULL, NULL, &errmsg) != SQLITE_OK ||
             sqlite3_exec(st->db, "COMMIT", NULL, NULL, &errmsg) != SQLITE_OK) {
             sb_fail(eb, SB_ERR_DB, "migration %d: %s", v + 1, errmsg ? errmsg : "?");
@@ -554,8 +436,9 @@ static enum sb_err migrate(struct sb_store *st, struct sb_errbuf *eb)
     return SB_OK;
 }
 
-enum sb_err sb_store_open(const char *path, const char *synchronous, struct sb_store **out,
-                          struct sb_errbuf *eb)
+enum sb_err sb_store_open_parts(const char *path, const char *synchronous,
+                                const struct sb_store_part *const *parts, struct sb_store **out,
+                                struct sb_errbuf *eb)
 {
     struct sb_store *st = calloc(1, sizeof(*st));
     char pragmas[256];
@@ -573,12 +456,14 @@ enum sb_err sb_store_open(const char *path, const char *synchronous, struct sb_s
         goto fail;
     }
     sqlite3_extended_result_codes(st->db, 1);
-    /* kb_fts is created with the knowledge base's own tokenizer, so the
-     * connection must know it before migrating or touching the table. */
-    if (sb_kb_register_tokenizer(st->db) != SB_OK) {
-        rc = sb_fail(eb, SB_ERR_DB, "%s: cannot register the FTS5 tokenizer", path);
-        goto fail;
-    }
+    /* A part may need the connection prepared before its tables are
+     * touched (kb_fts is created with the knowledge base's own tokenizer). */
+    for (const struct sb_store_part *const *p = parts; p && *p; p++)
+        if ((*p)->connect && (*p)->connect(st->db) != SB_OK) {
+            rc = sb_fail(eb, SB_ERR_DB, "%s: cannot prepare the connection for %s", path,
+                         (*p)->name);
+            goto fail;
+        }
     /* The import tool may write while the server runs: wait, don't fail. */
     sqlite3_busy_timeout(st->db, 5000);
     /* WAL: readers never block the writer. synchronous=NORMAL keeps every
@@ -594,7 +479,7 @@ enum sb_err sb_store_open(const char *path, const char *synchronous, struct sb_s
         sqlite3_free(errmsg);
         goto fail;
     }
-    rc = migrate(st, eb);
+    rc = migrate(st, parts, eb);
     if (rc) goto fail;
     for (int i = 0; i < ST__COUNT; i++) {
         if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],

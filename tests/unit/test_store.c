@@ -163,6 +163,36 @@ static void open_rejects_bad_synchronous_value(void **state)
     sb_store_close(st);
 }
 
+/* The store's own tables come without the knowledge base's: those are a
+ * part of the schema kept by kb/ (kb_schema.c), at the same version. */
+static void store_alone_has_no_kb_tables_and_the_kb_part_adds_them(void **state)
+{
+    struct env *e = *state;
+    struct sb_store *st = NULL;
+    struct sb_errbuf eb = {{0}};
+    char other[128];
+    const char *kb_tables =
+        "SELECT count(*) FROM sqlite_master WHERE name LIKE 'kb\\_%' ESCAPE '\\'";
+
+    assert_int_equal(sb_store_open_parts(e->path, "NORMAL", NULL, &st, &eb), SB_OK);
+    assert_int_equal(query_int(sb_store_db(st), "PRAGMA user_version"), SB_STORE_SCHEMA_VERSION);
+    assert_int_equal(query_int(sb_store_db(st), kb_tables), 0);
+    assert_int_equal(query_int(sb_store_db(st), "SELECT count(*) FROM sqlite_master WHERE name IN"
+                                                " ('contacts','conversations','users','sites',"
+                                                "  'teams','conversation_agents')"),
+                     6);
+    sb_store_close(st);
+
+    snprintf(other, sizeof(other), "%s/with-kb.db", e->dir);
+    assert_int_equal(sb_store_open(other, "NORMAL", &st, &eb), SB_OK);
+    assert_true(query_int(sb_store_db(st), kb_tables) >= 8);
+    assert_int_equal(query_int(sb_store_db(st), "SELECT count(*) FROM sqlite_master WHERE name IN"
+                                                " ('kb_articles','kb_fts','kb_revisions',"
+                                                "  'kb_shown','kb_synonyms','kb_feedback')"),
+                     6);
+    sb_store_close(st);
+}
+
 static void open_fails_for_unwritable_path(void **state)
 {
     struct env *e = *state;
@@ -980,6 +1010,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(open_creates_schema_at_current_version_in_wal_mode),
         TD(open_rejects_bad_synchronous_value),
+        TD(store_alone_has_no_kb_tables_and_the_kb_part_adds_them),
         TD(open_fails_for_unwritable_path),
         TD(reopen_keeps_data_and_does_not_remigrate),
         TD(open_refuses_database_with_newer_schema),

@@ -287,15 +287,18 @@ static inline int server_env_team(struct server_env *e, const char *id, const ch
 }
 
 /* Changes agent user_id's profile ({status, capacity, skills, teams},
- * each optional) as PUT /api/v1/admin/agents/{id} does. */
+ * each optional) as PUT /api/v1/admin/agents/{id} does (also what
+ * PUT /api/v1/agent/me/status does to the routing). */
 static inline int server_env_profile(struct server_env *e, int64_t user_id, const char *json)
 {
     struct sb_errbuf eb = {{0}};
     json_t *in = json_loads(json, 0, NULL), *change = NULL;
     int rc = -1;
     if (in && !agent_profile_validate(in, &change, &eb) && !sb_store_begin(e->srv.store)) {
+        /* in the same unit, as the admin API: offers to an agent no
+         * longer online go back to the queue, routing runs */
         if (!agent_store_profile_put(e->srv.store, user_id, change, &eb) &&
-            !sb_store_commit(e->srv.store))
+            !handoff_agent_changed(&e->srv, user_id) && !sb_store_commit(e->srv.store))
             rc = 0;
         else
             sb_store_rollback(e->srv.store);

@@ -879,6 +879,110 @@ static void test_a_routing_rule_sets_team_and_priority(void **state)
     sb_conv_cleanup(&en);
 }
 
+static void test_the_route_hook_has_the_last_word(void **state)
+{
+    struct server_env *e = *state;
+    struct sb_conv vip, other;
+    char src[1024], skills[128];
+
+    assert_int_equal(server_env_team(e, "vip", "{\"name\": \"VIP\"}"), 0);
+    /* the same intents, and a hook: "vip" customers to team vip, urgent,
+     * with a skill; a team that does not exist is ignored */
+    snprintf(src, sizeof(src),
+             "%s"
+             "sb.hook{ event='route', handler=function(c)\n"
+             "  if c.locale == 'ro' then return {team='vip', priority=2,"
+             " skills={'topic:gold'}} end\n"
+             "  return {team='nope'} end }\n",
+             plugins);
+    assert_int_equal(server_env_plugin(e, src), 0);
+    handed_off(e, "ro", &vip);
+    handed_off(e, "en", &other);
+    assert_string_equal(team_of(e, vip.id), "vip");
+    assert_int_equal(col(e, vip.id, "priority"), 2);
+    assert_string_equal(server_env_text(e, "SELECT skills FROM conversations WHERE id = ?1", vip.id,
+                                        skills, sizeof(skills)),
+                        "[\"topic:gold\"]");
+    assert_string_equal(team_of(e, other.id), "default");
+    assert_int_equal(col(e, other.id, "priority"), 0);
+    sb_conv_cleanup(&vip);
+    sb_conv_cleanup(&other);
+}
+
+static void test_a_team_that_requires_the_language(void **state)
+{
+    struct server_env *e = *state;
+    struct sb_conv conv;
+    char skills[128];
+    int64_t ana, bo;
+
+    assert_int_equal(
+        server_env_team(e, "default", "{\"name\": \"Default\", \"require_language\": true}"), 0);
+    ana = server_env_agent(e, "ana", online);
+    handed_off(e, "pt-BR", &conv);
+    assert_string_equal(server_env_text(e, "SELECT skills FROM conversations WHERE id = ?1",
+                                        conv.id, skills, sizeof(skills)),
+                        "[\"lang:pt-BR\"]");
+    assert_int_equal(col(e, conv.id, "offered_to"), 0); /* ana lacks the skill */
+    assert_true(ana > 0);
+    bo = server_env_agent(e, "bo",
+                          "{\"status\": \"online\", \"teams\": [\"default\"],"
+                          " \"skills\": [\"lang:pt-BR\"]}");
+    assert_int_equal(col(e, conv.id, "offered_to"), bo);
+    sb_conv_cleanup(&conv);
+}
+
+static void test_next_response_breach(void **state)
+{
+    struct server_env *e = *state;
+    struct sb_conv conv;
+    json_t *ev;
+    int64_t seq;
+
+    assigned(e, &conv);
+    assert_int_equal(server_env_agent_replied(e, conv.id), SB_OK);
+    json_decref(server_env_say(e, &conv, "one more question", NULL));
+    seq = server_env_last_seq(e, conv.id);
+    server_env_clock_set(e, col(e, conv.id, "next_response_due"));
+    assert_string_equal(types_after(e, conv.id, seq), "sla/warning sla/breached");
+    ev = server_env_last_event(e, conv.id, "sla/breached");
+    assert_string_equal(ev_str(ev, "kind"), "next_response");
+    assert_int_equal(ev_int(ev, "due_at"), col(e, conv.id, "next_response_due"));
+    json_decref(ev);
+    assert_int_equal(col(e, conv.id, "sla_breached"), 2);
+    sb_conv_cleanup(&conv);
+}
+
+/* The routing state is rebuilt from the store at start: an offer in
+ * flight still counts against the agent's capacity, and a skip is kept. */
+static void test_the_routing_state_survives_a_restart(void **state)
+{
+    struct server_env *e = *state;
+    struct sb_errbuf eb = {{0}};
+    struct sb_conv a, b;
+    int64_t ana;
+
+    ana = server_env_agent(e, "ana",
+                           "{\"status\": \"online\", \"capacity\": 1,"
+                           " \"teams\": [\"default\"]}");
+    handed_off(e, "en", &a);
+    assert_int_equal(col(e, a.id, "offered_to"), ana);
+    handoff_stop(&e->srv);
+    assert_int_equal(handoff_start(&e->srv, &eb), SB_OK);
+    handed_off(e, "en", &b);
+    assert_int_equal(col(e, b.id, "offered_to"), 0);
+    /* ana declines a after the restart: b is hers, a never again */
+    assert_int_equal(server_env_act(e, a.id, ana, ENV_DECLINE, &eb), SB_OK);
+    assert_int_equal(col(e, b.id, "offered_to"), ana);
+    handoff_stop(&e->srv);
+    assert_int_equal(handoff_start(&e->srv, &eb), SB_OK);
+    assert_int_equal(server_env_act(e, b.id, ana, ENV_DECLINE, &eb), SB_OK);
+    assert_int_equal(col(e, a.id, "offered_to"), 0);
+    assert_int_equal(col(e, b.id, "offered_to"), 0);
+    sb_conv_cleanup(&a);
+    sb_conv_cleanup(&b);
+}
+
 /* ---- business hours ---- */
 
 /* Monday 2027-01-04 08:00 UTC: an hour before the team opens. */
@@ -1024,6 +1128,10 @@ int main(void)
         T(test_an_agent_reply_meets_the_first_and_next_response),
         T(test_no_sla_events_once_resolved),
         T(test_a_routing_rule_sets_team_and_priority),
+        T(test_the_route_hook_has_the_last_word),
+        T(test_a_team_that_requires_the_language),
+        T(test_next_response_breach),
+        T(test_the_routing_state_survives_a_restart),
         T(test_outside_business_hours),
         T(test_a_retried_handoff_message_is_answered_the_same),
         T(test_a_retried_rating_is_answered_the_same),

@@ -971,6 +971,12 @@ static void test_the_routing_state_survives_a_restart(void **state)
     assert_int_equal(handoff_start(&e->srv, &eb), SB_OK);
     handed_off(e, "en", &b);
     assert_int_equal(col(e, b.id, "offered_to"), 0);
+    /* and a's offer stands as it was: not made a second time */
+    assert_int_equal(server_env_int(e,
+                                    "SELECT count(*) FROM events WHERE conversation_id = ?1"
+                                    " AND type = 'conversation/offered'",
+                                    a.id),
+                     1);
     /* ana declines a after the restart: b is hers, a never again */
     assert_int_equal(server_env_act(e, a.id, ana, ENV_DECLINE, &eb), SB_OK);
     assert_int_equal(col(e, b.id, "offered_to"), ana);

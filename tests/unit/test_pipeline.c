@@ -445,6 +445,67 @@ static void test_payload_reaches_the_plugin_and_is_kept(void **state)
     sb_conv_cleanup(&conv);
 }
 
+/* What the bot searched and showed is recorded with the turn: the
+ * search for the content-gap report (outcome "handoff" when the turn
+ * ended with a person), the articles a reply linked to for the
+ * conversation's one "did this help?" vote. */
+static void test_the_bots_search_and_shown_articles_are_recorded(void **state)
+{
+    struct server_env *e = *state;
+    struct sb_errbuf eb = {{0}};
+    struct sb_kb_saved saved;
+    struct sb_kb_article a = {.slug = "track-order",
+                              .locale = "en",
+                              .title = "Track your order",
+                              .summary = "Use the tracking link in your e-mail.",
+                              .status = "published"};
+    struct sb_conv conv, other;
+    json_t *r;
+    char outcome[16];
+
+    assert_int_equal(sb_kb_save(e->srv.kb, &a, 0, 0, &saved, &eb), SB_OK);
+    assert_int_equal(
+        server_env_plugin(e, "sb.intent{ name='kb', handler=function(ctx)\n"
+                             "  local hits = sb.kb.search(ctx.text, {locale='en'})\n"
+                             "  local h = hits[1]\n"
+                             "  if not h then ctx:handoff{reason='kb_none'} return end\n"
+                             "  ctx:reply{text=h.summary, links={{title=h.title, url=h.url,"
+                             " article_id=h.id}}} end }\n"),
+        0);
+    assert_int_equal(server_env_conv(e, "en", &conv), 0);
+    assert_int_equal(server_env_conv(e, "en", &other), 0);
+    r = server_env_say(e, &conv, "how do I track my order", NULL);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(r, "replies"), 0), "text")),
+                        "Use the tracking link in your e-mail.");
+    json_decref(r);
+    assert_int_equal(
+        server_env_int(e, "SELECT article_id FROM kb_queries WHERE conversation_id = ?1", conv.id),
+        saved.id);
+    server_env_text(e, "SELECT outcome FROM kb_queries WHERE conversation_id = ?1", conv.id,
+                    outcome, sizeof(outcome));
+    assert_true(strcmp(outcome, "answered") == 0 || strcmp(outcome, "unsure") == 0);
+    /* shown here, so this conversation may vote on it, another may not */
+    assert_int_equal(sb_kb_vote(e->srv.kb, saved.id, "bot", false, other.id, &eb),
+                     SB_ERR_NOT_FOUND);
+    assert_int_equal(sb_kb_vote(e->srv.kb, saved.id, "bot", true, conv.id, &eb), SB_OK);
+
+    /* nothing found: a hand-off, and the question counts as handed off */
+    r = server_env_say(e, &conv, "zzyzx qwertyuiop", NULL);
+    assert_string_equal(json_string_value(json_object_get(r, "status")), "queued");
+    json_decref(r);
+    assert_string_equal(server_env_text(e,
+                                        "SELECT outcome FROM kb_queries WHERE conversation_id = ?1"
+                                        " ORDER BY id DESC LIMIT 1",
+                                        conv.id, outcome, sizeof(outcome)),
+                        "handoff");
+    assert_int_equal(
+        server_env_int(e, "SELECT count(*) FROM kb_queries WHERE conversation_id = ?1", conv.id),
+        2);
+    sb_conv_cleanup(&conv);
+    sb_conv_cleanup(&other);
+}
+
 /* A write that fails half-way (here: the store refuses the bot's reply
  * event) undoes the whole message: no customer message, no reply, no
  * event, no hand-off; the next message goes through. */
@@ -546,6 +607,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_blank_text_is_stored_but_not_answered, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_payload_reaches_the_plugin_and_is_kept, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_the_bots_search_and_shown_articles_are_recorded, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_failed_write_leaves_nothing_behind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_handoff_leaves_no_queue_entry, setup, teardown),

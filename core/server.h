@@ -45,6 +45,7 @@ struct sb_server {
     struct sb_store *store;
     struct sb_kb *kb;
     struct sb_re_cache *re;
+    struct sb_words *words; /* the customer's words: web_dir/locales (words.h) */
     struct sb_host *host;
     struct MHD_Daemon *mhd;
     int epfd, sigfd, tickfd;

@@ -215,6 +215,15 @@ const char *sb_words_get(const struct sb_words *w, const char *locale, const cha
     return NULL;
 }
 
+const char *sb_words_locale(const struct sb_words *w, const char *locale)
+{
+    size_t best;
+
+    if (!w || !sb_locale_chain(locale, w->names, w->n, SB_WORDS_LAST, &best, 1))
+        return SB_WORDS_LAST;
+    return w->names[best];
+}
+
 const char *sb_words_text(const struct sb_words *w, const char *locale, const char *key)
 {
     const char *s = sb_words_get(w, locale, key);

@@ -44,6 +44,10 @@ void sb_words_free(struct sb_words *w); /* NULL-safe */
  * lives as long as w. */
 const char *sb_words_get(const struct sb_words *w, const char *locale, const char *key);
 
+/* The catalogue that answers first for locale (by the rule; "en" when w is
+ * NULL): "pt-BR" for pt-AO. Borrowed. */
+const char *sb_words_locale(const struct sb_words *w, const char *locale);
+
 /* sb_words_get, or the key itself when no catalogue has it (so a missing
  * word shows rather than an empty message). Borrowed. */
 const char *sb_words_text(const struct sb_words *w, const char *locale, const char *key);

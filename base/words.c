@@ -89,7 +89,7 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-const char *sb_locale_pick_text(json_t *obj, const char *wish)
+const char *sb_locale_pick_text(json_t *obj, const char *wish, const char *also)
 {
     const char *have[WORDS_MAX_LOCALES], *key;
     size_t n = 0, best;
@@ -100,7 +100,9 @@ const char *sb_locale_pick_text(json_t *obj, const char *wish)
         if (n < WORDS_MAX_LOCALES) have[n++] = key;
     }
     qsort(have, n, sizeof(have[0]), by_name);
-    if (!sb_locale_chain(wish, have, n, SB_WORDS_LAST, &best, 1)) return NULL;
+    if (!sb_locale_chain(wish, have, n, also, &best, 1) &&
+        !sb_locale_chain(NULL, have, n, SB_WORDS_LAST, &best, 1))
+        return NULL;
     return json_string_value(json_object_get(obj, have[best]));
 }
 

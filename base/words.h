@@ -28,9 +28,10 @@ size_t sb_locale_chain(const char *wish, const char *const *have, size_t n, cons
                        size_t *order, size_t cap);
 
 /* The text of obj ({"en": "...", "pt-BR": "..."}, borrowed) for wish by
- * the rule, with the keys in name order and en last; NULL when none fits
- * or the one picked is not a string. Borrowed from obj. */
-const char *sb_locale_pick_text(json_t *obj, const char *wish);
+ * the rule, with the keys in name order and also (may be NULL, e.g. a
+ * site's own default locale), then en, as the last resorts; NULL when none
+ * fits or the one picked is not a string. Borrowed from obj. */
+const char *sb_locale_pick_text(json_t *obj, const char *wish, const char *also);
 
 struct sb_words;
 

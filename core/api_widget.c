@@ -104,16 +104,47 @@ enum MHD_Result api_demo_checkout(struct sb_server *srv, struct MHD_Connection *
     return api_static_file(srv, c, "demo", "checkout.html");
 }
 
+/* {locale: {"greeting": text, "proactive": [text per rule]}} for each
+ * locale the widget offers: the site's own texts picked by the fallback
+ * rule (words.h) with the site's default locale before en; the greeting
+ * without one of the site's is the catalogue's. */
+static json_t *site_texts(struct sb_server *srv, json_t *site)
+{
+    static const char *const locales[] = {SITE_WIDGET_LOCALES};
+    const char *deflt = json_string_value(json_object_get(site, "locale"));
+    json_t *all = json_object(), *rules = json_object_get(site, "proactive"), *rule;
+    size_t i;
+
+    for (size_t l = 0; all && l < SB_ARRAY_LEN(locales); l++) {
+        const char *g = sb_locale_pick_text(json_object_get(site, "greeting"), locales[l], deflt);
+        json_t *pro = json_array();
+        json_array_foreach(rules, i, rule)
+        {
+            const char *m =
+                sb_locale_pick_text(json_object_get(rule, "message"), locales[l], deflt);
+            json_array_append_new(pro, m ? json_string(m) : json_null());
+        }
+        json_object_set_new(
+            all, locales[l],
+            json_pack("{s:s, s:o}", "greeting",
+                      g ? g : sb_words_text(srv->words, locales[l], "widget.greeting"), "proactive",
+                      pro));
+    }
+    return all;
+}
+
 enum MHD_Result api_widget_site(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
                                 const char *params[2])
 {
-    json_t *site;
+    json_t *site, *pub;
     enum MHD_Result ret;
     (void)r;
 
     if (!site_id_valid(params[0]) || sb_store_site_get(srv->store, params[0], &site))
         return http_error(srv, c, 404, "not_found", "no such site");
-    ret = http_json(srv, c, 200, site_public_json(site));
+    pub = site_public_json(site);
+    json_object_set_new(pub, "texts", site_texts(srv, site));
+    ret = http_json(srv, c, 200, pub);
     json_decref(site);
     return ret;
 }

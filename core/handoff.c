@@ -628,7 +628,7 @@ static enum sb_err closed_notice(struct sb_server *srv, struct sb_conv *conv, st
                     (const char *[]){"day", "time", "timezone"},
                     (const char *[]){sb_words_text(srv->words, conv->locale, day), when, t->tz}, 3,
                     text, sizeof(text));
-    extra = sb_locale_pick_text(t->outside, conv->locale);
+    extra = sb_locale_pick_text(t->outside, conv->locale, NULL);
     if (extra) {
         size_t n = strlen(text);
         snprintf(text + n, sizeof(text) - n, " %s", extra);

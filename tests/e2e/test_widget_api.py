@@ -207,8 +207,16 @@ class SiteAdminTests(WidgetTestCase):
         st, h, pub = self.server.get("/api/v1/widget/sites/blog")
         self.assertEqual(st, 200)
         self.assertEqual(set(pub), {"id", "title", "color", "position", "locale", "greeting",
-                                    "proactive", "locales"})
+                                    "proactive", "locales", "texts"})
         self.assertEqual(pub["locales"], ["en", "pt-BR", "pt-PT", "ro"])
+        # the site's texts per widget locale, by the server's fallback rule:
+        # pt-PT takes pt-BR's greeting, ro (none of its own) the default's
+        # (en); the only proactive message, en, is everyone's
+        texts = pub["texts"]
+        self.assertEqual(set(texts), {"en", "pt-BR", "pt-PT", "ro"})
+        self.assertEqual(texts["pt-PT"]["greeting"], "Olá!")
+        self.assertEqual(texts["ro"]["greeting"], "Hi!")
+        self.assertEqual(texts["pt-BR"]["proactive"], ["Questions?"])
         self.assertEqual(pub["proactive"][0]["article"], "payment-methods")
         # the identity still verifies with the secret made at creation
         st, h, b = self.create({"site": "blog", "user_id": "u1", "user_hash": user_hash("u1", secret)},

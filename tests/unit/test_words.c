@@ -81,11 +81,16 @@ static void pick_text_follows_the_rule(void **state)
 {
     json_t *obj = json_pack("{s:s, s:s, s:s}", "ro", "ro text", "en", "en text", "pt-BR", "br");
     (void)state;
-    assert_string_equal(sb_locale_pick_text(obj, "pt-PT"), "br");
-    assert_string_equal(sb_locale_pick_text(obj, "ro-RO"), "ro text");
-    assert_string_equal(sb_locale_pick_text(obj, "fr"), "en text");
+    assert_string_equal(sb_locale_pick_text(obj, "pt-PT", NULL), "br");
+    assert_string_equal(sb_locale_pick_text(obj, "ro-RO", NULL), "ro text");
+    assert_string_equal(sb_locale_pick_text(obj, "fr", NULL), "en text");
+    /* a site's own default comes before en */
+    assert_string_equal(sb_locale_pick_text(obj, "fr", "ro"), "ro text");
+    assert_string_equal(sb_locale_pick_text(obj, "pt-PT", "ro"), "br");
+    assert_string_equal(sb_locale_pick_text(obj, "fr", "de"), "en text");
     json_object_del(obj, "en");
-    assert_null(sb_locale_pick_text(obj, "fr"));
+    assert_null(sb_locale_pick_text(obj, "fr", NULL));
+    assert_null(sb_locale_pick_text(NULL, "fr", NULL));
     json_decref(obj);
 }
 

@@ -254,6 +254,8 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
       for (const [n, v] of Object.entries(vars || {})) s = s.split('{' + n + '}').join(String(v));
       return s;
     };
+    // The site's own texts for loc, picked by the server with the same rule.
+    const siteText = (k) => ((site.texts || {})[loc] || {})[k];
     const bind = (el, prop, k, vars) => {
       texts.push([el, prop, k, vars]);
       return el;
@@ -321,8 +323,7 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
         else el.setAttribute(prop, t(k, vars));
       }
       titleEl.textContent = site.title || t('title');
-      const g = site.greeting || {};
-      greetEl.querySelector('.text').textContent = g[loc] || g[msgLocale()] || g[site.locale] || g.en || t('greeting');
+      greetEl.querySelector('.text').textContent = siteText('greeting') || t('greeting');
       langSel.replaceChildren(...(site.locales || LOCALES).filter((l) => STR[l])
         .map((l) => h('option', { value: l, lang: l, text: NAMES[l] })));
       langSel.value = loc;
@@ -1035,7 +1036,7 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
       setTimeout(() => {
         if (isOpen || session(true)) return;
         const m = rule.message;
-        proText.textContent = typeof m === 'string' ? m : m[loc] || m[msgLocale()] || m[site.locale] || m.en || Object.values(m)[0] || '';
+        proText.textContent = typeof m === 'string' ? m : (siteText('proactive') || [])[site.proactive.indexOf(rule)] || Object.values(m)[0] || '';
         proCard.replaceChildren();
         const a = rule.article;
         if (a) {

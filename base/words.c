@@ -204,26 +204,28 @@ void sb_words_free(struct sb_words *w)
     free(w);
 }
 
-const char *sb_words_get(const struct sb_words *w, const char *locale, const char *key)
+/* The index of the catalogue that has key along the rule for locale, or -1. */
+static int source_of(const struct sb_words *w, const char *locale, const char *key)
 {
     size_t order[WORDS_MAX_LOCALES], k;
 
-    if (!w) return NULL;
+    if (!w) return -1;
     k = sb_locale_chain(locale, w->names, w->n, SB_WORDS_LAST, order, SB_ARRAY_LEN(order));
-    for (size_t i = 0; i < k; i++) {
-        const char *s = json_string_value(json_object_get(w->cat[order[i]].texts, key));
-        if (s) return s;
-    }
-    return NULL;
+    for (size_t i = 0; i < k; i++)
+        if (json_object_get(w->cat[order[i]].texts, key)) return (int)order[i];
+    return -1;
 }
 
-const char *sb_words_locale(const struct sb_words *w, const char *locale)
+const char *sb_words_get(const struct sb_words *w, const char *locale, const char *key)
 {
-    size_t best;
+    int i = source_of(w, locale, key);
+    return i < 0 ? NULL : json_string_value(json_object_get(w->cat[i].texts, key));
+}
 
-    if (!w || !sb_locale_chain(locale, w->names, w->n, SB_WORDS_LAST, &best, 1))
-        return SB_WORDS_LAST;
-    return w->names[best];
+const char *sb_words_locale(const struct sb_words *w, const char *locale, const char *key)
+{
+    int i = source_of(w, locale, key);
+    return i < 0 ? NULL : w->names[i];
 }
 
 const char *sb_words_text(const struct sb_words *w, const char *locale, const char *key)

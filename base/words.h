@@ -45,9 +45,9 @@ void sb_words_free(struct sb_words *w); /* NULL-safe */
  * lives as long as w. */
 const char *sb_words_get(const struct sb_words *w, const char *locale, const char *key);
 
-/* The catalogue that answers first for locale (by the rule; "en" when w is
- * NULL): "pt-BR" for pt-AO. Borrowed. */
-const char *sb_words_locale(const struct sb_words *w, const char *locale);
+/* The catalogue whose text sb_words_get answers for locale and key: "pt-BR"
+ * for pt-AO; NULL when none has key. Borrowed. */
+const char *sb_words_locale(const struct sb_words *w, const char *locale, const char *key);
 
 /* sb_words_get, or the key itself when no catalogue has it (so a missing
  * word shows rather than an empty message). Borrowed. */

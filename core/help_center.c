@@ -125,11 +125,15 @@ static bool same_language(const char *a, const char *b)
     return la == lb && strncasecmp(a, b, la) == 0;
 }
 
-/* The UI strings for locale by the one fallback rule (words.h); locale is
- * the catalogue that answers for it. Borrowed from words. */
+/* The UI strings for locale by the one fallback rule (words.h). Borrowed
+ * from words. */
 static void ui_fill(struct ui_text *t, const struct sb_words *words, const char *locale)
 {
-    t->locale = sb_words_locale(words, locale);
+    const char *from = sb_words_locale(words, locale, "help.self_name");
+
+    /* which language the strings are in: the note on a missing
+     * translation names the language by its own words only then */
+    t->locale = from ? from : SB_WORDS_LAST;
     for (size_t i = 0; i < SB_ARRAY_LEN(ui_keys); i++)
         *(const char **)((char *)t + ui_keys[i].offset) =
             sb_words_text(words, locale, ui_keys[i].key);

@@ -204,6 +204,38 @@ static void bad_catalogues_are_refused(void **state)
     assert_int_equal(sb_words_load("/nonexistent/locales", &w, &eb), SB_ERR_IO);
 }
 
+/* The catalogues the server ships: each loads, names only keys en has
+ * (a typo would never show), and a nameless customer is called as before
+ * the catalogues (canned responses' {{customer.name}}). */
+static void the_shipped_catalogues_load_and_add_no_unknown_keys(void **state)
+{
+    static const char *const locales[] = {"pt-BR", "pt-PT", "ro", "es", "fr"};
+    static const char *const called[][2] = {
+        {"en", "there"},  {"pt-BR", "cliente"}, {"pt-PT", "cliente"}, {"es", "cliente"},
+        {"ro", "client"}, {"fr", "client"},     {"de", "there"}};
+    struct sb_words *w = NULL;
+    struct sb_errbuf eb = {{0}};
+    char path[512];
+    (void)state;
+    assert_int_equal(sb_words_load(SB_SOURCE_DIR "/web/locales", &w, &eb), SB_OK);
+    for (size_t i = 0; i < SB_ARRAY_LEN(locales); i++) {
+        json_error_t jerr;
+        const char *key;
+        json_t *v, *cat;
+        snprintf(path, sizeof(path), "%s/web/locales/%s.json", SB_SOURCE_DIR, locales[i]);
+        cat = json_load_file(path, 0, &jerr);
+        assert_non_null(cat);
+        json_object_foreach(cat, key, v)
+        {
+            if (!sb_words_get(w, "en", key)) fail_msg("%s: \"%s\" is not in en.json", path, key);
+        }
+        json_decref(cat);
+    }
+    for (size_t i = 0; i < SB_ARRAY_LEN(called); i++)
+        assert_string_equal(sb_words_text(w, called[i][0], "conv.customer"), called[i][1]);
+    sb_words_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -216,6 +248,7 @@ int main(void)
         cmocka_unit_test(a_key_missing_in_a_locale_comes_from_the_next_along_the_rule),
         cmocka_unit_test(placeholders_are_filled_and_cut_at_the_buffer),
         cmocka_unit_test(bad_catalogues_are_refused),
+        cmocka_unit_test(the_shipped_catalogues_load_and_add_no_unknown_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -89,6 +89,13 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+bool sb_locale_pick(const char **have, size_t n, const char *wish, const char *also, size_t *best)
+{
+    qsort(have, n, sizeof(have[0]), by_name);
+    return sb_locale_chain(wish, have, n, also, best, 1) ||
+           sb_locale_chain(NULL, have, n, SB_WORDS_LAST, best, 1);
+}
+
 const char *sb_locale_pick_text(json_t *obj, const char *wish, const char *also)
 {
     const char *have[WORDS_MAX_LOCALES], *key;
@@ -99,10 +106,7 @@ const char *sb_locale_pick_text(json_t *obj, const char *wish, const char *also)
     {
         if (n < WORDS_MAX_LOCALES) have[n++] = key;
     }
-    qsort(have, n, sizeof(have[0]), by_name);
-    if (!sb_locale_chain(wish, have, n, also, &best, 1) &&
-        !sb_locale_chain(NULL, have, n, SB_WORDS_LAST, &best, 1))
-        return NULL;
+    if (!sb_locale_pick(have, n, wish, also, &best)) return NULL;
     return json_string_value(json_object_get(obj, have[best]));
 }
 

@@ -7,6 +7,7 @@
 #ifndef SB_WORDS_H
 #define SB_WORDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -26,6 +27,12 @@
  * 0 when nothing fits. */
 size_t sb_locale_chain(const char *wish, const char *const *have, size_t n, const char *last,
                        size_t *order, size_t cap);
+
+/* Picks from the n names of have (borrowed; sorted here, so the order of a
+ * hash table's keys does not matter) the best for wish by the rule with
+ * also (may be NULL), then en, as the last resorts: *best indexes the
+ * sorted have. False when none fits. */
+bool sb_locale_pick(const char **have, size_t n, const char *wish, const char *also, size_t *best);
 
 /* The text of obj ({"en": "...", "pt-BR": "..."}, borrowed) for wish by
  * the rule, with the keys in name order and also (may be NULL, e.g. a

@@ -541,11 +541,6 @@ static struct ctx_ud *check_ctx(lua_State *L)
 
 #define PICK_MAX 32 /* locales a ctx:pick table may offer */
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Picks the entry for the turn's locale from {en=..., pt=..., ["pt-BR"]=...}
  * by the one fallback rule (words.h: exact, language, the language's other
  * locales in name order, en), else any entry. */
@@ -560,8 +555,7 @@ static void push_pick(lua_State *L, int tidx, const char *locale)
         if (lua_type(L, -2) == LUA_TSTRING && n < PICK_MAX) have[n++] = lua_tostring(L, -2);
         lua_pop(L, 1);
     }
-    qsort(have, n, sizeof(have[0]), by_name);
-    if (sb_locale_chain(locale, have, n, SB_WORDS_LAST, &best, 1)) {
+    if (sb_locale_pick(have, n, locale, NULL, &best)) {
         lua_getfield(L, tidx, have[best]);
         return;
     }

@@ -710,6 +710,10 @@ class WidgetFilesTests(WidgetTestCase):
         self.assertEqual(st, 304)
         self.assertEqual(h2.get("etag"), etag)
         self.check_widget_words(body)
+        # the same script, with its words, from the static folder
+        st, h, body = s.get("/static/widget/widget.js")
+        self.assertEqual(st, 200)
+        self.check_widget_words(body)
         for path, name in (("/", "index.html"), ("/demo/checkout", "checkout.html")):
             with self.subTest(path=path):
                 st, h, b = s.get(path)

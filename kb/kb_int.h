@@ -120,6 +120,11 @@ json_t *kb_diff_lines(const char *a, const char *b, bool *changed);
 /* "pt-BR" -> "pt" into lang[cap]. */
 void kb_language_of(const char *locale, char *lang, size_t cap);
 
+/* ------- Interface to code in kb_locale.c ------- */
+/* The index in kb->locale of the best locale for wish by the fallback rule
+ * (words.h), last (may be NULL) the last resort; false: none fits. */
+bool kb_locale_best(const struct sb_kb *kb, const char *wish, const char *last, int *best);
+
 /* ------- Interface to code in kb_stopwords.c ------- */
 
 /* True when the folded word w (len bytes) is a stop word in the language

@@ -1,12 +1,12 @@
 /*
- * kb_locale.c - the locales articles may be written in, and the fallback
- * from the locale a customer wants to the best one we have.
+ * kb_locale.c - the locales articles may be written in, and the best one
+ * we have for the locale a customer wants (the fallback rule of words.h).
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "kb_int.h"
+#include "words.h"
 
 static bool locale_shape_ok(const char *s, size_t n)
 {
@@ -82,27 +82,23 @@ json_t *sb_kb_locales_json(const struct sb_kb *kb)
     return arr;
 }
 
+/* The one fallback rule (words.h) over the configured locales in their
+ * order: pt-PT -> pt -> pt-BR -> last. */
+bool kb_locale_best(const struct sb_kb *kb, const char *wish, const char *last, int *best)
+{
+    const char *have[KB_MAX_LOCALES];
+    size_t i;
+
+    for (int k = 0; k < kb->nlocales; k++)
+        have[k] = kb->locale[k];
+    if (!sb_locale_chain(wish, have, (size_t)kb->nlocales, last, &i, 1)) return false;
+    *best = (int)i;
+    return true;
+}
+
 void sb_kb_resolve_locale(const struct sb_kb *kb, const char *wish, char *out, size_t cap)
 {
-    char lang[16], other[16];
-
-    if (wish) {
-        /* exact, ignoring case ("pt-br" is pt-BR) */
-        for (int i = 0; i < kb->nlocales; i++) {
-            if (strcasecmp(kb->locale[i], wish) == 0) {
-                snprintf(out, cap, "%s", kb->locale[i]);
-                return;
-            }
-        }
-        /* the same language: pt-PT -> pt -> pt-BR */
-        kb_language_of(wish, lang, sizeof(lang));
-        for (int i = 0; i < kb->nlocales; i++) {
-            kb_language_of(kb->locale[i], other, sizeof(other));
-            if (strcasecmp(lang, other) == 0) {
-                snprintf(out, cap, "%s", kb->locale[i]);
-                return;
-            }
-        }
-    }
-    snprintf(out, cap, "%s", kb->locale[0]);
+    int best = 0;
+    kb_locale_best(kb, wish, kb->locale[0], &best);
+    snprintf(out, cap, "%s", kb->locale[best]);
 }

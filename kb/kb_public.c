@@ -117,17 +117,11 @@ static bool set_col(json_t *obj, const char *key, sqlite3_stmt *s, int col)
 
 bool sb_kb_match_locale(const struct sb_kb *kb, const char *wish, char *out, size_t cap)
 {
-    char got[36], want_lang[16], got_lang[16];
+    int best;
 
-    if (!wish || !*wish) return false;
-    /* sb_kb_resolve_locale tries the exact locale, then the language, and
-     * answers the default for anything else: keep its answer only when
-     * it is in the wished language. */
-    sb_kb_resolve_locale(kb, wish, got, sizeof(got));
-    kb_language_of(wish, want_lang, sizeof(want_lang));
-    kb_language_of(got, got_lang, sizeof(got_lang));
-    if (strcasecmp(want_lang, got_lang) != 0) return false;
-    snprintf(out, cap, "%s", got);
+    /* the fallback rule without its last resort */
+    if (!wish || !*wish || !kb_locale_best(kb, wish, NULL, &best)) return false;
+    snprintf(out, cap, "%s", kb->locale[best]);
     return true;
 }
 

@@ -50,22 +50,18 @@ struct canned_vars {
     const char *customer_name;
     const char *agent_name;
     const char *conversation_id;
-    const char *locale; /* for the customer-name fallback */
+    const char *customer_fallback; /* a nameless customer: the catalogue's "conv.customer" */
 };
 
 /* Fills {{customer.name}}, {{agent.name}} and {{conversation.id}} (spaces
  * inside the braces allowed) in text (borrowed) into out (appended).
- * A customer without a name is greeted with canned_customer_fallback().
+ * A customer without a name is called customer_fallback ("there": "Hi
+ * there", "cliente", from the locale catalogues).
  * Any other {{...}}, or agent/conversation without a value, is left as
  * written and its name appended once to missing (a JSON array, borrowed;
  * may be NULL). SB_ERR_LIMIT when out's cap is reached. */
 enum sb_err canned_render(const char *text, const struct canned_vars *v, struct sb_buf *out,
                           json_t *missing);
-
-/* What to call a customer whose name is unknown, by language: "there"
- * (en: "Hi there"), "cliente" (pt, es), "client" (ro, fr); "there" for
- * the rest. Static text. */
-const char *canned_customer_fallback(const char *locale);
 
 /* ------- Interface to code in agent_config.c ------- */
 

@@ -89,18 +89,6 @@ enum sb_err canned_validate(const json_t *in, const struct sb_kb *kb, json_t **o
     return *out ? SB_OK : SB_ERR_NOMEM;
 }
 
-const char *canned_customer_fallback(const char *locale)
-{
-    static const char *const names[][2] = {
-        {"en", "there"}, {"pt", "cliente"}, {"es", "cliente"}, {"ro", "client"}, {"fr", "client"},
-    };
-    if (!locale) return "there";
-    for (size_t i = 0; i < SB_ARRAY_LEN(names); i++)
-        if (strncmp(locale, names[i][0], 2) == 0 && (locale[2] == '\0' || locale[2] == '-'))
-            return names[i][1];
-    return "there";
-}
-
 static void note_missing(json_t *missing, const char *name, size_t len)
 {
     size_t i;
@@ -132,8 +120,7 @@ enum sb_err canned_render(const char *text, const struct canned_vars *v, struct 
             end--;
 #define IS(lit) ((size_t)(end - name) == sizeof(lit) - 1 && memcmp(name, lit, end - name) == 0)
         if (IS("customer.name"))
-            value = v->customer_name && *v->customer_name ? v->customer_name
-                                                          : canned_customer_fallback(v->locale);
+            value = v->customer_name && *v->customer_name ? v->customer_name : v->customer_fallback;
         else if (IS("agent.name"))
             value = v->agent_name;
         else if (IS("conversation.id"))

@@ -17,6 +17,7 @@
 #include "handoff_int.h"
 #include "lua_host.h"
 #include "sb_log.h"
+#include "words.h"
 
 /* ------------------------------------------------------------------ */
 /* small SQL helpers                                                    */
@@ -331,64 +332,6 @@ void handoff_rebuild(struct sb_server *srv)
 }
 
 /* ------------------------------------------------------------------ */
-/* localised texts                                                      */
-
-static int lang_of(const char *locale)
-{
-    if (strcmp(locale, "pt-PT") == 0) return 2;
-    if (strncmp(locale, "pt", 2) == 0) return 1;
-    if (strncmp(locale, "ro", 2) == 0) return 3;
-    return 0;
-}
-
-static const char *const rate_text[] = {
-    "Your conversation was resolved. How did we do? Rate us from 1 to 5.",
-    "Sua conversa foi resolvida. Como foi o atendimento? Dê uma nota de 1 a 5.",
-    "A sua conversa foi resolvida. Como foi o atendimento? Dê uma nota de 1 a 5.",
-    "Conversația a fost rezolvată. Cum ne-am descurcat? Acordați o notă de la 1 la 5.",
-};
-static const char *const thanks_text[] = {
-    "Thank you for your rating!",
-    "Obrigado pela sua avaliação!",
-    "Obrigado pela sua avaliação!",
-    "Vă mulțumim pentru evaluare!",
-};
-/* "Our team is back {day} at {time} ({timezone})." */
-static void back_text(int l, char *out, size_t cap, const char *day, const char *when,
-                      const char *tz)
-{
-    switch (l) {
-    case 1:
-        snprintf(out, cap, "Nossa equipe volta %s às %s (%s). Responderemos aqui.", day, when, tz);
-        break;
-    case 2:
-        snprintf(out, cap, "A nossa equipa volta %s às %s (%s). Responderemos aqui.", day, when,
-                 tz);
-        break;
-    case 3:
-        snprintf(out, cap, "Echipa noastră revine %s la %s (%s). Vă vom răspunde aici.", day, when,
-                 tz);
-        break;
-    default:
-        snprintf(out, cap, "Our team is back %s at %s (%s). We'll answer here.", day, when, tz);
-    }
-}
-static const char *const day_names[4][7] = {
-    {"on Sunday", "on Monday", "on Tuesday", "on Wednesday", "on Thursday", "on Friday",
-     "on Saturday"},
-    {"no domingo", "na segunda-feira", "na terça-feira", "na quarta-feira", "na quinta-feira",
-     "na sexta-feira", "no sábado"},
-    {"no domingo", "na segunda-feira", "na terça-feira", "na quarta-feira", "na quinta-feira",
-     "na sexta-feira", "no sábado"},
-    {"duminică", "luni", "marți", "miercuri", "joi", "vineri", "sâmbătă"},
-};
-
-const char *ho_rate_text(const char *locale)
-{
-    return rate_text[lang_of(locale)];
-}
-
-/* ------------------------------------------------------------------ */
 /* events and system messages                                           */
 
 enum sb_err ho_event(struct sb_server *srv, struct sb_conv *conv, const char *type, json_t *payload)
@@ -665,9 +608,8 @@ static enum sb_err closed_notice(struct sb_server *srv, struct sb_conv *conv, st
     struct sb_tm tm;
     const struct sb_tz *tz = NULL;
     struct sb_errbuf eb = {{0}};
-    char when[16], text[1024];
-    int l = lang_of(conv->locale);
-    json_t *extra;
+    char when[16], day[16], text[1024];
+    const char *extra;
     enum sb_err rc;
 
     if (!t->hours || sb_hours_next_open(t->hours, sb_now_ms(), &at)) return SB_OK;
@@ -681,14 +623,15 @@ static enum sb_err closed_notice(struct sb_server *srv, struct sb_conv *conv, st
         tm.wday = sb_weekday(at / 86400000);
     }
     snprintf(when, sizeof(when), "%02d:%02d", tm.hour, tm.min);
-    back_text(l, text, sizeof(text), day_names[l][tm.wday % 7], when, t->tz);
-    extra = json_object_get(t->outside, conv->locale);
-    if (!json_is_string(extra) && strncmp(conv->locale, "pt", 2) == 0)
-        extra = json_object_get(t->outside, "pt-BR");
-    if (!json_is_string(extra)) extra = json_object_get(t->outside, "en");
-    if (json_is_string(extra)) {
+    snprintf(day, sizeof(day), "conv.day.%d", tm.wday % 7);
+    sb_words_format(srv->words, conv->locale, "conv.back",
+                    (const char *[]){"day", "time", "timezone"},
+                    (const char *[]){sb_words_text(srv->words, conv->locale, day), when, t->tz}, 3,
+                    text, sizeof(text));
+    extra = sb_locale_pick_text(t->outside, conv->locale, NULL);
+    if (extra) {
         size_t n = strlen(text);
-        snprintf(text + n, sizeof(text) - n, " %s", json_string_value(extra));
+        snprintf(text + n, sizeof(text) - n, " %s", extra);
     }
     rc = ho_system_message(srv, conv, text, NULL, replies);
     return rc;
@@ -928,8 +871,9 @@ static enum sb_err inbound(struct sb_server *srv, struct sb_conv *conv, const ch
             rc = ho_done(srv, s);
             if (!rc) rc = ho_event(srv, conv, "csat", json_pack("{s:i}", "rating", rating));
             if (!rc)
-                rc =
-                    ho_system_message(srv, conv, thanks_text[lang_of(conv->locale)], NULL, replies);
+                rc = ho_system_message(srv, conv,
+                                       sb_words_text(srv->words, conv->locale, "conv.rated"), NULL,
+                                       replies);
             *bot = false;
             return rc;
         }

@@ -69,7 +69,6 @@ enum sb_err ho_event(struct sb_server *srv, struct sb_conv *conv, const char *ty
                      json_t *payload); /* payload owned */
 enum sb_err ho_system_message(struct sb_server *srv, struct sb_conv *conv, const char *text,
                               json_t *quick_replies, json_t *replies); /* borrowed; NULLs ok */
-const char *ho_rate_text(const char *locale);
 enum sb_err ho_sla_start(struct sb_server *srv, int64_t conv, const char *team, const char *channel,
                          int priority, enum sb_sla_kind kind, int64_t start);
 int ho_position(struct sb_server *srv, int64_t conv);

@@ -11,6 +11,7 @@
 
 #include "handoff_int.h"
 #include "sb_log.h"
+#include "words.h"
 
 enum sb_err ho_conv_row(struct sb_server *srv, int64_t id, struct ho_conv *out)
 {
@@ -205,7 +206,8 @@ enum sb_err ho_resolve(struct sb_server *srv, struct sb_conv *conv, const char *
         snprintf(payload, sizeof(payload), "/rate %d", n);
         json_array_append_new(qr, json_pack("{s:s, s:s}", "title", title, "payload", payload));
     }
-    rc = ho_system_message(srv, conv, ho_rate_text(conv->locale), qr, NULL);
+    rc = ho_system_message(srv, conv, sb_words_text(srv->words, conv->locale, "conv.rate"), qr,
+                           NULL);
     json_decref(qr);
     if (!rc) rc = handoff_route(srv);
     return rc;

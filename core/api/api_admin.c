@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sb_log.h"
+#include "http_errors.h"
 #include "server.h"
 
 static bool parse_id(const char *text, int64_t *id)
@@ -21,27 +22,27 @@ static bool parse_id(const char *text, int64_t *id)
     return true;
 }
 
+/* What a refused account change says; NULL: the error's own words. */
+static const char *refusal(enum sb_err rc, const char *action)
+{
+    if (rc == SB_ERR_NOT_FOUND)
+        return strncmp(action, "token", 5) == 0 ? "no such token" : "no such user";
+    if (rc == SB_ERR_EXISTS) return "a user with this e-mail exists";
+    return NULL;
+}
+
 /* Runs one audited change: f does the work inside a unit of work. */
 static enum MHD_Result audited(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
                                enum sb_err rc_work, const char *action, const char *target,
                                const char *detail, unsigned status, json_t *answer)
 {
-    if (rc_work == SB_ERR_NOT_FOUND) {
+    if (!rc_work) rc_work = sb_audit(srv->store, r->who.actor, action, target, r->ip, detail);
+    if (!rc_work) rc_work = sb_store_commit(srv->store);
+    if (rc_work) {
         sb_store_rollback(srv->store);
         json_decref(answer);
-        return http_error(srv, c, 404, "not_found", "no such %s",
-                          strncmp(action, "token", 5) == 0 ? "token" : "user");
-    }
-    if (rc_work == SB_ERR_EXISTS) {
-        sb_store_rollback(srv->store);
-        json_decref(answer);
-        return http_error(srv, c, 409, "exists", "a user with this e-mail exists");
-    }
-    if (rc_work || sb_audit(srv->store, r->who.actor, action, target, r->ip, detail) ||
-        sb_store_commit(srv->store)) {
-        sb_store_rollback(srv->store);
-        json_decref(answer);
-        return http_error(srv, c, 503, "not_stored", "the change was not stored; retry");
+        return http_error_of(srv, c, rc_work, refusal(rc_work, action),
+                             "the change was not stored; retry", NULL);
     }
     return http_json(srv, c, status, answer);
 }

@@ -14,6 +14,7 @@
 #include "agent_admin.h"
 #include "handoff.h"
 #include "sb_log.h"
+#include "http_errors.h"
 #include "server.h"
 
 static bool parse_id(const char *text, int64_t *id)
@@ -44,13 +45,8 @@ static enum MHD_Result finish(struct sb_server *srv, struct MHD_Connection *c, s
         /* the router may have followed the rolled-back change */
         if (what && srv->handoff) handoff_rebuild(srv);
         json_decref(answer);
-        if (rc == SB_ERR_NOT_FOUND)
-            return http_error(srv, c, 404, "not_found", "%s",
-                              eb && eb->msg[0] ? eb->msg : "not found");
-        if (rc == SB_ERR_EXISTS || rc == SB_ERR_CONFLICT)
-            return http_error(srv, c, 409, "conflict", "%s",
-                              eb && eb->msg[0] ? eb->msg : "conflict");
-        return http_error(srv, c, 503, "not_stored", "the change was not stored; retry");
+        return http_error_of(srv, c, rc, eb ? eb->msg : NULL, "the change was not stored; retry",
+                             NULL);
     }
     if (what) sb_agents_config_changed(srv, what);
     return http_json(srv, c, status, answer);

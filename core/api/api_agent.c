@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "agent_access.h"
+#include "http_errors.h"
 #include "handoff_int.h"
 #include "sb_log.h"
 
@@ -53,6 +54,15 @@ static bool conv_of(struct sb_server *srv, struct MHD_Connection *c, struct http
     return true;
 }
 
+/* A transition refused by the team's rules is someone else's conversation
+ * (403 not_yours, docs/agents.md); a resolve naming an unknown article is
+ * well-formed but unprocessable (422). */
+static const struct http_err_row transition_errors[] = {
+    {SB_ERR_FORBIDDEN, 403, "not_yours"},
+    {SB_ERR_INVAL, 422, "invalid_field"},
+    {SB_OK, 0, NULL},
+};
+
 /* Answers the result of a transition run in its own unit. */
 static enum MHD_Result finish(struct sb_server *srv, struct MHD_Connection *c, struct sb_conv *conv,
                               enum sb_err rc, struct sb_errbuf *eb, json_t *ok_body)
@@ -64,12 +74,7 @@ static enum MHD_Result finish(struct sb_server *srv, struct MHD_Connection *c, s
         sb_store_rollback(srv->store);
         handoff_rebuild(srv);
         json_decref(ok_body);
-        if (rc == SB_ERR_CONFLICT) return http_error(srv, c, 409, "conflict", "%s", eb->msg);
-        if (rc == SB_ERR_FORBIDDEN) return http_error(srv, c, 403, "not_yours", "%s", eb->msg);
-        if (rc == SB_ERR_INVAL) return http_error(srv, c, 422, "invalid_field", "%s", eb->msg);
-        if (rc == SB_ERR_NOT_FOUND)
-            return http_error(srv, c, 404, "not_found", "%s", eb->msg[0] ? eb->msg : "not found");
-        return http_error(srv, c, 503, "not_stored", "not stored (%s); retry", sb_strerror(rc));
+        return http_error_of(srv, c, rc, eb->msg, NULL, transition_errors);
     }
     ret = http_json(
         srv, c, 200,

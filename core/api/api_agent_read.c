@@ -14,6 +14,7 @@
 #include "agent_access.h"
 #include "agent_admin.h"
 #include "server.h"
+#include "words.h"
 
 static const char *arg(struct MHD_Connection *c, const char *name)
 {
@@ -116,7 +117,7 @@ static enum MHD_Result api_agent_canned_render(struct sb_server *srv, struct MHD
         vars.customer_name = json_string_value(json_object_get(card, "name"));
     vars.agent_name = r->who.kind == PRINCIPAL_SESSION ? r->who.user.name : NULL;
     vars.conversation_id = conv.public_id;
-    vars.locale = conv.locale;
+    vars.customer_fallback = sb_words_text(srv->words, conv.locale, "conv.customer");
     missing = json_array();
     sb_buf_init(&out, CANNED_RENDER_MAX);
     if (canned_render(json_string_value(json_object_get(canned, "text")), &vars, &out, missing)) {

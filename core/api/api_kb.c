@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http_errors.h"
 #include "server.h"
 
 #define MAX_IMPORT_ITEMS 5000
@@ -39,27 +40,19 @@ static enum MHD_Result no_article(struct sb_server *srv, struct MHD_Connection *
     return http_error(srv, c, 404, "not_found", "no such article");
 }
 
-/* Maps a failed KB write to its answer; the unit is rolled back. */
+/* Maps a failed KB write to its answer (http_errors.c); the unit is rolled
+ * back. A stale revision also carries the article as it is now. */
 static enum MHD_Result write_failed(struct sb_server *srv, struct MHD_Connection *c, enum sb_err rc,
                                     const struct sb_errbuf *eb, int64_t id)
 {
     sb_store_rollback(srv->store);
-    switch (rc) {
-    case SB_ERR_INVAL:
-        return http_error(srv, c, 400, "invalid_field", "%s", eb->msg);
-    case SB_ERR_NOT_FOUND:
-        return http_error(srv, c, 404, "not_found", "%s", eb->msg);
-    case SB_ERR_EXISTS:
-        return http_error(srv, c, 409, "exists", "%s", eb->msg);
-    case SB_ERR_CONFLICT: {
+    if (rc == SB_ERR_CONFLICT) {
         json_t *current = id ? sb_kb_article_json(srv->kb, id) : NULL;
         return http_json(srv, c, 409,
                          json_pack("{s:{s:s, s:s}, s:o*}", "error", "code", "conflict", "message",
                                    eb->msg, "current", current));
     }
-    default:
-        return http_error(srv, c, 503, "not_stored", "the article was not stored; retry");
-    }
+    return http_error_of(srv, c, rc, eb->msg, "the article was not stored; retry", NULL);
 }
 
 /* Commits the unit; on failure answers 503 itself (into *ret) and

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sb_log.h"
+#include "http_errors.h"
 #include "server.h"
 #include "site.h"
 
@@ -109,8 +110,9 @@ static enum MHD_Result api_admin_site_delete(struct sb_server *srv, struct MHD_C
         if (!rc) rc = sb_store_commit(srv->store);
         if (rc) sb_store_rollback(srv->store);
     }
-    if (rc == SB_ERR_NOT_FOUND) return http_error(srv, c, 404, "not_found", "no such site");
-    if (rc) return http_error(srv, c, 503, "not_stored", "the site was not deleted; retry");
+    if (rc)
+        return http_error_of(srv, c, rc, rc == SB_ERR_NOT_FOUND ? "no such site" : NULL,
+                             "the site was not deleted; retry", NULL);
     return http_json(srv, c, 200, json_pack("{s:s}", "status", "deleted"));
 }
 

@@ -67,11 +67,13 @@ static enum MHD_Result api_static(struct sb_server *srv, struct MHD_Connection *
                                   struct http_req *r, const char *params[2])
 {
     bool known = false;
-    (void)r;
     for (size_t i = 0; i < SB_ARRAY_LEN(served_dirs); i++)
         if (strcmp(params[0], served_dirs[i]) == 0) known = true;
     if (!known || !plain_name(params[1]))
         return http_error(srv, c, 404, "not_found", "no such file");
+    /* the widget's words are filled in by the server wherever it is loaded from */
+    if (strcmp(params[0], "widget") == 0 && strcmp(params[1], "widget.js") == 0)
+        return api_widget_js(srv, c, r, params);
     return api_static_file(srv, c, params[0], params[1]);
 }
 

@@ -12,13 +12,53 @@
 #include "sb_log.h"
 #include "server.h"
 #include "site.h"
+#include "words.h"
 
 #define WIDGET_JS_MAX (2 * 1024 * 1024)
 #define SESSION_CONVERSATIONS 20
 #define USER_ID_MAX 200
 
-static enum MHD_Result api_widget_js(struct sb_server *srv, struct MHD_Connection *c,
-                                     struct http_req *r, const char *params[2])
+/* Where widget.js takes its words: the server puts them there. */
+#define WORDS_MARK "/*sb:words*/{}"
+
+/* js (owned, len bytes) with WORDS_MARK replaced by {locale: {key: text}}
+ * for each locale the widget offers, every "widget.*" key resolved by the
+ * one fallback rule (words.h), so the widget keeps no copy of its own.
+ * Returns the new text (owned; js is freed) or NULL when out of memory. */
+static char *with_words(struct sb_server *srv, char *js, size_t *len)
+{
+    static const char *const locales[] = {SITE_WIDGET_LOCALES};
+    char *mark = strstr(js, WORDS_MARK), *words, *out = NULL;
+    json_t *all = json_object();
+    size_t wlen, head;
+
+    if (!mark || !all) {
+        json_decref(all);
+        return js;
+    }
+    for (size_t i = 0; i < SB_ARRAY_LEN(locales); i++)
+        json_object_set_new(all, locales[i], sb_words_json(srv->words, locales[i], "widget."));
+    words = json_dumps(all, JSON_COMPACT);
+    json_decref(all);
+    if (words) {
+        wlen = strlen(words);
+        head = (size_t)(mark - js);
+        out = malloc(*len - strlen(WORDS_MARK) + wlen + 1);
+    }
+    if (out) {
+        memcpy(out, js, head);
+        memcpy(out + head, words, wlen);
+        memcpy(out + head + wlen, mark + strlen(WORDS_MARK), *len - head - strlen(WORDS_MARK));
+        *len = *len - strlen(WORDS_MARK) + wlen;
+        out[*len] = '\0';
+    }
+    free(words);
+    free(js);
+    return out;
+}
+
+enum MHD_Result api_widget_js(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                              const char *params[2])
 {
     char path[SB_PATH_MAX + 32], hash[65], etag[40];
     struct sb_errbuf eb;
@@ -32,6 +72,8 @@ static enum MHD_Result api_widget_js(struct sb_server *srv, struct MHD_Connectio
     snprintf(path, sizeof(path), "%s/widget/widget.js", srv->cfg.web_dir);
     if (sb_read_file(path, WIDGET_JS_MAX, &data, &len, &eb))
         return http_error(srv, c, 404, "not_found", "the widget is not installed (web/widget)");
+    data = with_words(srv, data, &len);
+    if (!data) return http_error(srv, c, 503, "unavailable", "out of memory; retry");
     sb_sha256_hex(data, len, hash);
     snprintf(etag, sizeof(etag), "\"%.32s\"", hash);
     http_add_header(srv, "ETag", etag);
@@ -62,16 +104,47 @@ static enum MHD_Result api_demo_checkout(struct sb_server *srv, struct MHD_Conne
     return api_static_file(srv, c, "demo", "checkout.html");
 }
 
+/* {locale: {"greeting": text, "proactive": [text per rule]}} for each
+ * locale the widget offers: the site's own texts picked by the fallback
+ * rule (words.h) with the site's default locale before en; the greeting
+ * without one of the site's is the catalogue's. */
+static json_t *site_texts(struct sb_server *srv, json_t *site)
+{
+    static const char *const locales[] = {SITE_WIDGET_LOCALES};
+    const char *deflt = json_string_value(json_object_get(site, "locale"));
+    json_t *all = json_object(), *rules = json_object_get(site, "proactive"), *rule;
+    size_t i;
+
+    for (size_t l = 0; all && l < SB_ARRAY_LEN(locales); l++) {
+        const char *g = sb_locale_pick_text(json_object_get(site, "greeting"), locales[l], deflt);
+        json_t *pro = json_array();
+        json_array_foreach(rules, i, rule)
+        {
+            const char *m =
+                sb_locale_pick_text(json_object_get(rule, "message"), locales[l], deflt);
+            json_array_append_new(pro, m ? json_string(m) : json_null());
+        }
+        json_object_set_new(
+            all, locales[l],
+            json_pack("{s:s, s:o}", "greeting",
+                      g ? g : sb_words_text(srv->words, locales[l], "widget.greeting"), "proactive",
+                      pro));
+    }
+    return all;
+}
+
 static enum MHD_Result api_widget_site(struct sb_server *srv, struct MHD_Connection *c,
                                        struct http_req *r, const char *params[2])
 {
-    json_t *site;
+    json_t *site, *pub;
     enum MHD_Result ret;
     (void)r;
 
     if (!site_id_valid(params[0]) || sb_store_site_get(srv->store, params[0], &site))
         return http_error(srv, c, 404, "not_found", "no such site");
-    ret = http_json(srv, c, 200, site_public_json(site));
+    pub = site_public_json(site);
+    json_object_set_new(pub, "texts", site_texts(srv, site));
+    ret = http_json(srv, c, 200, pub);
     json_decref(site);
     return ret;
 }

@@ -16,6 +16,7 @@
  * the locale it resolves to (pt-PT -> pt-BR, de -> the default), and
  * anything else is a 404 page.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "help_view.h"
 #include "sb_log.h"
 #include "server.h"
+#include "words.h"
 
 #include "help_parse.h" /* what the fuzz targets call */
 
@@ -54,138 +56,52 @@ struct ui_text {
     const char *vote_refused_h1, *vote_refused_p, *vote_limited_p;
 };
 
-/* The first table is the fallback for locales without one. */
-static const struct ui_text ui_texts[] = {
-    {
-        .locale = "en",
-        .self_name = "English",
-        .site = "Help center",
-        .home_h1 = "How can we help?",
-        .skip = "Skip to main content",
-        .languages = "Language",
-        .breadcrumb = "Breadcrumb",
-        .home = "Help center",
-        .footer = "Powered by Switchboard",
-        .search_label = "Search the help center",
-        .search_button = "Search",
-        .search_h1 = "Search results",
-        .search_prompt = "Type a question or a few words to search the help center.",
-        .results_before = "Results for “",
-        .results_after = "”",
-        .no_results = "No articles match your search. Try other words, or browse the topics.",
-        .browse_all = "Browse all articles",
-        .other = "More articles",
-        .category_empty = "There are no articles in this category yet.",
-        .empty_kb = "There are no articles yet.",
-        .missing_before = "This article is not available in ",
-        .missing_after = " yet.",
-        .updated = "Updated",
-        .helpful = "Was this article helpful?",
-        .yes = "Yes",
-        .no = "No",
-        .thanks = "Thanks for your feedback!",
-        .not_found_h1 = "Page not found",
-        .not_found_p = "We could not find the page you asked for. Try a search, or go back to the "
-                       "help center.",
-        .bad_request_h1 = "Bad request",
-        .bad_request_p = "The address or the search text could not be read.",
-        .error_h1 = "Something went wrong",
-        .error_p = "The page cannot be shown right now. Please try again in a moment.",
-        .vote_refused_h1 = "Your vote was not counted",
-        .vote_refused_p = "Each visit to an article can vote once. Open the article again to vote.",
-        .vote_limited_p = "Too many votes came from your network just now. Please try again later.",
-    },
-    {
-        .locale = "pt-BR",
-        .self_name = "português",
-        .site = "Central de ajuda",
-        .home_h1 = "Como podemos ajudar?",
-        .skip = "Pular para o conteúdo principal",
-        .languages = "Idioma",
-        .breadcrumb = "Trilha de navegação",
-        .home = "Central de ajuda",
-        .footer = "Desenvolvido com Switchboard",
-        .search_label = "Pesquisar na central de ajuda",
-        .search_button = "Pesquisar",
-        .search_h1 = "Resultados da pesquisa",
-        .search_prompt = "Digite uma pergunta ou algumas palavras para pesquisar na central de "
-                         "ajuda.",
-        .results_before = "Resultados para “",
-        .results_after = "”",
-        .no_results = "Nenhum artigo corresponde à sua pesquisa. Tente outras palavras ou "
-                      "navegue pelos temas.",
-        .browse_all = "Ver todos os artigos",
-        .other = "Mais artigos",
-        .category_empty = "Ainda não há artigos nesta categoria.",
-        .empty_kb = "Ainda não há artigos.",
-        .missing_before = "Este artigo ainda não está disponível em ",
-        .missing_after = ".",
-        .updated = "Atualizado em",
-        .helpful = "Este artigo foi útil?",
-        .yes = "Sim",
-        .no = "Não",
-        .thanks = "Obrigado pelo seu feedback!",
-        .not_found_h1 = "Página não encontrada",
-        .not_found_p = "Não encontramos a página que você pediu. Tente uma "
-                       "pesquisa ou volte para a central de ajuda.",
-        .bad_request_h1 = "Pedido inválido",
-        .bad_request_p = "Não foi possível ler o endereço ou o texto da "
-                         "pesquisa.",
-        .error_h1 = "Algo deu errado",
-        .error_p = "Não foi possível mostrar a página agora. Tente novamente "
-                   "em instantes.",
-        .vote_refused_h1 = "Seu voto não foi contado",
-        .vote_refused_p = "Cada visita a um artigo pode votar uma vez. Abra o artigo de novo para "
-                          "votar.",
-        .vote_limited_p = "Muitos votos vieram da sua rede agora há pouco. Tente novamente mais "
-                          "tarde.",
-    },
-    {
-        .locale = "ro",
-        .self_name = "limba română",
-        .site = "Centrul de ajutor",
-        .home_h1 = "Cu ce te putem ajuta?",
-        .skip = "Sari la conținutul principal",
-        .languages = "Limbă",
-        .breadcrumb = "Cale de navigare",
-        .home = "Centrul de ajutor",
-        .footer = "Realizat cu Switchboard",
-        .search_label = "Caută în centrul de ajutor",
-        .search_button = "Caută",
-        .search_h1 = "Rezultatele căutării",
-        .search_prompt = "Scrie o întrebare sau câteva cuvinte pentru a căuta "
-                         "în centrul de ajutor.",
-        .results_before = "Rezultate pentru „",
-        .results_after = "”",
-        .no_results = "Niciun articol nu se potrivește căutării tale. "
-                      "Încearcă alte cuvinte sau răsfoiește temele.",
-        .browse_all = "Vezi toate articolele",
-        .other = "Alte articole",
-        .category_empty = "Încă nu există articole în această "
-                          "categorie.",
-        .empty_kb = "Încă nu există articole.",
-        .missing_before = "Acest articol nu este încă disponibil în ",
-        .missing_after = ".",
-        .updated = "Actualizat la",
-        .helpful = "Ți-a fost util acest articol?",
-        .yes = "Da",
-        .no = "Nu",
-        .thanks = "Mulțumim pentru feedback!",
-        .not_found_h1 = "Pagina nu a fost găsită",
-        .not_found_p = "Nu am găsit pagina cerută. Încearcă o "
-                       "căutare sau întoarce-te la centrul de ajutor.",
-        .bad_request_h1 = "Cerere greșită",
-        .bad_request_p = "Adresa sau textul căutării nu au putut fi citite.",
-        .error_h1 = "Ceva nu a mers bine",
-        .error_p = "Pagina nu poate fi afișată acum. Încearcă din nou "
-                   "în câteva momente.",
-        .vote_refused_h1 = "Votul tău nu a fost numărat",
-        .vote_refused_p = "Fiecare vizită la un articol poate vota o dată. Deschide din nou "
-                          "articolul pentru a vota.",
-        .vote_limited_p = "Prea multe voturi au venit din rețeaua ta adineauri. Încearcă din nou "
-                          "mai târziu.",
-    },
+/* Each field is the catalogue's "help.<field>" (web/locales, words.h). */
+#define UI(field)                                                                                  \
+    {                                                                                              \
+        "help." #field, offsetof(struct ui_text, field)                                            \
+    }
+static const struct {
+    const char *key;
+    size_t offset;
+} ui_keys[] = {
+    UI(self_name),
+    UI(site),
+    UI(home_h1),
+    UI(skip),
+    UI(languages),
+    UI(breadcrumb),
+    UI(home),
+    UI(footer),
+    UI(search_label),
+    UI(search_button),
+    UI(search_h1),
+    UI(search_prompt),
+    UI(results_before),
+    UI(results_after),
+    UI(no_results),
+    UI(browse_all),
+    UI(other),
+    UI(category_empty),
+    UI(empty_kb),
+    UI(missing_before),
+    UI(missing_after),
+    UI(updated),
+    UI(helpful),
+    UI(yes),
+    UI(no),
+    UI(thanks),
+    UI(not_found_h1),
+    UI(not_found_p),
+    UI(bad_request_h1),
+    UI(bad_request_p),
+    UI(error_h1),
+    UI(error_p),
+    UI(vote_refused_h1),
+    UI(vote_refused_p),
+    UI(vote_limited_p),
 };
+#undef UI
 
 /* Language names in their own language, for the locale switcher. */
 static const char *const locale_names[][2] = {
@@ -209,15 +125,18 @@ static bool same_language(const char *a, const char *b)
     return la == lb && strncasecmp(a, b, la) == 0;
 }
 
-/* The UI strings for locale: its own table, one of its language, or the
- * first (English). */
-static const struct ui_text *ui_for(const char *locale)
+/* The UI strings for locale by the one fallback rule (words.h). Borrowed
+ * from words. */
+static void ui_fill(struct ui_text *t, const struct sb_words *words, const char *locale)
 {
-    for (size_t i = 0; i < SB_ARRAY_LEN(ui_texts); i++)
-        if (strcasecmp(ui_texts[i].locale, locale) == 0) return &ui_texts[i];
-    for (size_t i = 0; i < SB_ARRAY_LEN(ui_texts); i++)
-        if (same_language(ui_texts[i].locale, locale)) return &ui_texts[i];
-    return &ui_texts[0];
+    const char *from = sb_words_locale(words, locale, "help.self_name");
+
+    /* which language the strings are in: the note on a missing
+     * translation names the language by its own words only then */
+    t->locale = from ? from : SB_WORDS_LAST;
+    for (size_t i = 0; i < SB_ARRAY_LEN(ui_keys); i++)
+        *(const char **)((char *)t + ui_keys[i].offset) =
+            sb_words_text(words, locale, ui_keys[i].key);
 }
 
 /* "Português (Brasil)" for pt-BR; the language's name for other regions;
@@ -287,7 +206,8 @@ struct page {
     struct sb_server *srv;
     struct sb_buf b;
     bool failed;             /* an append hit the cap or ran out of memory */
-    const struct ui_text *t; /* strings of ui */
+    struct ui_text text;     /* strings of ui */
+    const struct ui_text *t; /* &text */
     const char *ui;          /* locale of the UI strings and of the links */
     const char *lang;        /* locale of the content: <html lang> */
 };
@@ -299,7 +219,8 @@ static void page_init(struct page *p, struct sb_server *srv, const char *ui, con
     p->srv = srv;
     p->ui = ui;
     p->lang = lang;
-    p->t = ui_for(ui);
+    ui_fill(&p->text, srv->words, ui);
+    p->t = &p->text;
     sb_buf_init(&p->b, limit);
 }
 

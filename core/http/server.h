@@ -46,6 +46,7 @@ struct sb_server {
     struct sb_store *store;
     struct sb_kb *kb;
     struct sb_re_cache *re;
+    struct sb_words *words; /* the customer's words: web_dir/locales (words.h) */
     struct sb_host *host;
     struct MHD_Daemon *mhd;
     const struct route *const *routes; /* NULL-terminated tables (core/server/routes.c) */
@@ -271,6 +272,11 @@ enum MHD_Result cors_preflight(struct sb_server *srv, struct MHD_Connection *c, 
 void cors_frame_ancestors(struct sb_server *srv, struct sb_buf *out);
 
 /* ------- Interface to code in api_widget.c ------- */
+
+/* GET /widget.js, also what /static/widget/widget.js answers: the script
+ * with the customer's words filled in. */
+enum MHD_Result api_widget_js(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
+                              const char *params[2]);
 
 /* Who a widget request speaks for: the site it names and, when user_id
  * and user_hash check out against the site's secret, a verified user. */

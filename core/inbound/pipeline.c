@@ -11,19 +11,7 @@
 #include "sb_log.h"
 #include "handoff.h"
 #include "server.h"
-
-/* What the customer is told when a person takes over, per language. */
-static const char *handoff_notice(const char *locale)
-{
-    if (strncmp(locale, "pt", 2) == 0)
-        return "Vou passar sua conversa para uma pessoa da nossa equipe. Ela vai responder aqui "
-               "mesmo, e você não precisa repetir nada.";
-    if (strncmp(locale, "ro", 2) == 0)
-        return "Vă transfer conversația unui coleg din echipa noastră. Vă va răspunde aici și nu "
-               "trebuie să repetați nimic.";
-    return "I'm passing your conversation to a person on our team. They will reply right here, "
-           "and you won't need to repeat anything.";
-}
+#include "words.h"
 
 /* attachments may be NULL (none). */
 static json_t *message_json(int64_t id, const char *direction, const char *author, const char *text,
@@ -154,7 +142,8 @@ static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const st
                                      SB_STATUS_QUEUED));
         }
         if (!rc)
-            rc = add_outbound(srv, conv, in->channel, "system", handoff_notice(turn.locale), empty,
+            rc = add_outbound(srv, conv, in->channel, "system",
+                              sb_words_text(srv->words, turn.locale, "conv.handoff_notice"), empty,
                               empty, inbound_id, replies);
         if (!rc)
             rc = handoff_queue(srv, conv, turn.handoff_team[0] ? turn.handoff_team : NULL, replies);

@@ -13,7 +13,7 @@
  *   sb.log(level, message)
  *   ctx.text ctx.payload ctx.locale ctx.channel ctx.conversation ctx.status
  *   ctx.captures ctx.intent  ctx:reply{} ctx:handoff{} ctx:set(k,v)
- *   ctx:get(k)  ctx:pick{en=..., pt=..., ro=...}
+ *   ctx:get(k)  ctx:pick{en=..., pt=..., ro=...}  ctx:t(key, {var=...})
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +23,7 @@
 #include "lua_host.h"
 #include "sb_log.h"
 #include "sb_util.h"
+#include "words.h"
 
 #define MAX_JSON_DEPTH 32
 #define MAX_REPLIES 10
@@ -538,19 +539,25 @@ static struct ctx_ud *check_ctx(lua_State *L)
     return c;
 }
 
-/* Picks the entry for the turn's locale from {en=..., pt=..., ["pt-BR"]=...}:
- * exact locale, then language, then English, then any. */
+#define PICK_MAX 32 /* locales a ctx:pick table may offer */
+
+/* Picks the entry for the turn's locale from {en=..., pt=..., ["pt-BR"]=...}
+ * by the one fallback rule (words.h: exact, language, the language's other
+ * locales in name order, en), else any entry. */
 static void push_pick(lua_State *L, int tidx, const char *locale)
 {
-    char lang[16];
-    size_t n = strcspn(locale, "-_");
-    if (n >= sizeof(lang)) n = sizeof(lang) - 1;
-    memcpy(lang, locale, n);
-    lang[n] = '\0';
-    const char *tries[] = {locale, lang, "en"};
-    for (size_t i = 0; i < SB_ARRAY_LEN(tries); i++) {
-        if (lua_getfield(L, tidx, tries[i]) != LUA_TNIL) return;
+    const char *have[PICK_MAX];
+    size_t n = 0, best;
+
+    lua_pushnil(L);
+    while (lua_next(L, tidx)) {
+        /* string keys stay anchored in the table while it is on the stack */
+        if (lua_type(L, -2) == LUA_TSTRING && n < PICK_MAX) have[n++] = lua_tostring(L, -2);
         lua_pop(L, 1);
+    }
+    if (sb_locale_pick(have, n, locale, NULL, &best)) {
+        lua_getfield(L, tidx, have[best]);
+        return;
     }
     lua_pushnil(L);
     if (lua_next(L, tidx)) {
@@ -558,6 +565,42 @@ static void push_pick(lua_State *L, int tidx, const char *locale)
         return;
     }
     lua_pushnil(L);
+}
+
+#define T_VARS_MAX 8
+
+/* ctx:t(key [, vars]) -> the catalogue's text (web/locales) for the turn's
+ * locale by the fallback rule, with {name} filled from vars (strings or
+ * numbers); the key itself when no catalogue has it. */
+static int l_ctx_t(lua_State *L)
+{
+    struct ctx_ud *c = check_ctx(L);
+    const char *key = luaL_checkstring(L, 2);
+    char names[T_VARS_MAX][32], values[T_VARS_MAX][256], out[MAX_REPLY_TEXT + 1];
+    const char *np[T_VARS_MAX], *vp[T_VARS_MAX];
+    size_t n = 0;
+
+    if (!lua_isnoneornil(L, 3)) {
+        luaL_checktype(L, 3, LUA_TTABLE);
+        lua_pushnil(L);
+        while (lua_next(L, 3)) {
+            int vt = lua_type(L, -1);
+            if (lua_type(L, -2) == LUA_TSTRING && (vt == LUA_TSTRING || vt == LUA_TNUMBER) &&
+                n < T_VARS_MAX) {
+                /* copied: a number's string form lives only on the stack */
+                snprintf(names[n], sizeof(names[n]), "%s", lua_tostring(L, -2));
+                snprintf(values[n], sizeof(values[n]), "%s", luaL_tolstring(L, -1, NULL));
+                lua_pop(L, 1);
+                np[n] = names[n];
+                vp[n] = values[n];
+                n++;
+            }
+            lua_pop(L, 1);
+        }
+    }
+    lua_pushstring(L, sb_words_format(host_deps(c->host)->words, c->turn->locale, key, np, vp, n,
+                                      out, sizeof(out)));
+    return 1;
 }
 
 static int l_ctx_pick(lua_State *L)
@@ -797,9 +840,13 @@ void lua_api_install(lua_State *L, struct sb_host *h, struct sb_plugin *p)
     static const luaL_Reg kb[] = {
         {"search", l_kb_search}, {"vote", l_kb_vote}, {"choose", l_kb_choose}, {NULL, NULL}};
     static const luaL_Reg store[] = {{"get", l_store_get}, {"set", l_store_set}, {NULL, NULL}};
-    static const luaL_Reg ctx_methods[] = {{"reply", l_ctx_reply}, {"handoff", l_ctx_handoff},
-                                           {"set", l_ctx_set},     {"get", l_ctx_get},
-                                           {"pick", l_ctx_pick},   {NULL, NULL}};
+    static const luaL_Reg ctx_methods[] = {{"reply", l_ctx_reply},
+                                           {"handoff", l_ctx_handoff},
+                                           {"set", l_ctx_set},
+                                           {"get", l_ctx_get},
+                                           {"pick", l_ctx_pick},
+                                           {"t", l_ctx_t},
+                                           {NULL, NULL}};
 
     luaL_newmetatable(L, CTX_META);
     lua_pushcfunction(L, l_ctx_index);

@@ -30,7 +30,8 @@ struct sb_host_deps {
     struct sb_kb *kb;
     struct sb_re_cache *re;
     const struct sb_config *cfg;
-    const char *public_url; /* base for help-center links */
+    const char *public_url;       /* base for help-center links */
+    const struct sb_words *words; /* ctx:t's catalogues (words.h); NULL: none */
 };
 
 /* Counters for /metrics and tests. */

@@ -26,6 +26,7 @@
 #include "sb_log.h"
 #include "routes.h"
 #include "server.h"
+#include "words.h"
 
 #define MAX_CONNECTIONS 20000
 /* File descriptors kept back from connections: the store, its WAL and
@@ -121,11 +122,15 @@ static enum sb_err open_parts(struct sb_server *srv, struct sb_errbuf *eb)
     if (rc) return sb_fail(eb, rc, "help-center view key: %s", sb_strerror(rc));
     rc = sb_re_cache_new(512, 100000, &srv->re);
     if (rc) return sb_fail(eb, rc, "regex cache: %s", sb_strerror(rc));
+    snprintf(dbpath, sizeof(dbpath), "%s/locales", srv->cfg.web_dir);
+    rc = sb_words_load(dbpath, &srv->words, eb);
+    if (rc) return rc;
     deps = (struct sb_host_deps){.store = srv->store,
                                  .kb = srv->kb,
                                  .re = srv->re,
                                  .cfg = &srv->cfg,
-                                 .public_url = srv->public_url};
+                                 .public_url = srv->public_url,
+                                 .words = srv->words};
     rc = sb_host_new(&deps, &srv->host);
     if (rc) return sb_fail(eb, rc, "plugin host: %s", sb_strerror(rc));
     rc = handoff_start(srv, eb);
@@ -319,6 +324,7 @@ static void close_parts(struct sb_server *srv)
     handoff_stop(srv);
     sb_kb_close(srv->kb);
     sb_re_cache_free(srv->re);
+    sb_words_free(srv->words);
     sb_limits_free(srv->limits);
     sb_store_close(srv->store);
     if (srv->epfd > 0) close(srv->epfd);

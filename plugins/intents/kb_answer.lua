@@ -15,31 +15,7 @@ local MISSES_BEFORE_HANDOFF = 2
 local MAX_CHOICES = 3
 local CHOICE = [[^/article:([0-9]{1,18})$]]
 
-local T = {
-  yes = { en = "Yes, that helped", pt = "Sim, ajudou", ro = "Da, m-a ajutat" },
-  no = { en = "No", pt = "Não", ro = "Nu" },
-  human = { en = "Talk to a person", pt = "Falar com uma pessoa", ro = "Vorbesc cu o persoană" },
-  glad = {
-    en = "Glad that helped! Anything else I can do?",
-    pt = "Que bom que ajudou! Posso ajudar em mais alguma coisa?",
-    ro = "Mă bucur că v-a ajutat! Vă mai pot ajuta cu ceva?",
-  },
-  sorry = {
-    en = "Sorry that didn't help. Could you tell me a bit more about what you need?",
-    pt = "Desculpe, isso não ajudou. Pode me contar um pouco mais sobre o que você precisa?",
-    ro = "Îmi pare rău că nu v-a ajutat. Îmi puteți spune mai multe despre ce aveți nevoie?",
-  },
-  clarify = {
-    en = "I'm not sure I understood. Could you say it in other words, for example what you ordered or what went wrong?",
-    pt = "Não tenho certeza se entendi. Pode explicar de outro jeito, por exemplo o que você pediu ou o que deu errado?",
-    ro = "Nu sunt sigur că am înțeles. Puteți reformula, de exemplu ce ați comandat sau ce nu a mers?",
-  },
-  maybe = {
-    en = "Did you mean one of these?",
-    pt = "Você quis dizer algum destes?",
-    ro = "V-ați referit la unul dintre acestea?",
-  },
-}
+-- What the bot says comes from the locale catalogues (web/locales, ctx:t).
 
 -- Typed answers to "did this help?" on channels without buttons.
 local YES = [[^\W*(yes|yeah|yep|it did|sim|ajudou|da|m-a ajutat)\b]]
@@ -63,14 +39,14 @@ local function feedback(ctx)
     ctx:set("kb_asked", nil)
     ctx:set("kb_asked_id", nil)
     ctx:set("kb_misses", 0)
-    ctx:reply(ctx:pick(T.glad))
+    ctx:reply(ctx:t("bot.kb.glad"))
     return true
   end
   if ctx.payload == "/not_helped" or (asked and sb.re.test(ctx.text, NO, "i")) then
     if asked_id then sb.kb.vote(asked_id, false) end
     ctx:set("kb_asked", nil)
     ctx:set("kb_asked_id", nil)
-    if not miss(ctx, "not_helped") then ctx:reply(ctx:pick(T.sorry)) end
+    if not miss(ctx, "not_helped") then ctx:reply(ctx:t("bot.kb.sorry")) end
     return true
   end
   return false
@@ -84,9 +60,9 @@ local function answer(ctx, hit)
     text = hit.summary,
     links = { { title = hit.title, url = hit.url, article_id = hit.id } },
     quick_replies = {
-      { title = ctx:pick(T.yes), payload = "/helped" },
-      { title = ctx:pick(T.no), payload = "/not_helped" },
-      { title = ctx:pick(T.human), payload = "/human" },
+      { title = ctx:t("bot.kb.yes"), payload = "/helped" },
+      { title = ctx:t("bot.kb.no"), payload = "/not_helped" },
+      { title = ctx:t("bot.kb.human"), payload = "/human" },
     },
   }
 end
@@ -126,7 +102,7 @@ sb.intent{
     ctx:set("kb_asked", nil)
     ctx:set("kb_asked_id", nil)
     if miss(ctx, "no_answer") then return end
-    choices[#choices + 1] = { title = ctx:pick(T.human), payload = "/human" }
-    ctx:reply{ text = ctx:pick(#choices > 1 and T.maybe or T.clarify), quick_replies = choices }
+    choices[#choices + 1] = { title = ctx:t("bot.kb.human"), payload = "/human" }
+    ctx:reply{ text = ctx:t(#choices > 1 and "bot.kb.maybe" or "bot.kb.clarify"), quick_replies = choices }
   end,
 }

@@ -6,10 +6,6 @@ sb.intent{
   priority = 40,
   match = [[^\W*(thanks?( you)?( (so|very) much| a lot)?|thx|ty|cheers|bye|goodbye|see you|obrigad[oa]( mesmo)?|muito obrigad[oa]|valeu|tchau|até logo|até mais|mul[țţt]umesc( frumos| mult)?|mersi|la revedere|pa|o zi bun[ăa])\W*$]],
   handler = function(ctx)
-    ctx:reply(ctx:pick{
-      en = "You're welcome! If anything else comes up, just write here.",
-      pt = "Por nada! Se precisar de mais alguma coisa, é só escrever aqui.",
-      ro = "Cu plăcere! Dacă mai aveți nevoie de ceva, scrieți-ne aici.",
-    })
+    ctx:reply(ctx:t("bot.thanks"))
   end,
 }

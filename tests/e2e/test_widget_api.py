@@ -207,8 +207,16 @@ class SiteAdminTests(WidgetTestCase):
         st, h, pub = self.server.get("/api/v1/widget/sites/blog")
         self.assertEqual(st, 200)
         self.assertEqual(set(pub), {"id", "title", "color", "position", "locale", "greeting",
-                                    "proactive", "locales"})
+                                    "proactive", "locales", "texts"})
         self.assertEqual(pub["locales"], ["en", "pt-BR", "pt-PT", "ro"])
+        # the site's texts per widget locale, by the server's fallback rule:
+        # pt-PT takes pt-BR's greeting, ro (none of its own) the default's
+        # (en); the only proactive message, en, is everyone's
+        texts = pub["texts"]
+        self.assertEqual(set(texts), {"en", "pt-BR", "pt-PT", "ro"})
+        self.assertEqual(texts["pt-PT"]["greeting"], "Olá!")
+        self.assertEqual(texts["ro"]["greeting"], "Hi!")
+        self.assertEqual(texts["pt-BR"]["proactive"], ["Questions?"])
         self.assertEqual(pub["proactive"][0]["article"], "payment-methods")
         # the identity still verifies with the secret made at creation
         st, h, b = self.create({"site": "blog", "user_id": "u1", "user_hash": user_hash("u1", secret)},
@@ -665,6 +673,28 @@ class ReceiptTests(WidgetTestCase):
 
 class WidgetFilesTests(WidgetTestCase):
 
+    def check_widget_words(self, body):
+        """widget.js carries the widget's words from web/locales, each key
+        resolved by the server's fallback rule: pt-PT has its own where it
+        differs, pt-BR's where its catalogue has no such key, and en last."""
+        text = body.decode() if isinstance(body, bytes) else body
+        self.assertNotIn("/*sb:words*/", text)
+        start = text.index("const STR = ") + len("const STR = ")
+        words, _ = json.JSONDecoder().raw_decode(text[start:])
+        cat = {}
+        for loc in ("en", "pt-BR", "pt-PT", "ro"):
+            with open(os.path.join(harness.WEB, "locales", loc + ".json"), encoding="utf-8") as f:
+                cat[loc] = json.load(f)
+        en_keys = {k[len("widget."):] for k in cat["en"] if k.startswith("widget.")}
+        self.assertEqual(set(words), {"en", "pt-BR", "pt-PT", "ro"})
+        for loc in words:
+            self.assertEqual(set(words[loc]), en_keys, loc)
+        self.assertNotIn("widget.send", cat["pt-PT"])  # the case the rule fills in
+        self.assertEqual(words["pt-PT"]["send"], cat["pt-BR"]["widget.send"])
+        self.assertEqual(words["pt-PT"]["title"], cat["pt-PT"]["widget.title"])
+        self.assertNotEqual(words["pt-PT"]["title"], words["pt-BR"]["title"])
+        self.assertEqual(words["ro"]["send"], cat["ro"]["widget.send"])
+
     def test_widget_js_and_demo_pages(self):
         s = self.server
         st, h, body = s.get("/widget.js")
@@ -679,6 +709,11 @@ class WidgetFilesTests(WidgetTestCase):
         st, h2, b2 = s.get("/widget.js", headers={"If-None-Match": etag})
         self.assertEqual(st, 304)
         self.assertEqual(h2.get("etag"), etag)
+        self.check_widget_words(body)
+        # the same script, with its words, from the static folder
+        st, h, body = s.get("/static/widget/widget.js")
+        self.assertEqual(st, 200)
+        self.check_widget_words(body)
         for path, name in (("/", "index.html"), ("/demo/checkout", "checkout.html")):
             with self.subTest(path=path):
                 st, h, b = s.get(path)

@@ -13,6 +13,7 @@
 
 #include "lua_host.h"
 #include "sb_log.h"
+#include "words.h"
 
 struct plugin_env {
     char dir[64];
@@ -20,6 +21,7 @@ struct plugin_env {
     struct sb_store *store;
     struct sb_kb *kb;
     struct sb_re_cache *re;
+    struct sb_words *words; /* the real catalogues, web/locales */
     struct sb_host *host;
     struct sb_conv conv;
 };
@@ -39,7 +41,8 @@ static inline int plugin_env_open(struct plugin_env *e, const char *locale)
     e->cfg.lua_instructions = 5 * 1000 * 1000;
     snprintf(db, sizeof(db), "%s/test.db", e->dir);
     if (sb_store_open(db, "NORMAL", &e->store, &eb) ||
-        sb_kb_open(sb_store_db(e->store), &e->kb, &eb) || sb_re_cache_new(64, 10000, &e->re)) {
+        sb_kb_open(sb_store_db(e->store), &e->kb, &eb) || sb_re_cache_new(64, 10000, &e->re) ||
+        sb_words_load(SB_SOURCE_DIR "/web/locales", &e->words, &eb)) {
         fprintf(stderr, "plugin_env: %s\n", eb.msg);
         return -1;
     }
@@ -47,7 +50,8 @@ static inline int plugin_env_open(struct plugin_env *e, const char *locale)
                                  .kb = e->kb,
                                  .re = e->re,
                                  .cfg = &e->cfg,
-                                 .public_url = "http://help.example"};
+                                 .public_url = "http://help.example",
+                                 .words = e->words};
     if (sb_host_new(&deps, &e->host)) return -1;
     if (sb_store_conv_create(e->store, "web", "visitor-1", locale, NULL, &e->conv)) return -1;
     return 0;
@@ -60,6 +64,7 @@ static inline void plugin_env_close(struct plugin_env *e)
     sb_host_free(e->host);
     sb_kb_close(e->kb);
     sb_re_cache_free(e->re);
+    sb_words_free(e->words);
     sb_store_close(e->store);
     const char *files[] = {"test.db", "test.db-wal", "test.db-shm"};
     for (size_t i = 0; i < 3; i++) {

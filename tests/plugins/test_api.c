@@ -2,7 +2,8 @@
  * test_api.c - the sb.* API as plugins see it, through small plugins
  * written to a temporary folder and loaded into the real host: the
  * per-plugin store, JSON, PCRE2, knowledge-base search, conversation
- * attributes and the checks on what a reply may contain.
+ * attributes, the customer's words (ctx:t, ctx:pick) and the checks on
+ * what a reply may contain.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -188,6 +189,68 @@ static void test_unsafe_links_and_oversized_replies_are_refused(void **state)
     }
 }
 
+/* ctx:t reads web/locales by the fallback rule: pt-PT has its own words
+ * where Portugal says it differently, and the Brazilian ones elsewhere. */
+static void test_t_reads_the_catalogue_with_the_fallback_rule(void **state)
+{
+    struct plugin_env e;
+    struct sb_turn t;
+    char want[512];
+    (void)state;
+    assert_int_equal(plugin_env_open(&e, "pt-PT"), 0);
+    load_source(&e, "t.lua",
+                "sb.intent{ name='t', handler=function(ctx)\n"
+                "  ctx:reply(ctx:t(ctx.text, { day = 'amanhã', time = 9, timezone = 'UTC' }))\n"
+                "end }\n");
+    /* no pt-PT text: the pt-BR one */
+    assert_string_equal(reply_of(&e, "bot.kb.yes", &t),
+                        sb_words_get(e.words, "pt-BR", "bot.kb.yes"));
+    sb_turn_cleanup(&t);
+    /* its own, with the placeholders filled (a number too) */
+    assert_string_equal(reply_of(&e, "conv.back", &t),
+                        "A nossa equipa volta amanhã às 9 (UTC). Responderemos aqui.");
+    sb_turn_cleanup(&t);
+    /* a key no catalogue has shows itself */
+    assert_string_equal(reply_of(&e, "no.such.words", &t), "no.such.words");
+    sb_turn_cleanup(&t);
+    plugin_env_close(&e);
+
+    /* a locale without a catalogue: its language's, then en */
+    assert_int_equal(plugin_env_open(&e, "ro-MD"), 0);
+    load_source(&e, "t.lua",
+                "sb.intent{ name='t', handler=function(ctx) ctx:reply(ctx:t(ctx.text)) end }\n");
+    snprintf(want, sizeof(want), "%s", sb_words_get(e.words, "ro", "bot.thanks"));
+    assert_string_equal(reply_of(&e, "bot.thanks", &t), want);
+    sb_turn_cleanup(&t);
+    plugin_env_close(&e);
+}
+
+static void test_pick_uses_the_same_rule(void **state)
+{
+    struct plugin_env e;
+    struct sb_turn t;
+    (void)state;
+    assert_int_equal(plugin_env_open(&e, "pt-PT"), 0);
+    load_source(
+        &e, "p.lua",
+        "sb.intent{ name='p', handler=function(ctx)\n"
+        "  ctx:reply(ctx:pick{ en = 'en', ['pt-BR'] = 'br', ['pt-AO'] = 'ao', ro = 'ro' })\n"
+        "end }\n");
+    /* pt-PT: no entry, no bare pt: the first pt-* in name order */
+    assert_string_equal(reply_of(&e, "x", &t), "ao");
+    sb_turn_cleanup(&t);
+    plugin_env_close(&e);
+    assert_int_equal(plugin_env_open(&e, "de"), 0);
+    load_source(&e, "p.lua",
+                "sb.intent{ name='p', handler=function(ctx)\n"
+                "  ctx:reply(ctx:pick{ ro = 'ro', en = 'en' } .. ' ' .. ctx:pick{ ro = 'ro' })\n"
+                "end }\n");
+    /* de: en, and without en any entry */
+    assert_string_equal(reply_of(&e, "x", &t), "en ro");
+    sb_turn_cleanup(&t);
+    plugin_env_close(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -197,6 +260,8 @@ int main(void)
         cmocka_unit_test(test_kb_search_links_use_the_public_url),
         cmocka_unit_test(test_attributes_are_saved_with_the_conversation),
         cmocka_unit_test(test_unsafe_links_and_oversized_replies_are_refused),
+        cmocka_unit_test(test_t_reads_the_catalogue_with_the_fallback_rule),
+        cmocka_unit_test(test_pick_uses_the_same_rule),
     };
     sb_log_set_level(SB_LOG_ERROR);
     return cmocka_run_group_tests(tests, NULL, NULL);

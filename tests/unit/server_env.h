@@ -28,6 +28,7 @@
 #include "auth.h"
 #include "handoff.h"
 #include "handoff_int.h"
+#include "words.h"
 #include "sb_log.h"
 #include "server.h"
 
@@ -57,7 +58,8 @@ static inline int server_env_open(struct server_env *e)
     snprintf(db, sizeof(db), "%s/switchboard.db", e->dir);
     if (sb_store_open(db, "NORMAL", &srv->store, &eb) ||
         sb_kb_open(sb_store_db(srv->store), &srv->kb, &eb) ||
-        sb_re_cache_new(64, 10000, &srv->re)) {
+        sb_re_cache_new(64, 10000, &srv->re) ||
+        sb_words_load(SB_SOURCE_DIR "/web/locales", &srv->words, &eb)) {
         fprintf(stderr, "server_env: %s\n", eb.msg);
         return -1;
     }
@@ -65,7 +67,8 @@ static inline int server_env_open(struct server_env *e)
                                  .kb = srv->kb,
                                  .re = srv->re,
                                  .cfg = &srv->cfg,
-                                 .public_url = srv->public_url};
+                                 .public_url = srv->public_url,
+                                 .words = srv->words};
     if (sb_host_new(&deps, &srv->host) || handoff_start(srv, &eb)) {
         fprintf(stderr, "server_env: %s\n", eb.msg);
         return -1;
@@ -85,6 +88,7 @@ static inline void server_env_close(struct server_env *e)
     sb_re_cache_free(srv->re);
     sb_kb_close(srv->kb);
     sb_store_close(srv->store);
+    sb_words_free(srv->words);
     free(srv->notify);
     for (size_t i = 0; i < SB_ARRAY_LEN(files); i++) {
         snprintf(path, sizeof(path), "%s/%s", e->dir, files[i]);

@@ -25,52 +25,9 @@
     'conversation/reopened', 'conversation/assigned', 'conversation/resolved', 'queue/position',
     'message/delivered', 'message/read', 'typing'];
 
-  const STR = {
-    en: {
-      title: 'Support', open: 'Open chat', close: 'Close chat', input: 'Message', placeholder: 'Type your message…',
-      send: 'Send', attach: 'Attach an image or PDF', language: 'Language', log: 'Conversation',
-      sending: 'Sending…', sent: 'Sent', delivered: 'Delivered', read: 'Read', failed: 'Not sent: {error}',
-      typing: 'Typing…', agentTyping: '{name} is typing…', bot: 'Assistant', you: 'You', agent: 'You are chatting with {name}',
-      queue: 'You are number {n} in the queue', wait: 'Expected wait: about {m} min', waiting: 'Waiting for a person to join',
-      offline: 'You are offline. Your messages will be sent when you are back.', dismiss: 'Dismiss',
-      greeting: 'Hi! How can we help you today?', rate: 'How would you rate this conversation?', stars: '{n} of 5',
-      uploading: 'Uploading {name}…', uploadFailed: 'Could not upload {name}: {error}', badType: 'Only images and PDF files can be sent.',
-      attachment: 'Attachment', newMessages: '{n} new', closed: 'This conversation is closed. Write again any time.',
-    },
-    'pt-BR': {
-      title: 'Suporte', open: 'Abrir o chat', close: 'Fechar o chat', input: 'Mensagem', placeholder: 'Digite sua mensagem…',
-      send: 'Enviar', attach: 'Anexar uma imagem ou PDF', language: 'Idioma', log: 'Conversa',
-      sending: 'Enviando…', sent: 'Enviada', delivered: 'Entregue', read: 'Lida', failed: 'Não enviada: {error}',
-      typing: 'Digitando…', agentTyping: '{name} está digitando…', bot: 'Assistente', you: 'Você', agent: 'Você está falando com {name}',
-      queue: 'Você é o número {n} na fila', wait: 'Espera prevista: cerca de {m} min', waiting: 'Aguardando uma pessoa da equipe',
-      offline: 'Você está sem conexão. Suas mensagens serão enviadas quando voltar.', dismiss: 'Dispensar',
-      greeting: 'Olá! Como podemos ajudar?', rate: 'Como você avalia esta conversa?', stars: '{n} de 5',
-      uploading: 'Enviando {name}…', uploadFailed: 'Não foi possível enviar {name}: {error}', badType: 'Só é possível enviar imagens e PDF.',
-      attachment: 'Anexo', newMessages: '{n} novas', closed: 'Esta conversa foi encerrada. Escreva quando quiser.',
-    },
-    'pt-PT': {
-      title: 'Apoio ao cliente', open: 'Abrir a conversa', close: 'Fechar a conversa', input: 'Mensagem', placeholder: 'Escreva a sua mensagem…',
-      send: 'Enviar', attach: 'Anexar uma imagem ou PDF', language: 'Idioma', log: 'Conversa',
-      sending: 'A enviar…', sent: 'Enviada', delivered: 'Entregue', read: 'Lida', failed: 'Não enviada: {error}',
-      typing: 'A escrever…', agentTyping: '{name} está a escrever…', bot: 'Assistente', you: 'Eu', agent: 'Está a falar com {name}',
-      queue: 'É o número {n} na fila', wait: 'Espera prevista: cerca de {m} min', waiting: 'À espera de um membro da equipa',
-      offline: 'Está sem ligação. As suas mensagens serão enviadas quando voltar.', dismiss: 'Dispensar',
-      greeting: 'Olá! Como podemos ajudar?', rate: 'Como avalia esta conversa?', stars: '{n} de 5',
-      uploading: 'A enviar {name}…', uploadFailed: 'Não foi possível enviar {name}: {error}', badType: 'Só é possível enviar imagens e PDF.',
-      attachment: 'Anexo', newMessages: '{n} novas', closed: 'Esta conversa foi encerrada. Escreva quando quiser.',
-    },
-    ro: {
-      title: 'Asistență', open: 'Deschide chatul', close: 'Închide chatul', input: 'Mesaj', placeholder: 'Scrieți mesajul…',
-      send: 'Trimite', attach: 'Atașați o imagine sau un PDF', language: 'Limba', log: 'Conversație',
-      sending: 'Se trimite…', sent: 'Trimis', delivered: 'Livrat', read: 'Citit', failed: 'Netrimis: {error}',
-      typing: 'Scrie…', agentTyping: '{name} scrie…', bot: 'Asistent', you: 'Dvs.', agent: 'Vorbiți cu {name}',
-      queue: 'Sunteți pe locul {n} la coadă', wait: 'Timp de așteptare estimat: circa {m} min', waiting: 'Așteptăm un coleg din echipă',
-      offline: 'Nu sunteți conectat. Mesajele vor fi trimise când reveniți.', dismiss: 'Închide',
-      greeting: 'Bună! Cu ce vă putem ajuta?', rate: 'Cum evaluați această conversație?', stars: '{n} din 5',
-      uploading: 'Se încarcă {name}…', uploadFailed: '{name} nu a putut fi încărcat: {error}', badType: 'Se pot trimite doar imagini și fișiere PDF.',
-      attachment: 'Atașament', newMessages: '{n} noi', closed: 'Conversația a fost închisă. Ne puteți scrie oricând.',
-    },
-  };
+  // The customer's words, per locale: the server fills them in from its
+  // catalogues (web/locales) with its fallback rule when it serves this file.
+  const STR = /*sb:words*/{};
 
   const CSS = `
 :host{all:initial!important;display:block!important;position:static!important;contain:none!important}
@@ -293,10 +250,12 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
     const texts = []; // [element, property, key, vars]
 
     const t = (k, vars) => {
-      let s = (STR[loc] || STR.en)[k] || STR.en[k] || k;
+      let s = (STR[loc] || {})[k] || k;
       for (const [n, v] of Object.entries(vars || {})) s = s.split('{' + n + '}').join(String(v));
       return s;
     };
+    // The site's own texts for loc, picked by the server with the same rule.
+    const siteText = (k) => ((site.texts || {})[loc] || {})[k];
     const bind = (el, prop, k, vars) => {
       texts.push([el, prop, k, vars]);
       return el;
@@ -364,8 +323,7 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
         else el.setAttribute(prop, t(k, vars));
       }
       titleEl.textContent = site.title || t('title');
-      const g = site.greeting || {};
-      greetEl.querySelector('.text').textContent = g[loc] || g[msgLocale()] || g[site.locale] || g.en || t('greeting');
+      greetEl.querySelector('.text').textContent = siteText('greeting') || t('greeting');
       langSel.replaceChildren(...(site.locales || LOCALES).filter((l) => STR[l])
         .map((l) => h('option', { value: l, lang: l, text: NAMES[l] })));
       langSel.value = loc;
@@ -1078,7 +1036,7 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
       setTimeout(() => {
         if (isOpen || session(true)) return;
         const m = rule.message;
-        proText.textContent = typeof m === 'string' ? m : m[loc] || m[msgLocale()] || m[site.locale] || m.en || Object.values(m)[0] || '';
+        proText.textContent = typeof m === 'string' ? m : (siteText('proactive') || [])[site.proactive.indexOf(rule)] || Object.values(m)[0] || '';
         proCard.replaceChildren();
         const a = rule.article;
         if (a) {

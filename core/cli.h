@@ -16,7 +16,8 @@ int cli_load_config(struct sb_config *cfg, int argc, char **argv, int first);
 /* switchboard kb import|export|import-faq|search ... (cli_kb.c) */
 int cli_kb(int argc, char **argv);
 
-/* switchboard kb eval KIND TRAIN TEST ... (cli_eval.c): argv as cli_kb's. */
+/* switchboard kb eval KIND TRAIN TEST ... (cli_eval.c): argv as cli_kb's.
+ * In the sbeval library, which main.c calls directly, not in sbcore. */
 int cli_kb_eval(int argc, char **argv);
 
 struct sb_store;

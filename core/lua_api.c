@@ -5,7 +5,8 @@
  *   sb.intent{...}  sb.channel{...}  sb.hook{...}   declarations (while loading)
  *   sb.re.match/find/test                    PCRE2, cached, match-limited
  *   sb.json.encode/decode, sb.json.null      jansson
- *   sb.kb.search(text, {locale, limit})      knowledge-base search
+ *   sb.kb.search(text, {locale, limit})      knowledge-base search and the
+ *                                            engine's decision (sb_kb_decide)
  *   sb.kb.vote(id, helpful) sb.kb.choose(id) the customer's feedback
  *   sb.kb.threshold sb.kb.clarify_threshold sb.kb.choice_floor  the answer policy
  *   sb.store.get/set(key[, value])           per-plugin key/value store, with a
@@ -400,8 +401,11 @@ static int l_kb_choose(lua_State *L)
     return 1;
 }
 
-/* sb.kb.search(text, {locale=, limit=}) -> array of hits (best first), and
- * the number of search terms the text gave (0: nothing to search for) */
+/* sb.kb.search(text, {locale=, limit=}) -> array of hits (best first), the
+ * number of search terms the text gave (0: nothing to search for), and the
+ * engine's decision on these hits ("answer", "clarify" or "handoff") with
+ * how many of the first hits to offer as choices: sb_kb_decide, so the
+ * bot and "try a question" can never disagree. */
 static int l_kb_search(lua_State *L)
 {
     const struct sb_host_deps *d = host_deps(host_of(L));
@@ -409,6 +413,7 @@ static int l_kb_search(lua_State *L)
     const char *locale = d->cfg->default_locale;
     lua_Integer limit = 3;
     struct sb_kb_result res;
+    int nchoices = 0;
 
     if (lua_istable(L, 2)) {
         lua_getfield(L, 2, "locale");
@@ -427,8 +432,10 @@ static int l_kb_search(lua_State *L)
         lua_rawseti(L, -2, i + 1);
     }
     lua_pushinteger(L, res.terms);
+    lua_pushstring(L, sb_kb_decision_name(sb_kb_decide(d->kb, &res, &nchoices)));
+    lua_pushinteger(L, nchoices);
     sb_kb_result_cleanup(&res);
-    return 2;
+    return 4;
 }
 
 /* ---------- sb.store (per plugin) ---------- */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kb_eval.h"
 #include "kb_files.h"
 
 #define EVAL_MAX_FILE (64 << 20)

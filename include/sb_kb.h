@@ -33,6 +33,13 @@ enum sb_err sb_kb_set_locales(struct sb_kb *kb, const char *list, struct sb_errb
  * answered from at once. The server calls this: its event loop must not
  * stall. */
 void sb_kb_background_rebuilds(struct sb_kb *kb, int in_place_ms);
+/* With background rebuilds on, the owner's periodic tick (the server's,
+ * once a second): takes in a finished background build, and starts one on
+ * the thread as soon as another process changed the database (PRAGMA
+ * data_version moved, as after `kb import` beside the server), so the
+ * index is rebuilt without waiting for a question to notice. Cheap when
+ * nothing changed: one PRAGMA. Does nothing without background rebuilds. */
+void sb_kb_tick(struct sb_kb *kb);
 bool sb_kb_locale_known(const struct sb_kb *kb, const char *locale);
 const char *sb_kb_default_locale(const struct sb_kb *kb);
 /* The known locales as a JSON array of strings. */

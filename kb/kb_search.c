@@ -191,6 +191,7 @@ static bool start_background(struct sb_kb *kb, int64_t version)
 
     if (kb_rows_read(kb->db, &rows) || kb_rebuild_start(rows, &kb->rebuild)) return false;
     kb->rebuild_version = version;
+    kb->rebuild_awaited = false;
     kb->index_stale = false; /* what made it stale was read */
     return true;
 }
@@ -213,6 +214,27 @@ void sb_kb_background_rebuilds(struct sb_kb *kb, int in_place_ms)
     if (!kb->index && !kb->rebuild) start_background(kb, current_version(kb));
 }
 
+void sb_kb_tick(struct sb_kb *kb)
+{
+    int64_t version;
+
+    if (!kb->background) return;
+    collect(kb, 0);
+    /* Without an index the first build is still running (or failed, and
+     * the next search builds in place): that is the searches' business. */
+    if (kb->rebuild || !kb->index) return;
+    /* Another process wrote (kb import, kb import-faq): build now, on the
+     * thread, so the next question neither waits for an in-place build
+     * nor sees the old articles for longer than the build takes. Edits
+     * through this connection (index_stale) are left to the next search,
+     * which rebuilds a quick index in place so an edit is answered from
+     * at once; a quick build started here is waited for by the next
+     * search just the same (rebuild_awaited). */
+    version = current_version(kb);
+    if (version != kb->data_version && start_background(kb, version))
+        kb->rebuild_awaited = kb->build_ms < kb->in_place_ms;
+}
+
 void kb_rebuild_wait(struct sb_kb *kb)
 {
     collect(kb, -1);
@@ -231,8 +253,13 @@ static enum sb_err refresh_index(struct sb_kb *kb)
     int64_t version = current_version(kb), t0;
     struct kb_index *ix;
     enum sb_err rc;
+    /* The first build, and a quick one the tick started (where the
+     * question would otherwise have built in place), are worth waiting
+     * for; a slow one is not: the old index answers meanwhile. */
+    bool wait = (!kb->index && !kb->fts_fallback) || kb->rebuild_awaited;
 
-    collect(kb, kb->index || kb->fts_fallback ? 0 : kb->in_place_ms);
+    kb->rebuild_awaited = false;
+    collect(kb, wait ? kb->in_place_ms : 0);
     if (kb->index && !kb->index_stale && version == kb->data_version) return SB_OK;
     if (kb->rebuild) return SB_OK; /* one at a time: the next change gets the next build */
     if (kb->background && kb->index && kb->build_ms >= kb->in_place_ms &&

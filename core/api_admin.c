@@ -2,24 +2,12 @@
  * api_admin.c - the admin API: staff accounts, API tokens and the audit
  * log. Every change is written to the audit log in the same unit of work.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sb_log.h"
 #include "server.h"
-
-static bool parse_id(const char *text, int64_t *id)
-{
-    char *end;
-    long long v;
-    errno = 0;
-    v = strtoll(text, &end, 10);
-    if (errno || *end || v <= 0) return false;
-    *id = v;
-    return true;
-}
 
 /* Runs one audited change: f does the work inside a unit of work. */
 static enum MHD_Result audited(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
@@ -125,7 +113,7 @@ static enum MHD_Result set_active(struct sb_server *srv, struct MHD_Connection *
     int64_t id;
     enum sb_err rc;
 
-    if (!parse_id(id_text, &id) || sb_user_by_id(srv->store, id, &u))
+    if (!sb_parse_id(id_text, &id) || sb_user_by_id(srv->store, id, &u))
         return http_error(srv, c, 404, "not_found", "no such user");
     sb_store_begin(srv->store);
     rc = sb_user_set_active(srv->store, id, active);
@@ -157,7 +145,7 @@ enum MHD_Result api_admin_user_password(struct sb_server *srv, struct MHD_Connec
     int64_t id;
     json_t *body;
 
-    if (!parse_id(params[0], &id) || sb_user_by_id(srv->store, id, &u))
+    if (!sb_parse_id(params[0], &id) || sb_user_by_id(srv->store, id, &u))
         return http_error(srv, c, 404, "not_found", "no such user");
     body = http_body_object(srv, c, r, &ret);
     if (!body) return ret;
@@ -232,7 +220,7 @@ enum MHD_Result api_admin_token_revoke(struct sb_server *srv, struct MHD_Connect
                                        struct http_req *r, const char *params[2])
 {
     int64_t id;
-    if (!parse_id(params[0], &id)) return http_error(srv, c, 404, "not_found", "no such token");
+    if (!sb_parse_id(params[0], &id)) return http_error(srv, c, 404, "not_found", "no such token");
     sb_store_begin(srv->store);
     return audited(srv, c, r, sb_token_revoke(srv->store, id), "token.revoke", params[0], NULL, 200,
                    json_pack("{s:s}", "status", "revoked"));

@@ -6,7 +6,6 @@
  * its audit entry in one unit of work and answered once it is durable;
  * then the routing state is told (sb_agents_config_changed, handoff.c).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,18 +14,6 @@
 #include "handoff.h"
 #include "sb_log.h"
 #include "server.h"
-
-static bool parse_id(const char *text, int64_t *id)
-{
-    char *end;
-    long long v;
-    if (!text || !*text || strlen(text) > 18) return false;
-    errno = 0;
-    v = strtoll(text, &end, 10);
-    if (errno || *end || v <= 0) return false;
-    *id = v;
-    return true;
-}
 
 /* Ends a unit begun by the caller: on rc == SB_OK writes the audit entry
  * and commits, then answers status with answer (owned) and tells routing
@@ -128,7 +115,7 @@ enum MHD_Result api_admin_agent(struct sb_server *srv, struct MHD_Connection *c,
     json_t *profile;
     int64_t id;
     (void)r;
-    if (!parse_id(params[0], &id) || agent_store_profile_get(srv->store, id, &profile))
+    if (!sb_parse_id(params[0], &id) || agent_store_profile_get(srv->store, id, &profile))
         return http_error(srv, c, 404, "not_found", "no such agent (a user with the agent role)");
     return http_json(srv, c, 200, json_pack("{s:o}", "agent", profile));
 }
@@ -143,7 +130,7 @@ enum MHD_Result api_admin_agent_put(struct sb_server *srv, struct MHD_Connection
     char *detail;
     int64_t id;
 
-    if (!parse_id(params[0], &id))
+    if (!sb_parse_id(params[0], &id))
         return http_error(srv, c, 404, "not_found", "no such agent (a user with the agent role)");
     body = http_body_object(srv, c, r, &ret);
     if (!body) return ret;
@@ -283,7 +270,7 @@ enum MHD_Result api_admin_canned_get(struct sb_server *srv, struct MHD_Connectio
     json_t *canned;
     int64_t id;
     (void)r;
-    if (!parse_id(params[0], &id) || agent_store_canned_get(srv->store, id, &canned))
+    if (!sb_parse_id(params[0], &id) || agent_store_canned_get(srv->store, id, &canned))
         return http_error(srv, c, 404, "not_found", "no such canned response");
     return http_json(srv, c, 200, json_pack("{s:o}", "canned", canned));
 }
@@ -349,7 +336,7 @@ enum MHD_Result api_admin_canned_put(struct sb_server *srv, struct MHD_Connectio
                                      struct http_req *r, const char *params[2])
 {
     int64_t id;
-    if (!parse_id(params[0], &id))
+    if (!sb_parse_id(params[0], &id))
         return http_error(srv, c, 404, "not_found", "no such canned response");
     return canned_write(srv, c, r, id);
 }
@@ -361,7 +348,7 @@ enum MHD_Result api_admin_canned_delete(struct sb_server *srv, struct MHD_Connec
     enum sb_err rc;
     int64_t id;
 
-    if (!parse_id(params[0], &id))
+    if (!sb_parse_id(params[0], &id))
         return http_error(srv, c, 404, "not_found", "no such canned response");
     rc = sb_store_begin(srv->store);
     if (rc) return http_error(srv, c, 503, "not_stored", "the canned response was not deleted");

@@ -355,20 +355,6 @@ static int l_kb_vote(lua_State *L)
     return 1;
 }
 
-/* Copies t into dst[cap], cut between characters so Lua gets valid UTF-8
- * (a title may be longer than a hit holds). */
-static void copy_text(char *dst, size_t cap, const char *t)
-{
-    size_t n = t ? strlen(t) : 0;
-    if (n >= cap) {
-        n = cap - 1;
-        while (n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80)
-            n--;
-    }
-    if (n) memcpy(dst, t, n);
-    dst[n] = '\0';
-}
-
 /* sb.kb.choose(id): the customer chose article id from the choices the
  * bot offered when unsure. Records the choice (the question becomes one
  * answered by that article, see sb_kb_log_choice) and returns the article
@@ -391,9 +377,9 @@ static int l_kb_choose(lua_State *L)
         return 1;
     }
     h.id = (int64_t)id;
-    copy_text(h.slug, sizeof(h.slug), json_string_value(json_object_get(a, "slug")));
-    copy_text(h.locale, sizeof(h.locale), json_string_value(json_object_get(a, "locale")));
-    copy_text(h.title, sizeof(h.title), json_string_value(json_object_get(a, "title")));
+    sb_utf8_copy(h.slug, sizeof(h.slug), json_string_value(json_object_get(a, "slug")));
+    sb_utf8_copy(h.locale, sizeof(h.locale), json_string_value(json_object_get(a, "locale")));
+    sb_utf8_copy(h.title, sizeof(h.title), json_string_value(json_object_get(a, "title")));
     h.summary = (char *)json_string_value(json_object_get(a, "summary")); /* borrowed from a */
     sb_kb_log_choice(d->kb, t->conv->id, h.id);                           /* a miss is no error */
     push_hit(L, d, &h);

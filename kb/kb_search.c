@@ -15,6 +15,7 @@
 
 #include "kb_int.h"
 #include "sb_log.h"
+#include "sb_util.h"
 
 /* Where BM25 saturates: a score of BM25_HALF gives half of the BM25 share. */
 #define BM25_HALF 1.0
@@ -97,27 +98,13 @@ static int by_confidence(const void *a, const void *b)
     return x->bm25 < y->bm25 ? 1 : (x->bm25 > y->bm25 ? -1 : 0);
 }
 
-/* Copies t into dst[cap], cutting long text between characters so what
- * reaches plugins and JSON stays valid UTF-8. */
-static void copy_str(char *dst, size_t cap, const char *t)
-{
-    size_t n = t ? strlen(t) : 0;
-    if (n >= cap) {
-        n = cap - 1;
-        while (n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80)
-            n--;
-    }
-    if (n) memcpy(dst, t, n);
-    dst[n] = '\0';
-}
-
 static void set_hit(struct sb_kb_hit *h, const char *slug, const char *hit_locale,
                     const char *title, const char *summary, double bm25, double coverage,
                     const char *locale)
 {
-    copy_str(h->slug, sizeof(h->slug), slug);
-    copy_str(h->locale, sizeof(h->locale), hit_locale);
-    copy_str(h->title, sizeof(h->title), title);
+    sb_utf8_copy(h->slug, sizeof(h->slug), slug);
+    sb_utf8_copy(h->locale, sizeof(h->locale), hit_locale);
+    sb_utf8_copy(h->title, sizeof(h->title), title);
     h->summary = strdup(summary ? summary : "");
     h->bm25 = bm25;
     h->coverage = coverage;

@@ -5,6 +5,12 @@
 #ifndef CLI_H
 #define CLI_H
 
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "sb.h"
+
 struct sb_config;
 
 /* The configuration from every source: defaults, --config FILE (or
@@ -24,6 +30,24 @@ struct sb_store;
 /* The data directory's store for a CLI command (made when missing);
  * prints the problem and returns NULL on failure. In cli_user.c. */
 struct sb_store *cli_open_store(const char *data);
+
+/* ---- shared by the subcommands (cli/cli_util.c) ---- */
+
+/* Prints v (owned, may be NULL) as JSON indented by indent, then a
+ * newline. Returns the exit code: 0, or 1 when it could not be written. */
+int cli_print_json(json_t *v, size_t indent);
+
+/* The JSON in the file at path (at most max bytes, duplicate keys
+ * refused), new; NULL after printing the problem (the file, or the line
+ * and what is wrong there). */
+json_t *cli_read_json(const char *path, size_t max);
+
+/* Ends the unit of work the caller began: when rc is SB_OK, writes the
+ * audit entry (actor "cli", address "local"), commits and flushes, since
+ * the command exits next; on any error rolls back. Returns rc, or the
+ * error that stopped the commit. Prints nothing: the caller words it. */
+enum sb_err cli_audit_commit(struct sb_store *st, enum sb_err rc, const char *action,
+                             const char *target, const char *detail);
 
 /* switchboard user add|list|disable|reset-password ... */
 int cli_user(int argc, char **argv);

@@ -82,11 +82,8 @@ static bool parse_args(int argc, char **argv, struct agent_args *a)
 static int commit(struct sb_store *st, enum sb_err rc, const struct sb_errbuf *eb,
                   const char *action, const char *target, const char *detail)
 {
-    if (!rc) rc = sb_audit(st, "cli", action, target, "local", detail);
-    if (!rc) rc = sb_store_commit(st);
-    if (!rc) rc = sb_store_flush(st);
+    rc = cli_audit_commit(st, rc, action, target, detail);
     if (rc) {
-        sb_store_rollback(st);
         fprintf(stderr, "switchboard: %s %s: %s\n", action, target,
                 eb && eb->msg[0] ? eb->msg : sb_strerror(rc));
         return 1;
@@ -131,7 +128,7 @@ static int agent_set(const struct agent_args *a)
     struct sb_store *st;
     struct sb_user u;
     json_t *in, *change = NULL, *profile = NULL;
-    char *detail, *text;
+    char *detail;
     enum sb_err rc;
     int code;
 
@@ -164,12 +161,8 @@ static int agent_set(const struct agent_args *a)
     json_decref(change);
     code = commit(st, rc, &eb, "agent.update", u.email, detail);
     free(detail);
-    if (!code && agent_store_profile_get(st, u.id, &profile) == SB_OK) {
-        text = json_dumps(profile, JSON_INDENT(2));
-        if (text) printf("%s\n", text);
-        free(text);
-        json_decref(profile);
-    }
+    if (!code && agent_store_profile_get(st, u.id, &profile) == SB_OK)
+        cli_print_json(profile, 2); /* the change is made: the exit code says so */
     sb_store_close(st);
     return code;
 }
@@ -179,27 +172,13 @@ static int team_add(const struct agent_args *a)
     struct sb_errbuf eb = {{0}};
     struct sb_store *st;
     json_t *in, *team = NULL, *hours = NULL;
-    json_error_t jerr;
     bool created = false;
     enum sb_err rc;
     int code;
 
     if (!a->id || !a->name || a->capacity || a->skills || a->status || a->nteams)
         return usage_error("team add needs an ID and --name (and takes --timezone, --hours)");
-    if (a->hours) {
-        char *text = NULL;
-        size_t len = 0;
-        if (sb_read_file(a->hours, HOURS_FILE_MAX, &text, &len, &eb)) {
-            fprintf(stderr, "switchboard: %s\n", eb.msg);
-            return 1;
-        }
-        hours = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-        free(text);
-        if (!hours) {
-            fprintf(stderr, "switchboard: %s:%d: %s\n", a->hours, jerr.line, jerr.text);
-            return 1;
-        }
-    }
+    if (a->hours && !(hours = cli_read_json(a->hours, HOURS_FILE_MAX))) return 1;
     in = json_pack("{s:s}", "name", a->name);
     if (a->timezone) json_object_set_new(in, "timezone", json_string(a->timezone));
     /* the file is either the hours or a whole team: {"hours", "holidays", ...} */
@@ -242,18 +221,12 @@ static int team_list(const struct agent_args *a)
 {
     struct sb_store *st;
     json_t *teams;
-    char *text;
 
     if (a->id) return usage_error("team list takes no ID");
     if (!(st = cli_open_store(a->data))) return 1;
     teams = agent_store_teams(st);
     sb_store_close(st);
-    text = json_dumps(teams, JSON_INDENT(2));
-    json_decref(teams);
-    if (!text) return 1;
-    printf("%s\n", text);
-    free(text);
-    return 0;
+    return cli_print_json(teams, 2);
 }
 
 int cli_agent(int argc, char **argv)

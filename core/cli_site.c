@@ -110,12 +110,7 @@ static int put_site(const struct site_args *a, json_t *in, bool must_be_new)
     if (!rc) rc = sb_store_begin(st);
     if (!rc) {
         rc = sb_store_site_put(st, site, &created);
-        if (!rc)
-            rc =
-                sb_audit(st, "cli", created ? "site.create" : "site.replace", a->id, "local", NULL);
-        if (!rc) rc = sb_store_commit(st);
-        if (!rc) rc = sb_store_flush(st);
-        if (rc) sb_store_rollback(st);
+        rc = cli_audit_commit(st, rc, created ? "site.create" : "site.replace", a->id, NULL);
     }
     json_decref(site);
     sb_store_close(st);
@@ -149,24 +144,11 @@ static int site_add(const struct site_args *a)
 
 static int site_set(const struct site_args *a)
 {
-    struct sb_errbuf eb = {{0}};
-    json_error_t jerr;
     json_t *in;
-    char *text = NULL;
-    size_t len = 0;
     int rc;
 
     if (!a->id || !a->file) return usage_error("site set needs an ID and a JSON file");
-    if (sb_read_file(a->file, SITE_FILE_MAX, &text, &len, &eb)) {
-        fprintf(stderr, "switchboard: %s\n", eb.msg);
-        return 1;
-    }
-    in = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    free(text);
-    if (!in) {
-        fprintf(stderr, "switchboard: %s:%d: %s\n", a->file, jerr.line, jerr.text);
-        return 1;
-    }
+    if (!(in = cli_read_json(a->file, SITE_FILE_MAX))) return 1;
     rc = put_site(a, in, false);
     json_decref(in);
     return rc;
@@ -175,22 +157,17 @@ static int site_set(const struct site_args *a)
 static int site_list(const struct site_args *a)
 {
     struct sb_store *st;
-    json_t *sites, *masked = json_array(), *s;
-    char *text;
+    json_t *sites, *masked, *s;
     size_t i;
 
     if (a->id) return usage_error("site list takes no ID");
     if (!(st = cli_open_store(a->data))) return 1;
     sites = sb_store_site_list(st);
+    masked = json_array();
     json_array_foreach(sites, i, s) json_array_append_new(masked, site_masked_json(s));
     json_decref(sites);
     sb_store_close(st);
-    text = json_dumps(masked, JSON_INDENT(2));
-    json_decref(masked);
-    if (!text) return 1;
-    printf("%s\n", text);
-    free(text);
-    return 0;
+    return cli_print_json(masked, 2);
 }
 
 int cli_site(int argc, char **argv)

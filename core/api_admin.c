@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_change.h"
 #include "sb_log.h"
 #include "server.h"
 
@@ -25,9 +26,7 @@ static enum MHD_Result audited(struct sb_server *srv, struct MHD_Connection *c, 
         json_decref(answer);
         return http_error(srv, c, 409, "exists", "a user with this e-mail exists");
     }
-    if (rc_work || sb_audit(srv->store, r->who.actor, action, target, r->ip, detail) ||
-        sb_store_commit(srv->store)) {
-        sb_store_rollback(srv->store);
+    if (api_change_end(srv, r, rc_work, action, target, detail)) {
         json_decref(answer);
         return http_error(srv, c, 503, "not_stored", "the change was not stored; retry");
     }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "agent_admin.h"
+#include "api_change.h"
 #include "handoff.h"
 #include "sb_log.h"
 #include "server.h"
@@ -24,10 +25,8 @@ static enum MHD_Result finish(struct sb_server *srv, struct MHD_Connection *c, s
                               const char *target, const char *detail, unsigned status,
                               json_t *answer, const char *what)
 {
-    if (!rc) rc = sb_audit(srv->store, r->who.actor, action, target, r->ip, detail);
-    if (!rc) rc = sb_store_commit(srv->store);
+    rc = api_change_end(srv, r, rc, action, target, detail);
     if (rc) {
-        sb_store_rollback(srv->store);
         /* the router may have followed the rolled-back change */
         if (what && srv->handoff) handoff_rebuild(srv);
         json_decref(answer);
@@ -79,12 +78,8 @@ enum MHD_Result api_admin_team_put(struct sb_server *srv, struct MHD_Connection 
     if (!body) return ret;
     rc = team_validate(body, params[0], NULL, &team, &eb);
     json_decref(body);
-    if (rc) return http_error(srv, c, 400, "invalid_field", "%s", eb.msg);
-    rc = sb_store_begin(srv->store);
-    if (rc) {
-        json_decref(team);
-        return http_error(srv, c, 503, "not_stored", "the team was not stored; retry");
-    }
+    if (!api_change_begin(srv, c, rc, &eb, team, "the team was not stored; retry", &ret))
+        return ret;
     rc = agent_store_team_put(srv->store, team, &created);
     json_decref(team);
     if (!rc) rc = agent_store_team_get(srv->store, params[0], &answer);
@@ -124,7 +119,7 @@ enum MHD_Result api_admin_agent_put(struct sb_server *srv, struct MHD_Connection
                                     struct http_req *r, const char *params[2])
 {
     struct sb_errbuf eb = {{0}};
-    json_t *body, *change = NULL, *answer = NULL;
+    json_t *change, *answer = NULL;
     enum MHD_Result ret;
     enum sb_err rc;
     char *detail;
@@ -132,16 +127,9 @@ enum MHD_Result api_admin_agent_put(struct sb_server *srv, struct MHD_Connection
 
     if (!sb_parse_id(params[0], &id))
         return http_error(srv, c, 404, "not_found", "no such agent (a user with the agent role)");
-    body = http_body_object(srv, c, r, &ret);
-    if (!body) return ret;
-    rc = agent_profile_validate(body, &change, &eb);
-    json_decref(body);
-    if (rc) return http_error(srv, c, 400, "invalid_field", "%s", eb.msg);
-    rc = sb_store_begin(srv->store);
-    if (rc) {
-        json_decref(change);
-        return http_error(srv, c, 503, "not_stored", "the profile was not stored; retry");
-    }
+    if (!api_change_begin_body(srv, c, r, agent_profile_validate, &change, &eb,
+                               "the profile was not stored; retry", &ret))
+        return ret;
     if (agent_store_profile_get(srv->store, id, &answer) != SB_OK) {
         rc = SB_ERR_NOT_FOUND;
         snprintf(eb.msg, sizeof(eb.msg), "no such agent (a user with the agent role)");
@@ -182,22 +170,15 @@ enum MHD_Result api_admin_rules_put(struct sb_server *srv, struct MHD_Connection
                                     struct http_req *r, const char *params[2])
 {
     struct sb_errbuf eb = {{0}};
-    json_t *body, *rules = NULL;
+    json_t *rules;
     enum MHD_Result ret;
     enum sb_err rc;
     char detail[32];
     (void)params;
 
-    body = http_body_object(srv, c, r, &ret);
-    if (!body) return ret;
-    rc = routing_rules_validate(body, &rules, &eb);
-    json_decref(body);
-    if (rc) return http_error(srv, c, 400, "invalid_field", "%s", eb.msg);
-    rc = sb_store_begin(srv->store);
-    if (rc) {
-        json_decref(rules);
-        return http_error(srv, c, 503, "not_stored", "the rules were not stored; retry");
-    }
+    if (!api_change_begin_body(srv, c, r, routing_rules_validate, &rules, &eb,
+                               "the rules were not stored; retry", &ret))
+        return ret;
     rc = agent_store_rules_put(srv->store, rules, &eb);
     snprintf(detail, sizeof(detail), "%zu rules", json_array_size(rules));
     json_decref(rules);
@@ -223,22 +204,15 @@ enum MHD_Result api_admin_sla_put(struct sb_server *srv, struct MHD_Connection *
                                   struct http_req *r, const char *params[2])
 {
     struct sb_errbuf eb = {{0}};
-    json_t *body, *policies = NULL;
+    json_t *policies;
     enum MHD_Result ret;
     enum sb_err rc;
     char detail[32];
     (void)params;
 
-    body = http_body_object(srv, c, r, &ret);
-    if (!body) return ret;
-    rc = sla_policies_validate(body, &policies, &eb);
-    json_decref(body);
-    if (rc) return http_error(srv, c, 400, "invalid_field", "%s", eb.msg);
-    rc = sb_store_begin(srv->store);
-    if (rc) {
-        json_decref(policies);
-        return http_error(srv, c, 503, "not_stored", "the policies were not stored; retry");
-    }
+    if (!api_change_begin_body(srv, c, r, sla_policies_validate, &policies, &eb,
+                               "the policies were not stored; retry", &ret))
+        return ret;
     rc = agent_store_sla_policies_put(srv->store, policies);
     snprintf(detail, sizeof(detail), "%zu policies", json_array_size(policies));
     json_decref(policies);
@@ -290,12 +264,9 @@ static enum MHD_Result canned_write(struct sb_server *srv, struct MHD_Connection
     if (!body) return ret;
     rc = canned_validate(body, srv->kb, &canned, &eb);
     json_decref(body);
-    if (rc) return http_error(srv, c, 400, "invalid_field", "%s", eb.msg);
-    rc = sb_store_begin(srv->store);
-    if (rc) {
-        json_decref(canned);
-        return http_error(srv, c, 503, "not_stored", "the canned response was not stored; retry");
-    }
+    if (!api_change_begin(srv, c, rc, &eb, canned, "the canned response was not stored; retry",
+                          &ret))
+        return ret;
     if (!create && agent_store_canned_get(srv->store, id, &answer) != SB_OK) {
         rc = SB_ERR_NOT_FOUND;
         snprintf(eb.msg, sizeof(eb.msg), "no such canned response");

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_change.h"
 #include "sb_log.h"
 #include "server.h"
 #include "site.h"
@@ -79,11 +80,7 @@ enum MHD_Result api_admin_site_put(struct sb_server *srv, struct MHD_Connection 
     if (!rc) rc = sb_store_begin(srv->store);
     if (!rc) {
         rc = sb_store_site_put(srv->store, site, &created);
-        if (!rc)
-            rc = sb_audit(srv->store, r->who.actor, created ? "site.create" : "site.replace",
-                          params[0], r->ip, NULL);
-        if (!rc) rc = sb_store_commit(srv->store);
-        if (rc) sb_store_rollback(srv->store);
+        rc = api_change_end(srv, r, rc, created ? "site.create" : "site.replace", params[0], NULL);
     }
     if (rc) {
         json_decref(site);
@@ -103,12 +100,9 @@ enum MHD_Result api_admin_site_delete(struct sb_server *srv, struct MHD_Connecti
 
     if (!site_id_valid(params[0])) return http_error(srv, c, 404, "not_found", "no such site");
     rc = sb_store_begin(srv->store);
-    if (!rc) {
-        rc = sb_store_site_delete(srv->store, params[0]);
-        if (!rc) rc = sb_audit(srv->store, r->who.actor, "site.delete", params[0], r->ip, NULL);
-        if (!rc) rc = sb_store_commit(srv->store);
-        if (rc) sb_store_rollback(srv->store);
-    }
+    if (!rc)
+        rc = api_change_end(srv, r, sb_store_site_delete(srv->store, params[0]), "site.delete",
+                            params[0], NULL);
     if (rc == SB_ERR_NOT_FOUND) return http_error(srv, c, 404, "not_found", "no such site");
     if (rc) return http_error(srv, c, 503, "not_stored", "the site was not deleted; retry");
     return http_json(srv, c, 200, json_pack("{s:s}", "status", "deleted"));

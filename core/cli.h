@@ -5,6 +5,7 @@
 #ifndef CLI_H
 #define CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -32,6 +33,25 @@ struct sb_store;
 struct sb_store *cli_open_store(const char *data);
 
 /* ---- shared by the subcommands (cli/cli_util.c) ---- */
+
+/* An option of a subcommand, "--name VALUE": the value goes to *value, or,
+ * for an option that may be repeated, to list[(*count)++] while *count <
+ * cap (one more is an error). */
+struct cli_opt {
+    const char *name;
+    const char **value;
+    const char **list;
+    int *count, cap;
+};
+
+/* Parses argv[first..]: the options of opts (ended by one without a name)
+ * and up to npos bare words into *pos[0], *pos[1], ... in order. Sets
+ * every value and word to NULL first, and *data to $SWITCHBOARD_DATA or
+ * "data" (give an option "--data" with value data to change it). False on
+ * an unknown option, one without its value, one repeated too often, or a
+ * bare word too many. */
+bool cli_parse_opts(int argc, char **argv, int first, const struct cli_opt *opts,
+                    const char **const pos[], int npos, const char **data);
 
 /* Prints v (owned, may be NULL) as JSON indented by indent, then a
  * newline. Returns the exit code: 0, or 1 when it could not be written. */

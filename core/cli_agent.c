@@ -45,36 +45,18 @@ static int usage_error(const char *what)
 static bool parse_args(int argc, char **argv, struct agent_args *a)
 {
     memset(a, 0, sizeof(*a));
-    a->data = getenv("SWITCHBOARD_DATA") ? getenv("SWITCHBOARD_DATA") : "data";
-    for (int i = 3; i < argc; i++) {
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (argv[i][0] != '-' || argv[i][1] != '-') {
-            if (a->id) return false;
-            a->id = argv[i];
-            continue;
-        }
-        if (!v) return false;
-        if (strcmp(argv[i], "--data") == 0)
-            a->data = v;
-        else if (strcmp(argv[i], "--name") == 0)
-            a->name = v;
-        else if (strcmp(argv[i], "--timezone") == 0)
-            a->timezone = v;
-        else if (strcmp(argv[i], "--hours") == 0)
-            a->hours = v;
-        else if (strcmp(argv[i], "--capacity") == 0)
-            a->capacity = v;
-        else if (strcmp(argv[i], "--skills") == 0)
-            a->skills = v;
-        else if (strcmp(argv[i], "--status") == 0)
-            a->status = v;
-        else if (strcmp(argv[i], "--team") == 0 && a->nteams < CLI_MAX_TEAMS)
-            a->teams[a->nteams++] = v;
-        else
-            return false;
-        i++;
-    }
-    return true;
+    const struct cli_opt opts[] = {
+        {.name = "--data", .value = &a->data},
+        {.name = "--name", .value = &a->name},
+        {.name = "--timezone", .value = &a->timezone},
+        {.name = "--hours", .value = &a->hours},
+        {.name = "--capacity", .value = &a->capacity},
+        {.name = "--skills", .value = &a->skills},
+        {.name = "--status", .value = &a->status},
+        {.name = "--team", .list = a->teams, .count = &a->nteams, .cap = CLI_MAX_TEAMS},
+        {.name = NULL},
+    };
+    return cli_parse_opts(argc, argv, 3, opts, (const char **const[]){&a->id}, 1, &a->data);
 }
 
 /* Runs work in a unit with its audit entry and makes it durable; prints

@@ -43,32 +43,15 @@ static int usage_error(const char *what)
 static bool parse_args(int argc, char **argv, struct site_args *a)
 {
     memset(a, 0, sizeof(*a));
-    a->data = getenv("SWITCHBOARD_DATA") ? getenv("SWITCHBOARD_DATA") : "data";
-    for (int i = 3; i < argc; i++) {
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (argv[i][0] != '-' || argv[i][1] != '-') {
-            if (!a->id)
-                a->id = argv[i];
-            else if (!a->file)
-                a->file = argv[i];
-            else
-                return false;
-            continue;
-        }
-        if (!v) return false;
-        if (strcmp(argv[i], "--data") == 0)
-            a->data = v;
-        else if (strcmp(argv[i], "--name") == 0)
-            a->name = v;
-        else if (strcmp(argv[i], "--secret") == 0)
-            a->secret = v;
-        else if (strcmp(argv[i], "--origin") == 0 && a->norigins < MAX_CLI_ORIGINS)
-            a->origins[a->norigins++] = v;
-        else
-            return false;
-        i++;
-    }
-    return true;
+    const struct cli_opt opts[] = {
+        {.name = "--data", .value = &a->data},
+        {.name = "--name", .value = &a->name},
+        {.name = "--secret", .value = &a->secret},
+        {.name = "--origin", .list = a->origins, .count = &a->norigins, .cap = MAX_CLI_ORIGINS},
+        {.name = NULL},
+    };
+    return cli_parse_opts(argc, argv, 3, opts, (const char **const[]){&a->id, &a->file}, 2,
+                          &a->data);
 }
 
 static const char *default_locale(struct sb_config *cfg)

@@ -1,12 +1,13 @@
 /*
- * cli_util.c - what the operator subcommands (cli_*.c) share: printing a
- * JSON result, reading a JSON file named on the command line, and ending
+ * cli_util.c - what the operator subcommands (cli_*.c) share: their
+ * options, printing a JSON result, reading a JSON file named on the command line, and ending
  * a change with its audit entry, durably.
  *
  * Uses: the store (sb_store.h, sb_audit), sb_read_file, jansson.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -14,6 +15,48 @@
 #include "cli.h"
 #include "sb_store.h"
 #include "sb_util.h"
+
+static bool bare_word(const char *arg, const char **const pos[], int npos)
+{
+    for (int k = 0; k < npos; k++)
+        if (!*pos[k]) {
+            *pos[k] = arg;
+            return true;
+        }
+    return false;
+}
+
+bool cli_parse_opts(int argc, char **argv, int first, const struct cli_opt *opts,
+                    const char **const pos[], int npos, const char **data)
+{
+    for (const struct cli_opt *o = opts; o->name; o++) {
+        if (o->value) *o->value = NULL;
+        if (o->count) *o->count = 0;
+    }
+    for (int k = 0; k < npos; k++)
+        *pos[k] = NULL;
+    *data = getenv("SWITCHBOARD_DATA") ? getenv("SWITCHBOARD_DATA") : "data";
+    for (int i = first; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const struct cli_opt *o = opts;
+
+        if (argv[i][0] != '-' || argv[i][1] != '-') {
+            if (!bare_word(argv[i], pos, npos)) return false;
+            continue;
+        }
+        while (o->name && strcmp(o->name, argv[i]) != 0)
+            o++;
+        if (!v || !o->name) return false;
+        if (o->value)
+            *o->value = v;
+        else if (*o->count < o->cap)
+            o->list[(*o->count)++] = v;
+        else
+            return false;
+        i++;
+    }
+    return true;
+}
 
 int cli_print_json(json_t *v, size_t indent)
 {

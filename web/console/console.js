@@ -4,8 +4,8 @@
 // #/c/ID (a conversation with the customer card), #/supervisor.
 
 import { ApiError, agent, auth, setCsrfToken, setUnauthorizedHandler } from './api.js';
-import { button, field, h, notice, toast } from './dom.js';
-import { signInForm as sharedSignInForm } from '/static/shared/signin.js';
+import { field, h, notice, toast } from './dom.js';
+import { noRolePage, signInForm as sharedSignInForm, signInPage } from '/static/shared/signin.js';
 import { connect, disconnect } from './events.js';
 import { alert as alertAgent, alertsState, enableAlerts, setBaseTitle, showUnread } from './notify.js';
 import { app, emit, isAgent, isSupervisor, myId, on, refreshListsSoon, refreshMine, refreshProfile, refreshQueue, totalUnread } from './state.js';
@@ -89,23 +89,17 @@ function showSignInPage() {
   nav.hidden = true;
   tools.hidden = true;
   document.title = 'Sign in · Console · Switchboard';
-  main.replaceChildren(h('div', { class: 'signin-page' },
-    h('section', { class: 'signin-card', 'aria-labelledby': 'signin-title' },
-      h('h1', { id: 'signin-title' }, 'Sign in to the agent console'),
-      h('p', { class: 'muted' }, 'Use your Switchboard staff account. The console needs the agent role.'),
-      signInForm(signedIn))));
+  main.replaceChildren(signInPage('Sign in to the agent console',
+    'Use your Switchboard staff account. The console needs the agent role.', signInForm(signedIn)));
 }
 
 function showNoRole(user) {
   nav.hidden = true;
   tools.hidden = true;
   document.title = 'No access · Console · Switchboard';
-  main.replaceChildren(h('div', { class: 'signin-page' },
-    h('section', { class: 'signin-card', 'aria-labelledby': 'norole-title' },
-      h('h1', { id: 'norole-title', tabindex: '-1' }, 'You can’t use the agent console'),
-      notice('warn', `You are signed in as ${user.email || user.name || 'this account'}, but this account does not have the agent role. `
-        + 'Ask an administrator to make you an agent, or sign in with another account.'),
-      h('div', { class: 'form-actions' }, button('Sign out', signOut, { kind: 'primary' })))));
+  main.replaceChildren(noRolePage('You can’t use the agent console',
+    `You are signed in as ${user.email || user.name || 'this account'}, but this account does not have the agent role. `
+      + 'Ask an administrator to make you an agent, or sign in with another account.', signOut));
   main.querySelector('h1').focus();
 }
 

@@ -4,8 +4,8 @@
 // its own module and renders into <main>.
 
 import { ApiError, auth, setCsrfToken, setUnauthorizedHandler } from './api.js';
-import { button, confirmDialog, field, h, notice, notify } from './dom.js';
-import { signInForm as sharedSignInForm } from '/static/shared/signin.js';
+import { confirmDialog, field, h, notice, notify } from './dom.js';
+import { noRolePage, signInForm as sharedSignInForm, signInPage } from '/static/shared/signin.js';
 import { app, loadLocales } from './state.js';
 import * as listView from './view-list.js';
 import * as articleView from './view-article.js';
@@ -133,23 +133,17 @@ function showSignInPage() {
   nav.hidden = true;
   userBox.hidden = true;
   document.title = 'Sign in · Knowledge base';
-  const card = h('section', { class: 'signin-card', 'aria-labelledby': 'signin-title' },
-    h('h1', { id: 'signin-title' }, 'Sign in to the knowledge base'),
-    h('p', { class: 'muted' }, 'Use your Switchboard staff account. Editing needs the editor role.'),
-    signInForm(signedIn));
-  main.replaceChildren(h('div', { class: 'signin-page' }, card));
+  main.replaceChildren(signInPage('Sign in to the knowledge base',
+    'Use your Switchboard staff account. Editing needs the editor role.', signInForm(signedIn)));
 }
 
 function showNoRole(user) {
   nav.hidden = true;
   showUser(user);
   document.title = 'No access · Knowledge base';
-  main.replaceChildren(h('div', { class: 'signin-page' },
-    h('section', { class: 'signin-card', 'aria-labelledby': 'norole-title' },
-      h('h1', { id: 'norole-title', tabindex: '-1' }, 'You can’t edit the knowledge base'),
-      notice('warn', `You are signed in as ${user.email}, but this account does not have the editor role. `
-        + 'Ask an administrator to give you the editor role, or sign in with another account.'),
-      h('div', { class: 'form-actions' }, button('Sign out', signOut, { kind: 'primary' })))));
+  main.replaceChildren(noRolePage('You can’t edit the knowledge base',
+    `You are signed in as ${user.email}, but this account does not have the editor role. `
+      + 'Ask an administrator to give you the editor role, or sign in with another account.', signOut));
   main.querySelector('h1').focus();
 }
 

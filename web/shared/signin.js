@@ -46,3 +46,21 @@ export function signInForm(onDone, { field, compact = false }) {
   if (!compact) queueMicrotask(() => email.focus());
   return form;
 }
+
+// The sign-in page: a card with its title, a line on what the account needs,
+// and the form.
+export function signInPage(title, lead, form) {
+  return h('div', { class: 'signin-page' },
+    h('section', { class: 'signin-card', 'aria-labelledby': 'signin-title' },
+      h('h1', { id: 'signin-title' }, title), h('p', { class: 'muted' }, lead), form));
+}
+
+// The page for an account signed in without the role this page needs: what
+// is missing, and a way to sign out (the caller focuses its h1 once shown).
+export function noRolePage(title, message, onSignOut) {
+  return h('div', { class: 'signin-page' },
+    h('section', { class: 'signin-card', 'aria-labelledby': 'norole-title' },
+      h('h1', { id: 'norole-title', tabindex: '-1' }, title),
+      notice('warn', message),
+      h('div', { class: 'form-actions' }, button('Sign out', onSignOut, { kind: 'primary' }))));
+}

@@ -115,17 +115,23 @@ static void test_re_match_find_and_bad_patterns(void **state)
     plugin_env_close(&e);
 }
 
+/* A pt-BR conversation's host with the demo knowledge base imported. */
+static void open_with_demo_kb(struct plugin_env *e)
+{
+    struct sb_errbuf eb = {{0}};
+    char dir[512];
+    int a, c, u;
+    assert_int_equal(plugin_env_open(e, "pt-BR"), 0);
+    snprintf(dir, sizeof(dir), "%s/kb/demo", SB_SOURCE_DIR);
+    assert_int_equal(sb_kb_import_dir(e->kb, dir, &a, &c, &u, &eb), SB_OK);
+}
+
 static void test_kb_search_links_use_the_public_url(void **state)
 {
     struct plugin_env e;
     struct sb_turn t;
-    struct sb_errbuf eb = {{0}};
-    char dir[512];
-    int a, c, u;
     (void)state;
-    assert_int_equal(plugin_env_open(&e, "pt-BR"), 0);
-    snprintf(dir, sizeof(dir), "%s/kb/demo", SB_SOURCE_DIR);
-    assert_int_equal(sb_kb_import_dir(e.kb, dir, &a, &c, &u, &eb), SB_OK);
+    open_with_demo_kb(&e);
     load_source(&e, "k.lua",
                 "sb.intent{ name='k', handler=function(ctx)\n"
                 "  local hits = sb.kb.search(ctx.text, { locale = ctx.locale, limit = 2 })\n"
@@ -148,13 +154,10 @@ static void test_kb_search_returns_the_engines_decision(void **state)
         "esqueci minha senha", "pedido", "qwzx vbnm plok", "?", "cartão", "entrega"};
     struct plugin_env e;
     struct sb_turn t;
-    struct sb_errbuf eb = {{0}};
-    char dir[512], want[64];
-    int a, c, u, seen[3] = {0};
+    char want[64];
+    int seen[3] = {0};
     (void)state;
-    assert_int_equal(plugin_env_open(&e, "pt-BR"), 0);
-    snprintf(dir, sizeof(dir), "%s/kb/demo", SB_SOURCE_DIR);
-    assert_int_equal(sb_kb_import_dir(e.kb, dir, &a, &c, &u, &eb), SB_OK);
+    open_with_demo_kb(&e);
     load_source(&e, "d.lua",
                 "sb.intent{ name='d', handler=function(ctx)\n"
                 "  local _, _, decision, n = sb.kb.search(ctx.text, { locale = ctx.locale })\n"

@@ -57,6 +57,39 @@ bool sb_utf8_valid(const char *str, size_t len)
     return true;
 }
 
+size_t sb_utf8_cut(const char *s, size_t len, size_t max)
+{
+    size_t n = max;
+
+    if (len <= max) return len;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) /* a continuation byte */
+        n--;
+    return n;
+}
+
+void sb_utf8_copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? sb_utf8_cut(src, strlen(src), cap - 1) : 0;
+
+    if (n) memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+bool sb_parse_id(const char *text, int64_t *id)
+{
+    int64_t v = 0;
+    size_t n = text ? strlen(text) : 0;
+
+    if (n == 0 || n > 18) return false; /* 18 digits never overflow int64_t */
+    for (size_t i = 0; i < n; i++) {
+        if (text[i] < '0' || text[i] > '9') return false;
+        v = v * 10 + (text[i] - '0');
+    }
+    if (v <= 0) return false;
+    *id = v;
+    return true;
+}
+
 enum sb_err sb_random_hex(char *out, size_t nbytes)
 {
     static const char hex[] = "0123456789abcdef";

@@ -15,6 +15,20 @@
  * no code points above U+10FFFF) and holds no NUL byte. */
 bool sb_utf8_valid(const char *s, size_t len);
 
+/* How many bytes of s[0..len) to keep so that at most max remain and the
+ * cut falls between characters: len when it fits, else max less the bytes
+ * of a character max would split. s must hold a byte at s[max]. */
+size_t sb_utf8_cut(const char *s, size_t len, size_t max);
+
+/* Copies the string src (NULL: "") into dst[cap] (cap >= 1), cut with
+ * sb_utf8_cut when it is longer, so what is copied stays valid UTF-8. */
+void sb_utf8_copy(char *dst, size_t cap, const char *src);
+
+/* A positive decimal id as ids appear in paths and query strings: 1 to 18
+ * ASCII digits, nothing else (no sign, no spaces, never a parse of a
+ * prefix). False for anything else, NULL included, and for 0. */
+bool sb_parse_id(const char *text, int64_t *id);
+
 /* Fills out with `nbytes` of CSPRNG output rendered as lowercase hex;
  * out must hold 2*nbytes+1 bytes. */
 enum sb_err sb_random_hex(char *out, size_t nbytes);

@@ -184,9 +184,7 @@ enum sb_err sb_kb_log_query(struct sb_kb *kb, int64_t conversation_id, const cha
     char norm[NORM_BYTES];
     size_t len = strlen(text);
 
-    if (len > MAX_QUESTION_BYTES) len = MAX_QUESTION_BYTES;
-    while (len && ((unsigned char)text[len] & 0xC0) == 0x80) /* keep UTF-8 whole */
-        len--;
+    len = sb_utf8_cut(text, len, MAX_QUESTION_BYTES);
     normalise(text, locale, norm, sizeof(norm));
     sqlite3_bind_int64(s, 1, conversation_id);
     sqlite3_bind_text(s, 2, locale, -1, SQLITE_STATIC);

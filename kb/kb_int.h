@@ -64,6 +64,9 @@ struct sb_kb {
     struct kb_disposal *disposal; /* the index replaced last, being freed */
     struct kb_rebuild *rebuild;
     int64_t rebuild_version;
+    /* A quick build sb_kb_tick started: the next search waits for it (up
+     * to in_place_ms) as it would have built it in place, once. */
+    bool rebuild_awaited;
     double build_ms;
     /* known locales, the first is the default */
     int nlocales;

@@ -15,6 +15,7 @@
 
 #include "kb_int.h"
 #include "sb_log.h"
+#include "sb_util.h"
 
 /* Where BM25 saturates: a score of BM25_HALF gives half of the BM25 share. */
 #define BM25_HALF 1.0
@@ -97,27 +98,13 @@ static int by_confidence(const void *a, const void *b)
     return x->bm25 < y->bm25 ? 1 : (x->bm25 > y->bm25 ? -1 : 0);
 }
 
-/* Copies t into dst[cap], cutting long text between characters so what
- * reaches plugins and JSON stays valid UTF-8. */
-static void copy_str(char *dst, size_t cap, const char *t)
-{
-    size_t n = t ? strlen(t) : 0;
-    if (n >= cap) {
-        n = cap - 1;
-        while (n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80)
-            n--;
-    }
-    if (n) memcpy(dst, t, n);
-    dst[n] = '\0';
-}
-
 static void set_hit(struct sb_kb_hit *h, const char *slug, const char *hit_locale,
                     const char *title, const char *summary, double bm25, double coverage,
                     const char *locale)
 {
-    copy_str(h->slug, sizeof(h->slug), slug);
-    copy_str(h->locale, sizeof(h->locale), hit_locale);
-    copy_str(h->title, sizeof(h->title), title);
+    sb_utf8_copy(h->slug, sizeof(h->slug), slug);
+    sb_utf8_copy(h->locale, sizeof(h->locale), hit_locale);
+    sb_utf8_copy(h->title, sizeof(h->title), title);
     h->summary = strdup(summary ? summary : "");
     h->bm25 = bm25;
     h->coverage = coverage;
@@ -191,6 +178,7 @@ static bool start_background(struct sb_kb *kb, int64_t version)
 
     if (kb_rows_read(kb->db, &rows) || kb_rebuild_start(rows, &kb->rebuild)) return false;
     kb->rebuild_version = version;
+    kb->rebuild_awaited = false;
     kb->index_stale = false; /* what made it stale was read */
     return true;
 }
@@ -213,6 +201,27 @@ void sb_kb_background_rebuilds(struct sb_kb *kb, int in_place_ms)
     if (!kb->index && !kb->rebuild) start_background(kb, current_version(kb));
 }
 
+void sb_kb_tick(struct sb_kb *kb)
+{
+    int64_t version;
+
+    if (!kb->background) return;
+    collect(kb, 0);
+    /* Without an index the first build is still running (or failed, and
+     * the next search builds in place): that is the searches' business. */
+    if (kb->rebuild || !kb->index) return;
+    /* Another process wrote (kb import, kb import-faq): build now, on the
+     * thread, so the next question neither waits for an in-place build
+     * nor sees the old articles for longer than the build takes. Edits
+     * through this connection (index_stale) are left to the next search,
+     * which rebuilds a quick index in place so an edit is answered from
+     * at once; a quick build started here is waited for by the next
+     * search just the same (rebuild_awaited). */
+    version = current_version(kb);
+    if (version != kb->data_version && start_background(kb, version))
+        kb->rebuild_awaited = kb->build_ms < kb->in_place_ms;
+}
+
 void kb_rebuild_wait(struct sb_kb *kb)
 {
     collect(kb, -1);
@@ -231,8 +240,13 @@ static enum sb_err refresh_index(struct sb_kb *kb)
     int64_t version = current_version(kb), t0;
     struct kb_index *ix;
     enum sb_err rc;
+    /* The first build, and a quick one the tick started (where the
+     * question would otherwise have built in place), are worth waiting
+     * for; a slow one is not: the old index answers meanwhile. */
+    bool wait = (!kb->index && !kb->fts_fallback) || kb->rebuild_awaited;
 
-    collect(kb, kb->index || kb->fts_fallback ? 0 : kb->in_place_ms);
+    kb->rebuild_awaited = false;
+    collect(kb, wait ? kb->in_place_ms : 0);
     if (kb->index && !kb->index_stale && version == kb->data_version) return SB_OK;
     if (kb->rebuild) return SB_OK; /* one at a time: the next change gets the next build */
     if (kb->background && kb->index && kb->build_ms >= kb->in_place_ms &&

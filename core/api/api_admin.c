@@ -2,25 +2,14 @@
  * api_admin.c - the admin API: staff accounts, API tokens and the audit
  * log. Every change is written to the audit log in the same unit of work.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_change.h"
 #include "sb_log.h"
 #include "http_errors.h"
 #include "server.h"
-
-static bool parse_id(const char *text, int64_t *id)
-{
-    char *end;
-    long long v;
-    errno = 0;
-    v = strtoll(text, &end, 10);
-    if (errno || *end || v <= 0) return false;
-    *id = v;
-    return true;
-}
 
 /* What a refused account change says; NULL: the error's own words. */
 static const char *refusal(enum sb_err rc, const char *action)
@@ -36,10 +25,8 @@ static enum MHD_Result audited(struct sb_server *srv, struct MHD_Connection *c, 
                                enum sb_err rc_work, const char *action, const char *target,
                                const char *detail, unsigned status, json_t *answer)
 {
-    if (!rc_work) rc_work = sb_audit(srv->store, r->who.actor, action, target, r->ip, detail);
-    if (!rc_work) rc_work = sb_store_commit(srv->store);
+    rc_work = api_change_end(srv, r, rc_work, action, target, detail);
     if (rc_work) {
-        sb_store_rollback(srv->store);
         json_decref(answer);
         return http_error_of(srv, c, rc_work, refusal(rc_work, action),
                              "the change was not stored; retry", NULL);
@@ -126,7 +113,7 @@ static enum MHD_Result set_active(struct sb_server *srv, struct MHD_Connection *
     int64_t id;
     enum sb_err rc;
 
-    if (!parse_id(id_text, &id) || sb_user_by_id(srv->store, id, &u))
+    if (!sb_parse_id(id_text, &id) || sb_user_by_id(srv->store, id, &u))
         return http_error(srv, c, 404, "not_found", "no such user");
     sb_store_begin(srv->store);
     rc = sb_user_set_active(srv->store, id, active);
@@ -158,7 +145,7 @@ static enum MHD_Result api_admin_user_password(struct sb_server *srv, struct MHD
     int64_t id;
     json_t *body;
 
-    if (!parse_id(params[0], &id) || sb_user_by_id(srv->store, id, &u))
+    if (!sb_parse_id(params[0], &id) || sb_user_by_id(srv->store, id, &u))
         return http_error(srv, c, 404, "not_found", "no such user");
     body = http_body_object(srv, c, r, &ret);
     if (!body) return ret;
@@ -233,7 +220,7 @@ static enum MHD_Result api_admin_token_revoke(struct sb_server *srv, struct MHD_
                                               struct http_req *r, const char *params[2])
 {
     int64_t id;
-    if (!parse_id(params[0], &id)) return http_error(srv, c, 404, "not_found", "no such token");
+    if (!sb_parse_id(params[0], &id)) return http_error(srv, c, 404, "not_found", "no such token");
     sb_store_begin(srv->store);
     return audited(srv, c, r, sb_token_revoke(srv->store, id), "token.revoke", params[0], NULL, 200,
                    json_pack("{s:s}", "status", "revoked"));

@@ -6,28 +6,16 @@
  * its audit entry in one unit of work and answered once it is durable;
  * then the routing state is told (sb_agents_config_changed, handoff.c).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent_admin.h"
+#include "api_change.h"
 #include "handoff.h"
 #include "sb_log.h"
 #include "http_errors.h"
 #include "server.h"
-
-static bool parse_id(const char *text, int64_t *id)
-{
-    char *end;
-    long long v;
-    if (!text || !*text || strlen(text) > 18) return false;
-    errno = 0;
-    v = strtoll(text, &end, 10);
-    if (errno || *end || v <= 0) return false;
-    *id = v;
-    return true;
-}
 
 /* Ends a unit begun by the caller: on rc == SB_OK writes the audit entry
  * and commits, then answers status with answer (owned) and tells routing
@@ -38,10 +26,8 @@ static enum MHD_Result finish(struct sb_server *srv, struct MHD_Connection *c, s
                               const char *target, const char *detail, unsigned status,
                               json_t *answer, const char *what)
 {
-    if (!rc) rc = sb_audit(srv->store, r->who.actor, action, target, r->ip, detail);
-    if (!rc) rc = sb_store_commit(srv->store);
+    rc = api_change_end(srv, r, rc, action, target, detail);
     if (rc) {
-        sb_store_rollback(srv->store);
         /* the router may have followed the rolled-back change */
         if (what && srv->handoff) handoff_rebuild(srv);
         json_decref(answer);
@@ -88,12 +74,8 @@ static enum MHD_Result api_admin_team_put(struct sb_server *srv, struct MHD_Conn
     if (!body) return ret;
     rc = team_validate(body, params[0], NULL, &team, &eb);
     json_decref(body);
-    if (rc) return http_error(srv, c, 400, "invalid_field", "%s", eb.msg);
-    rc = sb_store_begin(srv->store);
-    if (rc) {
-        json_decref(team);
-        return http_error(srv, c, 503, "not_stored", "the team was not stored; retry");
-    }
+    if (!api_change_begin(srv, c, rc, &eb, team, "the team was not stored; retry", &ret))
+        return ret;
     rc = agent_store_team_put(srv->store, team, &created);
     json_decref(team);
     if (!rc) rc = agent_store_team_get(srv->store, params[0], &answer);
@@ -124,7 +106,7 @@ static enum MHD_Result api_admin_agent(struct sb_server *srv, struct MHD_Connect
     json_t *profile;
     int64_t id;
     (void)r;
-    if (!parse_id(params[0], &id) || agent_store_profile_get(srv->store, id, &profile))
+    if (!sb_parse_id(params[0], &id) || agent_store_profile_get(srv->store, id, &profile))
         return http_error(srv, c, 404, "not_found", "no such agent (a user with the agent role)");
     return http_json(srv, c, 200, json_pack("{s:o}", "agent", profile));
 }
@@ -133,24 +115,17 @@ static enum MHD_Result api_admin_agent_put(struct sb_server *srv, struct MHD_Con
                                            struct http_req *r, const char *params[2])
 {
     struct sb_errbuf eb = {{0}};
-    json_t *body, *change = NULL, *answer = NULL;
+    json_t *change, *answer = NULL;
     enum MHD_Result ret;
     enum sb_err rc;
     char *detail;
     int64_t id;
 
-    if (!parse_id(params[0], &id))
+    if (!sb_parse_id(params[0], &id))
         return http_error(srv, c, 404, "not_found", "no such agent (a user with the agent role)");
-    body = http_body_object(srv, c, r, &ret);
-    if (!body) return ret;
-    rc = agent_profile_validate(body, &change, &eb);
-    json_decref(body);
-    if (rc) return http_error(srv, c, 400, "invalid_field", "%s", eb.msg);
-    rc = sb_store_begin(srv->store);
-    if (rc) {
-        json_decref(change);
-        return http_error(srv, c, 503, "not_stored", "the profile was not stored; retry");
-    }
+    if (!api_change_begin_body(srv, c, r, agent_profile_validate, &change, &eb,
+                               "the profile was not stored; retry", &ret))
+        return ret;
     if (agent_store_profile_get(srv->store, id, &answer) != SB_OK) {
         rc = SB_ERR_NOT_FOUND;
         snprintf(eb.msg, sizeof(eb.msg), "no such agent (a user with the agent role)");
@@ -191,22 +166,15 @@ static enum MHD_Result api_admin_rules_put(struct sb_server *srv, struct MHD_Con
                                            struct http_req *r, const char *params[2])
 {
     struct sb_errbuf eb = {{0}};
-    json_t *body, *rules = NULL;
+    json_t *rules;
     enum MHD_Result ret;
     enum sb_err rc;
     char detail[32];
     (void)params;
 
-    body = http_body_object(srv, c, r, &ret);
-    if (!body) return ret;
-    rc = routing_rules_validate(body, &rules, &eb);
-    json_decref(body);
-    if (rc) return http_error(srv, c, 400, "invalid_field", "%s", eb.msg);
-    rc = sb_store_begin(srv->store);
-    if (rc) {
-        json_decref(rules);
-        return http_error(srv, c, 503, "not_stored", "the rules were not stored; retry");
-    }
+    if (!api_change_begin_body(srv, c, r, routing_rules_validate, &rules, &eb,
+                               "the rules were not stored; retry", &ret))
+        return ret;
     rc = agent_store_rules_put(srv->store, rules, &eb);
     snprintf(detail, sizeof(detail), "%zu rules", json_array_size(rules));
     json_decref(rules);
@@ -232,22 +200,15 @@ static enum MHD_Result api_admin_sla_put(struct sb_server *srv, struct MHD_Conne
                                          struct http_req *r, const char *params[2])
 {
     struct sb_errbuf eb = {{0}};
-    json_t *body, *policies = NULL;
+    json_t *policies;
     enum MHD_Result ret;
     enum sb_err rc;
     char detail[32];
     (void)params;
 
-    body = http_body_object(srv, c, r, &ret);
-    if (!body) return ret;
-    rc = sla_policies_validate(body, &policies, &eb);
-    json_decref(body);
-    if (rc) return http_error(srv, c, 400, "invalid_field", "%s", eb.msg);
-    rc = sb_store_begin(srv->store);
-    if (rc) {
-        json_decref(policies);
-        return http_error(srv, c, 503, "not_stored", "the policies were not stored; retry");
-    }
+    if (!api_change_begin_body(srv, c, r, sla_policies_validate, &policies, &eb,
+                               "the policies were not stored; retry", &ret))
+        return ret;
     rc = agent_store_sla_policies_put(srv->store, policies);
     snprintf(detail, sizeof(detail), "%zu policies", json_array_size(policies));
     json_decref(policies);
@@ -279,7 +240,7 @@ static enum MHD_Result api_admin_canned_get(struct sb_server *srv, struct MHD_Co
     json_t *canned;
     int64_t id;
     (void)r;
-    if (!parse_id(params[0], &id) || agent_store_canned_get(srv->store, id, &canned))
+    if (!sb_parse_id(params[0], &id) || agent_store_canned_get(srv->store, id, &canned))
         return http_error(srv, c, 404, "not_found", "no such canned response");
     return http_json(srv, c, 200, json_pack("{s:o}", "canned", canned));
 }
@@ -299,12 +260,9 @@ static enum MHD_Result canned_write(struct sb_server *srv, struct MHD_Connection
     if (!body) return ret;
     rc = canned_validate(body, srv->kb, &canned, &eb);
     json_decref(body);
-    if (rc) return http_error(srv, c, 400, "invalid_field", "%s", eb.msg);
-    rc = sb_store_begin(srv->store);
-    if (rc) {
-        json_decref(canned);
-        return http_error(srv, c, 503, "not_stored", "the canned response was not stored; retry");
-    }
+    if (!api_change_begin(srv, c, rc, &eb, canned, "the canned response was not stored; retry",
+                          &ret))
+        return ret;
     if (!create && agent_store_canned_get(srv->store, id, &answer) != SB_OK) {
         rc = SB_ERR_NOT_FOUND;
         snprintf(eb.msg, sizeof(eb.msg), "no such canned response");
@@ -345,7 +303,7 @@ static enum MHD_Result api_admin_canned_put(struct sb_server *srv, struct MHD_Co
                                             struct http_req *r, const char *params[2])
 {
     int64_t id;
-    if (!parse_id(params[0], &id))
+    if (!sb_parse_id(params[0], &id))
         return http_error(srv, c, 404, "not_found", "no such canned response");
     return canned_write(srv, c, r, id);
 }
@@ -357,7 +315,7 @@ static enum MHD_Result api_admin_canned_delete(struct sb_server *srv, struct MHD
     enum sb_err rc;
     int64_t id;
 
-    if (!parse_id(params[0], &id))
+    if (!sb_parse_id(params[0], &id))
         return http_error(srv, c, 404, "not_found", "no such canned response");
     rc = sb_store_begin(srv->store);
     if (rc) return http_error(srv, c, 503, "not_stored", "the canned response was not deleted");

@@ -6,7 +6,6 @@
  * overview. Uses store_agent_admin.c for the SQL and canned.c for the
  * variables.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,18 +18,6 @@
 static const char *arg(struct MHD_Connection *c, const char *name)
 {
     return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
-}
-
-static bool parse_id(const char *text, int64_t *id)
-{
-    char *end;
-    long long v;
-    if (!text || !*text || strlen(text) > 18) return false;
-    errno = 0;
-    v = strtoll(text, &end, 10);
-    if (errno || *end || v <= 0) return false;
-    *id = v;
-    return true;
 }
 
 /* Supervisors and admins see every team's responses; everyone else (and
@@ -158,7 +145,7 @@ static enum MHD_Result api_agent_kb_search(struct sb_server *srv, struct MHD_Con
     if (locale && *locale && !sb_locale_normalise(locale, norm, sizeof(norm)))
         return http_error(srv, c, 400, "invalid_field",
                           "locale: must look like \"en\" or \"pt-BR\"");
-    if (lim && (!parse_id(lim, &limit) || limit > SB_KB_MAX_HITS))
+    if (lim && (!sb_parse_id(lim, &limit) || limit > SB_KB_MAX_HITS))
         return http_error(srv, c, 400, "invalid_field", "limit: 1 to %d", SB_KB_MAX_HITS);
     sb_kb_resolve_locale(srv->kb, locale && *locale ? norm : sb_kb_default_locale(srv->kb),
                          resolved, sizeof(resolved));

@@ -26,13 +26,8 @@ static const char *arg(struct MHD_Connection *c, const char *name)
  * 404, never a parse of the prefix. */
 static int64_t parse_id(const char *s)
 {
-    int64_t v = 0;
-    if (!s || !*s || strlen(s) > 18) return 0;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9') return 0;
-        v = v * 10 + (*s - '0');
-    }
-    return v;
+    int64_t id;
+    return sb_parse_id(s, &id) ? id : 0; /* 0 is no article's id */
 }
 
 static enum MHD_Result no_article(struct sb_server *srv, struct MHD_Connection *c)

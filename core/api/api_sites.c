@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_change.h"
 #include "sb_log.h"
 #include "http_errors.h"
 #include "server.h"
@@ -80,11 +81,7 @@ static enum MHD_Result api_admin_site_put(struct sb_server *srv, struct MHD_Conn
     if (!rc) rc = sb_store_begin(srv->store);
     if (!rc) {
         rc = sb_store_site_put(srv->store, site, &created);
-        if (!rc)
-            rc = sb_audit(srv->store, r->who.actor, created ? "site.create" : "site.replace",
-                          params[0], r->ip, NULL);
-        if (!rc) rc = sb_store_commit(srv->store);
-        if (rc) sb_store_rollback(srv->store);
+        rc = api_change_end(srv, r, rc, created ? "site.create" : "site.replace", params[0], NULL);
     }
     if (rc) {
         json_decref(site);
@@ -104,12 +101,9 @@ static enum MHD_Result api_admin_site_delete(struct sb_server *srv, struct MHD_C
 
     if (!site_id_valid(params[0])) return http_error(srv, c, 404, "not_found", "no such site");
     rc = sb_store_begin(srv->store);
-    if (!rc) {
-        rc = sb_store_site_delete(srv->store, params[0]);
-        if (!rc) rc = sb_audit(srv->store, r->who.actor, "site.delete", params[0], r->ip, NULL);
-        if (!rc) rc = sb_store_commit(srv->store);
-        if (rc) sb_store_rollback(srv->store);
-    }
+    if (!rc)
+        rc = api_change_end(srv, r, sb_store_site_delete(srv->store, params[0]), "site.delete",
+                            params[0], NULL);
     if (rc)
         return http_error_of(srv, c, rc, rc == SB_ERR_NOT_FOUND ? "no such site" : NULL,
                              "the site was not deleted; retry", NULL);

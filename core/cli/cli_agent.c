@@ -45,36 +45,18 @@ static int usage_error(const char *what)
 static bool parse_args(int argc, char **argv, struct agent_args *a)
 {
     memset(a, 0, sizeof(*a));
-    a->data = getenv("SWITCHBOARD_DATA") ? getenv("SWITCHBOARD_DATA") : "data";
-    for (int i = 3; i < argc; i++) {
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (argv[i][0] != '-' || argv[i][1] != '-') {
-            if (a->id) return false;
-            a->id = argv[i];
-            continue;
-        }
-        if (!v) return false;
-        if (strcmp(argv[i], "--data") == 0)
-            a->data = v;
-        else if (strcmp(argv[i], "--name") == 0)
-            a->name = v;
-        else if (strcmp(argv[i], "--timezone") == 0)
-            a->timezone = v;
-        else if (strcmp(argv[i], "--hours") == 0)
-            a->hours = v;
-        else if (strcmp(argv[i], "--capacity") == 0)
-            a->capacity = v;
-        else if (strcmp(argv[i], "--skills") == 0)
-            a->skills = v;
-        else if (strcmp(argv[i], "--status") == 0)
-            a->status = v;
-        else if (strcmp(argv[i], "--team") == 0 && a->nteams < CLI_MAX_TEAMS)
-            a->teams[a->nteams++] = v;
-        else
-            return false;
-        i++;
-    }
-    return true;
+    const struct cli_opt opts[] = {
+        {.name = "--data", .value = &a->data},
+        {.name = "--name", .value = &a->name},
+        {.name = "--timezone", .value = &a->timezone},
+        {.name = "--hours", .value = &a->hours},
+        {.name = "--capacity", .value = &a->capacity},
+        {.name = "--skills", .value = &a->skills},
+        {.name = "--status", .value = &a->status},
+        {.name = "--team", .list = a->teams, .count = &a->nteams, .cap = CLI_MAX_TEAMS},
+        {.name = NULL},
+    };
+    return cli_parse_opts(argc, argv, 3, opts, (const char **const[]){&a->id}, 1, &a->data);
 }
 
 /* Runs work in a unit with its audit entry and makes it durable; prints
@@ -82,11 +64,8 @@ static bool parse_args(int argc, char **argv, struct agent_args *a)
 static int commit(struct sb_store *st, enum sb_err rc, const struct sb_errbuf *eb,
                   const char *action, const char *target, const char *detail)
 {
-    if (!rc) rc = sb_audit(st, "cli", action, target, "local", detail);
-    if (!rc) rc = sb_store_commit(st);
-    if (!rc) rc = sb_store_flush(st);
+    rc = cli_audit_commit(st, rc, action, target, detail);
     if (rc) {
-        sb_store_rollback(st);
         fprintf(stderr, "switchboard: %s %s: %s\n", action, target,
                 eb && eb->msg[0] ? eb->msg : sb_strerror(rc));
         return 1;
@@ -131,7 +110,7 @@ static int agent_set(const struct agent_args *a)
     struct sb_store *st;
     struct sb_user u;
     json_t *in, *change = NULL, *profile = NULL;
-    char *detail, *text;
+    char *detail;
     enum sb_err rc;
     int code;
 
@@ -164,12 +143,8 @@ static int agent_set(const struct agent_args *a)
     json_decref(change);
     code = commit(st, rc, &eb, "agent.update", u.email, detail);
     free(detail);
-    if (!code && agent_store_profile_get(st, u.id, &profile) == SB_OK) {
-        text = json_dumps(profile, JSON_INDENT(2));
-        if (text) printf("%s\n", text);
-        free(text);
-        json_decref(profile);
-    }
+    if (!code && agent_store_profile_get(st, u.id, &profile) == SB_OK)
+        cli_print_json(profile, 2); /* the change is made: the exit code says so */
     sb_store_close(st);
     return code;
 }
@@ -179,27 +154,13 @@ static int team_add(const struct agent_args *a)
     struct sb_errbuf eb = {{0}};
     struct sb_store *st;
     json_t *in, *team = NULL, *hours = NULL;
-    json_error_t jerr;
     bool created = false;
     enum sb_err rc;
     int code;
 
     if (!a->id || !a->name || a->capacity || a->skills || a->status || a->nteams)
         return usage_error("team add needs an ID and --name (and takes --timezone, --hours)");
-    if (a->hours) {
-        char *text = NULL;
-        size_t len = 0;
-        if (sb_read_file(a->hours, HOURS_FILE_MAX, &text, &len, &eb)) {
-            fprintf(stderr, "switchboard: %s\n", eb.msg);
-            return 1;
-        }
-        hours = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-        free(text);
-        if (!hours) {
-            fprintf(stderr, "switchboard: %s:%d: %s\n", a->hours, jerr.line, jerr.text);
-            return 1;
-        }
-    }
+    if (a->hours && !(hours = cli_read_json(a->hours, HOURS_FILE_MAX))) return 1;
     in = json_pack("{s:s}", "name", a->name);
     if (a->timezone) json_object_set_new(in, "timezone", json_string(a->timezone));
     /* the file is either the hours or a whole team: {"hours", "holidays", ...} */
@@ -242,18 +203,12 @@ static int team_list(const struct agent_args *a)
 {
     struct sb_store *st;
     json_t *teams;
-    char *text;
 
     if (a->id) return usage_error("team list takes no ID");
     if (!(st = cli_open_store(a->data))) return 1;
     teams = agent_store_teams(st);
     sb_store_close(st);
-    text = json_dumps(teams, JSON_INDENT(2));
-    json_decref(teams);
-    if (!text) return 1;
-    printf("%s\n", text);
-    free(text);
-    return 0;
+    return cli_print_json(teams, 2);
 }
 
 int cli_agent(int argc, char **argv)

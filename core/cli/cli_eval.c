@@ -13,7 +13,9 @@
  * codes: 0 done, 1 failed (the database), 2 usage or a dataset that
  * cannot be read.
  *
- * Uses: the evaluation of kb/ (sb_kb_eval_*, sb_kb.h), the store.
+ * Uses: the evaluation of kb/ (sb_kb_eval_*, kb/eval/kb_eval.h), the store.
+ * Built into the sbeval library with kb_eval.c, not into sbcore: a tool,
+ * not serving code.
  */
 #include <errno.h>
 #include <signal.h>
@@ -24,6 +26,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "kb_eval.h"
 #include "sb_config.h"
 #include "sb_kb.h"
 #include "sb_log.h"

@@ -274,7 +274,6 @@ int cli_kb(int argc, char **argv)
     const char *sub = argc >= 3 ? argv[2] : "";
     int rc;
 
-    if (strcmp(sub, "eval") == 0) return cli_kb_eval(argc, argv); /* its own arguments */
     if (argc < 4 || argv[3][0] == '-') {
         fputs(kb_usage, argc >= 3 && !strcmp(sub, "--help") ? stdout : stderr);
         return 2;

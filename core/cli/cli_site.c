@@ -43,32 +43,15 @@ static int usage_error(const char *what)
 static bool parse_args(int argc, char **argv, struct site_args *a)
 {
     memset(a, 0, sizeof(*a));
-    a->data = getenv("SWITCHBOARD_DATA") ? getenv("SWITCHBOARD_DATA") : "data";
-    for (int i = 3; i < argc; i++) {
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (argv[i][0] != '-' || argv[i][1] != '-') {
-            if (!a->id)
-                a->id = argv[i];
-            else if (!a->file)
-                a->file = argv[i];
-            else
-                return false;
-            continue;
-        }
-        if (!v) return false;
-        if (strcmp(argv[i], "--data") == 0)
-            a->data = v;
-        else if (strcmp(argv[i], "--name") == 0)
-            a->name = v;
-        else if (strcmp(argv[i], "--secret") == 0)
-            a->secret = v;
-        else if (strcmp(argv[i], "--origin") == 0 && a->norigins < MAX_CLI_ORIGINS)
-            a->origins[a->norigins++] = v;
-        else
-            return false;
-        i++;
-    }
-    return true;
+    const struct cli_opt opts[] = {
+        {.name = "--data", .value = &a->data},
+        {.name = "--name", .value = &a->name},
+        {.name = "--secret", .value = &a->secret},
+        {.name = "--origin", .list = a->origins, .count = &a->norigins, .cap = MAX_CLI_ORIGINS},
+        {.name = NULL},
+    };
+    return cli_parse_opts(argc, argv, 3, opts, (const char **const[]){&a->id, &a->file}, 2,
+                          &a->data);
 }
 
 static const char *default_locale(struct sb_config *cfg)
@@ -110,12 +93,7 @@ static int put_site(const struct site_args *a, json_t *in, bool must_be_new)
     if (!rc) rc = sb_store_begin(st);
     if (!rc) {
         rc = sb_store_site_put(st, site, &created);
-        if (!rc)
-            rc =
-                sb_audit(st, "cli", created ? "site.create" : "site.replace", a->id, "local", NULL);
-        if (!rc) rc = sb_store_commit(st);
-        if (!rc) rc = sb_store_flush(st);
-        if (rc) sb_store_rollback(st);
+        rc = cli_audit_commit(st, rc, created ? "site.create" : "site.replace", a->id, NULL);
     }
     json_decref(site);
     sb_store_close(st);
@@ -149,24 +127,11 @@ static int site_add(const struct site_args *a)
 
 static int site_set(const struct site_args *a)
 {
-    struct sb_errbuf eb = {{0}};
-    json_error_t jerr;
     json_t *in;
-    char *text = NULL;
-    size_t len = 0;
     int rc;
 
     if (!a->id || !a->file) return usage_error("site set needs an ID and a JSON file");
-    if (sb_read_file(a->file, SITE_FILE_MAX, &text, &len, &eb)) {
-        fprintf(stderr, "switchboard: %s\n", eb.msg);
-        return 1;
-    }
-    in = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    free(text);
-    if (!in) {
-        fprintf(stderr, "switchboard: %s:%d: %s\n", a->file, jerr.line, jerr.text);
-        return 1;
-    }
+    if (!(in = cli_read_json(a->file, SITE_FILE_MAX))) return 1;
     rc = put_site(a, in, false);
     json_decref(in);
     return rc;
@@ -175,22 +140,17 @@ static int site_set(const struct site_args *a)
 static int site_list(const struct site_args *a)
 {
     struct sb_store *st;
-    json_t *sites, *masked = json_array(), *s;
-    char *text;
+    json_t *sites, *masked, *s;
     size_t i;
 
     if (a->id) return usage_error("site list takes no ID");
     if (!(st = cli_open_store(a->data))) return 1;
     sites = sb_store_site_list(st);
+    masked = json_array();
     json_array_foreach(sites, i, s) json_array_append_new(masked, site_masked_json(s));
     json_decref(sites);
     sb_store_close(st);
-    text = json_dumps(masked, JSON_INDENT(2));
-    json_decref(masked);
-    if (!text) return 1;
-    printf("%s\n", text);
-    free(text);
-    return 0;
+    return cli_print_json(masked, 2);
 }
 
 int cli_site(int argc, char **argv)

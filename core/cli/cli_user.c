@@ -145,11 +145,8 @@ static int kdf_cost(void)
 static int finish(struct sb_store *st, enum sb_err rc, const char *action, const char *target,
                   const char *what)
 {
-    if (!rc) rc = sb_audit(st, "cli", action, target, "local", NULL);
-    if (!rc) rc = sb_store_commit(st);
-    if (!rc) rc = sb_store_flush(st);
+    rc = cli_audit_commit(st, rc, action, target, NULL);
     if (rc) {
-        sb_store_rollback(st);
         fprintf(stderr, "switchboard: %s: %s\n", what,
                 rc == SB_ERR_EXISTS      ? "a user with this e-mail exists"
                 : rc == SB_ERR_NOT_FOUND ? "no such user"
@@ -223,16 +220,10 @@ int cli_user(int argc, char **argv)
 int cli_routes(void)
 {
     json_t *arr = json_array();
-    char *text;
     for (const struct route *const *t = sb_route_tables; *t; t++)
         for (const struct route *rt = *t; rt->method; rt++)
             json_array_append_new(arr,
                                   json_pack("{s:s, s:s, s:s}", "method", rt->method, "pattern",
                                             rt->pattern, "access", route_access_name(rt->access)));
-    text = json_dumps(arr, JSON_INDENT(1));
-    json_decref(arr);
-    if (!text) return 1;
-    printf("%s\n", text);
-    free(text);
-    return 0;
+    return cli_print_json(arr, 1);
 }

@@ -1,6 +1,7 @@
 /*
  * main.c - the switchboard command line: serve, version, and the dispatch
- * to kb (cli_kb.c), user and routes (cli_user.c), site (cli_site.c).
+ * to kb (cli_kb.c; kb eval: cli_eval.c, the sbeval tool library), user
+ * and routes (cli_user.c), site (cli_site.c).
  * Settings come from defaults, then --config FILE (or SWITCHBOARD_CONFIG),
  * then SWITCHBOARD_* variables, then flags.
  */
@@ -117,6 +118,10 @@ int main(int argc, char **argv)
         }
         return sb_server_run(&cfg);
     }
+    /* kb eval is a tool linked into the binary only (sbeval), not part of
+     * the server library that cli_kb belongs to. */
+    if (strcmp(argv[1], "kb") == 0 && argc >= 3 && strcmp(argv[2], "eval") == 0)
+        return cli_kb_eval(argc, argv);
     if (strcmp(argv[1], "kb") == 0) return cli_kb(argc, argv);
     if (strcmp(argv[1], "user") == 0) return cli_user(argc, argv);
     if (strcmp(argv[1], "site") == 0) return cli_site(argc, argv);

@@ -319,14 +319,13 @@ static void put_ui_lang(struct page *p)
  * second half, else between characters, with an ellipsis when cut. */
 static void put_snippet(struct page *p, const char *text, size_t max)
 {
-    size_t n = strlen(text), cut = max, space;
+    size_t n = strlen(text), cut, space;
 
     if (n <= max) {
         put_esc(p, text);
         return;
     }
-    while (cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80)
-        cut--;
+    cut = sb_utf8_cut(text, n, max);
     for (space = cut; space > max / 2 && text[space] != ' '; space--)
         ;
     if (text[space] == ' ') cut = space;
@@ -975,11 +974,7 @@ bool help_search_text(const char *v, size_t n, char out[SEARCH_MAX_BYTES + 1])
 {
     out[0] = '\0';
     if (!sb_utf8_valid(v, n)) return false;
-    if (n > SEARCH_MAX_BYTES) {
-        n = SEARCH_MAX_BYTES;
-        while (n > 0 && ((unsigned char)v[n] & 0xC0) == 0x80)
-            n--;
-    }
+    n = sb_utf8_cut(v, n, SEARCH_MAX_BYTES);
     memcpy(out, v, n);
     out[n] = '\0';
     return true;

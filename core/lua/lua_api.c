@@ -5,7 +5,8 @@
  *   sb.intent{...}  sb.channel{...}  sb.hook{...}   declarations (while loading)
  *   sb.re.match/find/test                    PCRE2, cached, match-limited
  *   sb.json.encode/decode, sb.json.null      jansson
- *   sb.kb.search(text, {locale, limit})      knowledge-base search
+ *   sb.kb.search(text, {locale, limit})      knowledge-base search and the
+ *                                            engine's decision (sb_kb_decide)
  *   sb.kb.vote(id, helpful) sb.kb.choose(id) the customer's feedback
  *   sb.kb.threshold sb.kb.clarify_threshold sb.kb.choice_floor  the answer policy
  *   sb.store.get/set(key[, value])           per-plugin key/value store, with a
@@ -355,20 +356,6 @@ static int l_kb_vote(lua_State *L)
     return 1;
 }
 
-/* Copies t into dst[cap], cut between characters so Lua gets valid UTF-8
- * (a title may be longer than a hit holds). */
-static void copy_text(char *dst, size_t cap, const char *t)
-{
-    size_t n = t ? strlen(t) : 0;
-    if (n >= cap) {
-        n = cap - 1;
-        while (n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80)
-            n--;
-    }
-    if (n) memcpy(dst, t, n);
-    dst[n] = '\0';
-}
-
 /* sb.kb.choose(id): the customer chose article id from the choices the
  * bot offered when unsure. Records the choice (the question becomes one
  * answered by that article, see sb_kb_log_choice) and returns the article
@@ -391,9 +378,9 @@ static int l_kb_choose(lua_State *L)
         return 1;
     }
     h.id = (int64_t)id;
-    copy_text(h.slug, sizeof(h.slug), json_string_value(json_object_get(a, "slug")));
-    copy_text(h.locale, sizeof(h.locale), json_string_value(json_object_get(a, "locale")));
-    copy_text(h.title, sizeof(h.title), json_string_value(json_object_get(a, "title")));
+    sb_utf8_copy(h.slug, sizeof(h.slug), json_string_value(json_object_get(a, "slug")));
+    sb_utf8_copy(h.locale, sizeof(h.locale), json_string_value(json_object_get(a, "locale")));
+    sb_utf8_copy(h.title, sizeof(h.title), json_string_value(json_object_get(a, "title")));
     h.summary = (char *)json_string_value(json_object_get(a, "summary")); /* borrowed from a */
     sb_kb_log_choice(d->kb, t->conv->id, h.id);                           /* a miss is no error */
     push_hit(L, d, &h);
@@ -401,8 +388,11 @@ static int l_kb_choose(lua_State *L)
     return 1;
 }
 
-/* sb.kb.search(text, {locale=, limit=}) -> array of hits (best first), and
- * the number of search terms the text gave (0: nothing to search for) */
+/* sb.kb.search(text, {locale=, limit=}) -> array of hits (best first), the
+ * number of search terms the text gave (0: nothing to search for), and the
+ * engine's decision on these hits ("answer", "clarify" or "handoff") with
+ * how many of the first hits to offer as choices: sb_kb_decide, so the
+ * bot and "try a question" can never disagree. */
 static int l_kb_search(lua_State *L)
 {
     const struct sb_host_deps *d = host_deps(host_of(L));
@@ -410,6 +400,7 @@ static int l_kb_search(lua_State *L)
     const char *locale = d->cfg->default_locale;
     lua_Integer limit = 3;
     struct sb_kb_result res;
+    int nchoices = 0;
 
     if (lua_istable(L, 2)) {
         lua_getfield(L, 2, "locale");
@@ -428,8 +419,10 @@ static int l_kb_search(lua_State *L)
         lua_rawseti(L, -2, i + 1);
     }
     lua_pushinteger(L, res.terms);
+    lua_pushstring(L, sb_kb_decision_name(sb_kb_decide(d->kb, &res, &nchoices)));
+    lua_pushinteger(L, nchoices);
     sb_kb_result_cleanup(&res);
-    return 2;
+    return 4;
 }
 
 /* ---------- sb.store (per plugin) ---------- */

@@ -16,6 +16,7 @@
 #include "agent_admin.h"
 #include "store_users.h"
 #include "sb_log.h"
+#include "sb_util.h"
 #include "store_int.h"
 
 #define PREVIEW_MAX 200 /* bytes of a last-message preview */
@@ -91,10 +92,7 @@ static json_t *preview(const char *text)
 {
     size_t n = strlen(text);
     if (n <= PREVIEW_MAX) return json_string(text);
-    n = PREVIEW_MAX;
-    while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
-        n--;
-    return json_stringn(text, n);
+    return json_stringn(text, sb_utf8_cut(text, n, PREVIEW_MAX));
 }
 
 /* ---------- the customer card ---------- */

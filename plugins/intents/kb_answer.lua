@@ -8,7 +8,8 @@
 --   nothing at the clarify threshold    -> out of scope: hand off at once ("out_of_scope")
 --   nothing to search for ("?", "...")  -> ask to rephrase; counts as a miss
 --   a second miss, or two "no, that didn't help" -> hand off to a person
--- The same policy as sb_kb_decide() in kb/kb_learn.c, which "try a question" reports.
+-- The decision is the engine's own, sb_kb_decide() in kb/kb_learn.c, which sb.kb.search
+-- returns and "try a question" reports; this file only words it.
 -- State lives in conversation attributes, never in Lua globals.
 
 local MISSES_BEFORE_HANDOFF = 2
@@ -82,21 +83,19 @@ sb.intent{
     local hit = chosen(ctx)
     if hit then return answer(ctx, hit) end
 
-    local hits, terms = sb.kb.search(ctx.text, { locale = ctx.locale, limit = MAX_CHOICES })
-    local top = hits[1]
-    if top and top.confidence >= top.threshold then return answer(ctx, top) end
-
-    -- Confidences are probabilities of being right: the chance that one of
-    -- the choices is right is their sum (see sb_kb_decide in kb_learn.c).
-    local choices, sum = {}, 0
-    for _, h in ipairs(hits) do
-      if h.confidence < sb.kb.choice_floor then break end
-      choices[#choices + 1] = { title = h.title, payload = "/article:" .. h.id }
-      sum = sum + h.confidence
-    end
-    if sum < sb.kb.clarify_threshold then choices = {} end
+    -- The engine decides (sb_kb_decide in kb_learn.c), so the bot and the
+    -- editor's "try a question" never disagree.
+    local hits, _, decision, nchoices =
+      sb.kb.search(ctx.text, { locale = ctx.locale, limit = MAX_CHOICES })
+    if decision == "answer" then return answer(ctx, hits[1]) end
     -- Words that match nothing well enough: not something the articles cover.
-    if #choices == 0 and terms > 0 then return ctx:handoff{ reason = "out_of_scope" } end
+    if decision == "handoff" then return ctx:handoff{ reason = "out_of_scope" } end
+
+    -- "clarify": the choices it named, or none when there was nothing to search for.
+    local choices = {}
+    for i = 1, nchoices do
+      choices[i] = { title = hits[i].title, payload = "/article:" .. hits[i].id }
+    end
 
     -- The last answer's "did this help?" is over: a new question came.
     ctx:set("kb_asked", nil)

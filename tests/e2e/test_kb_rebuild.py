@@ -5,7 +5,9 @@ half a second here) is built on a thread when the server starts, and a question 
 it is done is answered from full-text search after waiting 50 ms; after an editor publishes an
 article, the bot keeps answering from the previous index at once (the new article is not among the
 answers yet) instead of rebuilding inside the customer's request, and answers with the new article
-once the background build is in. A server stopped while a build runs waits for it and exits 0."""
+once the background build is in. A `kb import-faq` run beside the server is built on the thread
+as soon as the server's tick sees the change, before any question. A server stopped while a build
+runs waits for it and exits 0."""
 
 import json
 import os
@@ -124,6 +126,26 @@ class BackgroundRebuildTests(harness.SwitchboardTestCase):
             time.sleep(0.2)
         self.assertEqual(len(self.rebuilds()), 2, self.server.log_text())
         self.assertIn("art-17", self.slugs(art["question"]))
+
+    def test_import_beside_the_server_is_built_without_a_question(self):
+        # Before, the first question after `kb import` noticed the change and rebuilt then (in the
+        # question when the last build was quick, up to kb_rebuild_in_place_ms). Now the server's
+        # tick sees the database change and builds on the thread; no question is asked here.
+        self.wait_first_build()
+        before = len(self.rebuilds())
+        path = os.path.join(self.server.data, "more-faq.jsonl")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(json.dumps({"question": "Do you ship walrus kites?", "slug": "walrus-kites",
+                                "answer": "Yes, walrus kites ship worldwide."}) + "\n")
+        rc, out, err = self.server.cli("kb", "import-faq", path, "--locale", "en",
+                                       "--data", self.server.data)
+        self.assertEqual(rc, 0, out + err)
+        deadline = time.monotonic() + 120
+        while len(self.rebuilds()) == before:
+            self.assertLess(time.monotonic(), deadline,
+                            "the import was not built until a question came:\n" + self.server.log_text()[-3000:])
+            time.sleep(0.2)
+        self.assertIn("walrus-kites", self.slugs("do you ship walrus kites"))
 
     def test_zz_stop_during_a_build_exits_cleanly(self):
         s = self.server

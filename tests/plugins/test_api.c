@@ -116,17 +116,23 @@ static void test_re_match_find_and_bad_patterns(void **state)
     plugin_env_close(&e);
 }
 
+/* A pt-BR conversation's host with the demo knowledge base imported. */
+static void open_with_demo_kb(struct plugin_env *e)
+{
+    struct sb_errbuf eb = {{0}};
+    char dir[512];
+    int a, c, u;
+    assert_int_equal(plugin_env_open(e, "pt-BR"), 0);
+    snprintf(dir, sizeof(dir), "%s/kb/demo", SB_SOURCE_DIR);
+    assert_int_equal(sb_kb_import_dir(e->kb, dir, &a, &c, &u, &eb), SB_OK);
+}
+
 static void test_kb_search_links_use_the_public_url(void **state)
 {
     struct plugin_env e;
     struct sb_turn t;
-    struct sb_errbuf eb = {{0}};
-    char dir[512];
-    int a, c, u;
     (void)state;
-    assert_int_equal(plugin_env_open(&e, "pt-BR"), 0);
-    snprintf(dir, sizeof(dir), "%s/kb/demo", SB_SOURCE_DIR);
-    assert_int_equal(sb_kb_import_dir(e.kb, dir, &a, &c, &u, &eb), SB_OK);
+    open_with_demo_kb(&e);
     load_source(&e, "k.lua",
                 "sb.intent{ name='k', handler=function(ctx)\n"
                 "  local hits = sb.kb.search(ctx.text, { locale = ctx.locale, limit = 2 })\n"
@@ -137,6 +143,41 @@ static void test_kb_search_links_use_the_public_url(void **state)
     assert_string_equal(reply_of(&e, "esqueci minha senha", &t),
                         "true http://help.example/help/pt-BR/reset-password pt-BR true");
     sb_turn_cleanup(&t);
+    plugin_env_close(&e);
+}
+
+/* sb.kb.search hands plugins the engine's own decision (sb_kb_decide) and
+ * its number of choices, for an answer, a vague question, one out of
+ * scope and one with nothing to search for. */
+static void test_kb_search_returns_the_engines_decision(void **state)
+{
+    static const char *const texts[] = {
+        "esqueci minha senha", "pedido", "qwzx vbnm plok", "?", "cartão", "entrega"};
+    struct plugin_env e;
+    struct sb_turn t;
+    char want[64];
+    int seen[3] = {0};
+    (void)state;
+    open_with_demo_kb(&e);
+    load_source(&e, "d.lua",
+                "sb.intent{ name='d', handler=function(ctx)\n"
+                "  local _, _, decision, n = sb.kb.search(ctx.text, { locale = ctx.locale })\n"
+                "  ctx:reply(decision .. ' ' .. n)\n"
+                "end }\n");
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        struct sb_kb_result r;
+        int n = 0;
+        enum sb_kb_decision d;
+        assert_int_equal(sb_kb_search(e.kb, texts[i], "pt-BR", 3, &r), SB_OK);
+        d = sb_kb_decide(e.kb, &r, &n);
+        sb_kb_result_cleanup(&r);
+        seen[d] = 1;
+        snprintf(want, sizeof(want), "%s %d", sb_kb_decision_name(d), n);
+        assert_string_equal(reply_of(&e, texts[i], &t), want);
+        sb_turn_cleanup(&t);
+    }
+    /* the texts reach every decision, so none of them is untested */
+    assert_true(seen[SB_KB_ANSWER] && seen[SB_KB_CLARIFY] && seen[SB_KB_HANDOFF]);
     plugin_env_close(&e);
 }
 
@@ -258,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_json_round_trip_and_errors),
         cmocka_unit_test(test_re_match_find_and_bad_patterns),
         cmocka_unit_test(test_kb_search_links_use_the_public_url),
+        cmocka_unit_test(test_kb_search_returns_the_engines_decision),
         cmocka_unit_test(test_attributes_are_saved_with_the_conversation),
         cmocka_unit_test(test_unsafe_links_and_oversized_replies_are_refused),
         cmocka_unit_test(test_t_reads_the_catalogue_with_the_fallback_rule),

@@ -357,6 +357,66 @@ static void locale_normalise_cases_and_refusals(void **state)
     assert_false(sb_locale_normalise("pt-BR", out, 5)); /* no room for the NUL */
 }
 
+/* "não" is n, 0xC3 0xA3, o: a cut at 2 would split the ã. */
+static void utf8_cut_never_splits_a_character(void **state)
+{
+    const char *s = "n\xc3\xa3o";
+    (void)state;
+    assert_int_equal(sb_utf8_cut(s, 4, 10), 4); /* fits */
+    assert_int_equal(sb_utf8_cut(s, 4, 4), 4);
+    assert_int_equal(sb_utf8_cut(s, 4, 3), 3); /* "nã" */
+    assert_int_equal(sb_utf8_cut(s, 4, 2), 1); /* "n", not half of ã */
+    assert_int_equal(sb_utf8_cut(s, 4, 1), 1);
+    assert_int_equal(sb_utf8_cut(s, 4, 0), 0);
+    /* a four-byte emoji cut anywhere inside goes whole */
+    assert_int_equal(sb_utf8_cut("a\xf0\x9f\x98\x80", 5, 4), 1);
+}
+
+static void utf8_copy_fits_the_buffer_and_stays_valid(void **state)
+{
+    char out[3];
+    (void)state;
+    sb_utf8_copy(out, sizeof(out), "n\xc3\xa3o");
+    assert_string_equal(out, "n"); /* room for 2 bytes: "n" and half an ã would not do */
+    sb_utf8_copy(out, sizeof(out), "ab");
+    assert_string_equal(out, "ab");
+    sb_utf8_copy(out, sizeof(out), NULL);
+    assert_string_equal(out, "");
+    sb_utf8_copy(out, 1, "abc");
+    assert_string_equal(out, "");
+}
+
+static void parse_id_takes_positive_decimal_digits_only(void **state)
+{
+    static const char *const bad[] = {"",
+                                      "0",
+                                      "00",
+                                      "-5",
+                                      "+5",
+                                      " 5",
+                                      "5 ",
+                                      "5a",
+                                      "0x10",
+                                      "1e3",
+                                      "5.0",
+                                      "٣",
+                                      "1234567890123456789"};
+    int64_t id = -1;
+    (void)state;
+    assert_true(sb_parse_id("42", &id));
+    assert_int_equal(id, 42);
+    assert_true(sb_parse_id("007", &id));
+    assert_int_equal(id, 7);
+    assert_true(sb_parse_id("999999999999999999", &id)); /* 18 digits */
+    assert_int_equal(id, 999999999999999999LL);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        id = -1;
+        if (sb_parse_id(bad[i], &id)) fail_msg("'%s' was taken as id %lld", bad[i], (long long)id);
+        assert_int_equal(id, -1); /* untouched */
+    }
+    assert_false(sb_parse_id(NULL, &id));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -383,6 +443,9 @@ int main(void)
         cmocka_unit_test(secure_equal_compares_exactly_len_bytes),
         cmocka_unit_test(hmac_sha256_matches_rfc4231_vectors),
         cmocka_unit_test(locale_normalise_cases_and_refusals),
+        cmocka_unit_test(utf8_cut_never_splits_a_character),
+        cmocka_unit_test(utf8_copy_fits_the_buffer_and_stays_valid),
+        cmocka_unit_test(parse_id_takes_positive_decimal_digits_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

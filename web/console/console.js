@@ -4,7 +4,8 @@
 // #/c/ID (a conversation with the customer card), #/supervisor.
 
 import { ApiError, agent, auth, setCsrfToken, setUnauthorizedHandler } from './api.js';
-import { button, field, h, notice, toast } from './dom.js';
+import { field, h, notice, toast } from './dom.js';
+import { noRolePage, signInForm as sharedSignInForm, signInPage } from '/static/shared/signin.js';
 import { connect, disconnect } from './events.js';
 import { alert as alertAgent, alertsState, enableAlerts, setBaseTitle, showUnread } from './notify.js';
 import { app, emit, isAgent, isSupervisor, myId, on, refreshListsSoon, refreshMine, refreshProfile, refreshQueue, totalUnread } from './state.js';
@@ -76,41 +77,9 @@ async function route() {
 
 // --- signing in -----------------------------------------------------------
 
+// The shared form (web/shared/signin.js) with this page's fields.
 function signInForm(onDone) {
-  const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true });
-  const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
-  const err = h('div', { class: 'form-error' });
-  const submit = button('Sign in', null, { kind: 'primary', type: 'submit' });
-  const form = h('form', { class: 'signin-form', novalidate: true }, field('E-mail', email),
-    field('Password', password), err, h('div', { class: 'form-actions' }, submit));
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    err.replaceChildren();
-    if (!email.value.trim() || !password.value) {
-      err.append(notice('error', 'Enter your e-mail and password.'));
-      (email.value.trim() ? password : email).focus();
-      return;
-    }
-    submit.disabled = true;
-    submit.textContent = 'Signing in…';
-    try {
-      const r = await auth.login(email.value.trim(), password.value);
-      setCsrfToken(r.csrf_token);
-      password.value = '';
-      await onDone(r.user);
-    } catch (e2) {
-      let msg = e2.message;
-      if (e2.code === 'invalid_credentials') msg = 'That e-mail and password do not match an active account.';
-      else if (e2.code === 'rate_limited') msg = `Too many failed sign-ins. Try again in ${e2.retryAfter || 30} seconds.`;
-      err.append(notice('error', msg));
-      password.focus();
-    } finally {
-      submit.disabled = false;
-      submit.textContent = 'Sign in';
-    }
-  });
-  queueMicrotask(() => email.focus());
-  return form;
+  return sharedSignInForm(onDone, { field });
 }
 
 function showSignInPage() {
@@ -120,23 +89,17 @@ function showSignInPage() {
   nav.hidden = true;
   tools.hidden = true;
   document.title = 'Sign in · Console · Switchboard';
-  main.replaceChildren(h('div', { class: 'signin-page' },
-    h('section', { class: 'signin-card', 'aria-labelledby': 'signin-title' },
-      h('h1', { id: 'signin-title' }, 'Sign in to the agent console'),
-      h('p', { class: 'muted' }, 'Use your Switchboard staff account. The console needs the agent role.'),
-      signInForm(signedIn))));
+  main.replaceChildren(signInPage('Sign in to the agent console',
+    'Use your Switchboard staff account. The console needs the agent role.', signInForm(signedIn)));
 }
 
 function showNoRole(user) {
   nav.hidden = true;
   tools.hidden = true;
   document.title = 'No access · Console · Switchboard';
-  main.replaceChildren(h('div', { class: 'signin-page' },
-    h('section', { class: 'signin-card', 'aria-labelledby': 'norole-title' },
-      h('h1', { id: 'norole-title', tabindex: '-1' }, 'You can’t use the agent console'),
-      notice('warn', `You are signed in as ${user.email || user.name || 'this account'}, but this account does not have the agent role. `
-        + 'Ask an administrator to make you an agent, or sign in with another account.'),
-      h('div', { class: 'form-actions' }, button('Sign out', signOut, { kind: 'primary' })))));
+  main.replaceChildren(noRolePage('You can’t use the agent console',
+    `You are signed in as ${user.email || user.name || 'this account'}, but this account does not have the agent role. `
+      + 'Ask an administrator to make you an agent, or sign in with another account.', signOut));
   main.querySelector('h1').focus();
 }
 

@@ -4,7 +4,8 @@
 // its own module and renders into <main>.
 
 import { ApiError, auth, setCsrfToken, setUnauthorizedHandler } from './api.js';
-import { button, confirmDialog, field, h, notice, notify } from './dom.js';
+import { confirmDialog, field, h, notice, notify } from './dom.js';
+import { noRolePage, signInForm as sharedSignInForm, signInPage } from '/static/shared/signin.js';
 import { app, loadLocales } from './state.js';
 import * as listView from './view-list.js';
 import * as articleView from './view-article.js';
@@ -122,41 +123,9 @@ window.addEventListener('beforeunload', (e) => {
 
 // --- signing in -----------------------------------------------------------
 
+// The shared form (web/shared/signin.js) with this page's fields.
 function signInForm(onDone, { compact = false } = {}) {
-  const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true });
-  const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
-  const err = h('div', { class: 'form-error' });
-  const submit = button('Sign in', null, { kind: 'primary', type: 'submit' });
-  const form = h('form', { class: 'signin-form', novalidate: true }, field('E-mail', email).wrap,
-    field('Password', password).wrap, err, h('div', { class: 'form-actions' }, submit));
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    err.replaceChildren();
-    if (!email.value.trim() || !password.value) {
-      err.append(notice('error', 'Enter your e-mail and password.'));
-      (email.value.trim() ? password : email).focus();
-      return;
-    }
-    submit.disabled = true;
-    submit.textContent = 'Signing in…';
-    try {
-      const r = await auth.login(email.value.trim(), password.value);
-      setCsrfToken(r.csrf_token);
-      password.value = '';
-      await onDone(r.user);
-    } catch (e2) {
-      let msg = e2.message;
-      if (e2.code === 'invalid_credentials') msg = 'That e-mail and password do not match an active account.';
-      else if (e2.code === 'rate_limited') msg = `Too many failed sign-ins. Try again in ${e2.retryAfter || 30} seconds.`;
-      err.append(notice('error', msg));
-      password.focus();
-    } finally {
-      submit.disabled = false;
-      submit.textContent = 'Sign in';
-    }
-  });
-  if (!compact) queueMicrotask(() => email.focus());
-  return form;
+  return sharedSignInForm(onDone, { field: (label, control) => field(label, control).wrap, compact });
 }
 
 function showSignInPage() {
@@ -164,23 +133,17 @@ function showSignInPage() {
   nav.hidden = true;
   userBox.hidden = true;
   document.title = 'Sign in · Knowledge base';
-  const card = h('section', { class: 'signin-card', 'aria-labelledby': 'signin-title' },
-    h('h1', { id: 'signin-title' }, 'Sign in to the knowledge base'),
-    h('p', { class: 'muted' }, 'Use your Switchboard staff account. Editing needs the editor role.'),
-    signInForm(signedIn));
-  main.replaceChildren(h('div', { class: 'signin-page' }, card));
+  main.replaceChildren(signInPage('Sign in to the knowledge base',
+    'Use your Switchboard staff account. Editing needs the editor role.', signInForm(signedIn)));
 }
 
 function showNoRole(user) {
   nav.hidden = true;
   showUser(user);
   document.title = 'No access · Knowledge base';
-  main.replaceChildren(h('div', { class: 'signin-page' },
-    h('section', { class: 'signin-card', 'aria-labelledby': 'norole-title' },
-      h('h1', { id: 'norole-title', tabindex: '-1' }, 'You can’t edit the knowledge base'),
-      notice('warn', `You are signed in as ${user.email}, but this account does not have the editor role. `
-        + 'Ask an administrator to give you the editor role, or sign in with another account.'),
-      h('div', { class: 'form-actions' }, button('Sign out', signOut, { kind: 'primary' })))));
+  main.replaceChildren(noRolePage('You can’t edit the knowledge base',
+    `You are signed in as ${user.email}, but this account does not have the editor role. `
+      + 'Ask an administrator to give you the editor role, or sign in with another account.', signOut));
   main.querySelector('h1').focus();
 }
 

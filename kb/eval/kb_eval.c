@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kb_eval.h"
 #include "kb_files.h"
 
 #define EVAL_MAX_FILE (64 << 20)
@@ -82,9 +83,7 @@ static size_t cut_len(const char *s, size_t n, size_t cap, bool at_word)
     size_t k;
 
     if (n <= cap) return n;
-    k = cap;
-    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
-        k--;
+    k = sb_utf8_cut(s, n, cap);
     if (at_word) {
         size_t w = k;
         while (w > cap / 2 && s[w] != ' ')

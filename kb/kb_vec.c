@@ -428,16 +428,28 @@ int kb_vec_search(struct kb_vec *v, const char *text, const uint8_t *doc_lang, u
                   int max_docs)
 {
     struct kb_features *b;
-    uint32_t ntouched;
-    double qnorm2;
-    int ndocs_out = 0;
+    int n;
 
     if (!v->finished || !v->nexamples) return 0;
     b = malloc(sizeof(*b));
     if (!b) return 0;
     kb_features(text, b);
-    ntouched = score_examples(v, b, &qnorm2);
+    n = kb_vec_search_features(v, b, doc_lang, lang, ndocs, doc_score, doc_count, docs_out,
+                               max_docs);
     free(b);
+    return n;
+}
+
+int kb_vec_search_features(struct kb_vec *v, const struct kb_features *b, const uint8_t *doc_lang,
+                           uint8_t lang, uint32_t ndocs, double *doc_score, uint8_t *doc_count,
+                           uint32_t *docs_out, int max_docs)
+{
+    uint32_t ntouched;
+    double qnorm2;
+    int ndocs_out = 0;
+
+    if (!v->finished || !v->nexamples) return 0;
+    ntouched = score_examples(v, b, &qnorm2);
     /* Per document: the mean of its best K examples' cosines, kept in a
      * small sorted array per document (no sort of all touched examples:
      * at 100,000 examples that sort was most of the time). */

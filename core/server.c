@@ -273,6 +273,7 @@ static void run_loop(struct sb_server *srv)
                     agent_events_keepalive(srv, ticks);
                     handoff_timers(srv);
                     conn_sweep(srv->conns, sb_mono_ns());
+                    sb_kb_tick(srv->kb); /* an import by the CLI is built now */
                 }
             }
         }

@@ -33,6 +33,12 @@ enum sb_err sb_kb_set_locales(struct sb_kb *kb, const char *list, struct sb_errb
  * answered from at once. The server calls this: its event loop must not
  * stall. */
 void sb_kb_background_rebuilds(struct sb_kb *kb, int in_place_ms);
+/* The server's once-a-second call, with background rebuilds on: articles
+ * another process committed (`kb import`, `kb import-faq`) start their
+ * index's build on the thread now, not at the next question, and a
+ * finished build is taken in (after the start-up one, which the first
+ * questions take in). */
+void sb_kb_tick(struct sb_kb *kb);
 bool sb_kb_locale_known(const struct sb_kb *kb, const char *locale);
 const char *sb_kb_default_locale(const struct sb_kb *kb);
 /* The known locales as a JSON array of strings. */

@@ -213,6 +213,22 @@ void sb_kb_background_rebuilds(struct sb_kb *kb, int in_place_ms)
     if (!kb->index && !kb->rebuild) start_background(kb, current_version(kb));
 }
 
+void sb_kb_tick(struct sb_kb *kb)
+{
+    int64_t version;
+
+    if (!kb || !kb->background || !kb->index) return;
+    if (kb->rebuild) {
+        collect(kb, 0);
+        return;
+    }
+    /* data_version moves only with other connections' commits; this
+     * server's own edits mark the index stale and rebuild at the next
+     * question, as they always have */
+    version = current_version(kb);
+    if (version != kb->data_version) start_background(kb, version);
+}
+
 void kb_rebuild_wait(struct sb_kb *kb)
 {
     collect(kb, -1);

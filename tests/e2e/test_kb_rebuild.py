@@ -5,7 +5,8 @@ half a second here) is built on a thread when the server starts, and a question 
 it is done is answered from full-text search after waiting 50 ms; after an editor publishes an
 article, the bot keeps answering from the previous index at once (the new article is not among the
 answers yet) instead of rebuilding inside the customer's request, and answers with the new article
-once the background build is in. A server stopped while a build runs waits for it and exits 0."""
+once the background build is in. An import by the CLI into the running server's database is
+built at once, without a question. A server stopped while a build runs waits for it and exits 0."""
 
 import json
 import os
@@ -124,6 +125,24 @@ class BackgroundRebuildTests(harness.SwitchboardTestCase):
             time.sleep(0.2)
         self.assertEqual(len(self.rebuilds()), 2, self.server.log_text())
         self.assertIn("art-17", self.slugs(art["question"]))
+
+    def test_zy_an_import_by_the_cli_is_built_without_waiting_for_a_question(self):
+        self.wait_first_build()
+        before = len(self.rebuilds())
+        path = os.path.join(self.server.data, "walrus.jsonl")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(json.dumps({"question": "Do you sell walrus lamps?", "slug": "walrus-lamps",
+                                "answer": "Yes: walrus lamps come in two sizes.",
+                                "examples": ["walrus lamps", "do you have walrus lamps"]}) + "\n")
+        rc, out, err = self.server.cli("kb", "import-faq", path, "--locale", "en",
+                                       "--data", self.server.data)
+        self.assertEqual(rc, 0, out + err)
+        # No question is asked: the server's own tick sees the import and builds it.
+        deadline = time.monotonic() + 120
+        while len(self.rebuilds()) == before:
+            self.assertLess(time.monotonic(), deadline, "the import was not built without a question")
+            time.sleep(0.2)
+        self.assertIn("walrus-lamps", self.slugs("do you sell walrus lamps"))
 
     def test_zz_stop_during_a_build_exits_cleanly(self):
         s = self.server

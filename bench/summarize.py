@@ -193,6 +193,11 @@ def main():
         f"target >= 10,000 answered/s: {'met' if summary['target']['answered_per_s_ge_10000'] else 'NOT met'}; "
         f"p99 <= 10 ms: {'met' if summary['target']['p99_le_10ms'] else 'NOT met'}",
     ]
+    mc = cpu.get("wrk-messages") or {}
+    if mc.get("server_cpu_s") and m["responses"]:
+        # the figure that least depends on a shared machine's noise
+        lines.append(f"server CPU per message: {1e6 * float(mc['server_cpu_s']) / m['responses']:.0f} us "
+                     f"(target <= 100 us)")
     for n, c in cpu.items():
         if c:
             lines.append(f"CPU during {n}: server {c.get('server_cpu_s')} s, wrk {c.get('wrk_cpu_s')} s, "

@@ -147,6 +147,12 @@ json_t *sb_store_replies(struct sb_store *st, int64_t conv_id, int64_t inbound_i
  * are added to it. */
 enum sb_err sb_store_event_add(struct sb_store *st, struct sb_conv *conv, const char *type,
                                json_t *payload);
+/* The same with the payload already written: members is the inside of
+ * its object (for example "\"message\":{...}", len bytes, may be empty),
+ * so a message serialized once for its answer is not serialized again.
+ * type is one of the core's own names (it is not escaped). */
+enum sb_err sb_store_event_add_raw(struct sb_store *st, struct sb_conv *conv, const char *type,
+                                   const char *members, size_t len);
 
 /* Events with seq > after_seq, oldest first, at most limit. Calls fn for
  * each; stops early when fn returns non-zero. data is the JSON text. */

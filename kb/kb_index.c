@@ -600,14 +600,14 @@ static int by_cosine(const void *a, const void *b)
     return x->cosine < y->cosine ? 1 : (x->cosine > y->cosine ? -1 : 0);
 }
 
-int kb_index_neighbours(struct kb_index *ix, const char *text, const char *lang,
+int kb_index_neighbours(struct kb_index *ix, const struct kb_features *q, const char *lang,
                         struct kb_nn_hit *hits, int max)
 {
     int l = lang_id(ix, lang), n, out = 0;
 
     if (l < 0 || !ix->ndocs) return 0;
-    n = kb_vec_search(ix->vec, text, ix->doc_lang, (uint8_t)l, ix->ndocs, ix->nn_score,
-                      ix->nn_count, ix->nn_docs, (int)ix->ndocs);
+    n = kb_vec_search_features(ix->vec, q, ix->doc_lang, (uint8_t)l, ix->ndocs, ix->nn_score,
+                               ix->nn_count, ix->nn_docs, (int)ix->ndocs);
     /* keep the best max; reset the scratch for the next query */
     for (int i = 0; i < n; i++) {
         uint32_t d = ix->nn_docs[i];
@@ -629,10 +629,10 @@ int kb_index_neighbours(struct kb_index *ix, const char *text, const char *lang,
     return out;
 }
 
-int kb_index_model(struct kb_index *ix, const char *text, const char *lang, struct kb_nn_hit *hits,
-                   int max)
+int kb_index_model(struct kb_index *ix, const struct kb_features *q, const char *lang,
+                   struct kb_nn_hit *hits, int max)
 {
     int l = lang_id(ix, lang);
     if (l < 0 || !ix->ndocs) return 0;
-    return kb_model_search(ix->model, text, ix->doc_lang, (uint8_t)l, hits, max);
+    return kb_model_search_features(ix->model, q, ix->doc_lang, (uint8_t)l, hits, max);
 }

@@ -333,6 +333,11 @@ void kb_vec_set_budget(struct kb_vec *v, uint32_t postings, uint32_t candidates)
 int kb_vec_search(struct kb_vec *v, const char *text, const uint8_t *doc_lang, uint8_t lang,
                   uint32_t ndocs, double *doc_score, uint8_t *doc_count, uint32_t *docs_out,
                   int max_docs);
+/* The same for a question already read by kb_features (a search reads it
+ * once for both the neighbours and the model). */
+int kb_vec_search_features(struct kb_vec *v, const struct kb_features *b, const uint8_t *doc_lang,
+                           uint8_t lang, uint32_t ndocs, double *doc_score, uint8_t *doc_count,
+                           uint32_t *docs_out, int max_docs);
 
 /* The example-question neighbours of a question in language lang: up to
  * max documents with their best cosine, best first. */
@@ -340,13 +345,13 @@ struct kb_nn_hit {
     uint32_t doc;
     double cosine;
 };
-int kb_index_neighbours(struct kb_index *ix, const char *text, const char *lang,
+int kb_index_neighbours(struct kb_index *ix, const struct kb_features *q, const char *lang,
                         struct kb_nn_hit *hits, int max);
 
 /* The learned model's view of a question in language lang (kb_model.c):
  * up to max documents with their probability (in .cosine), best first. */
-int kb_index_model(struct kb_index *ix, const char *text, const char *lang, struct kb_nn_hit *hits,
-                   int max);
+int kb_index_model(struct kb_index *ix, const struct kb_features *q, const char *lang,
+                   struct kb_nn_hit *hits, int max);
 
 /* Scores the articles of language lang for the query terms; writes the
  * best max by BM25 (highest first) into hits and returns how many. */
@@ -376,6 +381,10 @@ uint64_t kb_model_examples_seen(const struct kb_model *m);
  * max in .cosine. Returns how many; 0 for nothing known. */
 int kb_model_search(struct kb_model *m, const char *text, const uint8_t *doc_lang, uint8_t lang,
                     struct kb_nn_hit *hits, int max);
+/* The same for a question already read by kb_features. */
+int kb_model_search_features(struct kb_model *m, const struct kb_features *b,
+                             const uint8_t *doc_lang, uint8_t lang, struct kb_nn_hit *hits,
+                             int max);
 
 /* ------- Interface to code in kb_search.c ------- */
 

@@ -468,20 +468,28 @@ int kb_model_search(struct kb_model *m, const char *text, const uint8_t *doc_lan
                     struct kb_nn_hit *hits, int max)
 {
     struct kb_features *b;
+    int n;
+
+    if (!m->trained || !m->ndocs || !text || max < 1) return 0;
+    b = malloc(sizeof(*b));
+    if (!b) return 0;
+    kb_features(text, b);
+    n = kb_model_search_features(m, b, doc_lang, lang, hits, max);
+    free(b);
+    return n;
+}
+
+int kb_model_search_features(struct kb_model *m, const struct kb_features *b,
+                             const uint8_t *doc_lang, uint8_t lang, struct kb_nn_hit *hits, int max)
+{
     struct mquery *qf;
     uint32_t ntouched = 0, limit, nq = 0, done, visited = 0;
     double s_max = 0, z = 0, norm2 = 0;
     int n = 0;
 
-    if (!m->trained || !m->ndocs || !text || max < 1) return 0;
-    b = malloc(sizeof(*b));
+    if (!m->trained || !m->ndocs || max < 1) return 0;
     qf = malloc(KB_MAX_FEATURES * sizeof(*qf));
-    if (!b || !qf) {
-        free(b);
-        free(qf);
-        return 0;
-    }
-    kb_features(text, b);
+    if (!qf) return 0;
     limit = df_limit(m);
     for (int i = 0; i < b->n; i++)
         norm2 += (double)b->w[i] * b->w[i];
@@ -490,7 +498,6 @@ int kb_model_search(struct kb_model *m, const char *text, const uint8_t *doc_lan
         if (f < 0 || m->feats[f].df > limit || !m->feats[f].npost) continue;
         qf[nq++] = (struct mquery){(uint32_t)f, (float)(b->w[i] / sqrt(norm2))};
     }
-    free(b);
     /* shortest postings first (an insertion sort: a question has a few
      * hundred features at most) */
     for (uint32_t i = 1; i < nq; i++) {

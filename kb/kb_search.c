@@ -380,8 +380,16 @@ static int add_neighbours(struct sb_kb *kb, const char *text, const char *lang, 
 {
     struct kb_nn_hit nn[SB_KB_MAX_HITS], mh[SB_KB_MAX_HITS];
     double cos_of[SB_KB_MAX_HITS] = {0}, prob_of[SB_KB_MAX_HITS] = {0};
-    int m = kb_index_neighbours(kb->index, text, lang, nn, SB_KB_MAX_HITS);
-    int nm = kb_index_model(kb->index, text, lang, mh, SB_KB_MAX_HITS);
+    /* the question is read into features once, for both (16 KiB: heap) */
+    struct kb_features *q = malloc(sizeof(*q));
+    int m = 0, nm = 0;
+
+    if (q) {
+        kb_features(text, q);
+        m = kb_index_neighbours(kb->index, q, lang, nn, SB_KB_MAX_HITS);
+        nm = kb_index_model(kb->index, q, lang, mh, SB_KB_MAX_HITS);
+        free(q);
+    }
 
     for (int k = 0; k < m; k++) {
         const struct kb_doc *d = kb_index_doc(kb->index, nn[k].doc);

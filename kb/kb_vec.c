@@ -80,8 +80,12 @@ struct kb_vec {
     /* Each example's features as well (a forward index, CSR layout), to
      * finish the cosines of a query's best candidates exactly without
      * walking the long postings of common features; see kb_vec_search. */
-    uint32_t *fwd_start;    /* example e's features: fwd[fwd_start[e] .. fwd_start[e + 1]) */
-    struct vpost *fwd;      /* here .example holds the feature */
+    uint32_t *fwd_start; /* example e's features: fwd_feat[fwd_start[e] .. fwd_start[e + 1]) */
+    /* Features and weights in two arrays: the rescore reads every feature
+     * id of a candidate but the weight only of those in the query, so the
+     * ids alone are the memory it streams through. */
+    uint32_t *fwd_feat;
+    float *fwd_w;
     float *qweight;         /* feature -> the query's weight, zero between queries */
     struct qfeat *qf;       /* the query's features, scratch */
     struct kb_scored *cand; /* scratch for keep_best, nexamples long */
@@ -198,7 +202,8 @@ void kb_vec_free(struct kb_vec *v)
     free(v->touched);
     free(v->doc_top);
     free(v->fwd_start);
-    free(v->fwd);
+    free(v->fwd_feat);
+    free(v->fwd_w);
     free(v->qweight);
     free(v->qf);
     free(v->cand);
@@ -285,9 +290,10 @@ static enum sb_err build_forward_index(struct kb_vec *v)
     if (total > UINT32_MAX) return SB_ERR_NOMEM;
     for (uint32_t e = 0; e < v->nexamples; e++)
         v->fwd_start[e + 1] += v->fwd_start[e];
-    v->fwd = malloc((total ? total : 1) * sizeof(*v->fwd));
+    v->fwd_feat = malloc((total ? total : 1) * sizeof(*v->fwd_feat));
+    v->fwd_w = malloc((total ? total : 1) * sizeof(*v->fwd_w));
     fill = malloc(((size_t)v->nexamples + 1) * sizeof(*fill));
-    if (!v->fwd || !fill) {
+    if (!v->fwd_feat || !v->fwd_w || !fill) {
         free(fill);
         return SB_ERR_NOMEM;
     }
@@ -295,7 +301,8 @@ static enum sb_err build_forward_index(struct kb_vec *v)
     for (uint32_t f = 0; f < v->map.n; f++)
         for (uint32_t p = 0; p < v->feats[f].npost; p++) {
             const struct vpost *po = &v->feats[f].post[p];
-            v->fwd[fill[po->example]++] = (struct vpost){f, po->w};
+            v->fwd_feat[fill[po->example]] = f;
+            v->fwd_w[fill[po->example]++] = po->w;
         }
     free(fill);
     return SB_OK;
@@ -307,7 +314,8 @@ enum sb_err kb_vec_finish(struct kb_vec *v)
     if (!norm2) return SB_ERR_NOMEM;
     v->example_norm = calloc(v->nexamples ? v->nexamples : 1, sizeof(float));
     v->score = calloc(v->nexamples ? v->nexamples : 1, sizeof(float));
-    v->touched = calloc(v->nexamples ? v->nexamples : 1, sizeof(uint32_t));
+    /* one spare slot: score_examples writes before it counts */
+    v->touched = calloc((size_t)v->nexamples + 1, sizeof(uint32_t));
     v->doc_top = calloc((size_t)(v->ndocs_cap ? v->ndocs_cap : 1) * K_NEIGHBOURS, sizeof(float));
     if (!v->example_norm || !v->score || !v->touched || !v->doc_top) {
         free(norm2);
@@ -380,7 +388,10 @@ static uint32_t score_examples(struct kb_vec *v, const struct kb_features *b, do
         visited += vf->npost;
         for (uint32_t p = 0; p < vf->npost; p++) {
             const struct vpost *po = &vf->post[p];
-            if (v->score[po->example] == 0) v->touched[ntouched++] = po->example;
+            /* branch-free: whether an example was touched before is a coin
+             * toss the predictor loses; the slot is overwritten if not */
+            v->touched[ntouched] = po->example;
+            ntouched += v->score[po->example] == 0;
             v->score[po->example] += q * po->w;
         }
     }
@@ -398,9 +409,12 @@ static uint32_t score_examples(struct kb_vec *v, const struct kb_features *b, do
     for (uint32_t t = 0; t < ntouched; t++) {
         uint32_t e = v->touched[t];
         float sc = 0;
+        /* the candidates' lists are scattered: fetch the next one's start
+         * while this one is summed */
+        if (t + 1 < ntouched) __builtin_prefetch(&v->fwd_feat[v->fwd_start[v->touched[t + 1]]]);
         for (uint32_t k = v->fwd_start[e]; k < v->fwd_start[e + 1]; k++) {
-            uint32_t f = v->fwd[k].example;
-            if (filter[(f >> 6) & 63] & (1ull << (f & 63))) sc += v->qweight[f] * v->fwd[k].w;
+            uint32_t f = v->fwd_feat[k];
+            if (filter[(f >> 6) & 63] & (1ull << (f & 63))) sc += v->qweight[f] * v->fwd_w[k];
         }
         v->score[e] = sc > 0 ? sc : 1e-30f; /* stays "touched" */
     }
@@ -414,16 +428,28 @@ int kb_vec_search(struct kb_vec *v, const char *text, const uint8_t *doc_lang, u
                   int max_docs)
 {
     struct kb_features *b;
-    uint32_t ntouched;
-    double qnorm2;
-    int ndocs_out = 0;
+    int n;
 
     if (!v->finished || !v->nexamples) return 0;
     b = malloc(sizeof(*b));
     if (!b) return 0;
     kb_features(text, b);
-    ntouched = score_examples(v, b, &qnorm2);
+    n = kb_vec_search_features(v, b, doc_lang, lang, ndocs, doc_score, doc_count, docs_out,
+                               max_docs);
     free(b);
+    return n;
+}
+
+int kb_vec_search_features(struct kb_vec *v, const struct kb_features *b, const uint8_t *doc_lang,
+                           uint8_t lang, uint32_t ndocs, double *doc_score, uint8_t *doc_count,
+                           uint32_t *docs_out, int max_docs)
+{
+    uint32_t ntouched;
+    double qnorm2;
+    int ndocs_out = 0;
+
+    if (!v->finished || !v->nexamples) return 0;
+    ntouched = score_examples(v, b, &qnorm2);
     /* Per document: the mean of its best K examples' cosines, kept in a
      * small sorted array per document (no sort of all touched examples:
      * at 100,000 examples that sort was most of the time). */

@@ -246,8 +246,8 @@ static enum MHD_Result api_message_post(struct sb_server *srv, struct MHD_Connec
     struct sb_errbuf eb = {{0}};
     struct sb_inbound in = {0};
     enum MHD_Result ret;
-    json_t *body, *request, *msg = NULL, *result = NULL, *attachments = NULL;
-    char provider_id[200], locale[36];
+    json_t *body, *request, *msg = NULL, *attachments = NULL;
+    char provider_id[200], locale[36], *result = NULL;
     enum sb_err rc;
 
     if (!api_visitor_conv(srv, c, params[0], false, &conv, &ret)) return ret;
@@ -295,7 +295,7 @@ static enum MHD_Result api_message_post(struct sb_server *srv, struct MHD_Connec
                          "the message could not be stored; retry with the same client_id");
         goto out;
     }
-    ret = http_json(srv, c, 200, result);
+    ret = http_json_text(srv, c, 200, result);
 out:
     json_decref(attachments);
     json_decref(msg);

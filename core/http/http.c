@@ -161,14 +161,13 @@ enum MHD_Result http_empty(struct sb_server *srv, struct MHD_Connection *c, unsi
     return http_bytes(srv, c, status, NULL, "", 0);
 }
 
-static enum MHD_Result queue_json(struct sb_server *srv, struct MHD_Connection *c,
-                                  const struct http_req *r, unsigned status, json_t *body)
+/* text: compact JSON from malloc, freed here */
+static enum MHD_Result queue_text(struct sb_server *srv, struct MHD_Connection *c,
+                                  const struct http_req *r, unsigned status, char *text)
 {
-    char *text = json_dumps(body, JSON_COMPACT);
     struct MHD_Response *resp;
     enum MHD_Result ret;
 
-    json_decref(body);
     if (!text) return MHD_NO;
     resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
@@ -181,6 +180,22 @@ static enum MHD_Result queue_json(struct sb_server *srv, struct MHD_Connection *
     ret = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+static enum MHD_Result queue_json(struct sb_server *srv, struct MHD_Connection *c,
+                                  const struct http_req *r, unsigned status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    return queue_text(srv, c, r, status, text);
+}
+
+static char *not_stored_text(const char *message)
+{
+    json_t *e = json_pack("{s:{s:s, s:s}}", "error", "code", "not_stored", "message", message);
+    char *text = json_dumps(e, JSON_COMPACT);
+    json_decref(e);
+    return text;
 }
 
 static enum sb_err push_deferred(struct sb_server *srv, struct http_req *r)
@@ -196,26 +211,33 @@ static enum sb_err push_deferred(struct sb_server *srv, struct http_req *r)
     return SB_OK;
 }
 
-enum MHD_Result http_json(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
-                          json_t *body)
+enum MHD_Result http_json_text(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
+                               char *text)
 {
     struct http_req *r = srv->current;
 
+    if (!text) return MHD_NO;
     /* Group commit: the answer waits until what it acknowledges is on
      * disk. The loop flushes once per turn and then resumes us. */
     if (r && r->conn == c && sb_store_pending(srv->store) && push_deferred(srv, r) == SB_OK) {
         r->deferred_status = status;
-        r->deferred_body = body;
+        r->deferred_body = text;
         MHD_suspend_connection(c);
         return MHD_YES;
     }
     if (sb_store_pending(srv->store) && sb_store_flush(srv->store)) {
-        json_decref(body);
-        return queue_json(srv, c, r, 503,
-                          json_pack("{s:{s:s, s:s}}", "error", "code", "not_stored", "message",
-                                    "the change could not be stored; retry"));
+        free(text);
+        return queue_text(srv, c, r, 503, not_stored_text("the change could not be stored; retry"));
     }
-    return queue_json(srv, c, r, status, body);
+    return queue_text(srv, c, r, status, text);
+}
+
+enum MHD_Result http_json(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
+                          json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    return http_json_text(srv, c, status, text);
 }
 
 void http_release_deferred(struct sb_server *srv, bool stored)
@@ -223,11 +245,10 @@ void http_release_deferred(struct sb_server *srv, bool stored)
     for (size_t i = 0; i < srv->ndeferred; i++) {
         struct http_req *r = srv->deferred[i];
         if (!stored) {
-            json_decref(r->deferred_body);
+            free(r->deferred_body);
             r->deferred_status = 503;
             r->deferred_body =
-                json_pack("{s:{s:s, s:s}}", "error", "code", "not_stored", "message",
-                          "the change could not be stored; retry with the same client_id");
+                not_stored_text("the change could not be stored; retry with the same client_id");
         }
         r->deferred_ready = true;
         MHD_resume_connection(r->conn);
@@ -517,10 +538,10 @@ enum MHD_Result http_dispatch(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES;
     }
     if (r->deferred_ready) {
-        json_t *body = r->deferred_body;
+        char *body = r->deferred_body;
         r->deferred_body = NULL;
         r->deferred_ready = false;
-        return queue_json(srv, c, r, r->deferred_status, body);
+        return queue_text(srv, c, r, r->deferred_status, body);
     }
     if (r->rerun) {
         r->rerun = false;
@@ -574,7 +595,7 @@ void http_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     for (size_t i = 0; i < srv->ndeferred; i++) {
         if (srv->deferred[i] == r) srv->deferred[i] = srv->deferred[--srv->ndeferred];
     }
-    json_decref(r->deferred_body);
+    free(r->deferred_body);
     if (r->job && r->job_free) r->job_free(r->job);
     sb_buf_cleanup(&r->body);
     sb_buf_cleanup(&r->hdrs);

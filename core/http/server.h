@@ -109,7 +109,7 @@ struct http_req {
     int64_t last_progress_ns; /* when bytes last arrived */
     /* A response held back until the batch it depends on is durable. */
     unsigned deferred_status;
-    json_t *deferred_body;
+    char *deferred_body; /* compact JSON, owned */
     bool deferred_ready;
     bool too_large;
     bool responded;
@@ -180,6 +180,10 @@ void http_req_header(struct http_req *r, const char *name, const char *value);
 /* Queues a JSON response; takes ownership of body. While the store holds
  * writes that are not yet durable, the answer is held back (the connection
  * is suspended) until the event loop has flushed them. */
+/* http_json with the body already written: text is compact JSON from
+ * malloc, owned from here on (NULL answers nothing: out of memory). */
+enum MHD_Result http_json_text(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
+                               char *text);
 enum MHD_Result http_json(struct sb_server *srv, struct MHD_Connection *c, unsigned status,
                           json_t *body);
 /* Queues {"error":{"code","message"}}. */
@@ -386,9 +390,11 @@ struct sb_inbound {
 
 /* Persists the message, runs the bot unless a person owns the
  * conversation, persists the replies, commits, then publishes. *result is
- * {status, message_id, duplicate, replies}. conv is updated in place. */
+ * the answer's JSON text (malloc'd), {status, message_id, duplicate,
+ * replies}, each reply the text of its event's message. conv is updated in
+ * place. */
 enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
-                               const struct sb_inbound *in, json_t **result, struct sb_errbuf *eb);
+                               const struct sb_inbound *in, char **result, struct sb_errbuf *eb);
 
 /* What the website widget knows about a new conversation. */
 struct sb_web_start {

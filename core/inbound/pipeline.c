@@ -8,22 +8,89 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sb_log.h"
 #include "handoff.h"
+#include "message_json.h"
+#include "sb_log.h"
 #include "server.h"
 #include "words.h"
 
-/* attachments may be NULL (none). */
-static json_t *message_json(int64_t id, const char *direction, const char *author, const char *text,
-                            json_t *links, json_t *quick_replies, json_t *attachments,
-                            const char *client_id, int64_t created_at)
+/* An answer's texts are small; the cap only stops a runaway. */
+#define ANSWER_LIMIT (64 * 1024 * 1024)
+#define MESSAGE_MEMBER "\"message\":"
+
+/* What the sender is answered with: the replies, each a message object
+ * serialized once (the same text as in its event), comma-separated. */
+struct replies {
+    struct sb_buf text;
+    size_t n;
+};
+
+static enum sb_err replies_add(struct replies *r, const char *json, size_t len)
 {
-    json_t *m =
-        json_pack("{s:I, s:s, s:s, s:s, s:O, s:O, s:s?, s:I}", "id", (json_int_t)id, "direction",
-                  direction, "author", author, "text", text, "links", links, "quick_replies",
-                  quick_replies, "client_id", client_id, "created_at", (json_int_t)created_at);
-    json_object_set_new(m, "attachments", attachments ? json_incref(attachments) : json_array());
-    return m;
+    enum sb_err rc = r->n ? sb_buf_append(&r->text, ",", 1) : SB_OK;
+    if (!rc) rc = sb_buf_append(&r->text, json, len);
+    if (!rc) r->n++;
+    return rc;
+}
+
+/* Moves the objects hand-off code appended to arr (a json array) into r. */
+static enum sb_err replies_take(struct replies *r, json_t *arr)
+{
+    enum sb_err rc = SB_OK;
+    struct sb_buf one;
+    json_t *v;
+    size_t i;
+
+    sb_buf_init(&one, ANSWER_LIMIT);
+    json_array_foreach(arr, i, v)
+    {
+        sb_buf_reset(&one);
+        rc = sb_json_append(&one, v, "null");
+        if (!rc) rc = replies_add(r, one.data, one.len);
+        if (rc) break;
+    }
+    sb_buf_cleanup(&one);
+    json_array_clear(arr);
+    return rc;
+}
+
+/* The answer: {"status","message_id","duplicate","replies"}, malloc'd. */
+static char *answer_text(const struct sb_conv *conv, int64_t id, bool duplicate, struct replies *r)
+{
+    struct sb_buf b;
+    enum sb_err rc;
+
+    sb_buf_init(&b, ANSWER_LIMIT);
+    rc = sb_buf_append(&b, "{\"status\":", 10);
+    if (!rc) rc = sb_json_string(&b, conv->status);
+    if (!rc)
+        rc = sb_buf_printf(&b, ",\"message_id\":%lld,\"duplicate\":%s,\"replies\":[", (long long)id,
+                           duplicate ? "true" : "false");
+    if (!rc) rc = sb_buf_append(&b, r->text.data ? r->text.data : "", r->text.len);
+    if (!rc) rc = sb_buf_append(&b, "]}", 2);
+    if (rc) {
+        sb_buf_cleanup(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+/* Stores the event {"message": m} of a message serialized once; with
+ * answer set, the same text is also one of the sender's replies. */
+static enum sb_err add_message_event(struct sb_server *srv, struct sb_conv *conv, const char *type,
+                                     const struct sb_message_view *m, struct replies *answer)
+{
+    static const size_t member = sizeof(MESSAGE_MEMBER) - 1;
+    struct sb_buf ev;
+    enum sb_err rc;
+
+    sb_buf_init(&ev, ANSWER_LIMIT);
+    rc = sb_buf_append(&ev, MESSAGE_MEMBER, member);
+    if (!rc) rc = sb_message_json(&ev, m);
+    if (!rc) rc = sb_store_event_add_raw(srv->store, conv, type, ev.data, ev.len);
+    if (!rc && answer) rc = replies_add(answer, ev.data + member, ev.len - member);
+    sb_buf_cleanup(&ev);
+    return rc;
 }
 
 static enum sb_err add_event(struct sb_server *srv, struct sb_conv *conv, const char *type,
@@ -37,32 +104,45 @@ static enum sb_err add_event(struct sb_server *srv, struct sb_conv *conv, const 
 /* Stores one outbound message and its event; appends it to replies. */
 static enum sb_err add_outbound(struct sb_server *srv, struct sb_conv *conv, const char *channel,
                                 const char *author, const char *text, json_t *links,
-                                json_t *quick_replies, int64_t reply_to, json_t *replies)
+                                json_t *quick_replies, int64_t reply_to, struct replies *replies)
 {
-    json_t *extra = json_pack("{s:O, s:O}", "links", links, "quick_replies", quick_replies);
-    char *extra_text = json_dumps(extra, JSON_COMPACT);
     struct sb_msg_in m = {.conv_id = conv->id,
                           .direction = "out",
                           .author = author,
                           .channel = channel,
                           .text = text,
-                          .extra = extra_text,
                           .reply_to = reply_to,
                           .created_at = sb_now_ms()};
-    int64_t id;
+    struct sb_buf lt, qt, extra;
+    int64_t id = 0;
     bool dup;
     enum sb_err rc;
-    json_t *msg;
 
-    json_decref(extra);
-    if (!extra_text) return SB_ERR_NOMEM;
-    rc = sb_store_msg_add(srv->store, &m, &id, &dup);
-    free(extra_text);
-    if (rc) return rc;
-    msg = message_json(id, "out", author, text, links, quick_replies, NULL, NULL, m.created_at);
-    json_array_append(replies, msg);
-    srv->metrics.messages_out++;
-    return add_event(srv, conv, "message/outbound", json_pack("{s:o}", "message", msg));
+    /* links and quick replies are written once, for the stored row and
+     * for the message's event and answer */
+    sb_buf_init(&lt, ANSWER_LIMIT);
+    sb_buf_init(&qt, ANSWER_LIMIT);
+    sb_buf_init(&extra, ANSWER_LIMIT);
+    rc = sb_json_append(&lt, links, "[]");
+    if (!rc) rc = sb_json_append(&qt, quick_replies, "[]");
+    if (!rc) rc = sb_buf_printf(&extra, "{\"links\":%s,\"quick_replies\":%s}", lt.data, qt.data);
+    m.extra = extra.data;
+    if (!rc) rc = sb_store_msg_add(srv->store, &m, &id, &dup);
+    if (!rc) {
+        struct sb_message_view v = {.id = id,
+                                    .direction = "out",
+                                    .author = author,
+                                    .text = text,
+                                    .links = lt.data,
+                                    .quick_replies = qt.data,
+                                    .created_at = m.created_at};
+        srv->metrics.messages_out++;
+        rc = add_message_event(srv, conv, "message/outbound", &v, replies);
+    }
+    sb_buf_cleanup(&lt);
+    sb_buf_cleanup(&qt);
+    sb_buf_cleanup(&extra);
+    return rc;
 }
 
 /* The articles a bot reply links to (links[].article_id) are what the
@@ -84,7 +164,7 @@ static enum sb_err note_shown_articles(struct sb_server *srv, int64_t conv_id, j
 }
 
 static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const struct sb_inbound *in,
-                           int64_t inbound_id, json_t *replies)
+                           int64_t inbound_id, struct replies *replies)
 {
     struct sb_turn turn;
     enum sb_err rc = SB_OK;
@@ -145,12 +225,40 @@ static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const st
             rc = add_outbound(srv, conv, in->channel, "system",
                               sb_words_text(srv->words, turn.locale, "conv.handoff_notice"), empty,
                               empty, inbound_id, replies);
-        if (!rc)
-            rc = handoff_queue(srv, conv, turn.handoff_team[0] ? turn.handoff_team : NULL, replies);
+        if (!rc) {
+            /* hand-off code answers in jansson objects */
+            json_t *queued = json_array();
+            rc = handoff_queue(srv, conv, turn.handoff_team[0] ? turn.handoff_team : NULL, queued);
+            if (!rc) rc = replies_take(replies, queued);
+            json_decref(queued);
+        }
         json_decref(empty);
     }
 out:
     sb_turn_cleanup(&turn);
+    return rc;
+}
+
+/* The customer's message, as its event and the transcript show it. */
+static enum sb_err add_inbound_event(struct sb_server *srv, struct sb_conv *conv,
+                                     const struct sb_inbound *in, int64_t id, int64_t created_at)
+{
+    struct sb_buf att;
+    enum sb_err rc;
+
+    sb_buf_init(&att, ANSWER_LIMIT);
+    rc = sb_json_append(&att, in->attachments, "[]");
+    if (!rc) {
+        struct sb_message_view v = {.id = id,
+                                    .direction = "in",
+                                    .author = "customer",
+                                    .text = in->text,
+                                    .attachments = att.data,
+                                    .client_id = in->client_id,
+                                    .created_at = created_at};
+        rc = add_message_event(srv, conv, "message/inbound", &v, NULL);
+    }
+    sb_buf_cleanup(&att);
     return rc;
 }
 
@@ -171,7 +279,7 @@ static enum sb_err link_attachments(struct sb_server *srv, struct sb_conv *conv,
 }
 
 enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
-                               const struct sb_inbound *in, json_t **result, struct sb_errbuf *eb)
+                               const struct sb_inbound *in, char **result, struct sb_errbuf *eb)
 {
     struct sb_msg_in m = {.conv_id = conv->id,
                           .direction = "in",
@@ -181,11 +289,14 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
                           .provider_id = in->provider_id,
                           .client_id = in->client_id,
                           .created_at = sb_now_ms()};
-    json_t *replies = json_array(), *empty = json_array(), *extra = NULL;
+    struct replies replies = {.n = 0};
+    json_t *extra = NULL, *early = json_array();
     char *extra_text = NULL;
     int64_t id = 0;
     bool dup = false, bot = true;
     enum sb_err rc;
+
+    sb_buf_init(&replies.text, ANSWER_LIMIT);
 
     if (in->payload || json_array_size(in->attachments)) {
         extra = json_object();
@@ -201,26 +312,29 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
     if (rc) goto fail;
     if (dup) {
         /* A retried delivery: answer exactly what the first one got. */
+        json_t *stored;
         sb_store_rollback(srv->store);
         srv->metrics.duplicates++;
-        json_decref(replies);
-        replies = sb_store_replies(srv->store, conv->id, id);
-        *result = json_pack("{s:s, s:I, s:b, s:o}", "status", conv->status, "message_id",
-                            (json_int_t)id, "duplicate", 1, "replies", replies);
+        stored = sb_store_replies(srv->store, conv->id, id);
+        rc = replies_take(&replies, stored);
+        json_decref(stored);
+        *result = rc ? NULL : answer_text(conv, id, true, &replies);
+        if (!*result) {
+            rc = SB_ERR_NOMEM;
+            goto fail_after_rollback;
+        }
         goto done;
     }
     srv->metrics.messages_in++;
-    rc = add_event(srv, conv, "message/inbound",
-                   json_pack("{s:o}", "message",
-                             message_json(id, "in", "customer", in->text, empty, empty,
-                                          in->attachments, in->client_id, m.created_at)));
+    rc = add_inbound_event(srv, conv, in, id, m.created_at);
     if (rc) goto fail;
     rc = link_attachments(srv, conv, in->attachments, id);
     if (rc) goto fail;
 
     /* A rating, a reopening within the window, the next-response SLA of
      * an assigned conversation (handoff.c). */
-    rc = handoff_inbound(srv, conv, in->text, in->payload, id, replies, &bot);
+    rc = handoff_inbound(srv, conv, in->text, in->payload, id, early, &bot);
+    if (!rc) rc = replies_take(&replies, early);
     if (rc) goto fail;
     /* A customer writing to a resolved conversation later opens it again
      * to the bot. */
@@ -235,7 +349,7 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
     /* The bot speaks only while no person owns the conversation, and reads
      * only text (a file alone waits for a person or the next message). */
     if (bot && strcmp(conv->status, SB_STATUS_BOT) == 0) {
-        if (in->text[strspn(in->text, " \t\r\n")]) rc = run_bot(srv, conv, in, id, replies);
+        if (in->text[strspn(in->text, " \t\r\n")]) rc = run_bot(srv, conv, in, id, &replies);
         /* The widget shows the message as delivered once the bot had it. */
         if (!rc)
             rc = add_event(srv, conv, "message/delivered",
@@ -249,21 +363,31 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
         rc = add_event(srv, conv, "message/delivered", json_pack("{s:I}", "up_to", (json_int_t)id));
         if (rc) goto fail;
     }
+    /* written before the commit: nothing after the commit may fail */
+    *result = answer_text(conv, id, false, &replies);
+    if (!*result) {
+        rc = SB_ERR_NOMEM;
+        goto fail;
+    }
     rc = sb_store_commit(srv->store);
-    if (rc) goto fail;
+    if (rc) {
+        free(*result);
+        *result = NULL;
+        goto fail;
+    }
     sse_notify(srv, conv->id);
-    *result = json_pack("{s:s, s:I, s:b, s:o}", "status", conv->status, "message_id",
-                        (json_int_t)id, "duplicate", 0, "replies", replies);
 done:
-    json_decref(empty);
+    sb_buf_cleanup(&replies.text);
+    json_decref(early);
     json_decref(extra);
     free(extra_text);
     return SB_OK;
 fail:
     sb_store_rollback(srv->store);
     handoff_rebuild(srv); /* the router may have seen what was rolled back */
-    json_decref(replies);
-    json_decref(empty);
+fail_after_rollback:
+    sb_buf_cleanup(&replies.text);
+    json_decref(early);
     json_decref(extra);
     free(extra_text);
     return sb_fail(eb, rc, "pipeline: %s", sb_strerror(rc));

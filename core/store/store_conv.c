@@ -2,6 +2,7 @@
  * store_conv.c - contacts, conversations, messages, handoffs and the
  * per-conversation event log.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,35 +280,68 @@ json_t *sb_store_replies(struct sb_store *st, int64_t conv_id, int64_t inbound_i
     return collect(s);
 }
 
-enum sb_err sb_store_event_add(struct sb_store *st, struct sb_conv *conv, const char *type,
-                               json_t *payload)
+/* The event's row: {members, "seq", "type", "at": now}. */
+static enum sb_err insert_event(struct sb_store *st, struct sb_conv *conv, const char *type,
+                                const char *members, size_t len, int64_t now)
 {
-    int64_t now = sb_now_ms(), seq = conv->last_seq + 1;
+    int64_t seq = conv->last_seq + 1;
+    struct sb_buf data;
     sqlite3_stmt *s;
-    json_t *data;
-    char *text;
     enum sb_err rc;
 
-    /* The payload is the caller's, made for this event: add to it in place
-     * rather than copy it (this runs several times per message). */
-    data = payload ? json_incref(payload) : json_object();
-    json_object_set_new(data, "seq", json_integer(seq));
-    json_object_set_new(data, "type", json_string(type));
-    json_object_set_new(data, "at", json_integer(now));
-    text = json_dumps(data, JSON_COMPACT);
-    json_decref(data);
-    if (!text) return SB_ERR_NOMEM;
-
+    /* seq, type and at after the payload's own members: the order the
+     * events have always had */
+    sb_buf_init(&data, SIZE_MAX);
+    rc = sb_buf_append(&data, "{", 1);
+    if (!rc) rc = sb_buf_append(&data, members, len);
+    if (!rc)
+        rc = sb_buf_printf(&data, "%s\"seq\":%lld,\"type\":\"%s\",\"at\":%lld}", len ? "," : "",
+                           (long long)seq, type, (long long)now);
+    if (rc) {
+        sb_buf_cleanup(&data);
+        return rc;
+    }
     s = store_stmt(st, ST_EVENT_ADD);
     sqlite3_bind_int64(s, 1, conv->id);
     sqlite3_bind_int64(s, 2, seq);
     sqlite3_bind_text(s, 3, type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, text, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, data.data, (int)data.len, SQLITE_STATIC);
     sqlite3_bind_int64(s, 5, now);
     rc = store_step_done(st, s);
-    free(text);
+    sb_buf_cleanup(&data);
     if (!rc) conv->last_seq = seq;
     return rc;
+}
+
+enum sb_err sb_store_event_add(struct sb_store *st, struct sb_conv *conv, const char *type,
+                               json_t *payload)
+{
+    char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+    size_t len = text ? strlen(text) : 0;
+    int64_t now = sb_now_ms();
+    enum sb_err rc;
+
+    if (payload && !text) return SB_ERR_NOMEM;
+    if (payload && (len < 2 || text[0] != '{')) {
+        free(text);
+        return SB_ERR_INVAL;
+    }
+    /* the members between the object's braces */
+    rc = insert_event(st, conv, type, text ? text + 1 : "", len ? len - 2 : 0, now);
+    free(text);
+    if (!rc && payload) {
+        /* the payload was made for this event: it becomes the event */
+        json_object_set_new(payload, "seq", json_integer(conv->last_seq));
+        json_object_set_new(payload, "type", json_string(type));
+        json_object_set_new(payload, "at", json_integer(now));
+    }
+    return rc;
+}
+
+enum sb_err sb_store_event_add_raw(struct sb_store *st, struct sb_conv *conv, const char *type,
+                                   const char *members, size_t len)
+{
+    return insert_event(st, conv, type, members, len, sb_now_ms());
 }
 
 enum sb_err sb_store_events_since(struct sb_store *st, int64_t conv_id, int64_t after_seq,

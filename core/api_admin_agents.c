@@ -41,8 +41,6 @@ static enum MHD_Result finish(struct sb_server *srv, struct MHD_Connection *c, s
     if (!rc) rc = sb_store_commit(srv->store);
     if (rc) {
         sb_store_rollback(srv->store);
-        /* the router may have followed the rolled-back change */
-        if (what && srv->handoff) handoff_rebuild(srv);
         json_decref(answer);
         if (rc == SB_ERR_NOT_FOUND)
             return http_error(srv, c, 404, "not_found", "%s",
@@ -52,7 +50,10 @@ static enum MHD_Result finish(struct sb_server *srv, struct MHD_Connection *c, s
                               eb && eb->msg[0] ? eb->msg : "conflict");
         return http_error(srv, c, 503, "not_stored", "the change was not stored; retry");
     }
-    if (what) sb_agents_config_changed(srv, what);
+    if (what) {
+        sb_agents_config_changed(srv, what);
+        agent_events_teams_changed(srv);
+    }
     return http_json(srv, c, status, answer);
 }
 

@@ -61,8 +61,7 @@ static enum MHD_Result finish(struct sb_server *srv, struct MHD_Connection *c, s
     srv->handoff->current = NULL;
     if (!rc) rc = sb_store_commit(srv->store);
     if (rc) {
-        sb_store_rollback(srv->store);
-        handoff_rebuild(srv);
+        sb_store_rollback(srv->store); /* the router's copy goes with it */
         json_decref(ok_body);
         if (rc == SB_ERR_CONFLICT) return http_error(srv, c, 409, "conflict", "%s", eb->msg);
         if (rc == SB_ERR_FORBIDDEN) return http_error(srv, c, 403, "not_yours", "%s", eb->msg);
@@ -98,7 +97,7 @@ static json_t *profile_json(struct sb_server *srv, int64_t me)
     }
     ho_release(srv, s);
     if (out) {
-        int64_t load = sb_router_agent_load(srv->handoff->router, me);
+        int64_t load = sb_router_agent_load(ho_router_view(srv), me);
         json_object_set_new(out, "load", json_real(load > 0 ? (double)load / 1000.0 : 0.0));
     }
     return out ? out : json_null();
@@ -155,8 +154,7 @@ enum MHD_Result api_agent_status(struct sb_server *srv, struct MHD_Connection *c
     if (!rc) agent_events_notify(srv);
     if (!rc) rc = sb_store_commit(srv->store);
     if (rc) {
-        sb_store_rollback(srv->store);
-        handoff_rebuild(srv);
+        sb_store_rollback(srv->store); /* the router's copy goes with it */
         return http_error(srv, c, 503, "not_stored", "not stored; retry");
     }
     return http_json(srv, c, 200, json_pack("{s:o}", "profile", profile_json(srv, me)));

@@ -130,25 +130,31 @@ static void agent_free(void *cls)
     free(s);
 }
 
-void agent_events_notify(struct sb_server *srv)
+/* The batch is durable: the feed reads its events once, then every
+ * console's stream is woken to filter them. */
+static void agent_wake(void *arg, int64_t unused)
 {
-    if (!srv->agent_streams) return;
-    if (!sb_store_pending(srv->store)) {
-        for (struct agent_stream *s = srv->agent_streams; s; s = s->next)
-            sse_out_wake(&s->o);
-        return;
-    }
-    srv->agent_notify = true;
-}
-
-void agent_events_flushed(struct sb_server *srv)
-{
-    if (!srv->agent_notify) return;
-    srv->agent_notify = false;
+    struct sb_server *srv = arg;
+    (void)unused;
     if (!srv->agent_streams) return;
     agent_feed_committed(srv, srv->handoff->feed, true);
     for (struct agent_stream *s = srv->agent_streams; s; s = s->next)
         sse_out_wake(&s->o);
+}
+
+static void agent_wake_done(void *arg)
+{
+    ((struct sb_server *)arg)->agent_notify = false;
+}
+
+void agent_events_notify(struct sb_server *srv)
+{
+    /* One wake per batch however many events it holds: the flag stays set
+     * while the effect is queued and is cleared when it ran or was
+     * dropped (a rollback). */
+    if (!srv->agent_streams || srv->agent_notify) return;
+    srv->agent_notify = true;
+    sb_store_effect(srv->store, SB_EFFECT_DURABLE, agent_wake, srv, 0, agent_wake_done);
 }
 
 void agent_events_keepalive(struct sb_server *srv, unsigned tick)

@@ -6,7 +6,9 @@
  *
  * Uses the routing core (routing.c), business hours (hours.c, tz.c) and
  * SLA arithmetic (sla.c); the store is the truth, the router a mirror of
- * it rebuilt at start and after any rolled-back unit.
+ * it loaded at start. A unit of work changes its own copy of the router,
+ * which becomes the router when the unit commits (an effect of the
+ * store's unit of work, store/unit.c): a rollback has nothing to undo.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +133,51 @@ double ho_weight(struct sb_server *srv, const char *channel)
 }
 
 /* ------------------------------------------------------------------ */
+/* the router and the unit of work                                      */
+
+static void router_adopt(void *arg, int64_t unused)
+{
+    struct handoff_state *h = arg;
+    (void)unused;
+    sb_router_free(h->router);
+    h->router = h->staged;
+    h->staged = NULL;
+}
+
+/* After the adoption, or instead of it (rollback). */
+static void router_stage_end(void *arg)
+{
+    struct handoff_state *h = arg;
+    sb_router_free(h->staged);
+    h->staged = NULL;
+}
+
+enum sb_err ho_router(struct sb_server *srv, struct sb_router **out)
+{
+    struct handoff_state *h = srv->handoff;
+    enum sb_err rc;
+    if (!sb_store_in_unit(srv->store)) {
+        *out = h->router;
+        return SB_OK;
+    }
+    if (!h->staged) {
+        h->staged = sb_router_clone(h->router);
+        if (!h->staged) return SB_ERR_NOMEM;
+        rc = sb_store_effect(srv->store, SB_EFFECT_UNIT_COMMIT, router_adopt, h, 0,
+                             router_stage_end);
+        if (rc) return rc; /* the copy is gone with the effect */
+    }
+    *out = h->staged;
+    return SB_OK;
+}
+
+const struct sb_router *ho_router_view(struct sb_server *srv)
+{
+    struct handoff_state *h = srv->handoff;
+    return h->staged ? h->staged : h->router;
+}
+
+/* ------------------------------------------------------------------ */
 /* teams                                                                */
 
 static void teams_free(struct handoff_state *h)
@@ -211,19 +258,23 @@ enum sb_err ho_agent_load(struct sb_server *srv, int64_t user_id)
         " u.active FROM agent_profiles p JOIN users u ON u.id = p.user_id WHERE p.user_id = ?1");
     const char *skills[64], *teams[64];
     json_t *sk = NULL, *tm = NULL;
-    enum sb_err rc = SB_OK;
-    if (!s) return SB_ERR_DB;
+    struct sb_router *r;
+    enum sb_err rc = ho_router(srv, &r);
+    if (rc || !s) {
+        ho_release(srv, s);
+        return rc ? rc : SB_ERR_DB;
+    }
     sqlite3_bind_int64(s, 1, user_id);
     if (sqlite3_step(s) == SQLITE_ROW) {
         bool online = strcmp(ho_col(s, 0), "online") == 0 && sqlite3_column_int(s, 5);
         sk = json_loads(ho_col(s, 2), 0, NULL);
         tm = json_loads(ho_col(s, 4), 0, NULL);
-        rc = sb_router_agent_set(srv->handoff->router, user_id, online, sqlite3_column_double(s, 1),
-                                 skills, str_list(sk, skills, 64), teams, str_list(tm, teams, 64),
+        rc = sb_router_agent_set(r, user_id, online, sqlite3_column_double(s, 1), skills,
+                                 str_list(sk, skills, 64), teams, str_list(tm, teams, 64),
                                  sqlite3_column_int64(s, 3));
     } else {
         /* no profile: an agent nobody routes to */
-        rc = sb_router_agent_set(srv->handoff->router, user_id, false, 0, NULL, 0, NULL, 0, 0);
+        rc = sb_router_agent_set(r, user_id, false, 0, NULL, 0, NULL, 0, 0);
     }
     json_decref(sk);
     json_decref(tm);
@@ -241,12 +292,17 @@ enum sb_err ho_enqueue_row(struct sb_server *srv, int64_t conv)
                                    " FROM conversations WHERE id = ?1");
     const char *skills[64];
     json_t *sk;
-    enum sb_err rc = SB_ERR_NOT_FOUND;
-    if (!s) return SB_ERR_DB;
+    struct sb_router *r;
+    enum sb_err rc = ho_router(srv, &r);
+    if (rc || !s) {
+        ho_release(srv, s);
+        return rc ? rc : SB_ERR_DB;
+    }
+    rc = SB_ERR_NOT_FOUND;
     sqlite3_bind_int64(s, 1, conv);
     if (sqlite3_step(s) == SQLITE_ROW) {
         sk = json_loads(ho_col(s, 5), 0, NULL);
-        rc = sb_router_enqueue(srv->handoff->router, conv, *ho_col(s, 0) ? ho_col(s, 0) : "default",
+        rc = sb_router_enqueue(r, conv, *ho_col(s, 0) ? ho_col(s, 0) : "default",
                                sqlite3_column_int(s, 1), sqlite3_column_int64(s, 2),
                                sqlite3_column_int64(s, 3), ho_weight(srv, ho_col(s, 4)), skills,
                                str_list(sk, skills, 64));
@@ -299,6 +355,13 @@ static enum sb_err load_router(struct sb_server *srv)
     return rc;
 }
 
+/* A failed flush undid units whose router copies were adopted: the
+ * router goes back to what is durable. */
+static void batch_lost(void *srv)
+{
+    handoff_rebuild(srv);
+}
+
 enum sb_err handoff_start(struct sb_server *srv, struct sb_errbuf *eb)
 {
     enum sb_err rc;
@@ -309,16 +372,19 @@ enum sb_err handoff_start(struct sb_server *srv, struct sb_errbuf *eb)
         sb_warn("handoff: no time zone database in /usr/share/zoneinfo: teams' hours are UTC");
     rc = load_router(srv);
     if (rc) return sb_fail(eb, rc, "handoff: loading the routing state: %s", sb_strerror(rc));
+    sb_store_on_batch_lost(srv->store, batch_lost, srv);
     return SB_OK;
 }
 
 void handoff_stop(struct sb_server *srv)
 {
     if (!srv->handoff) return;
+    if (srv->store) sb_store_on_batch_lost(srv->store, NULL, NULL);
     agent_feed_free(srv->handoff->feed);
     stmt_cache_free(&srv->handoff->stmts);
     teams_free(srv->handoff);
     sb_router_free(srv->handoff->router);
+    sb_router_free(srv->handoff->staged);
     sb_tzdb_free(srv->handoff->tzdb);
     free(srv->handoff);
     srv->handoff = NULL;
@@ -393,12 +459,10 @@ const char *ho_rate_text(const char *locale)
 
 enum sb_err ho_event(struct sb_server *srv, struct sb_conv *conv, const char *type, json_t *payload)
 {
+    /* The store's event hook queues the wake-ups of whoever follows conv
+     * (its streams, the agents' feed) as after-commit effects. */
     enum sb_err rc = sb_store_event_add(srv->store, conv, type, payload);
     json_decref(payload);
-    if (!rc) {
-        sse_notify(srv, conv->id);
-        agent_events_notify(srv);
-    }
     return rc;
 }
 
@@ -829,10 +893,13 @@ enum sb_err ho_offer(struct sb_server *srv, int64_t conv_id, int64_t agent, bool
 enum sb_err handoff_route(struct sb_server *srv)
 {
     struct sb_offer offers[64];
+    struct sb_router *r;
     enum sb_err rc = SB_OK;
     int n;
     do {
-        n = sb_router_route(srv->handoff->router, sb_now_ms(), offers, (int)SB_ARRAY_LEN(offers));
+        rc = ho_router(srv, &r);
+        if (rc) return rc;
+        n = sb_router_route(r, sb_now_ms(), offers, (int)SB_ARRAY_LEN(offers));
         for (int i = 0; i < n && !rc; i++)
             rc = ho_offer(srv, offers[i].conv, offers[i].agent, false);
     } while (!rc && n == (int)SB_ARRAY_LEN(offers));
@@ -863,12 +930,13 @@ enum sb_err ho_withdraw_lost_offers(struct sb_server *srv, int64_t user_id)
     sqlite3_bind_int64(s, 1, user_id);
     while (sqlite3_step(s) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(s, 0);
+        struct sb_router *r;
         sqlite3_stmt *u = ho_prep(srv, "UPDATE conversations SET offered_to = NULL,"
                                        " offer_expires_at = NULL WHERE id = ?1");
         if (u) sqlite3_bind_int64(u, 1, id);
         ho_done(srv, u);
         /* the router may still count it as a hold (rebuilt offers) */
-        sb_router_release(srv->handoff->router, user_id, id);
+        if (ho_router(srv, &r) == SB_OK) sb_router_release(r, user_id, id);
         ho_enqueue_row(srv, id);
     }
     ho_release(srv, s);
@@ -957,8 +1025,10 @@ static enum sb_err inbound(struct sb_server *srv, struct sb_conv *conv, const ch
             rc = ho_sla_start(srv, conv->id, team, conv->channel, priority, SB_SLA_RESOLUTION, now);
         if (!rc) rc = ho_enqueue_row(srv, conv->id);
         if (!rc && last && ho_agent_has_room(srv, last, conv->channel)) {
-            sb_router_hold(srv->handoff->router, last, conv->id, ho_weight(srv, conv->channel));
-            rc = ho_offer(srv, conv->id, last, true);
+            struct sb_router *r;
+            rc = ho_router(srv, &r);
+            if (!rc) sb_router_hold(r, last, conv->id, ho_weight(srv, conv->channel));
+            if (!rc) rc = ho_offer(srv, conv->id, last, true);
         } else if (!rc) {
             rc = ho_event(srv, conv, "conversation/queued",
                           json_pack("{s:s, s:i, s:i}", "team", team, "priority", priority,
@@ -992,7 +1062,7 @@ bool ho_agent_has_room(struct sb_server *srv, int64_t agent, const char *channel
     if (!s) return false;
     sqlite3_bind_int64(s, 1, agent);
     if (sqlite3_step(s) == SQLITE_ROW && strcmp(ho_col(s, 0), "online") == 0) {
-        int64_t load = sb_router_agent_load(srv->handoff->router, agent);
+        int64_t load = sb_router_agent_load(ho_router_view(srv), agent);
         int64_t cap = (int64_t)(sqlite3_column_double(s, 1) * 1000 + 0.5);
         int64_t w = (int64_t)(ho_weight(srv, channel) * 1000 + 0.5);
         ok = load >= 0 && load + w <= cap;
@@ -1008,10 +1078,9 @@ void sb_agents_config_changed(struct sb_server *srv, const char *what)
     if (!srv || !srv->handoff) return;
     sb_info("handoff: %s changed; routing state reloaded", what ? what : "configuration");
     handoff_rebuild(srv);
-    agent_events_teams_changed(srv);
-    if (sb_store_begin(srv->store)) return;
-    if (handoff_route(srv) || sb_store_commit(srv->store)) {
-        sb_store_rollback(srv->store);
-        handoff_rebuild(srv);
+    if (sb_store_begin(srv->store)) {
+        sb_error("handoff: routing after the change waits for the next event (store busy)");
+        return;
     }
+    if (handoff_route(srv) || sb_store_commit(srv->store)) sb_store_rollback(srv->store);
 }

@@ -7,10 +7,10 @@
  *
  * Everything runs on the loop thread. Functions that change a
  * conversation expect to be called inside a store unit (sb_store_begin)
- * unless they say otherwise; they add the events and ask for the streams
- * to be woken after the flush. When a unit is rolled back after the router
- * was told of a change, handoff_rebuild() puts the router back in line
- * with the store.
+ * unless they say otherwise; they add the events (the store's event hook
+ * wakes the streams after commit) and change the unit's copy of the
+ * router, which replaces the router when the unit commits: a rollback
+ * leaves nothing to repair.
  */
 #ifndef HANDOFF_H
 #define HANDOFF_H
@@ -30,8 +30,9 @@ struct sb_inbound;
  * router. SB_ERR_NOMEM / SB_ERR_DB with detail in eb. */
 enum sb_err handoff_start(struct sb_server *srv, struct sb_errbuf *eb);
 void handoff_stop(struct sb_server *srv);
-/* Throws the router away and loads it again from the store (after a
- * rolled-back unit or a failed flush). */
+/* Throws the router away and loads it again from the store: after an
+ * admin changed the configuration, or a failed flush undid committed
+ * units (the store's batch-lost hook). Outside a unit. */
 void handoff_rebuild(struct sb_server *srv);
 
 /* The bot handed conv off (status already queued): picks its team,
@@ -60,10 +61,11 @@ enum sb_err handoff_agent_changed(struct sb_server *srv, int64_t user_id);
  * breaches, teams opening and closing. Opens its own units. */
 void handoff_timers(struct sb_server *srv);
 
-/* The agents' event streams (api_agent_events.c): wake the ones that
- * have something new once the batch is durable; keep-alives. */
-void agent_events_flushed(struct sb_server *srv);
+/* The agents' event streams (api_agent_events.c): wake them once the
+ * open unit's batch is durable (an after-commit effect); keep-alives. */
 void agent_events_notify(struct sb_server *srv);
+/* Team memberships changed: the streams read them again. */
+void agent_events_teams_changed(struct sb_server *srv);
 void agent_events_keepalive(struct sb_server *srv, unsigned tick);
 
 #endif

@@ -40,7 +40,11 @@ struct ho_stmt_cache {
 struct handoff_state {
     struct ho_stmt_cache stmts;
     struct agent_feed *feed; /* agent_feed.c, for api_agent_events.c */
+    /* The router as of the last committed unit; the open unit's copy
+     * (NULL until the unit first changes it), adopted when the unit
+     * commits and dropped with a rollback. */
     struct sb_router *router;
+    struct sb_router *staged;
     struct sb_tzdb *tzdb;
     struct ho_team *teams;
     int nteams;
@@ -61,6 +65,13 @@ void ho_release(struct sb_server *srv, sqlite3_stmt *s); /* NULL-safe */
 enum sb_err ho_done(struct sb_server *srv, sqlite3_stmt *s);
 const char *ho_col(sqlite3_stmt *s, int i); /* "" for NULL */
 int64_t ho_opt(sqlite3_stmt *s, int i);     /* 0 for NULL */
+/* The router a transition changes: inside a unit, the unit's own copy,
+ * made on first use and adopted as an after-commit effect (so a rollback
+ * leaves the router as it was); outside a unit, the router itself.
+ * SB_ERR_NOMEM when the copy cannot be made. */
+enum sb_err ho_router(struct sb_server *srv, struct sb_router **out);
+/* The router to read from: the unit's copy when there is one (borrowed). */
+const struct sb_router *ho_router_view(struct sb_server *srv);
 double ho_weight(struct sb_server *srv, const char *channel);
 struct ho_team *ho_team(struct sb_server *srv, const char *id); /* borrowed; NULL unknown */
 enum sb_err ho_agent_load(struct sb_server *srv, int64_t user_id);
@@ -111,12 +122,5 @@ enum sb_err ho_transfer(struct sb_server *srv, struct sb_conv *conv, int64_t fro
                         int64_t to_agent, const char *note, struct sb_errbuf *eb);
 /* The agent replied: SLA first/next response met. */
 enum sb_err ho_replied(struct sb_server *srv, int64_t conv);
-
-/* ---- Interface to code in api_agent.c ---- */
-/* Something happened that agent event streams may want: wake them after
- * the flush. */
-void agent_events_notify(struct sb_server *srv);
-/* Team memberships changed: the streams read them again. */
-void agent_events_teams_changed(struct sb_server *srv);
 
 #endif

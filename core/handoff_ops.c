@@ -44,6 +44,7 @@ enum sb_err ho_assign(struct sb_server *srv, struct sb_conv *conv, int64_t agent
 {
     char name[256];
     sqlite3_stmt *s;
+    struct sb_router *r;
     enum sb_err rc = set_status(srv, conv, SB_STATUS_ASSIGNED);
     if (rc) return rc;
     s = ho_prep(srv, "UPDATE conversations SET assignee = ?2, last_assignee = ?2,"
@@ -59,7 +60,8 @@ enum sb_err ho_assign(struct sb_server *srv, struct sb_conv *conv, int64_t agent
     sqlite3_bind_int64(s, 2, sb_now_ms());
     rc = ho_done(srv, s);
     if (rc) return rc;
-    rc = sb_router_hold(srv->handoff->router, agent, conv->id, ho_weight(srv, conv->channel));
+    rc = ho_router(srv, &r);
+    if (!rc) rc = sb_router_hold(r, agent, conv->id, ho_weight(srv, conv->channel));
     if (rc) return rc;
     ho_user_name(srv, agent, name, sizeof(name));
     return ho_event(srv, conv, "conversation/assigned",
@@ -95,6 +97,7 @@ static enum sb_err clear_offer(struct sb_server *srv, int64_t conv, bool keep_as
 static enum sb_err skip_offer(struct sb_server *srv, int64_t conv, int64_t agent)
 {
     sqlite3_stmt *s;
+    struct sb_router *r;
     enum sb_err rc = clear_offer(srv, conv, true);
     if (rc) return rc;
     s = ho_prep(srv, "INSERT OR IGNORE INTO offer_skips(conversation_id, user_id) VALUES(?1, ?2)");
@@ -102,8 +105,9 @@ static enum sb_err skip_offer(struct sb_server *srv, int64_t conv, int64_t agent
     sqlite3_bind_int64(s, 1, conv);
     sqlite3_bind_int64(s, 2, agent);
     rc = ho_done(srv, s);
+    if (!rc) rc = ho_router(srv, &r);
     if (rc) return rc;
-    sb_router_skip(srv->handoff->router, conv, agent);
+    sb_router_skip(r, conv, agent);
     return SB_OK;
 }
 
@@ -139,7 +143,7 @@ enum sb_err ho_claim(struct sb_server *srv, struct sb_conv *conv, int64_t agent,
                        c.team);
     if (c.offered_to != agent && !ho_agent_has_room(srv, agent, conv->channel) && !supervisor)
         return sb_fail(eb, SB_ERR_CONFLICT, "you are at capacity (or not online)");
-    if (sb_router_agent_load(srv->handoff->router, agent) < 0) {
+    if (sb_router_agent_load(ho_router_view(srv), agent) < 0) {
         rc = ho_agent_load(srv, agent);
         if (rc) return rc;
     }
@@ -147,9 +151,12 @@ enum sb_err ho_claim(struct sb_server *srv, struct sb_conv *conv, int64_t agent,
 }
 
 /* conv leaves whoever holds it or was offered it in the router. */
-static void router_forget(struct sb_server *srv, int64_t conv)
+static enum sb_err router_forget(struct sb_server *srv, int64_t conv)
 {
-    sb_router_remove(srv->handoff->router, conv);
+    struct sb_router *r;
+    enum sb_err rc = ho_router(srv, &r);
+    if (!rc) sb_router_remove(r, conv); /* SB_ERR_NOT_FOUND: nothing to forget */
+    return rc;
 }
 
 /* conv leaves its people: the offer (and the assignee unless kept) and
@@ -192,8 +199,8 @@ enum sb_err ho_resolve(struct sb_server *srv, struct sb_conv *conv, const char *
     sqlite3_bind_text(s, 3, by, -1, SQLITE_STATIC);
     if (article) sqlite3_bind_int64(s, 4, article);
     rc = ho_done(srv, s);
+    if (!rc) rc = router_forget(srv, conv->id);
     if (rc) return rc;
-    router_forget(srv, conv->id);
     ev = json_pack("{s:s}", "by", by);
     if (article) json_object_set_new(ev, "article_id", json_integer(article));
     rc = ho_event(srv, conv, "conversation/resolved", ev);
@@ -219,8 +226,8 @@ enum sb_err ho_return_to_bot(struct sb_server *srv, struct sb_conv *conv, const 
         return sb_fail(eb, SB_ERR_CONFLICT, "the conversation is %s", conv->status);
     rc = set_status(srv, conv, SB_STATUS_BOT);
     if (!rc) rc = clear_people(srv, conv->id, false);
+    if (!rc) rc = router_forget(srv, conv->id);
     if (rc) return rc;
-    router_forget(srv, conv->id);
     rc = ho_event(srv, conv, "conversation/returned_to_bot",
                   json_pack("{s:s, s:s}", "by", by, "status", SB_STATUS_BOT));
     if (!rc) rc = handoff_route(srv);
@@ -232,6 +239,7 @@ enum sb_err ho_transfer(struct sb_server *srv, struct sb_conv *conv, int64_t fro
 {
     struct ho_conv c;
     sqlite3_stmt *s;
+    struct sb_router *r;
     enum sb_err rc = ho_conv_row(srv, conv->id, &c);
     if (rc) return rc;
     if (strcmp(c.status, SB_STATUS_QUEUED) != 0 && strcmp(c.status, SB_STATUS_ASSIGNED))
@@ -248,8 +256,8 @@ enum sb_err ho_transfer(struct sb_server *srv, struct sb_conv *conv, int64_t fro
     }
     if (strcmp(c.status, SB_STATUS_QUEUED) != 0) rc = set_status(srv, conv, SB_STATUS_QUEUED);
     if (!rc) rc = clear_people(srv, conv->id, false);
+    if (!rc) rc = router_forget(srv, conv->id);
     if (rc) return rc;
-    router_forget(srv, conv->id);
     if (team) {
         s = ho_prep(srv, "UPDATE conversations SET team = ?2 WHERE id = ?1");
         if (!s) return SB_ERR_DB;
@@ -265,9 +273,8 @@ enum sb_err ho_transfer(struct sb_server *srv, struct sb_conv *conv, int64_t fro
     if (to_agent) {
         rc = ho_enqueue_row(srv, conv->id);
         if (!rc) rc = ho_agent_load(srv, to_agent);
-        if (!rc)
-            rc = sb_router_hold(srv->handoff->router, to_agent, conv->id,
-                                ho_weight(srv, conv->channel));
+        if (!rc) rc = ho_router(srv, &r);
+        if (!rc) rc = sb_router_hold(r, to_agent, conv->id, ho_weight(srv, conv->channel));
         if (!rc) rc = ho_offer(srv, conv->id, to_agent, true);
     } else {
         rc = ho_queue_in(srv, conv, team ? team : c.team, NULL);
@@ -325,7 +332,6 @@ static void expire_offers(struct sb_server *srv, int64_t now)
         }
         if (rc || sb_store_commit(srv->store)) {
             sb_store_rollback(srv->store);
-            handoff_rebuild(srv);
             sb_error("handoff: expiring an offer of conversation %lld failed", (long long)id);
             return;
         }
@@ -407,10 +413,7 @@ static void teams_tick(struct sb_server *srv, int64_t now)
         opened |= open;
     }
     if (opened && !sb_store_begin(srv->store)) {
-        if (handoff_route(srv) || sb_store_commit(srv->store)) {
-            sb_store_rollback(srv->store);
-            handoff_rebuild(srv);
-        }
+        if (handoff_route(srv) || sb_store_commit(srv->store)) sb_store_rollback(srv->store);
     }
 }
 

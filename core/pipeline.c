@@ -262,7 +262,6 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
     }
     rc = sb_store_commit(srv->store);
     if (rc) goto fail;
-    sse_notify(srv, conv->id);
     *result = json_pack("{s:s, s:I, s:b, s:o}", "status", conv->status, "message_id",
                         (json_int_t)id, "duplicate", 0, "replies", replies);
 done:
@@ -271,8 +270,7 @@ done:
     free(extra_text);
     return SB_OK;
 fail:
-    sb_store_rollback(srv->store);
-    handoff_rebuild(srv); /* the router may have seen what was rolled back */
+    sb_store_rollback(srv->store); /* and with it the router's changes (handoff.c) */
     json_decref(replies);
     json_decref(empty);
     json_decref(extra);

@@ -99,6 +99,7 @@ static enum sb_err open_parts(struct sb_server *srv, struct sb_errbuf *eb)
     snprintf(dbpath, sizeof(dbpath), "%s/switchboard.db", srv->cfg.data_dir);
     rc = sb_store_open(dbpath, srv->cfg.synchronous, &srv->store, eb);
     if (rc) return rc;
+    sb_store_on_event(srv->store, sse_event_stored, srv);
     if (sb_store_background_checkpoints(srv->store, 500))
         sb_warn("store: checkpoints stay on the event loop (no background thread)");
     rc = sb_kb_open(sb_store_db(srv->store), &srv->kb, eb);
@@ -285,14 +286,9 @@ static void run_loop(struct sb_server *srv)
             srv->metrics.deferred_answers += srv->ndeferred;
             if (rc)
                 sb_error("store: batch not committed (%s); its requests get 503", sb_strerror(rc));
+            /* The flush ran the batch's after-commit effects (streams
+             * woken) or, failing, dropped them (store/unit.c). */
             http_release_deferred(srv, rc == SB_OK);
-            if (rc == SB_OK) {
-                sse_notify_flushed(srv);
-                agent_events_flushed(srv);
-            } else {
-                srv->nnotify = 0;
-                handoff_rebuild(srv); /* the router saw changes that are gone */
-            }
             MHD_run(srv->mhd);
         }
         if (srv->stopping) {
@@ -311,7 +307,6 @@ static void close_parts(struct sb_server *srv)
     /* Jobs first: their completions resume connections of the daemon. */
     sb_worker_stop(srv->worker);
     free(srv->deferred);
-    free(srv->notify);
     if (srv->mhd) MHD_stop_daemon(srv->mhd);
     conn_table_free(srv->conns);
     sb_host_free(srv->host);

@@ -307,6 +307,7 @@ enum sb_err sb_store_event_add(struct sb_store *st, struct sb_conv *conv, const 
     rc = store_step_done(st, s);
     free(text);
     if (!rc) conv->last_seq = seq;
+    if (!rc) store_event_added(st, conv->id);
     return rc;
 }
 

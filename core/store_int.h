@@ -99,6 +99,22 @@ enum web_stmt_id {
     WS__COUNT
 };
 
+/* Effects queued by a unit of work (core/store/unit.c). */
+struct store_effect {
+    sb_effect_fn fn;
+    void *arg;
+    int64_t key;
+    sb_effect_free_fn free_arg;
+    enum sb_effect_when when;
+};
+
+struct store_effects {
+    struct store_effect *v;
+    size_t n, cap;
+};
+
+#define STORE_PLUGIN_DEPTH 8
+
 struct sb_store {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST__COUNT];
@@ -111,6 +127,16 @@ struct sb_store {
     sqlite3_stmt *ustmt[US__COUNT];
     sqlite3_stmt *sstmt[SS__COUNT];
     sqlite3_stmt *wstmt[WS__COUNT];
+    /* The open unit's effects, then those of its committed units waiting
+     * for the batch to be durable. */
+    struct store_effects unit_fx, batch_fx;
+    /* unit_fx.n when each open plugin call began (innermost last). */
+    size_t plugin_mark[STORE_PLUGIN_DEPTH];
+    int plugin_depth;
+    sb_store_event_hook on_event;
+    void *on_event_arg;
+    sb_store_lost_hook on_lost;
+    void *on_lost_arg;
 };
 
 /* The prepared statement id, reset and with its bindings cleared, ready to
@@ -122,6 +148,13 @@ enum sb_err store_step_done(struct sb_store *st, sqlite3_stmt *s);
 
 /* Records the highest durable event id (when a batch begins). */
 void store_note_committed(struct sb_store *st);
+
+/* ------- Interface to code in store/unit.c ------- */
+
+/* An event of conv_id was stored: tells the event hook. */
+void store_event_added(struct sb_store *st, int64_t conv_id);
+/* Drops every queued effect without running it (closing the store). */
+void store_effects_drop_all(struct sb_store *st);
 
 /* ------- Interface to code in store_users.c ------- */
 

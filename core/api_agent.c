@@ -38,7 +38,8 @@ static bool is_supervisor(struct http_req *r)
  * (agent_access.h); one they may not see is as unknown as one that does
  * not exist. */
 static bool conv_of(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                    const char *id, struct sb_conv *conv, struct ho_conv *row, enum MHD_Result *ret)
+                    const char *id, struct sb_conv *conv, struct sb_handoff_row *row,
+                    enum MHD_Result *ret)
 {
     struct agent_viewer v = agent_viewer_of(r);
     if (strlen(id) > 64 || sb_store_conv_get(srv->store, id, conv)) {
@@ -358,7 +359,7 @@ enum MHD_Result api_agent_conversation(struct sb_server *srv, struct MHD_Connect
 {
     struct sb_conv_web w;
     struct sb_conv conv;
-    struct ho_conv row;
+    struct sb_handoff_row row;
     enum MHD_Result ret;
     sqlite3_stmt *s;
     json_t *out;
@@ -435,7 +436,7 @@ static enum MHD_Result act(struct sb_server *srv, struct MHD_Connection *c, stru
 {
     struct sb_errbuf eb = {{0}};
     struct sb_conv conv;
-    struct ho_conv row;
+    struct sb_handoff_row row;
     enum MHD_Result ret;
     enum sb_err rc;
     int64_t me, article = 0;
@@ -520,7 +521,7 @@ enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Connection *
                                   struct http_req *r, const char *params[2])
 {
     struct sb_conv conv;
-    struct ho_conv row;
+    struct sb_handoff_row row;
     enum MHD_Result ret;
     json_t *body = NULL, *msg, *extra = NULL, *canned, *att;
     const char *text, *client_id;
@@ -615,7 +616,7 @@ enum MHD_Result api_agent_note(struct sb_server *srv, struct MHD_Connection *c, 
                                const char *params[2])
 {
     struct sb_conv conv;
-    struct ho_conv row;
+    struct sb_handoff_row row;
     enum MHD_Result ret;
     json_t *body;
     const char *text;
@@ -664,7 +665,7 @@ enum MHD_Result api_agent_transfer(struct sb_server *srv, struct MHD_Connection 
 {
     struct sb_errbuf eb = {{0}};
     struct sb_conv conv;
-    struct ho_conv row;
+    struct sb_handoff_row row;
     enum MHD_Result ret;
     json_t *body, *team, *agent;
     const char *note;
@@ -711,7 +712,7 @@ enum MHD_Result api_agent_typing(struct sb_server *srv, struct MHD_Connection *c
                                  struct http_req *r, const char *params[2])
 {
     struct sb_conv conv;
-    struct ho_conv row;
+    struct sb_handoff_row row;
     enum MHD_Result ret;
     json_t *body, *typing, *ev;
     int64_t me;
@@ -740,7 +741,7 @@ enum MHD_Result api_agent_read(struct sb_server *srv, struct MHD_Connection *c, 
                                const char *params[2])
 {
     struct sb_conv conv;
-    struct ho_conv row;
+    struct sb_handoff_row row;
     enum MHD_Result ret;
     int64_t me, up_to;
     bool moved = false;

@@ -183,7 +183,7 @@ void agent_events_close_all(struct sb_server *srv)
 void agent_events_push(struct sb_server *srv, int64_t conv_id, const char *type, json_t *data)
 {
     struct sb_conv conv;
-    struct ho_conv row;
+    struct sb_handoff_row row;
     char *text;
     if (!srv->agent_streams || sb_store_conv_get_by_id(srv->store, conv_id, &conv)) return;
     if (ho_conv_row(srv, conv_id, &row)) {

@@ -191,51 +191,59 @@ static void teams_free(struct handoff_state *h)
     h->nteams = 0;
 }
 
+struct teams_load {
+    struct sb_server *srv;
+    struct handoff_state *h;
+    int cap;
+    enum sb_err rc;
+};
+
+static void team_loaded(void *arg, const struct sb_team_row *row)
+{
+    struct teams_load *l = arg;
+    struct handoff_state *h = l->h;
+    struct ho_team *t;
+    struct sb_errbuf eb = {{0}};
+    const struct sb_tz *tz = NULL;
+    json_t *hours, *hol;
+    if (l->rc) return;
+    if (h->nteams == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 8;
+        struct ho_team *nt = realloc(h->teams, (size_t)cap * sizeof(*nt));
+        if (!nt) {
+            l->rc = SB_ERR_NOMEM;
+            return;
+        }
+        h->teams = nt;
+        l->cap = cap;
+    }
+    hours = json_loads(row->hours, 0, NULL);
+    hol = json_loads(row->holidays, 0, NULL);
+    t = &h->teams[h->nteams++];
+    memset(t, 0, sizeof(*t));
+    snprintf(t->id, sizeof(t->id), "%s", row->id);
+    snprintf(t->tz, sizeof(t->tz), "%s", row->timezone);
+    t->allow_pick = row->allow_pick;
+    t->require_language = row->require_language;
+    t->outside = json_loads(row->outside, 0, NULL);
+    if (h->tzdb && sb_tz_get(h->tzdb, t->tz, &tz, &eb)) tz = NULL;
+    if (hours && !json_is_null(hours) && sb_hours_new(hours, hol, tz, &t->hours, &eb) != SB_OK) {
+        sb_warn("team %s: hours ignored (%s): always open", t->id, eb.msg);
+        t->hours = NULL;
+    }
+    t->open = t->hours ? sb_hours_is_open(t->hours, sb_now_ms()) : true;
+    sb_router_team_open(h->router, t->id, t->open);
+    json_decref(hours);
+    json_decref(hol);
+}
+
 static enum sb_err teams_load(struct sb_server *srv, struct handoff_state *h)
 {
-    sqlite3_stmt *s = ho_prep(srv, "SELECT id, timezone, hours, holidays, allow_pick,"
-                                   " require_language, outside_hours FROM teams ORDER BY id");
-    int cap = 0;
-    if (!s) return SB_ERR_DB;
+    struct teams_load l = {.srv = srv, .h = h};
+    enum sb_err rc;
     teams_free(h);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        struct ho_team *t;
-        struct sb_errbuf eb = {{0}};
-        const struct sb_tz *tz = NULL;
-        json_t *hours = json_loads(ho_col(s, 2), 0, NULL);
-        json_t *hol = json_loads(ho_col(s, 3), 0, NULL);
-        if (h->nteams == cap) {
-            struct ho_team *nt;
-            cap = cap ? cap * 2 : 8;
-            nt = realloc(h->teams, (size_t)cap * sizeof(*nt));
-            if (!nt) {
-                json_decref(hours);
-                json_decref(hol);
-                ho_release(srv, s);
-                return SB_ERR_NOMEM;
-            }
-            h->teams = nt;
-        }
-        t = &h->teams[h->nteams++];
-        memset(t, 0, sizeof(*t));
-        snprintf(t->id, sizeof(t->id), "%s", ho_col(s, 0));
-        snprintf(t->tz, sizeof(t->tz), "%s", ho_col(s, 1));
-        t->allow_pick = sqlite3_column_int(s, 4);
-        t->require_language = sqlite3_column_int(s, 5);
-        t->outside = json_loads(ho_col(s, 6), 0, NULL);
-        if (h->tzdb && sb_tz_get(h->tzdb, t->tz, &tz, &eb)) tz = NULL;
-        if (hours && !json_is_null(hours) &&
-            sb_hours_new(hours, hol, tz, &t->hours, &eb) != SB_OK) {
-            sb_warn("team %s: hours ignored (%s): always open", t->id, eb.msg);
-            t->hours = NULL;
-        }
-        t->open = t->hours ? sb_hours_is_open(t->hours, sb_now_ms()) : true;
-        sb_router_team_open(h->router, t->id, t->open);
-        json_decref(hours);
-        json_decref(hol);
-    }
-    ho_release(srv, s);
-    return SB_OK;
+    rc = sb_store_teams_each(srv->store, team_loaded, &l);
+    return l.rc ? l.rc : rc;
 }
 
 struct ho_team *ho_team(struct sb_server *srv, const char *id)
@@ -251,34 +259,20 @@ struct ho_team *ho_team(struct sb_server *srv, const char *id)
 
 enum sb_err ho_agent_load(struct sb_server *srv, int64_t user_id)
 {
-    sqlite3_stmt *s = ho_prep(
-        srv,
-        "SELECT p.status, p.capacity, p.skills, p.last_assigned_at,"
-        " (SELECT json_group_array(team_id) FROM team_members m WHERE m.user_id = p.user_id),"
-        " u.active FROM agent_profiles p JOIN users u ON u.id = p.user_id WHERE p.user_id = ?1");
     const char *skills[64], *teams[64];
-    json_t *sk = NULL, *tm = NULL;
+    struct sb_agent_routing a;
     struct sb_router *r;
     enum sb_err rc = ho_router(srv, &r);
-    if (rc || !s) {
-        ho_release(srv, s);
-        return rc ? rc : SB_ERR_DB;
-    }
-    sqlite3_bind_int64(s, 1, user_id);
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        bool online = strcmp(ho_col(s, 0), "online") == 0 && sqlite3_column_int(s, 5);
-        sk = json_loads(ho_col(s, 2), 0, NULL);
-        tm = json_loads(ho_col(s, 4), 0, NULL);
-        rc = sb_router_agent_set(r, user_id, online, sqlite3_column_double(s, 1), skills,
-                                 str_list(sk, skills, 64), teams, str_list(tm, teams, 64),
-                                 sqlite3_column_int64(s, 3));
-    } else {
-        /* no profile: an agent nobody routes to */
+    if (!rc) rc = sb_store_agent_routing(srv->store, user_id, &a);
+    if (rc) return rc;
+    if (a.found)
+        rc = sb_router_agent_set(r, user_id, a.online, a.capacity, skills,
+                                 str_list(a.skills, skills, 64), teams,
+                                 str_list(a.teams, teams, 64), a.last_assigned_at);
+    else /* no profile: an agent nobody routes to */
         rc = sb_router_agent_set(r, user_id, false, 0, NULL, 0, NULL, 0, 0);
-    }
-    json_decref(sk);
-    json_decref(tm);
-    ho_release(srv, s);
+    json_decref(a.skills);
+    json_decref(a.teams);
     return rc;
 }
 
@@ -287,35 +281,52 @@ enum sb_err ho_agent_load(struct sb_server *srv, int64_t user_id)
 
 enum sb_err ho_enqueue_row(struct sb_server *srv, int64_t conv)
 {
-    sqlite3_stmt *s = ho_prep(srv, "SELECT team, priority, ifnull(first_response_due, 0),"
-                                   " ifnull(queued_at, updated_at), channel, skills"
-                                   " FROM conversations WHERE id = ?1");
     const char *skills[64];
-    json_t *sk;
+    struct sb_queue_row q;
     struct sb_router *r;
     enum sb_err rc = ho_router(srv, &r);
-    if (rc || !s) {
-        ho_release(srv, s);
-        return rc ? rc : SB_ERR_DB;
-    }
-    rc = SB_ERR_NOT_FOUND;
-    sqlite3_bind_int64(s, 1, conv);
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        sk = json_loads(ho_col(s, 5), 0, NULL);
-        rc = sb_router_enqueue(r, conv, *ho_col(s, 0) ? ho_col(s, 0) : "default",
-                               sqlite3_column_int(s, 1), sqlite3_column_int64(s, 2),
-                               sqlite3_column_int64(s, 3), ho_weight(srv, ho_col(s, 4)), skills,
-                               str_list(sk, skills, 64));
-        json_decref(sk);
-    }
-    ho_release(srv, s);
+    if (!rc) rc = sb_store_queue_row(srv->store, conv, &q);
+    if (rc) return rc;
+    rc = sb_router_enqueue(r, conv, *q.team ? q.team : "default", q.priority, q.first_response_due,
+                           q.queued_at, ho_weight(srv, q.channel), skills,
+                           str_list(q.skills, skills, 64));
+    json_decref(q.skills);
     return rc;
 }
 
+static void agent_loaded(void *srv, int64_t user)
+{
+    struct handoff_state *h = ((struct sb_server *)srv)->handoff;
+    if (!h->load_rc) h->load_rc = ho_agent_load(srv, user);
+}
+
+static void skip_loaded(void *h, int64_t conv, int64_t user)
+{
+    sb_router_skip(((struct handoff_state *)h)->router, conv, user);
+}
+
+static enum sb_err handed_off_loaded(void *arg, const struct sb_handed_off *c)
+{
+    struct sb_server *srv = arg;
+    struct sb_router *r = srv->handoff->router;
+    double w = ho_weight(srv, c->channel);
+    enum sb_err rc = SB_OK;
+    if (c->queued) {
+        rc = ho_enqueue_row(srv, c->id);
+        /* an outstanding offer counts against the agent like a hold
+         * until it is accepted, declined or expires */
+        if (!rc && c->offered_to) sb_router_hold(r, c->offered_to, c->id, w);
+    } else if (c->assignee) {
+        ho_agent_load(srv, c->assignee); /* an unknown agent gets a closed profile */
+        sb_router_hold(r, c->assignee, c->id, w);
+    }
+    return rc;
+}
+
+/* Outside a unit: builds the router in place. */
 static enum sb_err load_router(struct sb_server *srv)
 {
     struct handoff_state *h = srv->handoff;
-    sqlite3_stmt *s;
     enum sb_err rc;
 
     sb_router_free(h->router);
@@ -323,35 +334,11 @@ static enum sb_err load_router(struct sb_server *srv)
     if (!h->router) return SB_ERR_NOMEM;
     rc = teams_load(srv, h);
     if (rc) return rc;
-    s = ho_prep(srv, "SELECT user_id FROM agent_profiles ORDER BY user_id");
-    if (!s) return SB_ERR_DB;
-    while (!rc && sqlite3_step(s) == SQLITE_ROW)
-        rc = ho_agent_load(srv, sqlite3_column_int64(s, 0));
-    ho_release(srv, s);
-    if (rc) return rc;
-    s = ho_prep(srv, "SELECT conversation_id, user_id FROM offer_skips");
-    if (!s) return SB_ERR_DB;
-    while (sqlite3_step(s) == SQLITE_ROW)
-        sb_router_skip(h->router, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
-    ho_release(srv, s);
-    s = ho_prep(srv, "SELECT id, status, ifnull(offered_to, 0), ifnull(assignee, 0), channel"
-                     " FROM conversations WHERE status IN ('queued', 'assigned') ORDER BY id");
-    if (!s) return SB_ERR_DB;
-    while (!rc && sqlite3_step(s) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(s, 0), offered = sqlite3_column_int64(s, 2),
-                who = sqlite3_column_int64(s, 3);
-        double w = ho_weight(srv, ho_col(s, 4));
-        if (strcmp(ho_col(s, 1), "queued") == 0) {
-            rc = ho_enqueue_row(srv, id);
-            /* an outstanding offer counts against the agent like a hold
-             * until it is accepted, declined or expires */
-            if (!rc && offered) sb_router_hold(h->router, offered, id, w);
-        } else if (who) {
-            ho_agent_load(srv, who); /* an unknown agent gets a closed profile */
-            sb_router_hold(h->router, who, id, w);
-        }
-    }
-    ho_release(srv, s);
+    h->load_rc = SB_OK;
+    rc = sb_store_agent_ids_each(srv->store, agent_loaded, srv);
+    if (!rc) rc = h->load_rc;
+    if (!rc) rc = sb_store_offer_skips_each(srv->store, skip_loaded, h);
+    if (!rc) rc = sb_store_handed_off_each(srv->store, handed_off_loaded, srv);
     return rc;
 }
 
@@ -502,32 +489,21 @@ enum sb_err ho_system_message(struct sb_server *srv, struct sb_conv *conv, const
 /* ------------------------------------------------------------------ */
 /* SLA due times                                                        */
 
-static const char *const due_col[SB_SLA_KINDS] = {"first_response", "next_response", "resolution"};
-
 static enum sb_err sla_targets(struct sb_server *srv, const char *channel, int priority,
                                struct sb_sla_targets *out)
 {
+    struct sb_sla_policy_row rows[64];
     struct sb_sla_policy pol[64];
-    char chans[64][32];
     int n = 0;
-    sqlite3_stmt *s = ho_prep(srv, "SELECT channel, priority, ifnull(first_response_min, -1),"
-                                   " ifnull(next_response_min, -1), ifnull(resolution_min, -1)"
-                                   " FROM sla_policies ORDER BY id LIMIT 64");
-    enum sb_err rc;
-    if (!s) return SB_ERR_DB;
-    while (sqlite3_step(s) == SQLITE_ROW && n < 64) {
-        snprintf(chans[n], sizeof(chans[n]), "%s", ho_col(s, 0));
-        pol[n].channel = chans[n];
-        pol[n].priority = sqlite3_column_int(s, 1);
-        for (int k = 0; k < SB_SLA_KINDS; k++) {
-            int v = sqlite3_column_int(s, 2 + k);
-            pol[n].minutes[k] = v > 0 ? v : SB_SLA_NONE;
-        }
-        n++;
+    enum sb_err rc = sb_store_sla_policies(srv->store, rows, 64, &n);
+    if (rc) return rc;
+    for (int i = 0; i < n; i++) {
+        pol[i].channel = rows[i].channel;
+        pol[i].priority = rows[i].priority;
+        for (int k = 0; k < SB_SLA_KINDS; k++)
+            pol[i].minutes[k] = rows[i].minutes[k] > 0 ? rows[i].minutes[k] : SB_SLA_NONE;
     }
-    ho_release(srv, s);
-    rc = sb_sla_targets_for(pol, n, channel, priority, out);
-    return rc;
+    return sb_sla_targets_for(pol, n, channel, priority, out);
 }
 
 /* Sets due and warning times of kind on conv from start (business time of
@@ -538,25 +514,13 @@ enum sb_err ho_sla_start(struct sb_server *srv, int64_t conv, const char *team, 
     struct sb_sla_targets t;
     struct ho_team *tm = ho_team(srv, team);
     int64_t warn = 0, due = 0;
-    char sql[256];
-    sqlite3_stmt *s;
     enum sb_err rc = sla_targets(srv, channel, priority, &t);
     if (rc) return rc;
     if (t.ms[kind] < 0) return SB_OK;
     rc = sb_sla_deadline(tm ? tm->hours : NULL, start, t.ms[kind], srv->cfg.sla_warn_ratio, &warn,
                          &due);
     if (rc) return rc;
-    snprintf(sql, sizeof(sql),
-             "UPDATE conversations SET %s_due = ?2, %s_warn = ?3,"
-             " sla_warned = sla_warned & ~?4, sla_breached = sla_breached & ~?4 WHERE id = ?1",
-             due_col[kind], due_col[kind]);
-    s = ho_prep_built(srv, sql);
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, conv);
-    sqlite3_bind_int64(s, 2, due);
-    sqlite3_bind_int64(s, 3, warn);
-    sqlite3_bind_int(s, 4, 1 << kind);
-    return ho_done(srv, s);
+    return sb_store_sla_set(srv->store, conv, (int)kind, due, warn);
 }
 
 /* ------------------------------------------------------------------ */
@@ -640,58 +604,58 @@ static void route_hook(struct sb_server *srv, struct sb_conv *conv, const char *
 static void topic_of(struct sb_server *srv, const struct sb_conv *conv, const char *hint, char *out,
                      size_t cap)
 {
-    sqlite3_stmt *s;
-    out[0] = '\0';
-    if (hint && *hint) {
+    if (hint && *hint)
         snprintf(out, cap, "%s", hint);
-        return;
+    else
+        sb_store_last_topic(srv->store, conv->id, out, cap);
+}
+
+/* The first routing rule that matches: its team, priority and skills. */
+struct rule_pick {
+    struct sb_conv *conv;
+    const char *topic;
+    json_t *cattrs;
+    char *team;
+    int *priority;
+    json_t **skills;
+};
+
+static bool rule_picked(void *arg, const struct sb_rule_row *rule)
+{
+    struct rule_pick *p = arg;
+    json_t *m = json_loads(rule->match, 0, NULL);
+    bool ok = json_is_object(m) && rule_matches(m, p->conv, p->topic, p->cattrs);
+    json_decref(m);
+    if (!ok) return false;
+    snprintf(p->team, 64, "%s", rule->team);
+    *p->priority = rule->priority;
+    json_decref(*p->skills);
+    *p->skills = json_loads(rule->skills, 0, NULL);
+    if (!json_is_array(*p->skills)) {
+        json_decref(*p->skills);
+        *p->skills = json_array();
     }
-    s = ho_prep(srv, "SELECT a.slug FROM kb_queries q JOIN kb_articles a ON a.id = q.article_id"
-                     " WHERE q.conversation_id = ?1 ORDER BY q.id DESC LIMIT 1");
-    if (!s) return;
-    sqlite3_bind_int64(s, 1, conv->id);
-    if (sqlite3_step(s) == SQLITE_ROW) snprintf(out, cap, "%s", ho_col(s, 0));
-    ho_release(srv, s);
+    return true;
 }
 
 static enum sb_err pick_team(struct sb_server *srv, struct sb_conv *conv, const char *hint,
                              char team[64], int *priority, json_t **skills)
 {
     char topic[128];
-    sqlite3_stmt *s = ho_prep(srv, "SELECT match, team, priority, skills FROM routing_rules"
-                                   " ORDER BY position, id");
-    sqlite3_stmt *c = ho_prep(srv, "SELECT attrs FROM contacts WHERE id = ?1");
-    json_t *cattrs = NULL;
-    if (!s || !c) {
-        ho_release(srv, s);
-        ho_release(srv, c);
-        return SB_ERR_DB;
-    }
-    sqlite3_bind_int64(c, 1, conv->contact_id);
-    if (sqlite3_step(c) == SQLITE_ROW) cattrs = json_loads(ho_col(c, 0), 0, NULL);
-    ho_release(srv, c);
+    json_t *cattrs = sb_store_contact_attrs(srv->store, conv->contact_id);
+    struct rule_pick p = {conv, topic, cattrs, team, priority, skills};
+    enum sb_err rc;
     snprintf(team, 64, "default");
     *priority = 0;
     *skills = json_array();
     /* a plugin's team hint naming a team routes there */
     if (hint && *hint && ho_team(srv, hint)) snprintf(team, 64, "%s", hint);
     topic_of(srv, conv, hint, topic, sizeof(topic));
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        json_t *m = json_loads(ho_col(s, 0), 0, NULL);
-        bool ok = json_is_object(m) && rule_matches(m, conv, topic, cattrs);
-        json_decref(m);
-        if (!ok) continue;
-        snprintf(team, 64, "%s", ho_col(s, 1));
-        *priority = sqlite3_column_int(s, 2);
-        json_decref(*skills);
-        *skills = json_loads(ho_col(s, 3), 0, NULL);
-        if (!json_is_array(*skills)) {
-            json_decref(*skills);
-            *skills = json_array();
-        }
-        break;
+    rc = sb_store_rules_each(srv->store, rule_picked, &p);
+    if (rc) {
+        json_decref(cattrs);
+        return rc;
     }
-    ho_release(srv, s);
     if (!ho_team(srv, team)) snprintf(team, 64, "default");
     route_hook(srv, conv, topic, cattrs, team, priority, skills);
     json_decref(cattrs);
@@ -708,17 +672,7 @@ static enum sb_err pick_team(struct sb_server *srv, struct sb_conv *conv, const 
 
 int ho_position(struct sb_server *srv, int64_t conv)
 {
-    sqlite3_stmt *s =
-        ho_prep(srv, "SELECT count(*) FROM conversations o, conversations c WHERE c.id = ?1"
-                     " AND o.status = 'queued' AND o.team IS c.team AND (o.priority > c.priority OR"
-                     " (o.priority = c.priority AND (o.queued_at < c.queued_at OR"
-                     " (o.queued_at = c.queued_at AND o.id <= c.id))))");
-    int n = 0;
-    if (!s) return 0;
-    sqlite3_bind_int64(s, 1, conv);
-    if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int(s, 0);
-    ho_release(srv, s);
-    return n;
+    return sb_store_queue_position(srv->store, conv);
 }
 
 /* The customer of a closed team hears when it opens. */
@@ -764,17 +718,12 @@ enum sb_err ho_queue_in(struct sb_server *srv, struct sb_conv *conv, const char 
                         json_t *replies)
 {
     struct ho_team *t = ho_team(srv, team);
+    struct sb_handoff_row row;
     enum sb_err rc = ho_enqueue_row(srv, conv->id);
-    sqlite3_stmt *s;
-    int priority = 0;
+    if (!rc) rc = sb_store_handoff_row(srv->store, conv->id, &row);
     if (rc) return rc;
-    s = ho_prep(srv, "SELECT priority FROM conversations WHERE id = ?1");
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, conv->id);
-    if (sqlite3_step(s) == SQLITE_ROW) priority = sqlite3_column_int(s, 0);
-    ho_release(srv, s);
     rc = ho_event(srv, conv, "conversation/queued",
-                  json_pack("{s:s, s:i, s:i}", "team", team, "priority", priority, "position",
+                  json_pack("{s:s, s:i, s:i}", "team", team, "priority", row.priority, "position",
                             ho_position(srv, conv->id)));
     if (!rc && t && !t->open) rc = closed_notice(srv, conv, t, replies);
     return rc;
@@ -787,29 +736,14 @@ enum sb_err handoff_queue(struct sb_server *srv, struct sb_conv *conv, const cha
     int priority;
     json_t *skills = NULL;
     char *sk_text = NULL;
-    sqlite3_stmt *s;
     int64_t now = sb_now_ms();
     enum sb_err rc;
     srv->handoff->current = conv;
     rc = pick_team(srv, conv, hint, team, &priority, &skills);
     if (rc) goto out;
     sk_text = json_dumps(skills, JSON_COMPACT);
-    s = ho_prep(srv, "UPDATE conversations SET team = ?2, priority = ?3, skills = ?4,"
-                     " assignee = NULL, offered_to = NULL, offer_expires_at = NULL,"
-                     " first_response_at = NULL, next_response_due = NULL,"
-                     " next_response_warn = NULL, sla_warned = 0, sla_breached = 0,"
-                     " queued_at = ifnull(queued_at, ?5) WHERE id = ?1");
-    if (!s || !sk_text) {
-        rc = s ? SB_ERR_NOMEM : SB_ERR_DB;
-        ho_release(srv, s);
-        goto out;
-    }
-    sqlite3_bind_int64(s, 1, conv->id);
-    sqlite3_bind_text(s, 2, team, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 3, priority);
-    sqlite3_bind_text(s, 4, sk_text, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 5, now);
-    rc = ho_done(srv, s);
+    rc = sk_text ? sb_store_queue_set(srv->store, conv->id, team, priority, sk_text, now)
+                 : SB_ERR_NOMEM;
     if (!rc)
         rc = ho_sla_start(srv, conv->id, team, conv->channel, priority, SB_SLA_FIRST_RESPONSE, now);
     if (!rc)
@@ -828,11 +762,7 @@ out:
 
 enum sb_err ho_user_name(struct sb_server *srv, int64_t user, char *out, size_t cap)
 {
-    sqlite3_stmt *s = ho_prep(srv, "SELECT name FROM users WHERE id = ?1");
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, user);
-    snprintf(out, cap, "%s", sqlite3_step(s) == SQLITE_ROW ? ho_col(s, 0) : "");
-    ho_release(srv, s);
+    sb_store_user_name(srv->store, user, out, cap);
     return SB_OK;
 }
 
@@ -851,8 +781,7 @@ enum sb_err ho_offer(struct sb_server *srv, int64_t conv_id, int64_t agent, bool
 {
     struct sb_conv conv;
     char name[256];
-    int64_t now = sb_now_ms();
-    sqlite3_stmt *s;
+    int64_t now = sb_now_ms(), expires = now + (int64_t)srv->cfg.offer_timeout_s * 1000;
     enum sb_err rc = sb_store_conv_get_by_id(srv->store, conv_id, &conv);
     if (rc) return rc;
     ho_user_name(srv, agent, name, sizeof(name));
@@ -862,29 +791,11 @@ enum sb_err ho_offer(struct sb_server *srv, int64_t conv_id, int64_t agent, bool
         sb_conv_cleanup(&conv);
         return rc;
     }
-    s = ho_prep(srv, "UPDATE conversations SET offered_to = ?2, offer_expires_at = ?3"
-                     " WHERE id = ?1");
-    if (!s) {
-        sb_conv_cleanup(&conv);
-        return SB_ERR_DB;
-    }
-    sqlite3_bind_int64(s, 1, conv_id);
-    sqlite3_bind_int64(s, 2, agent);
-    sqlite3_bind_int64(s, 3, now + (int64_t)srv->cfg.offer_timeout_s * 1000);
-    rc = ho_done(srv, s);
-    if (!rc) {
-        s = ho_prep(srv, "UPDATE agent_profiles SET last_assigned_at = ?2 WHERE user_id = ?1");
-        if (s) {
-            sqlite3_bind_int64(s, 1, agent);
-            sqlite3_bind_int64(s, 2, now);
-        }
-        rc = ho_done(srv, s);
-    }
+    rc = sb_store_offer_set(srv->store, conv_id, agent, expires, now);
     if (!rc)
         rc = ho_event(srv, &conv, "conversation/offered",
                       json_pack("{s:{s:I, s:s}, s:I}", "agent", "id", (json_int_t)agent, "name",
-                                name, "expires_at",
-                                (json_int_t)(now + (int64_t)srv->cfg.offer_timeout_s * 1000)));
+                                name, "expires_at", (json_int_t)expires));
     ho_sync_current(srv, &conv);
     sb_conv_cleanup(&conv);
     return rc;
@@ -916,30 +827,30 @@ enum sb_err handoff_agent_changed(struct sb_server *srv, int64_t user_id)
 
 /* An agent who is no longer online loses the offers made to them: back
  * to the queue, not skipped (the router did the same already). */
+struct withdraw {
+    struct sb_server *srv;
+    int64_t agent;
+};
+
+static void offer_withdrawn(void *arg, int64_t conv)
+{
+    struct withdraw *w = arg;
+    struct sb_router *r;
+    sb_store_offer_clear(w->srv->store, conv, true);
+    /* the router may still count it as a hold (rebuilt offers) */
+    if (ho_router(w->srv, &r) == SB_OK) sb_router_release(r, w->agent, conv);
+    ho_enqueue_row(w->srv, conv);
+}
+
 enum sb_err ho_withdraw_lost_offers(struct sb_server *srv, int64_t user_id)
 {
-    sqlite3_stmt *s = ho_prep(srv, "SELECT status FROM agent_profiles WHERE user_id = ?1");
-    bool online = false;
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, user_id);
-    if (sqlite3_step(s) == SQLITE_ROW) online = strcmp(ho_col(s, 0), "online") == 0;
-    ho_release(srv, s);
-    if (online) return SB_OK;
-    s = ho_prep(srv, "SELECT id FROM conversations WHERE offered_to = ?1 AND status = 'queued'");
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, user_id);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(s, 0);
-        struct sb_router *r;
-        sqlite3_stmt *u = ho_prep(srv, "UPDATE conversations SET offered_to = NULL,"
-                                       " offer_expires_at = NULL WHERE id = ?1");
-        if (u) sqlite3_bind_int64(u, 1, id);
-        ho_done(srv, u);
-        /* the router may still count it as a hold (rebuilt offers) */
-        if (ho_router(srv, &r) == SB_OK) sb_router_release(r, user_id, id);
-        ho_enqueue_row(srv, id);
-    }
-    ho_release(srv, s);
+    struct withdraw w = {srv, user_id};
+    char status[16];
+    double capacity;
+    enum sb_err rc = sb_store_agent_avail(srv->store, user_id, status, &capacity);
+    if (rc && rc != SB_ERR_NOT_FOUND) return rc;
+    if (!rc && strcmp(status, "online") == 0) return SB_OK;
+    sb_store_offers_to_each(srv->store, user_id, offer_withdrawn, &w);
     return SB_OK;
 }
 
@@ -961,39 +872,28 @@ static int rating_of(const char *text, const char *payload)
 static enum sb_err inbound(struct sb_server *srv, struct sb_conv *conv, const char *text,
                            const char *payload, int64_t msg_id, json_t *replies, bool *bot)
 {
-    sqlite3_stmt *s;
-    int64_t now = sb_now_ms(), resolved_at = 0, last = 0, next_due = 0;
-    char team[64] = "default";
-    int priority = 0;
-    enum sb_err rc = SB_OK;
+    struct sb_inbound_row row = {.team = "default"};
+    int64_t now = sb_now_ms(), resolved_at, last, next_due;
+    const char *team = row.team;
+    int priority;
+    enum sb_err rc;
     (void)msg_id;
 
     *bot = strcmp(conv->status, SB_STATUS_BOT) == 0;
-    s = ho_prep(srv, "SELECT ifnull(resolved_at, 0), ifnull(last_assignee, 0), ifnull(team,"
-                     " 'default'), priority, ifnull(next_response_due, 0) FROM conversations"
-                     " WHERE id = ?1");
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, conv->id);
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        resolved_at = sqlite3_column_int64(s, 0);
-        last = sqlite3_column_int64(s, 1);
-        snprintf(team, sizeof(team), "%s", ho_col(s, 2));
-        priority = sqlite3_column_int(s, 3);
-        next_due = sqlite3_column_int64(s, 4);
-    }
-    ho_release(srv, s);
+    rc = sb_store_inbound_row(srv->store, conv->id, &row);
+    if (rc && rc != SB_ERR_NOT_FOUND) return rc;
+    rc = SB_OK;
+    resolved_at = row.resolved_at;
+    last = row.last_assignee;
+    priority = row.priority;
+    next_due = row.next_response_due;
 
     if (strcmp(conv->status, SB_STATUS_RESOLVED) == 0) {
         int rating = rating_of(text, payload);
         bool within = resolved_at && now - resolved_at <= (int64_t)srv->cfg.reopen_window_s * 1000;
         if (rating && within) {
             /* a rating never reopens */
-            s = ho_prep(srv, "UPDATE conversations SET csat = ?2 WHERE id = ?1");
-            if (s) {
-                sqlite3_bind_int64(s, 1, conv->id);
-                sqlite3_bind_int(s, 2, rating);
-            }
-            rc = ho_done(srv, s);
+            rc = sb_store_csat_set(srv->store, conv->id, rating);
             if (!rc) rc = ho_event(srv, conv, "csat", json_pack("{s:i}", "rating", rating));
             if (!rc)
                 rc =
@@ -1009,12 +909,7 @@ static enum sb_err inbound(struct sb_server *srv, struct sb_conv *conv, const ch
         rc = sb_store_conv_set_status(srv->store, conv->id, SB_STATUS_QUEUED);
         if (rc) return rc;
         snprintf(conv->status, sizeof(conv->status), "%s", SB_STATUS_QUEUED);
-        s = ho_prep(srv, "UPDATE conversations SET reopen_count = reopen_count + 1,"
-                         " resolved_at = NULL, resolved_by = NULL, assignee = NULL,"
-                         " offered_to = NULL, offer_expires_at = NULL, first_response_at = NULL,"
-                         " sla_warned = 0, sla_breached = 0 WHERE id = ?1");
-        if (s) sqlite3_bind_int64(s, 1, conv->id);
-        rc = ho_done(srv, s);
+        rc = sb_store_reopened(srv->store, conv->id);
         if (!rc)
             rc = ho_event(srv, conv, "conversation/reopened",
                           json_pack("{s:s}", "status", SB_STATUS_QUEUED));
@@ -1056,19 +951,15 @@ enum sb_err handoff_inbound(struct sb_server *srv, struct sb_conv *conv, const c
 /* Online, with room for one more conversation of channel. */
 bool ho_agent_has_room(struct sb_server *srv, int64_t agent, const char *channel)
 {
-    sqlite3_stmt *s =
-        ho_prep(srv, "SELECT status, capacity FROM agent_profiles WHERE user_id = ?1");
-    bool ok = false;
-    if (!s) return false;
-    sqlite3_bind_int64(s, 1, agent);
-    if (sqlite3_step(s) == SQLITE_ROW && strcmp(ho_col(s, 0), "online") == 0) {
-        int64_t load = sb_router_agent_load(ho_router_view(srv), agent);
-        int64_t cap = (int64_t)(sqlite3_column_double(s, 1) * 1000 + 0.5);
-        int64_t w = (int64_t)(ho_weight(srv, channel) * 1000 + 0.5);
-        ok = load >= 0 && load + w <= cap;
-    }
-    ho_release(srv, s);
-    return ok;
+    char status[16];
+    double capacity;
+    int64_t load, cap, w;
+    if (sb_store_agent_avail(srv->store, agent, status, &capacity) || strcmp(status, "online"))
+        return false;
+    load = sb_router_agent_load(ho_router_view(srv), agent);
+    cap = (int64_t)(capacity * 1000 + 0.5);
+    w = (int64_t)(ho_weight(srv, channel) * 1000 + 0.5);
+    return load >= 0 && load + w <= cap;
 }
 
 /* An admin or the CLI changed teams, agents, rules or SLA policies (and

@@ -12,6 +12,7 @@
 #include "routing.h"
 #include "server.h"
 #include "sla.h"
+#include "store_handoff.h"
 #include "tz.h"
 
 struct ho_team {
@@ -45,6 +46,7 @@ struct handoff_state {
      * commits and dropped with a rollback. */
     struct sb_router *router;
     struct sb_router *staged;
+    enum sb_err load_rc; /* load_router's callbacks */
     struct sb_tzdb *tzdb;
     struct ho_team *teams;
     int nteams;
@@ -97,14 +99,8 @@ bool ho_agent_has_room(struct sb_server *srv, int64_t agent, const char *channel
 /* conv (queued) goes to agent: status assigned, router hold, event. */
 enum sb_err ho_assign(struct sb_server *srv, struct sb_conv *conv, int64_t agent);
 
-/* The row of a conversation the agent API acts on. */
-struct ho_conv {
-    char status[16];
-    char team[64];
-    int64_t assignee, offered_to, offer_expires_at;
-    int priority;
-};
-enum sb_err ho_conv_row(struct sb_server *srv, int64_t id, struct ho_conv *out);
+/* The row of a conversation the agent API acts on (store_handoff.h). */
+enum sb_err ho_conv_row(struct sb_server *srv, int64_t id, struct sb_handoff_row *out);
 
 /* Transitions: SB_ERR_CONFLICT-like refusals come back as SB_ERR_INVAL
  * with why in eb (the API answers 409). Inside a unit. */

@@ -12,25 +12,9 @@
 #include "handoff_int.h"
 #include "sb_log.h"
 
-enum sb_err ho_conv_row(struct sb_server *srv, int64_t id, struct ho_conv *out)
+enum sb_err ho_conv_row(struct sb_server *srv, int64_t id, struct sb_handoff_row *out)
 {
-    sqlite3_stmt *s = ho_prep(srv, "SELECT status, ifnull(team, 'default'), ifnull(assignee, 0),"
-                                   " ifnull(offered_to, 0), ifnull(offer_expires_at, 0), priority"
-                                   " FROM conversations WHERE id = ?1");
-    enum sb_err rc = SB_ERR_NOT_FOUND;
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, id);
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        snprintf(out->status, sizeof(out->status), "%s", ho_col(s, 0));
-        snprintf(out->team, sizeof(out->team), "%s", ho_col(s, 1));
-        out->assignee = sqlite3_column_int64(s, 2);
-        out->offered_to = sqlite3_column_int64(s, 3);
-        out->offer_expires_at = sqlite3_column_int64(s, 4);
-        out->priority = sqlite3_column_int(s, 5);
-        rc = SB_OK;
-    }
-    ho_release(srv, s);
-    return rc;
+    return sb_store_handoff_row(srv->store, id, out);
 }
 
 static enum sb_err set_status(struct sb_server *srv, struct sb_conv *conv, const char *status)
@@ -43,22 +27,9 @@ static enum sb_err set_status(struct sb_server *srv, struct sb_conv *conv, const
 enum sb_err ho_assign(struct sb_server *srv, struct sb_conv *conv, int64_t agent)
 {
     char name[256];
-    sqlite3_stmt *s;
     struct sb_router *r;
     enum sb_err rc = set_status(srv, conv, SB_STATUS_ASSIGNED);
-    if (rc) return rc;
-    s = ho_prep(srv, "UPDATE conversations SET assignee = ?2, last_assignee = ?2,"
-                     " offered_to = NULL, offer_expires_at = NULL WHERE id = ?1");
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, conv->id);
-    sqlite3_bind_int64(s, 2, agent);
-    rc = ho_done(srv, s);
-    if (rc) return rc;
-    s = ho_prep(srv, "UPDATE agent_profiles SET last_assigned_at = ?2 WHERE user_id = ?1");
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, agent);
-    sqlite3_bind_int64(s, 2, sb_now_ms());
-    rc = ho_done(srv, s);
+    if (!rc) rc = sb_store_assignee_set(srv->store, conv->id, agent, sb_now_ms());
     if (rc) return rc;
     rc = ho_router(srv, &r);
     if (!rc) rc = sb_router_hold(r, agent, conv->id, ho_weight(srv, conv->channel));
@@ -71,7 +42,7 @@ enum sb_err ho_assign(struct sb_server *srv, struct sb_conv *conv, int64_t agent
 enum sb_err ho_accept(struct sb_server *srv, struct sb_conv *conv, int64_t agent,
                       struct sb_errbuf *eb)
 {
-    struct ho_conv c;
+    struct sb_handoff_row c;
     enum sb_err rc = ho_conv_row(srv, conv->id, &c);
     if (rc) return rc;
     if (strcmp(c.status, SB_STATUS_QUEUED) != 0 || c.offered_to != agent)
@@ -80,31 +51,12 @@ enum sb_err ho_accept(struct sb_server *srv, struct sb_conv *conv, int64_t agent
     return ho_assign(srv, conv, agent);
 }
 
-/* Clears conv's offer, and its assignee too unless keep_assignee. */
-static enum sb_err clear_offer(struct sb_server *srv, int64_t conv, bool keep_assignee)
-{
-    sqlite3_stmt *s = ho_prep(srv, keep_assignee ? "UPDATE conversations SET offered_to = NULL,"
-                                                   " offer_expires_at = NULL WHERE id = ?1"
-                                                 : "UPDATE conversations SET assignee = NULL,"
-                                                   " offered_to = NULL, offer_expires_at = NULL"
-                                                   " WHERE id = ?1");
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, conv);
-    return ho_done(srv, s);
-}
-
 /* The offer of conv to agent ends without an assignment: agent skipped. */
 static enum sb_err skip_offer(struct sb_server *srv, int64_t conv, int64_t agent)
 {
-    sqlite3_stmt *s;
     struct sb_router *r;
-    enum sb_err rc = clear_offer(srv, conv, true);
-    if (rc) return rc;
-    s = ho_prep(srv, "INSERT OR IGNORE INTO offer_skips(conversation_id, user_id) VALUES(?1, ?2)");
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, conv);
-    sqlite3_bind_int64(s, 2, agent);
-    rc = ho_done(srv, s);
+    enum sb_err rc = sb_store_offer_clear(srv->store, conv, true);
+    if (!rc) rc = sb_store_offer_skip_add(srv->store, conv, agent);
     if (!rc) rc = ho_router(srv, &r);
     if (rc) return rc;
     sb_router_skip(r, conv, agent);
@@ -114,7 +66,7 @@ static enum sb_err skip_offer(struct sb_server *srv, int64_t conv, int64_t agent
 enum sb_err ho_decline(struct sb_server *srv, struct sb_conv *conv, int64_t agent,
                        struct sb_errbuf *eb)
 {
-    struct ho_conv c;
+    struct sb_handoff_row c;
     enum sb_err rc = ho_conv_row(srv, conv->id, &c);
     if (rc) return rc;
     if (strcmp(c.status, SB_STATUS_QUEUED) != 0 || c.offered_to != agent)
@@ -131,7 +83,7 @@ enum sb_err ho_decline(struct sb_server *srv, struct sb_conv *conv, int64_t agen
 enum sb_err ho_claim(struct sb_server *srv, struct sb_conv *conv, int64_t agent, bool supervisor,
                      struct sb_errbuf *eb)
 {
-    struct ho_conv c;
+    struct sb_handoff_row c;
     struct ho_team *t;
     enum sb_err rc = ho_conv_row(srv, conv->id, &c);
     if (rc) return rc;
@@ -163,20 +115,14 @@ static enum sb_err router_forget(struct sb_server *srv, int64_t conv)
  * the agents skipped for it. */
 static enum sb_err clear_people(struct sb_server *srv, int64_t conv, bool keep_assignee)
 {
-    sqlite3_stmt *s;
-    enum sb_err rc = clear_offer(srv, conv, keep_assignee);
-    if (rc) return rc;
-    s = ho_prep(srv, "DELETE FROM offer_skips WHERE conversation_id = ?1");
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, conv);
-    return ho_done(srv, s);
+    enum sb_err rc = sb_store_offer_clear(srv->store, conv, keep_assignee);
+    return rc ? rc : sb_store_offer_skips_clear(srv->store, conv);
 }
 
 enum sb_err ho_resolve(struct sb_server *srv, struct sb_conv *conv, const char *by, int64_t article,
                        struct sb_errbuf *eb)
 {
     json_t *qr, *ev;
-    sqlite3_stmt *s;
     enum sb_err rc;
     if (strcmp(conv->status, SB_STATUS_QUEUED) != 0 && strcmp(conv->status, SB_STATUS_ASSIGNED))
         return sb_fail(eb, SB_ERR_CONFLICT, "the conversation is %s", conv->status);
@@ -191,14 +137,7 @@ enum sb_err ho_resolve(struct sb_server *srv, struct sb_conv *conv, const char *
     rc = set_status(srv, conv, SB_STATUS_RESOLVED);
     if (!rc) rc = clear_people(srv, conv->id, true);
     if (rc) return rc;
-    s = ho_prep(srv, "UPDATE conversations SET resolved_at = ?2, resolved_by = ?3,"
-                     " resolved_article = ?4 WHERE id = ?1");
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, conv->id);
-    sqlite3_bind_int64(s, 2, sb_now_ms());
-    sqlite3_bind_text(s, 3, by, -1, SQLITE_STATIC);
-    if (article) sqlite3_bind_int64(s, 4, article);
-    rc = ho_done(srv, s);
+    rc = sb_store_resolved_set(srv->store, conv->id, sb_now_ms(), by, article);
     if (!rc) rc = router_forget(srv, conv->id);
     if (rc) return rc;
     ev = json_pack("{s:s}", "by", by);
@@ -237,8 +176,7 @@ enum sb_err ho_return_to_bot(struct sb_server *srv, struct sb_conv *conv, const 
 enum sb_err ho_transfer(struct sb_server *srv, struct sb_conv *conv, int64_t from, const char *team,
                         int64_t to_agent, const char *note, struct sb_errbuf *eb)
 {
-    struct ho_conv c;
-    sqlite3_stmt *s;
+    struct sb_handoff_row c;
     struct sb_router *r;
     enum sb_err rc = ho_conv_row(srv, conv->id, &c);
     if (rc) return rc;
@@ -246,24 +184,18 @@ enum sb_err ho_transfer(struct sb_server *srv, struct sb_conv *conv, int64_t fro
         return sb_fail(eb, SB_ERR_CONFLICT, "the conversation is %s", c.status);
     if (team && !ho_team(srv, team)) return sb_fail(eb, SB_ERR_NOT_FOUND, "no such team");
     if (to_agent) {
-        sqlite3_stmt *q = ho_prep(srv, "SELECT 1 FROM agent_profiles WHERE user_id = ?1");
-        bool known;
-        if (!q) return SB_ERR_DB;
-        sqlite3_bind_int64(q, 1, to_agent);
-        known = sqlite3_step(q) == SQLITE_ROW;
-        ho_release(srv, q);
-        if (!known) return sb_fail(eb, SB_ERR_NOT_FOUND, "no such agent");
+        char status[16];
+        double capacity;
+        rc = sb_store_agent_avail(srv->store, to_agent, status, &capacity);
+        if (rc == SB_ERR_NOT_FOUND) return sb_fail(eb, SB_ERR_NOT_FOUND, "no such agent");
+        if (rc) return rc;
     }
     if (strcmp(c.status, SB_STATUS_QUEUED) != 0) rc = set_status(srv, conv, SB_STATUS_QUEUED);
     if (!rc) rc = clear_people(srv, conv->id, false);
     if (!rc) rc = router_forget(srv, conv->id);
     if (rc) return rc;
     if (team) {
-        s = ho_prep(srv, "UPDATE conversations SET team = ?2 WHERE id = ?1");
-        if (!s) return SB_ERR_DB;
-        sqlite3_bind_int64(s, 1, conv->id);
-        sqlite3_bind_text(s, 2, team, -1, SQLITE_STATIC);
-        rc = ho_done(srv, s);
+        rc = sb_store_team_set(srv->store, conv->id, team);
         if (rc) return rc;
     }
     rc = ho_event(srv, conv, "conversation/transferred",
@@ -285,13 +217,7 @@ enum sb_err ho_transfer(struct sb_server *srv, struct sb_conv *conv, int64_t fro
 
 enum sb_err ho_replied(struct sb_server *srv, int64_t conv)
 {
-    sqlite3_stmt *s = ho_prep(srv, "UPDATE conversations SET first_response_at ="
-                                   " ifnull(first_response_at, ?2), next_response_due = NULL,"
-                                   " next_response_warn = NULL WHERE id = ?1");
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, conv);
-    sqlite3_bind_int64(s, 2, sb_now_ms());
-    return ho_done(srv, s);
+    return sb_store_replied(srv->store, conv, sb_now_ms());
 }
 
 /* ------------------------------------------------------------------ */
@@ -300,23 +226,11 @@ enum sb_err ho_replied(struct sb_server *srv, int64_t conv)
 static void expire_offers(struct sb_server *srv, int64_t now)
 {
     for (;;) {
-        sqlite3_stmt *s = ho_prep(srv, "SELECT id, offered_to FROM conversations"
-                                       " WHERE offered_to IS NOT NULL AND status = 'queued'"
-                                       " AND offer_expires_at <= ?1 ORDER BY offer_expires_at"
-                                       " LIMIT 1");
         int64_t id, agent;
         struct sb_conv conv;
-        struct ho_conv c;
+        struct sb_handoff_row c;
         enum sb_err rc;
-        if (!s) return;
-        sqlite3_bind_int64(s, 1, now);
-        if (sqlite3_step(s) != SQLITE_ROW) {
-            ho_release(srv, s);
-            return;
-        }
-        id = sqlite3_column_int64(s, 0);
-        agent = sqlite3_column_int64(s, 1);
-        ho_release(srv, s);
+        if (sb_store_offer_expired_next(srv->store, now, &id, &agent)) return;
         if (sb_store_begin(srv->store)) return;
         rc = sb_store_conv_get_by_id(srv->store, id, &conv);
         if (!rc) {
@@ -338,43 +252,18 @@ static void expire_offers(struct sb_server *srv, int64_t now)
     }
 }
 
-static const char *const kind_col[SB_SLA_KINDS] = {"first_response", "next_response", "resolution"};
-
 /* Fires the warnings (breach = false) or breaches of kind due at now. */
 static void sla_fire(struct sb_server *srv, enum sb_sla_kind kind, bool breach, int64_t now)
 {
-    char sql[512];
-    const char *flag = breach ? "sla_breached" : "sla_warned";
-    int bit = 1 << kind;
-    /* first response counts until the first reply; the others until
-     * they are cleared (met) or the conversation leaves a person */
-    snprintf(sql, sizeof(sql),
-             "SELECT id, %s_due FROM conversations WHERE status IN ('queued', 'assigned')"
-             " AND %s_%s IS NOT NULL AND %s_%s <= ?1 AND (%s & %d) = 0 %s LIMIT 200",
-             kind_col[kind], kind_col[kind], breach ? "due" : "warn", kind_col[kind],
-             breach ? "due" : "warn", flag, bit,
-             kind == SB_SLA_FIRST_RESPONSE ? "AND first_response_at IS NULL" : "");
     for (;;) {
-        sqlite3_stmt *s = ho_prep_built(srv, sql);
         int64_t ids[200], dues[200];
         int n = 0;
-        if (!s) return;
-        sqlite3_bind_int64(s, 1, now);
-        while (n < 200 && sqlite3_step(s) == SQLITE_ROW) {
-            ids[n] = sqlite3_column_int64(s, 0);
-            dues[n++] = sqlite3_column_int64(s, 1);
-        }
-        ho_release(srv, s);
-        if (!n || sb_store_begin(srv->store)) return;
+        if (sb_store_sla_due_list(srv->store, (int)kind, breach, now, ids, dues, 200, &n) || !n ||
+            sb_store_begin(srv->store))
+            return;
         for (int i = 0; i < n; i++) {
             struct sb_conv conv;
-            char upd[128];
-            enum sb_err rc;
-            snprintf(upd, sizeof(upd), "UPDATE conversations SET %s = %s | %d WHERE id = ?1", flag,
-                     flag, bit);
-            s = ho_prep_built(srv, upd);
-            if (s) sqlite3_bind_int64(s, 1, ids[i]);
-            rc = ho_done(srv, s);
+            enum sb_err rc = sb_store_sla_flag_set(srv->store, ids[i], (int)kind, breach);
             if (!rc) rc = sb_store_conv_get_by_id(srv->store, ids[i], &conv);
             if (!rc) {
                 rc = ho_event(srv, &conv, breach ? "sla/breached" : "sla/warning",

@@ -629,6 +629,7 @@ void sb_store_close(struct sb_store *st)
     /* Whoever the effects would tell is gone by now. */
     store_effects_drop_all(st);
     if (st->stmt[ST_COMMIT]) sb_store_flush(st);
+    store_stmt_cache_free(st);
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(st->stmt[i]);
     for (int i = 0; i < US__COUNT; i++)

@@ -42,6 +42,7 @@ enum stmt_id {
 };
 
 struct store_checkpointer;
+struct store_stmt_cache;
 
 /* Statements of store_users.c. */
 enum user_stmt_id {
@@ -137,6 +138,7 @@ struct sb_store {
     void *on_event_arg;
     sb_store_lost_hook on_lost;
     void *on_lost_arg;
+    struct store_stmt_cache *cache; /* store/stmt_cache.c */
 };
 
 /* The prepared statement id, reset and with its bindings cleared, ready to
@@ -155,6 +157,22 @@ void store_note_committed(struct sb_store *st);
 void store_event_added(struct sb_store *st, int64_t conv_id);
 /* Drops every queued effect without running it (closing the store). */
 void store_effects_drop_all(struct sb_store *st);
+
+/* ------- Interface to code in store/stmt_cache.c ------- */
+
+/* The statement for sql, a string literal (cached by its address):
+ * prepared once per connection, handed out ready to bind; NULL on error
+ * (logged). Every one goes back with store_release() or store_done(). */
+sqlite3_stmt *store_prep(struct sb_store *st, const char *sql);
+/* For SQL built at run time: prepared for this use only. */
+sqlite3_stmt *store_prep_built(struct sb_store *st, const char *sql);
+/* Resets a cached statement for the next caller, finalizes a one-off. */
+void store_release(struct sb_store *st, sqlite3_stmt *s); /* NULL-safe */
+/* Steps once and releases; SB_ERR_DB for NULL or a failed step (logged). */
+enum sb_err store_done(struct sb_store *st, sqlite3_stmt *s);
+/* A text column, "" for NULL (borrowed until the next step). */
+const char *store_col(sqlite3_stmt *s, int i);
+void store_stmt_cache_free(struct sb_store *st);
 
 /* ------- Interface to code in store_users.c ------- */
 

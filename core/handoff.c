@@ -21,89 +21,7 @@
 #include "sb_log.h"
 
 /* ------------------------------------------------------------------ */
-/* small SQL helpers                                                    */
-
-/* Statements are kept prepared, keyed by the address of their SQL text
- * (every caller passes a string literal): parsing was a tenth of a
- * hand-off's cost. A statement still in use when the same SQL is asked for
- * again (a nested transition) gets a fresh one that is finalized after. */
-sqlite3_stmt *ho_prep(struct sb_server *srv, const char *sql)
-{
-    struct ho_stmt_cache *c = srv->handoff ? &srv->handoff->stmts : NULL;
-    struct ho_cached_stmt *free_slot = NULL;
-    sqlite3_stmt *s = NULL;
-    for (int i = 0; c && i < c->n; i++) {
-        if (c->slot[i].sql != sql) continue;
-        if (c->slot[i].busy) break;
-        c->slot[i].busy = true;
-        return c->slot[i].stmt;
-    }
-    if (c && c->n < HO_STMT_CACHE) free_slot = &c->slot[c->n];
-    if (sqlite3_prepare_v3(sb_store_db(srv->store), sql, -1,
-                           free_slot ? SQLITE_PREPARE_PERSISTENT : 0, &s, NULL) != SQLITE_OK) {
-        sb_error("handoff: %s: %s", sqlite3_errmsg(sb_store_db(srv->store)), sql);
-        sqlite3_finalize(s);
-        return NULL;
-    }
-    if (free_slot) {
-        /* A second slot for the same SQL is fine: each is used alone. */
-        *free_slot = (struct ho_cached_stmt){.sql = sql, .stmt = s, .busy = true};
-        c->n++;
-    }
-    return s;
-}
-
-sqlite3_stmt *ho_prep_built(struct sb_server *srv, const char *sql)
-{
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(sb_store_db(srv->store), sql, -1, &s, NULL) != SQLITE_OK) {
-        sb_error("handoff: %s: %s", sqlite3_errmsg(sb_store_db(srv->store)), sql);
-        sqlite3_finalize(s);
-        return NULL;
-    }
-    return s;
-}
-
-void ho_release(struct sb_server *srv, sqlite3_stmt *s)
-{
-    struct ho_stmt_cache *c = srv->handoff ? &srv->handoff->stmts : NULL;
-    if (!s) return;
-    for (int i = 0; c && i < c->n; i++) {
-        if (c->slot[i].stmt != s) continue;
-        sqlite3_reset(s);
-        sqlite3_clear_bindings(s);
-        c->slot[i].busy = false;
-        return;
-    }
-    sqlite3_finalize(s);
-}
-
-static void stmt_cache_free(struct ho_stmt_cache *c)
-{
-    for (int i = 0; i < c->n; i++)
-        sqlite3_finalize(c->slot[i].stmt);
-    c->n = 0;
-}
-
-enum sb_err ho_done(struct sb_server *srv, sqlite3_stmt *s)
-{
-    int rc;
-    if (!s) return SB_ERR_DB;
-    rc = sqlite3_step(s);
-    ho_release(srv, s);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SB_OK : SB_ERR_DB;
-}
-
-const char *ho_col(sqlite3_stmt *s, int i)
-{
-    const unsigned char *t = sqlite3_column_text(s, i);
-    return t ? (const char *)t : "";
-}
-
-int64_t ho_opt(sqlite3_stmt *s, int i)
-{
-    return sqlite3_column_type(s, i) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, i);
-}
+/* small helpers                                                        */
 
 /* Borrowed strings of a JSON array of strings, at most max. */
 static int str_list(json_t *arr, const char **out, int max)
@@ -368,7 +286,6 @@ void handoff_stop(struct sb_server *srv)
     if (!srv->handoff) return;
     if (srv->store) sb_store_on_batch_lost(srv->store, NULL, NULL);
     agent_feed_free(srv->handoff->feed);
-    stmt_cache_free(&srv->handoff->stmts);
     teams_free(srv->handoff);
     sb_router_free(srv->handoff->router);
     sb_router_free(srv->handoff->staged);

@@ -1,11 +1,10 @@
 /*
  * handoff_int.h - private to handoff.c, handoff_ops.c and api_agent.c:
- * the team cache, SQL helpers and the transitions of the state machine.
+ * the team cache and the transitions of the state machine (their SQL is
+ * in store/store_handoff.c).
  */
 #ifndef HANDOFF_INT_H
 #define HANDOFF_INT_H
-
-#include <sqlite3.h>
 
 #include "handoff.h"
 #include "hours.h"
@@ -25,21 +24,7 @@ struct ho_team {
     json_t *outside; /* owned: {"en": "..."} */
 };
 
-#define HO_STMT_CACHE 96
-
-struct ho_cached_stmt {
-    const char *sql; /* the caller's literal: compared by address */
-    sqlite3_stmt *stmt;
-    bool busy;
-};
-
-struct ho_stmt_cache {
-    struct ho_cached_stmt slot[HO_STMT_CACHE];
-    int n;
-};
-
 struct handoff_state {
-    struct ho_stmt_cache stmts;
     struct agent_feed *feed; /* agent_feed.c, for api_agent_events.c */
     /* The router as of the last committed unit; the open unit's copy
      * (NULL until the unit first changes it), adopted when the unit
@@ -57,16 +42,6 @@ struct handoff_state {
 };
 
 /* ---- Interface to code in handoff.c ---- */
-/* A prepared statement for sql, which must be a string literal; NULL on
- * error (logged). Every one goes back with ho_release or ho_done. */
-sqlite3_stmt *ho_prep(struct sb_server *srv, const char *sql);
-/* For SQL built at run time: never cached, released the same way. */
-sqlite3_stmt *ho_prep_built(struct sb_server *srv, const char *sql);
-void ho_release(struct sb_server *srv, sqlite3_stmt *s); /* NULL-safe */
-/* Steps once and releases; NULL-safe (SB_ERR_DB). */
-enum sb_err ho_done(struct sb_server *srv, sqlite3_stmt *s);
-const char *ho_col(sqlite3_stmt *s, int i); /* "" for NULL */
-int64_t ho_opt(sqlite3_stmt *s, int i);     /* 0 for NULL */
 /* The router a transition changes: inside a unit, the unit's own copy,
  * made on first use and adopted as an after-commit effect (so a rollback
  * leaves the router as it was); outside a unit, the router itself.

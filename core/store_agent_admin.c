@@ -22,6 +22,15 @@
 #define CONTACT_CONVS_MAX 200
 #define CONTACT_NOTES_MAX 500
 
+/* Binds :viewer and :all of a statement that uses AGENT_SEES. */
+static void agent_viewer_bind(sqlite3_stmt *s, const struct agent_viewer *v)
+{
+    int at = sqlite3_bind_parameter_index(s, ":viewer");
+    if (at) sqlite3_bind_int64(s, at, v->user);
+    at = sqlite3_bind_parameter_index(s, ":all");
+    if (at) sqlite3_bind_int(s, at, v->all);
+}
+
 static sqlite3_stmt *prep(struct sb_store *st, const char *sql)
 {
     sqlite3_stmt *s = NULL;

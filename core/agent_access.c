@@ -5,6 +5,7 @@
  */
 #include "agent_access.h"
 #include "handoff_int.h"
+#include "server.h"
 #include "store_agent.h"
 
 struct agent_viewer agent_viewer_of(const struct http_req *r)

@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "handoff.h" /* sb_agents_config_changed() */
 #include "sb.h"
 #include "sb_store.h"
 #include "sb_util.h"
@@ -217,12 +218,5 @@ AGENT_ROUTE(api_admin_canned_get);
 AGENT_ROUTE(api_admin_canned_create);
 AGENT_ROUTE(api_admin_canned_put);
 AGENT_ROUTE(api_admin_canned_delete);
-
-/* Called after an admin or CLI change of teams, agents, routing rules or
- * SLA policies has been committed, so the routing state in memory follows
- * the store. Implemented by the routing wiring (handoff.c); srv may be
- * NULL (the CLI: the server reads the store again at start or on
- * SIGHUP). */
-void sb_agents_config_changed(struct sb_server *srv, const char *what);
 
 #endif

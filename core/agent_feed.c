@@ -104,16 +104,16 @@ static void add(void *arg, const struct sb_agent_event *ev)
     f->top = e->id;
 }
 
-void agent_feed_committed(struct sb_server *srv, struct agent_feed *f, bool readers)
+void agent_feed_committed(struct sb_store *st, struct agent_feed *f, bool readers)
 {
-    int64_t committed = sb_store_committed_event_id(srv->store);
+    int64_t committed = sb_store_committed_event_id(st);
     if (!readers) {
         /* nobody to read it: a console that opens starts from now */
-        int64_t top = sb_store_event_top(srv->store);
+        int64_t top = sb_store_event_top(st);
         clear(f, top < committed ? top : committed);
         return;
     }
-    if (sb_store_agent_events_each(srv->store, f->top, committed, add, f)) clear(f, committed);
+    if (sb_store_agent_events_each(st, f->top, committed, add, f)) clear(f, committed);
 }
 
 bool agent_feed_covers(const struct agent_feed *f, int64_t after)

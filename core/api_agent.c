@@ -12,6 +12,7 @@
 
 #include "agent_access.h"
 #include "handoff_int.h"
+#include "server.h"
 #include "store_agent.h"
 #include "sb_log.h"
 
@@ -47,7 +48,7 @@ static bool conv_of(struct sb_server *srv, struct MHD_Connection *c, struct http
         *ret = http_error(srv, c, 404, "not_found", "no such conversation");
         return false;
     }
-    if (!agent_sees_conv(srv, &v, conv->id) || ho_conv_row(srv, conv->id, row)) {
+    if (!agent_sees_conv(srv, &v, conv->id) || ho_conv_row(srv->handoff, conv->id, row)) {
         sb_conv_cleanup(conv);
         *ret = http_error(srv, c, 404, "not_found", "no such conversation");
         return false;
@@ -85,7 +86,7 @@ static json_t *profile_json(struct sb_server *srv, int64_t me)
 {
     json_t *out = sb_store_agent_profile(srv->store, me);
     if (out) {
-        int64_t load = sb_router_agent_load(ho_router_view(srv), me);
+        int64_t load = sb_router_agent_load(ho_router_view(srv->handoff), me);
         json_object_set_new(out, "load", json_real(load > 0 ? (double)load / 1000.0 : 0.0));
     }
     return out ? out : json_null();
@@ -129,7 +130,7 @@ enum MHD_Result api_agent_status(struct sb_server *srv, struct MHD_Connection *c
     }
     rc = sb_store_agent_status_set(srv->store, me, v, sb_now_ms());
     json_decref(body);
-    if (!rc) rc = handoff_agent_changed(srv, me);
+    if (!rc) rc = handoff_agent_changed(srv->handoff, me);
     if (!rc) agent_events_notify(srv);
     if (!rc) rc = sb_store_commit(srv->store);
     if (rc) {
@@ -307,19 +308,19 @@ static enum MHD_Result act(struct sb_server *srv, struct MHD_Connection *c, stru
     srv->handoff->current = &conv;
     if (!rc) switch (a) {
         case ACT_ACCEPT:
-            rc = ho_accept(srv, &conv, me, &eb);
+            rc = ho_accept(srv->handoff, &conv, me, &eb);
             break;
         case ACT_DECLINE:
-            rc = ho_decline(srv, &conv, me, &eb);
+            rc = ho_decline(srv->handoff, &conv, me, &eb);
             break;
         case ACT_CLAIM:
-            rc = ho_claim(srv, &conv, me, is_supervisor(r), &eb);
+            rc = ho_claim(srv->handoff, &conv, me, is_supervisor(r), &eb);
             break;
         case ACT_RESOLVE:
-            rc = ho_resolve(srv, &conv, by, article, &eb);
+            rc = ho_resolve(srv->handoff, &conv, by, article, &eb);
             break;
         case ACT_RETURN:
-            rc = ho_return_to_bot(srv, &conv, by, &eb);
+            rc = ho_return_to_bot(srv->handoff, &conv, by, &eb);
             break;
         }
     ret = finish(srv, c, &conv, rc, &eb, NULL);
@@ -418,7 +419,7 @@ enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Connection *
             json_pack("{s:o, s:b}", "message", sb_store_msg_json(srv->store, mid), "duplicate", 1));
         goto out;
     }
-    ho_user_name(srv, me, name, sizeof(name));
+    ho_user_name(srv->handoff, me, name, sizeof(name));
     extra = json_pack("{s:[], s:[], s:{s:I, s:s}}", "links", "quick_replies", "agent", "id",
                       (json_int_t)me, "name", name);
     if (json_is_integer(canned)) json_object_set(extra, "canned_id", canned);
@@ -440,8 +441,8 @@ enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Connection *
                         (json_int_t)m.created_at, "attachments", "agent",
                         json_object_get(extra, "agent"));
         srv->metrics.messages_out++;
-        rc = ho_event(srv, &conv, "message/outbound", json_pack("{s:O}", "message", msg));
-        if (!rc) rc = ho_replied(srv, conv.id);
+        rc = ho_event(srv->handoff, &conv, "message/outbound", json_pack("{s:O}", "message", msg));
+        if (!rc) rc = ho_replied(srv->handoff, conv.id);
         ret = finish(srv, c, &conv, rc, &(struct sb_errbuf){{0}},
                      rc ? NULL : json_pack("{s:o, s:b}", "message", msg, "duplicate", 0));
         if (rc) json_decref(msg);
@@ -475,12 +476,12 @@ enum MHD_Result api_agent_note(struct sb_server *srv, struct MHD_Connection *c, 
     if (!(text = text_field(srv, c, body, "text", NOTE_MAX, true, &ret))) goto out;
     rc = sb_store_begin(srv->store);
     if (!rc) rc = sb_store_note_add(srv->store, conv.id, me, text, now, &note_id);
-    ho_user_name(srv, me, name, sizeof(name));
+    ho_user_name(srv->handoff, me, name, sizeof(name));
     if (!rc) {
         json_t *note =
             json_pack("{s:I, s:{s:I, s:s}, s:s, s:I}", "id", (json_int_t)note_id, "author", "id",
                       (json_int_t)me, "name", name, "text", text, "created_at", (json_int_t)now);
-        rc = ho_event(srv, &conv, "note/added", json_pack("{s:O}", "note", note));
+        rc = ho_event(srv->handoff, &conv, "note/added", json_pack("{s:O}", "note", note));
         ret = finish(srv, c, &conv, rc, &(struct sb_errbuf){{0}},
                      rc ? NULL : json_pack("{s:o}", "note", note));
         if (rc) json_decref(note);
@@ -532,7 +533,7 @@ enum MHD_Result api_agent_transfer(struct sb_server *srv, struct MHD_Connection 
     rc = sb_store_begin(srv->store);
     srv->handoff->current = &conv;
     if (!rc)
-        rc = ho_transfer(srv, &conv, me, team ? json_string_value(team) : NULL,
+        rc = ho_transfer(srv->handoff, &conv, me, team ? json_string_value(team) : NULL,
                          agent ? json_integer_value(agent) : 0, *note ? note : NULL, &eb);
     ret = finish(srv, c, &conv, rc, &eb, NULL);
 out:
@@ -589,7 +590,7 @@ enum MHD_Result api_agent_read(struct sb_server *srv, struct MHD_Connection *c, 
     if (!rc && (row.assignee == me || is_supervisor(r)))
         rc = sb_store_read_mark(srv->store, conv.id, "agent", up_to, &moved);
     if (!rc && moved)
-        rc = ho_event(srv, &conv, "message/read",
+        rc = ho_event(srv->handoff, &conv, "message/read",
                       json_pack("{s:I, s:s}", "up_to", (json_int_t)up_to, "by", "agent"));
     ret = finish(srv, c, &conv, rc, &(struct sb_errbuf){{0}},
                  json_pack("{s:I}", "read_up_to", (json_int_t)up_to));
@@ -634,6 +635,6 @@ enum MHD_Result api_test_clock(struct sb_server *srv, struct MHD_Connection *c, 
         sb_clock_advance_ms(t - now);
     }
     json_decref(body);
-    handoff_timers(srv);
+    handoff_timers(srv->handoff);
     return http_json(srv, c, 200, json_pack("{s:I}", "now", (json_int_t)sb_now_ms()));
 }

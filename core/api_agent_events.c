@@ -15,6 +15,7 @@
 #include "agent_access.h"
 #include "agent_feed.h"
 #include "handoff_int.h"
+#include "server.h"
 #include "store_agent.h"
 #include "sse_out.h"
 #include "sb_log.h"
@@ -118,7 +119,7 @@ static void agent_wake(void *arg, int64_t unused)
     struct sb_server *srv = arg;
     (void)unused;
     if (!srv->agent_streams) return;
-    agent_feed_committed(srv, srv->handoff->feed, true);
+    agent_feed_committed(srv->store, srv->handoff->feed, true);
     for (struct agent_stream *s = srv->agent_streams; s; s = s->next)
         sse_out_wake(&s->o);
 }
@@ -167,7 +168,7 @@ void agent_events_push(struct sb_server *srv, int64_t conv_id, const char *type,
     struct sb_handoff_row row;
     char *text;
     if (!srv->agent_streams || sb_store_conv_get_by_id(srv->store, conv_id, &conv)) return;
-    if (ho_conv_row(srv, conv_id, &row)) {
+    if (ho_conv_row(srv->handoff, conv_id, &row)) {
         sb_conv_cleanup(&conv);
         return;
     }
@@ -223,7 +224,7 @@ enum MHD_Result api_agent_events(struct sb_server *srv, struct MHD_Connection *c
     s->last_id = after;
     load_teams(s);
     /* the feed is not kept while no console is open: start it afresh */
-    if (!srv->agent_streams) agent_feed_committed(srv, srv->handoff->feed, false);
+    if (!srv->agent_streams) agent_feed_committed(srv->store, srv->handoff->feed, false);
     sse_out_init(&s->o, c, AGENT_BUF_LIMIT, AGENT_EPHEMERAL_LIMIT);
     resp =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, AGENT_BLOCK, agent_read, s, agent_free);

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent_admin.h"
 #include "agent_feed.h"
 #include "handoff_int.h"
 #include "lua_host.h"
@@ -36,9 +35,9 @@ static int str_list(json_t *arr, const char **out, int max)
     return n;
 }
 
-double ho_weight(struct sb_server *srv, const char *channel)
+double ho_weight(struct handoff_state *ho, const char *channel)
 {
-    const char *w = srv->cfg.channel_weights;
+    const char *w = ho->cfg->channel_weights;
     size_t n = strlen(channel);
     while (*w) {
         if (strncmp(w, channel, n) == 0 && w[n] == '=')
@@ -70,28 +69,28 @@ static void router_stage_end(void *arg)
     h->staged = NULL;
 }
 
-enum sb_err ho_router(struct sb_server *srv, struct sb_router **out)
+enum sb_err ho_router(struct handoff_state *ho, struct sb_router **out)
 {
-    struct handoff_state *h = srv->handoff;
+    struct handoff_state *h = ho;
     enum sb_err rc;
-    if (!sb_store_in_unit(srv->store)) {
+    if (!sb_store_in_unit(ho->store)) {
         *out = h->router;
         return SB_OK;
     }
     if (!h->staged) {
         h->staged = sb_router_clone(h->router);
         if (!h->staged) return SB_ERR_NOMEM;
-        rc = sb_store_effect(srv->store, SB_EFFECT_UNIT_COMMIT, router_adopt, h, 0,
-                             router_stage_end);
+        rc =
+            sb_store_effect(ho->store, SB_EFFECT_UNIT_COMMIT, router_adopt, h, 0, router_stage_end);
         if (rc) return rc; /* the copy is gone with the effect */
     }
     *out = h->staged;
     return SB_OK;
 }
 
-const struct sb_router *ho_router_view(struct sb_server *srv)
+const struct sb_router *ho_router_view(struct handoff_state *ho)
 {
-    struct handoff_state *h = srv->handoff;
+    struct handoff_state *h = ho;
     return h->staged ? h->staged : h->router;
 }
 
@@ -110,7 +109,7 @@ static void teams_free(struct handoff_state *h)
 }
 
 struct teams_load {
-    struct sb_server *srv;
+    struct handoff_state *ho;
     struct handoff_state *h;
     int cap;
     enum sb_err rc;
@@ -155,18 +154,18 @@ static void team_loaded(void *arg, const struct sb_team_row *row)
     json_decref(hol);
 }
 
-static enum sb_err teams_load(struct sb_server *srv, struct handoff_state *h)
+static enum sb_err teams_load(struct handoff_state *ho, struct handoff_state *h)
 {
-    struct teams_load l = {.srv = srv, .h = h};
+    struct teams_load l = {.ho = ho, .h = h};
     enum sb_err rc;
     teams_free(h);
-    rc = sb_store_teams_each(srv->store, team_loaded, &l);
+    rc = sb_store_teams_each(ho->store, team_loaded, &l);
     return l.rc ? l.rc : rc;
 }
 
-struct ho_team *ho_team(struct sb_server *srv, const char *id)
+struct ho_team *ho_team(struct handoff_state *ho, const char *id)
 {
-    struct handoff_state *h = srv->handoff;
+    struct handoff_state *h = ho;
     for (int i = 0; i < h->nteams; i++)
         if (strcmp(h->teams[i].id, id) == 0) return &h->teams[i];
     return NULL;
@@ -175,13 +174,13 @@ struct ho_team *ho_team(struct sb_server *srv, const char *id)
 /* ------------------------------------------------------------------ */
 /* agents                                                               */
 
-enum sb_err ho_agent_load(struct sb_server *srv, int64_t user_id)
+enum sb_err ho_agent_load(struct handoff_state *ho, int64_t user_id)
 {
     const char *skills[64], *teams[64];
     struct sb_agent_routing a;
     struct sb_router *r;
-    enum sb_err rc = ho_router(srv, &r);
-    if (!rc) rc = sb_store_agent_routing(srv->store, user_id, &a);
+    enum sb_err rc = ho_router(ho, &r);
+    if (!rc) rc = sb_store_agent_routing(ho->store, user_id, &a);
     if (rc) return rc;
     if (a.found)
         rc = sb_router_agent_set(r, user_id, a.online, a.capacity, skills,
@@ -197,25 +196,25 @@ enum sb_err ho_agent_load(struct sb_server *srv, int64_t user_id)
 /* ------------------------------------------------------------------ */
 /* the router mirror                                                    */
 
-enum sb_err ho_enqueue_row(struct sb_server *srv, int64_t conv)
+enum sb_err ho_enqueue_row(struct handoff_state *ho, int64_t conv)
 {
     const char *skills[64];
     struct sb_queue_row q;
     struct sb_router *r;
-    enum sb_err rc = ho_router(srv, &r);
-    if (!rc) rc = sb_store_queue_row(srv->store, conv, &q);
+    enum sb_err rc = ho_router(ho, &r);
+    if (!rc) rc = sb_store_queue_row(ho->store, conv, &q);
     if (rc) return rc;
     rc = sb_router_enqueue(r, conv, *q.team ? q.team : "default", q.priority, q.first_response_due,
-                           q.queued_at, ho_weight(srv, q.channel), skills,
+                           q.queued_at, ho_weight(ho, q.channel), skills,
                            str_list(q.skills, skills, 64));
     json_decref(q.skills);
     return rc;
 }
 
-static void agent_loaded(void *srv, int64_t user)
+static void agent_loaded(void *arg, int64_t user)
 {
-    struct handoff_state *h = ((struct sb_server *)srv)->handoff;
-    if (!h->load_rc) h->load_rc = ho_agent_load(srv, user);
+    struct handoff_state *h = arg;
+    if (!h->load_rc) h->load_rc = ho_agent_load(h, user);
 }
 
 static void skip_loaded(void *h, int64_t conv, int64_t user)
@@ -225,79 +224,87 @@ static void skip_loaded(void *h, int64_t conv, int64_t user)
 
 static enum sb_err handed_off_loaded(void *arg, const struct sb_handed_off *c)
 {
-    struct sb_server *srv = arg;
-    struct sb_router *r = srv->handoff->router;
-    double w = ho_weight(srv, c->channel);
+    struct handoff_state *ho = arg;
+    struct sb_router *r = ho->router;
+    double w = ho_weight(ho, c->channel);
     enum sb_err rc = SB_OK;
     if (c->queued) {
-        rc = ho_enqueue_row(srv, c->id);
+        rc = ho_enqueue_row(ho, c->id);
         /* an outstanding offer counts against the agent like a hold
          * until it is accepted, declined or expires */
         if (!rc && c->offered_to) sb_router_hold(r, c->offered_to, c->id, w);
     } else if (c->assignee) {
-        ho_agent_load(srv, c->assignee); /* an unknown agent gets a closed profile */
+        ho_agent_load(ho, c->assignee); /* an unknown agent gets a closed profile */
         sb_router_hold(r, c->assignee, c->id, w);
     }
     return rc;
 }
 
 /* Outside a unit: builds the router in place. */
-static enum sb_err load_router(struct sb_server *srv)
+static enum sb_err load_router(struct handoff_state *ho)
 {
-    struct handoff_state *h = srv->handoff;
+    struct handoff_state *h = ho;
     enum sb_err rc;
 
     sb_router_free(h->router);
     h->router = sb_router_new();
     if (!h->router) return SB_ERR_NOMEM;
-    rc = teams_load(srv, h);
+    rc = teams_load(ho, h);
     if (rc) return rc;
     h->load_rc = SB_OK;
-    rc = sb_store_agent_ids_each(srv->store, agent_loaded, srv);
+    rc = sb_store_agent_ids_each(ho->store, agent_loaded, h);
     if (!rc) rc = h->load_rc;
-    if (!rc) rc = sb_store_offer_skips_each(srv->store, skip_loaded, h);
-    if (!rc) rc = sb_store_handed_off_each(srv->store, handed_off_loaded, srv);
+    if (!rc) rc = sb_store_offer_skips_each(ho->store, skip_loaded, h);
+    if (!rc) rc = sb_store_handed_off_each(ho->store, handed_off_loaded, ho);
     return rc;
 }
 
 /* A failed flush undid units whose router copies were adopted: the
  * router goes back to what is durable. */
-static void batch_lost(void *srv)
+static void batch_lost(void *ho)
 {
-    handoff_rebuild(srv);
+    handoff_rebuild(ho);
 }
 
-enum sb_err handoff_start(struct sb_server *srv, struct sb_errbuf *eb)
+enum sb_err handoff_start(const struct handoff_deps *deps, struct handoff_state **out,
+                          struct sb_errbuf *eb)
 {
+    struct handoff_state *ho = calloc(1, sizeof(*ho));
     enum sb_err rc;
-    srv->handoff = calloc(1, sizeof(*srv->handoff));
-    if (!srv->handoff || !(srv->handoff->feed = agent_feed_new()))
+    *out = ho;
+    if (!ho || !(ho->feed = agent_feed_new()))
         return sb_fail(eb, SB_ERR_NOMEM, "handoff: out of memory");
-    if (sb_tzdb_new("/usr/share/zoneinfo", &srv->handoff->tzdb))
+    ho->store = deps->store;
+    ho->kb = deps->kb;
+    ho->host = deps->host;
+    ho->cfg = deps->cfg;
+    ho->messages_out = deps->messages_out;
+    ho->sla_warnings = deps->sla_warnings;
+    ho->sla_breaches = deps->sla_breaches;
+    if (sb_tzdb_new("/usr/share/zoneinfo", &ho->tzdb))
         sb_warn("handoff: no time zone database in /usr/share/zoneinfo: teams' hours are UTC");
-    rc = load_router(srv);
+    rc = load_router(ho);
     if (rc) return sb_fail(eb, rc, "handoff: loading the routing state: %s", sb_strerror(rc));
-    sb_store_on_batch_lost(srv->store, batch_lost, srv);
+    sb_store_on_batch_lost(ho->store, batch_lost, ho);
     return SB_OK;
 }
 
-void handoff_stop(struct sb_server *srv)
+void handoff_stop(struct handoff_state *ho)
 {
-    if (!srv->handoff) return;
-    if (srv->store) sb_store_on_batch_lost(srv->store, NULL, NULL);
-    agent_feed_free(srv->handoff->feed);
-    teams_free(srv->handoff);
-    sb_router_free(srv->handoff->router);
-    sb_router_free(srv->handoff->staged);
-    sb_tzdb_free(srv->handoff->tzdb);
-    free(srv->handoff);
-    srv->handoff = NULL;
+    if (!ho) return;
+    if (ho->store) sb_store_on_batch_lost(ho->store, NULL, NULL);
+    agent_feed_free(ho->feed);
+    teams_free(ho);
+    sb_router_free(ho->router);
+    sb_router_free(ho->staged);
+    sb_tzdb_free(ho->tzdb);
+    free(ho);
 }
 
-void handoff_rebuild(struct sb_server *srv)
+void handoff_rebuild(struct handoff_state *ho)
 {
-    if (!srv->handoff) return;
-    if (load_router(srv)) sb_error("handoff: rebuilding the routing state failed");
+    if (!ho) return;
+    if (load_router(ho)) sb_error("handoff: rebuilding the routing state failed");
 }
 
 /* ------------------------------------------------------------------ */
@@ -361,16 +368,17 @@ const char *ho_rate_text(const char *locale)
 /* ------------------------------------------------------------------ */
 /* events and system messages                                           */
 
-enum sb_err ho_event(struct sb_server *srv, struct sb_conv *conv, const char *type, json_t *payload)
+enum sb_err ho_event(struct handoff_state *ho, struct sb_conv *conv, const char *type,
+                     json_t *payload)
 {
     /* The store's event hook queues the wake-ups of whoever follows conv
      * (its streams, the agents' feed) as after-commit effects. */
-    enum sb_err rc = sb_store_event_add(srv->store, conv, type, payload);
+    enum sb_err rc = sb_store_event_add(ho->store, conv, type, payload);
     json_decref(payload);
     return rc;
 }
 
-enum sb_err ho_system_message(struct sb_server *srv, struct sb_conv *conv, const char *text,
+enum sb_err ho_system_message(struct handoff_state *ho, struct sb_conv *conv, const char *text,
                               json_t *quick_replies, json_t *replies)
 {
     json_t *qr = quick_replies ? quick_replies : json_array();
@@ -386,15 +394,15 @@ enum sb_err ho_system_message(struct sb_server *srv, struct sb_conv *conv, const
                           .created_at = sb_now_ms()};
     int64_t id = 0;
     bool dup;
-    enum sb_err rc = extra_text ? sb_store_msg_add(srv->store, &m, &id, &dup) : SB_ERR_NOMEM;
+    enum sb_err rc = extra_text ? sb_store_msg_add(ho->store, &m, &id, &dup) : SB_ERR_NOMEM;
     if (!rc) {
         json_t *msg = json_pack("{s:I, s:s, s:s, s:s, s:O, s:O, s:n, s:I, s:[]}", "id",
                                 (json_int_t)id, "direction", "out", "author", "system", "text",
                                 text, "links", empty, "quick_replies", qr, "client_id",
                                 "created_at", (json_int_t)m.created_at, "attachments");
         if (replies) json_array_append(replies, msg);
-        srv->metrics.messages_out++;
-        rc = ho_event(srv, conv, "message/outbound", json_pack("{s:o}", "message", msg));
+        (*ho->messages_out)++;
+        rc = ho_event(ho, conv, "message/outbound", json_pack("{s:o}", "message", msg));
     }
     free(extra_text);
     json_decref(extra);
@@ -406,13 +414,13 @@ enum sb_err ho_system_message(struct sb_server *srv, struct sb_conv *conv, const
 /* ------------------------------------------------------------------ */
 /* SLA due times                                                        */
 
-static enum sb_err sla_targets(struct sb_server *srv, const char *channel, int priority,
+static enum sb_err sla_targets(struct handoff_state *ho, const char *channel, int priority,
                                struct sb_sla_targets *out)
 {
     struct sb_sla_policy_row rows[64];
     struct sb_sla_policy pol[64];
     int n = 0;
-    enum sb_err rc = sb_store_sla_policies(srv->store, rows, 64, &n);
+    enum sb_err rc = sb_store_sla_policies(ho->store, rows, 64, &n);
     if (rc) return rc;
     for (int i = 0; i < n; i++) {
         pol[i].channel = rows[i].channel;
@@ -425,19 +433,19 @@ static enum sb_err sla_targets(struct sb_server *srv, const char *channel, int p
 
 /* Sets due and warning times of kind on conv from start (business time of
  * team). */
-enum sb_err ho_sla_start(struct sb_server *srv, int64_t conv, const char *team, const char *channel,
-                         int priority, enum sb_sla_kind kind, int64_t start)
+enum sb_err ho_sla_start(struct handoff_state *ho, int64_t conv, const char *team,
+                         const char *channel, int priority, enum sb_sla_kind kind, int64_t start)
 {
     struct sb_sla_targets t;
-    struct ho_team *tm = ho_team(srv, team);
+    struct ho_team *tm = ho_team(ho, team);
     int64_t warn = 0, due = 0;
-    enum sb_err rc = sla_targets(srv, channel, priority, &t);
+    enum sb_err rc = sla_targets(ho, channel, priority, &t);
     if (rc) return rc;
     if (t.ms[kind] < 0) return SB_OK;
-    rc = sb_sla_deadline(tm ? tm->hours : NULL, start, t.ms[kind], srv->cfg.sla_warn_ratio, &warn,
+    rc = sb_sla_deadline(tm ? tm->hours : NULL, start, t.ms[kind], ho->cfg->sla_warn_ratio, &warn,
                          &due);
     if (rc) return rc;
-    return sb_store_sla_set(srv->store, conv, (int)kind, due, warn);
+    return sb_store_sla_set(ho->store, conv, (int)kind, due, warn);
 }
 
 /* ------------------------------------------------------------------ */
@@ -472,22 +480,22 @@ static bool rule_matches(json_t *match, struct sb_conv *conv, const char *topic,
  * the conversation and the choice, and may return {team=, priority=,
  * skills=}, each optional. A value that is not valid is logged and the
  * rules' choice kept for it. */
-static void route_hook(struct sb_server *srv, struct sb_conv *conv, const char *topic,
+static void route_hook(struct handoff_state *ho, struct sb_conv *conv, const char *topic,
                        json_t *cattrs, char team[64], int *priority, json_t **skills)
 {
     json_t *arg, *out, *v;
-    if (!sb_host_has_hook(srv->host, "route")) return;
+    if (!sb_host_has_hook(ho->host, "route")) return;
     arg = json_pack("{s:s, s:s, s:s, s:s?, s:O, s:o, s:s, s:i, s:O}", "conversation",
                     conv->public_id, "channel", conv->channel, "locale", conv->locale, "topic",
                     *topic ? topic : NULL, "attrs", conv->attrs ? conv->attrs : json_null(),
                     "contact", cattrs ? json_deep_copy(cattrs) : json_object(), "team", team,
                     "priority", *priority, "skills", *skills);
     if (!arg) return;
-    out = sb_host_run_hook(srv->host, "route", arg);
+    out = sb_host_run_hook(ho->host, "route", arg);
     json_decref(arg);
     if (!out) return;
     v = json_object_get(out, "team");
-    if (json_is_string(v) && ho_team(srv, json_string_value(v)))
+    if (json_is_string(v) && ho_team(ho, json_string_value(v)))
         snprintf(team, 64, "%s", json_string_value(v));
     else if (v)
         sb_warn("route hook: team %s is not a team; kept %s",
@@ -518,13 +526,13 @@ static void route_hook(struct sb_server *srv, struct sb_conv *conv, const char *
 /* The topic rules and the route hook match on: the plugin's hand-off hint,
  * else the slug of the article the bot last found for this conversation
  * (its last search), else "". */
-static void topic_of(struct sb_server *srv, const struct sb_conv *conv, const char *hint, char *out,
-                     size_t cap)
+static void topic_of(struct handoff_state *ho, const struct sb_conv *conv, const char *hint,
+                     char *out, size_t cap)
 {
     if (hint && *hint)
         snprintf(out, cap, "%s", hint);
     else
-        sb_store_last_topic(srv->store, conv->id, out, cap);
+        sb_store_last_topic(ho->store, conv->id, out, cap);
 }
 
 /* The first routing rule that matches: its team, priority and skills. */
@@ -555,29 +563,29 @@ static bool rule_picked(void *arg, const struct sb_rule_row *rule)
     return true;
 }
 
-static enum sb_err pick_team(struct sb_server *srv, struct sb_conv *conv, const char *hint,
+static enum sb_err pick_team(struct handoff_state *ho, struct sb_conv *conv, const char *hint,
                              char team[64], int *priority, json_t **skills)
 {
     char topic[128];
-    json_t *cattrs = sb_store_contact_attrs(srv->store, conv->contact_id);
+    json_t *cattrs = sb_store_contact_attrs(ho->store, conv->contact_id);
     struct rule_pick p = {conv, topic, cattrs, team, priority, skills};
     enum sb_err rc;
     snprintf(team, 64, "default");
     *priority = 0;
     *skills = json_array();
     /* a plugin's team hint naming a team routes there */
-    if (hint && *hint && ho_team(srv, hint)) snprintf(team, 64, "%s", hint);
-    topic_of(srv, conv, hint, topic, sizeof(topic));
-    rc = sb_store_rules_each(srv->store, rule_picked, &p);
+    if (hint && *hint && ho_team(ho, hint)) snprintf(team, 64, "%s", hint);
+    topic_of(ho, conv, hint, topic, sizeof(topic));
+    rc = sb_store_rules_each(ho->store, rule_picked, &p);
     if (rc) {
         json_decref(cattrs);
         return rc;
     }
-    if (!ho_team(srv, team)) snprintf(team, 64, "default");
-    route_hook(srv, conv, topic, cattrs, team, priority, skills);
+    if (!ho_team(ho, team)) snprintf(team, 64, "default");
+    route_hook(ho, conv, topic, cattrs, team, priority, skills);
     json_decref(cattrs);
     {
-        struct ho_team *t = ho_team(srv, team);
+        struct ho_team *t = ho_team(ho, team);
         if (t && t->require_language) {
             char lang[48];
             snprintf(lang, sizeof(lang), "lang:%s", conv->locale);
@@ -587,13 +595,13 @@ static enum sb_err pick_team(struct sb_server *srv, struct sb_conv *conv, const 
     return SB_OK;
 }
 
-int ho_position(struct sb_server *srv, int64_t conv)
+int ho_position(struct handoff_state *ho, int64_t conv)
 {
-    return sb_store_queue_position(srv->store, conv);
+    return sb_store_queue_position(ho->store, conv);
 }
 
 /* The customer of a closed team hears when it opens. */
-static enum sb_err closed_notice(struct sb_server *srv, struct sb_conv *conv, struct ho_team *t,
+static enum sb_err closed_notice(struct handoff_state *ho, struct sb_conv *conv, struct ho_team *t,
                                  json_t *replies)
 {
     int64_t at;
@@ -606,7 +614,7 @@ static enum sb_err closed_notice(struct sb_server *srv, struct sb_conv *conv, st
     enum sb_err rc;
 
     if (!t->hours || sb_hours_next_open(t->hours, sb_now_ms(), &at)) return SB_OK;
-    if (srv->handoff->tzdb) sb_tz_get(srv->handoff->tzdb, t->tz, &tz, &eb);
+    if (ho->tzdb) sb_tz_get(ho->tzdb, t->tz, &tz, &eb);
     if (tz) {
         sb_tz_local(tz, at, &tm);
     } else {
@@ -625,28 +633,28 @@ static enum sb_err closed_notice(struct sb_server *srv, struct sb_conv *conv, st
         size_t n = strlen(text);
         snprintf(text + n, sizeof(text) - n, " %s", json_string_value(extra));
     }
-    rc = ho_system_message(srv, conv, text, NULL, replies);
+    rc = ho_system_message(ho, conv, text, NULL, replies);
     return rc;
 }
 
 /* Queues conv (already status queued) in team with its values and tells
  * the customer its place. */
-enum sb_err ho_queue_in(struct sb_server *srv, struct sb_conv *conv, const char *team,
+enum sb_err ho_queue_in(struct handoff_state *ho, struct sb_conv *conv, const char *team,
                         json_t *replies)
 {
-    struct ho_team *t = ho_team(srv, team);
+    struct ho_team *t = ho_team(ho, team);
     struct sb_handoff_row row;
-    enum sb_err rc = ho_enqueue_row(srv, conv->id);
-    if (!rc) rc = sb_store_handoff_row(srv->store, conv->id, &row);
+    enum sb_err rc = ho_enqueue_row(ho, conv->id);
+    if (!rc) rc = sb_store_handoff_row(ho->store, conv->id, &row);
     if (rc) return rc;
-    rc = ho_event(srv, conv, "conversation/queued",
+    rc = ho_event(ho, conv, "conversation/queued",
                   json_pack("{s:s, s:i, s:i}", "team", team, "priority", row.priority, "position",
-                            ho_position(srv, conv->id)));
-    if (!rc && t && !t->open) rc = closed_notice(srv, conv, t, replies);
+                            ho_position(ho, conv->id)));
+    if (!rc && t && !t->open) rc = closed_notice(ho, conv, t, replies);
     return rc;
 }
 
-enum sb_err handoff_queue(struct sb_server *srv, struct sb_conv *conv, const char *hint,
+enum sb_err handoff_queue(struct handoff_state *ho, struct sb_conv *conv, const char *hint,
                           json_t *replies)
 {
     char team[64];
@@ -655,20 +663,19 @@ enum sb_err handoff_queue(struct sb_server *srv, struct sb_conv *conv, const cha
     char *sk_text = NULL;
     int64_t now = sb_now_ms();
     enum sb_err rc;
-    srv->handoff->current = conv;
-    rc = pick_team(srv, conv, hint, team, &priority, &skills);
+    ho->current = conv;
+    rc = pick_team(ho, conv, hint, team, &priority, &skills);
     if (rc) goto out;
     sk_text = json_dumps(skills, JSON_COMPACT);
-    rc = sk_text ? sb_store_queue_set(srv->store, conv->id, team, priority, sk_text, now)
+    rc = sk_text ? sb_store_queue_set(ho->store, conv->id, team, priority, sk_text, now)
                  : SB_ERR_NOMEM;
     if (!rc)
-        rc = ho_sla_start(srv, conv->id, team, conv->channel, priority, SB_SLA_FIRST_RESPONSE, now);
-    if (!rc)
-        rc = ho_sla_start(srv, conv->id, team, conv->channel, priority, SB_SLA_RESOLUTION, now);
-    if (!rc) rc = ho_queue_in(srv, conv, team, replies);
-    if (!rc) rc = handoff_route(srv);
+        rc = ho_sla_start(ho, conv->id, team, conv->channel, priority, SB_SLA_FIRST_RESPONSE, now);
+    if (!rc) rc = ho_sla_start(ho, conv->id, team, conv->channel, priority, SB_SLA_RESOLUTION, now);
+    if (!rc) rc = ho_queue_in(ho, conv, team, replies);
+    if (!rc) rc = handoff_route(ho);
 out:
-    srv->handoff->current = NULL;
+    ho->current = NULL;
     free(sk_text);
     json_decref(skills);
     return rc;
@@ -677,15 +684,15 @@ out:
 /* ------------------------------------------------------------------ */
 /* routing                                                              */
 
-enum sb_err ho_user_name(struct sb_server *srv, int64_t user, char *out, size_t cap)
+enum sb_err ho_user_name(struct handoff_state *ho, int64_t user, char *out, size_t cap)
 {
-    sb_store_user_name(srv->store, user, out, cap);
+    sb_store_user_name(ho->store, user, out, cap);
     return SB_OK;
 }
 
-void ho_sync_current(struct sb_server *srv, const struct sb_conv *conv)
+void ho_sync_current(struct handoff_state *ho, const struct sb_conv *conv)
 {
-    struct sb_conv *cur = srv->handoff->current;
+    struct sb_conv *cur = ho->current;
     if (!cur || cur == conv || cur->id != conv->id) return;
     if (conv->last_seq > cur->last_seq) cur->last_seq = conv->last_seq;
     /* e.g. assigned at once (auto_accept): the caller answers with it */
@@ -694,58 +701,58 @@ void ho_sync_current(struct sb_server *srv, const struct sb_conv *conv)
 
 /* Writes one decision of the router: an offer, or with auto_accept an
  * assignment. */
-enum sb_err ho_offer(struct sb_server *srv, int64_t conv_id, int64_t agent, bool direct)
+enum sb_err ho_offer(struct handoff_state *ho, int64_t conv_id, int64_t agent, bool direct)
 {
     struct sb_conv conv;
     char name[256];
-    int64_t now = sb_now_ms(), expires = now + (int64_t)srv->cfg.offer_timeout_s * 1000;
-    enum sb_err rc = sb_store_conv_get_by_id(srv->store, conv_id, &conv);
+    int64_t now = sb_now_ms(), expires = now + (int64_t)ho->cfg->offer_timeout_s * 1000;
+    enum sb_err rc = sb_store_conv_get_by_id(ho->store, conv_id, &conv);
     if (rc) return rc;
-    ho_user_name(srv, agent, name, sizeof(name));
-    if (srv->cfg.auto_accept && !direct) {
-        rc = ho_assign(srv, &conv, agent);
-        ho_sync_current(srv, &conv);
+    ho_user_name(ho, agent, name, sizeof(name));
+    if (ho->cfg->auto_accept && !direct) {
+        rc = ho_assign(ho, &conv, agent);
+        ho_sync_current(ho, &conv);
         sb_conv_cleanup(&conv);
         return rc;
     }
-    rc = sb_store_offer_set(srv->store, conv_id, agent, expires, now);
+    rc = sb_store_offer_set(ho->store, conv_id, agent, expires, now);
     if (!rc)
-        rc = ho_event(srv, &conv, "conversation/offered",
+        rc = ho_event(ho, &conv, "conversation/offered",
                       json_pack("{s:{s:I, s:s}, s:I}", "agent", "id", (json_int_t)agent, "name",
                                 name, "expires_at", (json_int_t)expires));
-    ho_sync_current(srv, &conv);
+    ho_sync_current(ho, &conv);
     sb_conv_cleanup(&conv);
     return rc;
 }
 
-enum sb_err handoff_route(struct sb_server *srv)
+enum sb_err handoff_route(struct handoff_state *ho)
 {
     struct sb_offer offers[64];
     struct sb_router *r;
     enum sb_err rc = SB_OK;
     int n;
     do {
-        rc = ho_router(srv, &r);
+        rc = ho_router(ho, &r);
         if (rc) return rc;
         n = sb_router_route(r, sb_now_ms(), offers, (int)SB_ARRAY_LEN(offers));
         for (int i = 0; i < n && !rc; i++)
-            rc = ho_offer(srv, offers[i].conv, offers[i].agent, false);
+            rc = ho_offer(ho, offers[i].conv, offers[i].agent, false);
     } while (!rc && n == (int)SB_ARRAY_LEN(offers));
     return rc;
 }
 
-enum sb_err handoff_agent_changed(struct sb_server *srv, int64_t user_id)
+enum sb_err handoff_agent_changed(struct handoff_state *ho, int64_t user_id)
 {
-    enum sb_err rc = ho_agent_load(srv, user_id);
-    if (!rc) rc = ho_withdraw_lost_offers(srv, user_id);
-    if (!rc) rc = handoff_route(srv);
+    enum sb_err rc = ho_agent_load(ho, user_id);
+    if (!rc) rc = ho_withdraw_lost_offers(ho, user_id);
+    if (!rc) rc = handoff_route(ho);
     return rc;
 }
 
 /* An agent who is no longer online loses the offers made to them: back
  * to the queue, not skipped (the router did the same already). */
 struct withdraw {
-    struct sb_server *srv;
+    struct handoff_state *ho;
     int64_t agent;
 };
 
@@ -753,21 +760,21 @@ static void offer_withdrawn(void *arg, int64_t conv)
 {
     struct withdraw *w = arg;
     struct sb_router *r;
-    sb_store_offer_clear(w->srv->store, conv, true);
+    sb_store_offer_clear(w->ho->store, conv, true);
     /* the router may still count it as a hold (rebuilt offers) */
-    if (ho_router(w->srv, &r) == SB_OK) sb_router_release(r, w->agent, conv);
-    ho_enqueue_row(w->srv, conv);
+    if (ho_router(w->ho, &r) == SB_OK) sb_router_release(r, w->agent, conv);
+    ho_enqueue_row(w->ho, conv);
 }
 
-enum sb_err ho_withdraw_lost_offers(struct sb_server *srv, int64_t user_id)
+enum sb_err ho_withdraw_lost_offers(struct handoff_state *ho, int64_t user_id)
 {
-    struct withdraw w = {srv, user_id};
+    struct withdraw w = {ho, user_id};
     char status[16];
     double capacity;
-    enum sb_err rc = sb_store_agent_avail(srv->store, user_id, status, &capacity);
+    enum sb_err rc = sb_store_agent_avail(ho->store, user_id, status, &capacity);
     if (rc && rc != SB_ERR_NOT_FOUND) return rc;
     if (!rc && strcmp(status, "online") == 0) return SB_OK;
-    sb_store_offers_to_each(srv->store, user_id, offer_withdrawn, &w);
+    sb_store_offers_to_each(ho->store, user_id, offer_withdrawn, &w);
     return SB_OK;
 }
 
@@ -786,7 +793,7 @@ static int rating_of(const char *text, const char *payload)
     return 0;
 }
 
-static enum sb_err inbound(struct sb_server *srv, struct sb_conv *conv, const char *text,
+static enum sb_err inbound(struct handoff_state *ho, struct sb_conv *conv, const char *text,
                            const char *payload, int64_t msg_id, json_t *replies, bool *bot)
 {
     struct sb_inbound_row row = {.team = "default"};
@@ -797,7 +804,7 @@ static enum sb_err inbound(struct sb_server *srv, struct sb_conv *conv, const ch
     (void)msg_id;
 
     *bot = strcmp(conv->status, SB_STATUS_BOT) == 0;
-    rc = sb_store_inbound_row(srv->store, conv->id, &row);
+    rc = sb_store_inbound_row(ho->store, conv->id, &row);
     if (rc && rc != SB_ERR_NOT_FOUND) return rc;
     rc = SB_OK;
     resolved_at = row.resolved_at;
@@ -807,14 +814,13 @@ static enum sb_err inbound(struct sb_server *srv, struct sb_conv *conv, const ch
 
     if (strcmp(conv->status, SB_STATUS_RESOLVED) == 0) {
         int rating = rating_of(text, payload);
-        bool within = resolved_at && now - resolved_at <= (int64_t)srv->cfg.reopen_window_s * 1000;
+        bool within = resolved_at && now - resolved_at <= (int64_t)ho->cfg->reopen_window_s * 1000;
         if (rating && within) {
             /* a rating never reopens */
-            rc = sb_store_csat_set(srv->store, conv->id, rating);
-            if (!rc) rc = ho_event(srv, conv, "csat", json_pack("{s:i}", "rating", rating));
+            rc = sb_store_csat_set(ho->store, conv->id, rating);
+            if (!rc) rc = ho_event(ho, conv, "csat", json_pack("{s:i}", "rating", rating));
             if (!rc)
-                rc =
-                    ho_system_message(srv, conv, thanks_text[lang_of(conv->locale)], NULL, replies);
+                rc = ho_system_message(ho, conv, thanks_text[lang_of(conv->locale)], NULL, replies);
             *bot = false;
             return rc;
         }
@@ -823,72 +829,72 @@ static enum sb_err inbound(struct sb_server *srv, struct sb_conv *conv, const ch
             return SB_OK;
         }
         /* within the window: back to a person, the last one first */
-        rc = sb_store_conv_set_status(srv->store, conv->id, SB_STATUS_QUEUED);
+        rc = sb_store_conv_set_status(ho->store, conv->id, SB_STATUS_QUEUED);
         if (rc) return rc;
         snprintf(conv->status, sizeof(conv->status), "%s", SB_STATUS_QUEUED);
-        rc = sb_store_reopened(srv->store, conv->id);
+        rc = sb_store_reopened(ho->store, conv->id);
         if (!rc)
-            rc = ho_event(srv, conv, "conversation/reopened",
+            rc = ho_event(ho, conv, "conversation/reopened",
                           json_pack("{s:s}", "status", SB_STATUS_QUEUED));
         if (!rc)
-            rc = ho_sla_start(srv, conv->id, team, conv->channel, priority, SB_SLA_FIRST_RESPONSE,
+            rc = ho_sla_start(ho, conv->id, team, conv->channel, priority, SB_SLA_FIRST_RESPONSE,
                               now);
         if (!rc)
-            rc = ho_sla_start(srv, conv->id, team, conv->channel, priority, SB_SLA_RESOLUTION, now);
-        if (!rc) rc = ho_enqueue_row(srv, conv->id);
-        if (!rc && last && ho_agent_has_room(srv, last, conv->channel)) {
+            rc = ho_sla_start(ho, conv->id, team, conv->channel, priority, SB_SLA_RESOLUTION, now);
+        if (!rc) rc = ho_enqueue_row(ho, conv->id);
+        if (!rc && last && ho_agent_has_room(ho, last, conv->channel)) {
             struct sb_router *r;
-            rc = ho_router(srv, &r);
-            if (!rc) sb_router_hold(r, last, conv->id, ho_weight(srv, conv->channel));
-            if (!rc) rc = ho_offer(srv, conv->id, last, true);
+            rc = ho_router(ho, &r);
+            if (!rc) sb_router_hold(r, last, conv->id, ho_weight(ho, conv->channel));
+            if (!rc) rc = ho_offer(ho, conv->id, last, true);
         } else if (!rc) {
-            rc = ho_event(srv, conv, "conversation/queued",
+            rc = ho_event(ho, conv, "conversation/queued",
                           json_pack("{s:s, s:i, s:i}", "team", team, "priority", priority,
-                                    "position", ho_position(srv, conv->id)));
+                                    "position", ho_position(ho, conv->id)));
         }
-        if (!rc) rc = handoff_route(srv);
+        if (!rc) rc = handoff_route(ho);
         *bot = false;
         return rc;
     }
     if (strcmp(conv->status, SB_STATUS_ASSIGNED) == 0 && !next_due)
-        rc = ho_sla_start(srv, conv->id, team, conv->channel, priority, SB_SLA_NEXT_RESPONSE, now);
+        rc = ho_sla_start(ho, conv->id, team, conv->channel, priority, SB_SLA_NEXT_RESPONSE, now);
     return rc;
 }
 
-enum sb_err handoff_inbound(struct sb_server *srv, struct sb_conv *conv, const char *text,
+enum sb_err handoff_inbound(struct handoff_state *ho, struct sb_conv *conv, const char *text,
                             const char *payload, int64_t msg_id, json_t *replies, bool *bot)
 {
     enum sb_err rc;
-    srv->handoff->current = conv;
-    rc = inbound(srv, conv, text, payload, msg_id, replies, bot);
-    srv->handoff->current = NULL;
+    ho->current = conv;
+    rc = inbound(ho, conv, text, payload, msg_id, replies, bot);
+    ho->current = NULL;
     return rc;
 }
 
 /* Online, with room for one more conversation of channel. */
-bool ho_agent_has_room(struct sb_server *srv, int64_t agent, const char *channel)
+bool ho_agent_has_room(struct handoff_state *ho, int64_t agent, const char *channel)
 {
     char status[16];
     double capacity;
     int64_t load, cap, w;
-    if (sb_store_agent_avail(srv->store, agent, status, &capacity) || strcmp(status, "online"))
+    if (sb_store_agent_avail(ho->store, agent, status, &capacity) || strcmp(status, "online"))
         return false;
-    load = sb_router_agent_load(ho_router_view(srv), agent);
+    load = sb_router_agent_load(ho_router_view(ho), agent);
     cap = (int64_t)(capacity * 1000 + 0.5);
-    w = (int64_t)(ho_weight(srv, channel) * 1000 + 0.5);
+    w = (int64_t)(ho_weight(ho, channel) * 1000 + 0.5);
     return load >= 0 && load + w <= cap;
 }
 
 /* An admin or the CLI changed teams, agents, rules or SLA policies (and
  * committed): the router follows the store, and routes (agent_admin.h). */
-void sb_agents_config_changed(struct sb_server *srv, const char *what)
+void sb_agents_config_changed(struct handoff_state *ho, const char *what)
 {
-    if (!srv || !srv->handoff) return;
+    if (!ho) return;
     sb_info("handoff: %s changed; routing state reloaded", what ? what : "configuration");
-    handoff_rebuild(srv);
-    if (sb_store_begin(srv->store)) {
+    handoff_rebuild(ho);
+    if (sb_store_begin(ho->store)) {
         sb_error("handoff: routing after the change waits for the next event (store busy)");
         return;
     }
-    if (handoff_route(srv) || sb_store_commit(srv->store)) sb_store_rollback(srv->store);
+    if (handoff_route(ho) || sb_store_commit(ho->store)) sb_store_rollback(ho->store);
 }

@@ -9,7 +9,9 @@
 #include "handoff.h"
 #include "hours.h"
 #include "routing.h"
-#include "server.h"
+#include "lua_host.h"
+#include "sb_config.h"
+#include "sb_kb.h"
 #include "sla.h"
 #include "store_handoff.h"
 #include "tz.h"
@@ -25,6 +27,11 @@ struct ho_team {
 };
 
 struct handoff_state {
+    struct sb_store *store; /* the rest of handoff_deps, borrowed */
+    struct sb_kb *kb;
+    struct sb_host *host;
+    const struct sb_config *cfg;
+    uint64_t *messages_out, *sla_warnings, *sla_breaches;
     struct agent_feed *feed; /* agent_feed.c, for api_agent_events.c */
     /* The router as of the last committed unit; the open unit's copy
      * (NULL until the unit first changes it), adopted when the unit
@@ -46,52 +53,52 @@ struct handoff_state {
  * made on first use and adopted as an after-commit effect (so a rollback
  * leaves the router as it was); outside a unit, the router itself.
  * SB_ERR_NOMEM when the copy cannot be made. */
-enum sb_err ho_router(struct sb_server *srv, struct sb_router **out);
+enum sb_err ho_router(struct handoff_state *ho, struct sb_router **out);
 /* The router to read from: the unit's copy when there is one (borrowed). */
-const struct sb_router *ho_router_view(struct sb_server *srv);
-double ho_weight(struct sb_server *srv, const char *channel);
-struct ho_team *ho_team(struct sb_server *srv, const char *id); /* borrowed; NULL unknown */
-enum sb_err ho_agent_load(struct sb_server *srv, int64_t user_id);
-enum sb_err ho_enqueue_row(struct sb_server *srv, int64_t conv);
-enum sb_err ho_event(struct sb_server *srv, struct sb_conv *conv, const char *type,
+const struct sb_router *ho_router_view(struct handoff_state *ho);
+double ho_weight(struct handoff_state *ho, const char *channel);
+struct ho_team *ho_team(struct handoff_state *ho, const char *id); /* borrowed; NULL unknown */
+enum sb_err ho_agent_load(struct handoff_state *ho, int64_t user_id);
+enum sb_err ho_enqueue_row(struct handoff_state *ho, int64_t conv);
+enum sb_err ho_event(struct handoff_state *ho, struct sb_conv *conv, const char *type,
                      json_t *payload); /* payload owned */
-enum sb_err ho_system_message(struct sb_server *srv, struct sb_conv *conv, const char *text,
+enum sb_err ho_system_message(struct handoff_state *ho, struct sb_conv *conv, const char *text,
                               json_t *quick_replies, json_t *replies); /* borrowed; NULLs ok */
 const char *ho_rate_text(const char *locale);
-enum sb_err ho_sla_start(struct sb_server *srv, int64_t conv, const char *team, const char *channel,
-                         int priority, enum sb_sla_kind kind, int64_t start);
-int ho_position(struct sb_server *srv, int64_t conv);
-enum sb_err ho_queue_in(struct sb_server *srv, struct sb_conv *conv, const char *team,
+enum sb_err ho_sla_start(struct handoff_state *ho, int64_t conv, const char *team,
+                         const char *channel, int priority, enum sb_sla_kind kind, int64_t start);
+int ho_position(struct handoff_state *ho, int64_t conv);
+enum sb_err ho_queue_in(struct handoff_state *ho, struct sb_conv *conv, const char *team,
                         json_t *replies);
-enum sb_err ho_user_name(struct sb_server *srv, int64_t user, char *out, size_t cap);
+enum sb_err ho_user_name(struct handoff_state *ho, int64_t user, char *out, size_t cap);
 /* Moves the current conversation's last_seq up to conv's (same id). */
-void ho_sync_current(struct sb_server *srv, const struct sb_conv *conv);
-enum sb_err ho_offer(struct sb_server *srv, int64_t conv_id, int64_t agent, bool direct);
-enum sb_err ho_withdraw_lost_offers(struct sb_server *srv, int64_t user_id);
-bool ho_agent_has_room(struct sb_server *srv, int64_t agent, const char *channel);
+void ho_sync_current(struct handoff_state *ho, const struct sb_conv *conv);
+enum sb_err ho_offer(struct handoff_state *ho, int64_t conv_id, int64_t agent, bool direct);
+enum sb_err ho_withdraw_lost_offers(struct handoff_state *ho, int64_t user_id);
+bool ho_agent_has_room(struct handoff_state *ho, int64_t agent, const char *channel);
 
 /* ---- Interface to code in handoff_ops.c ---- */
 /* conv (queued) goes to agent: status assigned, router hold, event. */
-enum sb_err ho_assign(struct sb_server *srv, struct sb_conv *conv, int64_t agent);
+enum sb_err ho_assign(struct handoff_state *ho, struct sb_conv *conv, int64_t agent);
 
 /* The row of a conversation the agent API acts on (store_handoff.h). */
-enum sb_err ho_conv_row(struct sb_server *srv, int64_t id, struct sb_handoff_row *out);
+enum sb_err ho_conv_row(struct handoff_state *ho, int64_t id, struct sb_handoff_row *out);
 
 /* Transitions: SB_ERR_CONFLICT-like refusals come back as SB_ERR_INVAL
  * with why in eb (the API answers 409). Inside a unit. */
-enum sb_err ho_accept(struct sb_server *srv, struct sb_conv *conv, int64_t agent,
+enum sb_err ho_accept(struct handoff_state *ho, struct sb_conv *conv, int64_t agent,
                       struct sb_errbuf *eb);
-enum sb_err ho_decline(struct sb_server *srv, struct sb_conv *conv, int64_t agent,
+enum sb_err ho_decline(struct handoff_state *ho, struct sb_conv *conv, int64_t agent,
                        struct sb_errbuf *eb);
-enum sb_err ho_claim(struct sb_server *srv, struct sb_conv *conv, int64_t agent, bool supervisor,
+enum sb_err ho_claim(struct handoff_state *ho, struct sb_conv *conv, int64_t agent, bool supervisor,
                      struct sb_errbuf *eb);
-enum sb_err ho_resolve(struct sb_server *srv, struct sb_conv *conv, const char *by, int64_t article,
-                       struct sb_errbuf *eb); /* article 0: none named */
-enum sb_err ho_return_to_bot(struct sb_server *srv, struct sb_conv *conv, const char *by,
+enum sb_err ho_resolve(struct handoff_state *ho, struct sb_conv *conv, const char *by,
+                       int64_t article, struct sb_errbuf *eb); /* article 0: none named */
+enum sb_err ho_return_to_bot(struct handoff_state *ho, struct sb_conv *conv, const char *by,
                              struct sb_errbuf *eb);
-enum sb_err ho_transfer(struct sb_server *srv, struct sb_conv *conv, int64_t from, const char *team,
-                        int64_t to_agent, const char *note, struct sb_errbuf *eb);
+enum sb_err ho_transfer(struct handoff_state *ho, struct sb_conv *conv, int64_t from,
+                        const char *team, int64_t to_agent, const char *note, struct sb_errbuf *eb);
 /* The agent replied: SLA first/next response met. */
-enum sb_err ho_replied(struct sb_server *srv, int64_t conv);
+enum sb_err ho_replied(struct handoff_state *ho, int64_t conv);
 
 #endif

@@ -157,7 +157,8 @@ static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const st
             rc = add_outbound(srv, conv, in->channel, "system", handoff_notice(turn.locale), empty,
                               empty, inbound_id, replies);
         if (!rc)
-            rc = handoff_queue(srv, conv, turn.handoff_team[0] ? turn.handoff_team : NULL, replies);
+            rc = handoff_queue(srv->handoff, conv, turn.handoff_team[0] ? turn.handoff_team : NULL,
+                               replies);
         json_decref(empty);
     }
 out:
@@ -231,7 +232,7 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
 
     /* A rating, a reopening within the window, the next-response SLA of
      * an assigned conversation (handoff.c). */
-    rc = handoff_inbound(srv, conv, in->text, in->payload, id, replies, &bot);
+    rc = handoff_inbound(srv->handoff, conv, in->text, in->payload, id, replies, &bot);
     if (rc) goto fail;
     /* A customer writing to a resolved conversation later opens it again
      * to the bot. */

@@ -128,7 +128,14 @@ static enum sb_err open_parts(struct sb_server *srv, struct sb_errbuf *eb)
                                  .public_url = srv->public_url};
     rc = sb_host_new(&deps, &srv->host);
     if (rc) return sb_fail(eb, rc, "plugin host: %s", sb_strerror(rc));
-    rc = handoff_start(srv, eb);
+    rc = handoff_start(&(struct handoff_deps){.store = srv->store,
+                                              .kb = srv->kb,
+                                              .host = srv->host,
+                                              .cfg = &srv->cfg,
+                                              .messages_out = &srv->metrics.messages_out,
+                                              .sla_warnings = srv->metrics.sla_warnings,
+                                              .sla_breaches = srv->metrics.sla_breaches},
+                       &srv->handoff, eb);
     if (rc) return rc;
     sb_host_load_dir(srv->host, srv->cfg.plugins_dir, &loaded);
     sb_info("plugins: %d loaded from %s, %d intents", loaded, srv->cfg.plugins_dir,
@@ -272,7 +279,7 @@ static void run_loop(struct sb_server *srv)
                 if (read(srv->tickfd, &expirations, sizeof(expirations)) > 0) {
                     sse_keepalive(srv, ++ticks);
                     agent_events_keepalive(srv, ticks);
-                    handoff_timers(srv);
+                    handoff_timers(srv->handoff);
                     conn_sweep(srv->conns, sb_mono_ns());
                 }
             }
@@ -310,7 +317,8 @@ static void close_parts(struct sb_server *srv)
     if (srv->mhd) MHD_stop_daemon(srv->mhd);
     conn_table_free(srv->conns);
     sb_host_free(srv->host);
-    handoff_stop(srv);
+    handoff_stop(srv->handoff);
+    srv->handoff = NULL;
     sb_kb_close(srv->kb);
     sb_re_cache_free(srv->re);
     sb_limits_free(srv->limits);
@@ -345,7 +353,7 @@ int sb_server_run(const struct sb_config *cfg)
     sb_info("ready in %.1f ms: http://%s:%d (links use %s)",
             (double)(sb_mono_ns() - srv->started_ns) / 1e6, srv->cfg.bind, srv->port,
             srv->public_url);
-    handoff_timers(srv); /* what fell due while the server was down */
+    handoff_timers(srv->handoff); /* what fell due while the server was down */
     run_loop(srv);
     remove_port_file(srv);
     code = 0;

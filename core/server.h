@@ -607,6 +607,12 @@ enum MHD_Result api_agent_events(struct sb_server *, struct MHD_Connection *, st
                                  const char *params[2]);
 enum MHD_Result api_test_clock(struct sb_server *, struct MHD_Connection *, struct http_req *,
                                const char *params[2]);
+/* Wakes the agents' streams once the open unit's batch is durable (an
+ * after-commit effect, one per batch); keep-alives; team memberships
+ * changed (the streams read them again). */
+void agent_events_notify(struct sb_server *srv);
+void agent_events_keepalive(struct sb_server *srv, unsigned tick);
+void agent_events_teams_changed(struct sb_server *srv);
 /* Typing (not stored) to the agent streams that may see conv_id; data
  * borrowed (gets "conversation" added). */
 void agent_events_push(struct sb_server *srv, int64_t conv_id, const char *type, json_t *data);

@@ -71,27 +71,25 @@ static void router_stage_end(void *arg)
 
 enum sb_err ho_router(struct handoff_state *ho, struct sb_router **out)
 {
-    struct handoff_state *h = ho;
     enum sb_err rc;
     if (!sb_store_in_unit(ho->store)) {
-        *out = h->router;
+        *out = ho->router;
         return SB_OK;
     }
-    if (!h->staged) {
-        h->staged = sb_router_clone(h->router);
-        if (!h->staged) return SB_ERR_NOMEM;
-        rc =
-            sb_store_effect(ho->store, SB_EFFECT_UNIT_COMMIT, router_adopt, h, 0, router_stage_end);
+    if (!ho->staged) {
+        ho->staged = sb_router_clone(ho->router);
+        if (!ho->staged) return SB_ERR_NOMEM;
+        rc = sb_store_effect(ho->store, SB_EFFECT_UNIT_COMMIT, router_adopt, ho, 0,
+                             router_stage_end);
         if (rc) return rc; /* the copy is gone with the effect */
     }
-    *out = h->staged;
+    *out = ho->staged;
     return SB_OK;
 }
 
 const struct sb_router *ho_router_view(struct handoff_state *ho)
 {
-    struct handoff_state *h = ho;
-    return h->staged ? h->staged : h->router;
+    return ho->staged ? ho->staged : ho->router;
 }
 
 /* ------------------------------------------------------------------ */
@@ -109,7 +107,6 @@ static void teams_free(struct handoff_state *h)
 }
 
 struct teams_load {
-    struct handoff_state *ho;
     struct handoff_state *h;
     int cap;
     enum sb_err rc;
@@ -154,20 +151,19 @@ static void team_loaded(void *arg, const struct sb_team_row *row)
     json_decref(hol);
 }
 
-static enum sb_err teams_load(struct handoff_state *ho, struct handoff_state *h)
+static enum sb_err teams_load(struct handoff_state *ho)
 {
-    struct teams_load l = {.ho = ho, .h = h};
+    struct teams_load l = {.h = ho};
     enum sb_err rc;
-    teams_free(h);
+    teams_free(ho);
     rc = sb_store_teams_each(ho->store, team_loaded, &l);
     return l.rc ? l.rc : rc;
 }
 
 struct ho_team *ho_team(struct handoff_state *ho, const char *id)
 {
-    struct handoff_state *h = ho;
-    for (int i = 0; i < h->nteams; i++)
-        if (strcmp(h->teams[i].id, id) == 0) return &h->teams[i];
+    for (int i = 0; i < ho->nteams; i++)
+        if (strcmp(ho->teams[i].id, id) == 0) return &ho->teams[i];
     return NULL;
 }
 
@@ -243,18 +239,17 @@ static enum sb_err handed_off_loaded(void *arg, const struct sb_handed_off *c)
 /* Outside a unit: builds the router in place. */
 static enum sb_err load_router(struct handoff_state *ho)
 {
-    struct handoff_state *h = ho;
     enum sb_err rc;
 
-    sb_router_free(h->router);
-    h->router = sb_router_new();
-    if (!h->router) return SB_ERR_NOMEM;
-    rc = teams_load(ho, h);
+    sb_router_free(ho->router);
+    ho->router = sb_router_new();
+    if (!ho->router) return SB_ERR_NOMEM;
+    rc = teams_load(ho);
     if (rc) return rc;
-    h->load_rc = SB_OK;
-    rc = sb_store_agent_ids_each(ho->store, agent_loaded, h);
-    if (!rc) rc = h->load_rc;
-    if (!rc) rc = sb_store_offer_skips_each(ho->store, skip_loaded, h);
+    ho->load_rc = SB_OK;
+    rc = sb_store_agent_ids_each(ho->store, agent_loaded, ho);
+    if (!rc) rc = ho->load_rc;
+    if (!rc) rc = sb_store_offer_skips_each(ho->store, skip_loaded, ho);
     if (!rc) rc = sb_store_handed_off_each(ho->store, handed_off_loaded, ho);
     return rc;
 }

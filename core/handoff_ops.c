@@ -290,14 +290,13 @@ static void sla_fire(struct handoff_state *ho, enum sb_sla_kind kind, bool breac
 
 static void teams_tick(struct handoff_state *ho, int64_t now)
 {
-    struct handoff_state *h = ho;
     bool opened = false;
-    for (int i = 0; i < h->nteams; i++) {
-        struct ho_team *t = &h->teams[i];
+    for (int i = 0; i < ho->nteams; i++) {
+        struct ho_team *t = &ho->teams[i];
         bool open = t->hours ? sb_hours_is_open(t->hours, now) : true;
         if (open == t->open) continue;
         t->open = open;
-        sb_router_team_open(h->router, t->id, open);
+        sb_router_team_open(ho->router, t->id, open);
         sb_info("team %s %s", t->id, open ? "opens" : "closes");
         opened |= open;
     }

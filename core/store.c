@@ -597,14 +597,8 @@ enum sb_err sb_store_open(const char *path, const char *synchronous, struct sb_s
     }
     rc = migrate(st, eb);
     if (rc) goto fail;
-    for (int i = 0; i < ST__COUNT; i++) {
-        if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
-                               NULL) != SQLITE_OK) {
-            rc = sb_fail(eb, SB_ERR_DB, "prepare %d: %s", i, sqlite3_errmsg(st->db));
-            goto fail;
-        }
-    }
-    rc = store_users_prepare(st, eb);
+    rc = store_prep_table(st, stmt_sql, ST__COUNT, st->stmt, eb);
+    if (!rc) rc = store_users_prepare(st, eb);
     if (!rc) rc = store_sites_prepare(st, eb);
     if (!rc) rc = store_web_prepare(st, eb);
     if (rc) goto fail;
@@ -629,15 +623,7 @@ void sb_store_close(struct sb_store *st)
     /* Whoever the effects would tell is gone by now. */
     store_effects_drop_all(st);
     if (st->stmt[ST_COMMIT]) sb_store_flush(st);
-    store_stmt_cache_free(st);
-    for (int i = 0; i < ST__COUNT; i++)
-        sqlite3_finalize(st->stmt[i]);
-    for (int i = 0; i < US__COUNT; i++)
-        sqlite3_finalize(st->ustmt[i]);
-    for (int i = 0; i < SS__COUNT; i++)
-        sqlite3_finalize(st->sstmt[i]);
-    for (int i = 0; i < WS__COUNT; i++)
-        sqlite3_finalize(st->wstmt[i]);
+    store_stmt_cache_free(st); /* every statement, the numbered ones too */
     /* A statement left unfinalized would keep the handle (and leak it). */
     if (sqlite3_close(st->db) != SQLITE_OK) sb_error("store: close: %s", sqlite3_errmsg(st->db));
     free(st);

@@ -164,6 +164,10 @@ void store_effects_drop_all(struct sb_store *st);
  * prepared once per connection, handed out ready to bind; NULL on error
  * (logged). Every one goes back with store_release() or store_done(). */
 sqlite3_stmt *store_prep(struct sb_store *st, const char *sql);
+/* Enters the n literals of a numbered table into the cache and fills
+ * out[] (indexed like sql[]); the statements stay the cache's. */
+enum sb_err store_prep_table(struct sb_store *st, const char *const *sql, int n, sqlite3_stmt **out,
+                             struct sb_errbuf *eb);
 /* For SQL built at run time: prepared for this use only. */
 sqlite3_stmt *store_prep_built(struct sb_store *st, const char *sql);
 /* Resets a cached statement for the next caller, finalizes a one-off. */

@@ -12,9 +12,14 @@
  * release finalizes. SQL built at run time goes through store_prep_built()
  * and is never cached (an address on the stack may hold other text later).
  *
- * Every store file that runs SQL outside the message path's numbered
- * statements (store_int.h's enums) uses this; a second backend provides
- * the same typed functions over its own prepared statements.
+ * The message path's numbered statements (store_int.h's enums) live in
+ * the same cache: store_prep_table() enters a table of them at open (so a
+ * bad statement fails the open) and fills an array indexed by the enum,
+ * their callers' O(1) way in; such a statement is reset when it is taken
+ * (store_stmt() and its kin), not released, since none of them nests.
+ * Every statement is finalized in one place, store_stmt_cache_free().
+ * A second backend provides the same typed functions over its own
+ * prepared statements.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -102,6 +107,26 @@ sqlite3_stmt *store_prep(struct sb_store *st, const char *sql)
     c->busy[c->nbusy++] = i;
     c->n++;
     return c->slot[i].stmt;
+}
+
+enum sb_err store_prep_table(struct sb_store *st, const char *const *sql, int n, sqlite3_stmt **out,
+                             struct sb_errbuf *eb)
+{
+    for (int k = 0; k < n; k++) {
+        struct store_stmt_cache *c;
+        out[k] = store_prep(st, sql[k]);
+        if (!out[k]) return sb_fail(eb, SB_ERR_DB, "prepare: %s", sqlite3_errmsg(st->db));
+        c = st->cache;
+        if (!c->nbusy || c->slot[c->busy[c->nbusy - 1]].stmt != out[k]) {
+            /* a one-off (no room in the cache): nobody would finalize it */
+            sqlite3_finalize(out[k]);
+            out[k] = NULL;
+            return sb_fail(eb, SB_ERR_NOMEM, "prepare: out of memory");
+        }
+        /* taken once, never released: the table is its callers' index */
+        c->slot[c->busy[--c->nbusy]].busy = false;
+    }
+    return SB_OK;
 }
 
 sqlite3_stmt *store_prep_built(struct sb_store *st, const char *sql)

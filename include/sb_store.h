@@ -1,9 +1,12 @@
 /*
  * sb_store.h - the durable state of Switchboard in one SQLite file.
  *
- * WAL mode; every statement is prepared once at open and reused; schema
- * changes are numbered migrations applied by PRAGMA user_version. The event
- * loop thread owns the handle; nothing here locks.
+ * WAL mode; every statement is prepared once per connection by the store's
+ * statement cache (core/store/stmt_cache.c) and reused; schema changes are
+ * numbered migrations applied by PRAGMA user_version. The event loop thread
+ * owns the handle; nothing here locks. Callers see typed functions, rows
+ * and JSON, never a statement: this interface (with store_handoff.h and
+ * store_agent.h) is what a second backend would implement.
  *
  * Ownership: struct sb_store is owned by whoever called sb_store_open().
  * Strings passed in are borrowed. json_t results are owned by the caller

@@ -1,9 +1,12 @@
 /*
  * sb_store.h - the durable state of Switchboard in one SQLite file.
  *
- * WAL mode; every statement is prepared once at open and reused; schema
- * changes are numbered migrations applied by PRAGMA user_version. The event
- * loop thread owns the handle; nothing here locks.
+ * WAL mode; every statement is prepared once per connection by the store's
+ * statement cache (core/store/stmt_cache.c) and reused; schema changes are
+ * numbered migrations applied by PRAGMA user_version. The event loop thread
+ * owns the handle; nothing here locks. Callers see typed functions, rows
+ * and JSON, never a statement: this interface (with store_handoff.h and
+ * store_agent.h) is what a second backend would implement.
  *
  * Ownership: struct sb_store is owned by whoever called sb_store_open().
  * Strings passed in are borrowed. json_t results are owned by the caller
@@ -55,7 +58,7 @@ enum sb_err sb_store_background_checkpoints(struct sb_store *st, int interval_ms
 /* The raw handle, for the knowledge base which keeps its own statements. */
 sqlite3 *sb_store_db(struct sb_store *st);
 
-/* Units of work and group commit.
+/* Units of work and group commit (core/store/unit.c).
  *
  * Writes happen in units: sb_store_begin() opens a SAVEPOINT inside a batch
  * transaction (BEGIN IMMEDIATE, opened on demand), sb_store_commit()
@@ -63,13 +66,58 @@ sqlite3 *sb_store_db(struct sb_store *st);
  * durable until sb_store_flush() commits the batch: the event loop calls it
  * once per turn, after every ready request was handled and before any of
  * their answers is sent (Redis writes its AOF before replies the same way),
- * so one WAL write covers many messages. Units do not nest. */
+ * so one WAL write covers many messages. Units do not nest.
+ *
+ * sb_store_begin() fails (SB_ERR_DB when the batch cannot start, SB_ERR_INVAL
+ * inside a unit); its result must be checked: writes made after a failed
+ * begin belong to no unit. */
 enum sb_err sb_store_begin(struct sb_store *st);
 enum sb_err sb_store_commit(struct sb_store *st);
 void sb_store_rollback(struct sb_store *st);
 /* Commits the batch. On failure the whole batch is rolled back and the
  * error returned: none of its units may be acknowledged. */
 enum sb_err sb_store_flush(struct sb_store *st);
+/* True between sb_store_begin() and its commit or rollback. */
+bool sb_store_in_unit(const struct sb_store *st);
+
+/* Effects of a unit of work.
+ *
+ * What must happen because of a unit's writes (wake the event streams of a
+ * conversation, the agents' feed, change the router's in-memory copy, later
+ * the outbox dispatcher) is queued in the unit instead of done at once: a
+ * rollback then leaves nothing behind, and nobody outside is told of a
+ * change a failed COMMIT takes back. An effect is fn(arg, key), queued with
+ * the function that releases arg (free_arg, may be NULL; called once,
+ * after fn ran or when the effect is dropped). Effects run once, in the
+ * order they were queued:
+ *   SB_EFFECT_UNIT_COMMIT  when the unit commits: later units of the batch
+ *                          read its writes, so an in-memory mirror of the
+ *                          store they consult (the router) follows here;
+ *   SB_EFFECT_DURABLE      when the batch holding the unit is durable
+ *                          (sb_store_flush succeeded): what others see.
+ * A rollback drops the unit's effects; a failed flush drops the batch's
+ * durable effects and calls the batch-lost hook. A plugin call whose writes
+ * are undone (sb_store_plugin_call_end with keep false) drops the effects
+ * queued during it. Queued outside a unit, an effect runs at once (a
+ * durable one waits for the open batch, if any). The same effect (fn, arg,
+ * key, no free_arg) queued twice in one unit runs once.
+ * SB_ERR_NOMEM when it cannot be queued (free_arg has been called). */
+typedef void (*sb_effect_fn)(void *arg, int64_t key);
+typedef void (*sb_effect_free_fn)(void *arg);
+enum sb_effect_when { SB_EFFECT_UNIT_COMMIT, SB_EFFECT_DURABLE };
+enum sb_err sb_store_effect(struct sb_store *st, enum sb_effect_when when, sb_effect_fn fn,
+                            void *arg, int64_t key, sb_effect_free_fn free_arg);
+
+/* Called (synchronously, inside the unit) after every event stored with
+ * sb_store_event_add(), with the conversation's id: the server queues the
+ * durable effects that wake whoever follows it. One hook; NULL removes it. */
+typedef void (*sb_store_event_hook)(void *arg, int64_t conv_id);
+void sb_store_on_event(struct sb_store *st, sb_store_event_hook fn, void *arg);
+/* Called after a failed sb_store_flush() undid a batch whose units had
+ * already committed: in-memory mirrors that followed those units (at
+ * SB_EFFECT_UNIT_COMMIT) reload from the store. One hook; NULL removes it. */
+typedef void (*sb_store_lost_hook)(void *arg);
+void sb_store_on_batch_lost(struct sb_store *st, sb_store_lost_hook fn, void *arg);
 /* True while a batch holds writes that are not yet durable. */
 bool sb_store_pending(const struct sb_store *st);
 /* The highest event id (events.id) that is durable. Event readers bound

@@ -21,8 +21,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
-
 struct sb_server;
 struct http_req;
 
@@ -45,9 +43,6 @@ struct agent_viewer {
 
 /* The viewer of a request admitted to an agent route. */
 struct agent_viewer agent_viewer_of(const struct http_req *r);
-
-/* Binds :viewer and :all of a statement that uses AGENT_SEES. */
-void agent_viewer_bind(sqlite3_stmt *s, const struct agent_viewer *v);
 
 /* True when v may see conversation conv_id (false too on a store error). */
 bool agent_sees_conv(struct sb_server *srv, const struct agent_viewer *v, int64_t conv_id);

@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "handoff.h" /* sb_agents_config_changed() */
 #include "sb.h"
 #include "sb_store.h"
 #include "sb_util.h"
@@ -177,12 +178,5 @@ json_t *agent_store_rules(struct sb_store *st);
 enum sb_err agent_store_rules_put(struct sb_store *st, const json_t *rules, struct sb_errbuf *eb);
 json_t *agent_store_sla_policies(struct sb_store *st);
 enum sb_err agent_store_sla_policies_put(struct sb_store *st, const json_t *policies);
-
-/* Called after an admin or CLI change of teams, agents, routing rules or
- * SLA policies has been committed, so the routing state in memory follows
- * the store. Implemented by the routing wiring (handoff.c); srv may be
- * NULL (the CLI: the server reads the store again at start or on
- * SIGHUP). */
-void sb_agents_config_changed(struct sb_server *srv, const char *what);
 
 #endif

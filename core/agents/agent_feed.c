@@ -16,6 +16,7 @@
 
 #include "agent_feed.h"
 #include "handoff_int.h"
+#include "store_agent.h"
 #include "sb_log.h"
 
 #define FEED_CAP 2048 /* events kept; a console further behind reads the table */
@@ -71,65 +72,48 @@ static void copy(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src ? src : "");
 }
 
-static void add(struct agent_feed *f, sqlite3_stmt *q)
+static void add(void *arg, const struct sb_agent_event *ev)
 {
+    struct agent_feed *f = arg;
     struct feed_event *e;
-    const char *data = ho_col(q, 2);
     char *text = NULL;
     int len;
     if (f->n == FEED_CAP) drop_oldest(f);
     e = &f->ring[(f->head + f->n) % FEED_CAP];
     /* the stored data is a compact JSON object: add the conversation */
     len = asprintf(&text, "id: %lld\nevent: %s\ndata: {\"conversation\":\"%s\"%s%s\n\n",
-                   (long long)sqlite3_column_int64(q, 0), ho_col(q, 1), ho_col(q, 3),
-                   data[1] == '}' ? "" : ",", data + 1);
+                   (long long)ev->id, ev->type, ev->conversation, ev->data[1] == '}' ? "" : ",",
+                   ev->data + 1);
     if (len < 0) {
         /* out of memory: the feed starts after this event; streams behind
          * it read the table, which still has it */
-        clear(f, sqlite3_column_int64(q, 0));
+        clear(f, ev->id);
         return;
     }
-    e->id = sqlite3_column_int64(q, 0);
-    copy(e->type, sizeof(e->type), ho_col(q, 1));
-    e->assignee = ho_opt(q, 4);
-    e->offered_to = ho_opt(q, 5);
-    copy(e->status, sizeof(e->status), ho_col(q, 6));
-    copy(e->team, sizeof(e->team), ho_col(q, 7));
-    e->last_assignee = ho_opt(q, 8);
-    e->offered_agent = ho_opt(q, 9);
+    e->id = ev->id;
+    copy(e->type, sizeof(e->type), ev->type);
+    e->assignee = ev->assignee;
+    e->offered_to = ev->offered_to;
+    copy(e->status, sizeof(e->status), ev->status);
+    copy(e->team, sizeof(e->team), ev->team);
+    e->last_assignee = ev->last_assignee;
+    e->offered_agent = ev->offered_agent;
     e->text = text;
     e->len = (size_t)len;
     f->n++;
     f->top = e->id;
 }
 
-void agent_feed_committed(struct sb_server *srv, struct agent_feed *f, bool readers)
+void agent_feed_committed(struct sb_store *st, struct agent_feed *f, bool readers)
 {
-    int64_t committed = sb_store_committed_event_id(srv->store);
-    sqlite3_stmt *q;
+    int64_t committed = sb_store_committed_event_id(st);
     if (!readers) {
         /* nobody to read it: a console that opens starts from now */
-        sqlite3_stmt *m = ho_prep(srv, "SELECT ifnull(max(id), 0) FROM events");
-        int64_t top = m && sqlite3_step(m) == SQLITE_ROW ? sqlite3_column_int64(m, 0) : f->top;
-        ho_release(srv, m);
+        int64_t top = sb_store_event_top(st);
         clear(f, top < committed ? top : committed);
         return;
     }
-    q = ho_prep(srv, "SELECT e.id, e.type, e.data, c.public_id, c.assignee, c.offered_to,"
-                     " c.status, c.team, c.last_assignee,"
-                     " CASE e.type WHEN 'conversation/offered'"
-                     " THEN json_extract(e.data, '$.agent.id') END"
-                     " FROM events e JOIN conversations c ON c.id = e.conversation_id"
-                     " WHERE e.id > ?1 AND e.id <= ?2 ORDER BY e.id");
-    if (!q) {
-        clear(f, committed);
-        return;
-    }
-    sqlite3_bind_int64(q, 1, f->top);
-    sqlite3_bind_int64(q, 2, committed);
-    while (sqlite3_step(q) == SQLITE_ROW)
-        add(f, q);
-    ho_release(srv, q);
+    if (sb_store_agent_events_each(st, f->top, committed, add, f)) clear(f, committed);
 }
 
 bool agent_feed_covers(const struct agent_feed *f, int64_t after)

@@ -10,7 +10,7 @@
 
 #include "sb_util.h"
 
-struct sb_server;
+struct sb_store;
 struct agent_feed;
 
 #define AGENT_READER_TEAMS 32
@@ -28,7 +28,7 @@ void agent_feed_free(struct agent_feed *f);
 
 /* After a flush: reads the events committed since the last call. Without
  * readers it only moves its start to the newest event. */
-void agent_feed_committed(struct sb_server *srv, struct agent_feed *f, bool readers);
+void agent_feed_committed(struct sb_store *st, struct agent_feed *f, bool readers);
 
 /* True when the feed holds every event after `after` that is committed;
  * otherwise the reader must catch up from the events table. */

@@ -6,13 +6,14 @@
  *
  * Uses the routing core (routing.c), business hours (hours.c, tz.c) and
  * SLA arithmetic (sla.c); the store is the truth, the router a mirror of
- * it rebuilt at start and after any rolled-back unit.
+ * it loaded at start. A unit of work changes its own copy of the router,
+ * which becomes the router when the unit commits (an effect of the
+ * store's unit of work, store/unit.c): a rollback has nothing to undo.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent_admin.h"
 #include "agent_feed.h"
 #include "handoff_int.h"
 #include "lua_host.h"
@@ -20,89 +21,7 @@
 #include "words.h"
 
 /* ------------------------------------------------------------------ */
-/* small SQL helpers                                                    */
-
-/* Statements are kept prepared, keyed by the address of their SQL text
- * (every caller passes a string literal): parsing was a tenth of a
- * hand-off's cost. A statement still in use when the same SQL is asked for
- * again (a nested transition) gets a fresh one that is finalized after. */
-sqlite3_stmt *ho_prep(struct sb_server *srv, const char *sql)
-{
-    struct ho_stmt_cache *c = srv->handoff ? &srv->handoff->stmts : NULL;
-    struct ho_cached_stmt *free_slot = NULL;
-    sqlite3_stmt *s = NULL;
-    for (int i = 0; c && i < c->n; i++) {
-        if (c->slot[i].sql != sql) continue;
-        if (c->slot[i].busy) break;
-        c->slot[i].busy = true;
-        return c->slot[i].stmt;
-    }
-    if (c && c->n < HO_STMT_CACHE) free_slot = &c->slot[c->n];
-    if (sqlite3_prepare_v3(sb_store_db(srv->store), sql, -1,
-                           free_slot ? SQLITE_PREPARE_PERSISTENT : 0, &s, NULL) != SQLITE_OK) {
-        sb_error("handoff: %s: %s", sqlite3_errmsg(sb_store_db(srv->store)), sql);
-        sqlite3_finalize(s);
-        return NULL;
-    }
-    if (free_slot) {
-        /* A second slot for the same SQL is fine: each is used alone. */
-        *free_slot = (struct ho_cached_stmt){.sql = sql, .stmt = s, .busy = true};
-        c->n++;
-    }
-    return s;
-}
-
-sqlite3_stmt *ho_prep_built(struct sb_server *srv, const char *sql)
-{
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(sb_store_db(srv->store), sql, -1, &s, NULL) != SQLITE_OK) {
-        sb_error("handoff: %s: %s", sqlite3_errmsg(sb_store_db(srv->store)), sql);
-        sqlite3_finalize(s);
-        return NULL;
-    }
-    return s;
-}
-
-void ho_release(struct sb_server *srv, sqlite3_stmt *s)
-{
-    struct ho_stmt_cache *c = srv->handoff ? &srv->handoff->stmts : NULL;
-    if (!s) return;
-    for (int i = 0; c && i < c->n; i++) {
-        if (c->slot[i].stmt != s) continue;
-        sqlite3_reset(s);
-        sqlite3_clear_bindings(s);
-        c->slot[i].busy = false;
-        return;
-    }
-    sqlite3_finalize(s);
-}
-
-static void stmt_cache_free(struct ho_stmt_cache *c)
-{
-    for (int i = 0; i < c->n; i++)
-        sqlite3_finalize(c->slot[i].stmt);
-    c->n = 0;
-}
-
-enum sb_err ho_done(struct sb_server *srv, sqlite3_stmt *s)
-{
-    int rc;
-    if (!s) return SB_ERR_DB;
-    rc = sqlite3_step(s);
-    ho_release(srv, s);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SB_OK : SB_ERR_DB;
-}
-
-const char *ho_col(sqlite3_stmt *s, int i)
-{
-    const unsigned char *t = sqlite3_column_text(s, i);
-    return t ? (const char *)t : "";
-}
-
-int64_t ho_opt(sqlite3_stmt *s, int i)
-{
-    return sqlite3_column_type(s, i) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, i);
-}
+/* small helpers                                                        */
 
 /* Borrowed strings of a JSON array of strings, at most max. */
 static int str_list(json_t *arr, const char **out, int max)
@@ -117,9 +36,9 @@ static int str_list(json_t *arr, const char **out, int max)
     return n;
 }
 
-double ho_weight(struct sb_server *srv, const char *channel)
+double ho_weight(struct handoff_state *ho, const char *channel)
 {
-    const char *w = srv->cfg.channel_weights;
+    const char *w = ho->cfg->channel_weights;
     size_t n = strlen(channel);
     while (*w) {
         if (strncmp(w, channel, n) == 0 && w[n] == '=')
@@ -129,6 +48,49 @@ double ho_weight(struct sb_server *srv, const char *channel)
         w++;
     }
     return strcmp(channel, "email") == 0 ? 0.5 : 1.0;
+}
+
+/* ------------------------------------------------------------------ */
+/* the router and the unit of work                                      */
+
+static void router_adopt(void *arg, int64_t unused)
+{
+    struct handoff_state *h = arg;
+    (void)unused;
+    sb_router_free(h->router);
+    h->router = h->staged;
+    h->staged = NULL;
+}
+
+/* After the adoption, or instead of it (rollback). */
+static void router_stage_end(void *arg)
+{
+    struct handoff_state *h = arg;
+    sb_router_free(h->staged);
+    h->staged = NULL;
+}
+
+enum sb_err ho_router(struct handoff_state *ho, struct sb_router **out)
+{
+    enum sb_err rc;
+    if (!sb_store_in_unit(ho->store)) {
+        *out = ho->router;
+        return SB_OK;
+    }
+    if (!ho->staged) {
+        ho->staged = sb_router_clone(ho->router);
+        if (!ho->staged) return SB_ERR_NOMEM;
+        rc = sb_store_effect(ho->store, SB_EFFECT_UNIT_COMMIT, router_adopt, ho, 0,
+                             router_stage_end);
+        if (rc) return rc; /* the copy is gone with the effect */
+    }
+    *out = ho->staged;
+    return SB_OK;
+}
+
+const struct sb_router *ho_router_view(struct handoff_state *ho)
+{
+    return ho->staged ? ho->staged : ho->router;
 }
 
 /* ------------------------------------------------------------------ */
@@ -145,207 +107,217 @@ static void teams_free(struct handoff_state *h)
     h->nteams = 0;
 }
 
-static enum sb_err teams_load(struct sb_server *srv, struct handoff_state *h)
+struct teams_load {
+    struct handoff_state *h;
+    int cap;
+    enum sb_err rc;
+};
+
+static void team_loaded(void *arg, const struct sb_team_row *row)
 {
-    sqlite3_stmt *s = ho_prep(srv, "SELECT id, timezone, hours, holidays, allow_pick,"
-                                   " require_language, outside_hours FROM teams ORDER BY id");
-    int cap = 0;
-    if (!s) return SB_ERR_DB;
-    teams_free(h);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        struct ho_team *t;
-        struct sb_errbuf eb = {{0}};
-        const struct sb_tz *tz = NULL;
-        json_t *hours = json_loads(ho_col(s, 2), 0, NULL);
-        json_t *hol = json_loads(ho_col(s, 3), 0, NULL);
-        if (h->nteams == cap) {
-            struct ho_team *nt;
-            cap = cap ? cap * 2 : 8;
-            nt = realloc(h->teams, (size_t)cap * sizeof(*nt));
-            if (!nt) {
-                json_decref(hours);
-                json_decref(hol);
-                ho_release(srv, s);
-                return SB_ERR_NOMEM;
-            }
-            h->teams = nt;
+    struct teams_load *l = arg;
+    struct handoff_state *h = l->h;
+    struct ho_team *t;
+    struct sb_errbuf eb = {{0}};
+    const struct sb_tz *tz = NULL;
+    json_t *hours, *hol;
+    if (l->rc) return;
+    if (h->nteams == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 8;
+        struct ho_team *nt = realloc(h->teams, (size_t)cap * sizeof(*nt));
+        if (!nt) {
+            l->rc = SB_ERR_NOMEM;
+            return;
         }
-        t = &h->teams[h->nteams++];
-        memset(t, 0, sizeof(*t));
-        snprintf(t->id, sizeof(t->id), "%s", ho_col(s, 0));
-        snprintf(t->tz, sizeof(t->tz), "%s", ho_col(s, 1));
-        t->allow_pick = sqlite3_column_int(s, 4);
-        t->require_language = sqlite3_column_int(s, 5);
-        t->outside = json_loads(ho_col(s, 6), 0, NULL);
-        if (h->tzdb && sb_tz_get(h->tzdb, t->tz, &tz, &eb)) tz = NULL;
-        if (hours && !json_is_null(hours) &&
-            sb_hours_new(hours, hol, tz, &t->hours, &eb) != SB_OK) {
-            sb_warn("team %s: hours ignored (%s): always open", t->id, eb.msg);
-            t->hours = NULL;
-        }
-        t->open = t->hours ? sb_hours_is_open(t->hours, sb_now_ms()) : true;
-        sb_router_team_open(h->router, t->id, t->open);
-        json_decref(hours);
-        json_decref(hol);
+        h->teams = nt;
+        l->cap = cap;
     }
-    ho_release(srv, s);
-    return SB_OK;
+    hours = json_loads(row->hours, 0, NULL);
+    hol = json_loads(row->holidays, 0, NULL);
+    t = &h->teams[h->nteams++];
+    memset(t, 0, sizeof(*t));
+    snprintf(t->id, sizeof(t->id), "%s", row->id);
+    snprintf(t->tz, sizeof(t->tz), "%s", row->timezone);
+    t->allow_pick = row->allow_pick;
+    t->require_language = row->require_language;
+    t->outside = json_loads(row->outside, 0, NULL);
+    if (h->tzdb && sb_tz_get(h->tzdb, t->tz, &tz, &eb)) tz = NULL;
+    if (hours && !json_is_null(hours) && sb_hours_new(hours, hol, tz, &t->hours, &eb) != SB_OK) {
+        sb_warn("team %s: hours ignored (%s): always open", t->id, eb.msg);
+        t->hours = NULL;
+    }
+    t->open = t->hours ? sb_hours_is_open(t->hours, sb_now_ms()) : true;
+    sb_router_team_open(h->router, t->id, t->open);
+    json_decref(hours);
+    json_decref(hol);
 }
 
-struct ho_team *ho_team(struct sb_server *srv, const char *id)
+static enum sb_err teams_load(struct handoff_state *ho)
 {
-    struct handoff_state *h = srv->handoff;
-    for (int i = 0; i < h->nteams; i++)
-        if (strcmp(h->teams[i].id, id) == 0) return &h->teams[i];
+    struct teams_load l = {.h = ho};
+    enum sb_err rc;
+    teams_free(ho);
+    rc = sb_store_teams_each(ho->store, team_loaded, &l);
+    return l.rc ? l.rc : rc;
+}
+
+struct ho_team *ho_team(struct handoff_state *ho, const char *id)
+{
+    for (int i = 0; i < ho->nteams; i++)
+        if (strcmp(ho->teams[i].id, id) == 0) return &ho->teams[i];
     return NULL;
 }
 
 /* ------------------------------------------------------------------ */
 /* agents                                                               */
 
-enum sb_err ho_agent_load(struct sb_server *srv, int64_t user_id)
+enum sb_err ho_agent_load(struct handoff_state *ho, int64_t user_id)
 {
-    sqlite3_stmt *s = ho_prep(
-        srv,
-        "SELECT p.status, p.capacity, p.skills, p.last_assigned_at,"
-        " (SELECT json_group_array(team_id) FROM team_members m WHERE m.user_id = p.user_id),"
-        " u.active FROM agent_profiles p JOIN users u ON u.id = p.user_id WHERE p.user_id = ?1");
     const char *skills[64], *teams[64];
-    json_t *sk = NULL, *tm = NULL;
-    enum sb_err rc = SB_OK;
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, user_id);
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        bool online = strcmp(ho_col(s, 0), "online") == 0 && sqlite3_column_int(s, 5);
-        sk = json_loads(ho_col(s, 2), 0, NULL);
-        tm = json_loads(ho_col(s, 4), 0, NULL);
-        rc = sb_router_agent_set(srv->handoff->router, user_id, online, sqlite3_column_double(s, 1),
-                                 skills, str_list(sk, skills, 64), teams, str_list(tm, teams, 64),
-                                 sqlite3_column_int64(s, 3));
-    } else {
-        /* no profile: an agent nobody routes to */
-        rc = sb_router_agent_set(srv->handoff->router, user_id, false, 0, NULL, 0, NULL, 0, 0);
-    }
-    json_decref(sk);
-    json_decref(tm);
-    ho_release(srv, s);
+    struct sb_agent_routing a;
+    struct sb_router *r;
+    enum sb_err rc = ho_router(ho, &r);
+    if (!rc) rc = sb_store_agent_routing(ho->store, user_id, &a);
+    if (rc) return rc;
+    if (a.found)
+        rc = sb_router_agent_set(r, user_id, a.online, a.capacity, skills,
+                                 str_list(a.skills, skills, 64), teams,
+                                 str_list(a.teams, teams, 64), a.last_assigned_at);
+    else /* no profile: an agent nobody routes to */
+        rc = sb_router_agent_set(r, user_id, false, 0, NULL, 0, NULL, 0, 0);
+    json_decref(a.skills);
+    json_decref(a.teams);
     return rc;
 }
 
 /* ------------------------------------------------------------------ */
 /* the router mirror                                                    */
 
-enum sb_err ho_enqueue_row(struct sb_server *srv, int64_t conv)
+enum sb_err ho_enqueue_row(struct handoff_state *ho, int64_t conv)
 {
-    sqlite3_stmt *s = ho_prep(srv, "SELECT team, priority, ifnull(first_response_due, 0),"
-                                   " ifnull(queued_at, updated_at), channel, skills"
-                                   " FROM conversations WHERE id = ?1");
     const char *skills[64];
-    json_t *sk;
-    enum sb_err rc = SB_ERR_NOT_FOUND;
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, conv);
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        sk = json_loads(ho_col(s, 5), 0, NULL);
-        rc = sb_router_enqueue(srv->handoff->router, conv, *ho_col(s, 0) ? ho_col(s, 0) : "default",
-                               sqlite3_column_int(s, 1), sqlite3_column_int64(s, 2),
-                               sqlite3_column_int64(s, 3), ho_weight(srv, ho_col(s, 4)), skills,
-                               str_list(sk, skills, 64));
-        json_decref(sk);
-    }
-    ho_release(srv, s);
+    struct sb_queue_row q;
+    struct sb_router *r;
+    enum sb_err rc = ho_router(ho, &r);
+    if (!rc) rc = sb_store_queue_row(ho->store, conv, &q);
+    if (rc) return rc;
+    rc = sb_router_enqueue(r, conv, *q.team ? q.team : "default", q.priority, q.first_response_due,
+                           q.queued_at, ho_weight(ho, q.channel), skills,
+                           str_list(q.skills, skills, 64));
+    json_decref(q.skills);
     return rc;
 }
 
-static enum sb_err load_router(struct sb_server *srv)
+static void agent_loaded(void *arg, int64_t user)
 {
-    struct handoff_state *h = srv->handoff;
-    sqlite3_stmt *s;
-    enum sb_err rc;
+    struct handoff_state *h = arg;
+    if (!h->load_rc) h->load_rc = ho_agent_load(h, user);
+}
 
-    sb_router_free(h->router);
-    h->router = sb_router_new();
-    if (!h->router) return SB_ERR_NOMEM;
-    rc = teams_load(srv, h);
-    if (rc) return rc;
-    s = ho_prep(srv, "SELECT user_id FROM agent_profiles ORDER BY user_id");
-    if (!s) return SB_ERR_DB;
-    while (!rc && sqlite3_step(s) == SQLITE_ROW)
-        rc = ho_agent_load(srv, sqlite3_column_int64(s, 0));
-    ho_release(srv, s);
-    if (rc) return rc;
-    s = ho_prep(srv, "SELECT conversation_id, user_id FROM offer_skips");
-    if (!s) return SB_ERR_DB;
-    while (sqlite3_step(s) == SQLITE_ROW)
-        sb_router_skip(h->router, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
-    ho_release(srv, s);
-    s = ho_prep(srv, "SELECT id, status, ifnull(offered_to, 0), ifnull(assignee, 0), channel"
-                     " FROM conversations WHERE status IN ('queued', 'assigned') ORDER BY id");
-    if (!s) return SB_ERR_DB;
-    while (!rc && sqlite3_step(s) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(s, 0), offered = sqlite3_column_int64(s, 2),
-                who = sqlite3_column_int64(s, 3);
-        double w = ho_weight(srv, ho_col(s, 4));
-        if (strcmp(ho_col(s, 1), "queued") == 0) {
-            rc = ho_enqueue_row(srv, id);
-            /* an outstanding offer counts against the agent like a hold
-             * until it is accepted, declined or expires */
-            if (!rc && offered) sb_router_hold(h->router, offered, id, w);
-        } else if (who) {
-            ho_agent_load(srv, who); /* an unknown agent gets a closed profile */
-            sb_router_hold(h->router, who, id, w);
-        }
+static void skip_loaded(void *h, int64_t conv, int64_t user)
+{
+    sb_router_skip(((struct handoff_state *)h)->router, conv, user);
+}
+
+static enum sb_err handed_off_loaded(void *arg, const struct sb_handed_off *c)
+{
+    struct handoff_state *ho = arg;
+    struct sb_router *r = ho->router;
+    double w = ho_weight(ho, c->channel);
+    enum sb_err rc = SB_OK;
+    if (c->queued) {
+        rc = ho_enqueue_row(ho, c->id);
+        /* an outstanding offer counts against the agent like a hold
+         * until it is accepted, declined or expires */
+        if (!rc && c->offered_to) sb_router_hold(r, c->offered_to, c->id, w);
+    } else if (c->assignee) {
+        ho_agent_load(ho, c->assignee); /* an unknown agent gets a closed profile */
+        sb_router_hold(r, c->assignee, c->id, w);
     }
-    ho_release(srv, s);
     return rc;
 }
 
-enum sb_err handoff_start(struct sb_server *srv, struct sb_errbuf *eb)
+/* Outside a unit: builds the router in place. */
+static enum sb_err load_router(struct handoff_state *ho)
 {
     enum sb_err rc;
-    srv->handoff = calloc(1, sizeof(*srv->handoff));
-    if (!srv->handoff || !(srv->handoff->feed = agent_feed_new()))
+
+    sb_router_free(ho->router);
+    ho->router = sb_router_new();
+    if (!ho->router) return SB_ERR_NOMEM;
+    rc = teams_load(ho);
+    if (rc) return rc;
+    ho->load_rc = SB_OK;
+    rc = sb_store_agent_ids_each(ho->store, agent_loaded, ho);
+    if (!rc) rc = ho->load_rc;
+    if (!rc) rc = sb_store_offer_skips_each(ho->store, skip_loaded, ho);
+    if (!rc) rc = sb_store_handed_off_each(ho->store, handed_off_loaded, ho);
+    return rc;
+}
+
+/* A failed flush undid units whose router copies were adopted: the
+ * router goes back to what is durable. */
+static void batch_lost(void *ho)
+{
+    handoff_rebuild(ho);
+}
+
+enum sb_err handoff_start(const struct handoff_deps *deps, struct handoff_state **out,
+                          struct sb_errbuf *eb)
+{
+    struct handoff_state *ho = calloc(1, sizeof(*ho));
+    enum sb_err rc;
+    *out = ho;
+    if (!ho || !(ho->feed = agent_feed_new()))
         return sb_fail(eb, SB_ERR_NOMEM, "handoff: out of memory");
-    if (sb_tzdb_new("/usr/share/zoneinfo", &srv->handoff->tzdb))
+    ho->store = deps->store;
+    ho->kb = deps->kb;
+    ho->host = deps->host;
+    ho->cfg = deps->cfg;
+    ho->words = deps->words;
+    ho->messages_out = deps->messages_out;
+    ho->sla_warnings = deps->sla_warnings;
+    ho->sla_breaches = deps->sla_breaches;
+    if (sb_tzdb_new("/usr/share/zoneinfo", &ho->tzdb))
         sb_warn("handoff: no time zone database in /usr/share/zoneinfo: teams' hours are UTC");
-    rc = load_router(srv);
+    rc = load_router(ho);
     if (rc) return sb_fail(eb, rc, "handoff: loading the routing state: %s", sb_strerror(rc));
+    sb_store_on_batch_lost(ho->store, batch_lost, ho);
     return SB_OK;
 }
 
-void handoff_stop(struct sb_server *srv)
+void handoff_stop(struct handoff_state *ho)
 {
-    if (!srv->handoff) return;
-    agent_feed_free(srv->handoff->feed);
-    stmt_cache_free(&srv->handoff->stmts);
-    teams_free(srv->handoff);
-    sb_router_free(srv->handoff->router);
-    sb_tzdb_free(srv->handoff->tzdb);
-    free(srv->handoff);
-    srv->handoff = NULL;
+    if (!ho) return;
+    if (ho->store) sb_store_on_batch_lost(ho->store, NULL, NULL);
+    agent_feed_free(ho->feed);
+    teams_free(ho);
+    sb_router_free(ho->router);
+    sb_router_free(ho->staged);
+    sb_tzdb_free(ho->tzdb);
+    free(ho);
 }
 
-void handoff_rebuild(struct sb_server *srv)
+void handoff_rebuild(struct handoff_state *ho)
 {
-    if (!srv->handoff) return;
-    if (load_router(srv)) sb_error("handoff: rebuilding the routing state failed");
+    if (!ho) return;
+    if (load_router(ho)) sb_error("handoff: rebuilding the routing state failed");
 }
 
 /* ------------------------------------------------------------------ */
 /* events and system messages                                           */
 
-enum sb_err ho_event(struct sb_server *srv, struct sb_conv *conv, const char *type, json_t *payload)
+enum sb_err ho_event(struct handoff_state *ho, struct sb_conv *conv, const char *type,
+                     json_t *payload)
 {
-    enum sb_err rc = sb_store_event_add(srv->store, conv, type, payload);
+    /* The store's event hook queues the wake-ups of whoever follows conv
+     * (its streams, the agents' feed) as after-commit effects. */
+    enum sb_err rc = sb_store_event_add(ho->store, conv, type, payload);
     json_decref(payload);
-    if (!rc) {
-        sse_notify(srv, conv->id);
-        agent_events_notify(srv);
-    }
     return rc;
 }
 
-enum sb_err ho_system_message(struct sb_server *srv, struct sb_conv *conv, const char *text,
+enum sb_err ho_system_message(struct handoff_state *ho, struct sb_conv *conv, const char *text,
                               json_t *quick_replies, json_t *replies)
 {
     json_t *qr = quick_replies ? quick_replies : json_array();
@@ -361,15 +333,15 @@ enum sb_err ho_system_message(struct sb_server *srv, struct sb_conv *conv, const
                           .created_at = sb_now_ms()};
     int64_t id = 0;
     bool dup;
-    enum sb_err rc = extra_text ? sb_store_msg_add(srv->store, &m, &id, &dup) : SB_ERR_NOMEM;
+    enum sb_err rc = extra_text ? sb_store_msg_add(ho->store, &m, &id, &dup) : SB_ERR_NOMEM;
     if (!rc) {
         json_t *msg = json_pack("{s:I, s:s, s:s, s:s, s:O, s:O, s:n, s:I, s:[]}", "id",
                                 (json_int_t)id, "direction", "out", "author", "system", "text",
                                 text, "links", empty, "quick_replies", qr, "client_id",
                                 "created_at", (json_int_t)m.created_at, "attachments");
         if (replies) json_array_append(replies, msg);
-        srv->metrics.messages_out++;
-        rc = ho_event(srv, conv, "message/outbound", json_pack("{s:o}", "message", msg));
+        (*ho->messages_out)++;
+        rc = ho_event(ho, conv, "message/outbound", json_pack("{s:o}", "message", msg));
     }
     free(extra_text);
     json_decref(extra);
@@ -381,61 +353,38 @@ enum sb_err ho_system_message(struct sb_server *srv, struct sb_conv *conv, const
 /* ------------------------------------------------------------------ */
 /* SLA due times                                                        */
 
-static const char *const due_col[SB_SLA_KINDS] = {"first_response", "next_response", "resolution"};
-
-static enum sb_err sla_targets(struct sb_server *srv, const char *channel, int priority,
+static enum sb_err sla_targets(struct handoff_state *ho, const char *channel, int priority,
                                struct sb_sla_targets *out)
 {
+    struct sb_sla_policy_row rows[64];
     struct sb_sla_policy pol[64];
-    char chans[64][32];
     int n = 0;
-    sqlite3_stmt *s = ho_prep(srv, "SELECT channel, priority, ifnull(first_response_min, -1),"
-                                   " ifnull(next_response_min, -1), ifnull(resolution_min, -1)"
-                                   " FROM sla_policies ORDER BY id LIMIT 64");
-    enum sb_err rc;
-    if (!s) return SB_ERR_DB;
-    while (sqlite3_step(s) == SQLITE_ROW && n < 64) {
-        snprintf(chans[n], sizeof(chans[n]), "%s", ho_col(s, 0));
-        pol[n].channel = chans[n];
-        pol[n].priority = sqlite3_column_int(s, 1);
-        for (int k = 0; k < SB_SLA_KINDS; k++) {
-            int v = sqlite3_column_int(s, 2 + k);
-            pol[n].minutes[k] = v > 0 ? v : SB_SLA_NONE;
-        }
-        n++;
+    enum sb_err rc = sb_store_sla_policies(ho->store, rows, 64, &n);
+    if (rc) return rc;
+    for (int i = 0; i < n; i++) {
+        pol[i].channel = rows[i].channel;
+        pol[i].priority = rows[i].priority;
+        for (int k = 0; k < SB_SLA_KINDS; k++)
+            pol[i].minutes[k] = rows[i].minutes[k] > 0 ? rows[i].minutes[k] : SB_SLA_NONE;
     }
-    ho_release(srv, s);
-    rc = sb_sla_targets_for(pol, n, channel, priority, out);
-    return rc;
+    return sb_sla_targets_for(pol, n, channel, priority, out);
 }
 
 /* Sets due and warning times of kind on conv from start (business time of
  * team). */
-enum sb_err ho_sla_start(struct sb_server *srv, int64_t conv, const char *team, const char *channel,
-                         int priority, enum sb_sla_kind kind, int64_t start)
+enum sb_err ho_sla_start(struct handoff_state *ho, int64_t conv, const char *team,
+                         const char *channel, int priority, enum sb_sla_kind kind, int64_t start)
 {
     struct sb_sla_targets t;
-    struct ho_team *tm = ho_team(srv, team);
+    struct ho_team *tm = ho_team(ho, team);
     int64_t warn = 0, due = 0;
-    char sql[256];
-    sqlite3_stmt *s;
-    enum sb_err rc = sla_targets(srv, channel, priority, &t);
+    enum sb_err rc = sla_targets(ho, channel, priority, &t);
     if (rc) return rc;
     if (t.ms[kind] < 0) return SB_OK;
-    rc = sb_sla_deadline(tm ? tm->hours : NULL, start, t.ms[kind], srv->cfg.sla_warn_ratio, &warn,
+    rc = sb_sla_deadline(tm ? tm->hours : NULL, start, t.ms[kind], ho->cfg->sla_warn_ratio, &warn,
                          &due);
     if (rc) return rc;
-    snprintf(sql, sizeof(sql),
-             "UPDATE conversations SET %s_due = ?2, %s_warn = ?3,"
-             " sla_warned = sla_warned & ~?4, sla_breached = sla_breached & ~?4 WHERE id = ?1",
-             due_col[kind], due_col[kind]);
-    s = ho_prep_built(srv, sql);
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, conv);
-    sqlite3_bind_int64(s, 2, due);
-    sqlite3_bind_int64(s, 3, warn);
-    sqlite3_bind_int(s, 4, 1 << kind);
-    return ho_done(srv, s);
+    return sb_store_sla_set(ho->store, conv, (int)kind, due, warn);
 }
 
 /* ------------------------------------------------------------------ */
@@ -470,22 +419,22 @@ static bool rule_matches(json_t *match, struct sb_conv *conv, const char *topic,
  * the conversation and the choice, and may return {team=, priority=,
  * skills=}, each optional. A value that is not valid is logged and the
  * rules' choice kept for it. */
-static void route_hook(struct sb_server *srv, struct sb_conv *conv, const char *topic,
+static void route_hook(struct handoff_state *ho, struct sb_conv *conv, const char *topic,
                        json_t *cattrs, char team[64], int *priority, json_t **skills)
 {
     json_t *arg, *out, *v;
-    if (!sb_host_has_hook(srv->host, "route")) return;
+    if (!sb_host_has_hook(ho->host, "route")) return;
     arg = json_pack("{s:s, s:s, s:s, s:s?, s:O, s:o, s:s, s:i, s:O}", "conversation",
                     conv->public_id, "channel", conv->channel, "locale", conv->locale, "topic",
                     *topic ? topic : NULL, "attrs", conv->attrs ? conv->attrs : json_null(),
                     "contact", cattrs ? json_deep_copy(cattrs) : json_object(), "team", team,
                     "priority", *priority, "skills", *skills);
     if (!arg) return;
-    out = sb_host_run_hook(srv->host, "route", arg);
+    out = sb_host_run_hook(ho->host, "route", arg);
     json_decref(arg);
     if (!out) return;
     v = json_object_get(out, "team");
-    if (json_is_string(v) && ho_team(srv, json_string_value(v)))
+    if (json_is_string(v) && ho_team(ho, json_string_value(v)))
         snprintf(team, 64, "%s", json_string_value(v));
     else if (v)
         sb_warn("route hook: team %s is not a team; kept %s",
@@ -516,66 +465,66 @@ static void route_hook(struct sb_server *srv, struct sb_conv *conv, const char *
 /* The topic rules and the route hook match on: the plugin's hand-off hint,
  * else the slug of the article the bot last found for this conversation
  * (its last search), else "". */
-static void topic_of(struct sb_server *srv, const struct sb_conv *conv, const char *hint, char *out,
-                     size_t cap)
+static void topic_of(struct handoff_state *ho, const struct sb_conv *conv, const char *hint,
+                     char *out, size_t cap)
 {
-    sqlite3_stmt *s;
-    out[0] = '\0';
-    if (hint && *hint) {
+    if (hint && *hint)
         snprintf(out, cap, "%s", hint);
-        return;
-    }
-    s = ho_prep(srv, "SELECT a.slug FROM kb_queries q JOIN kb_articles a ON a.id = q.article_id"
-                     " WHERE q.conversation_id = ?1 ORDER BY q.id DESC LIMIT 1");
-    if (!s) return;
-    sqlite3_bind_int64(s, 1, conv->id);
-    if (sqlite3_step(s) == SQLITE_ROW) snprintf(out, cap, "%s", ho_col(s, 0));
-    ho_release(srv, s);
+    else
+        sb_store_last_topic(ho->store, conv->id, out, cap);
 }
 
-static enum sb_err pick_team(struct sb_server *srv, struct sb_conv *conv, const char *hint,
+/* The first routing rule that matches: its team, priority and skills. */
+struct rule_pick {
+    struct sb_conv *conv;
+    const char *topic;
+    json_t *cattrs;
+    char *team;
+    int *priority;
+    json_t **skills;
+};
+
+static bool rule_picked(void *arg, const struct sb_rule_row *rule)
+{
+    struct rule_pick *p = arg;
+    json_t *m = json_loads(rule->match, 0, NULL);
+    bool ok = json_is_object(m) && rule_matches(m, p->conv, p->topic, p->cattrs);
+    json_decref(m);
+    if (!ok) return false;
+    snprintf(p->team, 64, "%s", rule->team);
+    *p->priority = rule->priority;
+    json_decref(*p->skills);
+    *p->skills = json_loads(rule->skills, 0, NULL);
+    if (!json_is_array(*p->skills)) {
+        json_decref(*p->skills);
+        *p->skills = json_array();
+    }
+    return true;
+}
+
+static enum sb_err pick_team(struct handoff_state *ho, struct sb_conv *conv, const char *hint,
                              char team[64], int *priority, json_t **skills)
 {
     char topic[128];
-    sqlite3_stmt *s = ho_prep(srv, "SELECT match, team, priority, skills FROM routing_rules"
-                                   " ORDER BY position, id");
-    sqlite3_stmt *c = ho_prep(srv, "SELECT attrs FROM contacts WHERE id = ?1");
-    json_t *cattrs = NULL;
-    if (!s || !c) {
-        ho_release(srv, s);
-        ho_release(srv, c);
-        return SB_ERR_DB;
-    }
-    sqlite3_bind_int64(c, 1, conv->contact_id);
-    if (sqlite3_step(c) == SQLITE_ROW) cattrs = json_loads(ho_col(c, 0), 0, NULL);
-    ho_release(srv, c);
+    json_t *cattrs = sb_store_contact_attrs(ho->store, conv->contact_id);
+    struct rule_pick p = {conv, topic, cattrs, team, priority, skills};
+    enum sb_err rc;
     snprintf(team, 64, "default");
     *priority = 0;
     *skills = json_array();
     /* a plugin's team hint naming a team routes there */
-    if (hint && *hint && ho_team(srv, hint)) snprintf(team, 64, "%s", hint);
-    topic_of(srv, conv, hint, topic, sizeof(topic));
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        json_t *m = json_loads(ho_col(s, 0), 0, NULL);
-        bool ok = json_is_object(m) && rule_matches(m, conv, topic, cattrs);
-        json_decref(m);
-        if (!ok) continue;
-        snprintf(team, 64, "%s", ho_col(s, 1));
-        *priority = sqlite3_column_int(s, 2);
-        json_decref(*skills);
-        *skills = json_loads(ho_col(s, 3), 0, NULL);
-        if (!json_is_array(*skills)) {
-            json_decref(*skills);
-            *skills = json_array();
-        }
-        break;
+    if (hint && *hint && ho_team(ho, hint)) snprintf(team, 64, "%s", hint);
+    topic_of(ho, conv, hint, topic, sizeof(topic));
+    rc = sb_store_rules_each(ho->store, rule_picked, &p);
+    if (rc) {
+        json_decref(cattrs);
+        return rc;
     }
-    ho_release(srv, s);
-    if (!ho_team(srv, team)) snprintf(team, 64, "default");
-    route_hook(srv, conv, topic, cattrs, team, priority, skills);
+    if (!ho_team(ho, team)) snprintf(team, 64, "default");
+    route_hook(ho, conv, topic, cattrs, team, priority, skills);
     json_decref(cattrs);
     {
-        struct ho_team *t = ho_team(srv, team);
+        struct ho_team *t = ho_team(ho, team);
         if (t && t->require_language) {
             char lang[48];
             snprintf(lang, sizeof(lang), "lang:%s", conv->locale);
@@ -585,23 +534,13 @@ static enum sb_err pick_team(struct sb_server *srv, struct sb_conv *conv, const 
     return SB_OK;
 }
 
-int ho_position(struct sb_server *srv, int64_t conv)
+int ho_position(struct handoff_state *ho, int64_t conv)
 {
-    sqlite3_stmt *s =
-        ho_prep(srv, "SELECT count(*) FROM conversations o, conversations c WHERE c.id = ?1"
-                     " AND o.status = 'queued' AND o.team IS c.team AND (o.priority > c.priority OR"
-                     " (o.priority = c.priority AND (o.queued_at < c.queued_at OR"
-                     " (o.queued_at = c.queued_at AND o.id <= c.id))))");
-    int n = 0;
-    if (!s) return 0;
-    sqlite3_bind_int64(s, 1, conv);
-    if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int(s, 0);
-    ho_release(srv, s);
-    return n;
+    return sb_store_queue_position(ho->store, conv);
 }
 
 /* The customer of a closed team hears when it opens. */
-static enum sb_err closed_notice(struct sb_server *srv, struct sb_conv *conv, struct ho_team *t,
+static enum sb_err closed_notice(struct handoff_state *ho, struct sb_conv *conv, struct ho_team *t,
                                  json_t *replies)
 {
     int64_t at;
@@ -613,7 +552,7 @@ static enum sb_err closed_notice(struct sb_server *srv, struct sb_conv *conv, st
     enum sb_err rc;
 
     if (!t->hours || sb_hours_next_open(t->hours, sb_now_ms(), &at)) return SB_OK;
-    if (srv->handoff->tzdb) sb_tz_get(srv->handoff->tzdb, t->tz, &tz, &eb);
+    if (ho->tzdb) sb_tz_get(ho->tzdb, t->tz, &tz, &eb);
     if (tz) {
         sb_tz_local(tz, at, &tm);
     } else {
@@ -624,79 +563,58 @@ static enum sb_err closed_notice(struct sb_server *srv, struct sb_conv *conv, st
     }
     snprintf(when, sizeof(when), "%02d:%02d", tm.hour, tm.min);
     snprintf(day, sizeof(day), "conv.day.%d", tm.wday % 7);
-    sb_words_format(srv->words, conv->locale, "conv.back",
+    sb_words_format(ho->words, conv->locale, "conv.back",
                     (const char *[]){"day", "time", "timezone"},
-                    (const char *[]){sb_words_text(srv->words, conv->locale, day), when, t->tz}, 3,
+                    (const char *[]){sb_words_text(ho->words, conv->locale, day), when, t->tz}, 3,
                     text, sizeof(text));
     extra = sb_locale_pick_text(t->outside, conv->locale, NULL);
     if (extra) {
         size_t n = strlen(text);
         snprintf(text + n, sizeof(text) - n, " %s", extra);
     }
-    rc = ho_system_message(srv, conv, text, NULL, replies);
+    rc = ho_system_message(ho, conv, text, NULL, replies);
     return rc;
 }
 
 /* Queues conv (already status queued) in team with its values and tells
  * the customer its place. */
-enum sb_err ho_queue_in(struct sb_server *srv, struct sb_conv *conv, const char *team,
+enum sb_err ho_queue_in(struct handoff_state *ho, struct sb_conv *conv, const char *team,
                         json_t *replies)
 {
-    struct ho_team *t = ho_team(srv, team);
-    enum sb_err rc = ho_enqueue_row(srv, conv->id);
-    sqlite3_stmt *s;
-    int priority = 0;
+    struct ho_team *t = ho_team(ho, team);
+    struct sb_handoff_row row;
+    enum sb_err rc = ho_enqueue_row(ho, conv->id);
+    if (!rc) rc = sb_store_handoff_row(ho->store, conv->id, &row);
     if (rc) return rc;
-    s = ho_prep(srv, "SELECT priority FROM conversations WHERE id = ?1");
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, conv->id);
-    if (sqlite3_step(s) == SQLITE_ROW) priority = sqlite3_column_int(s, 0);
-    ho_release(srv, s);
-    rc = ho_event(srv, conv, "conversation/queued",
-                  json_pack("{s:s, s:i, s:i}", "team", team, "priority", priority, "position",
-                            ho_position(srv, conv->id)));
-    if (!rc && t && !t->open) rc = closed_notice(srv, conv, t, replies);
+    rc = ho_event(ho, conv, "conversation/queued",
+                  json_pack("{s:s, s:i, s:i}", "team", team, "priority", row.priority, "position",
+                            ho_position(ho, conv->id)));
+    if (!rc && t && !t->open) rc = closed_notice(ho, conv, t, replies);
     return rc;
 }
 
-enum sb_err handoff_queue(struct sb_server *srv, struct sb_conv *conv, const char *hint,
+enum sb_err handoff_queue(struct handoff_state *ho, struct sb_conv *conv, const char *hint,
                           json_t *replies)
 {
     char team[64];
     int priority;
     json_t *skills = NULL;
     char *sk_text = NULL;
-    sqlite3_stmt *s;
     int64_t now = sb_now_ms();
     enum sb_err rc;
-    srv->handoff->current = conv;
-    rc = pick_team(srv, conv, hint, team, &priority, &skills);
+    ho->current = conv;
+    rc = pick_team(ho, conv, hint, team, &priority, &skills);
     if (rc) goto out;
     sk_text = json_dumps(skills, JSON_COMPACT);
-    s = ho_prep(srv, "UPDATE conversations SET team = ?2, priority = ?3, skills = ?4,"
-                     " assignee = NULL, offered_to = NULL, offer_expires_at = NULL,"
-                     " first_response_at = NULL, next_response_due = NULL,"
-                     " next_response_warn = NULL, sla_warned = 0, sla_breached = 0,"
-                     " queued_at = ifnull(queued_at, ?5) WHERE id = ?1");
-    if (!s || !sk_text) {
-        rc = s ? SB_ERR_NOMEM : SB_ERR_DB;
-        ho_release(srv, s);
-        goto out;
-    }
-    sqlite3_bind_int64(s, 1, conv->id);
-    sqlite3_bind_text(s, 2, team, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 3, priority);
-    sqlite3_bind_text(s, 4, sk_text, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 5, now);
-    rc = ho_done(srv, s);
+    rc = sk_text ? sb_store_queue_set(ho->store, conv->id, team, priority, sk_text, now)
+                 : SB_ERR_NOMEM;
     if (!rc)
-        rc = ho_sla_start(srv, conv->id, team, conv->channel, priority, SB_SLA_FIRST_RESPONSE, now);
-    if (!rc)
-        rc = ho_sla_start(srv, conv->id, team, conv->channel, priority, SB_SLA_RESOLUTION, now);
-    if (!rc) rc = ho_queue_in(srv, conv, team, replies);
-    if (!rc) rc = handoff_route(srv);
+        rc = ho_sla_start(ho, conv->id, team, conv->channel, priority, SB_SLA_FIRST_RESPONSE, now);
+    if (!rc) rc = ho_sla_start(ho, conv->id, team, conv->channel, priority, SB_SLA_RESOLUTION, now);
+    if (!rc) rc = ho_queue_in(ho, conv, team, replies);
+    if (!rc) rc = handoff_route(ho);
 out:
-    srv->handoff->current = NULL;
+    ho->current = NULL;
     free(sk_text);
     json_decref(skills);
     return rc;
@@ -705,19 +623,15 @@ out:
 /* ------------------------------------------------------------------ */
 /* routing                                                              */
 
-enum sb_err ho_user_name(struct sb_server *srv, int64_t user, char *out, size_t cap)
+enum sb_err ho_user_name(struct handoff_state *ho, int64_t user, char *out, size_t cap)
 {
-    sqlite3_stmt *s = ho_prep(srv, "SELECT name FROM users WHERE id = ?1");
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, user);
-    snprintf(out, cap, "%s", sqlite3_step(s) == SQLITE_ROW ? ho_col(s, 0) : "");
-    ho_release(srv, s);
+    sb_store_user_name(ho->store, user, out, cap);
     return SB_OK;
 }
 
-void ho_sync_current(struct sb_server *srv, const struct sb_conv *conv)
+void ho_sync_current(struct handoff_state *ho, const struct sb_conv *conv)
 {
-    struct sb_conv *cur = srv->handoff->current;
+    struct sb_conv *cur = ho->current;
     if (!cur || cur == conv || cur->id != conv->id) return;
     if (conv->last_seq > cur->last_seq) cur->last_seq = conv->last_seq;
     /* e.g. assigned at once (auto_accept): the caller answers with it */
@@ -726,95 +640,80 @@ void ho_sync_current(struct sb_server *srv, const struct sb_conv *conv)
 
 /* Writes one decision of the router: an offer, or with auto_accept an
  * assignment. */
-enum sb_err ho_offer(struct sb_server *srv, int64_t conv_id, int64_t agent, bool direct)
+enum sb_err ho_offer(struct handoff_state *ho, int64_t conv_id, int64_t agent, bool direct)
 {
     struct sb_conv conv;
     char name[256];
-    int64_t now = sb_now_ms();
-    sqlite3_stmt *s;
-    enum sb_err rc = sb_store_conv_get_by_id(srv->store, conv_id, &conv);
+    int64_t now = sb_now_ms(), expires = now + (int64_t)ho->cfg->offer_timeout_s * 1000;
+    enum sb_err rc = sb_store_conv_get_by_id(ho->store, conv_id, &conv);
     if (rc) return rc;
-    ho_user_name(srv, agent, name, sizeof(name));
-    if (srv->cfg.auto_accept && !direct) {
-        rc = ho_assign(srv, &conv, agent);
-        ho_sync_current(srv, &conv);
+    ho_user_name(ho, agent, name, sizeof(name));
+    if (ho->cfg->auto_accept && !direct) {
+        rc = ho_assign(ho, &conv, agent);
+        ho_sync_current(ho, &conv);
         sb_conv_cleanup(&conv);
         return rc;
     }
-    s = ho_prep(srv, "UPDATE conversations SET offered_to = ?2, offer_expires_at = ?3"
-                     " WHERE id = ?1");
-    if (!s) {
-        sb_conv_cleanup(&conv);
-        return SB_ERR_DB;
-    }
-    sqlite3_bind_int64(s, 1, conv_id);
-    sqlite3_bind_int64(s, 2, agent);
-    sqlite3_bind_int64(s, 3, now + (int64_t)srv->cfg.offer_timeout_s * 1000);
-    rc = ho_done(srv, s);
-    if (!rc) {
-        s = ho_prep(srv, "UPDATE agent_profiles SET last_assigned_at = ?2 WHERE user_id = ?1");
-        if (s) {
-            sqlite3_bind_int64(s, 1, agent);
-            sqlite3_bind_int64(s, 2, now);
-        }
-        rc = ho_done(srv, s);
-    }
+    rc = sb_store_offer_set(ho->store, conv_id, agent, expires, now);
     if (!rc)
-        rc = ho_event(srv, &conv, "conversation/offered",
+        rc = ho_event(ho, &conv, "conversation/offered",
                       json_pack("{s:{s:I, s:s}, s:I}", "agent", "id", (json_int_t)agent, "name",
-                                name, "expires_at",
-                                (json_int_t)(now + (int64_t)srv->cfg.offer_timeout_s * 1000)));
-    ho_sync_current(srv, &conv);
+                                name, "expires_at", (json_int_t)expires));
+    ho_sync_current(ho, &conv);
     sb_conv_cleanup(&conv);
     return rc;
 }
 
-enum sb_err handoff_route(struct sb_server *srv)
+enum sb_err handoff_route(struct handoff_state *ho)
 {
     struct sb_offer offers[64];
+    struct sb_router *r;
     enum sb_err rc = SB_OK;
     int n;
     do {
-        n = sb_router_route(srv->handoff->router, sb_now_ms(), offers, (int)SB_ARRAY_LEN(offers));
+        rc = ho_router(ho, &r);
+        if (rc) return rc;
+        n = sb_router_route(r, sb_now_ms(), offers, (int)SB_ARRAY_LEN(offers));
         for (int i = 0; i < n && !rc; i++)
-            rc = ho_offer(srv, offers[i].conv, offers[i].agent, false);
+            rc = ho_offer(ho, offers[i].conv, offers[i].agent, false);
     } while (!rc && n == (int)SB_ARRAY_LEN(offers));
     return rc;
 }
 
-enum sb_err handoff_agent_changed(struct sb_server *srv, int64_t user_id)
+enum sb_err handoff_agent_changed(struct handoff_state *ho, int64_t user_id)
 {
-    enum sb_err rc = ho_agent_load(srv, user_id);
-    if (!rc) rc = ho_withdraw_lost_offers(srv, user_id);
-    if (!rc) rc = handoff_route(srv);
+    enum sb_err rc = ho_agent_load(ho, user_id);
+    if (!rc) rc = ho_withdraw_lost_offers(ho, user_id);
+    if (!rc) rc = handoff_route(ho);
     return rc;
 }
 
 /* An agent who is no longer online loses the offers made to them: back
  * to the queue, not skipped (the router did the same already). */
-enum sb_err ho_withdraw_lost_offers(struct sb_server *srv, int64_t user_id)
+struct withdraw {
+    struct handoff_state *ho;
+    int64_t agent;
+};
+
+static void offer_withdrawn(void *arg, int64_t conv)
 {
-    sqlite3_stmt *s = ho_prep(srv, "SELECT status FROM agent_profiles WHERE user_id = ?1");
-    bool online = false;
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, user_id);
-    if (sqlite3_step(s) == SQLITE_ROW) online = strcmp(ho_col(s, 0), "online") == 0;
-    ho_release(srv, s);
-    if (online) return SB_OK;
-    s = ho_prep(srv, "SELECT id FROM conversations WHERE offered_to = ?1 AND status = 'queued'");
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, user_id);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(s, 0);
-        sqlite3_stmt *u = ho_prep(srv, "UPDATE conversations SET offered_to = NULL,"
-                                       " offer_expires_at = NULL WHERE id = ?1");
-        if (u) sqlite3_bind_int64(u, 1, id);
-        ho_done(srv, u);
-        /* the router may still count it as a hold (rebuilt offers) */
-        sb_router_release(srv->handoff->router, user_id, id);
-        ho_enqueue_row(srv, id);
-    }
-    ho_release(srv, s);
+    struct withdraw *w = arg;
+    struct sb_router *r;
+    sb_store_offer_clear(w->ho->store, conv, true);
+    /* the router may still count it as a hold (rebuilt offers) */
+    if (ho_router(w->ho, &r) == SB_OK) sb_router_release(r, w->agent, conv);
+    ho_enqueue_row(w->ho, conv);
+}
+
+enum sb_err ho_withdraw_lost_offers(struct handoff_state *ho, int64_t user_id)
+{
+    struct withdraw w = {ho, user_id};
+    char status[16];
+    double capacity;
+    enum sb_err rc = sb_store_agent_avail(ho->store, user_id, status, &capacity);
+    if (rc && rc != SB_ERR_NOT_FOUND) return rc;
+    if (!rc && strcmp(status, "online") == 0) return SB_OK;
+    sb_store_offers_to_each(ho->store, user_id, offer_withdrawn, &w);
     return SB_OK;
 }
 
@@ -833,47 +732,35 @@ static int rating_of(const char *text, const char *payload)
     return 0;
 }
 
-static enum sb_err inbound(struct sb_server *srv, struct sb_conv *conv, const char *text,
+static enum sb_err inbound(struct handoff_state *ho, struct sb_conv *conv, const char *text,
                            const char *payload, int64_t msg_id, json_t *replies, bool *bot)
 {
-    sqlite3_stmt *s;
-    int64_t now = sb_now_ms(), resolved_at = 0, last = 0, next_due = 0;
-    char team[64] = "default";
-    int priority = 0;
-    enum sb_err rc = SB_OK;
+    struct sb_inbound_row row = {.team = "default"};
+    int64_t now = sb_now_ms(), resolved_at, last, next_due;
+    const char *team = row.team;
+    int priority;
+    enum sb_err rc;
     (void)msg_id;
 
     *bot = strcmp(conv->status, SB_STATUS_BOT) == 0;
-    s = ho_prep(srv, "SELECT ifnull(resolved_at, 0), ifnull(last_assignee, 0), ifnull(team,"
-                     " 'default'), priority, ifnull(next_response_due, 0) FROM conversations"
-                     " WHERE id = ?1");
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, conv->id);
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        resolved_at = sqlite3_column_int64(s, 0);
-        last = sqlite3_column_int64(s, 1);
-        snprintf(team, sizeof(team), "%s", ho_col(s, 2));
-        priority = sqlite3_column_int(s, 3);
-        next_due = sqlite3_column_int64(s, 4);
-    }
-    ho_release(srv, s);
+    rc = sb_store_inbound_row(ho->store, conv->id, &row);
+    if (rc && rc != SB_ERR_NOT_FOUND) return rc;
+    rc = SB_OK;
+    resolved_at = row.resolved_at;
+    last = row.last_assignee;
+    priority = row.priority;
+    next_due = row.next_response_due;
 
     if (strcmp(conv->status, SB_STATUS_RESOLVED) == 0) {
         int rating = rating_of(text, payload);
-        bool within = resolved_at && now - resolved_at <= (int64_t)srv->cfg.reopen_window_s * 1000;
+        bool within = resolved_at && now - resolved_at <= (int64_t)ho->cfg->reopen_window_s * 1000;
         if (rating && within) {
             /* a rating never reopens */
-            s = ho_prep(srv, "UPDATE conversations SET csat = ?2 WHERE id = ?1");
-            if (s) {
-                sqlite3_bind_int64(s, 1, conv->id);
-                sqlite3_bind_int(s, 2, rating);
-            }
-            rc = ho_done(srv, s);
-            if (!rc) rc = ho_event(srv, conv, "csat", json_pack("{s:i}", "rating", rating));
+            rc = sb_store_csat_set(ho->store, conv->id, rating);
+            if (!rc) rc = ho_event(ho, conv, "csat", json_pack("{s:i}", "rating", rating));
             if (!rc)
-                rc = ho_system_message(srv, conv,
-                                       sb_words_text(srv->words, conv->locale, "conv.rated"), NULL,
-                                       replies);
+                rc = ho_system_message(
+                    ho, conv, sb_words_text(ho->words, conv->locale, "conv.rated"), NULL, replies);
             *bot = false;
             return rc;
         }
@@ -882,80 +769,72 @@ static enum sb_err inbound(struct sb_server *srv, struct sb_conv *conv, const ch
             return SB_OK;
         }
         /* within the window: back to a person, the last one first */
-        rc = sb_store_conv_set_status(srv->store, conv->id, SB_STATUS_QUEUED);
+        rc = sb_store_conv_set_status(ho->store, conv->id, SB_STATUS_QUEUED);
         if (rc) return rc;
         snprintf(conv->status, sizeof(conv->status), "%s", SB_STATUS_QUEUED);
-        s = ho_prep(srv, "UPDATE conversations SET reopen_count = reopen_count + 1,"
-                         " resolved_at = NULL, resolved_by = NULL, assignee = NULL,"
-                         " offered_to = NULL, offer_expires_at = NULL, first_response_at = NULL,"
-                         " sla_warned = 0, sla_breached = 0 WHERE id = ?1");
-        if (s) sqlite3_bind_int64(s, 1, conv->id);
-        rc = ho_done(srv, s);
+        rc = sb_store_reopened(ho->store, conv->id);
         if (!rc)
-            rc = ho_event(srv, conv, "conversation/reopened",
+            rc = ho_event(ho, conv, "conversation/reopened",
                           json_pack("{s:s}", "status", SB_STATUS_QUEUED));
         if (!rc)
-            rc = ho_sla_start(srv, conv->id, team, conv->channel, priority, SB_SLA_FIRST_RESPONSE,
+            rc = ho_sla_start(ho, conv->id, team, conv->channel, priority, SB_SLA_FIRST_RESPONSE,
                               now);
         if (!rc)
-            rc = ho_sla_start(srv, conv->id, team, conv->channel, priority, SB_SLA_RESOLUTION, now);
-        if (!rc) rc = ho_enqueue_row(srv, conv->id);
-        if (!rc && last && ho_agent_has_room(srv, last, conv->channel)) {
-            sb_router_hold(srv->handoff->router, last, conv->id, ho_weight(srv, conv->channel));
-            rc = ho_offer(srv, conv->id, last, true);
+            rc = ho_sla_start(ho, conv->id, team, conv->channel, priority, SB_SLA_RESOLUTION, now);
+        if (!rc) rc = ho_enqueue_row(ho, conv->id);
+        if (!rc && last && ho_agent_has_room(ho, last, conv->channel)) {
+            struct sb_router *r;
+            rc = ho_router(ho, &r);
+            if (!rc) sb_router_hold(r, last, conv->id, ho_weight(ho, conv->channel));
+            if (!rc) rc = ho_offer(ho, conv->id, last, true);
         } else if (!rc) {
-            rc = ho_event(srv, conv, "conversation/queued",
+            rc = ho_event(ho, conv, "conversation/queued",
                           json_pack("{s:s, s:i, s:i}", "team", team, "priority", priority,
-                                    "position", ho_position(srv, conv->id)));
+                                    "position", ho_position(ho, conv->id)));
         }
-        if (!rc) rc = handoff_route(srv);
+        if (!rc) rc = handoff_route(ho);
         *bot = false;
         return rc;
     }
     if (strcmp(conv->status, SB_STATUS_ASSIGNED) == 0 && !next_due)
-        rc = ho_sla_start(srv, conv->id, team, conv->channel, priority, SB_SLA_NEXT_RESPONSE, now);
+        rc = ho_sla_start(ho, conv->id, team, conv->channel, priority, SB_SLA_NEXT_RESPONSE, now);
     return rc;
 }
 
-enum sb_err handoff_inbound(struct sb_server *srv, struct sb_conv *conv, const char *text,
+enum sb_err handoff_inbound(struct handoff_state *ho, struct sb_conv *conv, const char *text,
                             const char *payload, int64_t msg_id, json_t *replies, bool *bot)
 {
     enum sb_err rc;
-    srv->handoff->current = conv;
-    rc = inbound(srv, conv, text, payload, msg_id, replies, bot);
-    srv->handoff->current = NULL;
+    ho->current = conv;
+    rc = inbound(ho, conv, text, payload, msg_id, replies, bot);
+    ho->current = NULL;
     return rc;
 }
 
 /* Online, with room for one more conversation of channel. */
-bool ho_agent_has_room(struct sb_server *srv, int64_t agent, const char *channel)
+bool ho_agent_has_room(struct handoff_state *ho, int64_t agent, const char *channel)
 {
-    sqlite3_stmt *s =
-        ho_prep(srv, "SELECT status, capacity FROM agent_profiles WHERE user_id = ?1");
-    bool ok = false;
-    if (!s) return false;
-    sqlite3_bind_int64(s, 1, agent);
-    if (sqlite3_step(s) == SQLITE_ROW && strcmp(ho_col(s, 0), "online") == 0) {
-        int64_t load = sb_router_agent_load(srv->handoff->router, agent);
-        int64_t cap = (int64_t)(sqlite3_column_double(s, 1) * 1000 + 0.5);
-        int64_t w = (int64_t)(ho_weight(srv, channel) * 1000 + 0.5);
-        ok = load >= 0 && load + w <= cap;
-    }
-    ho_release(srv, s);
-    return ok;
+    char status[16];
+    double capacity;
+    int64_t load, cap, w;
+    if (sb_store_agent_avail(ho->store, agent, status, &capacity) || strcmp(status, "online"))
+        return false;
+    load = sb_router_agent_load(ho_router_view(ho), agent);
+    cap = (int64_t)(capacity * 1000 + 0.5);
+    w = (int64_t)(ho_weight(ho, channel) * 1000 + 0.5);
+    return load >= 0 && load + w <= cap;
 }
 
 /* An admin or the CLI changed teams, agents, rules or SLA policies (and
  * committed): the router follows the store, and routes (agent_admin.h). */
-void sb_agents_config_changed(struct sb_server *srv, const char *what)
+void sb_agents_config_changed(struct handoff_state *ho, const char *what)
 {
-    if (!srv || !srv->handoff) return;
+    if (!ho) return;
     sb_info("handoff: %s changed; routing state reloaded", what ? what : "configuration");
-    handoff_rebuild(srv);
-    agent_events_teams_changed(srv);
-    if (sb_store_begin(srv->store)) return;
-    if (handoff_route(srv) || sb_store_commit(srv->store)) {
-        sb_store_rollback(srv->store);
-        handoff_rebuild(srv);
+    handoff_rebuild(ho);
+    if (sb_store_begin(ho->store)) {
+        sb_error("handoff: routing after the change waits for the next event (store busy)");
+        return;
     }
+    if (handoff_route(ho) || sb_store_commit(ho->store)) sb_store_rollback(ho->store);
 }

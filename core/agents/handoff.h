@@ -7,10 +7,10 @@
  *
  * Everything runs on the loop thread. Functions that change a
  * conversation expect to be called inside a store unit (sb_store_begin)
- * unless they say otherwise; they add the events and ask for the streams
- * to be woken after the flush. When a unit is rolled back after the router
- * was told of a change, handoff_rebuild() puts the router back in line
- * with the store.
+ * unless they say otherwise; they add the events (the store's event hook
+ * wakes the streams after commit) and change the unit's copy of the
+ * router, which replaces the router when the unit commits: a rollback
+ * leaves nothing to repair.
  */
 #ifndef HANDOFF_H
 #define HANDOFF_H
@@ -23,22 +23,42 @@
 #include "sb.h"
 #include "sb_store.h"
 
-struct sb_server;
-struct sb_inbound;
+struct sb_words;
+
+struct handoff_state;
+struct sb_config;
+struct sb_host;
+struct sb_kb;
+
+/* What the state machine works with, all borrowed for its life: it knows
+ * nothing of HTTP or the server. The counters are the server's metrics. */
+struct handoff_deps {
+    struct sb_store *store;
+    struct sb_kb *kb;             /* votes of resolving agents */
+    struct sb_host *host;         /* the plugins' route hook */
+    const struct sb_config *cfg;  /* offers, reopening, SLA warnings, weights */
+    const struct sb_words *words; /* what the customer is told (web/locales) */
+    uint64_t *messages_out;       /* system messages count as replies */
+    uint64_t *sla_warnings;       /* [3], by enum sb_sla_kind */
+    uint64_t *sla_breaches;       /* [3] */
+};
 
 /* Loads teams, agents, queued and assigned conversations into a new
- * router. SB_ERR_NOMEM / SB_ERR_DB with detail in eb. */
-enum sb_err handoff_start(struct sb_server *srv, struct sb_errbuf *eb);
-void handoff_stop(struct sb_server *srv);
-/* Throws the router away and loads it again from the store (after a
- * rolled-back unit or a failed flush). */
-void handoff_rebuild(struct sb_server *srv);
+ * router; *out is the state (free with handoff_stop, also after a
+ * failure). SB_ERR_NOMEM / SB_ERR_DB with detail in eb. */
+enum sb_err handoff_start(const struct handoff_deps *deps, struct handoff_state **out,
+                          struct sb_errbuf *eb);
+void handoff_stop(struct handoff_state *ho); /* NULL-safe */
+/* Throws the router away and loads it again from the store: after an
+ * admin changed the configuration, or a failed flush undid committed
+ * units (the store's batch-lost hook). Outside a unit. */
+void handoff_rebuild(struct handoff_state *ho);
 
 /* The bot handed conv off (status already queued): picks its team,
  * priority and skills (routing rules; hint = the plugin's team hint or
  * topic, may be NULL), sets the SLA due times, queues it, tells a customer
  * of a closed team when it opens, and routes. Inside a unit. */
-enum sb_err handoff_queue(struct sb_server *srv, struct sb_conv *conv, const char *hint,
+enum sb_err handoff_queue(struct handoff_state *ho, struct sb_conv *conv, const char *hint,
                           json_t *replies);
 
 /* A customer message (stored, id msg_id) reached conv before the bot:
@@ -46,24 +66,24 @@ enum sb_err handoff_queue(struct sb_server *srv, struct sb_conv *conv, const cha
  * conversation within the reopen window is queued again (*bot = false);
  * queued/assigned ones start the next-response SLA. *bot says whether the
  * bot may answer. Inside a unit. */
-enum sb_err handoff_inbound(struct sb_server *srv, struct sb_conv *conv, const char *text,
+enum sb_err handoff_inbound(struct handoff_state *ho, struct sb_conv *conv, const char *text,
                             const char *payload, int64_t msg_id, json_t *replies, bool *bot);
 
 /* Runs routing and writes its offers. Inside a unit. */
-enum sb_err handoff_route(struct sb_server *srv);
+enum sb_err handoff_route(struct handoff_state *ho);
 
 /* Re-reads agent user_id's profile and teams into the router (after an
  * admin changed them) and routes. Inside a unit. */
-enum sb_err handoff_agent_changed(struct sb_server *srv, int64_t user_id);
+enum sb_err handoff_agent_changed(struct handoff_state *ho, int64_t user_id);
+
+/* Called after an admin or CLI change of teams, agents, routing rules or
+ * SLA policies has been committed, so the routing state in memory follows
+ * the store: reloads the router and routes. ho may be NULL (the CLI: the
+ * server reads the store again at start or on SIGHUP). */
+void sb_agents_config_changed(struct handoff_state *ho, const char *what);
 
 /* Fires every timer due at sb_now_ms(): offer expiries, SLA warnings and
  * breaches, teams opening and closing. Opens its own units. */
-void handoff_timers(struct sb_server *srv);
-
-/* The agents' event streams (api_agent_events.c): wake the ones that
- * have something new once the batch is durable; keep-alives. */
-void agent_events_flushed(struct sb_server *srv);
-void agent_events_notify(struct sb_server *srv);
-void agent_events_keepalive(struct sb_server *srv, unsigned tick);
+void handoff_timers(struct handoff_state *ho);
 
 #endif

@@ -1,17 +1,19 @@
 /*
  * handoff_int.h - private to handoff.c, handoff_ops.c and api_agent.c:
- * the team cache, SQL helpers and the transitions of the state machine.
+ * the team cache and the transitions of the state machine (their SQL is
+ * in store/store_handoff.c).
  */
 #ifndef HANDOFF_INT_H
 #define HANDOFF_INT_H
 
-#include <sqlite3.h>
-
 #include "handoff.h"
 #include "hours.h"
 #include "routing.h"
-#include "server.h"
+#include "lua_host.h"
+#include "sb_config.h"
+#include "sb_kb.h"
 #include "sla.h"
+#include "store_handoff.h"
 #include "tz.h"
 
 struct ho_team {
@@ -24,23 +26,20 @@ struct ho_team {
     json_t *outside; /* owned: {"en": "..."} */
 };
 
-#define HO_STMT_CACHE 96
-
-struct ho_cached_stmt {
-    const char *sql; /* the caller's literal: compared by address */
-    sqlite3_stmt *stmt;
-    bool busy;
-};
-
-struct ho_stmt_cache {
-    struct ho_cached_stmt slot[HO_STMT_CACHE];
-    int n;
-};
-
 struct handoff_state {
-    struct ho_stmt_cache stmts;
+    struct sb_store *store; /* the rest of handoff_deps, borrowed */
+    struct sb_kb *kb;
+    struct sb_host *host;
+    const struct sb_config *cfg;
+    const struct sb_words *words;
+    uint64_t *messages_out, *sla_warnings, *sla_breaches;
     struct agent_feed *feed; /* agent_feed.c, for api_agent_events.c */
+    /* The router as of the last committed unit; the open unit's copy
+     * (NULL until the unit first changes it), adopted when the unit
+     * commits and dropped with a rollback. */
     struct sb_router *router;
+    struct sb_router *staged;
+    enum sb_err load_rc; /* load_router's callbacks */
     struct sb_tzdb *tzdb;
     struct ho_team *teams;
     int nteams;
@@ -51,71 +50,55 @@ struct handoff_state {
 };
 
 /* ---- Interface to code in handoff.c ---- */
-/* A prepared statement for sql, which must be a string literal; NULL on
- * error (logged). Every one goes back with ho_release or ho_done. */
-sqlite3_stmt *ho_prep(struct sb_server *srv, const char *sql);
-/* For SQL built at run time: never cached, released the same way. */
-sqlite3_stmt *ho_prep_built(struct sb_server *srv, const char *sql);
-void ho_release(struct sb_server *srv, sqlite3_stmt *s); /* NULL-safe */
-/* Steps once and releases; NULL-safe (SB_ERR_DB). */
-enum sb_err ho_done(struct sb_server *srv, sqlite3_stmt *s);
-const char *ho_col(sqlite3_stmt *s, int i); /* "" for NULL */
-int64_t ho_opt(sqlite3_stmt *s, int i);     /* 0 for NULL */
-double ho_weight(struct sb_server *srv, const char *channel);
-struct ho_team *ho_team(struct sb_server *srv, const char *id); /* borrowed; NULL unknown */
-enum sb_err ho_agent_load(struct sb_server *srv, int64_t user_id);
-enum sb_err ho_enqueue_row(struct sb_server *srv, int64_t conv);
-enum sb_err ho_event(struct sb_server *srv, struct sb_conv *conv, const char *type,
+/* The router a transition changes: inside a unit, the unit's own copy,
+ * made on first use and adopted as an after-commit effect (so a rollback
+ * leaves the router as it was); outside a unit, the router itself.
+ * SB_ERR_NOMEM when the copy cannot be made. */
+enum sb_err ho_router(struct handoff_state *ho, struct sb_router **out);
+/* The router to read from: the unit's copy when there is one (borrowed). */
+const struct sb_router *ho_router_view(struct handoff_state *ho);
+double ho_weight(struct handoff_state *ho, const char *channel);
+struct ho_team *ho_team(struct handoff_state *ho, const char *id); /* borrowed; NULL unknown */
+enum sb_err ho_agent_load(struct handoff_state *ho, int64_t user_id);
+enum sb_err ho_enqueue_row(struct handoff_state *ho, int64_t conv);
+enum sb_err ho_event(struct handoff_state *ho, struct sb_conv *conv, const char *type,
                      json_t *payload); /* payload owned */
-enum sb_err ho_system_message(struct sb_server *srv, struct sb_conv *conv, const char *text,
+enum sb_err ho_system_message(struct handoff_state *ho, struct sb_conv *conv, const char *text,
                               json_t *quick_replies, json_t *replies); /* borrowed; NULLs ok */
-enum sb_err ho_sla_start(struct sb_server *srv, int64_t conv, const char *team, const char *channel,
-                         int priority, enum sb_sla_kind kind, int64_t start);
-int ho_position(struct sb_server *srv, int64_t conv);
-enum sb_err ho_queue_in(struct sb_server *srv, struct sb_conv *conv, const char *team,
+enum sb_err ho_sla_start(struct handoff_state *ho, int64_t conv, const char *team,
+                         const char *channel, int priority, enum sb_sla_kind kind, int64_t start);
+int ho_position(struct handoff_state *ho, int64_t conv);
+enum sb_err ho_queue_in(struct handoff_state *ho, struct sb_conv *conv, const char *team,
                         json_t *replies);
-enum sb_err ho_user_name(struct sb_server *srv, int64_t user, char *out, size_t cap);
+enum sb_err ho_user_name(struct handoff_state *ho, int64_t user, char *out, size_t cap);
 /* Moves the current conversation's last_seq up to conv's (same id). */
-void ho_sync_current(struct sb_server *srv, const struct sb_conv *conv);
-enum sb_err ho_offer(struct sb_server *srv, int64_t conv_id, int64_t agent, bool direct);
-enum sb_err ho_withdraw_lost_offers(struct sb_server *srv, int64_t user_id);
-bool ho_agent_has_room(struct sb_server *srv, int64_t agent, const char *channel);
+void ho_sync_current(struct handoff_state *ho, const struct sb_conv *conv);
+enum sb_err ho_offer(struct handoff_state *ho, int64_t conv_id, int64_t agent, bool direct);
+enum sb_err ho_withdraw_lost_offers(struct handoff_state *ho, int64_t user_id);
+bool ho_agent_has_room(struct handoff_state *ho, int64_t agent, const char *channel);
 
 /* ---- Interface to code in handoff_ops.c ---- */
 /* conv (queued) goes to agent: status assigned, router hold, event. */
-enum sb_err ho_assign(struct sb_server *srv, struct sb_conv *conv, int64_t agent);
+enum sb_err ho_assign(struct handoff_state *ho, struct sb_conv *conv, int64_t agent);
 
-/* The row of a conversation the agent API acts on. */
-struct ho_conv {
-    char status[16];
-    char team[64];
-    int64_t assignee, offered_to, offer_expires_at;
-    int priority;
-};
-enum sb_err ho_conv_row(struct sb_server *srv, int64_t id, struct ho_conv *out);
+/* The row of a conversation the agent API acts on (store_handoff.h). */
+enum sb_err ho_conv_row(struct handoff_state *ho, int64_t id, struct sb_handoff_row *out);
 
 /* Transitions: SB_ERR_CONFLICT-like refusals come back as SB_ERR_INVAL
  * with why in eb (the API answers 409). Inside a unit. */
-enum sb_err ho_accept(struct sb_server *srv, struct sb_conv *conv, int64_t agent,
+enum sb_err ho_accept(struct handoff_state *ho, struct sb_conv *conv, int64_t agent,
                       struct sb_errbuf *eb);
-enum sb_err ho_decline(struct sb_server *srv, struct sb_conv *conv, int64_t agent,
+enum sb_err ho_decline(struct handoff_state *ho, struct sb_conv *conv, int64_t agent,
                        struct sb_errbuf *eb);
-enum sb_err ho_claim(struct sb_server *srv, struct sb_conv *conv, int64_t agent, bool supervisor,
+enum sb_err ho_claim(struct handoff_state *ho, struct sb_conv *conv, int64_t agent, bool supervisor,
                      struct sb_errbuf *eb);
-enum sb_err ho_resolve(struct sb_server *srv, struct sb_conv *conv, const char *by, int64_t article,
-                       struct sb_errbuf *eb); /* article 0: none named */
-enum sb_err ho_return_to_bot(struct sb_server *srv, struct sb_conv *conv, const char *by,
+enum sb_err ho_resolve(struct handoff_state *ho, struct sb_conv *conv, const char *by,
+                       int64_t article, struct sb_errbuf *eb); /* article 0: none named */
+enum sb_err ho_return_to_bot(struct handoff_state *ho, struct sb_conv *conv, const char *by,
                              struct sb_errbuf *eb);
-enum sb_err ho_transfer(struct sb_server *srv, struct sb_conv *conv, int64_t from, const char *team,
-                        int64_t to_agent, const char *note, struct sb_errbuf *eb);
+enum sb_err ho_transfer(struct handoff_state *ho, struct sb_conv *conv, int64_t from,
+                        const char *team, int64_t to_agent, const char *note, struct sb_errbuf *eb);
 /* The agent replied: SLA first/next response met. */
-enum sb_err ho_replied(struct sb_server *srv, int64_t conv);
-
-/* ---- Interface to code in api_agent.c ---- */
-/* Something happened that agent event streams may want: wake them after
- * the flush. */
-void agent_events_notify(struct sb_server *srv);
-/* Team memberships changed: the streams read them again. */
-void agent_events_teams_changed(struct sb_server *srv);
+enum sb_err ho_replied(struct handoff_state *ho, int64_t conv);
 
 #endif

@@ -294,6 +294,115 @@ void sb_router_free(struct sb_router *r)
     free(r);
 }
 
+/* ------- copies ------- */
+
+/* *dst becomes a copy of n elements of size elem at src (NULL when n is 0);
+ * false when out of memory (*dst is then NULL). */
+static bool copy_array(void *dst, const void *src, size_t n, size_t elem)
+{
+    void **d = dst;
+    *d = NULL;
+    if (!n || !src) return true;
+    *d = malloc(n * elem);
+    if (!*d) return false;
+    memcpy(*d, src, n * elem);
+    return true;
+}
+
+static bool copy_idmap(struct idmap *d, const struct idmap *o)
+{
+    d->cap = o->cap;
+    d->n = o->n;
+    return copy_array(&d->keys, o->keys, o->cap, sizeof(*o->keys)) &&
+           copy_array(&d->vals, o->vals, o->cap, sizeof(*o->vals));
+}
+
+static bool copy_names(struct names *d, const struct names *o)
+{
+    if (!copy_array(&d->names, o->names, (size_t)o->cap, sizeof(*o->names))) return false;
+    for (d->n = 0; d->n < o->n; d->n++)
+        if (!(d->names[d->n] = strdup(o->names[d->n]))) return false;
+    return copy_array(&d->next, o->next, (size_t)o->next_cap, sizeof(int)) &&
+           copy_idmap(&d->by_hash, &o->by_hash);
+}
+
+/* Fills c, whose owned pointers are all NULL and counts of owned items 0,
+ * from r. Arrays keep their capacity (grow() trusts the *_cap fields). On
+ * failure c holds only what it owns, for sb_router_free. */
+static bool copy_router(struct sb_router *c, const struct sb_router *r)
+{
+    if (!copy_names(&c->skill_names, &r->skill_names) ||
+        !copy_names(&c->team_names, &r->team_names) || !copy_idmap(&c->agent_ids, &r->agent_ids) ||
+        !copy_idmap(&c->conv_ids, &r->conv_ids) ||
+        !copy_array(&c->free_convs, r->free_convs, (size_t)r->free_cap, sizeof(int)) ||
+        !copy_array(&c->dirty_convs, r->dirty_convs, (size_t)r->dirty_convs_cap, sizeof(int)) ||
+        !copy_array(&c->dirty_agents, r->dirty_agents, (size_t)r->dirty_agents_cap, sizeof(int)) ||
+        !copy_array(&c->teams, r->teams, (size_t)r->teams_cap, sizeof(*r->teams)) ||
+        !copy_array(&c->agents, r->agents, (size_t)r->agents_cap, sizeof(*r->agents)) ||
+        !copy_array(&c->convs, r->convs, (size_t)r->convs_cap, sizeof(*r->convs)) ||
+        !copy_array(&c->subqs, r->subqs, (size_t)r->subqs_cap, sizeof(*r->subqs)))
+        return false;
+    /* Each element is the original's until its own arrays are copied. */
+    for (; c->nteams < r->nteams; c->nteams++) {
+        struct team *t = &c->teams[c->nteams];
+        const struct team *o = &r->teams[c->nteams];
+        t->subqs = NULL;
+        if (!copy_array(&t->members, o->members, (size_t)o->members_cap, sizeof(int)) ||
+            !copy_array(&t->subqs, o->subqs, (size_t)o->subqs_cap, sizeof(int)))
+            return c->nteams++, false;
+    }
+    for (; c->nagents < r->nagents; c->nagents++) {
+        struct agent *a = &c->agents[c->nagents];
+        const struct agent *o = &r->agents[c->nagents];
+        a->teams = a->held = NULL;
+        if (!copy_array(&a->skills, o->skills, (size_t)o->nwords, sizeof(uint64_t)) ||
+            !copy_array(&a->teams, o->teams, (size_t)o->nteams, sizeof(int)) ||
+            !copy_array(&a->held, o->held, (size_t)o->held_cap, sizeof(int)))
+            return c->nagents++, false;
+    }
+    for (; c->nconvs < r->nconvs; c->nconvs++) {
+        const struct conv *o = &r->convs[c->nconvs];
+        if (!copy_array(&c->convs[c->nconvs].skipped, o->skipped, (size_t)o->skipped_cap,
+                        sizeof(int64_t)))
+            return c->nconvs++, false;
+    }
+    for (; c->nsubqs < r->nsubqs; c->nsubqs++) {
+        struct subq *q = &c->subqs[c->nsubqs];
+        const struct subq *o = &r->subqs[c->nsubqs];
+        q->heap = NULL;
+        if (!copy_array(&q->skills, o->skills, (size_t)o->nskills, sizeof(int)) ||
+            !copy_array(&q->heap, o->heap, (size_t)o->cap, sizeof(int)))
+            return c->nsubqs++, false;
+    }
+    return true;
+}
+
+struct sb_router *sb_router_clone(const struct sb_router *r)
+{
+    struct sb_router *c = calloc(1, sizeof(*c));
+    if (!c) return NULL;
+    /* the plain values; copy_router fills the owned arrays */
+    c->skill_names.cap = r->skill_names.cap;
+    c->skill_names.next_cap = r->skill_names.next_cap;
+    c->team_names.cap = r->team_names.cap;
+    c->team_names.next_cap = r->team_names.next_cap;
+    c->teams_cap = r->teams_cap;
+    c->agents_cap = r->agents_cap;
+    c->convs_cap = r->convs_cap;
+    c->nfree = r->nfree;
+    c->free_cap = r->free_cap;
+    c->subqs_cap = r->subqs_cap;
+    c->ndirty_convs = r->ndirty_convs;
+    c->dirty_convs_cap = r->dirty_convs_cap;
+    c->ndirty_agents = r->ndirty_agents;
+    c->dirty_agents_cap = r->dirty_agents_cap;
+    c->full = r->full;
+    c->queued = r->queued;
+    if (copy_router(c, r)) return c;
+    sb_router_free(c);
+    return NULL;
+}
+
 /* Thousandths, or -1 for a value that is not a finite number in [0, max]. */
 static int64_t to_milli(double x)
 {

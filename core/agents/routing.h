@@ -28,6 +28,10 @@ struct sb_offer {
  * (NULL-safe). */
 struct sb_router *sb_router_new(void);
 void sb_router_free(struct sb_router *r);
+/* A deep copy of r, which stays untouched: a unit of work changes the
+ * copy and adopts it when it commits (handoff.c). NULL when out of
+ * memory. */
+struct sb_router *sb_router_clone(const struct sb_router *r);
 
 /* Creates or updates agent: online flag, capacity, skills and teams
  * (borrowed strings, copied; teams are created on first mention, open).

@@ -100,8 +100,8 @@ static enum MHD_Result api_admin_user_add(struct sb_server *srv, struct MHD_Conn
     u.active = true;
     json_decref(body);
     sb_roles_format(roles, roles_text, sizeof(roles_text));
-    sb_store_begin(srv->store);
-    rc = sb_user_add(srv->store, u.email, u.name, u.locale, roles, hash, &u.id);
+    rc = sb_store_begin(srv->store);
+    if (!rc) rc = sb_user_add(srv->store, u.email, u.name, u.locale, roles, hash, &u.id);
     return audited(srv, c, r, rc, "user.add", u.email, roles_text, 201,
                    json_pack("{s:o}", "user", sb_user_json(&u)));
 }
@@ -115,8 +115,8 @@ static enum MHD_Result set_active(struct sb_server *srv, struct MHD_Connection *
 
     if (!sb_parse_id(id_text, &id) || sb_user_by_id(srv->store, id, &u))
         return http_error(srv, c, 404, "not_found", "no such user");
-    sb_store_begin(srv->store);
-    rc = sb_user_set_active(srv->store, id, active);
+    rc = sb_store_begin(srv->store);
+    if (!rc) rc = sb_user_set_active(srv->store, id, active);
     u.active = active;
     return audited(srv, c, r, rc, active ? "user.enable" : "user.disable", u.email, NULL, 200,
                    json_pack("{s:o}", "user", sb_user_json(&u)));
@@ -162,8 +162,8 @@ static enum MHD_Result api_admin_user_password(struct sb_server *srv, struct MHD
     rc = sb_password_hash(password, srv->cfg.kdf_log2_n, hash);
     json_decref(body);
     if (rc) return http_error(srv, c, 500, "internal", "could not hash the password");
-    sb_store_begin(srv->store);
-    rc = sb_user_set_password(srv->store, id, hash, true);
+    rc = sb_store_begin(srv->store);
+    if (!rc) rc = sb_user_set_password(srv->store, id, hash, true);
     return audited(srv, c, r, rc, "user.password", u.email, "reset by admin", 200,
                    json_pack("{s:s}", "status", "password_reset"));
 }
@@ -204,9 +204,10 @@ static enum MHD_Result api_admin_token_add(struct sb_server *srv, struct MHD_Con
         return http_error(srv, c, 500, "internal", "no randomness available");
     }
     sb_sha256_hex(secret, strlen(secret), hash);
-    sb_store_begin(srv->store);
-    rc = sb_token_add(srv->store, hash, name, role,
-                      r->who.kind == PRINCIPAL_SESSION ? r->who.user.id : 0, &id);
+    rc = sb_store_begin(srv->store);
+    if (!rc)
+        rc = sb_token_add(srv->store, hash, name, role,
+                          r->who.kind == PRINCIPAL_SESSION ? r->who.user.id : 0, &id);
     snprintf(detail, sizeof(detail), "role %s", role_name);
     /* The secret is shown this once; only its hash is kept. */
     answer = json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "name", name, "role",
@@ -220,9 +221,11 @@ static enum MHD_Result api_admin_token_revoke(struct sb_server *srv, struct MHD_
                                               struct http_req *r, const char *params[2])
 {
     int64_t id;
+    enum sb_err rc;
     if (!sb_parse_id(params[0], &id)) return http_error(srv, c, 404, "not_found", "no such token");
-    sb_store_begin(srv->store);
-    return audited(srv, c, r, sb_token_revoke(srv->store, id), "token.revoke", params[0], NULL, 200,
+    rc = sb_store_begin(srv->store);
+    if (!rc) rc = sb_token_revoke(srv->store, id);
+    return audited(srv, c, r, rc, "token.revoke", params[0], NULL, 200,
                    json_pack("{s:s}", "status", "revoked"));
 }
 

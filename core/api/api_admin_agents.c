@@ -28,13 +28,14 @@ static enum MHD_Result finish(struct sb_server *srv, struct MHD_Connection *c, s
 {
     rc = api_change_end(srv, r, rc, action, target, detail);
     if (rc) {
-        /* the router may have followed the rolled-back change */
-        if (what && srv->handoff) handoff_rebuild(srv);
         json_decref(answer);
         return http_error_of(srv, c, rc, eb ? eb->msg : NULL, "the change was not stored; retry",
                              NULL);
     }
-    if (what) sb_agents_config_changed(srv, what);
+    if (what) {
+        sb_agents_config_changed(srv->handoff, what);
+        agent_events_teams_changed(srv);
+    }
     return http_json(srv, c, status, answer);
 }
 
@@ -135,7 +136,7 @@ static enum MHD_Result api_admin_agent_put(struct sb_server *srv, struct MHD_Con
         rc = agent_store_profile_put(srv->store, id, change, &eb);
         /* In the same unit: offers to an agent who is no longer online go
          * back to the queue, and routing runs with the new profile. */
-        if (!rc && srv->handoff) rc = handoff_agent_changed(srv, id);
+        if (!rc && srv->handoff) rc = handoff_agent_changed(srv->handoff, id);
         if (rc == SB_ERR_NOT_FOUND) {
             /* a team that does not exist: a field error (eb names it) */
             sb_store_rollback(srv->store);

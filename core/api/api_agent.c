@@ -13,6 +13,8 @@
 #include "agent_access.h"
 #include "http_errors.h"
 #include "handoff_int.h"
+#include "server.h"
+#include "store_agent.h"
 #include "sb_log.h"
 
 #define NOTE_MAX 8192
@@ -39,14 +41,15 @@ static bool is_supervisor(struct http_req *r)
  * (agent_access.h); one they may not see is as unknown as one that does
  * not exist. */
 static bool conv_of(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
-                    const char *id, struct sb_conv *conv, struct ho_conv *row, enum MHD_Result *ret)
+                    const char *id, struct sb_conv *conv, struct sb_handoff_row *row,
+                    enum MHD_Result *ret)
 {
     struct agent_viewer v = agent_viewer_of(r);
     if (strlen(id) > 64 || sb_store_conv_get(srv->store, id, conv)) {
         *ret = http_error(srv, c, 404, "not_found", "no such conversation");
         return false;
     }
-    if (!agent_sees_conv(srv, &v, conv->id) || ho_conv_row(srv, conv->id, row)) {
+    if (!agent_sees_conv(srv, &v, conv->id) || ho_conv_row(srv->handoff, conv->id, row)) {
         sb_conv_cleanup(conv);
         *ret = http_error(srv, c, 404, "not_found", "no such conversation");
         return false;
@@ -71,8 +74,7 @@ static enum MHD_Result finish(struct sb_server *srv, struct MHD_Connection *c, s
     srv->handoff->current = NULL;
     if (!rc) rc = sb_store_commit(srv->store);
     if (rc) {
-        sb_store_rollback(srv->store);
-        handoff_rebuild(srv);
+        sb_store_rollback(srv->store); /* the router's copy goes with it */
         json_decref(ok_body);
         return http_error_of(srv, c, rc, eb->msg, NULL, transition_errors);
     }
@@ -87,23 +89,9 @@ static enum MHD_Result finish(struct sb_server *srv, struct MHD_Connection *c, s
 
 static json_t *profile_json(struct sb_server *srv, int64_t me)
 {
-    sqlite3_stmt *s = ho_prep(
-        srv, "SELECT p.status, p.capacity, p.skills, (SELECT json_group_array(team_id) FROM"
-             " team_members m WHERE m.user_id = ?1) FROM agent_profiles p WHERE p.user_id = ?1");
-    json_t *out;
-    if (!s) return json_null();
-    sqlite3_bind_int64(s, 1, me);
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        out = json_pack("{s:s, s:f, s:o, s:o}", "status", ho_col(s, 0), "capacity",
-                        sqlite3_column_double(s, 1), "skills", json_loads(ho_col(s, 2), 0, NULL),
-                        "teams", json_loads(ho_col(s, 3), 0, NULL));
-    } else {
-        out = json_pack("{s:s, s:f, s:[], s:[]}", "status", "offline", "capacity", 4.0, "skills",
-                        "teams");
-    }
-    ho_release(srv, s);
+    json_t *out = sb_store_agent_profile(srv->store, me);
     if (out) {
-        int64_t load = sb_router_agent_load(srv->handoff->router, me);
+        int64_t load = sb_router_agent_load(ho_router_view(srv->handoff), me);
         json_object_set_new(out, "load", json_real(load > 0 ? (double)load / 1000.0 : 0.0));
     }
     return out ? out : json_null();
@@ -128,7 +116,6 @@ static enum MHD_Result api_agent_status(struct sb_server *srv, struct MHD_Connec
     enum MHD_Result ret;
     json_t *body, *st;
     const char *v;
-    sqlite3_stmt *s;
     enum sb_err rc;
     int64_t me;
     (void)params;
@@ -146,22 +133,13 @@ static enum MHD_Result api_agent_status(struct sb_server *srv, struct MHD_Connec
         json_decref(body);
         return http_error(srv, c, 503, "not_stored", "busy; retry");
     }
-    s = ho_prep(srv, "INSERT INTO agent_profiles(user_id, status, status_changed_at)"
-                     " VALUES(?1, ?2, ?3) ON CONFLICT(user_id) DO UPDATE SET"
-                     " status = excluded.status, status_changed_at = excluded.status_changed_at");
-    if (s) {
-        sqlite3_bind_int64(s, 1, me);
-        sqlite3_bind_text(s, 2, v, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(s, 3, sb_now_ms());
-    }
-    rc = ho_done(srv, s);
+    rc = sb_store_agent_status_set(srv->store, me, v, sb_now_ms());
     json_decref(body);
-    if (!rc) rc = handoff_agent_changed(srv, me);
+    if (!rc) rc = handoff_agent_changed(srv->handoff, me);
     if (!rc) agent_events_notify(srv);
     if (!rc) rc = sb_store_commit(srv->store);
     if (rc) {
-        sb_store_rollback(srv->store);
-        handoff_rebuild(srv);
+        sb_store_rollback(srv->store); /* the router's copy goes with it */
         return http_error(srv, c, 503, "not_stored", "not stored; retry");
     }
     return http_json(srv, c, 200, json_pack("{s:o}", "profile", profile_json(srv, me)));
@@ -170,67 +148,51 @@ static enum MHD_Result api_agent_status(struct sb_server *srv, struct MHD_Connec
 /* ------------------------------------------------------------------ */
 /* lists                                                                */
 
-static json_t *sla_json(sqlite3_stmt *s, int col, int64_t now)
+/* The store's raw SLA times ({kind, due_at, warn_at, met}) of item
+ * (a list entry or the conversation) get their state at now. */
+static void sla_states(json_t *item, int64_t now)
 {
-    /* col: first_response_due, first_response_warn, first_response_at,
-     * next_response_due, next_response_warn, resolution_due, resolution_warn */
-    static const char *const kinds[] = {"first_response", "next_response", "resolution"};
-    json_t *arr = json_array();
-    for (int k = 0; k < 3; k++) {
-        int dcol = k == 0 ? col : k == 1 ? col + 3 : col + 5;
-        int64_t due = ho_opt(s, dcol), warn = ho_opt(s, dcol + 1);
-        int64_t met = k == 0 ? ho_opt(s, col + 2) : 0;
-        if (!due) continue;
-        json_array_append_new(
-            arr, json_pack("{s:s, s:I, s:I, s:s}", "kind", kinds[k], "due_at", (json_int_t)due,
-                           "warn_at", (json_int_t)warn, "state",
-                           met ? "met" : sb_sla_state_name(sb_sla_state_at(warn, due, 0, now))));
+    json_t *arr = json_object_get(item, "sla"), *e;
+    size_t i;
+    json_array_foreach(arr, i, e)
+    {
+        int64_t due = json_integer_value(json_object_get(e, "due_at"));
+        int64_t warn = json_integer_value(json_object_get(e, "warn_at"));
+        bool met = json_is_true(json_object_get(e, "met"));
+        json_object_del(e, "met");
+        json_object_set_new(
+            e, "state",
+            json_string(met ? "met" : sb_sla_state_name(sb_sla_state_at(warn, due, 0, now))));
     }
-    return arr;
 }
 
-#define SLA_COLS                                                                                   \
-    "c.first_response_due, c.first_response_warn, c.first_response_at, c.next_response_due,"       \
-    " c.next_response_warn, c.resolution_due, c.resolution_warn"
+/* Every entry of list gets its SLA states; queue entries their wait. */
+static json_t *with_states(json_t *list, int64_t now, bool waits)
+{
+    json_t *item;
+    size_t i;
+    json_array_foreach(list, i, item)
+    {
+        sla_states(item, now);
+        if (waits) {
+            int64_t qa = json_integer_value(json_object_get(item, "queued_at"));
+            json_object_set_new(item, "wait_s", json_integer((now - qa) / 1000));
+        }
+    }
+    return list;
+}
 
 static enum MHD_Result api_agent_queue(struct sb_server *srv, struct MHD_Connection *c,
                                        struct http_req *r, const char *params[2])
 {
     enum MHD_Result ret;
     int64_t me, now = sb_now_ms();
-    sqlite3_stmt *s;
     json_t *list;
     (void)params;
     if (!agent_of(srv, c, r, &me, &ret)) return ret;
-    s = ho_prep(
-        srv,
-        "SELECT c.public_id, ifnull(c.team, 'default'), c.priority, c.channel, c.locale,"
-        " ifnull(k.name, ''), ifnull(c.queued_at, c.updated_at), ifnull(c.offered_to, 0),"
-        " ifnull(c.offer_expires_at, 0), (SELECT body FROM messages m WHERE"
-        " m.conversation_id = c.id AND m.direction = 'in' ORDER BY m.id DESC LIMIT 1), " SLA_COLS
-        " FROM conversations c JOIN contacts k ON k.id = c.contact_id"
-        " WHERE c.status = 'queued' AND (?2 OR c.offered_to = ?1 OR c.team IN"
-        " (SELECT team_id FROM team_members WHERE user_id = ?1))"
-        " ORDER BY c.priority DESC, ifnull(c.first_response_due, 9e18), c.queued_at, c.id"
-        " LIMIT 500");
-    if (!s) return http_error(srv, c, 500, "internal", "queue query failed");
-    list = json_array();
-    sqlite3_bind_int64(s, 1, me);
-    sqlite3_bind_int(s, 2, is_supervisor(r));
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        int64_t qa = sqlite3_column_int64(s, 6), off = sqlite3_column_int64(s, 7);
-        const char *pv = ho_col(s, 9);
-        json_t *item = json_pack(
-            "{s:s, s:s, s:i, s:s, s:s, s:{s:s}, s:I, s:I, s:o, s:o, s:o, s:s#}", "id", ho_col(s, 0),
-            "team", ho_col(s, 1), "priority", sqlite3_column_int(s, 2), "channel", ho_col(s, 3),
-            "locale", ho_col(s, 4), "contact", "name", ho_col(s, 5), "queued_at", (json_int_t)qa,
-            "wait_s", (json_int_t)((now - qa) / 1000), "sla", sla_json(s, 10, now), "offered_to",
-            off ? json_integer(off) : json_null(), "offer_expires_at",
-            off ? json_integer(sqlite3_column_int64(s, 8)) : json_null(), "preview", pv,
-            (int)(strlen(pv) > 140 ? 140 : strlen(pv)));
-        if (item) json_array_append_new(list, item);
-    }
-    ho_release(srv, s);
+    list = sb_store_agent_queue(srv->store, me, is_supervisor(r));
+    if (!list) return http_error(srv, c, 500, "internal", "queue query failed");
+    with_states(list, now, true);
     return http_json(srv, c, 200, json_pack("{s:o}", "queue", list));
 }
 
@@ -240,27 +202,8 @@ static enum MHD_Result visible_list(struct sb_server *srv, struct MHD_Connection
                                     struct http_req *r, const char *status)
 {
     struct agent_viewer v = agent_viewer_of(r);
-    sqlite3_stmt *s = ho_prep(srv, "SELECT c.public_id, c.status, c.locale, c.channel,"
-                                   " c.created_at, c.updated_at, c.team FROM conversations c"
-                                   " WHERE (:status IS NULL OR c.status = :status) AND " AGENT_SEES(
-                                       "c") " ORDER BY c.updated_at DESC LIMIT 500");
-    json_t *list;
-    if (!s) return http_error(srv, c, 500, "internal", "query failed");
-    agent_viewer_bind(s, &v);
-    if (status)
-        sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":status"), status, -1,
-                          SQLITE_TRANSIENT);
-    list = json_array();
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        json_t *item = json_pack(
-            "{s:s, s:s, s:s, s:s, s:I, s:I, s:o}", "id", ho_col(s, 0), "status", ho_col(s, 1),
-            "locale", ho_col(s, 2), "channel", ho_col(s, 3), "created_at",
-            (json_int_t)sqlite3_column_int64(s, 4), "updated_at",
-            (json_int_t)sqlite3_column_int64(s, 5), "team",
-            sqlite3_column_type(s, 6) == SQLITE_NULL ? json_null() : json_string(ho_col(s, 6)));
-        if (item) json_array_append_new(list, item);
-    }
-    ho_release(srv, s);
+    json_t *list = sb_store_agent_visible(srv->store, v.user, v.all, status);
+    if (!list) return http_error(srv, c, 500, "internal", "query failed");
     return http_json(srv, c, 200, json_pack("{s:o}", "conversations", list));
 }
 
@@ -271,7 +214,6 @@ static enum MHD_Result api_agent_conversations(struct sb_server *srv, struct MHD
     const char *mine = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "mine");
     enum MHD_Result ret;
     int64_t me, now = sb_now_ms();
-    sqlite3_stmt *s;
     json_t *list;
     (void)params;
     if (status && strcmp(status, SB_STATUS_BOT) && strcmp(status, SB_STATUS_QUEUED) &&
@@ -282,82 +224,10 @@ static enum MHD_Result api_agent_conversations(struct sb_server *srv, struct MHD
         return http_error(srv, c, 400, "invalid_field", "mine must be 0 or 1");
     if (!mine || strcmp(mine, "1")) return visible_list(srv, c, r, status);
     if (!agent_of(srv, c, r, &me, &ret)) return ret;
-    s = ho_prep(srv,
-                "SELECT c.public_id, c.status, ifnull(c.team, 'default'), c.channel, c.locale,"
-                " ifnull(k.name, ''), c.updated_at, (SELECT count(*) FROM messages m WHERE"
-                " m.conversation_id = c.id AND m.direction = 'in' AND m.id > ifnull((SELECT up_to"
-                " FROM agent_reads a WHERE a.conversation_id = c.id AND a.user_id = ?1), 0)),"
-                " (SELECT body FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC"
-                " LIMIT 1), c.csat, " SLA_COLS
-                " FROM conversations c JOIN contacts k ON k.id = c.contact_id"
-                " WHERE (c.assignee = ?1 OR c.offered_to = ?1) AND (?2 IS NULL OR c.status = ?2)"
-                " AND (?2 IS NOT NULL OR c.status IN ('queued', 'assigned'))"
-                " ORDER BY c.updated_at DESC LIMIT 500");
-    if (!s) return http_error(srv, c, 500, "internal", "query failed");
-    sqlite3_bind_int64(s, 1, me);
-    if (status) sqlite3_bind_text(s, 2, status, -1, SQLITE_TRANSIENT);
-    list = json_array();
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        json_t *item = json_pack(
-            "{s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:I, s:i, s:s, s:o, s:o}", "id", ho_col(s, 0),
-            "status", ho_col(s, 1), "team", ho_col(s, 2), "channel", ho_col(s, 3), "locale",
-            ho_col(s, 4), "contact", "name", ho_col(s, 5), "updated_at",
-            (json_int_t)sqlite3_column_int64(s, 6), "unread", sqlite3_column_int(s, 7), "preview",
-            ho_col(s, 8), "csat",
-            sqlite3_column_type(s, 9) == SQLITE_NULL ? json_null()
-                                                     : json_integer(sqlite3_column_int(s, 9)),
-            "sla", sla_json(s, 10, now));
-        if (item) json_array_append_new(list, item);
-    }
-    ho_release(srv, s);
+    list = sb_store_agent_mine(srv->store, me, status);
+    if (!list) return http_error(srv, c, 500, "internal", "query failed");
+    with_states(list, now, false);
     return http_json(srv, c, 200, json_pack("{s:o}", "conversations", list));
-}
-
-/* The bot's turns: what it searched, its best hit, what it decided. */
-static json_t *bot_turns(struct sb_server *srv, int64_t conv)
-{
-    sqlite3_stmt *s = ho_prep(
-        srv, "SELECT q.text, q.outcome, q.confidence, a.title, a.slug, q.created_at, a.id FROM"
-             " kb_queries q LEFT JOIN kb_articles a ON a.id = q.article_id"
-             " WHERE q.conversation_id = ?1 ORDER BY q.id LIMIT 500");
-    json_t *arr = json_array();
-    if (!s) return arr;
-    sqlite3_bind_int64(s, 1, conv);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        const char *o = ho_col(s, 1);
-        json_t *hits = json_array();
-        if (sqlite3_column_type(s, 3) != SQLITE_NULL)
-            json_array_append_new(hits, json_pack("{s:I, s:s, s:s, s:f}", "id",
-                                                  (json_int_t)sqlite3_column_int64(s, 6), "title",
-                                                  ho_col(s, 3), "slug", ho_col(s, 4), "confidence",
-                                                  sqlite3_column_double(s, 2)));
-        json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:I}", "searched", ho_col(s, 0),
-                                             "hits", hits, "decision",
-                                             strcmp(o, "answered") == 0 ? "answer"
-                                             : strcmp(o, "unsure") == 0 ? "clarify"
-                                                                        : "handoff",
-                                             "at", (json_int_t)sqlite3_column_int64(s, 5)));
-    }
-    ho_release(srv, s);
-    return arr;
-}
-
-static json_t *notes_json(struct sb_server *srv, int64_t conv)
-{
-    sqlite3_stmt *s = ho_prep(srv, "SELECT n.id, n.author, ifnull(u.name, ''), n.text,"
-                                   " n.created_at FROM notes n LEFT JOIN users u ON"
-                                   " u.id = n.author WHERE n.conversation_id = ?1 ORDER BY n.id");
-    json_t *arr = json_array();
-    if (!s) return arr;
-    sqlite3_bind_int64(s, 1, conv);
-    while (sqlite3_step(s) == SQLITE_ROW)
-        json_array_append_new(arr, json_pack("{s:I, s:{s:I, s:s}, s:s, s:I}", "id",
-                                             (json_int_t)sqlite3_column_int64(s, 0), "author", "id",
-                                             (json_int_t)sqlite3_column_int64(s, 1), "name",
-                                             ho_col(s, 2), "text", ho_col(s, 3), "created_at",
-                                             (json_int_t)sqlite3_column_int64(s, 4)));
-    ho_release(srv, s);
-    return arr;
 }
 
 static enum MHD_Result api_agent_conversation(struct sb_server *srv, struct MHD_Connection *c,
@@ -365,9 +235,8 @@ static enum MHD_Result api_agent_conversation(struct sb_server *srv, struct MHD_
 {
     struct sb_conv_web w;
     struct sb_conv conv;
-    struct ho_conv row;
+    struct sb_handoff_row row;
     enum MHD_Result ret;
-    sqlite3_stmt *s;
     json_t *out;
     /* Reading needs the conversation to be one the caller may see
      * (agent_access.h); acting, mostly, to be theirs. */
@@ -375,35 +244,18 @@ static enum MHD_Result api_agent_conversation(struct sb_server *srv, struct MHD_
     if (sb_store_conv_web(srv->store, conv.id, &w)) memset(&w, 0, sizeof(w));
     /* The widget's site and page, and whether the identity was verified,
      * tell the agent where the customer is (docs/widget.md). */
-    out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:o, s:b, s:o, s:o, s:o}", "id",
-                    conv.public_id, "status", conv.status, "locale", conv.locale, "channel",
-                    conv.channel, "team", row.team, "priority", row.priority, "site",
-                    w.site_id[0] ? json_string(w.site_id) : json_null(), "page_url",
-                    w.page_url[0] ? json_string(w.page_url) : json_null(), "verified", w.verified,
-                    "messages", sb_store_transcript(srv->store, conv.id, 0), "bot",
-                    bot_turns(srv, conv.id), "notes", notes_json(srv, conv.id));
+    out = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:o, s:b, s:o, s:o, s:o}", "id", conv.public_id,
+        "status", conv.status, "locale", conv.locale, "channel", conv.channel, "team", row.team,
+        "priority", row.priority, "site", w.site_id[0] ? json_string(w.site_id) : json_null(),
+        "page_url", w.page_url[0] ? json_string(w.page_url) : json_null(), "verified", w.verified,
+        "messages", sb_store_transcript(srv->store, conv.id, 0), "bot",
+        sb_store_bot_turns(srv->store, conv.id), "notes", sb_store_notes(srv->store, conv.id));
     json_object_set_new(out, "assignee", row.assignee ? json_integer(row.assignee) : json_null());
     json_object_set_new(out, "offered_to",
                         row.offered_to ? json_integer(row.offered_to) : json_null());
-    s = ho_prep(srv, "SELECT c.csat, k.public_id, ifnull(c.skills, '[]'), " SLA_COLS
-                     " FROM conversations c JOIN contacts k ON k.id = c.contact_id"
-                     " WHERE c.id = ?1");
-    if (s) {
-        sqlite3_bind_int64(s, 1, conv.id);
-        if (sqlite3_step(s) == SQLITE_ROW) {
-            json_object_set_new(out, "csat",
-                                sqlite3_column_type(s, 0) == SQLITE_NULL
-                                    ? json_null()
-                                    : json_integer(sqlite3_column_int(s, 0)));
-            json_object_set_new(out, "contact_id", json_string(ho_col(s, 1)));
-            /* what an agent must have to be offered it (rules, route hook) */
-            json_t *skills = json_loads(ho_col(s, 2), 0, NULL);
-            json_object_set_new(out, "skills", json_is_array(skills) ? skills : json_array());
-            if (!json_is_array(skills)) json_decref(skills);
-            json_object_set_new(out, "sla", sla_json(s, 3, sb_now_ms()));
-        }
-        ho_release(srv, s);
-    }
+    if (out && sb_store_conv_agent_fields(srv->store, conv.id, out) == SB_OK)
+        sla_states(out, sb_now_ms());
     ret = http_json(srv, c, 200, out);
     sb_conv_cleanup(&conv);
     return ret;
@@ -442,7 +294,7 @@ static enum MHD_Result act(struct sb_server *srv, struct MHD_Connection *c, stru
 {
     struct sb_errbuf eb = {{0}};
     struct sb_conv conv;
-    struct ho_conv row;
+    struct sb_handoff_row row;
     enum MHD_Result ret;
     enum sb_err rc;
     int64_t me, article = 0;
@@ -461,19 +313,19 @@ static enum MHD_Result act(struct sb_server *srv, struct MHD_Connection *c, stru
     srv->handoff->current = &conv;
     if (!rc) switch (a) {
         case ACT_ACCEPT:
-            rc = ho_accept(srv, &conv, me, &eb);
+            rc = ho_accept(srv->handoff, &conv, me, &eb);
             break;
         case ACT_DECLINE:
-            rc = ho_decline(srv, &conv, me, &eb);
+            rc = ho_decline(srv->handoff, &conv, me, &eb);
             break;
         case ACT_CLAIM:
-            rc = ho_claim(srv, &conv, me, is_supervisor(r), &eb);
+            rc = ho_claim(srv->handoff, &conv, me, is_supervisor(r), &eb);
             break;
         case ACT_RESOLVE:
-            rc = ho_resolve(srv, &conv, by, article, &eb);
+            rc = ho_resolve(srv->handoff, &conv, by, article, &eb);
             break;
         case ACT_RETURN:
-            rc = ho_return_to_bot(srv, &conv, by, &eb);
+            rc = ho_return_to_bot(srv->handoff, &conv, by, &eb);
             break;
         }
     ret = finish(srv, c, &conv, rc, &eb, NULL);
@@ -527,13 +379,12 @@ static enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Conne
                                          struct http_req *r, const char *params[2])
 {
     struct sb_conv conv;
-    struct ho_conv row;
+    struct sb_handoff_row row;
     enum MHD_Result ret;
     json_t *body = NULL, *msg, *extra = NULL, *canned, *att;
     const char *text, *client_id;
     char name[256], *extra_text = NULL;
     struct sb_msg_in m = {0};
-    sqlite3_stmt *s;
     int64_t me, mid = 0;
     bool dup = false;
     enum sb_err rc;
@@ -566,21 +417,14 @@ static enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Conne
         goto out;
     }
     /* a retried send answers the message it stored the first time */
-    s = ho_prep(srv, "SELECT id FROM messages WHERE conversation_id = ?1 AND direction = 'out'"
-                     " AND client_id = ?2");
-    if (s) {
-        sqlite3_bind_int64(s, 1, conv.id);
-        sqlite3_bind_text(s, 2, client_id, -1, SQLITE_STATIC);
-        if (sqlite3_step(s) == SQLITE_ROW) mid = sqlite3_column_int64(s, 0);
-        ho_release(srv, s);
-    }
+    mid = sb_store_reply_by_client_id(srv->store, conv.id, client_id);
     if (mid) {
         ret = http_json(
             srv, c, 200,
             json_pack("{s:o, s:b}", "message", sb_store_msg_json(srv->store, mid), "duplicate", 1));
         goto out;
     }
-    ho_user_name(srv, me, name, sizeof(name));
+    ho_user_name(srv->handoff, me, name, sizeof(name));
     extra = json_pack("{s:[], s:[], s:{s:I, s:s}}", "links", "quick_replies", "agent", "id",
                       (json_int_t)me, "name", name);
     if (json_is_integer(canned)) json_object_set(extra, "canned_id", canned);
@@ -602,8 +446,8 @@ static enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Conne
                         (json_int_t)m.created_at, "attachments", "agent",
                         json_object_get(extra, "agent"));
         srv->metrics.messages_out++;
-        rc = ho_event(srv, &conv, "message/outbound", json_pack("{s:O}", "message", msg));
-        if (!rc) rc = ho_replied(srv, conv.id);
+        rc = ho_event(srv->handoff, &conv, "message/outbound", json_pack("{s:O}", "message", msg));
+        if (!rc) rc = ho_replied(srv->handoff, conv.id);
         ret = finish(srv, c, &conv, rc, &(struct sb_errbuf){{0}},
                      rc ? NULL : json_pack("{s:o, s:b}", "message", msg, "duplicate", 0));
         if (rc) json_decref(msg);
@@ -622,12 +466,11 @@ static enum MHD_Result api_agent_note(struct sb_server *srv, struct MHD_Connecti
                                       struct http_req *r, const char *params[2])
 {
     struct sb_conv conv;
-    struct ho_conv row;
+    struct sb_handoff_row row;
     enum MHD_Result ret;
     json_t *body;
     const char *text;
-    sqlite3_stmt *s;
-    int64_t me, now = sb_now_ms();
+    int64_t me, now = sb_now_ms(), note_id = 0;
     enum sb_err rc;
     char name[256];
 
@@ -637,23 +480,13 @@ static enum MHD_Result api_agent_note(struct sb_server *srv, struct MHD_Connecti
     if (!body) goto out;
     if (!(text = text_field(srv, c, body, "text", NOTE_MAX, true, &ret))) goto out;
     rc = sb_store_begin(srv->store);
-    s = rc ? NULL
-           : ho_prep(srv, "INSERT INTO notes(conversation_id, author, text, created_at)"
-                          " VALUES(?1, ?2, ?3, ?4)");
-    if (s) {
-        sqlite3_bind_int64(s, 1, conv.id);
-        sqlite3_bind_int64(s, 2, me);
-        sqlite3_bind_text(s, 3, text, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 4, now);
-    }
-    if (!rc) rc = ho_done(srv, s);
-    ho_user_name(srv, me, name, sizeof(name));
+    if (!rc) rc = sb_store_note_add(srv->store, conv.id, me, text, now, &note_id);
+    ho_user_name(srv->handoff, me, name, sizeof(name));
     if (!rc) {
-        json_t *note = json_pack("{s:I, s:{s:I, s:s}, s:s, s:I}", "id",
-                                 (json_int_t)sqlite3_last_insert_rowid(sb_store_db(srv->store)),
-                                 "author", "id", (json_int_t)me, "name", name, "text", text,
-                                 "created_at", (json_int_t)now);
-        rc = ho_event(srv, &conv, "note/added", json_pack("{s:O}", "note", note));
+        json_t *note =
+            json_pack("{s:I, s:{s:I, s:s}, s:s, s:I}", "id", (json_int_t)note_id, "author", "id",
+                      (json_int_t)me, "name", name, "text", text, "created_at", (json_int_t)now);
+        rc = ho_event(srv->handoff, &conv, "note/added", json_pack("{s:O}", "note", note));
         ret = finish(srv, c, &conv, rc, &(struct sb_errbuf){{0}},
                      rc ? NULL : json_pack("{s:o}", "note", note));
         if (rc) json_decref(note);
@@ -671,7 +504,7 @@ static enum MHD_Result api_agent_transfer(struct sb_server *srv, struct MHD_Conn
 {
     struct sb_errbuf eb = {{0}};
     struct sb_conv conv;
-    struct ho_conv row;
+    struct sb_handoff_row row;
     enum MHD_Result ret;
     json_t *body, *team, *agent;
     const char *note;
@@ -705,7 +538,7 @@ static enum MHD_Result api_agent_transfer(struct sb_server *srv, struct MHD_Conn
     rc = sb_store_begin(srv->store);
     srv->handoff->current = &conv;
     if (!rc)
-        rc = ho_transfer(srv, &conv, me, team ? json_string_value(team) : NULL,
+        rc = ho_transfer(srv->handoff, &conv, me, team ? json_string_value(team) : NULL,
                          agent ? json_integer_value(agent) : 0, *note ? note : NULL, &eb);
     ret = finish(srv, c, &conv, rc, &eb, NULL);
 out:
@@ -718,7 +551,7 @@ static enum MHD_Result api_agent_typing(struct sb_server *srv, struct MHD_Connec
                                         struct http_req *r, const char *params[2])
 {
     struct sb_conv conv;
-    struct ho_conv row;
+    struct sb_handoff_row row;
     enum MHD_Result ret;
     json_t *body, *typing, *ev;
     int64_t me;
@@ -747,32 +580,22 @@ static enum MHD_Result api_agent_read(struct sb_server *srv, struct MHD_Connecti
                                       struct http_req *r, const char *params[2])
 {
     struct sb_conv conv;
-    struct ho_conv row;
+    struct sb_handoff_row row;
     enum MHD_Result ret;
     int64_t me, up_to;
     bool moved = false;
-    sqlite3_stmt *s;
     enum sb_err rc;
 
     if (!agent_of(srv, c, r, &me, &ret)) return ret;
     if (!conv_of(srv, c, r, params[0], &conv, &row, &ret)) return ret;
     if (!api_read_up_to(srv, c, r, conv.id, &up_to, &ret)) goto out;
     rc = sb_store_begin(srv->store);
-    s = rc ? NULL
-           : ho_prep(srv, "INSERT INTO agent_reads(conversation_id, user_id, up_to)"
-                          " VALUES(?1, ?2, ?3) ON CONFLICT DO UPDATE SET"
-                          " up_to = max(up_to, excluded.up_to)");
-    if (s) {
-        sqlite3_bind_int64(s, 1, conv.id);
-        sqlite3_bind_int64(s, 2, me);
-        sqlite3_bind_int64(s, 3, up_to);
-    }
-    if (!rc) rc = ho_done(srv, s);
+    if (!rc) rc = sb_store_agent_read(srv->store, conv.id, me, up_to);
     /* the customer sees it read when the assignee read it */
     if (!rc && (row.assignee == me || is_supervisor(r)))
         rc = sb_store_read_mark(srv->store, conv.id, "agent", up_to, &moved);
     if (!rc && moved)
-        rc = ho_event(srv, &conv, "message/read",
+        rc = ho_event(srv->handoff, &conv, "message/read",
                       json_pack("{s:I, s:s}", "up_to", (json_int_t)up_to, "by", "agent"));
     ret = finish(srv, c, &conv, rc, &(struct sb_errbuf){{0}},
                  json_pack("{s:I}", "read_up_to", (json_int_t)up_to));
@@ -817,7 +640,7 @@ static enum MHD_Result api_test_clock(struct sb_server *srv, struct MHD_Connecti
         sb_clock_advance_ms(t - now);
     }
     json_decref(body);
-    handoff_timers(srv);
+    handoff_timers(srv->handoff);
     return http_json(srv, c, 200, json_pack("{s:I}", "now", (json_int_t)sb_now_ms()));
 }
 

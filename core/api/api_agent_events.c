@@ -15,6 +15,8 @@
 #include "agent_access.h"
 #include "agent_feed.h"
 #include "handoff_int.h"
+#include "server.h"
+#include "store_agent.h"
 #include "sse_out.h"
 #include "sb_log.h"
 
@@ -38,14 +40,9 @@ struct agent_stream {
 
 static void load_teams(struct agent_stream *s)
 {
-    sqlite3_stmt *q = ho_prep(s->srv, "SELECT team_id FROM team_members WHERE user_id = ?1");
-    s->who.nteams = 0;
+    s->who.nteams =
+        sb_store_agent_teams(s->srv->store, s->who.user, s->who.teams, AGENT_READER_TEAMS);
     s->teams_stale = false;
-    if (!q) return;
-    sqlite3_bind_int64(q, 1, s->who.user);
-    while (s->who.nteams < AGENT_READER_TEAMS && sqlite3_step(q) == SQLITE_ROW)
-        snprintf(s->who.teams[s->who.nteams++], sizeof(s->who.teams[0]), "%s", ho_col(q, 0));
-    ho_release(s->srv, q);
 }
 
 /* Catching up from the table: a console resuming from further back than
@@ -65,49 +62,34 @@ static void refill(void *arg)
     read_table(s);
 }
 
+/* One event of the table read into the stream; true when the buffer is
+ * full (the rest waits for the next read). */
+static bool table_event(void *arg, const struct sb_agent_event *e)
+{
+    struct agent_stream *s = arg;
+    /* data is a compact JSON object: add the conversation's id */
+    if (sb_buf_printf(&s->o.out, "id: %lld\nevent: %s\ndata: {\"conversation\":\"%s\"%s%s\n\n",
+                      (long long)e->id, e->type, e->conversation, e->data[1] == '}' ? "" : ",",
+                      e->data + 1))
+        return true;
+    s->last_id = e->id;
+    s->srv->metrics.sse_events++;
+    return false;
+}
+
 static void read_table(struct agent_stream *s)
 {
     const struct agent_feed *feed = s->srv->handoff->feed;
-    sqlite3_stmt *q;
-    int n = 0, r;
+    bool done = false;
     /* Inside an open batch the read stops at the last durable event; the
-     * batch's own events wake the streams after its flush. The visibility
-     * test reads the conversations' current rows, which may include the
-     * open batch's changes: it only chooses among durable events. */
-    q = ho_prep(s->srv,
-                "SELECT e.id, e.type, e.data, c.public_id FROM events e JOIN conversations c"
-                " ON c.id = e.conversation_id WHERE e.id > ?1 AND (?3 OR"
-                " (e.type != 'conversation/offered' OR json_extract(e.data, '$.agent.id') = ?2)"
-                " AND (e.type = 'conversation/offered' OR c.assignee = ?2 OR c.offered_to = ?2"
-                " OR (c.status = 'queued' AND c.team IN (SELECT team_id FROM team_members"
-                " WHERE user_id = ?2))"
-                " OR e.type IN ('conversation/resolved', 'conversation/returned_to_bot',"
-                " 'conversation/transferred', 'conversation/assigned', 'conversation/queued')"
-                " AND c.last_assignee = ?2))"
-                " AND e.id <= ?5 ORDER BY e.id LIMIT ?4");
-    if (!q) return;
-    sqlite3_bind_int64(q, 1, s->last_id);
-    sqlite3_bind_int64(q, 2, s->who.user);
-    sqlite3_bind_int(q, 3, s->who.supervisor);
-    sqlite3_bind_int(q, 4, AGENT_BATCH);
-    sqlite3_bind_int64(q, 5, sb_store_committed_event_id(s->srv->store));
-    while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(q, 0);
-        const char *data = ho_col(q, 2);
-        /* data is a compact JSON object: add the conversation's id */
-        if (sb_buf_printf(&s->o.out, "id: %lld\nevent: %s\ndata: {\"conversation\":\"%s\"%s%s\n\n",
-                          (long long)id, ho_col(q, 1), ho_col(q, 3), data[1] == '}' ? "" : ",",
-                          data + 1))
-            break;
-        s->last_id = id;
-        s->srv->metrics.sse_events++;
-        n++;
-    }
-    ho_release(s->srv, q);
+     * batch's own events wake the streams after its flush. */
+    if (sb_store_agent_events_for(s->srv->store, s->who.user, s->who.supervisor, s->last_id,
+                                  sb_store_committed_event_id(s->srv->store), AGENT_BATCH,
+                                  table_event, s, &done))
+        return;
     /* Fewer than a batch: every durable event up to now was looked at, so
      * the stream may go on from the feed, which holds only durable ones. */
-    if (r == SQLITE_DONE && n < AGENT_BATCH && agent_feed_top(feed) > s->last_id)
-        s->last_id = agent_feed_top(feed);
+    if (done && agent_feed_top(feed) > s->last_id) s->last_id = agent_feed_top(feed);
 }
 
 static ssize_t agent_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -130,25 +112,31 @@ static void agent_free(void *cls)
     free(s);
 }
 
-void agent_events_notify(struct sb_server *srv)
+/* The batch is durable: the feed reads its events once, then every
+ * console's stream is woken to filter them. */
+static void agent_wake(void *arg, int64_t unused)
 {
+    struct sb_server *srv = arg;
+    (void)unused;
     if (!srv->agent_streams) return;
-    if (!sb_store_pending(srv->store)) {
-        for (struct agent_stream *s = srv->agent_streams; s; s = s->next)
-            sse_out_wake(&s->o);
-        return;
-    }
-    srv->agent_notify = true;
-}
-
-void agent_events_flushed(struct sb_server *srv)
-{
-    if (!srv->agent_notify) return;
-    srv->agent_notify = false;
-    if (!srv->agent_streams) return;
-    agent_feed_committed(srv, srv->handoff->feed, true);
+    agent_feed_committed(srv->store, srv->handoff->feed, true);
     for (struct agent_stream *s = srv->agent_streams; s; s = s->next)
         sse_out_wake(&s->o);
+}
+
+static void agent_wake_done(void *arg)
+{
+    ((struct sb_server *)arg)->agent_notify = false;
+}
+
+void agent_events_notify(struct sb_server *srv)
+{
+    /* One wake per batch however many events it holds: the flag stays set
+     * while the effect is queued and is cleared when it ran or was
+     * dropped (a rollback). */
+    if (!srv->agent_streams || srv->agent_notify) return;
+    srv->agent_notify = true;
+    sb_store_effect(srv->store, SB_EFFECT_DURABLE, agent_wake, srv, 0, agent_wake_done);
 }
 
 void agent_events_keepalive(struct sb_server *srv, unsigned tick)
@@ -177,10 +165,10 @@ void agent_events_close_all(struct sb_server *srv)
 void agent_events_push(struct sb_server *srv, int64_t conv_id, const char *type, json_t *data)
 {
     struct sb_conv conv;
-    struct ho_conv row;
+    struct sb_handoff_row row;
     char *text;
     if (!srv->agent_streams || sb_store_conv_get_by_id(srv->store, conv_id, &conv)) return;
-    if (ho_conv_row(srv, conv_id, &row)) {
+    if (ho_conv_row(srv->handoff, conv_id, &row)) {
         sb_conv_cleanup(&conv);
         return;
     }
@@ -223,10 +211,7 @@ static enum MHD_Result api_agent_events(struct sb_server *srv, struct MHD_Connec
     }
     if (after < 0) {
         /* a new console starts from now */
-        sqlite3_stmt *m = ho_prep(srv, "SELECT ifnull(max(id), 0) FROM events");
-        after = 0;
-        if (m && sqlite3_step(m) == SQLITE_ROW) after = sqlite3_column_int64(m, 0);
-        ho_release(srv, m);
+        after = sb_store_event_top(srv->store);
         if (after > sb_store_committed_event_id(srv->store))
             after = sb_store_committed_event_id(srv->store);
     }
@@ -239,7 +224,7 @@ static enum MHD_Result api_agent_events(struct sb_server *srv, struct MHD_Connec
     s->last_id = after;
     load_teams(s);
     /* the feed is not kept while no console is open: start it afresh */
-    if (!srv->agent_streams) agent_feed_committed(srv, srv->handoff->feed, false);
+    if (!srv->agent_streams) agent_feed_committed(srv->store, srv->handoff->feed, false);
     sse_out_init(&s->o, c, AGENT_BUF_LIMIT, AGENT_EPHEMERAL_LIMIT);
     resp =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, AGENT_BLOCK, agent_read, s, agent_free);

@@ -172,7 +172,11 @@ static enum MHD_Result login_finish(struct sb_server *srv, struct MHD_Connection
     char token[65], hash[65], csrf[33], cookie[320];
     int64_t now = sb_now_ms();
 
-    sb_store_begin(srv->store);
+    if (sb_store_begin(srv->store)) {
+        /* a failure counts against the guessing limit even unrecorded */
+        if (!j->ok) login_guard_failed(srv, &j->guard, now);
+        return http_error(srv, c, 503, "not_stored", "the sign-in could not be recorded; retry");
+    }
     if (!j->ok) {
         login_guard_failed(srv, &j->guard, now);
         sb_audit(srv->store, j->email, "auth.login_failed", j->email, r->ip, NULL);
@@ -214,8 +218,8 @@ static enum MHD_Result api_logout(struct sb_server *srv, struct MHD_Connection *
 {
     (void)params;
     if (r->who.kind == PRINCIPAL_SESSION) {
-        sb_store_begin(srv->store);
-        if (sb_session_delete(srv->store, r->who.session_hash) || sb_store_commit(srv->store)) {
+        if (sb_store_begin(srv->store) || sb_session_delete(srv->store, r->who.session_hash) ||
+            sb_store_commit(srv->store)) {
             sb_store_rollback(srv->store);
             return http_error(srv, c, 503, "not_stored", "could not end the session; retry");
         }
@@ -271,8 +275,8 @@ static enum MHD_Result api_change_password(struct sb_server *srv, struct MHD_Con
         return http_error(srv, c, 500, "internal", "could not hash the password");
     }
     json_decref(body);
-    sb_store_begin(srv->store);
-    if (sb_user_set_password(srv->store, r->who.user.id, hash, true) ||
+    if (sb_store_begin(srv->store) ||
+        sb_user_set_password(srv->store, r->who.user.id, hash, true) ||
         sb_audit(srv->store, r->who.actor, "user.password", r->who.user.email, r->ip, "self") ||
         sb_store_commit(srv->store)) {
         sb_store_rollback(srv->store);

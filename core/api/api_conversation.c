@@ -89,7 +89,6 @@ static enum MHD_Result api_read(struct sb_server *srv, struct MHD_Connection *c,
         ret = http_error(srv, c, 503, "not_stored", "the read mark was not stored; retry");
         goto out;
     }
-    if (moved) sse_notify(srv, conv.id);
     if (sb_store_conv_web(srv->store, conv.id, &w)) {
         ret = http_error(srv, c, 500, "internal", "could not read the conversation");
         goto out;

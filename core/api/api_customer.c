@@ -369,8 +369,10 @@ static enum MHD_Result api_feedback(struct sb_server *srv, struct MHD_Connection
                          "article_id (an integer) and helpful (true or false) are required");
         goto out;
     }
-    sb_store_begin(srv->store);
-    rc = sb_kb_vote(srv->kb, json_integer_value(id), "bot", json_is_true(helpful), conv.id, &eb);
+    rc = sb_store_begin(srv->store);
+    if (!rc)
+        rc =
+            sb_kb_vote(srv->kb, json_integer_value(id), "bot", json_is_true(helpful), conv.id, &eb);
     if (!rc) rc = sb_store_commit(srv->store);
     if (rc) {
         sb_store_rollback(srv->store);

@@ -154,8 +154,8 @@ static enum MHD_Result save_and_answer(struct sb_server *srv, struct MHD_Connect
     enum sb_err rc;
 
     a->author = r->who.actor;
-    sb_store_begin(srv->store);
-    rc = sb_kb_save(srv->kb, a, id, expect, &saved, &eb);
+    rc = sb_store_begin(srv->store);
+    if (!rc) rc = sb_kb_save(srv->kb, a, id, expect, &saved, &eb);
     if (rc) return write_failed(srv, c, rc, &eb, id);
     if (saved.change != SB_KB_UNCHANGED)
         audit(srv, r, action, saved.id, change_names[saved.change]);
@@ -300,7 +300,8 @@ static enum MHD_Result api_kb_delete(struct sb_server *srv, struct MHD_Connectio
     enum MHD_Result ret;
     enum sb_err rc;
 
-    sb_store_begin(srv->store);
+    rc = sb_store_begin(srv->store);
+    if (rc) return write_failed(srv, c, rc, &eb, 0);
     audit(srv, r, "kb.article.delete", id, NULL); /* while it still has a name */
     rc = sb_kb_delete(srv->kb, id, &eb);
     if (rc) return write_failed(srv, c, rc, &eb, 0);
@@ -402,8 +403,8 @@ static enum MHD_Result api_kb_revert(struct sb_server *srv, struct MHD_Connectio
                           "to, revision: the revision to go back to and the one you see");
     }
     json_decref(body);
-    sb_store_begin(srv->store);
-    rc = sb_kb_revert(srv->kb, id, to, expect, r->who.actor, &saved, &eb);
+    rc = sb_store_begin(srv->store);
+    if (!rc) rc = sb_kb_revert(srv->kb, id, to, expect, r->who.actor, &saved, &eb);
     if (rc) return write_failed(srv, c, rc, &eb, id);
     if (saved.change != SB_KB_UNCHANGED) audit(srv, r, "kb.article.revert", id, NULL);
     if (!committed(srv, c, &ret)) return ret;
@@ -457,9 +458,10 @@ static enum MHD_Result api_kb_category_put(struct sb_server *srv, struct MHD_Con
         json_decref(body);
         return http_error(srv, c, 400, "invalid_field", "position: must be an integer");
     }
-    sb_store_begin(srv->store);
-    rc = sb_kb_category_set(srv->kb, params[0], params[1], name, desc,
-                            pos ? (int)json_integer_value(pos) : 0, &eb);
+    rc = sb_store_begin(srv->store);
+    if (!rc)
+        rc = sb_kb_category_set(srv->kb, params[0], params[1], name, desc,
+                                pos ? (int)json_integer_value(pos) : 0, &eb);
     json_decref(body);
     return locale_list_saved(srv, c, r, params, rc, &eb, "kb.category.save", "categories",
                              sb_kb_categories);
@@ -483,8 +485,10 @@ static enum MHD_Result api_kb_synonyms_put(struct sb_server *srv, struct MHD_Con
     json_t *body = http_body_object(srv, c, r, &ret);
 
     if (!body) return ret;
-    sb_store_begin(srv->store);
-    rc = sb_kb_synonyms_set(srv->kb, params[0], params[1], json_object_get(body, "synonyms"), &eb);
+    rc = sb_store_begin(srv->store);
+    if (!rc)
+        rc = sb_kb_synonyms_set(srv->kb, params[0], params[1], json_object_get(body, "synonyms"),
+                                &eb);
     json_decref(body);
     return locale_list_saved(srv, c, r, params, rc, &eb, "kb.synonyms.save", "synonyms",
                              sb_kb_synonyms);
@@ -719,7 +723,11 @@ static enum MHD_Result api_kb_import(struct sb_server *srv, struct MHD_Connectio
                           MAX_IMPORT_ITEMS);
     }
     /* One unit: the import applies whole or not at all. */
-    sb_store_begin(srv->store);
+    rc = sb_store_begin(srv->store);
+    if (rc) {
+        json_decref(body);
+        return write_failed(srv, c, rc, &eb, 0);
+    }
     json_array_foreach(items, i, item)
     {
         struct sb_kb_article a = {0};

@@ -196,8 +196,9 @@ int cli_user(int argc, char **argv)
         if (!read_password(password, sizeof(password))) return 1;
         if (sb_password_hash(password, kdf_cost(), hash)) return 1;
         if (!(st = cli_open_store(a.data))) return 1;
-        sb_store_begin(st);
-        rc = sb_user_add(st, a.email, a.name ? a.name : a.email, a.locale, a.roles, hash, &id);
+        rc = sb_store_begin(st);
+        if (!rc)
+            rc = sb_user_add(st, a.email, a.name ? a.name : a.email, a.locale, a.roles, hash, &id);
         if (!rc) printf("%lld\n", (long long)id);
         return finish(st, rc, "user.add", a.email, "user add");
     }
@@ -207,7 +208,7 @@ int cli_user(int argc, char **argv)
         if (!disable && sb_password_hash(password, kdf_cost(), hash)) return 1;
         if (!(st = cli_open_store(a.data))) return 1;
         rc = sb_user_by_email(st, a.email, &u);
-        sb_store_begin(st);
+        if (!rc) rc = sb_store_begin(st);
         if (!rc)
             rc = disable ? sb_user_set_active(st, u.id, false)
                          : sb_user_set_password(st, u.id, hash, true);

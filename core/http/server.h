@@ -58,8 +58,6 @@ struct sb_server {
     struct http_req *requests;  /* every request between dispatch and completion */
     struct http_req **deferred; /* answers waiting for sb_store_flush() */
     size_t ndeferred, deferred_cap;
-    int64_t *notify; /* conversations to wake after the flush */
-    size_t nnotify, notify_cap;
     int64_t started_ns;
     struct sse_stream *sse[SSE_BUCKETS]; /* by conversation id */
     struct sb_metrics metrics;
@@ -67,7 +65,7 @@ struct sb_server {
     struct sb_worker *worker;           /* password hashing, off the loop */
     struct handoff_state *handoff;      /* live agents: routing mirror, teams (handoff.c) */
     struct agent_stream *agent_streams; /* GET /api/v1/agent/events (api_agent_events.c) */
-    bool agent_notify;                  /* wake agent streams after the flush */
+    bool agent_notify;                  /* an agent-stream wake is queued in the store */
     struct ipnet_list proxies;          /* cfg.trusted_proxies, parsed */
     struct conn_table *conns;           /* per-address caps, header deadlines (connections.c) */
     char help_view_key[65];             /* signs help-center page views (help_view.c) */
@@ -361,16 +359,18 @@ bool principal_https(struct sb_server *srv, struct MHD_Connection *c);
 /* Starts an event stream for conversation conv_id after after_seq. */
 enum MHD_Result sse_start(struct sb_server *srv, struct MHD_Connection *c, int64_t conv_id,
                           int64_t after_seq);
-/* Wakes the streams of a conversation once its new events are durable:
- * at once when nothing is pending, else after the loop's next flush. */
+/* Wakes the streams of a conversation (and the agents') once its new
+ * events are durable: an after-commit effect of the open unit, at once
+ * when nothing is pending. */
 void sse_notify(struct sb_server *srv, int64_t conv_id);
+/* The store's event hook (sb_store_on_event; arg is the server): every
+ * stored event wakes its followers after commit, so no caller has to. */
+void sse_event_stored(void *srv, int64_t conv_id);
 /* Called on every one-second tick: marks the streams whose turn it is (each
  * once per sse_keepalive_s) for a keep-alive comment and wakes them. */
 void sse_keepalive(struct sb_server *srv, unsigned tick);
 /* Wakes every stream so it ends (shutdown). */
 void sse_close_all(struct sb_server *srv);
-/* Wakes the streams whose conversations were queued by sse_notify(). */
-void sse_notify_flushed(struct sb_server *srv);
 /* Sends an event that is not stored (no id: not replayed on resume) to the
  * streams of a conversation open now. data is borrowed. */
 void sse_push(struct sb_server *srv, int64_t conv_id, const char *type, json_t *data);
@@ -408,6 +408,12 @@ enum sb_err sb_pipeline_start(struct sb_server *srv, const char *channel, const 
                               const char *locale, const char *token_hash,
                               const struct sb_web_start *web, struct sb_conv *out);
 
+/* Wakes the agents' streams once the open unit's batch is durable (an
+ * after-commit effect, one per batch); keep-alives; team memberships
+ * changed (the streams read them again). */
+void agent_events_notify(struct sb_server *srv);
+void agent_events_keepalive(struct sb_server *srv, unsigned tick);
+void agent_events_teams_changed(struct sb_server *srv);
 /* Typing (not stored) to the agent streams that may see conv_id; data
  * borrowed (gets "conversation" added). */
 void agent_events_push(struct sb_server *srv, int64_t conv_id, const char *type, json_t *data);

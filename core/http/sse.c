@@ -5,7 +5,8 @@
  * number it sent and reads what follows from the events table, so a
  * reconnect with Last-Event-ID, a restart or a burst never skips or repeats
  * an event. With nothing to send, the stream's connection is suspended
- * (no thread is parked); sse_notify() resumes it after a commit.
+ * (no thread is parked); every stored event queues its wake-up as an
+ * after-commit effect of the store's unit of work (sse_event_stored()).
  *
  * Ephemeral events (typing) are the exception: they are not stored, carry
  * no id and go only to the streams open at that moment (sse_push()).
@@ -138,31 +139,24 @@ static void wake_conversation(struct sb_server *srv, int64_t conv_id)
         if (s->conv_id == conv_id) sse_out_wake(&s->o);
 }
 
+static void wake_effect(void *srv, int64_t conv_id)
+{
+    wake_conversation(srv, conv_id);
+}
+
 void sse_notify(struct sb_server *srv, int64_t conv_id)
 {
     /* the agents' streams follow every conversation they may see */
     agent_events_notify(srv);
-    if (!sb_store_pending(srv->store)) {
-        wake_conversation(srv, conv_id);
-        return;
-    }
     if (!*bucket_of(srv, conv_id)) return; /* nobody listens */
-    if (srv->nnotify == srv->notify_cap) {
-        size_t cap = srv->notify_cap ? srv->notify_cap * 2 : 64;
-        int64_t *p = realloc(srv->notify, cap * sizeof(*p));
-        if (!p) return; /* the keep-alive tick will still wake it */
-        srv->notify = p;
-        srv->notify_cap = cap;
-    }
-    srv->notify[srv->nnotify++] = conv_id;
+    /* After the unit's batch is durable; a wake lost to a full memory is
+     * made up by the keep-alive tick. */
+    sb_store_effect(srv->store, SB_EFFECT_DURABLE, wake_effect, srv, conv_id, NULL);
 }
 
-void sse_notify_flushed(struct sb_server *srv)
+void sse_event_stored(void *srv, int64_t conv_id)
 {
-    size_t n = srv->nnotify;
-    srv->nnotify = 0;
-    for (size_t i = 0; i < n; i++)
-        wake_conversation(srv, srv->notify[i]);
+    sse_notify(srv, conv_id);
 }
 
 /* Called every second: wakes the streams of one bucket out of every

@@ -228,7 +228,8 @@ static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const st
         if (!rc) {
             /* hand-off code answers in jansson objects */
             json_t *queued = json_array();
-            rc = handoff_queue(srv, conv, turn.handoff_team[0] ? turn.handoff_team : NULL, queued);
+            rc = handoff_queue(srv->handoff, conv, turn.handoff_team[0] ? turn.handoff_team : NULL,
+                               queued);
             if (!rc) rc = replies_take(replies, queued);
             json_decref(queued);
         }
@@ -333,7 +334,7 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
 
     /* A rating, a reopening within the window, the next-response SLA of
      * an assigned conversation (handoff.c). */
-    rc = handoff_inbound(srv, conv, in->text, in->payload, id, early, &bot);
+    rc = handoff_inbound(srv->handoff, conv, in->text, in->payload, id, early, &bot);
     if (!rc) rc = replies_take(&replies, early);
     if (rc) goto fail;
     /* A customer writing to a resolved conversation later opens it again
@@ -375,7 +376,6 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
         *result = NULL;
         goto fail;
     }
-    sse_notify(srv, conv->id);
 done:
     sb_buf_cleanup(&replies.text);
     json_decref(early);
@@ -383,8 +383,7 @@ done:
     free(extra_text);
     return SB_OK;
 fail:
-    sb_store_rollback(srv->store);
-    handoff_rebuild(srv); /* the router may have seen what was rolled back */
+    sb_store_rollback(srv->store); /* and with it the router's changes (handoff.c) */
 fail_after_rollback:
     sb_buf_cleanup(&replies.text);
     json_decref(early);

@@ -101,6 +101,7 @@ static enum sb_err open_parts(struct sb_server *srv, struct sb_errbuf *eb)
     snprintf(dbpath, sizeof(dbpath), "%s/switchboard.db", srv->cfg.data_dir);
     rc = sb_store_open(dbpath, srv->cfg.synchronous, &srv->store, eb);
     if (rc) return rc;
+    sb_store_on_event(srv->store, sse_event_stored, srv);
     if (sb_store_background_checkpoints(srv->store, 500))
         sb_warn("store: checkpoints stay on the event loop (no background thread)");
     rc = sb_kb_open(sb_store_db(srv->store), &srv->kb, eb);
@@ -133,7 +134,15 @@ static enum sb_err open_parts(struct sb_server *srv, struct sb_errbuf *eb)
                                  .words = srv->words};
     rc = sb_host_new(&deps, &srv->host);
     if (rc) return sb_fail(eb, rc, "plugin host: %s", sb_strerror(rc));
-    rc = handoff_start(srv, eb);
+    rc = handoff_start(&(struct handoff_deps){.store = srv->store,
+                                              .kb = srv->kb,
+                                              .host = srv->host,
+                                              .cfg = &srv->cfg,
+                                              .words = srv->words,
+                                              .messages_out = &srv->metrics.messages_out,
+                                              .sla_warnings = srv->metrics.sla_warnings,
+                                              .sla_breaches = srv->metrics.sla_breaches},
+                       &srv->handoff, eb);
     if (rc) return rc;
     sb_host_load_dir(srv->host, srv->cfg.plugins_dir, &loaded);
     sb_info("plugins: %d loaded from %s, %d intents", loaded, srv->cfg.plugins_dir,
@@ -277,7 +286,7 @@ static void run_loop(struct sb_server *srv)
                 if (read(srv->tickfd, &expirations, sizeof(expirations)) > 0) {
                     sse_keepalive(srv, ++ticks);
                     agent_events_keepalive(srv, ticks);
-                    handoff_timers(srv);
+                    handoff_timers(srv->handoff);
                     conn_sweep(srv->conns, sb_mono_ns());
                     sb_kb_tick(srv->kb); /* a kb import beside us is built at once */
                 }
@@ -292,14 +301,9 @@ static void run_loop(struct sb_server *srv)
             srv->metrics.deferred_answers += srv->ndeferred;
             if (rc)
                 sb_error("store: batch not committed (%s); its requests get 503", sb_strerror(rc));
+            /* The flush ran the batch's after-commit effects (streams
+             * woken) or, failing, dropped them (store/unit.c). */
             http_release_deferred(srv, rc == SB_OK);
-            if (rc == SB_OK) {
-                sse_notify_flushed(srv);
-                agent_events_flushed(srv);
-            } else {
-                srv->nnotify = 0;
-                handoff_rebuild(srv); /* the router saw changes that are gone */
-            }
             MHD_run(srv->mhd);
         }
         if (srv->stopping) {
@@ -318,11 +322,11 @@ static void close_parts(struct sb_server *srv)
     /* Jobs first: their completions resume connections of the daemon. */
     sb_worker_stop(srv->worker);
     free(srv->deferred);
-    free(srv->notify);
     if (srv->mhd) MHD_stop_daemon(srv->mhd);
     conn_table_free(srv->conns);
     sb_host_free(srv->host);
-    handoff_stop(srv);
+    handoff_stop(srv->handoff);
+    srv->handoff = NULL;
     sb_kb_close(srv->kb);
     sb_re_cache_free(srv->re);
     sb_words_free(srv->words);
@@ -359,7 +363,7 @@ int sb_server_run(const struct sb_config *cfg)
     sb_info("ready in %.1f ms: http://%s:%d (links use %s)",
             (double)(sb_mono_ns() - srv->started_ns) / 1e6, srv->cfg.bind, srv->port,
             srv->public_url);
-    handoff_timers(srv); /* what fell due while the server was down */
+    handoff_timers(srv->handoff); /* what fell due while the server was down */
     run_loop(srv);
     remove_port_file(srv);
     code = 0;

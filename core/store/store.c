@@ -1,6 +1,7 @@
 /*
- * store.c - opening the SQLite database, migrations, prepared statements,
- * transactions and the per-plugin key/value store.
+ * store.c - opening the SQLite database, migrations, prepared statements
+ * and the per-plugin key/value store. Units of work, their effects and
+ * group commit are in store/unit.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -481,14 +482,8 @@ enum sb_err sb_store_open_parts(const char *path, const char *synchronous,
     }
     rc = migrate(st, parts, eb);
     if (rc) goto fail;
-    for (int i = 0; i < ST__COUNT; i++) {
-        if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
-                               NULL) != SQLITE_OK) {
-            rc = sb_fail(eb, SB_ERR_DB, "prepare %d: %s", i, sqlite3_errmsg(st->db));
-            goto fail;
-        }
-    }
-    rc = store_users_prepare(st, eb);
+    rc = store_prep_table(st, stmt_sql, ST__COUNT, st->stmt, eb);
+    if (!rc) rc = store_users_prepare(st, eb);
     if (!rc) rc = store_sites_prepare(st, eb);
     if (!rc) rc = store_web_prepare(st, eb);
     if (rc) goto fail;
@@ -510,15 +505,10 @@ void sb_store_close(struct sb_store *st)
 {
     if (!st) return;
     store_checkpointer_stop(st);
+    /* Whoever the effects would tell is gone by now. */
+    store_effects_drop_all(st);
     if (st->stmt[ST_COMMIT]) sb_store_flush(st);
-    for (int i = 0; i < ST__COUNT; i++)
-        sqlite3_finalize(st->stmt[i]);
-    for (int i = 0; i < US__COUNT; i++)
-        sqlite3_finalize(st->ustmt[i]);
-    for (int i = 0; i < SS__COUNT; i++)
-        sqlite3_finalize(st->sstmt[i]);
-    for (int i = 0; i < WS__COUNT; i++)
-        sqlite3_finalize(st->wstmt[i]);
+    store_stmt_cache_free(st); /* every statement, the numbered ones too */
     /* A statement left unfinalized would keep the handle (and leak it). */
     if (sqlite3_close(st->db) != SQLITE_OK) sb_error("store: close: %s", sqlite3_errmsg(st->db));
     free(st);
@@ -531,59 +521,6 @@ enum sb_err store_step_done(struct sb_store *st, sqlite3_stmt *s)
     if (rc == SQLITE_DONE || rc == SQLITE_ROW) return SB_OK;
     sb_error("store: %s", sqlite3_errmsg(st->db));
     return SB_ERR_DB;
-}
-
-enum sb_err sb_store_begin(struct sb_store *st)
-{
-    enum sb_err rc;
-    if (st->in_unit) return SB_ERR_INVAL;
-    if (!st->batch_open) {
-        rc = store_step_done(st, store_stmt(st, ST_BEGIN));
-        if (rc) return rc;
-        st->batch_open = true;
-        store_note_committed(st); /* everything before BEGIN is durable */
-    }
-    rc = store_step_done(st, store_stmt(st, ST_SAVEPOINT));
-    if (!rc) st->in_unit = true;
-    return rc;
-}
-
-enum sb_err sb_store_commit(struct sb_store *st)
-{
-    enum sb_err rc;
-    if (!st->in_unit) return SB_ERR_INVAL;
-    rc = store_step_done(st, store_stmt(st, ST_RELEASE));
-    if (rc) {
-        sb_store_rollback(st);
-        return rc;
-    }
-    st->in_unit = false;
-    return SB_OK;
-}
-
-void sb_store_rollback(struct sb_store *st)
-{
-    if (!st->in_unit) return;
-    /* ROLLBACK TO keeps the savepoint open; RELEASE closes it. */
-    store_step_done(st, store_stmt(st, ST_ROLLBACK_TO));
-    store_step_done(st, store_stmt(st, ST_RELEASE));
-    st->in_unit = false;
-}
-
-enum sb_err sb_store_flush(struct sb_store *st)
-{
-    enum sb_err rc;
-    if (!st->batch_open) return SB_OK;
-    if (st->in_unit) sb_store_rollback(st);
-    rc = store_step_done(st, store_stmt(st, ST_COMMIT));
-    if (rc && !sqlite3_get_autocommit(st->db)) store_step_done(st, store_stmt(st, ST_ROLLBACK));
-    st->batch_open = false;
-    return rc;
-}
-
-bool sb_store_pending(const struct sb_store *st)
-{
-    return st->batch_open;
 }
 
 void store_note_committed(struct sb_store *st)
@@ -650,17 +587,4 @@ enum sb_err sb_store_kv_usage(struct sb_store *st, const char *plugin, const cha
     *bytes = r == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(s, 0) : 0; /* DONE: no such key */
     sqlite3_reset(s);
     return r == SQLITE_ROW || r == SQLITE_DONE ? SB_OK : SB_ERR_DB;
-}
-
-enum sb_err sb_store_plugin_call_begin(struct sb_store *st)
-{
-    return store_step_done(st, store_stmt(st, ST_PLUGIN_SAVEPOINT));
-}
-
-void sb_store_plugin_call_end(struct sb_store *st, bool keep)
-{
-    /* ROLLBACK TO keeps the savepoint open; RELEASE closes it (and
-     * commits, when the savepoint was the transaction). */
-    if (!keep) store_step_done(st, store_stmt(st, ST_PLUGIN_ROLLBACK_TO));
-    store_step_done(st, store_stmt(st, ST_PLUGIN_RELEASE));
 }

@@ -3,10 +3,9 @@
  * canned responses, the supervisor overview, and the admin's teams, agent
  * profiles, routing rules and SLA policies (tables of migration 7).
  *
- * These are admin and read paths, far from hot: each statement is
- * prepared when it is used and finalised after, so this file needs no slot
- * in the store's statement tables (store_int.h) that the message path
- * uses. Writers run inside the caller's unit of work.
+ * These are admin and read paths, far from hot; their statements come from
+ * the store's statement cache like every store file's outside the message
+ * path's numbered ones. Writers run inside the caller's unit of work.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,25 +22,26 @@
 #define CONTACT_CONVS_MAX 200
 #define CONTACT_NOTES_MAX 500
 
-static sqlite3_stmt *prep(struct sb_store *st, const char *sql)
+/* Binds :viewer and :all of a statement that uses AGENT_SEES. */
+static void agent_viewer_bind(sqlite3_stmt *s, const struct agent_viewer *v)
 {
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
-        sb_error("store: %s: %s", sqlite3_errmsg(st->db), sql);
-        return NULL;
-    }
-    return s;
+    int at = sqlite3_bind_parameter_index(s, ":viewer");
+    if (at) sqlite3_bind_int64(s, at, v->user);
+    at = sqlite3_bind_parameter_index(s, ":all");
+    if (at) sqlite3_bind_int(s, at, v->all);
 }
 
-/* Steps a statement that returns no rows and finalises it. */
+/* Every statement here is a literal: the store's cache keeps it prepared
+ * (store/stmt_cache.c). */
+static sqlite3_stmt *prep(struct sb_store *st, const char *sql)
+{
+    return store_prep(st, sql);
+}
+
+/* Steps a statement that returns no rows and releases it. */
 static enum sb_err done(struct sb_store *st, sqlite3_stmt *s)
 {
-    int r;
-    if (!s) return SB_ERR_DB;
-    r = sqlite3_step(s);
-    if (r != SQLITE_DONE && r != SQLITE_ROW) sb_error("store: %s", sqlite3_errmsg(st->db));
-    sqlite3_finalize(s);
-    return r == SQLITE_DONE || r == SQLITE_ROW ? SB_OK : SB_ERR_DB;
+    return store_done(st, s);
 }
 
 static const char *col_text(sqlite3_stmt *s, int col)
@@ -83,7 +83,7 @@ static bool exists(struct sb_store *st, const char *sql, const char *text, int64
     else
         sqlite3_bind_int64(s, 1, num);
     found = sqlite3_step(s) == SQLITE_ROW;
-    sqlite3_finalize(s);
+    store_release(st, s);
     return found;
 }
 
@@ -112,7 +112,7 @@ static int64_t contact_visible(struct sb_store *st, const char *ref, const struc
     sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":ref"), ref, -1, SQLITE_TRANSIENT);
     agent_viewer_bind(s, v);
     if (sqlite3_step(s) == SQLITE_ROW) id = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
+    store_release(st, s);
     return id;
 }
 
@@ -137,7 +137,7 @@ static json_t *contact_identities(struct sb_store *st, int64_t id)
                                              col_str_or_null(s, 2), "verified",
                                              sqlite3_column_type(s, 2) != SQLITE_NULL, "created_at",
                                              (json_int_t)sqlite3_column_int64(s, 3)));
-    sqlite3_finalize(s);
+    store_release(st, s);
     return arr;
 }
 
@@ -177,7 +177,7 @@ static json_t *contact_conversations(struct sb_store *st, int64_t id, const stru
                                 ? json_null()
                                 : json_integer(sqlite3_column_int(s, 13)));
     }
-    sqlite3_finalize(s);
+    store_release(st, s);
     return arr;
 }
 
@@ -199,7 +199,7 @@ static json_t *contact_notes(struct sb_store *st, int64_t id, const struct agent
                                              (json_int_t)sqlite3_column_int64(s, 2), "name",
                                              col_str_or_null(s, 3), "text", col_text(s, 4),
                                              "created_at", (json_int_t)sqlite3_column_int64(s, 5)));
-    sqlite3_finalize(s);
+    store_release(st, s);
     return arr;
 }
 
@@ -214,13 +214,13 @@ enum sb_err agent_store_contact(struct sb_store *st, const char *ref, const stru
     if (!s) return SB_ERR_DB;
     sqlite3_bind_int64(s, 1, id);
     if (sqlite3_step(s) != SQLITE_ROW) {
-        sqlite3_finalize(s);
+        store_release(st, s);
         return SB_ERR_NOT_FOUND;
     }
     card = json_pack("{s:s, s:o, s:o, s:I}", "id", col_text(s, 3), "name", col_str_or_null(s, 0),
                      "attributes", col_json(s, 1, json_object()), "created_at",
                      (json_int_t)sqlite3_column_int64(s, 2));
-    sqlite3_finalize(s);
+    store_release(st, s);
     if (!card) return SB_ERR_NOMEM;
     json_object_set_new(card, "identities", contact_identities(st, id));
     json_object_set_new(card, "conversations", contact_conversations(st, id, v));
@@ -257,7 +257,7 @@ json_t *agent_store_canned_list(struct sb_store *st, const char *locale, const c
     sqlite3_bind_int64(s, 3, user_id);
     while (sqlite3_step(s) == SQLITE_ROW)
         json_array_append_new(arr, canned_row(s));
-    sqlite3_finalize(s);
+    store_release(st, s);
     return arr;
 }
 
@@ -272,7 +272,7 @@ enum sb_err agent_store_canned_get(struct sb_store *st, int64_t id, json_t **out
         *out = canned_row(s);
         rc = *out ? SB_OK : SB_ERR_NOMEM;
     }
-    sqlite3_finalize(s);
+    store_release(st, s);
     return rc;
 }
 
@@ -287,7 +287,7 @@ bool agent_store_canned_allowed(struct sb_store *st, const json_t *c, int64_t us
     sqlite3_bind_text(s, 1, team, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 2, user_id);
     ok = sqlite3_step(s) == SQLITE_ROW;
-    sqlite3_finalize(s);
+    store_release(st, s);
     return ok;
 }
 
@@ -311,7 +311,7 @@ enum sb_err agent_store_canned_put(struct sb_store *st, int64_t *id, const json_
     if (team) sqlite3_bind_text(s, 3, team, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 4, *id);
     taken = sqlite3_step(s) == SQLITE_ROW;
-    sqlite3_finalize(s);
+    store_release(st, s);
     if (taken) return SB_ERR_EXISTS;
     s = prep(st, *id ? "UPDATE canned_responses SET shortcut = ?2, locale = ?3, title = ?4,"
                        " text = ?5, team = ?6, updated_at = ?7 WHERE id = ?1"
@@ -360,7 +360,7 @@ static json_t *teams_by_user(struct sb_store *st)
         }
         json_array_append_new(list, json_string(col_text(s, 1)));
     }
-    sqlite3_finalize(s);
+    store_release(st, s);
     return map;
 }
 
@@ -383,7 +383,7 @@ static json_t *loads(struct sb_store *st, agent_weight_fn weight, void *arg)
                             json_real(json_real_value(json_object_get(map, key)) +
                                       w * (double)sqlite3_column_int64(s, 2)));
     }
-    sqlite3_finalize(s);
+    store_release(st, s);
     return map;
 }
 
@@ -409,7 +409,7 @@ static json_t *overview_agents(struct sb_store *st, agent_weight_fn weight, void
                                                  "capacity", sqlite3_column_double(s, 4), "teams",
                                                  t ? json_incref(t) : json_array()));
         }
-        sqlite3_finalize(s);
+        store_release(st, s);
     }
     json_decref(teams);
     json_decref(load);
@@ -437,7 +437,7 @@ static json_t *overview_queues(struct sb_store *st, int64_t now)
                                              (json_int_t)sqlite3_column_int64(s, 3),
                                              "oldest_wait_s", (json_int_t)wait));
     }
-    sqlite3_finalize(s);
+    store_release(st, s);
     return arr;
 }
 
@@ -459,7 +459,7 @@ static json_t *overview_sla(struct sb_store *st, int64_t now)
             int state = sqlite3_column_int(s, 0);
             if (state >= 0 && state < 3) n[state] = sqlite3_column_int64(s, 1);
         }
-        sqlite3_finalize(s);
+        store_release(st, s);
     }
     return json_pack("{s:I, s:I, s:I}", "ok", n[0], "warning", n[1], "breached", n[2]);
 }
@@ -489,7 +489,7 @@ static json_t *team_members(struct sb_store *st, const char *id)
         json_array_append_new(arr,
                               json_pack("{s:I, s:s}", "id", (json_int_t)sqlite3_column_int64(s, 0),
                                         "name", col_text(s, 1)));
-    sqlite3_finalize(s);
+    store_release(st, s);
     return arr;
 }
 
@@ -516,7 +516,7 @@ json_t *agent_store_teams(struct sb_store *st)
     if (!s) return arr;
     while (sqlite3_step(s) == SQLITE_ROW)
         json_array_append_new(arr, team_row(st, s));
-    sqlite3_finalize(s);
+    store_release(st, s);
     return arr;
 }
 
@@ -530,7 +530,7 @@ enum sb_err agent_store_team_get(struct sb_store *st, const char *id, json_t **o
         *out = team_row(st, s);
         rc = *out ? SB_OK : SB_ERR_NOMEM;
     }
-    sqlite3_finalize(s);
+    store_release(st, s);
     return rc;
 }
 
@@ -559,7 +559,7 @@ enum sb_err agent_store_team_put(struct sb_store *st, const json_t *team, bool *
     if (!rc) rc = bind_json(s, 5, json_object_get(team, "holidays"));
     if (!rc) rc = bind_json(s, 8, json_object_get(team, "outside_hours"));
     if (rc) {
-        sqlite3_finalize(s);
+        store_release(st, s);
         return rc;
     }
     sqlite3_bind_int(s, 6, json_is_true(json_object_get(team, "allow_pick")));
@@ -603,7 +603,7 @@ static json_t *user_teams(struct sb_store *st, int64_t user_id)
     sqlite3_bind_int64(s, 1, user_id);
     while (sqlite3_step(s) == SQLITE_ROW)
         json_array_append_new(arr, json_string(col_text(s, 0)));
-    sqlite3_finalize(s);
+    store_release(st, s);
     return arr;
 }
 
@@ -624,7 +624,7 @@ enum sb_err agent_store_profile_get(struct sb_store *st, int64_t user_id, json_t
                          "last_assigned_at", (json_int_t)sqlite3_column_int64(s, 6));
         rc = *out ? SB_OK : SB_ERR_NOMEM;
     }
-    sqlite3_finalize(s);
+    store_release(st, s);
     if (!rc) json_object_set_new(*out, "teams", user_teams(st, user_id));
     return rc;
 }
@@ -664,7 +664,7 @@ enum sb_err agent_store_profile_put(struct sb_store *st, int64_t user_id, const 
         sqlite3_bind_text(s, 2, json_string_value(v), -1, SQLITE_TRANSIENT);
     if ((v = json_object_get(change, "capacity"))) sqlite3_bind_double(s, 3, json_number_value(v));
     if ((v = json_object_get(change, "skills")) && bind_json(s, 4, v)) {
-        sqlite3_finalize(s);
+        store_release(st, s);
         return SB_ERR_NOMEM;
     }
     sqlite3_bind_int64(s, 5, now);
@@ -700,7 +700,7 @@ json_t *agent_store_rules(struct sb_store *st)
                                              col_json(s, 2, json_object()), "team", col_text(s, 3),
                                              "priority", (json_int_t)sqlite3_column_int64(s, 4),
                                              "skills", col_json(s, 5, json_array())));
-    sqlite3_finalize(s);
+    store_release(st, s);
     return arr;
 }
 
@@ -726,7 +726,7 @@ enum sb_err agent_store_rules_put(struct sb_store *st, const json_t *rules, stru
         sqlite3_bind_int64(s, 1, (sqlite3_int64)i);
         if (bind_json(s, 2, json_object_get(r, "match")) ||
             bind_json(s, 5, json_object_get(r, "skills"))) {
-            sqlite3_finalize(s);
+            store_release(st, s);
             return SB_ERR_NOMEM;
         }
         sqlite3_bind_text(s, 3, json_string_value(json_object_get(r, "team")), -1,
@@ -757,7 +757,7 @@ json_t *agent_store_sla_policies(struct sb_store *st)
                                              "first_response_min", col_minutes(s, 2),
                                              "next_response_min", col_minutes(s, 3),
                                              "resolution_min", col_minutes(s, 4)));
-    sqlite3_finalize(s);
+    store_release(st, s);
     return arr;
 }
 

@@ -310,6 +310,7 @@ static enum sb_err insert_event(struct sb_store *st, struct sb_conv *conv, const
     rc = store_step_done(st, s);
     sb_buf_cleanup(&data);
     if (!rc) conv->last_seq = seq;
+    if (!rc) store_event_added(st, conv->id);
     return rc;
 }
 

@@ -42,6 +42,7 @@ enum stmt_id {
 };
 
 struct store_checkpointer;
+struct store_stmt_cache;
 
 /* Statements of store_users.c. */
 enum user_stmt_id {
@@ -99,6 +100,22 @@ enum web_stmt_id {
     WS__COUNT
 };
 
+/* Effects queued by a unit of work (core/store/unit.c). */
+struct store_effect {
+    sb_effect_fn fn;
+    void *arg;
+    int64_t key;
+    sb_effect_free_fn free_arg;
+    enum sb_effect_when when;
+};
+
+struct store_effects {
+    struct store_effect *v;
+    size_t n, cap;
+};
+
+#define STORE_PLUGIN_DEPTH 8
+
 struct sb_store {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST__COUNT];
@@ -111,6 +128,17 @@ struct sb_store {
     sqlite3_stmt *ustmt[US__COUNT];
     sqlite3_stmt *sstmt[SS__COUNT];
     sqlite3_stmt *wstmt[WS__COUNT];
+    /* The open unit's effects, then those of its committed units waiting
+     * for the batch to be durable. */
+    struct store_effects unit_fx, batch_fx;
+    /* unit_fx.n when each open plugin call began (innermost last). */
+    size_t plugin_mark[STORE_PLUGIN_DEPTH];
+    int plugin_depth;
+    sb_store_event_hook on_event;
+    void *on_event_arg;
+    sb_store_lost_hook on_lost;
+    void *on_lost_arg;
+    struct store_stmt_cache *cache; /* store/stmt_cache.c */
 };
 
 /* The prepared statement id, reset and with its bindings cleared, ready to
@@ -122,6 +150,33 @@ enum sb_err store_step_done(struct sb_store *st, sqlite3_stmt *s);
 
 /* Records the highest durable event id (when a batch begins). */
 void store_note_committed(struct sb_store *st);
+
+/* ------- Interface to code in store/unit.c ------- */
+
+/* An event of conv_id was stored: tells the event hook. */
+void store_event_added(struct sb_store *st, int64_t conv_id);
+/* Drops every queued effect without running it (closing the store). */
+void store_effects_drop_all(struct sb_store *st);
+
+/* ------- Interface to code in store/stmt_cache.c ------- */
+
+/* The statement for sql, a string literal (cached by its address):
+ * prepared once per connection, handed out ready to bind; NULL on error
+ * (logged). Every one goes back with store_release() or store_done(). */
+sqlite3_stmt *store_prep(struct sb_store *st, const char *sql);
+/* Enters the n literals of a numbered table into the cache and fills
+ * out[] (indexed like sql[]); the statements stay the cache's. */
+enum sb_err store_prep_table(struct sb_store *st, const char *const *sql, int n, sqlite3_stmt **out,
+                             struct sb_errbuf *eb);
+/* For SQL built at run time: prepared for this use only. */
+sqlite3_stmt *store_prep_built(struct sb_store *st, const char *sql);
+/* Resets a cached statement for the next caller, finalizes a one-off. */
+void store_release(struct sb_store *st, sqlite3_stmt *s); /* NULL-safe */
+/* Steps once and releases; SB_ERR_DB for NULL or a failed step (logged). */
+enum sb_err store_done(struct sb_store *st, sqlite3_stmt *s);
+/* A text column, "" for NULL (borrowed until the next step). */
+const char *store_col(sqlite3_stmt *s, int i);
+void store_stmt_cache_free(struct sb_store *st);
 
 /* ------- Interface to code in store_users.c ------- */
 

@@ -36,12 +36,7 @@ static const char *const settings_keys[] = {"title",  "color",    "position",
 
 enum sb_err store_sites_prepare(struct sb_store *st, struct sb_errbuf *eb)
 {
-    for (int i = 0; i < SS__COUNT; i++) {
-        if (sqlite3_prepare_v3(st->db, site_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->sstmt[i],
-                               NULL) != SQLITE_OK)
-            return sb_fail(eb, SB_ERR_DB, "prepare sites %d: %s", i, sqlite3_errmsg(st->db));
-    }
-    return SB_OK;
+    return store_prep_table(st, site_sql, SS__COUNT, st->sstmt, eb);
 }
 
 static sqlite3_stmt *sstmt(struct sb_store *st, enum site_stmt_id id)

@@ -45,12 +45,7 @@ static const char *const user_sql[US__COUNT] = {
 
 enum sb_err store_users_prepare(struct sb_store *st, struct sb_errbuf *eb)
 {
-    for (int i = 0; i < US__COUNT; i++) {
-        if (sqlite3_prepare_v3(st->db, user_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->ustmt[i],
-                               NULL) != SQLITE_OK)
-            return sb_fail(eb, SB_ERR_DB, "prepare users %d: %s", i, sqlite3_errmsg(st->db));
-    }
-    return SB_OK;
+    return store_prep_table(st, user_sql, US__COUNT, st->ustmt, eb);
 }
 
 static sqlite3_stmt *ustmt(struct sb_store *st, enum user_stmt_id id)

@@ -53,12 +53,7 @@ static const char *const web_sql[WS__COUNT] = {
 
 enum sb_err store_web_prepare(struct sb_store *st, struct sb_errbuf *eb)
 {
-    for (int i = 0; i < WS__COUNT; i++) {
-        if (sqlite3_prepare_v3(st->db, web_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->wstmt[i],
-                               NULL) != SQLITE_OK)
-            return sb_fail(eb, SB_ERR_DB, "prepare web %d: %s", i, sqlite3_errmsg(st->db));
-    }
-    return SB_OK;
+    return store_prep_table(st, web_sql, WS__COUNT, st->wstmt, eb);
 }
 
 sqlite3_stmt *store_wstmt(struct sb_store *st, enum web_stmt_id id)

@@ -38,6 +38,20 @@ struct server_env {
     int next_visitor; /* external ids of the conversations made here */
 };
 
+/* The live-agent state machine over srv's parts, as server.c starts it. */
+static inline enum sb_err server_env_handoff_start(struct sb_server *srv, struct sb_errbuf *eb)
+{
+    return handoff_start(&(struct handoff_deps){.store = srv->store,
+                                                .kb = srv->kb,
+                                                .host = srv->host,
+                                                .cfg = &srv->cfg,
+                                                .words = srv->words,
+                                                .messages_out = &srv->metrics.messages_out,
+                                                .sla_warnings = srv->metrics.sla_warnings,
+                                                .sla_breaches = srv->metrics.sla_breaches},
+                         &srv->handoff, eb);
+}
+
 /* Opens everything; 0 on success, -1 with the reason on stderr. The
  * configuration is sb_config_defaults(); tests change srv.cfg after. */
 static inline int server_env_open(struct server_env *e)
@@ -69,7 +83,7 @@ static inline int server_env_open(struct server_env *e)
                                  .cfg = &srv->cfg,
                                  .public_url = srv->public_url,
                                  .words = srv->words};
-    if (sb_host_new(&deps, &srv->host) || handoff_start(srv, &eb)) {
+    if (sb_host_new(&deps, &srv->host) || server_env_handoff_start(srv, &eb)) {
         fprintf(stderr, "server_env: %s\n", eb.msg);
         return -1;
     }
@@ -84,12 +98,11 @@ static inline void server_env_close(struct server_env *e)
     char path[160];
 
     sb_host_free(srv->host);
-    handoff_stop(srv);
+    handoff_stop(srv->handoff);
     sb_re_cache_free(srv->re);
     sb_kb_close(srv->kb);
     sb_store_close(srv->store);
     sb_words_free(srv->words);
-    free(srv->notify);
     for (size_t i = 0; i < SB_ARRAY_LEN(files); i++) {
         snprintf(path, sizeof(path), "%s/%s", e->dir, files[i]);
         unlink(path);
@@ -290,7 +303,7 @@ static inline int server_env_team(struct server_env *e, const char *id, const ch
     json_decref(in);
     json_decref(team);
     server_env_flush(e);
-    sb_agents_config_changed(&e->srv, "teams");
+    sb_agents_config_changed(e->srv.handoff, "teams");
     server_env_flush(e);
     return rc;
 }
@@ -307,7 +320,7 @@ static inline int server_env_profile(struct server_env *e, int64_t user_id, cons
         /* in the same unit, as the admin API: offers to an agent no
          * longer online go back to the queue, routing runs */
         if (!agent_store_profile_put(e->srv.store, user_id, change, &eb) &&
-            !handoff_agent_changed(&e->srv, user_id) && !sb_store_commit(e->srv.store))
+            !handoff_agent_changed(e->srv.handoff, user_id) && !sb_store_commit(e->srv.store))
             rc = 0;
         else
             sb_store_rollback(e->srv.store);
@@ -316,7 +329,7 @@ static inline int server_env_profile(struct server_env *e, int64_t user_id, cons
     json_decref(in);
     json_decref(change);
     server_env_flush(e);
-    sb_agents_config_changed(&e->srv, "agents");
+    sb_agents_config_changed(e->srv.handoff, "agents");
     server_env_flush(e);
     return rc;
 }
@@ -367,28 +380,25 @@ static inline enum sb_err server_env_act(struct server_env *e, int64_t conv_id, 
     srv->handoff->current = &conv;
     if (!rc) switch (a) {
         case ENV_ACCEPT:
-            rc = ho_accept(srv, &conv, agent, eb);
+            rc = ho_accept(srv->handoff, &conv, agent, eb);
             break;
         case ENV_DECLINE:
-            rc = ho_decline(srv, &conv, agent, eb);
+            rc = ho_decline(srv->handoff, &conv, agent, eb);
             break;
         case ENV_CLAIM:
         case ENV_CLAIM_SUPERVISOR:
-            rc = ho_claim(srv, &conv, agent, a == ENV_CLAIM_SUPERVISOR, eb);
+            rc = ho_claim(srv->handoff, &conv, agent, a == ENV_CLAIM_SUPERVISOR, eb);
             break;
         case ENV_RESOLVE:
-            rc = ho_resolve(srv, &conv, by, 0, eb);
+            rc = ho_resolve(srv->handoff, &conv, by, 0, eb);
             break;
         case ENV_RETURN:
-            rc = ho_return_to_bot(srv, &conv, by, eb);
+            rc = ho_return_to_bot(srv->handoff, &conv, by, eb);
             break;
         }
     srv->handoff->current = NULL;
     if (!rc) rc = sb_store_commit(srv->store);
-    if (rc) {
-        sb_store_rollback(srv->store);
-        handoff_rebuild(srv);
-    }
+    if (rc) sb_store_rollback(srv->store); /* the router follows commits only */
     sb_conv_cleanup(&conv);
     server_env_flush(e);
     return rc;
@@ -406,13 +416,10 @@ static inline enum sb_err server_env_transfer(struct server_env *e, int64_t conv
     eb->msg[0] = '\0';
     rc = sb_store_begin(srv->store);
     srv->handoff->current = &conv;
-    if (!rc) rc = ho_transfer(srv, &conv, from, team, to_agent, note, eb);
+    if (!rc) rc = ho_transfer(srv->handoff, &conv, from, team, to_agent, note, eb);
     srv->handoff->current = NULL;
     if (!rc) rc = sb_store_commit(srv->store);
-    if (rc) {
-        sb_store_rollback(srv->store);
-        handoff_rebuild(srv);
-    }
+    if (rc) sb_store_rollback(srv->store); /* the router follows commits only */
     sb_conv_cleanup(&conv);
     server_env_flush(e);
     return rc;
@@ -423,7 +430,7 @@ static inline enum sb_err server_env_transfer(struct server_env *e, int64_t conv
 static inline enum sb_err server_env_agent_replied(struct server_env *e, int64_t conv_id)
 {
     enum sb_err rc = sb_store_begin(e->srv.store);
-    if (!rc) rc = ho_replied(&e->srv, conv_id);
+    if (!rc) rc = ho_replied(e->srv.handoff, conv_id);
     if (!rc) rc = sb_store_commit(e->srv.store);
     if (rc) sb_store_rollback(e->srv.store);
     server_env_flush(e);
@@ -435,7 +442,7 @@ static inline enum sb_err server_env_agent_replied(struct server_env *e, int64_t
 static inline void server_env_advance(struct server_env *e, int64_t ms)
 {
     sb_clock_advance_ms(ms);
-    handoff_timers(&e->srv);
+    handoff_timers(e->srv.handoff);
     server_env_flush(e);
 }
 

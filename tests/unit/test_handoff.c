@@ -275,8 +275,8 @@ static void test_decline_skips_the_agent_and_offers_the_next(void **state)
         server_env_int(e, "SELECT count(*) FROM offer_skips WHERE conversation_id = ?1", conv.id),
         2);
     /* also after a restart of the routing state */
-    handoff_rebuild(&e->srv);
-    sb_agents_config_changed(&e->srv, "agents");
+    handoff_rebuild(e->srv.handoff);
+    sb_agents_config_changed(e->srv.handoff, "agents");
     server_env_flush(e);
     assert_int_equal(col(e, conv.id, "offered_to"), 0);
     sb_conv_cleanup(&conv);
@@ -854,7 +854,7 @@ static void test_a_routing_rule_sets_team_and_priority(void **state)
     assert_int_equal(agent_store_rules_put(e->srv.store, clean, &eb), SB_OK);
     assert_int_equal(sb_store_commit(e->srv.store), SB_OK);
     server_env_flush(e);
-    sb_agents_config_changed(&e->srv, "rules");
+    sb_agents_config_changed(e->srv.handoff, "rules");
     json_decref(rules);
     json_decref(clean);
 
@@ -967,8 +967,8 @@ static void test_the_routing_state_survives_a_restart(void **state)
                            " \"teams\": [\"default\"]}");
     handed_off(e, "en", &a);
     assert_int_equal(col(e, a.id, "offered_to"), ana);
-    handoff_stop(&e->srv);
-    assert_int_equal(handoff_start(&e->srv, &eb), SB_OK);
+    handoff_stop(e->srv.handoff);
+    assert_int_equal(server_env_handoff_start(&e->srv, &eb), SB_OK);
     handed_off(e, "en", &b);
     assert_int_equal(col(e, b.id, "offered_to"), 0);
     /* and a's offer stands as it was: not made a second time */
@@ -980,8 +980,8 @@ static void test_the_routing_state_survives_a_restart(void **state)
     /* ana declines a after the restart: b is hers, a never again */
     assert_int_equal(server_env_act(e, a.id, ana, ENV_DECLINE, &eb), SB_OK);
     assert_int_equal(col(e, b.id, "offered_to"), ana);
-    handoff_stop(&e->srv);
-    assert_int_equal(handoff_start(&e->srv, &eb), SB_OK);
+    handoff_stop(e->srv.handoff);
+    assert_int_equal(server_env_handoff_start(&e->srv, &eb), SB_OK);
     assert_int_equal(server_env_act(e, b.id, ana, ENV_DECLINE, &eb), SB_OK);
     assert_int_equal(col(e, a.id, "offered_to"), 0);
     assert_int_equal(col(e, b.id, "offered_to"), 0);

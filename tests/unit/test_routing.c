@@ -447,7 +447,28 @@ static void m_step(struct model *m)
     }
 }
 
-static void test_properties_hold_over_random_runs(void **state)
+/* What a unit of work does with the router (handoff.c): changes a copy,
+ * then either adopts it (commit) or throws it away (rollback). Either way
+ * the model must go on matching: an adopted copy is the router, and a
+ * dropped copy's changes never reach the original. */
+static void m_copy(struct model *m)
+{
+    struct sb_router *c = sb_router_clone(m->r);
+    struct sb_offer out[8];
+    assert_non_null(c);
+    if (pick(2)) {
+        sb_router_free(m->r);
+        m->r = c;
+        return;
+    }
+    assert_int_equal(sb_router_enqueue(c, 100000, team_names[0], 2, 1, 1, 1.0, NULL, 0), SB_OK);
+    sb_router_route(c, m->clock, out, 8);
+    for (int a = 0; a < NA; a++)
+        sb_router_agent_set(c, a + 1, false, 0, NULL, 0, NULL, 0, 0);
+    sb_router_free(c);
+}
+
+static void random_runs(bool copies)
 {
     static struct model m;
     for (uint64_t seed = 1; seed <= 16; seed++) {
@@ -470,10 +491,23 @@ static void test_properties_hold_over_random_runs(void **state)
             int events = pick(3) == 0 ? 2 + pick(4) : 1;
             for (int e = 0; e < events; e++)
                 m_step(&m);
+            if (copies && pick(4) == 0) m_copy(&m);
             m_route(&m);
         }
         sb_router_free(m.r);
     }
+}
+
+static void test_properties_hold_over_random_runs(void **state)
+{
+    (void)state;
+    random_runs(false);
+}
+
+static void test_a_copy_carries_on_as_the_router_and_a_dropped_one_changes_nothing(void **state)
+{
+    (void)state;
+    random_runs(true);
 }
 
 int main(void)
@@ -488,6 +522,7 @@ int main(void)
         cmocka_unit_test(test_many_arrivals_in_one_turn_never_exceed_capacity),
         cmocka_unit_test(test_bad_input_is_refused),
         cmocka_unit_test(test_properties_hold_over_random_runs),
+        cmocka_unit_test(test_a_copy_carries_on_as_the_router_and_a_dropped_one_changes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

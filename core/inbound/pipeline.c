@@ -2,7 +2,9 @@
  * pipeline.c - the path of one inbound message, after its channel plugin
  * normalised it: persist (deduplicated), let the bot answer unless a
  * person owns the conversation, persist the replies and any handoff, commit,
- * and only then publish to the event streams.
+ * and only then publish to the event streams. Every reply, the bot's or
+ * the hand-off's, goes through the one send path (conv/send.h), which
+ * links it to the message it answers: a retry is answered from those links.
  */
 #include <stdio.h>
 #include <stdlib.h>

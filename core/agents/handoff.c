@@ -275,7 +275,7 @@ enum sb_err handoff_start(const struct handoff_deps *deps, struct handoff_state 
     ho->host = deps->host;
     ho->cfg = deps->cfg;
     ho->words = deps->words;
-    ho->messages_out = deps->messages_out;
+    ho->send = (struct sb_sender){.store = deps->store, .messages_out = deps->messages_out};
     ho->sla_warnings = deps->sla_warnings;
     ho->sla_breaches = deps->sla_breaches;
     if (sb_tzdb_new("/usr/share/zoneinfo", &ho->tzdb))
@@ -318,36 +318,10 @@ enum sb_err ho_event(struct handoff_state *ho, struct sb_conv *conv, const char 
 }
 
 enum sb_err ho_system_message(struct handoff_state *ho, struct sb_conv *conv, const char *text,
-                              json_t *quick_replies, json_t *replies)
+                              const json_t *quick_replies, struct sb_replies *replies)
 {
-    json_t *qr = quick_replies ? quick_replies : json_array();
-    json_t *empty = json_array();
-    json_t *extra = json_pack("{s:O, s:O}", "links", empty, "quick_replies", qr);
-    char *extra_text = json_dumps(extra, JSON_COMPACT);
-    struct sb_msg_in m = {.conv_id = conv->id,
-                          .direction = "out",
-                          .author = "system",
-                          .channel = conv->channel,
-                          .text = text,
-                          .extra = extra_text,
-                          .created_at = sb_now_ms()};
-    int64_t id = 0;
-    bool dup;
-    enum sb_err rc = extra_text ? sb_store_msg_add(ho->store, &m, &id, &dup) : SB_ERR_NOMEM;
-    if (!rc) {
-        json_t *msg = json_pack("{s:I, s:s, s:s, s:s, s:O, s:O, s:n, s:I, s:[]}", "id",
-                                (json_int_t)id, "direction", "out", "author", "system", "text",
-                                text, "links", empty, "quick_replies", qr, "client_id",
-                                "created_at", (json_int_t)m.created_at, "attachments");
-        if (replies) json_array_append(replies, msg);
-        (*ho->messages_out)++;
-        rc = ho_event(ho, conv, "message/outbound", json_pack("{s:o}", "message", msg));
-    }
-    free(extra_text);
-    json_decref(extra);
-    json_decref(empty);
-    if (!quick_replies) json_decref(qr);
-    return rc;
+    struct sb_outgoing m = {.author = "system", .text = text, .quick_replies = quick_replies};
+    return sb_conv_send(&ho->send, conv, &m, replies, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -541,7 +515,7 @@ int ho_position(struct handoff_state *ho, int64_t conv)
 
 /* The customer of a closed team hears when it opens. */
 static enum sb_err closed_notice(struct handoff_state *ho, struct sb_conv *conv, struct ho_team *t,
-                                 json_t *replies)
+                                 struct sb_replies *replies)
 {
     int64_t at;
     struct sb_tm tm;
@@ -579,7 +553,7 @@ static enum sb_err closed_notice(struct handoff_state *ho, struct sb_conv *conv,
 /* Queues conv (already status queued) in team with its values and tells
  * the customer its place. */
 enum sb_err ho_queue_in(struct handoff_state *ho, struct sb_conv *conv, const char *team,
-                        json_t *replies)
+                        struct sb_replies *replies)
 {
     struct ho_team *t = ho_team(ho, team);
     struct sb_handoff_row row;
@@ -594,7 +568,7 @@ enum sb_err ho_queue_in(struct handoff_state *ho, struct sb_conv *conv, const ch
 }
 
 enum sb_err handoff_queue(struct handoff_state *ho, struct sb_conv *conv, const char *hint,
-                          json_t *replies)
+                          struct sb_replies *replies)
 {
     char team[64];
     int priority;
@@ -733,14 +707,13 @@ static int rating_of(const char *text, const char *payload)
 }
 
 static enum sb_err inbound(struct handoff_state *ho, struct sb_conv *conv, const char *text,
-                           const char *payload, int64_t msg_id, json_t *replies, bool *bot)
+                           const char *payload, struct sb_replies *replies, bool *bot)
 {
     struct sb_inbound_row row = {.team = "default"};
     int64_t now = sb_now_ms(), resolved_at, last, next_due;
     const char *team = row.team;
     int priority;
     enum sb_err rc;
-    (void)msg_id;
 
     *bot = strcmp(conv->status, SB_STATUS_BOT) == 0;
     rc = sb_store_inbound_row(ho->store, conv->id, &row);
@@ -802,11 +775,11 @@ static enum sb_err inbound(struct handoff_state *ho, struct sb_conv *conv, const
 }
 
 enum sb_err handoff_inbound(struct handoff_state *ho, struct sb_conv *conv, const char *text,
-                            const char *payload, int64_t msg_id, json_t *replies, bool *bot)
+                            const char *payload, struct sb_replies *replies, bool *bot)
 {
     enum sb_err rc;
     ho->current = conv;
-    rc = inbound(ho, conv, text, payload, msg_id, replies, bot);
+    rc = inbound(ho, conv, text, payload, replies, bot);
     ho->current = NULL;
     return rc;
 }

@@ -22,6 +22,7 @@
 
 #include "sb.h"
 #include "sb_store.h"
+#include "send.h"
 
 struct sb_words;
 
@@ -57,17 +58,20 @@ void handoff_rebuild(struct handoff_state *ho);
 /* The bot handed conv off (status already queued): picks its team,
  * priority and skills (routing rules; hint = the plugin's team hint or
  * topic, may be NULL), sets the SLA due times, queues it, tells a customer
- * of a closed team when it opens, and routes. Inside a unit. */
+ * of a closed team when it opens, and routes. The notice answers the
+ * customer's message replies->reply_to and joins replies (send.h; NULL:
+ * no message is answered). Inside a unit. */
 enum sb_err handoff_queue(struct handoff_state *ho, struct sb_conv *conv, const char *hint,
-                          json_t *replies);
+                          struct sb_replies *replies);
 
-/* A customer message (stored, id msg_id) reached conv before the bot:
- * a rating of a resolved conversation is stored (*bot = false); a resolved
+/* A customer message (stored, its id replies->reply_to) reached conv
+ * before the bot: a rating of a resolved conversation is stored and
+ * thanked for, the thanks joining replies (*bot = false); a resolved
  * conversation within the reopen window is queued again (*bot = false);
  * queued/assigned ones start the next-response SLA. *bot says whether the
  * bot may answer. Inside a unit. */
 enum sb_err handoff_inbound(struct handoff_state *ho, struct sb_conv *conv, const char *text,
-                            const char *payload, int64_t msg_id, json_t *replies, bool *bot);
+                            const char *payload, struct sb_replies *replies, bool *bot);
 
 /* Runs routing and writes its offers. Inside a unit. */
 enum sb_err handoff_route(struct handoff_state *ho);

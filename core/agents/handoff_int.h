@@ -32,7 +32,8 @@ struct handoff_state {
     struct sb_host *host;
     const struct sb_config *cfg;
     const struct sb_words *words;
-    uint64_t *messages_out, *sla_warnings, *sla_breaches;
+    uint64_t *sla_warnings, *sla_breaches;
+    struct sb_sender send;   /* the one send path (send.h), over store and messages_out */
     struct agent_feed *feed; /* agent_feed.c, for api_agent_events.c */
     /* The router as of the last committed unit; the open unit's copy
      * (NULL until the unit first changes it), adopted when the unit
@@ -63,13 +64,16 @@ enum sb_err ho_agent_load(struct handoff_state *ho, int64_t user_id);
 enum sb_err ho_enqueue_row(struct handoff_state *ho, int64_t conv);
 enum sb_err ho_event(struct handoff_state *ho, struct sb_conv *conv, const char *type,
                      json_t *payload); /* payload owned */
+/* Sends the customer a system message (sb_conv_send): with replies, it
+ * answers their message replies->reply_to and joins the answer; NULL: it
+ * answers nothing. quick_replies borrowed, NULL is []. */
 enum sb_err ho_system_message(struct handoff_state *ho, struct sb_conv *conv, const char *text,
-                              json_t *quick_replies, json_t *replies); /* borrowed; NULLs ok */
+                              const json_t *quick_replies, struct sb_replies *replies);
 enum sb_err ho_sla_start(struct handoff_state *ho, int64_t conv, const char *team,
                          const char *channel, int priority, enum sb_sla_kind kind, int64_t start);
 int ho_position(struct handoff_state *ho, int64_t conv);
 enum sb_err ho_queue_in(struct handoff_state *ho, struct sb_conv *conv, const char *team,
-                        json_t *replies);
+                        struct sb_replies *replies); /* NULL ok */
 enum sb_err ho_user_name(struct handoff_state *ho, int64_t user, char *out, size_t cap);
 /* Moves the current conversation's last_seq up to conv's (same id). */
 void ho_sync_current(struct handoff_state *ho, const struct sb_conv *conv);

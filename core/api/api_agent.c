@@ -66,22 +66,33 @@ static const struct http_err_row transition_errors[] = {
     {SB_OK, 0, NULL},
 };
 
-/* Answers the result of a transition run in its own unit. */
-static enum MHD_Result finish(struct sb_server *srv, struct MHD_Connection *c, struct sb_conv *conv,
-                              enum sb_err rc, struct sb_errbuf *eb, json_t *ok_body)
+/* Answers the result of a transition run in its own unit: ok_text
+ * (compact JSON from malloc, owned; NULL: the conversation's id and
+ * status), or the error. */
+static enum MHD_Result finish_text(struct sb_server *srv, struct MHD_Connection *c,
+                                   struct sb_conv *conv, enum sb_err rc, struct sb_errbuf *eb,
+                                   char *ok_text)
 {
-    enum MHD_Result ret;
     srv->handoff->current = NULL;
     if (!rc) rc = sb_store_commit(srv->store);
     if (rc) {
         sb_store_rollback(srv->store); /* the router's copy goes with it */
-        json_decref(ok_body);
+        free(ok_text);
         return http_error_of(srv, c, rc, eb->msg, NULL, transition_errors);
     }
-    ret = http_json(
-        srv, c, 200,
-        ok_body ? ok_body : json_pack("{s:s, s:s}", "id", conv->public_id, "status", conv->status));
-    return ret;
+    if (ok_text) return http_json_text(srv, c, 200, ok_text);
+    return http_json(srv, c, 200,
+                     json_pack("{s:s, s:s}", "id", conv->public_id, "status", conv->status));
+}
+
+/* The same with the answer as JSON (owned; NULL: id and status). */
+static enum MHD_Result finish(struct sb_server *srv, struct MHD_Connection *c, struct sb_conv *conv,
+                              enum sb_err rc, struct sb_errbuf *eb, json_t *ok_body)
+{
+    char *text = ok_body && !rc ? json_dumps(ok_body, JSON_COMPACT) : NULL;
+    if (ok_body && !rc && !text) rc = SB_ERR_NOMEM;
+    json_decref(ok_body);
+    return finish_text(srv, c, conv, rc, eb, text);
 }
 
 /* ------------------------------------------------------------------ */
@@ -375,18 +386,31 @@ static const char *text_field(struct sb_server *srv, struct MHD_Connection *c, j
     return json_string_value(v);
 }
 
+/* {"message": the one message sent, "duplicate": false}, malloc'd. */
+static char *sent_answer(const struct sb_replies *sent)
+{
+    struct sb_buf b;
+    enum sb_err rc;
+
+    sb_buf_init(&b, SIZE_MAX);
+    rc = sb_buf_append(&b, "{\"message\":", 11);
+    if (!rc) rc = sb_buf_append(&b, sent->text.data, sent->text.len);
+    if (!rc) rc = sb_buf_append(&b, ",\"duplicate\":false}", 19);
+    if (rc) sb_buf_cleanup(&b);
+    return rc ? NULL : b.data;
+}
+
 static enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Connection *c,
                                          struct http_req *r, const char *params[2])
 {
     struct sb_conv conv;
     struct sb_handoff_row row;
+    struct sb_replies sent;
     enum MHD_Result ret;
-    json_t *body = NULL, *msg, *extra = NULL, *canned, *att;
+    json_t *body = NULL, *canned, *att;
     const char *text, *client_id;
-    char name[256], *extra_text = NULL;
-    struct sb_msg_in m = {0};
+    char name[256], *answer;
     int64_t me, mid = 0;
-    bool dup = false;
     enum sb_err rc;
 
     if (!agent_of(srv, c, r, &me, &ret)) return ret;
@@ -425,38 +449,26 @@ static enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Conne
         goto out;
     }
     ho_user_name(srv->handoff, me, name, sizeof(name));
-    extra = json_pack("{s:[], s:[], s:{s:I, s:s}}", "links", "quick_replies", "agent", "id",
-                      (json_int_t)me, "name", name);
-    if (json_is_integer(canned)) json_object_set(extra, "canned_id", canned);
-    extra_text = json_dumps(extra, JSON_COMPACT);
-    m = (struct sb_msg_in){.conv_id = conv.id,
-                           .direction = "out",
-                           .author = "agent",
-                           .channel = conv.channel,
-                           .text = text,
-                           .extra = extra_text,
-                           .client_id = client_id,
-                           .created_at = sb_now_ms()};
+    /* the agent's reply answers no customer message: its text comes back
+     * alone, for {"message": ...} */
+    sb_replies_init(&sent, 0);
     rc = sb_store_begin(srv->store);
-    if (!rc) rc = sb_store_msg_add(srv->store, &m, &mid, &dup);
     if (!rc) {
-        msg = json_pack("{s:I, s:s, s:s, s:s, s:[], s:[], s:s, s:I, s:[], s:O}", "id",
-                        (json_int_t)mid, "direction", "out", "author", "agent", "text", text,
-                        "links", "quick_replies", "client_id", client_id, "created_at",
-                        (json_int_t)m.created_at, "attachments", "agent",
-                        json_object_get(extra, "agent"));
-        srv->metrics.messages_out++;
-        rc = ho_event(srv->handoff, &conv, "message/outbound", json_pack("{s:O}", "message", msg));
-        if (!rc) rc = ho_replied(srv->handoff, conv.id);
-        ret = finish(srv, c, &conv, rc, &(struct sb_errbuf){{0}},
-                     rc ? NULL : json_pack("{s:o, s:b}", "message", msg, "duplicate", 0));
-        if (rc) json_decref(msg);
-    } else {
-        ret = finish(srv, c, &conv, rc, &(struct sb_errbuf){{0}}, NULL);
+        struct sb_outgoing m = {.author = "agent",
+                                .text = text,
+                                .client_id = client_id,
+                                .agent_id = me,
+                                .agent_name = name,
+                                .canned_id =
+                                    json_is_integer(canned) ? json_integer_value(canned) : 0};
+        rc = sb_conv_send(&srv->handoff->send, &conv, &m, &sent, NULL);
     }
+    if (!rc) rc = ho_replied(srv->handoff, conv.id);
+    answer = rc ? NULL : sent_answer(&sent);
+    if (!rc && !answer) rc = SB_ERR_NOMEM;
+    ret = finish_text(srv, c, &conv, rc, &(struct sb_errbuf){{0}}, answer);
+    sb_replies_cleanup(&sent);
 out:
-    free(extra_text);
-    json_decref(extra);
     json_decref(body);
     sb_conv_cleanup(&conv);
     return ret;

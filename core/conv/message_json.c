@@ -92,6 +92,11 @@ enum sb_err sb_message_json(struct sb_buf *out, const struct sb_message_view *m)
     if (!rc) rc = m->client_id ? sb_json_string(out, m->client_id) : sb_buf_append(out, "null", 4);
     if (!rc) rc = sb_buf_printf(out, ",\"created_at\":%" PRId64 ",\"attachments\":", m->created_at);
     if (!rc) rc = array_or_empty(out, m->attachments);
+    if (!rc && m->agent_name) {
+        rc = sb_buf_printf(out, ",\"agent\":{\"id\":%" PRId64 ",\"name\":", m->agent_id);
+        if (!rc) rc = sb_json_string(out, m->agent_name);
+        if (!rc) rc = sb_buf_append(out, "}", 1);
+    }
     if (!rc) rc = sb_buf_append(out, "}", 1);
     return rc;
 }

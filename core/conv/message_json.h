@@ -23,11 +23,16 @@ struct sb_message_view {
     const char *links, *quick_replies, *attachments;
     const char *client_id; /* NULL is null */
     int64_t created_at;
+    /* who wrote an agent's message, {"agent":{"id","name"}} after the rest;
+     * NULL agent_name: no such member */
+    int64_t agent_id;
+    const char *agent_name;
 };
 
 /* Appends the message's object:
  * {"id","direction","author","text","links","quick_replies","client_id",
- *  "created_at","attachments"}, in that order (the order jansson wrote). */
+ *  "created_at","attachments"[,"agent"]}, in that order (the order jansson
+ * wrote). */
 enum sb_err sb_message_json(struct sb_buf *out, const struct sb_message_view *m);
 
 /* Appends s as a JSON string, escaped as jansson escapes it (", \, and

@@ -2,7 +2,9 @@
  * pipeline.c - the path of one inbound message, after its channel plugin
  * normalised it: persist (deduplicated), let the bot answer unless a
  * person owns the conversation, persist the replies and any handoff, commit,
- * and only then publish to the event streams.
+ * and only then publish to the event streams. Every reply, the bot's or
+ * the hand-off's, goes through the one send path (conv/send.h), which
+ * links it to the message it answers: a retry is answered from those links.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,31 +12,16 @@
 
 #include "handoff.h"
 #include "message_json.h"
+#include "send.h"
 #include "sb_log.h"
 #include "server.h"
 #include "words.h"
 
 /* An answer's texts are small; the cap only stops a runaway. */
 #define ANSWER_LIMIT (64 * 1024 * 1024)
-#define MESSAGE_MEMBER "\"message\":"
 
-/* What the sender is answered with: the replies, each a message object
- * serialized once (the same text as in its event), comma-separated. */
-struct replies {
-    struct sb_buf text;
-    size_t n;
-};
-
-static enum sb_err replies_add(struct replies *r, const char *json, size_t len)
-{
-    enum sb_err rc = r->n ? sb_buf_append(&r->text, ",", 1) : SB_OK;
-    if (!rc) rc = sb_buf_append(&r->text, json, len);
-    if (!rc) r->n++;
-    return rc;
-}
-
-/* Moves the objects hand-off code appended to arr (a json array) into r. */
-static enum sb_err replies_take(struct replies *r, json_t *arr)
+/* Moves the messages of a JSON array (sb_store_replies) into r. */
+static enum sb_err replies_take(struct sb_replies *r, json_t *arr)
 {
     enum sb_err rc = SB_OK;
     struct sb_buf one;
@@ -46,16 +33,16 @@ static enum sb_err replies_take(struct replies *r, json_t *arr)
     {
         sb_buf_reset(&one);
         rc = sb_json_append(&one, v, "null");
-        if (!rc) rc = replies_add(r, one.data, one.len);
+        if (!rc) rc = sb_replies_add(r, one.data, one.len);
         if (rc) break;
     }
     sb_buf_cleanup(&one);
-    json_array_clear(arr);
     return rc;
 }
 
 /* The answer: {"status","message_id","duplicate","replies"}, malloc'd. */
-static char *answer_text(const struct sb_conv *conv, int64_t id, bool duplicate, struct replies *r)
+static char *answer_text(const struct sb_conv *conv, int64_t id, bool duplicate,
+                         struct sb_replies *r)
 {
     struct sb_buf b;
     enum sb_err rc;
@@ -75,24 +62,6 @@ static char *answer_text(const struct sb_conv *conv, int64_t id, bool duplicate,
     return b.data;
 }
 
-/* Stores the event {"message": m} of a message serialized once; with
- * answer set, the same text is also one of the sender's replies. */
-static enum sb_err add_message_event(struct sb_server *srv, struct sb_conv *conv, const char *type,
-                                     const struct sb_message_view *m, struct replies *answer)
-{
-    static const size_t member = sizeof(MESSAGE_MEMBER) - 1;
-    struct sb_buf ev;
-    enum sb_err rc;
-
-    sb_buf_init(&ev, ANSWER_LIMIT);
-    rc = sb_buf_append(&ev, MESSAGE_MEMBER, member);
-    if (!rc) rc = sb_message_json(&ev, m);
-    if (!rc) rc = sb_store_event_add_raw(srv->store, conv, type, ev.data, ev.len);
-    if (!rc && answer) rc = replies_add(answer, ev.data + member, ev.len - member);
-    sb_buf_cleanup(&ev);
-    return rc;
-}
-
 static enum sb_err add_event(struct sb_server *srv, struct sb_conv *conv, const char *type,
                              json_t *payload)
 {
@@ -101,48 +70,10 @@ static enum sb_err add_event(struct sb_server *srv, struct sb_conv *conv, const 
     return rc;
 }
 
-/* Stores one outbound message and its event; appends it to replies. */
-static enum sb_err add_outbound(struct sb_server *srv, struct sb_conv *conv, const char *channel,
-                                const char *author, const char *text, json_t *links,
-                                json_t *quick_replies, int64_t reply_to, struct replies *replies)
+/* The pipeline's send path: the store and the server's reply counter. */
+static struct sb_sender sender_of(struct sb_server *srv)
 {
-    struct sb_msg_in m = {.conv_id = conv->id,
-                          .direction = "out",
-                          .author = author,
-                          .channel = channel,
-                          .text = text,
-                          .reply_to = reply_to,
-                          .created_at = sb_now_ms()};
-    struct sb_buf lt, qt, extra;
-    int64_t id = 0;
-    bool dup;
-    enum sb_err rc;
-
-    /* links and quick replies are written once, for the stored row and
-     * for the message's event and answer */
-    sb_buf_init(&lt, ANSWER_LIMIT);
-    sb_buf_init(&qt, ANSWER_LIMIT);
-    sb_buf_init(&extra, ANSWER_LIMIT);
-    rc = sb_json_append(&lt, links, "[]");
-    if (!rc) rc = sb_json_append(&qt, quick_replies, "[]");
-    if (!rc) rc = sb_buf_printf(&extra, "{\"links\":%s,\"quick_replies\":%s}", lt.data, qt.data);
-    m.extra = extra.data;
-    if (!rc) rc = sb_store_msg_add(srv->store, &m, &id, &dup);
-    if (!rc) {
-        struct sb_message_view v = {.id = id,
-                                    .direction = "out",
-                                    .author = author,
-                                    .text = text,
-                                    .links = lt.data,
-                                    .quick_replies = qt.data,
-                                    .created_at = m.created_at};
-        srv->metrics.messages_out++;
-        rc = add_message_event(srv, conv, "message/outbound", &v, replies);
-    }
-    sb_buf_cleanup(&lt);
-    sb_buf_cleanup(&qt);
-    sb_buf_cleanup(&extra);
-    return rc;
+    return (struct sb_sender){.store = srv->store, .messages_out = &srv->metrics.messages_out};
 }
 
 /* The articles a bot reply links to (links[].article_id) are what the
@@ -163,9 +94,11 @@ static enum sb_err note_shown_articles(struct sb_server *srv, int64_t conv_id, j
     return rc;
 }
 
+/* The bot's turn; what it sends answers the message replies->reply_to. */
 static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const struct sb_inbound *in,
-                           int64_t inbound_id, struct replies *replies)
+                           struct sb_replies *replies)
 {
+    struct sb_sender send = sender_of(srv);
     struct sb_turn turn;
     enum sb_err rc = SB_OK;
     size_t i;
@@ -181,9 +114,12 @@ static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const st
 
     json_array_foreach(turn.replies, i, r)
     {
-        rc = add_outbound(
-            srv, conv, in->channel, "bot", json_string_value(json_object_get(r, "text")),
-            json_object_get(r, "links"), json_object_get(r, "quick_replies"), inbound_id, replies);
+        struct sb_outgoing out = {.author = "bot",
+                                  .text = json_string_value(json_object_get(r, "text")),
+                                  .links = json_object_get(r, "links"),
+                                  .quick_replies = json_object_get(r, "quick_replies"),
+                                  .channel = in->channel};
+        rc = sb_conv_send(&send, conv, &out, replies, NULL);
         if (!rc) rc = note_shown_articles(srv, conv->id, r);
         if (rc) goto out;
     }
@@ -207,7 +143,10 @@ static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const st
         snprintf(turn.handoff_reason, sizeof(turn.handoff_reason), "no_handler");
     }
     if (turn.handoff) {
-        json_t *empty = json_array();
+        struct sb_outgoing notice = {
+            .author = "system",
+            .text = sb_words_text(srv->words, turn.locale, "conv.handoff_notice"),
+            .channel = in->channel};
         rc = sb_store_handoff(srv->store, conv->id, turn.handoff_reason,
                               turn.handoff_team[0] ? turn.handoff_team : NULL);
         /* The question before a hand-off was not resolved by the bot,
@@ -221,19 +160,10 @@ static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const st
                                      turn.handoff_team[0] ? turn.handoff_team : NULL, "status",
                                      SB_STATUS_QUEUED));
         }
+        if (!rc) rc = sb_conv_send(&send, conv, &notice, replies, NULL);
         if (!rc)
-            rc = add_outbound(srv, conv, in->channel, "system",
-                              sb_words_text(srv->words, turn.locale, "conv.handoff_notice"), empty,
-                              empty, inbound_id, replies);
-        if (!rc) {
-            /* hand-off code answers in jansson objects */
-            json_t *queued = json_array();
             rc = handoff_queue(srv->handoff, conv, turn.handoff_team[0] ? turn.handoff_team : NULL,
-                               queued);
-            if (!rc) rc = replies_take(replies, queued);
-            json_decref(queued);
-        }
-        json_decref(empty);
+                               replies);
     }
 out:
     sb_turn_cleanup(&turn);
@@ -257,7 +187,7 @@ static enum sb_err add_inbound_event(struct sb_server *srv, struct sb_conv *conv
                                     .attachments = att.data,
                                     .client_id = in->client_id,
                                     .created_at = created_at};
-        rc = add_message_event(srv, conv, "message/inbound", &v, NULL);
+        rc = sb_conv_message_event(srv->store, conv, "message/inbound", &v, NULL);
     }
     sb_buf_cleanup(&att);
     return rc;
@@ -290,14 +220,14 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
                           .provider_id = in->provider_id,
                           .client_id = in->client_id,
                           .created_at = sb_now_ms()};
-    struct replies replies = {.n = 0};
-    json_t *extra = NULL, *early = json_array();
+    struct sb_replies replies;
+    json_t *extra = NULL;
     char *extra_text = NULL;
     int64_t id = 0;
     bool dup = false, bot = true;
     enum sb_err rc;
 
-    sb_buf_init(&replies.text, ANSWER_LIMIT);
+    sb_replies_init(&replies, 0);
 
     if (in->payload || json_array_size(in->attachments)) {
         extra = json_object();
@@ -327,6 +257,8 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
         goto done;
     }
     srv->metrics.messages_in++;
+    /* everything sent from here on answers this message (sb_conv_send) */
+    replies.reply_to = id;
     rc = add_inbound_event(srv, conv, in, id, m.created_at);
     if (rc) goto fail;
     rc = link_attachments(srv, conv, in->attachments, id);
@@ -334,8 +266,7 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
 
     /* A rating, a reopening within the window, the next-response SLA of
      * an assigned conversation (handoff.c). */
-    rc = handoff_inbound(srv->handoff, conv, in->text, in->payload, id, early, &bot);
-    if (!rc) rc = replies_take(&replies, early);
+    rc = handoff_inbound(srv->handoff, conv, in->text, in->payload, &replies, &bot);
     if (rc) goto fail;
     /* A customer writing to a resolved conversation later opens it again
      * to the bot. */
@@ -350,7 +281,7 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
     /* The bot speaks only while no person owns the conversation, and reads
      * only text (a file alone waits for a person or the next message). */
     if (bot && strcmp(conv->status, SB_STATUS_BOT) == 0) {
-        if (in->text[strspn(in->text, " \t\r\n")]) rc = run_bot(srv, conv, in, id, &replies);
+        if (in->text[strspn(in->text, " \t\r\n")]) rc = run_bot(srv, conv, in, &replies);
         /* The widget shows the message as delivered once the bot had it. */
         if (!rc)
             rc = add_event(srv, conv, "message/delivered",
@@ -377,16 +308,14 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
         goto fail;
     }
 done:
-    sb_buf_cleanup(&replies.text);
-    json_decref(early);
+    sb_replies_cleanup(&replies);
     json_decref(extra);
     free(extra_text);
     return SB_OK;
 fail:
     sb_store_rollback(srv->store); /* and with it the router's changes (handoff.c) */
 fail_after_rollback:
-    sb_buf_cleanup(&replies.text);
-    json_decref(early);
+    sb_replies_cleanup(&replies);
     json_decref(extra);
     free(extra_text);
     return sb_fail(eb, rc, "pipeline: %s", sb_strerror(rc));

@@ -1034,30 +1034,16 @@ static void test_outside_business_hours(void **state)
     sb_conv_cleanup(&conv);
 }
 
-/* A known bug, reported with issue 15: the system messages handoff.c
- * sends while answering a customer's message (the closed-hours notice,
- * the thank-you for a rating) are stored without reply_to (ho_system_message
- * has no inbound id to give; handoff_inbound ignores its msg_id), so a
- * retried message, answered from sb_store_replies(), misses them. While
- * this is defined the two tests below report it and skip; once the
- * replies are linked they fail until it is removed, so it cannot go
- * stale. */
-#define KNOWN_BUG_SYSTEM_REPLIES_NOT_LINKED 1
-
+/* Regression, issue 15: the system messages handoff.c sends while
+ * answering a customer's message (the closed-hours notice, the thank-you
+ * for a rating) were stored without reply_to, so a retried message,
+ * answered from sb_store_replies(), missed them. Every message sent while
+ * answering one is now linked to it by the send path (conv/send.c). */
 static void same_replies(json_t *first, json_t *again)
 {
     size_t want = json_array_size(json_object_get(first, "replies"));
     size_t got = json_array_size(json_object_get(again, "replies"));
     assert_true(json_is_true(json_object_get(again, "duplicate")));
-#if KNOWN_BUG_SYSTEM_REPLIES_NOT_LINKED
-    if (got != want) {
-        print_message("known bug: the retry got %zu replies, the first answer %zu\n", got, want);
-        json_decref(first);
-        json_decref(again);
-        skip();
-    }
-    fail_msg("fixed: remove KNOWN_BUG_SYSTEM_REPLIES_NOT_LINKED");
-#endif
     assert_int_equal(got, want);
     assert_true(json_equal(json_object_get(again, "replies"), json_object_get(first, "replies")));
 }

@@ -150,6 +150,34 @@ static void missing_arrays_are_empty_and_client_id_null(void **state)
     sb_buf_cleanup(&b);
 }
 
+/* The agent API wrote an agent's reply with jansson, "agent" last. */
+static void an_agent_reply_is_written_as_jansson_wrote_it(void **state)
+{
+    struct sb_message_view v = {.id = 8,
+                                .direction = "out",
+                                .author = "agent",
+                                .text = "Done \"now\"",
+                                .client_id = "a-1",
+                                .created_at = 77,
+                                .agent_id = 5,
+                                .agent_name = "Ana \"A\"\n"};
+    json_t *m =
+        json_pack("{s:I, s:s, s:s, s:s, s:[], s:[], s:s, s:I, s:[], s:{s:I, s:s}}", "id",
+                  (json_int_t)8, "direction", "out", "author", "agent", "text", v.text, "links",
+                  "quick_replies", "client_id", "a-1", "created_at", (json_int_t)77, "attachments",
+                  "agent", "id", (json_int_t)5, "name", v.agent_name);
+    char *want = json_dumps(m, JSON_COMPACT);
+    struct sb_buf b;
+    (void)state;
+
+    sb_buf_init(&b, 1 << 20);
+    assert_int_equal(sb_message_json(&b, &v), SB_OK);
+    assert_string_equal(b.data, want);
+    free(want);
+    json_decref(m);
+    sb_buf_cleanup(&b);
+}
+
 static void a_full_buffer_fails_the_message(void **state)
 {
     struct sb_message_view v = {
@@ -168,6 +196,7 @@ int main(void)
         cmocka_unit_test(a_bot_reply_is_written_as_jansson_wrote_it),
         cmocka_unit_test(a_customer_message_keeps_client_id_and_attachments),
         cmocka_unit_test(missing_arrays_are_empty_and_client_id_null),
+        cmocka_unit_test(an_agent_reply_is_written_as_jansson_wrote_it),
         cmocka_unit_test(a_full_buffer_fails_the_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

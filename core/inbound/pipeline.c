@@ -9,9 +9,11 @@
 #include <string.h>
 
 #include "handoff.h"
+#include "lua_host.h"
 #include "message_json.h"
+#include "pipeline.h"
+#include "sb_kb.h"
 #include "sb_log.h"
-#include "server.h"
 #include "words.h"
 
 /* An answer's texts are small; the cap only stops a runaway. */
@@ -77,8 +79,9 @@ static char *answer_text(const struct sb_conv *conv, int64_t id, bool duplicate,
 
 /* Stores the event {"message": m} of a message serialized once; with
  * answer set, the same text is also one of the sender's replies. */
-static enum sb_err add_message_event(struct sb_server *srv, struct sb_conv *conv, const char *type,
-                                     const struct sb_message_view *m, struct replies *answer)
+static enum sb_err add_message_event(const struct pipeline_deps *pl, struct sb_conv *conv,
+                                     const char *type, const struct sb_message_view *m,
+                                     struct replies *answer)
 {
     static const size_t member = sizeof(MESSAGE_MEMBER) - 1;
     struct sb_buf ev;
@@ -87,24 +90,25 @@ static enum sb_err add_message_event(struct sb_server *srv, struct sb_conv *conv
     sb_buf_init(&ev, ANSWER_LIMIT);
     rc = sb_buf_append(&ev, MESSAGE_MEMBER, member);
     if (!rc) rc = sb_message_json(&ev, m);
-    if (!rc) rc = sb_store_event_add_raw(srv->store, conv, type, ev.data, ev.len);
+    if (!rc) rc = sb_store_event_add_raw(pl->store, conv, type, ev.data, ev.len);
     if (!rc && answer) rc = replies_add(answer, ev.data + member, ev.len - member);
     sb_buf_cleanup(&ev);
     return rc;
 }
 
-static enum sb_err add_event(struct sb_server *srv, struct sb_conv *conv, const char *type,
+static enum sb_err add_event(const struct pipeline_deps *pl, struct sb_conv *conv, const char *type,
                              json_t *payload)
 {
-    enum sb_err rc = sb_store_event_add(srv->store, conv, type, payload);
+    enum sb_err rc = sb_store_event_add(pl->store, conv, type, payload);
     json_decref(payload);
     return rc;
 }
 
 /* Stores one outbound message and its event; appends it to replies. */
-static enum sb_err add_outbound(struct sb_server *srv, struct sb_conv *conv, const char *channel,
-                                const char *author, const char *text, json_t *links,
-                                json_t *quick_replies, int64_t reply_to, struct replies *replies)
+static enum sb_err add_outbound(const struct pipeline_deps *pl, struct sb_conv *conv,
+                                const char *channel, const char *author, const char *text,
+                                json_t *links, json_t *quick_replies, int64_t reply_to,
+                                struct replies *replies)
 {
     struct sb_msg_in m = {.conv_id = conv->id,
                           .direction = "out",
@@ -127,7 +131,7 @@ static enum sb_err add_outbound(struct sb_server *srv, struct sb_conv *conv, con
     if (!rc) rc = sb_json_append(&qt, quick_replies, "[]");
     if (!rc) rc = sb_buf_printf(&extra, "{\"links\":%s,\"quick_replies\":%s}", lt.data, qt.data);
     m.extra = extra.data;
-    if (!rc) rc = sb_store_msg_add(srv->store, &m, &id, &dup);
+    if (!rc) rc = sb_store_msg_add(pl->store, &m, &id, &dup);
     if (!rc) {
         struct sb_message_view v = {.id = id,
                                     .direction = "out",
@@ -136,8 +140,8 @@ static enum sb_err add_outbound(struct sb_server *srv, struct sb_conv *conv, con
                                     .links = lt.data,
                                     .quick_replies = qt.data,
                                     .created_at = m.created_at};
-        srv->metrics.messages_out++;
-        rc = add_message_event(srv, conv, "message/outbound", &v, replies);
+        (*pl->messages_out)++;
+        rc = add_message_event(pl, conv, "message/outbound", &v, replies);
     }
     sb_buf_cleanup(&lt);
     sb_buf_cleanup(&qt);
@@ -147,7 +151,8 @@ static enum sb_err add_outbound(struct sb_server *srv, struct sb_conv *conv, con
 
 /* The articles a bot reply links to (links[].article_id) are what the
  * customer was shown: only those may get their "did this help?" vote. */
-static enum sb_err note_shown_articles(struct sb_server *srv, int64_t conv_id, json_t *reply)
+static enum sb_err note_shown_articles(const struct pipeline_deps *pl, int64_t conv_id,
+                                       json_t *reply)
 {
     enum sb_err rc = SB_OK;
     json_t *link;
@@ -157,14 +162,14 @@ static enum sb_err note_shown_articles(struct sb_server *srv, int64_t conv_id, j
     {
         json_t *id = json_object_get(link, "article_id");
         if (!json_is_integer(id) || json_integer_value(id) <= 0) continue;
-        rc = sb_kb_note_shown(srv->kb, conv_id, json_integer_value(id));
+        rc = sb_kb_note_shown(pl->kb, conv_id, json_integer_value(id));
         if (rc) break;
     }
     return rc;
 }
 
-static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const struct sb_inbound *in,
-                           int64_t inbound_id, struct replies *replies)
+static enum sb_err run_bot(const struct pipeline_deps *pl, struct sb_conv *conv,
+                           const struct sb_inbound *in, int64_t inbound_id, struct replies *replies)
 {
     struct sb_turn turn;
     enum sb_err rc = SB_OK;
@@ -177,18 +182,18 @@ static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const st
     turn.payload = in->payload;
     turn.locale = in->locale ? in->locale : conv->locale;
     turn.channel = in->channel;
-    sb_host_run_intents(srv->host, &turn);
+    sb_host_run_intents(pl->host, &turn);
 
     json_array_foreach(turn.replies, i, r)
     {
         rc = add_outbound(
-            srv, conv, in->channel, "bot", json_string_value(json_object_get(r, "text")),
+            pl, conv, in->channel, "bot", json_string_value(json_object_get(r, "text")),
             json_object_get(r, "links"), json_object_get(r, "quick_replies"), inbound_id, replies);
-        if (!rc) rc = note_shown_articles(srv, conv->id, r);
+        if (!rc) rc = note_shown_articles(pl, conv->id, r);
         if (rc) goto out;
     }
     if (turn.attrs_changed) {
-        rc = sb_store_conv_set_attrs(srv->store, conv->id, conv->attrs);
+        rc = sb_store_conv_set_attrs(pl->store, conv->id, conv->attrs);
         if (rc) goto out;
     }
     if (turn.kb_searched) {
@@ -196,7 +201,7 @@ static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const st
         const char *outcome = turn.kb_hits && turn.kb_confidence >= turn.kb_threshold ? "answered"
                               : turn.kb_hits                                          ? "unsure"
                                                                                       : "none";
-        rc = sb_kb_log_query(srv->kb, conv->id, turn.locale, in->text, turn.kb_article_id,
+        rc = sb_kb_log_query(pl->kb, conv->id, turn.locale, in->text, turn.kb_article_id,
                              turn.kb_confidence, outcome);
         if (rc) goto out;
     }
@@ -208,27 +213,27 @@ static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const st
     }
     if (turn.handoff) {
         json_t *empty = json_array();
-        rc = sb_store_handoff(srv->store, conv->id, turn.handoff_reason,
+        rc = sb_store_handoff(pl->store, conv->id, turn.handoff_reason,
                               turn.handoff_team[0] ? turn.handoff_team : NULL);
         /* The question before a hand-off was not resolved by the bot,
          * whatever it answered: the gap report counts it. */
-        if (!rc) rc = sb_kb_mark_handoff(srv->kb, conv->id);
+        if (!rc) rc = sb_kb_mark_handoff(pl->kb, conv->id);
         if (!rc) {
             snprintf(conv->status, sizeof(conv->status), "%s", SB_STATUS_QUEUED);
-            srv->metrics.handoffs++;
-            rc = add_event(srv, conv, "conversation/handoff",
+            (*pl->handoffs)++;
+            rc = add_event(pl, conv, "conversation/handoff",
                            json_pack("{s:s, s:s?, s:s}", "reason", turn.handoff_reason, "team",
                                      turn.handoff_team[0] ? turn.handoff_team : NULL, "status",
                                      SB_STATUS_QUEUED));
         }
         if (!rc)
-            rc = add_outbound(srv, conv, in->channel, "system",
-                              sb_words_text(srv->words, turn.locale, "conv.handoff_notice"), empty,
+            rc = add_outbound(pl, conv, in->channel, "system",
+                              sb_words_text(pl->words, turn.locale, "conv.handoff_notice"), empty,
                               empty, inbound_id, replies);
         if (!rc) {
             /* hand-off code answers in jansson objects */
             json_t *queued = json_array();
-            rc = handoff_queue(srv->handoff, conv, turn.handoff_team[0] ? turn.handoff_team : NULL,
+            rc = handoff_queue(pl->handoff, conv, turn.handoff_team[0] ? turn.handoff_team : NULL,
                                queued);
             if (!rc) rc = replies_take(replies, queued);
             json_decref(queued);
@@ -241,7 +246,7 @@ out:
 }
 
 /* The customer's message, as its event and the transcript show it. */
-static enum sb_err add_inbound_event(struct sb_server *srv, struct sb_conv *conv,
+static enum sb_err add_inbound_event(const struct pipeline_deps *pl, struct sb_conv *conv,
                                      const struct sb_inbound *in, int64_t id, int64_t created_at)
 {
     struct sb_buf att;
@@ -257,29 +262,29 @@ static enum sb_err add_inbound_event(struct sb_server *srv, struct sb_conv *conv
                                     .attachments = att.data,
                                     .client_id = in->client_id,
                                     .created_at = created_at};
-        rc = add_message_event(srv, conv, "message/inbound", &v, NULL);
+        rc = add_message_event(pl, conv, "message/inbound", &v, NULL);
     }
     sb_buf_cleanup(&att);
     return rc;
 }
 
 /* Marks the uploaded files as carried by message msg_id. */
-static enum sb_err link_attachments(struct sb_server *srv, struct sb_conv *conv, json_t *list,
-                                    int64_t msg_id)
+static enum sb_err link_attachments(const struct pipeline_deps *pl, struct sb_conv *conv,
+                                    json_t *list, int64_t msg_id)
 {
     enum sb_err rc = SB_OK;
     json_t *a;
     size_t i;
     json_array_foreach(list, i, a)
     {
-        rc = sb_store_att_link(srv->store, conv->id, json_string_value(json_object_get(a, "id")),
+        rc = sb_store_att_link(pl->store, conv->id, json_string_value(json_object_get(a, "id")),
                                msg_id);
         if (rc) break;
     }
     return rc;
 }
 
-enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
+enum sb_err sb_pipeline_handle(const struct pipeline_deps *pl, struct sb_conv *conv,
                                const struct sb_inbound *in, char **result, struct sb_errbuf *eb)
 {
     struct sb_msg_in m = {.conv_id = conv->id,
@@ -307,16 +312,16 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
         extra_text = json_dumps(extra, JSON_COMPACT);
         m.extra = extra_text;
     }
-    rc = sb_store_begin(srv->store);
+    rc = sb_store_begin(pl->store);
     if (rc) goto fail;
-    rc = sb_store_msg_add(srv->store, &m, &id, &dup);
+    rc = sb_store_msg_add(pl->store, &m, &id, &dup);
     if (rc) goto fail;
     if (dup) {
         /* A retried delivery: answer exactly what the first one got. */
         json_t *stored;
-        sb_store_rollback(srv->store);
-        srv->metrics.duplicates++;
-        stored = sb_store_replies(srv->store, conv->id, id);
+        sb_store_rollback(pl->store);
+        (*pl->duplicates)++;
+        stored = sb_store_replies(pl->store, conv->id, id);
         rc = replies_take(&replies, stored);
         json_decref(stored);
         *result = rc ? NULL : answer_text(conv, id, true, &replies);
@@ -326,23 +331,23 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
         }
         goto done;
     }
-    srv->metrics.messages_in++;
-    rc = add_inbound_event(srv, conv, in, id, m.created_at);
+    (*pl->messages_in)++;
+    rc = add_inbound_event(pl, conv, in, id, m.created_at);
     if (rc) goto fail;
-    rc = link_attachments(srv, conv, in->attachments, id);
+    rc = link_attachments(pl, conv, in->attachments, id);
     if (rc) goto fail;
 
     /* A rating, a reopening within the window, the next-response SLA of
      * an assigned conversation (handoff.c). */
-    rc = handoff_inbound(srv->handoff, conv, in->text, in->payload, id, early, &bot);
+    rc = handoff_inbound(pl->handoff, conv, in->text, in->payload, id, early, &bot);
     if (!rc) rc = replies_take(&replies, early);
     if (rc) goto fail;
     /* A customer writing to a resolved conversation later opens it again
      * to the bot. */
     if (bot && strcmp(conv->status, SB_STATUS_RESOLVED) == 0) {
-        rc = sb_store_conv_set_status(srv->store, conv->id, SB_STATUS_BOT);
+        rc = sb_store_conv_set_status(pl->store, conv->id, SB_STATUS_BOT);
         if (!rc)
-            rc = add_event(srv, conv, "conversation/reopened",
+            rc = add_event(pl, conv, "conversation/reopened",
                            json_pack("{s:s}", "status", SB_STATUS_BOT));
         if (rc) goto fail;
         snprintf(conv->status, sizeof(conv->status), "%s", SB_STATUS_BOT);
@@ -350,10 +355,10 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
     /* The bot speaks only while no person owns the conversation, and reads
      * only text (a file alone waits for a person or the next message). */
     if (bot && strcmp(conv->status, SB_STATUS_BOT) == 0) {
-        if (in->text[strspn(in->text, " \t\r\n")]) rc = run_bot(srv, conv, in, id, &replies);
+        if (in->text[strspn(in->text, " \t\r\n")]) rc = run_bot(pl, conv, in, id, &replies);
         /* The widget shows the message as delivered once the bot had it. */
         if (!rc)
-            rc = add_event(srv, conv, "message/delivered",
+            rc = add_event(pl, conv, "message/delivered",
                            json_pack("{s:I}", "up_to", (json_int_t)id));
         if (rc) goto fail;
     } else if (strcmp(conv->status, SB_STATUS_QUEUED) == 0 ||
@@ -361,7 +366,7 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
         /* With a person the message is delivered once it is in the team's
          * queue or the agent's inbox, which is now; "read" follows when
          * the agent opens it. */
-        rc = add_event(srv, conv, "message/delivered", json_pack("{s:I}", "up_to", (json_int_t)id));
+        rc = add_event(pl, conv, "message/delivered", json_pack("{s:I}", "up_to", (json_int_t)id));
         if (rc) goto fail;
     }
     /* written before the commit: nothing after the commit may fail */
@@ -370,7 +375,7 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
         rc = SB_ERR_NOMEM;
         goto fail;
     }
-    rc = sb_store_commit(srv->store);
+    rc = sb_store_commit(pl->store);
     if (rc) {
         free(*result);
         *result = NULL;
@@ -383,7 +388,7 @@ done:
     free(extra_text);
     return SB_OK;
 fail:
-    sb_store_rollback(srv->store); /* and with it the router's changes (handoff.c) */
+    sb_store_rollback(pl->store); /* and with it the router's changes (handoff.c) */
 fail_after_rollback:
     sb_buf_cleanup(&replies.text);
     json_decref(early);
@@ -392,26 +397,26 @@ fail_after_rollback:
     return sb_fail(eb, rc, "pipeline: %s", sb_strerror(rc));
 }
 
-enum sb_err sb_pipeline_start(struct sb_server *srv, const char *channel, const char *external_id,
-                              const char *locale, const char *token_hash,
+enum sb_err sb_pipeline_start(const struct pipeline_deps *pl, const char *channel,
+                              const char *external_id, const char *locale, const char *token_hash,
                               const struct sb_web_start *web, struct sb_conv *out)
 {
-    enum sb_err rc = sb_store_begin(srv->store);
+    enum sb_err rc = sb_store_begin(pl->store);
     if (rc) return rc;
-    rc = sb_store_conv_create(srv->store, channel, external_id, locale, token_hash, out);
+    rc = sb_store_conv_create(pl->store, channel, external_id, locale, token_hash, out);
     if (!rc && web) {
-        rc = sb_store_conv_set_web(srv->store, out->id, web->site_id, web->page_url, web->verified);
+        rc = sb_store_conv_set_web(pl->store, out->id, web->site_id, web->page_url, web->verified);
         if (!rc && web->verified)
-            rc = sb_store_identity_verified(srv->store, channel, external_id, "hmac");
+            rc = sb_store_identity_verified(pl->store, channel, external_id, "hmac");
         if (rc) sb_conv_cleanup(out);
     }
     if (!rc) {
-        rc = add_event(srv, out, "conversation/started",
+        rc = add_event(pl, out, "conversation/started",
                        json_pack("{s:s, s:s, s:s}", "channel", channel, "locale", locale, "status",
                                  SB_STATUS_BOT));
         if (rc) sb_conv_cleanup(out);
     }
-    if (!rc) rc = sb_store_commit(srv->store);
-    if (rc) sb_store_rollback(srv->store);
+    if (!rc) rc = sb_store_commit(pl->store);
+    if (rc) sb_store_rollback(pl->store);
     return rc;
 }

@@ -14,7 +14,8 @@
 struct sb_server;
 
 /* Wakes the agents' streams once the open unit's batch is durable (an
- * after-commit effect, one per batch); keep-alives; team memberships
+ * after-commit effect, one per batch; the store's event hook calls it for
+ * every stored event, server.c); keep-alives; team memberships
  * changed (the streams read them again). */
 void agent_events_notify(struct sb_server *srv);
 void agent_events_keepalive(struct sb_server *srv, unsigned tick);

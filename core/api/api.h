@@ -13,12 +13,12 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
-#include "attachments.h"
 #include "http.h"
 #include "sb.h"
 #include "sb_store.h"
 #include "store_agent.h"
 
+struct sb_attachment;
 struct sb_server;
 
 /* ------- Interface to code in api_customer.c ------- */

@@ -21,30 +21,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct sb_server;
-struct http_req;
-
-/* Who looks: the user id (0 for a token: nobody) and whether they see all. */
-struct agent_viewer {
-    int64_t user;
-    bool all;
-};
-
-/* True when the viewer bound with agent_viewer_bind() may see the
- * conversation row c (an alias of the conversations table). Uses the
- * parameters :viewer and :all; a statement that uses it names its other
- * parameters too (":conv"), since a "?N" after a named one may share its
- * number. conversation_agents holds every agent a
- * conversation was ever assigned to (a trigger fills it, store.c). */
-#define AGENT_SEES(c)                                                                              \
-    "(:all OR " c ".assignee = :viewer OR " c ".offered_to = :viewer OR " c                        \
-    ".team IN (SELECT team_id FROM team_members WHERE user_id = :viewer) OR EXISTS (SELECT 1"      \
-    " FROM conversation_agents h WHERE h.conversation_id = " c ".id AND h.user_id = :viewer))"
-
-/* The viewer of a request admitted to an agent route. */
-struct agent_viewer agent_viewer_of(const struct http_req *r);
+#include "store_agent.h" /* struct agent_viewer, AGENT_SEES */
 
 /* True when v may see conversation conv_id (false too on a store error). */
-bool agent_sees_conv(struct sb_server *srv, const struct agent_viewer *v, int64_t conv_id);
+bool agent_sees_conv(struct sb_store *st, const struct agent_viewer *v, int64_t conv_id);
 
 #endif

@@ -9,6 +9,7 @@
 #include "api_change.h"
 #include "sb_log.h"
 #include "http_errors.h"
+#include "http.h"
 #include "server.h"
 
 /* What a refused account change says; NULL: the error's own words. */

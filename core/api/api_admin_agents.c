@@ -15,7 +15,10 @@
 #include "handoff.h"
 #include "sb_log.h"
 #include "http_errors.h"
+#include "agent_events.h"
+#include "http.h"
 #include "server.h"
+#include "store_agent_admin.h"
 
 /* Ends a unit begun by the caller: on rc == SB_OK writes the audit entry
  * and commits, then answers status with answer (owned) and tells routing

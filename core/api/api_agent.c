@@ -13,7 +13,11 @@
 #include "agent_access.h"
 #include "http_errors.h"
 #include "handoff_int.h"
+#include "agent_events.h"
+#include "api.h"
+#include "http.h"
 #include "server.h"
+#include "sse.h"
 #include "store_agent.h"
 #include "sb_log.h"
 
@@ -49,7 +53,7 @@ static bool conv_of(struct sb_server *srv, struct MHD_Connection *c, struct http
         *ret = http_error(srv, c, 404, "not_found", "no such conversation");
         return false;
     }
-    if (!agent_sees_conv(srv, &v, conv->id) || ho_conv_row(srv->handoff, conv->id, row)) {
+    if (!agent_sees_conv(srv->store, &v, conv->id) || ho_conv_row(srv->handoff, conv->id, row)) {
         sb_conv_cleanup(conv);
         *ret = http_error(srv, c, 404, "not_found", "no such conversation");
         return false;

@@ -12,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent_access.h"
 #include "agent_feed.h"
 #include "handoff_int.h"
+#include "agent_events.h"
+#include "api.h"
+#include "http.h"
 #include "server.h"
 #include "store_agent.h"
 #include "sse_out.h"

@@ -12,8 +12,12 @@
 
 #include "agent_access.h"
 #include "agent_admin.h"
+#include "api.h"
+#include "http.h"
 #include "server.h"
+#include "store_agent_admin.h"
 #include "words.h"
+#include "sb_kb.h"
 
 static const char *arg(struct MHD_Connection *c, const char *name)
 {
@@ -96,7 +100,8 @@ static enum MHD_Result api_agent_canned_render(struct sb_server *srv, struct MHD
         ret = http_error(srv, c, 403, "forbidden", "this canned response is for another team");
         goto out;
     }
-    if (sb_store_conv_get(srv->store, conv_id, &conv) || !agent_sees_conv(srv, &v, conv.id)) {
+    if (sb_store_conv_get(srv->store, conv_id, &conv) ||
+        !agent_sees_conv(srv->store, &v, conv.id)) {
         ret = http_error(srv, c, 404, "not_found", "no such conversation");
         goto out;
     }

@@ -14,6 +14,8 @@
 
 #include "attachments.h"
 #include "sb_log.h"
+#include "api.h"
+#include "http.h"
 #include "server.h"
 
 json_t *api_attachment_json(const char *conv_public_id, const struct sb_attachment *a)

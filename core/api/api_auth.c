@@ -10,7 +10,10 @@
 #include <openssl/crypto.h>
 
 #include "sb_log.h"
+#include "api.h"
+#include "http.h"
 #include "server.h"
+#include "worker.h"
 
 /* A fixed hash to verify against when the e-mail is unknown, so a wrong
  * e-mail costs the same time as a wrong password and reveals nothing. */

@@ -5,6 +5,7 @@
  * Uses: the store's unit of work, sb_audit (auth.h), http_error.
  */
 #include "api_change.h"
+#include "server.h"
 
 bool api_change_begin(struct sb_server *srv, struct MHD_Connection *c, enum sb_err rc_check,
                       const struct sb_errbuf *eb, json_t *checked, const char *not_stored,

@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "server.h"
+#include "http.h"
 
 /* Begins the unit of work of a change whose request was checked: rc_check
  * and eb are the check's result, checked (owned) what it made. True when

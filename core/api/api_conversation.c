@@ -9,7 +9,12 @@
 #include <string.h>
 
 #include "sb_log.h"
+#include "agent_events.h"
+#include "api.h"
+#include "http.h"
 #include "server.h"
+#include "sse.h"
+#include "ratelimit.h"
 
 static enum MHD_Result api_conversation_get(struct sb_server *srv, struct MHD_Connection *c,
                                             struct http_req *r, const char *params[2])

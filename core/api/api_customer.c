@@ -14,7 +14,13 @@
 
 #include "attachments.h"
 #include "sb_log.h"
+#include "api.h"
+#include "http.h"
+#include "pipeline.h"
 #include "server.h"
+#include "sse.h"
+#include "lua_host.h"
+#include "sb_kb.h"
 
 #define MAX_CLIENT_ID 128
 #define MAX_PAYLOAD 256
@@ -130,7 +136,8 @@ static enum MHD_Result api_conversation_create(struct sb_server *srv, struct MHD
     sb_sha256_hex(token, strlen(token), hash);
     /* A verified user is one contact on every device and visit; anyone
      * else is a new visitor each time. */
-    rc = sb_pipeline_start(srv, "web", who.verified ? who.external_id : visitor, locale, hash,
+    rc = sb_pipeline_start(&srv->pipeline, "web", who.verified ? who.external_id : visitor, locale,
+                           hash,
                            &(struct sb_web_start){.site_id = who.site ? who.site_id : NULL,
                                                   .page_url = page_url,
                                                   .verified = who.verified},
@@ -288,7 +295,7 @@ static enum MHD_Result api_message_post(struct sb_server *srv, struct MHD_Connec
         snprintf(provider_id, sizeof(provider_id), "%s:%s", conv.public_id, in.client_id);
         in.provider_id = provider_id;
     }
-    rc = sb_pipeline_handle(srv, &conv, &in, &result, &eb);
+    rc = sb_pipeline_handle(&srv->pipeline, &conv, &in, &result, &eb);
     if (rc) {
         sb_error("message for %s not stored: %s", conv.public_id, eb.msg);
         ret = http_error(srv, c, 503, "not_stored",

@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "http_errors.h"
+#include "http.h"
 #include "server.h"
+#include "sb_kb.h"
 
 #define MAX_IMPORT_ITEMS 5000
 

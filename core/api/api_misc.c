@@ -9,8 +9,10 @@
 #include <strings.h>
 
 #include "sb_log.h"
+#include "http.h"
 #include "server.h"
 #include "sla.h"
+#include "lua_host.h"
 
 static enum MHD_Result api_healthz(struct sb_server *srv, struct MHD_Connection *c,
                                    struct http_req *r, const char *params[2])

@@ -11,6 +11,8 @@
 #include "api_change.h"
 #include "sb_log.h"
 #include "http_errors.h"
+#include "api.h"
+#include "http.h"
 #include "server.h"
 #include "site.h"
 

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
+#include "http.h"
 #include "server.h"
 
 #define MAX_STATIC_BYTES (4 * 1024 * 1024)

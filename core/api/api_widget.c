@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "sb_log.h"
+#include "api.h"
+#include "http.h"
 #include "server.h"
 #include "site.h"
 #include "words.h"

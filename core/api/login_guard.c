@@ -24,7 +24,10 @@
 #include <unistd.h>
 
 #include "sb_log.h"
+#include "api.h"
+#include "http.h"
 #include "server.h"
+#include "ratelimit.h"
 
 #define DEVICE_COOKIE "sb_device"
 #define DEVICE_MAX_AGE_S (180 * 86400)

@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "cli.h"
 #include "sb_config.h"
+#include "store_agent_admin.h"
 
 #define CLI_MAX_TEAMS 100
 #define HOURS_FILE_MAX (256 * 1024)

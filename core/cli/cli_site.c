@@ -16,8 +16,9 @@
 
 #include "cli.h"
 #include "sb_log.h"
-#include "server.h"
+#include "api.h"
 #include "site.h"
+#include "sb_config.h"
 
 #define SITE_FILE_MAX (1024 * 1024)
 #define MAX_CLI_ORIGINS 50

@@ -21,7 +21,8 @@
 #include "cli.h"
 #include "sb_log.h"
 #include "routes.h"
-#include "server.h"
+#include "http.h"
+#include "sb_config.h"
 
 static void chomp(char *s)
 {

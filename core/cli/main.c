@@ -13,7 +13,7 @@
 
 #include "sb_config.h"
 #include "cli.h"
-#include "server.h"
+#include "server_run.h"
 
 #define VERSION "0.1.0"
 

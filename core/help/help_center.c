@@ -25,8 +25,11 @@
 
 #include "help_view.h"
 #include "sb_log.h"
+#include "http.h"
 #include "server.h"
 #include "words.h"
+#include "ratelimit.h"
+#include "sb_kb.h"
 
 #include "help_parse.h" /* what the fuzz targets call */
 

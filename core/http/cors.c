@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "http.h"
 #include "server.h"
 #include "site.h"
 

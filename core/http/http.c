@@ -10,10 +10,11 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "agent_admin.h"
 #include "connections.h"
 #include "sb_log.h"
+#include "http.h"
 #include "server.h"
+#include "ratelimit.h"
 
 const char *route_access_name(enum route_access a)
 {

@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "http_errors.h"
-#include "server.h"
+#include "http.h"
 
 /* Client errors; everything else is a failure to store (the last row). */
 static const struct http_err_row table[] = {

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "server.h"
+#include "http.h"
 
 struct head_stats {
     size_t header_bytes, target_bytes;

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "ipaddr.h"
+#include "http.h"
 #include "server.h"
 
 #define COOKIE_NAME "sb_session"

@@ -6,7 +6,8 @@
  * reconnect with Last-Event-ID, a restart or a burst never skips or repeats
  * an event. With nothing to send, the stream's connection is suspended
  * (no thread is parked); every stored event queues its wake-up as an
- * after-commit effect of the store's unit of work (sse_event_stored()).
+ * after-commit effect of the store's unit of work (sse_notify(), from the
+ * store's event hook that the server sets).
  *
  * Ephemeral events (typing) are the exception: they are not stored, carry
  * no id and go only to the streams open at that moment (sse_push()).
@@ -15,9 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "handoff.h"
+#include "http.h"
 #include "sb_log.h"
+#include "sb_store.h"
 #include "server.h"
+#include "sse.h"
 #include "sse_out.h"
 
 #define SSE_BATCH 64
@@ -146,17 +149,10 @@ static void wake_effect(void *srv, int64_t conv_id)
 
 void sse_notify(struct sb_server *srv, int64_t conv_id)
 {
-    /* the agents' streams follow every conversation they may see */
-    agent_events_notify(srv);
     if (!*bucket_of(srv, conv_id)) return; /* nobody listens */
     /* After the unit's batch is durable; a wake lost to a full memory is
      * made up by the keep-alive tick. */
     sb_store_effect(srv->store, SB_EFFECT_DURABLE, wake_effect, srv, conv_id, NULL);
-}
-
-void sse_event_stored(void *srv, int64_t conv_id)
-{
-    sse_notify(srv, conv_id);
 }
 
 /* Called every second: wakes the streams of one bucket out of every

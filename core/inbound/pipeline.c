@@ -11,10 +11,12 @@
 #include <string.h>
 
 #include "handoff.h"
+#include "lua_host.h"
 #include "message_json.h"
 #include "send.h"
+#include "sb_kb.h"
 #include "sb_log.h"
-#include "server.h"
+#include "pipeline.h"
 #include "words.h"
 
 /* An answer's texts are small; the cap only stops a runaway. */
@@ -62,23 +64,24 @@ static char *answer_text(const struct sb_conv *conv, int64_t id, bool duplicate,
     return b.data;
 }
 
-static enum sb_err add_event(struct sb_server *srv, struct sb_conv *conv, const char *type,
+static enum sb_err add_event(const struct pipeline_deps *pl, struct sb_conv *conv, const char *type,
                              json_t *payload)
 {
-    enum sb_err rc = sb_store_event_add(srv->store, conv, type, payload);
+    enum sb_err rc = sb_store_event_add(pl->store, conv, type, payload);
     json_decref(payload);
     return rc;
 }
 
 /* The pipeline's send path: the store and the server's reply counter. */
-static struct sb_sender sender_of(struct sb_server *srv)
+static struct sb_sender sender_of(const struct pipeline_deps *pl)
 {
-    return (struct sb_sender){.store = srv->store, .messages_out = &srv->metrics.messages_out};
+    return (struct sb_sender){.store = pl->store, .messages_out = pl->messages_out};
 }
 
 /* The articles a bot reply links to (links[].article_id) are what the
  * customer was shown: only those may get their "did this help?" vote. */
-static enum sb_err note_shown_articles(struct sb_server *srv, int64_t conv_id, json_t *reply)
+static enum sb_err note_shown_articles(const struct pipeline_deps *pl, int64_t conv_id,
+                                       json_t *reply)
 {
     enum sb_err rc = SB_OK;
     json_t *link;
@@ -88,17 +91,17 @@ static enum sb_err note_shown_articles(struct sb_server *srv, int64_t conv_id, j
     {
         json_t *id = json_object_get(link, "article_id");
         if (!json_is_integer(id) || json_integer_value(id) <= 0) continue;
-        rc = sb_kb_note_shown(srv->kb, conv_id, json_integer_value(id));
+        rc = sb_kb_note_shown(pl->kb, conv_id, json_integer_value(id));
         if (rc) break;
     }
     return rc;
 }
 
 /* The bot's turn; what it sends answers the message replies->reply_to. */
-static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const struct sb_inbound *in,
-                           struct sb_replies *replies)
+static enum sb_err run_bot(const struct pipeline_deps *pl, struct sb_conv *conv,
+                           const struct sb_inbound *in, struct sb_replies *replies)
 {
-    struct sb_sender send = sender_of(srv);
+    struct sb_sender send = sender_of(pl);
     struct sb_turn turn;
     enum sb_err rc = SB_OK;
     size_t i;
@@ -110,7 +113,7 @@ static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const st
     turn.payload = in->payload;
     turn.locale = in->locale ? in->locale : conv->locale;
     turn.channel = in->channel;
-    sb_host_run_intents(srv->host, &turn);
+    sb_host_run_intents(pl->host, &turn);
 
     json_array_foreach(turn.replies, i, r)
     {
@@ -120,11 +123,11 @@ static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const st
                                   .quick_replies = json_object_get(r, "quick_replies"),
                                   .channel = in->channel};
         rc = sb_conv_send(&send, conv, &out, replies, NULL);
-        if (!rc) rc = note_shown_articles(srv, conv->id, r);
+        if (!rc) rc = note_shown_articles(pl, conv->id, r);
         if (rc) goto out;
     }
     if (turn.attrs_changed) {
-        rc = sb_store_conv_set_attrs(srv->store, conv->id, conv->attrs);
+        rc = sb_store_conv_set_attrs(pl->store, conv->id, conv->attrs);
         if (rc) goto out;
     }
     if (turn.kb_searched) {
@@ -132,7 +135,7 @@ static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const st
         const char *outcome = turn.kb_hits && turn.kb_confidence >= turn.kb_threshold ? "answered"
                               : turn.kb_hits                                          ? "unsure"
                                                                                       : "none";
-        rc = sb_kb_log_query(srv->kb, conv->id, turn.locale, in->text, turn.kb_article_id,
+        rc = sb_kb_log_query(pl->kb, conv->id, turn.locale, in->text, turn.kb_article_id,
                              turn.kb_confidence, outcome);
         if (rc) goto out;
     }
@@ -145,24 +148,24 @@ static enum sb_err run_bot(struct sb_server *srv, struct sb_conv *conv, const st
     if (turn.handoff) {
         struct sb_outgoing notice = {
             .author = "system",
-            .text = sb_words_text(srv->words, turn.locale, "conv.handoff_notice"),
+            .text = sb_words_text(pl->words, turn.locale, "conv.handoff_notice"),
             .channel = in->channel};
-        rc = sb_store_handoff(srv->store, conv->id, turn.handoff_reason,
+        rc = sb_store_handoff(pl->store, conv->id, turn.handoff_reason,
                               turn.handoff_team[0] ? turn.handoff_team : NULL);
         /* The question before a hand-off was not resolved by the bot,
          * whatever it answered: the gap report counts it. */
-        if (!rc) rc = sb_kb_mark_handoff(srv->kb, conv->id);
+        if (!rc) rc = sb_kb_mark_handoff(pl->kb, conv->id);
         if (!rc) {
             snprintf(conv->status, sizeof(conv->status), "%s", SB_STATUS_QUEUED);
-            srv->metrics.handoffs++;
-            rc = add_event(srv, conv, "conversation/handoff",
+            (*pl->handoffs)++;
+            rc = add_event(pl, conv, "conversation/handoff",
                            json_pack("{s:s, s:s?, s:s}", "reason", turn.handoff_reason, "team",
                                      turn.handoff_team[0] ? turn.handoff_team : NULL, "status",
                                      SB_STATUS_QUEUED));
         }
         if (!rc) rc = sb_conv_send(&send, conv, &notice, replies, NULL);
         if (!rc)
-            rc = handoff_queue(srv->handoff, conv, turn.handoff_team[0] ? turn.handoff_team : NULL,
+            rc = handoff_queue(pl->handoff, conv, turn.handoff_team[0] ? turn.handoff_team : NULL,
                                replies);
     }
 out:
@@ -171,7 +174,7 @@ out:
 }
 
 /* The customer's message, as its event and the transcript show it. */
-static enum sb_err add_inbound_event(struct sb_server *srv, struct sb_conv *conv,
+static enum sb_err add_inbound_event(const struct pipeline_deps *pl, struct sb_conv *conv,
                                      const struct sb_inbound *in, int64_t id, int64_t created_at)
 {
     struct sb_buf att;
@@ -187,29 +190,29 @@ static enum sb_err add_inbound_event(struct sb_server *srv, struct sb_conv *conv
                                     .attachments = att.data,
                                     .client_id = in->client_id,
                                     .created_at = created_at};
-        rc = sb_conv_message_event(srv->store, conv, "message/inbound", &v, NULL);
+        rc = sb_conv_message_event(pl->store, conv, "message/inbound", &v, NULL);
     }
     sb_buf_cleanup(&att);
     return rc;
 }
 
 /* Marks the uploaded files as carried by message msg_id. */
-static enum sb_err link_attachments(struct sb_server *srv, struct sb_conv *conv, json_t *list,
-                                    int64_t msg_id)
+static enum sb_err link_attachments(const struct pipeline_deps *pl, struct sb_conv *conv,
+                                    json_t *list, int64_t msg_id)
 {
     enum sb_err rc = SB_OK;
     json_t *a;
     size_t i;
     json_array_foreach(list, i, a)
     {
-        rc = sb_store_att_link(srv->store, conv->id, json_string_value(json_object_get(a, "id")),
+        rc = sb_store_att_link(pl->store, conv->id, json_string_value(json_object_get(a, "id")),
                                msg_id);
         if (rc) break;
     }
     return rc;
 }
 
-enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
+enum sb_err sb_pipeline_handle(const struct pipeline_deps *pl, struct sb_conv *conv,
                                const struct sb_inbound *in, char **result, struct sb_errbuf *eb)
 {
     struct sb_msg_in m = {.conv_id = conv->id,
@@ -237,16 +240,16 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
         extra_text = json_dumps(extra, JSON_COMPACT);
         m.extra = extra_text;
     }
-    rc = sb_store_begin(srv->store);
+    rc = sb_store_begin(pl->store);
     if (rc) goto fail;
-    rc = sb_store_msg_add(srv->store, &m, &id, &dup);
+    rc = sb_store_msg_add(pl->store, &m, &id, &dup);
     if (rc) goto fail;
     if (dup) {
         /* A retried delivery: answer exactly what the first one got. */
         json_t *stored;
-        sb_store_rollback(srv->store);
-        srv->metrics.duplicates++;
-        stored = sb_store_replies(srv->store, conv->id, id);
+        sb_store_rollback(pl->store);
+        (*pl->duplicates)++;
+        stored = sb_store_replies(pl->store, conv->id, id);
         rc = replies_take(&replies, stored);
         json_decref(stored);
         *result = rc ? NULL : answer_text(conv, id, true, &replies);
@@ -256,24 +259,24 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
         }
         goto done;
     }
-    srv->metrics.messages_in++;
+    (*pl->messages_in)++;
     /* everything sent from here on answers this message (sb_conv_send) */
     replies.reply_to = id;
-    rc = add_inbound_event(srv, conv, in, id, m.created_at);
+    rc = add_inbound_event(pl, conv, in, id, m.created_at);
     if (rc) goto fail;
-    rc = link_attachments(srv, conv, in->attachments, id);
+    rc = link_attachments(pl, conv, in->attachments, id);
     if (rc) goto fail;
 
     /* A rating, a reopening within the window, the next-response SLA of
      * an assigned conversation (handoff.c). */
-    rc = handoff_inbound(srv->handoff, conv, in->text, in->payload, &replies, &bot);
+    rc = handoff_inbound(pl->handoff, conv, in->text, in->payload, &replies, &bot);
     if (rc) goto fail;
     /* A customer writing to a resolved conversation later opens it again
      * to the bot. */
     if (bot && strcmp(conv->status, SB_STATUS_RESOLVED) == 0) {
-        rc = sb_store_conv_set_status(srv->store, conv->id, SB_STATUS_BOT);
+        rc = sb_store_conv_set_status(pl->store, conv->id, SB_STATUS_BOT);
         if (!rc)
-            rc = add_event(srv, conv, "conversation/reopened",
+            rc = add_event(pl, conv, "conversation/reopened",
                            json_pack("{s:s}", "status", SB_STATUS_BOT));
         if (rc) goto fail;
         snprintf(conv->status, sizeof(conv->status), "%s", SB_STATUS_BOT);
@@ -281,10 +284,10 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
     /* The bot speaks only while no person owns the conversation, and reads
      * only text (a file alone waits for a person or the next message). */
     if (bot && strcmp(conv->status, SB_STATUS_BOT) == 0) {
-        if (in->text[strspn(in->text, " \t\r\n")]) rc = run_bot(srv, conv, in, &replies);
+        if (in->text[strspn(in->text, " \t\r\n")]) rc = run_bot(pl, conv, in, &replies);
         /* The widget shows the message as delivered once the bot had it. */
         if (!rc)
-            rc = add_event(srv, conv, "message/delivered",
+            rc = add_event(pl, conv, "message/delivered",
                            json_pack("{s:I}", "up_to", (json_int_t)id));
         if (rc) goto fail;
     } else if (strcmp(conv->status, SB_STATUS_QUEUED) == 0 ||
@@ -292,7 +295,7 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
         /* With a person the message is delivered once it is in the team's
          * queue or the agent's inbox, which is now; "read" follows when
          * the agent opens it. */
-        rc = add_event(srv, conv, "message/delivered", json_pack("{s:I}", "up_to", (json_int_t)id));
+        rc = add_event(pl, conv, "message/delivered", json_pack("{s:I}", "up_to", (json_int_t)id));
         if (rc) goto fail;
     }
     /* written before the commit: nothing after the commit may fail */
@@ -301,7 +304,7 @@ enum sb_err sb_pipeline_handle(struct sb_server *srv, struct sb_conv *conv,
         rc = SB_ERR_NOMEM;
         goto fail;
     }
-    rc = sb_store_commit(srv->store);
+    rc = sb_store_commit(pl->store);
     if (rc) {
         free(*result);
         *result = NULL;
@@ -313,7 +316,7 @@ done:
     free(extra_text);
     return SB_OK;
 fail:
-    sb_store_rollback(srv->store); /* and with it the router's changes (handoff.c) */
+    sb_store_rollback(pl->store); /* and with it the router's changes (handoff.c) */
 fail_after_rollback:
     sb_replies_cleanup(&replies);
     json_decref(extra);
@@ -321,26 +324,26 @@ fail_after_rollback:
     return sb_fail(eb, rc, "pipeline: %s", sb_strerror(rc));
 }
 
-enum sb_err sb_pipeline_start(struct sb_server *srv, const char *channel, const char *external_id,
-                              const char *locale, const char *token_hash,
+enum sb_err sb_pipeline_start(const struct pipeline_deps *pl, const char *channel,
+                              const char *external_id, const char *locale, const char *token_hash,
                               const struct sb_web_start *web, struct sb_conv *out)
 {
-    enum sb_err rc = sb_store_begin(srv->store);
+    enum sb_err rc = sb_store_begin(pl->store);
     if (rc) return rc;
-    rc = sb_store_conv_create(srv->store, channel, external_id, locale, token_hash, out);
+    rc = sb_store_conv_create(pl->store, channel, external_id, locale, token_hash, out);
     if (!rc && web) {
-        rc = sb_store_conv_set_web(srv->store, out->id, web->site_id, web->page_url, web->verified);
+        rc = sb_store_conv_set_web(pl->store, out->id, web->site_id, web->page_url, web->verified);
         if (!rc && web->verified)
-            rc = sb_store_identity_verified(srv->store, channel, external_id, "hmac");
+            rc = sb_store_identity_verified(pl->store, channel, external_id, "hmac");
         if (rc) sb_conv_cleanup(out);
     }
     if (!rc) {
-        rc = add_event(srv, out, "conversation/started",
+        rc = add_event(pl, out, "conversation/started",
                        json_pack("{s:s, s:s, s:s}", "channel", channel, "locale", locale, "status",
                                  SB_STATUS_BOT));
         if (rc) sb_conv_cleanup(out);
     }
-    if (!rc) rc = sb_store_commit(srv->store);
-    if (rc) sb_store_rollback(srv->store);
+    if (!rc) rc = sb_store_commit(pl->store);
+    if (rc) sb_store_rollback(pl->store);
     return rc;
 }

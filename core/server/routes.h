@@ -4,7 +4,7 @@
 #ifndef ROUTES_H
 #define ROUTES_H
 
-#include "server.h"
+#include "http.h"
 
 /* Every file's table, NULL-terminated, in dispatch order. */
 extern const struct route *const sb_route_tables[];

@@ -21,12 +21,21 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "agent_events.h"
 #include "connections.h"
 #include "handoff.h"
-#include "sb_log.h"
+#include "http.h"
+#include "lua_host.h"
+#include "pipeline.h"
+#include "ratelimit.h"
 #include "routes.h"
+#include "sb_kb.h"
+#include "sb_log.h"
 #include "server.h"
+#include "server_run.h"
+#include "sse.h"
 #include "words.h"
+#include "worker.h"
 
 #define MAX_CONNECTIONS 20000
 /* File descriptors kept back from connections: the store, its WAL and
@@ -89,6 +98,42 @@ static void remove_port_file(const struct sb_server *srv)
     unlink(path);
 }
 
+/* The store's event hook: every stored event wakes, after its commit, the
+ * streams that follow it: the agents' (every conversation they may see)
+ * and the conversation's own. The HTTP layer's streams and the agent API's
+ * know nothing of each other; the server, which has both, joins them. */
+static void event_stored(void *arg, int64_t conv_id)
+{
+    struct sb_server *srv = arg;
+    agent_events_notify(srv);
+    sse_notify(srv, conv_id);
+}
+
+enum sb_err sb_server_start_handoff(struct sb_server *srv, struct sb_errbuf *eb)
+{
+    enum sb_err rc =
+        handoff_start(&(struct handoff_deps){.store = srv->store,
+                                             .kb = srv->kb,
+                                             .host = srv->host,
+                                             .cfg = &srv->cfg,
+                                             .words = srv->words,
+                                             .messages_out = &srv->metrics.messages_out,
+                                             .sla_warnings = srv->metrics.sla_warnings,
+                                             .sla_breaches = srv->metrics.sla_breaches},
+                      &srv->handoff, eb);
+    if (rc) return rc;
+    srv->pipeline = (struct pipeline_deps){.store = srv->store,
+                                           .kb = srv->kb,
+                                           .host = srv->host,
+                                           .words = srv->words,
+                                           .handoff = srv->handoff,
+                                           .messages_in = &srv->metrics.messages_in,
+                                           .messages_out = &srv->metrics.messages_out,
+                                           .duplicates = &srv->metrics.duplicates,
+                                           .handoffs = &srv->metrics.handoffs};
+    return SB_OK;
+}
+
 static enum sb_err open_parts(struct sb_server *srv, struct sb_errbuf *eb)
 {
     char dbpath[SB_PATH_MAX + 32];
@@ -101,7 +146,7 @@ static enum sb_err open_parts(struct sb_server *srv, struct sb_errbuf *eb)
     snprintf(dbpath, sizeof(dbpath), "%s/switchboard.db", srv->cfg.data_dir);
     rc = sb_store_open(dbpath, srv->cfg.synchronous, &srv->store, eb);
     if (rc) return rc;
-    sb_store_on_event(srv->store, sse_event_stored, srv);
+    sb_store_on_event(srv->store, event_stored, srv);
     if (sb_store_background_checkpoints(srv->store, 500))
         sb_warn("store: checkpoints stay on the event loop (no background thread)");
     rc = sb_kb_open(sb_store_db(srv->store), &srv->kb, eb);
@@ -134,15 +179,7 @@ static enum sb_err open_parts(struct sb_server *srv, struct sb_errbuf *eb)
                                  .words = srv->words};
     rc = sb_host_new(&deps, &srv->host);
     if (rc) return sb_fail(eb, rc, "plugin host: %s", sb_strerror(rc));
-    rc = handoff_start(&(struct handoff_deps){.store = srv->store,
-                                              .kb = srv->kb,
-                                              .host = srv->host,
-                                              .cfg = &srv->cfg,
-                                              .words = srv->words,
-                                              .messages_out = &srv->metrics.messages_out,
-                                              .sla_warnings = srv->metrics.sla_warnings,
-                                              .sla_breaches = srv->metrics.sla_breaches},
-                       &srv->handoff, eb);
+    rc = sb_server_start_handoff(srv, eb);
     if (rc) return rc;
     sb_host_load_dir(srv->host, srv->cfg.plugins_dir, &loaded);
     sb_info("plugins: %d loaded from %s, %d intents", loaded, srv->cfg.plugins_dir,

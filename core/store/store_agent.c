@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent_access.h"
 #include "sb_log.h"
 #include "store_agent.h"
 #include "store_int.h"

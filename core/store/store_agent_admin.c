@@ -11,11 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent_access.h"
-#include "agent_admin.h"
 #include "store_users.h"
 #include "sb_log.h"
 #include "sb_util.h"
+#include "store_agent_admin.h"
 #include "store_int.h"
 
 #define PREVIEW_MAX 200 /* bytes of a last-message preview */

@@ -21,7 +21,7 @@
 #include <lua.h>
 
 #include "lua_host.h"
-#include "server.h"
+#include "http.h"
 
 #define DEFAULT_MAX_BODY (64 * 1024) /* core/config.c, max_body */
 

@@ -28,9 +28,15 @@
 #include "auth.h"
 #include "handoff.h"
 #include "handoff_int.h"
+#include "lua_host.h"
 #include "words.h"
+#include "sb_kb.h"
 #include "sb_log.h"
+#include "sb_re.h"
+#include "pipeline.h"
 #include "server.h"
+#include "server_run.h"
+#include "store_agent_admin.h"
 
 struct server_env {
     char dir[64];
@@ -38,18 +44,11 @@ struct server_env {
     int next_visitor; /* external ids of the conversations made here */
 };
 
-/* The live-agent state machine over srv's parts, as server.c starts it. */
+/* The live-agent state machine and the pipeline over srv's parts, as
+ * server.c starts them. */
 static inline enum sb_err server_env_handoff_start(struct sb_server *srv, struct sb_errbuf *eb)
 {
-    return handoff_start(&(struct handoff_deps){.store = srv->store,
-                                                .kb = srv->kb,
-                                                .host = srv->host,
-                                                .cfg = &srv->cfg,
-                                                .words = srv->words,
-                                                .messages_out = &srv->metrics.messages_out,
-                                                .sla_warnings = srv->metrics.sla_warnings,
-                                                .sla_breaches = srv->metrics.sla_breaches},
-                         &srv->handoff, eb);
+    return sb_server_start_handoff(srv, eb);
 }
 
 /* Opens everything; 0 on success, -1 with the reason on stderr. The
@@ -145,7 +144,7 @@ static inline int server_env_conv(struct server_env *e, const char *locale, stru
     char visitor[32];
     enum sb_err rc;
     snprintf(visitor, sizeof(visitor), "visitor-%d", ++e->next_visitor);
-    rc = sb_pipeline_start(&e->srv, "web", visitor, locale, NULL, NULL, out);
+    rc = sb_pipeline_start(&e->srv.pipeline, "web", visitor, locale, NULL, NULL, out);
     server_env_flush(e);
     return rc ? -1 : 0;
 }
@@ -179,7 +178,7 @@ static inline json_t *server_env_say_payload(struct server_env *e, struct sb_con
     }
     server_env_reload(e, conv);
     /* The answer is text (serialized once); tests read it as JSON. */
-    if (sb_pipeline_handle(&e->srv, conv, &in, &text_result, &eb)) {
+    if (sb_pipeline_handle(&e->srv.pipeline, conv, &in, &text_result, &eb)) {
         fprintf(stderr, "server_env: pipeline: %s\n", eb.msg);
     } else {
         result = json_loads(text_result, 0, NULL);

@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "help_view.h"
@@ -43,8 +42,7 @@
 /* ------------------------------------------------------------------ */
 
 struct ui_text {
-    const char *locale;
-    const char *self_name; /* the language, as named in a sentence of its own */
+    const char *self_name; /* the language, as named in a sentence of its own; NULL: none */
     const char *site, *home_h1, *skip, *languages, *breadcrumb, *home, *footer;
     const char *search_label, *search_button, *search_h1, *search_prompt;
     const char *results_before, *results_after, *no_results, *browse_all;
@@ -65,7 +63,6 @@ static const struct {
     const char *key;
     size_t offset;
 } ui_keys[] = {
-    UI(self_name),
     UI(site),
     UI(home_h1),
     UI(skip),
@@ -103,52 +100,24 @@ static const struct {
 };
 #undef UI
 
-/* Language names in their own language, for the locale switcher. */
-static const char *const locale_names[][2] = {
-    {"en", "English"},
-    {"pt-BR", "Português (Brasil)"},
-    {"pt-PT", "Português (Portugal)"},
-    {"pt", "Português"},
-    {"ro", "Română"},
-    {"es", "Español"},
-    {"fr", "Français"},
-    {"de", "Deutsch"},
-    {"it", "Italiano"},
-    {"nl", "Nederlands"},
-    {"pl", "Polski"},
-};
-
-/* True when locales a and b have the same language ("pt-BR", "pt-PT"). */
-static bool same_language(const char *a, const char *b)
-{
-    size_t la = strcspn(a, "-_"), lb = strcspn(b, "-_");
-    return la == lb && strncasecmp(a, b, la) == 0;
-}
-
 /* The UI strings for locale by the one fallback rule (words.h). Borrowed
  * from words. */
 static void ui_fill(struct ui_text *t, const struct sb_words *words, const char *locale)
 {
-    const char *from = sb_words_locale(words, locale, "help.self_name");
-
-    /* which language the strings are in: the note on a missing
-     * translation names the language by its own words only then */
-    t->locale = from ? from : SB_WORDS_LAST;
     for (size_t i = 0; i < SB_ARRAY_LEN(ui_keys); i++)
         *(const char **)((char *)t + ui_keys[i].offset) =
             sb_words_text(words, locale, ui_keys[i].key);
+    /* only the locale's own language names itself in a sentence: a page in
+     * English for de says "Deutsch", not "English" (put_missing_note) */
+    t->self_name = sb_words_own(words, locale, "help.self_name");
 }
 
-/* "Português (Brasil)" for pt-BR; the language's name for other regions;
- * the locale itself when we have no name. */
-static const char *locale_name(const char *locale)
+/* "Português (Brasil)" for pt-BR, the language's name for other regions
+ * (words.h); the locale itself when no catalogue names it. */
+static const char *locale_name(const struct sb_words *words, const char *locale)
 {
-    for (size_t i = 0; i < SB_ARRAY_LEN(locale_names); i++)
-        if (strcasecmp(locale_names[i][0], locale) == 0) return locale_names[i][1];
-    for (size_t i = 0; i < SB_ARRAY_LEN(locale_names); i++)
-        if (!strchr(locale_names[i][0], '-') && same_language(locale_names[i][0], locale))
-            return locale_names[i][1];
-    return locale;
+    const char *name = sb_words_locale_name(words, locale);
+    return name ? name : locale;
 }
 
 /* ------------------------------------------------------------------ */
@@ -467,7 +436,7 @@ static void put_switcher(struct page *p, const struct head *h, const struct vers
         put(p, "\" lang=\"");
         put_esc(p, vs[i].locale);
         put(p, strcmp(vs[i].locale, page_here(p, h)) == 0 ? "\" aria-current=\"true\">" : "\">");
-        put_esc(p, locale_name(vs[i].locale));
+        put_esc(p, locale_name(p->srv->words, vs[i].locale));
         put(p, "</a></li>");
     }
     put(p, "</ul></nav>\n");
@@ -1092,9 +1061,10 @@ static void put_missing_note(struct page *p)
 
     if (strcmp(p->ui, p->lang) == 0) return;
     /* Another region of the same language is named with its region; a
-     * language is named as its own string table says it in a sentence. */
-    if (same_language(p->ui, p->lang) || !same_language(p->t->locale, p->ui))
-        name = locale_name(p->ui);
+     * language is named as its own catalogue says it in a sentence, and
+     * by its name when the page's words are another language's. */
+    if (sb_locale_same_language(p->ui, p->lang) || !p->t->self_name)
+        name = locale_name(p->srv->words, p->ui);
     else
         name = p->t->self_name;
     put(p, "<p class=\"note\" role=\"note\"");

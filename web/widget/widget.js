@@ -18,8 +18,6 @@
   const API = ORIGIN + '/api/v1';
   const KEY = 'switchboard:' + SITE;
   const PKEY = KEY + ':proactive-dismissed';
-  const LOCALES = ['en', 'pt-BR', 'pt-PT', 'ro'];
-  const NAMES = { en: 'English', 'pt-BR': 'Português (Brasil)', 'pt-PT': 'Português (Portugal)', ro: 'Română' };
   const FILE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf'];
   const EVENTS = ['conversation/started', 'message/inbound', 'message/outbound', 'conversation/handoff',
     'conversation/reopened', 'conversation/assigned', 'conversation/resolved', 'queue/position',
@@ -28,6 +26,11 @@
   // The customer's words, per locale: the server fills them in from its
   // catalogues (web/locales) with its fallback rule when it serves this file.
   const STR = /*sb:words*/{};
+  // The locales it offers, their names, and which of them any locale stands
+  // for: {"offered": [...], "names": {...}, "of": {tag: locale}}, made by
+  // the server's one fallback rule (base/words.c, sb_locale_table).
+  const LOC = /*sb:locales*/{};
+  const LOCALES = LOC.offered || ['en'];
 
   const CSS = `
 :host{all:initial!important;display:block!important;position:static!important;contain:none!important}
@@ -140,13 +143,13 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
     return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
   }
 
-  function normLocale(l) {
-    l = String(l || '').toLowerCase().replace('_', '-');
-    if (l === 'pt-pt') return 'pt-PT';
-    if (l.startsWith('pt')) return 'pt-BR';
-    if (l.startsWith('ro')) return 'ro';
-    if (l.startsWith('en')) return 'en';
-    return null;
+  // The offered locale that l ("pt-PT", "pt_AO", "en-US") stands for, or
+  // null: the server's table has every offered tag and language, and the
+  // rule answers a tag as it answers its language unless the tag is offered.
+  function offeredLocale(l) {
+    const of = LOC.of || {};
+    const tag = String(l || '').toLowerCase().replace(/_/g, '-');
+    return of[tag] || of[tag.split('-')[0]] || null;
   }
 
   function safeHref(url) {
@@ -260,7 +263,9 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
       texts.push([el, prop, k, vars]);
       return el;
     };
-    const msgLocale = () => (loc === 'pt-PT' && !(site.answer_locales || []).includes('pt-PT') ? 'pt-BR' : loc);
+    // The locale messages go in: the knowledge base's for loc, by the
+    // server's rule (pt-PT asks in pt-BR while there are no pt-PT articles).
+    const msgLocale = () => (site.answer_locales || {})[loc] || loc;
 
     // DOM
     const hostEl = h('div', { id: 'switchboard-widget' });
@@ -325,7 +330,7 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
       titleEl.textContent = site.title || t('title');
       greetEl.querySelector('.text').textContent = siteText('greeting') || t('greeting');
       langSel.replaceChildren(...(site.locales || LOCALES).filter((l) => STR[l])
-        .map((l) => h('option', { value: l, lang: l, text: NAMES[l] })));
+        .map((l) => h('option', { value: l, lang: l, text: (LOC.names || {})[l] || l })));
       langSel.value = loc;
       panel.setAttribute('lang', loc);
       pro.setAttribute('lang', loc);
@@ -339,10 +344,10 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
     }
 
     function pickLocale() {
-      const nav = (navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language]).map(normLocale);
+      const nav = (navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language]).map(offeredLocale);
       const allowed = (l) => l && (site.locales || LOCALES).includes(l) ? l : null;
-      loc = allowed(normLocale(st.locale)) || allowed(normLocale(D.locale)) || nav.map(allowed).find(Boolean)
-        || allowed(normLocale(site.locale)) || 'en';
+      loc = allowed(offeredLocale(st.locale)) || allowed(offeredLocale(D.locale)) || nav.map(allowed).find(Boolean)
+        || allowed(offeredLocale(site.locale)) || 'en';
     }
 
     function applySite() {
@@ -934,7 +939,7 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
     window.addEventListener('storage', (e) => {
       if (e.key !== KEY) return;
       st = readState();
-      if (st.locale && normLocale(st.locale) !== loc) {
+      if (st.locale && offeredLocale(st.locale) !== loc) {
         pickLocale();
         applyTexts();
       }
@@ -1079,7 +1084,7 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
         }
       }
       st = readState();
-      if (st.locale && normLocale(st.locale) !== loc) {
+      if (st.locale && offeredLocale(st.locale) !== loc) {
         pickLocale();
         applyTexts();
       }

@@ -67,9 +67,9 @@ static json_t *widget_words(struct sb_server *srv)
 }
 
 /* {"offered": [locale, ...], "names": {locale: its name in itself},
- * "of": {tag: locale}}: the widget's language menu, and which offered
- * locale a browser's or a page's locale stands for, made by the one rule
- * (sb_locale_table), so the widget maps none itself. */
+ * "of": {tag: locale}, "last": SB_WORDS_LAST}: the widget's language menu,
+ * and which offered locale a browser's or a page's locale stands for, made
+ * by the one rule (sb_locale_table), so the widget maps none itself. */
 static json_t *widget_locales(struct sb_server *srv)
 {
     static const char *const locales[] = {SITE_WIDGET_LOCALES};
@@ -80,8 +80,8 @@ static json_t *widget_locales(struct sb_server *srv)
         json_array_append_new(offered, json_string(locales[i]));
         json_object_set_new(names, locales[i], json_string(name ? name : locales[i]));
     }
-    return json_pack("{s:o*, s:o*, s:o*}", "offered", offered, "names", names, "of",
-                     sb_locale_table(locales, SB_ARRAY_LEN(locales)));
+    return json_pack("{s:o*, s:o*, s:o*, s:s}", "offered", offered, "names", names, "of",
+                     sb_locale_table(locales, SB_ARRAY_LEN(locales)), "last", SB_WORDS_LAST);
 }
 
 /* js with the widget's words and locales filled in (fill_mark). */

@@ -26,11 +26,13 @@
   // The customer's words, per locale: the server fills them in from its
   // catalogues (web/locales) with its fallback rule when it serves this file.
   const STR = /*sb:words*/{};
-  // The locales it offers, their names, and which of them any locale stands
-  // for: {"offered": [...], "names": {...}, "of": {tag: locale}}, made by
-  // the server's one fallback rule (base/words.c, sb_locale_table).
+  // The locales it offers, their names, which of them any locale stands
+  // for, and the last resort: {"offered": [...], "names": {...}, "of":
+  // {tag: locale}, "last": "en"}, made by the server's one fallback rule
+  // (base/words.c, sb_locale_table).
   const LOC = /*sb:locales*/{};
-  const LOCALES = LOC.offered || ['en'];
+  const LAST = LOC.last || 'en';
+  const LOCALES = LOC.offered || [LAST];
 
   const CSS = `
 :host{all:initial!important;display:block!important;position:static!important;contain:none!important}
@@ -228,8 +230,8 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
   // ---- the widget ---------------------------------------------------------
 
   function init() {
-    let site = { title: null, color: '#2457d6', position: 'right', locale: 'en', greeting: {}, proactive: [], locales: LOCALES };
-    let loc = 'en';
+    let site = { title: null, color: '#2457d6', position: 'right', locale: LAST, greeting: {}, proactive: [], locales: LOCALES };
+    let loc = LAST;
     let isOpen = false;
     let status = 'bot';
     let agentName = null;
@@ -347,7 +349,7 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
       const nav = (navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language]).map(offeredLocale);
       const allowed = (l) => l && (site.locales || LOCALES).includes(l) ? l : null;
       loc = allowed(offeredLocale(st.locale)) || allowed(offeredLocale(D.locale)) || nav.map(allowed).find(Boolean)
-        || allowed(offeredLocale(site.locale)) || 'en';
+        || allowed(offeredLocale(site.locale)) || LAST;
     }
 
     function applySite() {

@@ -555,10 +555,29 @@ static void put_home_link(struct page *p)
     put(p, "</a></p>\n");
 }
 
+/* The plain 500 page in the words of p's locale (help.error_*), on a
+ * buffer of its own: p could not be built, perhaps over its cap. Fills q;
+ * false when even this failed (out of memory). */
+static bool broken_page(const struct page *p, struct page *q)
+{
+    page_init(q, p->srv, p->ui, p->ui, 4096);
+    put(q, "<!doctype html>\n<html lang=\"");
+    put_esc(q, p->ui);
+    put(q, "\">\n<head>\n<meta charset=\"utf-8\">\n<title>");
+    put_esc(q, q->t->error_h1);
+    put(q, "</title>\n</head>\n<body>\n<main>\n<h1>");
+    put_esc(q, q->t->error_h1);
+    put(q, "</h1>\n<p>");
+    put_esc(q, q->t->error_p);
+    put(q, "</p>\n</main>\n</body>\n</html>\n");
+    return !q->failed && q->b.data;
+}
+
 /* Sends the page (or, when it could not be built whole, a plain 500) and
  * frees it. */
 static enum MHD_Result page_send(struct page *p, struct MHD_Connection *c, unsigned status)
 {
+    /* the last resort when there is no memory for the words' page */
     static const char broken[] = "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta "
                                  "charset=\"utf-8\">\n<title>Error</title>\n</head>\n<body>\n"
                                  "<main>\n<h1>Something went wrong</h1>\n</main>\n</body>\n"
@@ -566,8 +585,14 @@ static enum MHD_Result page_send(struct page *p, struct MHD_Connection *c, unsig
     enum MHD_Result ret;
 
     if (p->failed || !p->b.data) {
+        struct page q;
         sb_error("help: a page could not be built (%zu bytes)", p->b.len);
-        ret = http_text(p->srv, c, 500, "text/html; charset=utf-8", broken, sizeof(broken) - 1);
+        sb_buf_cleanup(&p->b);
+        if (broken_page(p, &q))
+            ret = http_text(p->srv, c, 500, "text/html; charset=utf-8", q.b.data, q.b.len);
+        else
+            ret = http_text(p->srv, c, 500, "text/html; charset=utf-8", broken, sizeof(broken) - 1);
+        sb_buf_cleanup(&q.b);
     } else {
         ret = http_text(p->srv, c, status, "text/html; charset=utf-8", p->b.data, p->b.len);
     }

@@ -432,6 +432,20 @@ class HelpCenterTests(harness.SwitchboardTestCase):
         self.assertEqual(p.html_lang, "en")
         self.assertIn("Acest articol nu este încă disponibil", body)
 
+    def test_a_page_over_its_cap_is_a_plain_500_in_the_visitors_words(self):
+        # an article whose page would pass the 4 MiB cap, written around the validation
+        self.insert("huge-zebra", "ro", "Zebră uriașă", "Prea lungă.", "zebră " * 900000, "huge-zebra")
+        st, h, body = self.server.get("/help/ro/huge-zebra")
+        self.assertEqual(st, 500)
+        self.assertIn("text/html", h.get("content-type", ""))
+        p = Page(body)
+        self.assertEqual(p.html_lang, "ro")
+        self.assertEqual(p.h1[0].strip(), "Ceva nu a mers bine", "ro.json's help.error_h1")
+        self.assertIn("Pagina nu poate fi afișată acum.", body)
+        self.assertNotIn("Something went wrong", body)
+        # the one 500 this test asks for (tearDown fails a test on any other)
+        self.server.statuses.remove(("GET", "/help/ro/huge-zebra", 500))
+
     def test_drafts_are_not_shown(self):
         body, p = self.page("/help/en/draft-article", 404)
         self.assertNotIn("quokka", body.lower())

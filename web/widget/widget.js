@@ -259,6 +259,12 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
       for (const [n, v] of Object.entries(vars || {})) s = s.split('{' + n + '}').join(String(v));
       return s;
     };
+    // Why the server refused, in the customer's words: the catalogue's
+    // widget.error.<code> when it has one, else the server's message.
+    const reason = (r) => {
+      const code = r.body && r.body.error && r.body.error.code;
+      return (code && (STR[loc] || {})['error.' + code]) || errText(r);
+    };
     // The site's own texts for loc, picked by the server with the same rule.
     const siteText = (k) => ((site.texts || {})[loc] || {})[k];
     const bind = (el, prop, k, vars) => {
@@ -816,7 +822,7 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
             r = await api('POST', '/conversations', body);
           }
           if (r.status !== 201) {
-            const e = new Error(errText(r));
+            const e = new Error(reason(r));
             e.status = r.status;
             throw e;
           }
@@ -898,7 +904,7 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
             forget(); // the conversation is gone (or not ours): start a new one
             continue;
           }
-          dropFailed(item, errText(r));
+          dropFailed(item, reason(r));
         }
         if (navigator.onLine) notice('');
       } catch {
@@ -1001,7 +1007,7 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
         const r = await api('POST', `/conversations/${enc(c.id)}/attachments`, f, c.token,
           { 'Content-Type': f.type, 'X-Filename': enc(f.name.slice(0, 150)) });
         if (r.status !== 201 || !r.body.id) {
-          notice(t('uploadFailed', { name: f.name, error: errText(r) }), 8000);
+          notice(t('uploadFailed', { name: f.name, error: reason(r) }), 8000);
           return;
         }
         attMeta.set(r.body.id, r.body);

@@ -47,7 +47,7 @@ static bool same_tag(const char *a, const char *b)
     return *a == *b;
 }
 
-static bool same_language(const char *a, const char *b)
+bool sb_locale_same_language(const char *a, const char *b)
 {
     size_t la = language_len(a);
     return la == language_len(b) && strncasecmp(a, b, la) == 0;
@@ -73,15 +73,44 @@ size_t sb_locale_chain(const char *wish, const char *const *have, size_t n, cons
         for (size_t i = 0; i < n; i++)
             if (same_tag(have[i], wish)) TAKE(i);
         for (size_t i = 0; i < n; i++)
-            if (!have[i][language_len(have[i])] && same_language(have[i], wish)) TAKE(i);
+            if (!have[i][language_len(have[i])] && sb_locale_same_language(have[i], wish)) TAKE(i);
         for (size_t i = 0; i < n; i++)
-            if (same_language(have[i], wish)) TAKE(i);
+            if (sb_locale_same_language(have[i], wish)) TAKE(i);
     }
     if (last)
         for (size_t i = 0; i < n; i++)
             if (same_tag(have[i], last)) TAKE(i);
 #undef TAKE
     return k;
+}
+
+/* key (lower case) -> what the rule picks for it among have, if anything */
+static bool table_put(json_t *table, const char *key, size_t len, const char *const *have, size_t n)
+{
+    char tag[WORDS_LOCALE_MAX];
+    size_t best;
+
+    if (len >= sizeof(tag)) return true; /* no locale that long is offered */
+    for (size_t i = 0; i < len; i++)
+        tag[i] = (char)tag_char(key[i]);
+    tag[len] = '\0';
+    if (json_object_get(table, tag) || !sb_locale_chain(tag, have, n, NULL, &best, 1)) return true;
+    return json_object_set_new(table, tag, json_string(have[best])) == 0;
+}
+
+json_t *sb_locale_table(const char *const *have, size_t n)
+{
+    json_t *table = json_object();
+    bool ok = table != NULL;
+
+    for (size_t i = 0; ok && i < n; i++)
+        ok = table_put(table, have[i], strlen(have[i]), have, n) &&
+             table_put(table, have[i], language_len(have[i]), have, n);
+    if (!ok) {
+        json_decref(table);
+        return NULL;
+    }
+    return table;
 }
 
 static int by_name(const void *a, const void *b)
@@ -230,6 +259,29 @@ const char *sb_words_locale(const struct sb_words *w, const char *locale, const 
 {
     int i = source_of(w, locale, key);
     return i < 0 ? NULL : w->names[i];
+}
+
+const char *sb_words_own(const struct sb_words *w, const char *locale, const char *key)
+{
+    size_t order[WORDS_MAX_LOCALES], k;
+
+    if (!w || !locale) return NULL;
+    k = sb_locale_chain(locale, w->names, w->n, NULL, order, SB_ARRAY_LEN(order));
+    for (size_t i = 0; i < k; i++) {
+        const char *s = json_string_value(json_object_get(w->cat[order[i]].texts, key));
+        if (s) return s;
+    }
+    return NULL;
+}
+
+const char *sb_words_locale_name(const struct sb_words *w, const char *locale)
+{
+    if (!w || !locale) return NULL;
+    for (size_t i = 0; i < w->n; i++) {
+        const char *s = json_string_value(json_object_get(w->cat[i].texts, "locale.name"));
+        if (s && same_tag(w->names[i], locale)) return s;
+    }
+    return sb_words_own(w, locale, "language.name");
 }
 
 const char *sb_words_text(const struct sb_words *w, const char *locale, const char *key)

@@ -28,6 +28,21 @@
 size_t sb_locale_chain(const char *wish, const char *const *have, size_t n, const char *last,
                        size_t *order, size_t cap);
 
+/* True when a and b have the same language ("pt-BR", "pt_PT", "pt"): the
+ * part before the first '-' or '_', case ignored. */
+bool sb_locale_same_language(const char *a, const char *b);
+
+/* For a client that cannot run the rule itself (the widget): an object
+ * {tag: locale} over the n locales of have (in the caller's order of
+ * preference), with a key for each of them and for each of their
+ * languages, in lower case, and as value what the rule picks for that key
+ * without a last resort. The rule picks for any other tag what it picks
+ * for the tag's language (its steps 2 and 3 look only at the language),
+ * so "the tag, else its language" looked up here answers every tag; a
+ * language that is not a key has no locale in have. NULL when out of
+ * memory. */
+json_t *sb_locale_table(const char *const *have, size_t n);
+
 /* Picks from the n names of have (borrowed; sorted here, so the order of a
  * hash table's keys does not matter) the best for wish by the rule with
  * also (may be NULL), then en, as the last resorts: *best indexes the
@@ -55,6 +70,19 @@ const char *sb_words_get(const struct sb_words *w, const char *locale, const cha
 /* The catalogue whose text sb_words_get answers for locale and key: "pt-BR"
  * for pt-AO; NULL when none has key. Borrowed. */
 const char *sb_words_locale(const struct sb_words *w, const char *locale, const char *key);
+
+/* sb_words_get without the last resort: the text of key from the
+ * catalogues of locale's own language only (pt-PT, pt, pt-BR, ...); NULL
+ * when none of them has it. For words that must not come from another
+ * language, such as a language's name for itself. */
+const char *sb_words_own(const struct sb_words *w, const char *locale, const char *key);
+
+/* The name of locale in its own language, for a menu of languages:
+ * "locale.name" of the catalogue of exactly that locale ("Português
+ * (Portugal)"), else "language.name" of its language's catalogues
+ * ("Português" for pt-AO); NULL when no catalogue of that language names
+ * it. Borrowed. */
+const char *sb_words_locale_name(const struct sb_words *w, const char *locale);
 
 /* sb_words_get, or the key itself when no catalogue has it (so a missing
  * word shows rather than an empty message). Borrowed. */

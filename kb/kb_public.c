@@ -14,12 +14,16 @@
 #include <strings.h>
 
 #include "kb_int.h"
+#include "words.h"
+
+#define PUB_MEMBERS_MAX 100 /* translations of one article looked at */
 
 enum pub_stmt {
     PUB_CATEGORIES,
     PUB_CATEGORY_KNOWN,
     PUB_ARTICLE,
-    PUB_FALLBACK,
+    PUB_MEMBERS,
+    PUB_BY_ID,
     PUB_TRANSLATIONS,
     PUB__COUNT
 };
@@ -56,16 +60,15 @@ static const char *const pub_sql[PUB__COUNT] = {
         "   WHERE category = ?2 AND status = 'published' LIMIT 1) LIMIT 1",
     [PUB_ARTICLE] = "SELECT " PUB_ARTICLE_COLS
                     " WHERE a.locale = ?1 AND a.slug = ?2 AND a.status = 'published'",
-    /* The translation group of the slug (the visitor's locale's article
-     * first, even a draft, since its group says what it translates), then
-     * the best published member: this locale (under another slug), another
-     * region of its language (?3), the default locale (?4), any other. */
-    [PUB_FALLBACK] = "SELECT " PUB_ARTICLE_COLS " WHERE a.status = 'published' AND a.group_key = ("
-                     "   SELECT g.group_key FROM kb_articles g WHERE g.slug = ?2"
-                     "   ORDER BY g.locale = ?1 DESC, g.status = 'published' DESC, g.id LIMIT 1)"
-                     " ORDER BY a.locale = ?1 DESC,"
-                     " (a.locale = ?3 OR a.locale LIKE ?3 || '-%') DESC, a.locale = ?4 DESC,"
-                     " a.locale, a.id LIMIT 1",
+    /* The published members of the slug's translation group (the visitor's
+     * locale's article first, even a draft, since its group says what it
+     * translates), by locale name: find_translation picks one by the rule. */
+    [PUB_MEMBERS] =
+        "SELECT locale, id FROM kb_articles WHERE status = 'published' AND group_key = ("
+        "   SELECT g.group_key FROM kb_articles g WHERE g.slug = ?2"
+        "   ORDER BY g.locale = ?1 DESC, g.status = 'published' DESC, g.id LIMIT 1)"
+        " ORDER BY locale, id LIMIT 100", /* PUB_MEMBERS_MAX */
+    [PUB_BY_ID] = "SELECT " PUB_ARTICLE_COLS " WHERE a.id = ?2 AND a.status = 'published'",
     /* parenthesised: clang takes two adjacent literals in an array for a missing comma */
     [PUB_TRANSLATIONS] =
         ("SELECT locale, slug, title FROM kb_articles"
@@ -219,7 +222,7 @@ enum sb_err sb_kb_public_categories(struct sb_kb *kb, const char *locale, const 
     return SB_OK;
 }
 
-/* The article of a PUB_ARTICLE or PUB_FALLBACK row. */
+/* The article of a PUB_ARTICLE or PUB_BY_ID row. */
 static json_t *article_json(sqlite3_stmt *s)
 {
     static const char *const keys[] = {NULL,    "slug",    "locale", "group",
@@ -241,23 +244,17 @@ static json_t *article_json(sqlite3_stmt *s)
     return a;
 }
 
-/* Runs PUB_ARTICLE or PUB_FALLBACK into *out. */
-static enum sb_err find_article(struct sb_kb *kb, enum pub_stmt which, const char *locale,
-                                const char *slug, json_t **out)
+/* The published article of slug in exactly locale into *out. */
+static enum sb_err find_article(struct sb_kb *kb, const char *locale, const char *slug,
+                                json_t **out)
 {
-    sqlite3_stmt *s = pub_stmt(kb, which);
+    sqlite3_stmt *s = pub_stmt(kb, PUB_ARTICLE);
     enum sb_err rc = SB_ERR_NOT_FOUND;
-    char lang[16];
     int r;
 
     if (!s) return SB_ERR_DB;
-    kb_language_of(locale, lang, sizeof(lang));
     sqlite3_bind_text(s, 1, locale, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, slug, -1, SQLITE_STATIC);
-    if (which == PUB_FALLBACK) {
-        sqlite3_bind_text(s, 3, lang, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, sb_kb_default_locale(kb), -1, SQLITE_STATIC);
-    }
     r = sqlite3_step(s);
     if (r == SQLITE_ROW) {
         *out = article_json(s);
@@ -296,6 +293,46 @@ static enum sb_err add_translations(struct sb_kb *kb, json_t *a)
     return rc;
 }
 
+/* The best published translation of slug's group for locale, by the one
+ * fallback rule (words.h: the locale, its language, the language's other
+ * locales by name, the default locale), else the first by locale name. */
+static enum sb_err find_translation(struct sb_kb *kb, const char *locale, const char *slug,
+                                    json_t **out)
+{
+    sqlite3_stmt *m = pub_stmt(kb, PUB_MEMBERS), *s = pub_stmt(kb, PUB_BY_ID);
+    char names[PUB_MEMBERS_MAX][40];
+    const char *have[PUB_MEMBERS_MAX];
+    sqlite3_int64 ids[PUB_MEMBERS_MAX];
+    size_t n = 0, best = 0;
+    enum sb_err rc = SB_ERR_NOT_FOUND;
+    int r = SQLITE_DONE;
+
+    if (!m || !s) return SB_ERR_DB;
+    sqlite3_bind_text(m, 1, locale, -1, SQLITE_STATIC);
+    sqlite3_bind_text(m, 2, slug, -1, SQLITE_STATIC);
+    while (n < PUB_MEMBERS_MAX && (r = sqlite3_step(m)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(m, 0);
+        snprintf(names[n], sizeof(names[n]), "%s", name ? name : "");
+        have[n] = names[n];
+        ids[n++] = sqlite3_column_int64(m, 1);
+    }
+    if (n < PUB_MEMBERS_MAX && r != SQLITE_DONE) rc = SB_ERR_DB;
+    sqlite3_reset(m);
+    if (rc == SB_ERR_DB || n == 0) return rc;
+    sb_locale_chain(locale, have, n, sb_kb_default_locale(kb), &best, 1);
+    sqlite3_bind_text(s, 1, locale, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, ids[best]);
+    r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        *out = article_json(s);
+        rc = *out ? SB_OK : SB_ERR_NOMEM;
+    } else if (r != SQLITE_DONE) {
+        rc = SB_ERR_DB;
+    }
+    sqlite3_reset(s);
+    return rc;
+}
+
 enum sb_err sb_kb_public_article(struct sb_kb *kb, const char *locale, const char *slug,
                                  json_t **out)
 {
@@ -303,8 +340,8 @@ enum sb_err sb_kb_public_article(struct sb_kb *kb, const char *locale, const cha
     enum sb_err rc;
 
     *out = NULL;
-    rc = find_article(kb, PUB_ARTICLE, locale, slug, &a);
-    if (rc == SB_ERR_NOT_FOUND) rc = find_article(kb, PUB_FALLBACK, locale, slug, &a);
+    rc = find_article(kb, locale, slug, &a);
+    if (rc == SB_ERR_NOT_FOUND) rc = find_translation(kb, locale, slug, &a);
     if (!rc) rc = add_translations(kb, a);
     if (rc) {
         json_decref(a);

@@ -20,43 +20,77 @@
 #define SESSION_CONVERSATIONS 20
 #define USER_ID_MAX 200
 
-/* Where widget.js takes its words: the server puts them there. */
+/* Where widget.js takes what the server fills in. */
 #define WORDS_MARK "/*sb:words*/{}"
+#define LOCALES_MARK "/*sb:locales*/{}"
 
-/* js (owned, len bytes) with WORDS_MARK replaced by {locale: {key: text}}
- * for each locale the widget offers, every "widget.*" key resolved by the
- * one fallback rule (words.h), so the widget keeps no copy of its own.
- * Returns the new text (owned; js is freed) or NULL when out of memory. */
-static char *with_words(struct sb_server *srv, char *js, size_t *len)
+/* js (owned, *len bytes) with mark replaced by value's JSON (value is
+ * taken). Returns the new text (owned; js is freed), js itself when it has
+ * no mark, or NULL when out of memory (js is freed). */
+static char *fill_mark(char *js, size_t *len, const char *mark, json_t *value)
 {
-    static const char *const locales[] = {SITE_WIDGET_LOCALES};
-    char *mark = strstr(js, WORDS_MARK), *words, *out = NULL;
-    json_t *all = json_object();
-    size_t wlen, head;
+    char *at = strstr(js, mark), *text = value ? json_dumps(value, JSON_COMPACT) : NULL;
+    size_t mlen = strlen(mark), tlen = 0, head = 0;
+    char *out = NULL;
 
-    if (!mark || !all) {
-        json_decref(all);
+    json_decref(value);
+    if (!at) {
+        free(text);
         return js;
     }
-    for (size_t i = 0; i < SB_ARRAY_LEN(locales); i++)
-        json_object_set_new(all, locales[i], sb_words_json(srv->words, locales[i], "widget."));
-    words = json_dumps(all, JSON_COMPACT);
-    json_decref(all);
-    if (words) {
-        wlen = strlen(words);
-        head = (size_t)(mark - js);
-        out = malloc(*len - strlen(WORDS_MARK) + wlen + 1);
+    if (text) {
+        tlen = strlen(text);
+        head = (size_t)(at - js);
+        out = malloc(*len - mlen + tlen + 1);
     }
     if (out) {
         memcpy(out, js, head);
-        memcpy(out + head, words, wlen);
-        memcpy(out + head + wlen, mark + strlen(WORDS_MARK), *len - head - strlen(WORDS_MARK));
-        *len = *len - strlen(WORDS_MARK) + wlen;
+        memcpy(out + head, text, tlen);
+        memcpy(out + head + tlen, at + mlen, *len - head - mlen);
+        *len = *len - mlen + tlen;
         out[*len] = '\0';
     }
-    free(words);
+    free(text);
     free(js);
     return out;
+}
+
+/* {locale: {key: text}} for each locale the widget offers, every
+ * "widget.*" key resolved by the one fallback rule (words.h), so the
+ * widget keeps no copy of its own. */
+static json_t *widget_words(struct sb_server *srv)
+{
+    static const char *const locales[] = {SITE_WIDGET_LOCALES};
+    json_t *all = json_object();
+
+    for (size_t i = 0; all && i < SB_ARRAY_LEN(locales); i++)
+        json_object_set_new(all, locales[i], sb_words_json(srv->words, locales[i], "widget."));
+    return all;
+}
+
+/* {"offered": [locale, ...], "names": {locale: its name in itself},
+ * "of": {tag: locale}, "last": SB_WORDS_LAST}: the widget's language menu,
+ * and which offered locale a browser's or a page's locale stands for, made
+ * by the one rule (sb_locale_table), so the widget maps none itself. */
+static json_t *widget_locales(struct sb_server *srv)
+{
+    static const char *const locales[] = {SITE_WIDGET_LOCALES};
+    json_t *offered = json_array(), *names = json_object();
+
+    for (size_t i = 0; offered && names && i < SB_ARRAY_LEN(locales); i++) {
+        const char *name = sb_words_locale_name(srv->words, locales[i]);
+        json_array_append_new(offered, json_string(locales[i]));
+        json_object_set_new(names, locales[i], json_string(name ? name : locales[i]));
+    }
+    return json_pack("{s:o*, s:o*, s:o*, s:s}", "offered", offered, "names", names, "of",
+                     sb_locale_table(locales, SB_ARRAY_LEN(locales)), "last", SB_WORDS_LAST);
+}
+
+/* js with the widget's words and locales filled in (fill_mark). */
+static char *with_words(struct sb_server *srv, char *js, size_t *len)
+{
+    js = fill_mark(js, len, WORDS_MARK, widget_words(srv));
+    return js ? fill_mark(js, len, LOCALES_MARK, widget_locales(srv)) : NULL;
 }
 
 enum MHD_Result api_widget_js(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,
@@ -135,6 +169,23 @@ static json_t *site_texts(struct sb_server *srv, json_t *site)
     return all;
 }
 
+/* {locale: the locale its messages are sent in} for each locale the widget
+ * offers: the knowledge base's locale for it by the one rule without a
+ * last resort (pt-PT -> pt-BR while there are no pt-PT articles), else
+ * the locale itself, whose words the bot then still speaks. */
+static json_t *answer_locales(struct sb_server *srv)
+{
+    static const char *const locales[] = {SITE_WIDGET_LOCALES};
+    json_t *all = json_object();
+    char best[40];
+
+    for (size_t i = 0; all && i < SB_ARRAY_LEN(locales); i++) {
+        bool kb_has = sb_kb_match_locale(srv->kb, locales[i], best, sizeof(best));
+        json_object_set_new(all, locales[i], json_string(kb_has ? best : locales[i]));
+    }
+    return all;
+}
+
 static enum MHD_Result api_widget_site(struct sb_server *srv, struct MHD_Connection *c,
                                        struct http_req *r, const char *params[2])
 {
@@ -146,6 +197,7 @@ static enum MHD_Result api_widget_site(struct sb_server *srv, struct MHD_Connect
         return http_error(srv, c, 404, "not_found", "no such site");
     pub = site_public_json(site);
     json_object_set_new(pub, "texts", site_texts(srv, site));
+    json_object_set_new(pub, "answer_locales", answer_locales(srv));
     ret = http_json(srv, c, 200, pub);
     json_decref(site);
     return ret;

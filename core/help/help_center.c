@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "help_view.h"
@@ -46,8 +45,7 @@
 /* ------------------------------------------------------------------ */
 
 struct ui_text {
-    const char *locale;
-    const char *self_name; /* the language, as named in a sentence of its own */
+    const char *self_name; /* the language, as named in a sentence of its own; NULL: none */
     const char *site, *home_h1, *skip, *languages, *breadcrumb, *home, *footer;
     const char *search_label, *search_button, *search_h1, *search_prompt;
     const char *results_before, *results_after, *no_results, *browse_all;
@@ -68,7 +66,6 @@ static const struct {
     const char *key;
     size_t offset;
 } ui_keys[] = {
-    UI(self_name),
     UI(site),
     UI(home_h1),
     UI(skip),
@@ -106,52 +103,24 @@ static const struct {
 };
 #undef UI
 
-/* Language names in their own language, for the locale switcher. */
-static const char *const locale_names[][2] = {
-    {"en", "English"},
-    {"pt-BR", "Português (Brasil)"},
-    {"pt-PT", "Português (Portugal)"},
-    {"pt", "Português"},
-    {"ro", "Română"},
-    {"es", "Español"},
-    {"fr", "Français"},
-    {"de", "Deutsch"},
-    {"it", "Italiano"},
-    {"nl", "Nederlands"},
-    {"pl", "Polski"},
-};
-
-/* True when locales a and b have the same language ("pt-BR", "pt-PT"). */
-static bool same_language(const char *a, const char *b)
-{
-    size_t la = strcspn(a, "-_"), lb = strcspn(b, "-_");
-    return la == lb && strncasecmp(a, b, la) == 0;
-}
-
 /* The UI strings for locale by the one fallback rule (words.h). Borrowed
  * from words. */
 static void ui_fill(struct ui_text *t, const struct sb_words *words, const char *locale)
 {
-    const char *from = sb_words_locale(words, locale, "help.self_name");
-
-    /* which language the strings are in: the note on a missing
-     * translation names the language by its own words only then */
-    t->locale = from ? from : SB_WORDS_LAST;
     for (size_t i = 0; i < SB_ARRAY_LEN(ui_keys); i++)
         *(const char **)((char *)t + ui_keys[i].offset) =
             sb_words_text(words, locale, ui_keys[i].key);
+    /* only the locale's own language names itself in a sentence: a page in
+     * English for de says "Deutsch", not "English" (put_missing_note) */
+    t->self_name = sb_words_own(words, locale, "help.self_name");
 }
 
-/* "Português (Brasil)" for pt-BR; the language's name for other regions;
- * the locale itself when we have no name. */
-static const char *locale_name(const char *locale)
+/* "Português (Brasil)" for pt-BR, the language's name for other regions
+ * (words.h); the locale itself when no catalogue names it. */
+static const char *locale_name(const struct sb_words *words, const char *locale)
 {
-    for (size_t i = 0; i < SB_ARRAY_LEN(locale_names); i++)
-        if (strcasecmp(locale_names[i][0], locale) == 0) return locale_names[i][1];
-    for (size_t i = 0; i < SB_ARRAY_LEN(locale_names); i++)
-        if (!strchr(locale_names[i][0], '-') && same_language(locale_names[i][0], locale))
-            return locale_names[i][1];
-    return locale;
+    const char *name = sb_words_locale_name(words, locale);
+    return name ? name : locale;
 }
 
 /* ------------------------------------------------------------------ */
@@ -470,7 +439,7 @@ static void put_switcher(struct page *p, const struct head *h, const struct vers
         put(p, "\" lang=\"");
         put_esc(p, vs[i].locale);
         put(p, strcmp(vs[i].locale, page_here(p, h)) == 0 ? "\" aria-current=\"true\">" : "\">");
-        put_esc(p, locale_name(vs[i].locale));
+        put_esc(p, locale_name(p->srv->words, vs[i].locale));
         put(p, "</a></li>");
     }
     put(p, "</ul></nav>\n");
@@ -589,10 +558,29 @@ static void put_home_link(struct page *p)
     put(p, "</a></p>\n");
 }
 
+/* The plain 500 page in the words of p's locale (help.error_*), on a
+ * buffer of its own: p could not be built, perhaps over its cap. Fills q;
+ * false when even this failed (out of memory). */
+static bool broken_page(const struct page *p, struct page *q)
+{
+    page_init(q, p->srv, p->ui, p->ui, 4096);
+    put(q, "<!doctype html>\n<html lang=\"");
+    put_esc(q, p->ui);
+    put(q, "\">\n<head>\n<meta charset=\"utf-8\">\n<title>");
+    put_esc(q, q->t->error_h1);
+    put(q, "</title>\n</head>\n<body>\n<main>\n<h1>");
+    put_esc(q, q->t->error_h1);
+    put(q, "</h1>\n<p>");
+    put_esc(q, q->t->error_p);
+    put(q, "</p>\n</main>\n</body>\n</html>\n");
+    return !q->failed && q->b.data;
+}
+
 /* Sends the page (or, when it could not be built whole, a plain 500) and
  * frees it. */
 static enum MHD_Result page_send(struct page *p, struct MHD_Connection *c, unsigned status)
 {
+    /* the last resort when there is no memory for the words' page */
     static const char broken[] = "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta "
                                  "charset=\"utf-8\">\n<title>Error</title>\n</head>\n<body>\n"
                                  "<main>\n<h1>Something went wrong</h1>\n</main>\n</body>\n"
@@ -600,8 +588,14 @@ static enum MHD_Result page_send(struct page *p, struct MHD_Connection *c, unsig
     enum MHD_Result ret;
 
     if (p->failed || !p->b.data) {
+        struct page q;
         sb_error("help: a page could not be built (%zu bytes)", p->b.len);
-        ret = http_text(p->srv, c, 500, "text/html; charset=utf-8", broken, sizeof(broken) - 1);
+        sb_buf_cleanup(&p->b);
+        if (broken_page(p, &q))
+            ret = http_text(p->srv, c, 500, "text/html; charset=utf-8", q.b.data, q.b.len);
+        else
+            ret = http_text(p->srv, c, 500, "text/html; charset=utf-8", broken, sizeof(broken) - 1);
+        sb_buf_cleanup(&q.b);
     } else {
         ret = http_text(p->srv, c, status, "text/html; charset=utf-8", p->b.data, p->b.len);
     }
@@ -1095,9 +1089,10 @@ static void put_missing_note(struct page *p)
 
     if (strcmp(p->ui, p->lang) == 0) return;
     /* Another region of the same language is named with its region; a
-     * language is named as its own string table says it in a sentence. */
-    if (same_language(p->ui, p->lang) || !same_language(p->t->locale, p->ui))
-        name = locale_name(p->ui);
+     * language is named as its own catalogue says it in a sentence, and
+     * by its name when the page's words are another language's. */
+    if (sb_locale_same_language(p->ui, p->lang) || !p->t->self_name)
+        name = locale_name(p->srv->words, p->ui);
     else
         name = p->t->self_name;
     put(p, "<p class=\"note\" role=\"note\"");

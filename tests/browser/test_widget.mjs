@@ -110,12 +110,13 @@ wtest('a vague question gets "did you mean" choices; tapping one answers with th
   assert.deepEqual(tr.messages.filter((m) => m.direction === 'in').map((m) => m.text), ['order', title]);
 });
 
-wtest('a message the server refuses (400 text_too_long) is marked failed with the server\'s reason and leaves the outbox', async (page, { server }) => {
+wtest('a message the server refuses (400 text_too_long) is marked failed with the reason in the customer\'s words and leaves the outbox', async (page, { server }) => {
   await openHost(page, server);
   await ask(page, 'ã'.repeat(5000)); // 10,000 bytes: over max_text
   const failed = page.locator('.sb .msg.me[data-receipt="failed"]');
   await failed.waitFor();
-  assert.match(await failed.locator('.receipt').textContent(), /^Not sent: .+/);
+  // en.json's widget.error.text_too_long, not the server's English message for developers
+  assert.equal(await failed.locator('.receipt').textContent(), 'Not sent: the message is too long');
   assert.equal((await stored(page)).outbox.length, 0);
   await ask(page, 'where is my order'); // the next one goes through
   await cardTitled(page, 'How do I track my order?');
@@ -314,6 +315,47 @@ wtest('data-locale="ro" and the browser language pick the UI language; data-open
   } finally {
     await ctx.close();
   }
+});
+
+wtest('the server\'s rule picks the UI language: pt-PT words where pt-PT has them, pt-BR\'s otherwise; pt-AO reads pt-BR; names from the catalogues', async (page, { server }) => {
+  // a page asking for pt_pt (the widget maps no locale itself: the table comes from base/words.c)
+  await openHost(page, server, { attrs: { locale: 'pt_pt' } });
+  let w = await openPanel(page);
+  assert.equal(await w.lang.inputValue(), 'pt-PT');
+  assert.equal(await w.input.getAttribute('placeholder'), 'Escreva a sua mensagem…', 'pt-PT.json has it');
+  assert.equal(await page.locator('.sb .send').getAttribute('aria-label'), 'Enviar', 'pt-PT.json has none: pt-BR\'s');
+  assert.deepEqual(await w.lang.locator('option').evaluateAll((os) => os.map((o) => o.textContent)),
+    ['English', 'Português (Brasil)', 'Português (Portugal)', 'Română']);
+  await page.context().close().catch(() => {});
+
+  for (const [browser, want, placeholder] of [['pt-AO', 'pt-BR', 'Digite sua mensagem…'], ['ro-MD', 'ro', 'Scrieți mesajul…'],
+    ['de-CH', 'en', 'Type your message…']]) {
+    const ctx = await env.browser.newContext({ baseURL: server.url, locale: browser });
+    try {
+      const p2 = await ctx.newPage();
+      await openHost(p2, server);
+      const w2 = await openPanel(p2);
+      assert.equal(await w2.lang.inputValue(), want, browser);
+      assert.equal(await w2.input.getAttribute('placeholder'), placeholder, browser);
+    } finally {
+      await ctx.close();
+    }
+  }
+});
+
+wtest('messages go in the locale the server names for the UI language (answer_locales)', async (page, { server }) => {
+  // As if the knowledge base had pt-PT articles: the widget follows the server, not a rule of its own.
+  await page.route(`${server.url}/api/v1/widget/sites/demo`, async (route) => {
+    const r = await route.fetch();
+    const body = await r.json();
+    assert.equal(body.answer_locales['pt-PT'], 'pt-BR', 'the demo knowledge base has no pt-PT articles');
+    body.answer_locales['pt-PT'] = 'pt-PT';
+    await route.fulfill({ response: r, json: body });
+  });
+  await openHost(page, server, { attrs: { locale: 'pt-PT' } });
+  const post = page.waitForRequest((r) => r.method() === 'POST' && /\/messages$/.test(r.url()));
+  await ask(page, 'como devolver um produto');
+  assert.equal((await post).postDataJSON().locale, 'pt-PT');
 });
 
 const HOSTILE = `* { color: red !important; font-size: 40px !important; font-family: serif !important; line-height: 3 !important;

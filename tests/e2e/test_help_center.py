@@ -369,6 +369,35 @@ class HelpCenterTests(harness.SwitchboardTestCase):
         # the article's Markdown "# Zebracoins" does not make a second h1 (checked by page())
         self.assertIn("<h2>Zebracoins</h2>", body)
 
+    def test_the_switcher_names_each_locale_in_itself(self):
+        body, p = self.page("/help/en")
+        for loc, name in (("en", "English"), ("pt-BR", "Português (Brasil)"), ("ro", "Română")):
+            self.assertIn('hreflang="%s" lang="%s"' % (loc, loc), body)
+            self.assertTrue(re.search(r'lang="%s"( aria-current="true")?>%s</a>' % (loc, re.escape(name)),
+                                      body), "%s is named %r (web/locales)" % (loc, name))
+
+    def test_missing_notes_name_the_language_from_the_catalogues(self):
+        # A knowledge base in more locales than the demo's: pt-PT and de have no articles and no
+        # help.* words of their own (pt-PT takes pt-BR's, de English's).
+        with harness.Server(config={"locales": "en,pt-BR,pt-PT,ro,de"}) as s:
+            def get(path):
+                st, h, body = s.get(path)
+                self.assertEqual(st, 200, path)
+                return body, Page(body)
+            # another region of the same language: named with its region
+            body, p = get("/help/pt-PT/track-order")
+            self.assertEqual(p.html_lang, "pt-BR", "the pt-BR article by the rule")
+            self.assertIn("Este artigo ainda não está disponível em Português (Portugal).", body)
+            # a language whose words are another's: named by its own name, in English words
+            body, p = get("/help/de/track-order")
+            self.assertEqual(p.html_lang, "en")
+            self.assertIn("This article is not available in Deutsch yet.", body)
+            # the home's switcher lists every locale, each named by its catalogue
+            body, p = get("/help/de")
+            for loc, name in (("pt-PT", "Português (Portugal)"), ("de", "Deutsch")):
+                self.assertTrue(re.search(r'lang="%s"( aria-current="true")?>%s</a>' % (loc, re.escape(name)),
+                                          body), name)
+
     def insert(self, slug, locale, title, summary, body, group, category="orders"):
         """Writes a published article straight into the database, around the validation."""
         now = int(time.time() * 1000)
@@ -402,6 +431,20 @@ class HelpCenterTests(harness.SwitchboardTestCase):
         body, p = self.page("/help/ro/embrulho-zebra")
         self.assertEqual(p.html_lang, "en")
         self.assertIn("Acest articol nu este încă disponibil", body)
+
+    def test_a_page_over_its_cap_is_a_plain_500_in_the_visitors_words(self):
+        # an article whose page would pass the 4 MiB cap, written around the validation
+        self.insert("huge-zebra", "ro", "Zebră uriașă", "Prea lungă.", "zebră " * 900000, "huge-zebra")
+        st, h, body = self.server.get("/help/ro/huge-zebra")
+        self.assertEqual(st, 500)
+        self.assertIn("text/html", h.get("content-type", ""))
+        p = Page(body)
+        self.assertEqual(p.html_lang, "ro")
+        self.assertEqual(p.h1[0].strip(), "Ceva nu a mers bine", "ro.json's help.error_h1")
+        self.assertIn("Pagina nu poate fi afișată acum.", body)
+        self.assertNotIn("Something went wrong", body)
+        # the one 500 this test asks for (tearDown fails a test on any other)
+        self.server.statuses.remove(("GET", "/help/ro/huge-zebra", 500))
 
     def test_drafts_are_not_shown(self):
         body, p = self.page("/help/en/draft-article", 404)

@@ -207,8 +207,11 @@ class SiteAdminTests(WidgetTestCase):
         st, h, pub = self.server.get("/api/v1/widget/sites/blog")
         self.assertEqual(st, 200)
         self.assertEqual(set(pub), {"id", "title", "color", "position", "locale", "greeting",
-                                    "proactive", "locales", "texts"})
+                                    "proactive", "locales", "texts", "answer_locales"})
         self.assertEqual(pub["locales"], ["en", "pt-BR", "pt-PT", "ro"])
+        # the locale each widget locale sends its messages in: the knowledge base's
+        # (en, pt-BR, ro) by the one rule, so pt-PT asks in pt-BR
+        self.assertEqual(pub["answer_locales"], {"en": "en", "pt-BR": "pt-BR", "pt-PT": "pt-BR", "ro": "ro"})
         # the site's texts per widget locale, by the server's fallback rule:
         # pt-PT takes pt-BR's greeting, ro (none of its own) the default's
         # (en); the only proactive message, en, is everyone's
@@ -694,6 +697,17 @@ class WidgetFilesTests(WidgetTestCase):
         self.assertEqual(words["pt-PT"]["title"], cat["pt-PT"]["widget.title"])
         self.assertNotEqual(words["pt-PT"]["title"], words["pt-BR"]["title"])
         self.assertEqual(words["ro"]["send"], cat["ro"]["widget.send"])
+        # the locales it offers, their names from the catalogues, and the table of what
+        # any tag stands for (base/words.c's rule: the tag, else its language)
+        self.assertNotIn("/*sb:locales*/", text)
+        start = text.index("const LOC = ") + len("const LOC = ")
+        loc, _ = json.JSONDecoder().raw_decode(text[start:])
+        self.assertEqual(loc["offered"], ["en", "pt-BR", "pt-PT", "ro"])
+        self.assertEqual(loc["names"], {"en": "English", "pt-BR": "Português (Brasil)",
+                                        "pt-PT": "Português (Portugal)", "ro": "Română"})
+        self.assertEqual(loc["of"], {"en": "en", "pt": "pt-BR", "pt-br": "pt-BR", "pt-pt": "pt-PT",
+                                     "ro": "ro"})
+        self.assertEqual(loc["last"], "en")
 
     def test_widget_js_and_demo_pages(self):
         s = self.server

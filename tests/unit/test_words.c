@@ -77,6 +77,57 @@ static void the_chain_stops_at_cap(void **state)
     assert_int_equal(order[0], 2);
 }
 
+static void same_language_is_the_part_before_the_region(void **state)
+{
+    (void)state;
+    assert_true(sb_locale_same_language("pt-BR", "pt_PT"));
+    assert_true(sb_locale_same_language("PT", "pt-AO"));
+    assert_false(sb_locale_same_language("pt-BR", "en"));
+    assert_false(sb_locale_same_language("p", "pt")); /* not a prefix match */
+}
+
+/* The table a client looks a tag up in, and then its language. */
+static const char *by_table(json_t *table, const char *tag)
+{
+    char lang[16];
+    const char *hit = json_string_value(json_object_get(table, tag));
+    if (hit) return hit;
+    snprintf(lang, sizeof(lang), "%.*s", (int)strcspn(tag, "-"), tag);
+    return json_string_value(json_object_get(table, lang));
+}
+
+static void the_table_answers_every_tag_as_the_rule_does(void **state)
+{
+    static const char *const tags[] = {"en", "en-us", "pt", "pt-pt", "pt-br", "pt-ao",
+                                       "ro", "ro-md", "de", "de-ch", "p",     "english"};
+    static const char *const with_pt[] = {"en", "pt-PT", "pt"};
+    json_t *table = sb_locale_table(have, 4);
+    (void)state;
+    assert_non_null(table);
+    /* a key per locale and per language, lower case */
+    assert_int_equal(json_object_size(table), 5);
+    assert_string_equal(json_string_value(json_object_get(table, "pt-pt")), "pt-PT");
+    assert_string_equal(json_string_value(json_object_get(table, "pt")), "pt-BR");
+    assert_null(json_object_get(table, "pt-PT"));
+    for (size_t i = 0; i < SB_ARRAY_LEN(tags); i++) {
+        size_t best;
+        bool some = sb_locale_chain(tags[i], have, 4, NULL, &best, 1) == 1;
+        const char *got = by_table(table, tags[i]);
+        if (!some) {
+            assert_null(got);
+            continue;
+        }
+        assert_non_null(got);
+        assert_string_equal(got, have[best]);
+    }
+    json_decref(table);
+    /* a bare language offered is its own answer, before its regions */
+    table = sb_locale_table(with_pt, 3);
+    assert_string_equal(by_table(table, "pt-br"), "pt");
+    assert_string_equal(by_table(table, "pt-pt"), "pt-PT");
+    json_decref(table);
+}
+
 static void pick_text_follows_the_rule(void **state)
 {
     json_t *obj = json_pack("{s:s, s:s, s:s}", "ro", "ro text", "en", "en text", "pt-BR", "br");
@@ -147,6 +198,11 @@ static void a_key_missing_in_a_locale_comes_from_the_next_along_the_rule(void **
     assert_string_equal(sb_words_get(w, "de", "a"), "A");
     assert_null(sb_words_get(w, "en", "nowhere"));
     assert_string_equal(sb_words_text(w, "en", "nowhere"), "nowhere");
+    /* without the last resort: only the locale's own language */
+    assert_string_equal(sb_words_own(w, "pt-PT", "b"), "B-br");
+    assert_null(sb_words_own(w, "pt-PT", "c"));
+    assert_null(sb_words_own(w, "de", "a"));
+    assert_string_equal(sb_words_own(w, "en-GB", "c"), "C");
     assert_null(sb_words_get(NULL, "en", "a"));
 
     json_t *obj = sb_words_json(w, "pt-PT", "");
@@ -209,7 +265,8 @@ static void bad_catalogues_are_refused(void **state)
  * the catalogues (canned responses' {{customer.name}}). */
 static void the_shipped_catalogues_load_and_add_no_unknown_keys(void **state)
 {
-    static const char *const locales[] = {"pt-BR", "pt-PT", "ro", "es", "fr"};
+    static const char *const locales[] = {"pt-BR", "pt-PT", "ro", "es", "fr",
+                                          "de",    "it",    "nl", "pl"};
     static const char *const called[][2] = {
         {"en", "there"},  {"pt-BR", "cliente"}, {"pt-PT", "cliente"}, {"es", "cliente"},
         {"ro", "client"}, {"fr", "client"},     {"de", "there"}};
@@ -236,6 +293,34 @@ static void the_shipped_catalogues_load_and_add_no_unknown_keys(void **state)
     sb_words_free(w);
 }
 
+/* The language menus (help center, widget) name each locale in itself:
+ * its own catalogue's "locale.name", else its language's "language.name",
+ * never another language's. */
+static void locales_are_named_in_themselves(void **state)
+{
+    static const char *const named[][2] = {{"en", "English"},
+                                           {"en-GB", "English"},
+                                           {"pt-BR", "Português (Brasil)"},
+                                           {"pt-PT", "Português (Portugal)"},
+                                           {"pt-AO", "Português"},
+                                           {"pt", "Português"},
+                                           {"ro", "Română"},
+                                           {"de", "Deutsch"},
+                                           {"es-MX", "Español"}};
+    struct sb_words *w = NULL;
+    struct sb_errbuf eb = {{0}};
+    (void)state;
+    assert_int_equal(sb_words_load(SB_SOURCE_DIR "/web/locales", &w, &eb), SB_OK);
+    for (size_t i = 0; i < SB_ARRAY_LEN(named); i++)
+        assert_string_equal(sb_words_locale_name(w, named[i][0]), named[i][1]);
+    assert_null(sb_words_locale_name(w, "ja")); /* no catalogue: not "English" */
+    assert_null(sb_words_locale_name(NULL, "en"));
+    /* a language names itself in a sentence only in its own words */
+    assert_string_equal(sb_words_own(w, "pt-PT", "help.self_name"), "português");
+    assert_null(sb_words_own(w, "de", "help.self_name"));
+    sb_words_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,11 +329,14 @@ int main(void)
         cmocka_unit_test(a_region_without_a_catalogue_takes_its_language),
         cmocka_unit_test(an_unknown_language_gets_only_the_last),
         cmocka_unit_test(the_chain_stops_at_cap),
+        cmocka_unit_test(same_language_is_the_part_before_the_region),
+        cmocka_unit_test(the_table_answers_every_tag_as_the_rule_does),
         cmocka_unit_test(pick_text_follows_the_rule),
         cmocka_unit_test(a_key_missing_in_a_locale_comes_from_the_next_along_the_rule),
         cmocka_unit_test(placeholders_are_filled_and_cut_at_the_buffer),
         cmocka_unit_test(bad_catalogues_are_refused),
         cmocka_unit_test(the_shipped_catalogues_load_and_add_no_unknown_keys),
+        cmocka_unit_test(locales_are_named_in_themselves),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

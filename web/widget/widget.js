@@ -18,8 +18,6 @@
   const API = ORIGIN + '/api/v1';
   const KEY = 'switchboard:' + SITE;
   const PKEY = KEY + ':proactive-dismissed';
-  const LOCALES = ['en', 'pt-BR', 'pt-PT', 'ro'];
-  const NAMES = { en: 'English', 'pt-BR': 'Português (Brasil)', 'pt-PT': 'Português (Portugal)', ro: 'Română' };
   const FILE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf'];
   const EVENTS = ['conversation/started', 'message/inbound', 'message/outbound', 'conversation/handoff',
     'conversation/reopened', 'conversation/assigned', 'conversation/resolved', 'queue/position',
@@ -28,6 +26,13 @@
   // The customer's words, per locale: the server fills them in from its
   // catalogues (web/locales) with its fallback rule when it serves this file.
   const STR = /*sb:words*/{};
+  // The locales it offers, their names, which of them any locale stands
+  // for, and the last resort: {"offered": [...], "names": {...}, "of":
+  // {tag: locale}, "last": "en"}, made by the server's one fallback rule
+  // (base/words.c, sb_locale_table).
+  const LOC = /*sb:locales*/{};
+  const LAST = LOC.last || 'en';
+  const LOCALES = LOC.offered || [LAST];
 
   const CSS = `
 :host{all:initial!important;display:block!important;position:static!important;contain:none!important}
@@ -140,13 +145,13 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
     return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
   }
 
-  function normLocale(l) {
-    l = String(l || '').toLowerCase().replace('_', '-');
-    if (l === 'pt-pt') return 'pt-PT';
-    if (l.startsWith('pt')) return 'pt-BR';
-    if (l.startsWith('ro')) return 'ro';
-    if (l.startsWith('en')) return 'en';
-    return null;
+  // The offered locale that l ("pt-PT", "pt_AO", "en-US") stands for, or
+  // null: the server's table has every offered tag and language, and the
+  // rule answers a tag as it answers its language unless the tag is offered.
+  function offeredLocale(l) {
+    const of = LOC.of || {};
+    const tag = String(l || '').toLowerCase().replace(/_/g, '-');
+    return of[tag] || of[tag.split('-')[0]] || null;
   }
 
   function safeHref(url) {
@@ -225,8 +230,8 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
   // ---- the widget ---------------------------------------------------------
 
   function init() {
-    let site = { title: null, color: '#2457d6', position: 'right', locale: 'en', greeting: {}, proactive: [], locales: LOCALES };
-    let loc = 'en';
+    let site = { title: null, color: '#2457d6', position: 'right', locale: LAST, greeting: {}, proactive: [], locales: LOCALES };
+    let loc = LAST;
     let isOpen = false;
     let status = 'bot';
     let agentName = null;
@@ -254,13 +259,21 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
       for (const [n, v] of Object.entries(vars || {})) s = s.split('{' + n + '}').join(String(v));
       return s;
     };
+    // Why the server refused, in the customer's words: the catalogue's
+    // widget.error.<code> when it has one, else the server's message.
+    const reason = (r) => {
+      const code = r.body && r.body.error && r.body.error.code;
+      return (code && (STR[loc] || {})['error.' + code]) || errText(r);
+    };
     // The site's own texts for loc, picked by the server with the same rule.
     const siteText = (k) => ((site.texts || {})[loc] || {})[k];
     const bind = (el, prop, k, vars) => {
       texts.push([el, prop, k, vars]);
       return el;
     };
-    const msgLocale = () => (loc === 'pt-PT' && !(site.answer_locales || []).includes('pt-PT') ? 'pt-BR' : loc);
+    // The locale messages go in: the knowledge base's for loc, by the
+    // server's rule (pt-PT asks in pt-BR while there are no pt-PT articles).
+    const msgLocale = () => (site.answer_locales || {})[loc] || loc;
 
     // DOM
     const hostEl = h('div', { id: 'switchboard-widget' });
@@ -325,7 +338,7 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
       titleEl.textContent = site.title || t('title');
       greetEl.querySelector('.text').textContent = siteText('greeting') || t('greeting');
       langSel.replaceChildren(...(site.locales || LOCALES).filter((l) => STR[l])
-        .map((l) => h('option', { value: l, lang: l, text: NAMES[l] })));
+        .map((l) => h('option', { value: l, lang: l, text: (LOC.names || {})[l] || l })));
       langSel.value = loc;
       panel.setAttribute('lang', loc);
       pro.setAttribute('lang', loc);
@@ -339,10 +352,10 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
     }
 
     function pickLocale() {
-      const nav = (navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language]).map(normLocale);
+      const nav = (navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language]).map(offeredLocale);
       const allowed = (l) => l && (site.locales || LOCALES).includes(l) ? l : null;
-      loc = allowed(normLocale(st.locale)) || allowed(normLocale(D.locale)) || nav.map(allowed).find(Boolean)
-        || allowed(normLocale(site.locale)) || 'en';
+      loc = allowed(offeredLocale(st.locale)) || allowed(offeredLocale(D.locale)) || nav.map(allowed).find(Boolean)
+        || allowed(offeredLocale(site.locale)) || LAST;
     }
 
     function applySite() {
@@ -809,7 +822,7 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
             r = await api('POST', '/conversations', body);
           }
           if (r.status !== 201) {
-            const e = new Error(errText(r));
+            const e = new Error(reason(r));
             e.status = r.status;
             throw e;
           }
@@ -891,7 +904,7 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
             forget(); // the conversation is gone (or not ours): start a new one
             continue;
           }
-          dropFailed(item, errText(r));
+          dropFailed(item, reason(r));
         }
         if (navigator.onLine) notice('');
       } catch {
@@ -934,7 +947,7 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
     window.addEventListener('storage', (e) => {
       if (e.key !== KEY) return;
       st = readState();
-      if (st.locale && normLocale(st.locale) !== loc) {
+      if (st.locale && offeredLocale(st.locale) !== loc) {
         pickLocale();
         applyTexts();
       }
@@ -994,7 +1007,7 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
         const r = await api('POST', `/conversations/${enc(c.id)}/attachments`, f, c.token,
           { 'Content-Type': f.type, 'X-Filename': enc(f.name.slice(0, 150)) });
         if (r.status !== 201 || !r.body.id) {
-          notice(t('uploadFailed', { name: f.name, error: errText(r) }), 8000);
+          notice(t('uploadFailed', { name: f.name, error: reason(r) }), 8000);
           return;
         }
         attMeta.set(r.body.id, r.body);
@@ -1079,7 +1092,7 @@ button{cursor:pointer;display:inline-flex;align-items:center;justify-content:cen
         }
       }
       st = readState();
-      if (st.locale && normLocale(st.locale) !== loc) {
+      if (st.locale && offeredLocale(st.locale) !== loc) {
         pickLocale();
         applyTexts();
       }

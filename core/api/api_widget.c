@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sb_kb.h"
 #include "sb_log.h"
 #include "api.h"
 #include "http.h"

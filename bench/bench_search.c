@@ -84,7 +84,7 @@ int main(int argc, char **argv)
         if (strcmp(argv[i], "--examples") == 0 && i + 1 < argc)
             o.examples = argv[++i];
         else if (strcmp(argv[i], "--passes") == 0 && i + 1 < argc)
-            passes = atoi(argv[++i]);
+            passes = (int)strtol(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--dump") == 0 && i + 1 < argc)
             dump = argv[++i];
         else

@@ -87,6 +87,7 @@ struct kb_vec {
     uint32_t *fwd_feat;
     float *fwd_w;
     float *qweight;         /* feature -> the query's weight, zero between queries */
+    uint64_t *qbits;        /* feature -> whether the query has it, zero between queries */
     struct qfeat *qf;       /* the query's features, scratch */
     struct kb_scored *cand; /* scratch for keep_best, nexamples long */
     uint32_t posting_budget, rescore_candidates; /* POSTING_BUDGET, RESCORE_CANDIDATES */
@@ -205,6 +206,7 @@ void kb_vec_free(struct kb_vec *v)
     free(v->fwd_feat);
     free(v->fwd_w);
     free(v->qweight);
+    free(v->qbits);
     free(v->qf);
     free(v->cand);
     free(v);
@@ -266,23 +268,33 @@ nomem:
     return SB_ERR_NOMEM;
 }
 
+/* Features in more than a quarter of the examples are not searched. */
+static uint32_t df_limit(const struct kb_vec *v)
+{
+    return v->nexamples / 4 > 50 ? v->nexamples / 4 : v->nexamples;
+}
+
 static double idf(const struct kb_vec *v, uint32_t df)
 {
     return log((1.0 + v->nexamples) / (1.0 + df)) + 1.0;
 }
 
-/* The postings transposed: per example, its (feature, weight) pairs. */
+/* The postings transposed: per example, its (feature, weight) pairs,
+ * without the features a query never searches (df_limit): they would
+ * only lengthen every candidate's list. */
 static enum sb_err build_forward_index(struct kb_vec *v)
 {
     size_t total = 0;
-    uint32_t *fill;
+    uint32_t *fill, limit = df_limit(v);
 
     v->fwd_start = calloc((size_t)v->nexamples + 1, sizeof(*v->fwd_start));
     v->qweight = calloc(v->map.n ? v->map.n : 1, sizeof(*v->qweight));
+    v->qbits = calloc(v->map.n / 64 + 1, sizeof(*v->qbits));
     v->qf = malloc(KB_MAX_FEATURES * sizeof(*v->qf));
     v->cand = malloc(((size_t)v->nexamples + 1) * sizeof(*v->cand));
-    if (!v->fwd_start || !v->qweight || !v->qf || !v->cand) return SB_ERR_NOMEM;
+    if (!v->fwd_start || !v->qweight || !v->qbits || !v->qf || !v->cand) return SB_ERR_NOMEM;
     for (uint32_t f = 0; f < v->map.n; f++) {
+        if (v->feats[f].df > limit) continue;
         total += v->feats[f].npost;
         for (uint32_t p = 0; p < v->feats[f].npost; p++)
             v->fwd_start[v->feats[f].post[p].example + 1]++;
@@ -299,7 +311,7 @@ static enum sb_err build_forward_index(struct kb_vec *v)
     }
     memcpy(fill, v->fwd_start, ((size_t)v->nexamples + 1) * sizeof(*fill));
     for (uint32_t f = 0; f < v->map.n; f++)
-        for (uint32_t p = 0; p < v->feats[f].npost; p++) {
+        for (uint32_t p = 0; p < v->feats[f].npost && v->feats[f].df <= limit; p++) {
             const struct vpost *po = &v->feats[f].post[p];
             v->fwd_feat[fill[po->example]] = f;
             v->fwd_w[fill[po->example]++] = po->w;
@@ -365,13 +377,65 @@ static uint32_t keep_best(struct kb_vec *v, uint32_t ntouched, uint32_t n)
     return n;
 }
 
+/* Finishes the cosines of the candidates in touched[0..n) from the
+ * forward index: the sum, in the order of the example's features, of the
+ * products with the query's weights. Most of an example's features are
+ * not the query's and whether one is, is a coin toss the branch predictor
+ * loses: so the products of every feature are written and only those of
+ * the query's features counted (a bit per feature, exact, in qbits), then
+ * summed. The same products added in the same order as a sum over all
+ * features (the others add +0): the cosines are the same to the bit. */
+#define PREFETCH_AHEAD 2
+
+static void prefetch_lists(const struct kb_vec *v, uint32_t e)
+{
+    for (uint32_t k = v->fwd_start[e]; k < v->fwd_start[e + 1]; k += 16) {
+        __builtin_prefetch(&v->fwd_feat[k]);
+        __builtin_prefetch(&v->fwd_w[k]);
+    }
+}
+
+static void rescore(struct kb_vec *v, uint32_t n, uint32_t nq)
+{
+    float prod[KB_MAX_FEATURES];
+
+    for (uint32_t i = 0; i < nq; i++) {
+        uint32_t f = v->qf[i].f;
+        v->qweight[f] = v->qf[i].q;
+        v->qbits[f >> 6] |= 1ull << (f & 63);
+    }
+    for (uint32_t t = 0; t < n && t < PREFETCH_AHEAD; t++)
+        prefetch_lists(v, v->touched[t]);
+    for (uint32_t t = 0; t < n; t++) {
+        uint32_t e = v->touched[t], m = 0, end = v->fwd_start[e + 1];
+        float sc = 0;
+        /* the candidates' lists are scattered (in L3 or memory at 10,000
+         * examples): fetch the ones after next while this one is summed */
+        if (t + PREFETCH_AHEAD < n) prefetch_lists(v, v->touched[t + PREFETCH_AHEAD]);
+        for (uint32_t k = v->fwd_start[e]; k < end; k++) {
+            uint32_t f = v->fwd_feat[k], in = (uint32_t)(v->qbits[f >> 6] >> (f & 63)) & 1;
+            /* feature 0's weight stands in for the others': cached, and
+             * its product is overwritten or left past m */
+            prod[m] = v->qweight[f & (0u - in)] * v->fwd_w[k];
+            m += in;
+        }
+        for (uint32_t i = 0; i < m; i++)
+            sc += prod[i];
+        v->score[e] = sc > 0 ? sc : 1e-30f; /* stays "touched" */
+    }
+    for (uint32_t i = 0; i < nq; i++) {
+        uint32_t f = v->qf[i].f;
+        v->qweight[f] = 0;
+        v->qbits[f >> 6] = 0;
+    }
+}
+
 /* Accumulates the query's dot product with the examples into v->score and
  * lists the examples it touched in v->touched; returns how many. */
 static uint32_t score_examples(struct kb_vec *v, const struct kb_features *b, double *qnorm2)
 {
-    uint32_t ntouched = 0, nq = 0, limit_df, visited = 0, done;
+    uint32_t ntouched = 0, nq = 0, limit_df = df_limit(v), visited = 0, done;
 
-    limit_df = v->nexamples / 4 > 50 ? v->nexamples / 4 : v->nexamples;
     *qnorm2 = 0;
     for (int i = 0; i < b->n; i++) {
         int32_t f = find_feat(v, b->key[i]);
@@ -398,28 +462,7 @@ static uint32_t score_examples(struct kb_vec *v, const struct kb_features *b, do
     if (done == nq) return ntouched;
     /* Common features left: finish the best candidates exactly. */
     if (ntouched > v->rescore_candidates) ntouched = keep_best(v, ntouched, v->rescore_candidates);
-    /* A 4096-bit filter of the query's features stays in L1; most of an
-     * example's features are not the query's, and the filter saves their
-     * (cache-missing) look-ups in qweight. */
-    uint64_t filter[64] = {0};
-    for (uint32_t i = 0; i < nq; i++) {
-        v->qweight[v->qf[i].f] = v->qf[i].q;
-        filter[(v->qf[i].f >> 6) & 63] |= 1ull << (v->qf[i].f & 63);
-    }
-    for (uint32_t t = 0; t < ntouched; t++) {
-        uint32_t e = v->touched[t];
-        float sc = 0;
-        /* the candidates' lists are scattered: fetch the next one's start
-         * while this one is summed */
-        if (t + 1 < ntouched) __builtin_prefetch(&v->fwd_feat[v->fwd_start[v->touched[t + 1]]]);
-        for (uint32_t k = v->fwd_start[e]; k < v->fwd_start[e + 1]; k++) {
-            uint32_t f = v->fwd_feat[k];
-            if (filter[(f >> 6) & 63] & (1ull << (f & 63))) sc += v->qweight[f] * v->fwd_w[k];
-        }
-        v->score[e] = sc > 0 ? sc : 1e-30f; /* stays "touched" */
-    }
-    for (uint32_t i = 0; i < nq; i++)
-        v->qweight[v->qf[i].f] = 0;
+    rescore(v, ntouched, nq);
     return ntouched;
 }
 

@@ -126,7 +126,8 @@ if ! scripts/build.sh build >"$OUT/build.log" 2>&1; then
 fi
 "$BIN" version >"$OUT/version.txt"
 # No VCS here: fingerprint the sources that were benchmarked.
-cat CMakeLists.txt core/*.[ch] kb/*.[ch] include/*.h plugins/*/*.lua | sha256sum |
+# the sources are in layer folders: every .c and .h under them
+cat CMakeLists.txt $(find base core kb include -name "*.[ch]" | LC_ALL=C sort) plugins/*/*.lua | sha256sum |
     awk '{ print "sources_sha256=" $1 }' >>"$OUT/run.env"
 sha256sum "$BIN" | awk '{ print "binary_sha256=" $1 }' >>"$OUT/run.env"
 

@@ -29,13 +29,28 @@ struct sb_plugin {
     int64_t store_bytes; /* its sb.store keys + values; -1 = count again */
 };
 
+/* A pattern of an intent and the locale it is for. The patterns are
+ * compiled (and cached by source) in the regex cache; a turn only picks
+ * one and matches it, so a plain array is all it needs. */
+struct intent_pattern {
+    char locale[36]; /* "pt-BR", "pt" or "*" */
+    char *source;
+};
+
 struct intent {
     struct sb_plugin *plugin;
     char name[64];
     int priority;
     uint32_t flags;
-    json_t *patterns; /* object: locale or language or "*" -> pattern; NULL = always */
-    json_t *payloads; /* array of payload strings, or NULL */
+    /* `match`: one pattern per locale, language or "*" (owned strings);
+     * none declared: the intent is always tried. */
+    struct intent_pattern *patterns;
+    int npatterns;
+    bool has_match;
+    /* `payload`: the quick-reply payloads that select it (owned). */
+    char **payloads;
+    int npayloads;
+    bool has_payloads;
     int handler_ref;
 };
 
@@ -103,14 +118,26 @@ enum sb_err sb_host_new(const struct sb_host_deps *deps, struct sb_host **out)
     return SB_OK;
 }
 
+static void intent_free_matchers(struct intent *in)
+{
+    for (int i = 0; i < in->npatterns; i++)
+        free(in->patterns[i].source);
+    for (int i = 0; i < in->npayloads; i++)
+        free(in->payloads[i]);
+    free(in->patterns);
+    free(in->payloads);
+    in->patterns = NULL;
+    in->payloads = NULL;
+    in->npatterns = in->npayloads = 0;
+}
+
 /* Drops the declarations of plugin p (its Lua state still open). */
 static void forget_plugin(struct sb_host *h, struct sb_plugin *p)
 {
     int j = 0;
     for (int i = 0; i < h->nintents; i++) {
         if (h->intents[i].plugin == p) {
-            json_decref(h->intents[i].patterns);
-            json_decref(h->intents[i].payloads);
+            intent_free_matchers(&h->intents[i]);
             luaL_unref(p->L, LUA_REGISTRYINDEX, h->intents[i].handler_ref);
         } else {
             h->intents[j++] = h->intents[i];
@@ -169,6 +196,24 @@ static const char *opt_string(lua_State *L, int idx, const char *key, const char
     return v;
 }
 
+/* Appends a pattern for locale to in; SB_ERR_NOMEM, or SB_ERR_INVAL when
+ * the locale key is too long to be one. */
+static enum sb_err add_pattern(struct intent *in, const char *locale, const char *source,
+                               struct sb_errbuf *eb)
+{
+    struct intent_pattern *grown;
+    if (strlen(locale) >= sizeof(in->patterns[0].locale))
+        return sb_fail(eb, SB_ERR_INVAL, "match: %.40s is not a locale", locale);
+    grown = realloc(in->patterns, (size_t)(in->npatterns + 1) * sizeof(*grown));
+    if (!grown) return SB_ERR_NOMEM;
+    in->patterns = grown;
+    snprintf(grown[in->npatterns].locale, sizeof(grown[0].locale), "%s", locale);
+    grown[in->npatterns].source = strdup(source);
+    if (!grown[in->npatterns].source) return SB_ERR_NOMEM;
+    in->npatterns++;
+    return SB_OK;
+}
+
 /* Reads `match` (a pattern, or a table locale -> pattern) and compiles each
  * pattern now, so a broken pattern fails the load, not a customer turn. */
 static enum sb_err read_patterns(struct sb_host *h, lua_State *L, int spec, struct intent *in,
@@ -177,58 +222,61 @@ static enum sb_err read_patterns(struct sb_host *h, lua_State *L, int spec, stru
     enum sb_err rc = SB_OK;
     lua_getfield(L, spec, "match");
     if (lua_isnil(L, -1)) {
-        in->patterns = NULL;
+        in->has_match = false;
     } else if (lua_isstring(L, -1)) {
-        in->patterns = json_pack("{s:s}", "*", lua_tostring(L, -1));
+        in->has_match = true;
+        rc = add_pattern(in, "*", lua_tostring(L, -1), eb);
     } else if (lua_istable(L, -1)) {
-        in->patterns = json_object();
+        in->has_match = true;
         lua_pushnil(L);
-        while (lua_next(L, -2)) {
+        while (!rc && lua_next(L, -2)) {
             if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING) {
                 lua_pop(L, 2);
                 rc = sb_fail(eb, SB_ERR_INVAL, "match must map locales to pattern strings");
                 break;
             }
-            json_object_set_new(in->patterns, lua_tostring(L, -2),
-                                json_string(lua_tostring(L, -1)));
-            lua_pop(L, 1);
+            rc = add_pattern(in, lua_tostring(L, -2), lua_tostring(L, -1), eb);
+            lua_pop(L, rc ? 2 : 1);
         }
     } else {
         rc = sb_fail(eb, SB_ERR_INVAL, "match must be a pattern or a table of patterns");
     }
     lua_pop(L, 1);
-    if (!rc && in->patterns) {
-        const char *k;
-        json_t *v;
-        json_object_foreach(in->patterns, k, v)
-        {
-            pcre2_code *code;
-            const char *pat = json_string_value(v);
-            if (!pat || sb_re_get(h->deps.re, pat, strlen(pat), in->flags, &code, eb)) {
-                rc = SB_ERR_INVAL;
-                break;
-            }
-        }
+    for (int i = 0; !rc && i < in->npatterns; i++) {
+        pcre2_code *code;
+        const char *pat = in->patterns[i].source;
+        if (sb_re_get(h->deps.re, pat, strlen(pat), in->flags, &code, eb)) rc = SB_ERR_INVAL;
     }
     return rc;
 }
 
-static json_t *read_payloads(lua_State *L, int spec)
+/* Reads `payload` (a string, or a list of strings). */
+static enum sb_err read_payloads(lua_State *L, int spec, struct intent *in)
 {
-    json_t *arr = NULL;
+    enum sb_err rc = SB_OK;
     lua_getfield(L, spec, "payload");
+    if (lua_isstring(L, -1) || lua_istable(L, -1)) in->has_payloads = true;
     if (lua_isstring(L, -1)) {
-        arr = json_pack("[s]", lua_tostring(L, -1));
+        in->payloads = malloc(sizeof(char *));
+        if (in->payloads) in->payloads[0] = strdup(lua_tostring(L, -1));
+        if (!in->payloads || !in->payloads[0])
+            rc = SB_ERR_NOMEM;
+        else
+            in->npayloads = 1;
     } else if (lua_istable(L, -1)) {
-        arr = json_array();
-        for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
-            json_array_append_new(arr, json_string(lua_tostring(L, -1)));
+        for (lua_Integer i = 1; !rc && lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
+            char **grown = realloc(in->payloads, (size_t)(in->npayloads + 1) * sizeof(char *));
+            if (grown) in->payloads = grown;
+            if (!grown || !(grown[in->npayloads] = strdup(lua_tostring(L, -1))))
+                rc = SB_ERR_NOMEM;
+            else
+                in->npayloads++;
             lua_pop(L, 1);
         }
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
-    return arr;
+    return rc;
 }
 
 enum sb_err host_add_intent(struct sb_host *h, struct sb_plugin *p, lua_State *L, int spec,
@@ -249,16 +297,15 @@ enum sb_err host_add_intent(struct sb_host *h, struct sb_plugin *p, lua_State *L
     rc = sb_re_flags(opt_string(L, spec, "flags", "i"), &in.flags, eb);
     if (rc) return rc;
     rc = read_patterns(h, L, spec, &in, eb);
+    if (!rc) rc = read_payloads(L, spec, &in);
     if (rc) {
-        json_decref(in.patterns);
+        intent_free_matchers(&in);
         return rc;
     }
-    in.payloads = read_payloads(L, spec);
     lua_getfield(L, spec, "handler");
     if (!lua_isfunction(L, -1)) {
         lua_pop(L, 1);
-        json_decref(in.patterns);
-        json_decref(in.payloads);
+        intent_free_matchers(&in);
         return sb_fail(eb, SB_ERR_INVAL, "handler must be a function");
     }
     in.handler_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -541,31 +588,35 @@ void sb_turn_cleanup(struct sb_turn *t)
     t->replies = NULL;
 }
 
-static const char *pattern_for(json_t *patterns, const char *locale)
+static const char *pattern_of(const struct intent *in, const char *locale)
+{
+    for (int i = 0; i < in->npatterns; i++)
+        if (strcmp(in->patterns[i].locale, locale) == 0) return in->patterns[i].source;
+    return NULL;
+}
+
+/* The intent's pattern for locale: its own, its language's, or "*". */
+static const char *pattern_for(const struct intent *in, const char *locale)
 {
     char lang[16];
     size_t n = strcspn(locale, "-_");
-    json_t *v = json_object_get(patterns, locale);
+    const char *pat = pattern_of(in, locale);
 
-    if (v) return json_string_value(v);
+    if (pat) return pat;
     if (n < sizeof(lang)) {
         memcpy(lang, locale, n);
         lang[n] = '\0';
-        v = json_object_get(patterns, lang);
-        if (v) return json_string_value(v);
+        pat = pattern_of(in, lang);
+        if (pat) return pat;
     }
-    return json_string_value(json_object_get(patterns, "*"));
+    return pattern_of(in, "*");
 }
 
 static bool payload_matches(const struct intent *in, const char *payload)
 {
-    size_t i;
-    json_t *v;
-    if (!payload || !in->payloads) return false;
-    json_array_foreach(in->payloads, i, v)
-    {
-        if (strcmp(json_string_value(v), payload) == 0) return true;
-    }
+    if (!payload) return false;
+    for (int i = 0; i < in->npayloads; i++)
+        if (strcmp(in->payloads[i], payload) == 0) return true;
     return false;
 }
 
@@ -579,8 +630,8 @@ static json_t *prefilter(struct sb_host *h, const struct intent *in, const struc
     enum sb_err rc;
 
     if (payload_matches(in, t->payload)) return json_array();
-    if (!in->patterns) return in->payloads ? NULL : json_array();
-    pat = pattern_for(in->patterns, t->locale);
+    if (!in->has_match) return in->has_payloads ? NULL : json_array();
+    pat = pattern_for(in, t->locale);
     if (!pat) return NULL;
     rc = sb_re_search(h->deps.re, pat, in->flags, t->text, strlen(t->text), &m, &eb);
     if (rc == SB_ERR_LIMIT) sb_warn("intent %s: pattern hit its match limit", in->name);

@@ -34,6 +34,46 @@ static const char *reply_of(struct plugin_env *e, const char *text, struct sb_tu
     return first_reply(t);
 }
 
+/* Which intent a text reaches in locale, "" when none answered. */
+static const char *answered_in(struct plugin_env *e, const char *locale, const char *text,
+                               const char *payload, char *out, size_t cap)
+{
+    struct sb_turn t;
+    sb_turn_init(&t);
+    t.conv = &e->conv;
+    t.text = text;
+    t.payload = payload;
+    t.locale = locale;
+    t.channel = "web";
+    sb_host_run_intents(e->host, &t);
+    snprintf(out, cap, "%s", first_reply(&t) ? first_reply(&t) : "");
+    sb_turn_cleanup(&t);
+    return out;
+}
+
+/* `match` by locale: the locale's own pattern, else its language's, else
+ * "*"; `payload` as a list selects the intent whatever the text. */
+static void test_match_picks_the_pattern_of_the_locale_then_language_then_any(void **state)
+{
+    struct plugin_env e;
+    char out[64];
+    (void)state;
+    assert_int_equal(plugin_env_open(&e, "en"), 0);
+    load_source(&e, "by_locale.lua",
+                "sb.intent{ name='by_locale', match={ ['pt-PT']='^viva$', pt='^ola$',"
+                " ['*']='^hey$' }, payload={ '/a', '/b' },"
+                " handler=function(ctx) ctx:reply('hit') end }\n");
+    assert_string_equal(answered_in(&e, "pt-PT", "viva", NULL, out, sizeof(out)), "hit");
+    assert_string_equal(answered_in(&e, "pt-PT", "ola", NULL, out, sizeof(out)), "");
+    assert_string_equal(answered_in(&e, "pt-BR", "ola", NULL, out, sizeof(out)), "hit");
+    assert_string_equal(answered_in(&e, "pt-BR", "viva", NULL, out, sizeof(out)), "");
+    assert_string_equal(answered_in(&e, "ro", "hey", NULL, out, sizeof(out)), "hit");
+    assert_string_equal(answered_in(&e, "ro", "ola", NULL, out, sizeof(out)), "");
+    assert_string_equal(answered_in(&e, "ro", "anything", "/b", out, sizeof(out)), "hit");
+    assert_string_equal(answered_in(&e, "ro", "anything", "/c", out, sizeof(out)), "");
+    plugin_env_close(&e);
+}
+
 static void test_store_is_per_plugin_and_survives_reload(void **state)
 {
     struct plugin_env e;
@@ -295,6 +335,7 @@ static void test_pick_uses_the_same_rule(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_match_picks_the_pattern_of_the_locale_then_language_then_any),
         cmocka_unit_test(test_store_is_per_plugin_and_survives_reload),
         cmocka_unit_test(test_json_round_trip_and_errors),
         cmocka_unit_test(test_re_match_find_and_bad_patterns),

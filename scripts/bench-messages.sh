@@ -126,7 +126,8 @@ if ! scripts/build.sh build >"$OUT/build.log" 2>&1; then
 fi
 "$BIN" version >"$OUT/version.txt"
 # No VCS here: fingerprint the sources that were benchmarked.
-cat CMakeLists.txt core/*.[ch] kb/*.[ch] include/*.h plugins/*/*.lua | sha256sum |
+find CMakeLists.txt base core kb include plugins -type f \( -name '*.[ch]' -o -name '*.lua' -o -name CMakeLists.txt \) |
+    LC_ALL=C sort | xargs cat | sha256sum |
     awk '{ print "sources_sha256=" $1 }' >>"$OUT/run.env"
 sha256sum "$BIN" | awk '{ print "binary_sha256=" $1 }' >>"$OUT/run.env"
 

@@ -291,11 +291,15 @@ enum sb_err sb_store_kv_set(struct sb_store *st, const char *plugin, const char 
 enum sb_err sb_store_kv_usage(struct sb_store *st, const char *plugin, const char *key,
                               uint64_t *bytes);
 
-/* One plugin call's writes: begin opens a savepoint (nested in the open
- * unit, or a transaction of its own outside one); end releases it, after
- * undoing everything written since begin unless keep. A failed plugin call
- * leaves nothing behind (issue 14). */
+/* One plugin call's writes: a savepoint (nested in the open unit, or a
+ * transaction of its own outside one), opened by sb_store_plugin_write()
+ * before the call's first write, not by begin: a call that only reads
+ * costs no SQL. end releases it, after undoing everything written since
+ * begin unless keep. A failed plugin call leaves nothing behind (issue
+ * 14). Whatever a plugin call can write calls sb_store_plugin_write()
+ * first (debug builds assert it at end). */
 enum sb_err sb_store_plugin_call_begin(struct sb_store *st);
+enum sb_err sb_store_plugin_write(struct sb_store *st);
 void sb_store_plugin_call_end(struct sb_store *st, bool keep);
 
 #endif

@@ -134,6 +134,16 @@ struct sb_store {
     /* unit_fx.n when each open plugin call began (innermost last). */
     size_t plugin_mark[STORE_PLUGIN_DEPTH];
     int plugin_depth;
+    /* Plugin calls open (in a unit or not), and how many of them, the
+     * outermost first, have their savepoint open: a call's savepoint is
+     * opened at its first write (sb_store_plugin_write), since most calls
+     * only read. */
+    int pcall_depth, pcall_open;
+#ifndef NDEBUG
+    /* sqlite3_total_changes64 when each call began: a call that wrote
+     * without sb_store_plugin_write is a bug (checked at its end). */
+    int64_t pcall_changes[STORE_PLUGIN_DEPTH];
+#endif
     sb_store_event_hook on_event;
     void *on_event_arg;
     sb_store_lost_hook on_lost;

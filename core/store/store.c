@@ -339,6 +339,13 @@ static const char *const stmt_sql[ST__COUNT] = {
         "SELECT id, contact_id, public_id, channel, locale, status, token_hash,"
         " (SELECT ifnull(max(seq), 0) FROM events WHERE conversation_id = conversations.id),"
         " attrs FROM conversations WHERE id=?1",
+    /* ST_CONV_GET's row and whether the token hash ?2 is one of its
+     * visitor tokens (conversation_tokens, WITHOUT ROWID: one lookup) */
+    [ST_CONV_GET_VISITOR] =
+        "SELECT id, contact_id, public_id, channel, locale, status, token_hash,"
+        " (SELECT ifnull(max(seq), 0) FROM events WHERE conversation_id = conversations.id),"
+        " attrs, ifnull((SELECT conversation_id FROM conversation_tokens WHERE token_hash = ?2)"
+        " = conversations.id, 0) FROM conversations WHERE public_id=?1",
     [ST_CONV_STATUS] = "UPDATE conversations SET status=?2, updated_at=?3 WHERE id=?1",
     [ST_CONV_ATTRS] = "UPDATE conversations SET attrs=?2, updated_at=?3 WHERE id=?1",
     [ST_HANDOFF_ADD] = "INSERT INTO handoffs(conversation_id, reason, team, transcript, created_at)"

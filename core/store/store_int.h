@@ -22,6 +22,7 @@ enum stmt_id {
     ST_CONV_ADD,
     ST_CONV_GET,
     ST_CONV_GET_ID,
+    ST_CONV_GET_VISITOR,
     ST_CONV_STATUS,
     ST_CONV_ATTRS,
     ST_HANDOFF_ADD,
@@ -83,7 +84,6 @@ enum site_stmt_id {
 /* Statements of store_web.c. */
 enum web_stmt_id {
     WS_TOKEN_ADD,
-    WS_TOKEN_CHECK,
     WS_CONV_WEB,
     WS_IDENTITY_VERIFIED,
     WS_CONV_INFO,

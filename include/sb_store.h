@@ -150,6 +150,11 @@ enum sb_err sb_store_conv_create(struct sb_store *st, const char *channel, const
                                  const char *locale, const char *token_hash, struct sb_conv *out);
 
 enum sb_err sb_store_conv_get(struct sb_store *st, const char *public_id, struct sb_conv *out);
+/* sb_store_conv_get and the visitor token check in one statement (every
+ * customer request asks both): *token_ok tells whether token_hash (NULL:
+ * no) grants access to the conversation found. */
+enum sb_err sb_store_conv_get_visitor(struct sb_store *st, const char *public_id,
+                                      const char *token_hash, struct sb_conv *out, bool *token_ok);
 enum sb_err sb_store_conv_get_by_id(struct sb_store *st, int64_t id, struct sb_conv *out);
 enum sb_err sb_store_conv_set_status(struct sb_store *st, int64_t conv_id, const char *status);
 enum sb_err sb_store_conv_set_attrs(struct sb_store *st, int64_t conv_id, json_t *attrs);
@@ -231,8 +236,7 @@ json_t *sb_store_origins_all(struct sb_store *st);
 
 /* Adds another visitor token (its SHA-256 hex) to a conversation. */
 enum sb_err sb_store_conv_token_add(struct sb_store *st, int64_t conv_id, const char *token_hash);
-/* True when token_hash is one of conv_id's visitor tokens. */
-bool sb_store_conv_token_ok(struct sb_store *st, int64_t conv_id, const char *token_hash);
+/* Whether a token is one of a conversation's: sb_store_conv_get_visitor. */
 
 /* Records the site, page and whether the identity was verified. */
 enum sb_err sb_store_conv_set_web(struct sb_store *st, int64_t conv_id, const char *site_id,
@@ -291,11 +295,15 @@ enum sb_err sb_store_kv_set(struct sb_store *st, const char *plugin, const char 
 enum sb_err sb_store_kv_usage(struct sb_store *st, const char *plugin, const char *key,
                               uint64_t *bytes);
 
-/* One plugin call's writes: begin opens a savepoint (nested in the open
- * unit, or a transaction of its own outside one); end releases it, after
- * undoing everything written since begin unless keep. A failed plugin call
- * leaves nothing behind (issue 14). */
+/* One plugin call's writes: a savepoint (nested in the open unit, or a
+ * transaction of its own outside one), opened by sb_store_plugin_write()
+ * before the call's first write, not by begin: a call that only reads
+ * costs no SQL. end releases it, after undoing everything written since
+ * begin unless keep. A failed plugin call leaves nothing behind (issue
+ * 14). Whatever a plugin call can write calls sb_store_plugin_write()
+ * first (debug builds assert it at end). */
 enum sb_err sb_store_plugin_call_begin(struct sb_store *st);
+enum sb_err sb_store_plugin_write(struct sb_store *st);
 void sb_store_plugin_call_end(struct sb_store *st, bool keep);
 
 #endif

@@ -39,13 +39,16 @@ bool api_visitor_conv(struct sb_server *srv, struct MHD_Connection *c, const cha
 {
     const char *token = bearer_token(c, allow_query_token);
     char hash[65];
+    bool token_ok = false;
     enum sb_err rc;
 
     if (strlen(id) > 64) {
         *ret = http_error(srv, c, 404, "not_found", "no such conversation");
         return false;
     }
-    rc = sb_store_conv_get(srv->store, id, conv);
+    if (token && *token) sb_sha256_hex(token, strlen(token), hash);
+    /* A conversation may have several tokens (one per device). */
+    rc = sb_store_conv_get_visitor(srv->store, id, token && *token ? hash : NULL, conv, &token_ok);
     if (rc == SB_ERR_NOT_FOUND) {
         *ret = http_error(srv, c, 404, "not_found", "no such conversation");
         return false;
@@ -60,9 +63,7 @@ bool api_visitor_conv(struct sb_server *srv, struct MHD_Connection *c, const cha
                           "send the conversation token as 'Authorization: Bearer <token>'");
         return false;
     }
-    sb_sha256_hex(token, strlen(token), hash);
-    /* A conversation may have several tokens (one per device). */
-    if (!sb_store_conv_token_ok(srv->store, conv->id, hash)) {
+    if (!token_ok) {
         sb_conv_cleanup(conv);
         *ret = http_error(srv, c, 403, "forbidden",
                           "this token does not grant access to this conversation");

@@ -350,8 +350,10 @@ static int l_kb_vote(lua_State *L)
     struct sb_turn *t = host_turn(host_of(L));
     lua_Integer id = luaL_checkinteger(L, 1);
     bool helpful = lua_toboolean(L, 2);
+    struct sb_errbuf eb = {{0}};
 
     if (!t) return luaL_error(L, "sb.kb.vote: only inside an intent handler");
+    if (host_store_write(host_of(L), &eb)) return luaL_error(L, "sb.kb.vote: %s", eb.msg);
     lua_pushboolean(L, sb_kb_vote(d->kb, (int64_t)id, "bot", helpful, t->conv->id, NULL) == SB_OK);
     return 1;
 }
@@ -368,6 +370,7 @@ static int l_kb_choose(lua_State *L)
     struct sb_turn *t = host_turn(host_of(L));
     lua_Integer id = luaL_checkinteger(L, 1);
     struct sb_kb_hit h = {0};
+    struct sb_errbuf eb = {{0}};
     json_t *a;
 
     if (!t) return luaL_error(L, "sb.kb.choose: only inside an intent handler");
@@ -382,7 +385,9 @@ static int l_kb_choose(lua_State *L)
     sb_utf8_copy(h.locale, sizeof(h.locale), json_string_value(json_object_get(a, "locale")));
     sb_utf8_copy(h.title, sizeof(h.title), json_string_value(json_object_get(a, "title")));
     h.summary = (char *)json_string_value(json_object_get(a, "summary")); /* borrowed from a */
-    sb_kb_log_choice(d->kb, t->conv->id, h.id);                           /* a miss is no error */
+    /* a miss is no error; without a savepoint the choice is not logged,
+     * as when the log fails */
+    if (host_store_write(host_of(L), &eb) == SB_OK) sb_kb_log_choice(d->kb, t->conv->id, h.id);
     push_hit(L, d, &h);
     json_decref(a);
     return 1;

@@ -384,10 +384,17 @@ enum sb_err host_add_channel(struct sb_host *h, struct sb_plugin *p, lua_State *
 
 /* Every plugin call (and a plugin's body while it loads) runs inside a
  * store savepoint, so the sb.store writes of a call that fails, by error
- * or budget, are undone with it. */
+ * or budget, are undone with it. The savepoint is opened at the call's
+ * first write (host_store_write), not here: most calls only read. */
 static enum sb_err store_call_begin(struct sb_host *h, struct sb_errbuf *eb)
 {
     if (!h->deps.store || sb_store_plugin_call_begin(h->deps.store) == SB_OK) return SB_OK;
+    return sb_fail(eb, SB_ERR_DB, "cannot open a store savepoint for the plugin call");
+}
+
+enum sb_err host_store_write(struct sb_host *h, struct sb_errbuf *eb)
+{
+    if (!h->deps.store || sb_store_plugin_write(h->deps.store) == SB_OK) return SB_OK;
     return sb_fail(eb, SB_ERR_DB, "cannot open a store savepoint for the plugin call");
 }
 
@@ -420,6 +427,8 @@ enum sb_err host_store_set(struct sb_host *h, struct sb_plugin *p, const char *k
     enum sb_err rc;
 
     if (!st) return sb_fail(eb, SB_ERR_INVAL, "no store");
+    rc = host_store_write(h, eb);
+    if (rc) return rc;
     if (p->store_bytes < 0) {
         uint64_t all;
         rc = sb_store_kv_usage(st, p->name, NULL, &all);

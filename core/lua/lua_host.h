@@ -183,6 +183,9 @@ const struct sb_host_deps *host_deps(struct sb_host *h);
 /* The turn being run by sb_host_run_intents, or NULL outside one. */
 struct sb_turn *host_turn(struct sb_host *h);
 const char *plugin_name(struct sb_plugin *p);
+/* Before a plugin call's first write: opens its store savepoint (and
+ * those of the calls around it), so a failed call's writes are undone. */
+enum sb_err host_store_write(struct sb_host *h, struct sb_errbuf *eb);
 /* sb.store.set for plugin p, within its plugin_store_quota (SB_ERR_LIMIT
  * with the figures in eb when over). value NULL deletes key. */
 enum sb_err host_store_set(struct sb_host *h, struct sb_plugin *p, const char *key,

@@ -3,6 +3,7 @@
  * and the per-plugin key/value store. Units of work, their effects and
  * group commit are in store/unit.c.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -339,6 +340,13 @@ static const char *const stmt_sql[ST__COUNT] = {
         "SELECT id, contact_id, public_id, channel, locale, status, token_hash,"
         " (SELECT ifnull(max(seq), 0) FROM events WHERE conversation_id = conversations.id),"
         " attrs FROM conversations WHERE id=?1",
+    /* ST_CONV_GET's row and whether the token hash ?2 is one of its
+     * visitor tokens (conversation_tokens, WITHOUT ROWID: one lookup) */
+    [ST_CONV_GET_VISITOR] =
+        "SELECT id, contact_id, public_id, channel, locale, status, token_hash,"
+        " (SELECT ifnull(max(seq), 0) FROM events WHERE conversation_id = conversations.id),"
+        " attrs, ifnull((SELECT conversation_id FROM conversation_tokens WHERE token_hash = ?2)"
+        " = conversations.id, 0) FROM conversations WHERE public_id=?1",
     [ST_CONV_STATUS] = "UPDATE conversations SET status=?2, updated_at=?3 WHERE id=?1",
     [ST_CONV_ATTRS] = "UPDATE conversations SET attrs=?2, updated_at=?3 WHERE id=?1",
     [ST_HANDOFF_ADD] = "INSERT INTO handoffs(conversation_id, reason, team, transcript, created_at)"
@@ -437,6 +445,18 @@ static enum sb_err migrate(struct sb_store *st, const struct sb_store_part *cons
     return SB_OK;
 }
 
+/* SQLite's memory statistics take a global mutex on every allocation it
+ * makes (hundreds per customer message) and nothing here reads them (no
+ * sqlite3_memory_used, no soft heap limit). sqlite3_config must come
+ * before the library initializes and is not thread-safe: once, before the
+ * first connection; refused harmlessly if something initialized it first. */
+static pthread_once_t sqlite_setup_once = PTHREAD_ONCE_INIT;
+
+static void sqlite_setup(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 enum sb_err sb_store_open_parts(const char *path, const char *synchronous,
                                 const struct sb_store_part *const *parts, struct sb_store **out,
                                 struct sb_errbuf *eb)
@@ -451,6 +471,7 @@ enum sb_err sb_store_open_parts(const char *path, const char *synchronous,
         rc = sb_fail(eb, SB_ERR_INVAL, "synchronous must be NORMAL or FULL");
         goto fail;
     }
+    pthread_once(&sqlite_setup_once, sqlite_setup);
     if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {
         rc = sb_fail(eb, SB_ERR_DB, "%s: %s", path, sqlite3_errmsg(st->db));

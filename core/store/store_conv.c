@@ -24,7 +24,9 @@ void sb_conv_cleanup(struct sb_conv *c)
     c->attrs = NULL;
 }
 
-static enum sb_err read_conv(struct sb_store *st, sqlite3_stmt *s, struct sb_conv *out)
+/* token_ok: NULL, or where column 9 (ST_CONV_GET_VISITOR's) goes */
+static enum sb_err read_conv(struct sb_store *st, sqlite3_stmt *s, struct sb_conv *out,
+                             bool *token_ok)
 {
     int r = sqlite3_step(s);
     enum sb_err rc = SB_OK;
@@ -40,6 +42,7 @@ static enum sb_err read_conv(struct sb_store *st, sqlite3_stmt *s, struct sb_con
         copy_col(out->status, sizeof(out->status), s, 5);
         copy_col(out->token_hash, sizeof(out->token_hash), s, 6);
         out->last_seq = sqlite3_column_int64(s, 7);
+        if (token_ok) *token_ok = sqlite3_column_int(s, 9) != 0;
         out->attrs = attrs ? json_loads(attrs, 0, NULL) : NULL;
         if (!json_is_object(out->attrs)) {
             json_decref(out->attrs);
@@ -59,14 +62,26 @@ enum sb_err sb_store_conv_get(struct sb_store *st, const char *public_id, struct
 {
     sqlite3_stmt *s = store_stmt(st, ST_CONV_GET);
     sqlite3_bind_text(s, 1, public_id, -1, SQLITE_STATIC);
-    return read_conv(st, s, out);
+    return read_conv(st, s, out, NULL);
+}
+
+enum sb_err sb_store_conv_get_visitor(struct sb_store *st, const char *public_id,
+                                      const char *token_hash, struct sb_conv *out, bool *token_ok)
+{
+    sqlite3_stmt *s = store_stmt(st, ST_CONV_GET_VISITOR);
+    *token_ok = false;
+    sqlite3_bind_text(s, 1, public_id, -1, SQLITE_STATIC);
+    /* The lookup is by a hash of a 256-bit random token: timing tells an
+     * attacker nothing about a token they do not already hold. */
+    if (token_hash) sqlite3_bind_text(s, 2, token_hash, -1, SQLITE_STATIC);
+    return read_conv(st, s, out, token_ok);
 }
 
 enum sb_err sb_store_conv_get_by_id(struct sb_store *st, int64_t id, struct sb_conv *out)
 {
     sqlite3_stmt *s = store_stmt(st, ST_CONV_GET_ID);
     sqlite3_bind_int64(s, 1, id);
-    return read_conv(st, s, out);
+    return read_conv(st, s, out, NULL);
 }
 
 static enum sb_err contact_for_identity(struct sb_store *st, const char *channel,

@@ -22,6 +22,7 @@ enum stmt_id {
     ST_CONV_ADD,
     ST_CONV_GET,
     ST_CONV_GET_ID,
+    ST_CONV_GET_VISITOR,
     ST_CONV_STATUS,
     ST_CONV_ATTRS,
     ST_HANDOFF_ADD,
@@ -83,7 +84,6 @@ enum site_stmt_id {
 /* Statements of store_web.c. */
 enum web_stmt_id {
     WS_TOKEN_ADD,
-    WS_TOKEN_CHECK,
     WS_CONV_WEB,
     WS_IDENTITY_VERIFIED,
     WS_CONV_INFO,
@@ -134,6 +134,16 @@ struct sb_store {
     /* unit_fx.n when each open plugin call began (innermost last). */
     size_t plugin_mark[STORE_PLUGIN_DEPTH];
     int plugin_depth;
+    /* Plugin calls open (in a unit or not), and how many of them, the
+     * outermost first, have their savepoint open: a call's savepoint is
+     * opened at its first write (sb_store_plugin_write), since most calls
+     * only read. */
+    int pcall_depth, pcall_open;
+#ifndef NDEBUG
+    /* sqlite3_total_changes64 when each call began: a call that wrote
+     * without sb_store_plugin_write is a bug (checked at its end). */
+    int64_t pcall_changes[STORE_PLUGIN_DEPTH];
+#endif
     sb_store_event_hook on_event;
     void *on_event_arg;
     sb_store_lost_hook on_lost;

@@ -17,7 +17,6 @@
 static const char *const web_sql[WS__COUNT] = {
     [WS_TOKEN_ADD] = "INSERT INTO conversation_tokens(token_hash, conversation_id, created_at)"
                      " VALUES(?1, ?2, ?3)",
-    [WS_TOKEN_CHECK] = "SELECT conversation_id FROM conversation_tokens WHERE token_hash = ?1",
     [WS_CONV_WEB] = "UPDATE conversations SET site_id = ?2, page_url = ?3, verified = ?4"
                     " WHERE id = ?1",
     [WS_IDENTITY_VERIFIED] =
@@ -71,19 +70,6 @@ enum sb_err sb_store_conv_token_add(struct sb_store *st, int64_t conv_id, const 
     sqlite3_bind_int64(s, 2, conv_id);
     sqlite3_bind_int64(s, 3, sb_now_ms());
     return store_step_done(st, s);
-}
-
-bool sb_store_conv_token_ok(struct sb_store *st, int64_t conv_id, const char *token_hash)
-{
-    sqlite3_stmt *s = store_wstmt(st, WS_TOKEN_CHECK);
-    bool ok = false;
-
-    /* The lookup is by a hash of a 256-bit random token: timing tells an
-     * attacker nothing about a token they do not already hold. */
-    sqlite3_bind_text(s, 1, token_hash, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW) ok = sqlite3_column_int64(s, 0) == conv_id;
-    sqlite3_reset(s);
-    return ok;
 }
 
 enum sb_err sb_store_conv_set_web(struct sb_store *st, int64_t conv_id, const char *site_id,

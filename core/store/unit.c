@@ -13,6 +13,7 @@
  * Uses store_int.h; no allocation on the usual path once the two effect
  * arrays have grown to the busiest batch seen.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,7 +130,7 @@ void store_effects_drop_all(struct sb_store *st)
     free(st->unit_fx.v);
     free(st->batch_fx.v);
     st->unit_fx = st->batch_fx = (struct store_effects){0};
-    st->plugin_depth = 0;
+    st->plugin_depth = st->pcall_depth = st->pcall_open = 0;
 }
 
 /* The unit committed: its unit-commit effects run, its durable ones join
@@ -172,6 +173,9 @@ enum sb_err sb_store_begin(struct sb_store *st)
 {
     enum sb_err rc;
     if (st->in_unit) return SB_ERR_INVAL;
+    /* a unit begun inside a plugin call nests in the call's savepoint */
+    rc = sb_store_plugin_write(st);
+    if (rc) return rc;
     if (!st->batch_open) {
         rc = store_step_done(st, store_stmt(st, ST_BEGIN));
         if (rc) return rc;
@@ -237,23 +241,56 @@ bool sb_store_pending(const struct sb_store *st)
 
 /* ------- plugin calls ------- */
 
+/* A plugin call's savepoint is lazy: begin only counts the call, and the
+ * savepoints of every open call not yet holding one are opened, outermost
+ * first, before the first write inside them (sb_store_plugin_write, and a
+ * unit begun inside a call). A call that wrote nothing has nothing to undo,
+ * so most calls (an intent that reads, the web channel's inbound) cost no
+ * SQL; a failed call that wrote is undone exactly as before. */
+
+enum sb_err sb_store_plugin_write(struct sb_store *st)
+{
+    while (st->pcall_open < st->pcall_depth) {
+        enum sb_err rc = store_step_done(st, store_stmt(st, ST_PLUGIN_SAVEPOINT));
+        if (rc) return rc;
+        st->pcall_open++;
+    }
+    return SB_OK;
+}
+
 enum sb_err sb_store_plugin_call_begin(struct sb_store *st)
 {
-    enum sb_err rc = store_step_done(st, store_stmt(st, ST_PLUGIN_SAVEPOINT));
+#ifndef NDEBUG
+    if (st->pcall_depth < STORE_PLUGIN_DEPTH)
+        st->pcall_changes[st->pcall_depth] = sqlite3_total_changes64(st->db);
+#endif
+    st->pcall_depth++;
     /* Deeper than the marks go, an undone call keeps its effects: plugin
      * calls nest one or two deep (a hook inside an intent). */
-    if (!rc && st->in_unit && st->plugin_depth < STORE_PLUGIN_DEPTH)
+    if (st->in_unit && st->plugin_depth < STORE_PLUGIN_DEPTH)
         st->plugin_mark[st->plugin_depth] = st->unit_fx.n;
-    if (!rc && st->in_unit) st->plugin_depth++;
-    return rc;
+    if (st->in_unit) st->plugin_depth++;
+    return SB_OK;
 }
 
 void sb_store_plugin_call_end(struct sb_store *st, bool keep)
 {
-    /* ROLLBACK TO keeps the savepoint open; RELEASE closes it (and
-     * commits, when the savepoint was the transaction). */
-    if (!keep) store_step_done(st, store_stmt(st, ST_PLUGIN_ROLLBACK_TO));
-    store_step_done(st, store_stmt(st, ST_PLUGIN_RELEASE));
+    if (st->pcall_depth == 0) return;
+    st->pcall_depth--;
+    if (st->pcall_open > st->pcall_depth) {
+        /* ROLLBACK TO keeps the savepoint open; RELEASE closes it (and
+         * commits, when the savepoint was the transaction). */
+        if (!keep) store_step_done(st, store_stmt(st, ST_PLUGIN_ROLLBACK_TO));
+        store_step_done(st, store_stmt(st, ST_PLUGIN_RELEASE));
+        st->pcall_open = st->pcall_depth;
+    }
+#ifndef NDEBUG
+    else if (st->pcall_depth < STORE_PLUGIN_DEPTH &&
+             sqlite3_total_changes64(st->db) != st->pcall_changes[st->pcall_depth]) {
+        sb_error("store: a plugin call wrote without sb_store_plugin_write: not undoable");
+        assert(!"plugin write without sb_store_plugin_write");
+    }
+#endif
     if (!st->in_unit || st->plugin_depth == 0) return;
     st->plugin_depth--;
     if (!keep && st->plugin_depth < STORE_PLUGIN_DEPTH)

@@ -287,6 +287,55 @@ static void test_close_drops_queued_effects(void **state)
     assert_int_equal(T.freed, 1);
 }
 
+static bool kv_has(struct sb_store *st, const char *key)
+{
+    char *v = NULL;
+    size_t len = 0;
+    enum sb_err rc = sb_store_kv_get(st, "p", key, &v, &len);
+    free(v);
+    return rc == SB_OK;
+}
+
+static void kv_write(struct sb_store *st, const char *key)
+{
+    assert_int_equal(sb_store_plugin_write(st), SB_OK);
+    assert_int_equal(sb_store_kv_set(st, "p", key, "1", 1), SB_OK);
+}
+
+/* A plugin call's savepoint opens at its first write, and then the
+ * savepoints of the calls around it open first: an undone outer call
+ * takes an inner call's kept writes with it, an undone inner call only
+ * its own. */
+static void test_plugin_call_savepoints_open_at_the_first_write(void **state)
+{
+    struct sb_store *st = ((struct env *)*state)->st;
+    assert_int_equal(sb_store_begin(st), SB_OK);
+    assert_int_equal(sb_store_plugin_call_begin(st), SB_OK); /* outer: reads only */
+    assert_int_equal(sb_store_plugin_call_begin(st), SB_OK);
+    kv_write(st, "inner_failed");
+    sb_store_plugin_call_end(st, false);
+    assert_false(kv_has(st, "inner_failed"));
+    assert_int_equal(sb_store_plugin_call_begin(st), SB_OK);
+    kv_write(st, "inner_kept");
+    sb_store_plugin_call_end(st, true);
+    assert_true(kv_has(st, "inner_kept"));
+    sb_store_plugin_call_end(st, false); /* the outer call fails */
+    assert_false(kv_has(st, "inner_kept"));
+    /* a call that wrote and succeeded keeps its write, in the unit */
+    assert_int_equal(sb_store_plugin_call_begin(st), SB_OK);
+    kv_write(st, "kept");
+    sb_store_plugin_call_end(st, true);
+    assert_int_equal(sb_store_commit(st), SB_OK);
+    assert_int_equal(sb_store_flush(st), SB_OK);
+    assert_true(kv_has(st, "kept"));
+    /* outside a unit and a batch: a call of its own */
+    assert_int_equal(sb_store_plugin_call_begin(st), SB_OK);
+    kv_write(st, "alone_failed");
+    sb_store_plugin_call_end(st, false);
+    assert_false(kv_has(st, "alone_failed"));
+    assert_false(sb_store_pending(st));
+}
+
 #define U(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -297,6 +346,7 @@ int main(void)
         U(test_rollback_leaves_no_effect),
         U(test_failed_commit_runs_none),
         U(test_undone_plugin_call_drops_its_effects),
+        U(test_plugin_call_savepoints_open_at_the_first_write),
         U(test_same_effect_twice_in_a_unit_runs_once),
         U(test_outside_a_unit_runs_at_once_or_after_the_batch),
         U(test_event_hook_queues_wakes_that_follow_the_unit),

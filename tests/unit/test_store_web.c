@@ -65,11 +65,19 @@ static void conv_with_token(struct sb_store *st, const char *visitor, const char
     assert_int_equal(sb_store_conv_create(st, "web", visitor, "en", hash, c), SB_OK);
 }
 
-static bool token_ok(struct sb_store *st, int64_t conv, const char *token)
+/* What a customer request asks: the conversation and whether the token
+ * (NULL: none sent) grants access to it. */
+static bool token_ok(struct sb_store *st, const struct sb_conv *conv, const char *token)
 {
+    struct sb_conv got;
     char hash[65];
-    sb_sha256_hex(token, strlen(token), hash);
-    return sb_store_conv_token_ok(st, conv, hash);
+    bool ok = true;
+    if (token) sb_sha256_hex(token, strlen(token), hash);
+    assert_int_equal(sb_store_conv_get_visitor(st, conv->public_id, token ? hash : NULL, &got, &ok),
+                     SB_OK);
+    assert_int_equal(got.id, conv->id);
+    sb_conv_cleanup(&got);
+    return ok;
 }
 
 static void sites_put_get_list_delete_and_origins(void **state)
@@ -120,14 +128,15 @@ static void a_conversation_takes_several_tokens_and_only_its_own(void **state)
 
     conv_with_token(e->st, "v1", "token-a", &a);
     conv_with_token(e->st, "v2", "token-b", &b);
-    assert_true(token_ok(e->st, a.id, "token-a"));
-    assert_false(token_ok(e->st, a.id, "token-b"));
-    assert_false(token_ok(e->st, b.id, "token-a"));
+    assert_true(token_ok(e->st, &a, "token-a"));
+    assert_false(token_ok(e->st, &a, "token-b"));
+    assert_false(token_ok(e->st, &b, "token-a"));
+    assert_false(token_ok(e->st, &a, NULL));
     sb_sha256_hex("token-a2", 8, hash);
     assert_int_equal(sb_store_conv_token_add(e->st, a.id, hash), SB_OK);
-    assert_true(token_ok(e->st, a.id, "token-a2"));
-    assert_true(token_ok(e->st, a.id, "token-a"));
-    assert_false(token_ok(e->st, b.id, "token-a2"));
+    assert_true(token_ok(e->st, &a, "token-a2"));
+    assert_true(token_ok(e->st, &a, "token-a"));
+    assert_false(token_ok(e->st, &b, "token-a2"));
     sb_conv_cleanup(&a);
     sb_conv_cleanup(&b);
 }
@@ -228,7 +237,7 @@ static void migration_6_keeps_tokens_and_queue(void **state)
     sb_store_close(e->st);
     e->st = NULL;
     assert_int_equal(sb_store_open(e->path, "NORMAL", &e->st, &eb), SB_OK);
-    assert_true(token_ok(e->st, c.id, "old-token"));
+    assert_true(token_ok(e->st, &c, "old-token"));
     assert_int_equal(sb_store_conv_web(e->st, c.id, &w), SB_OK);
     assert_int_equal(w.queue_position, 1);
     assert_string_equal(w.site_id, "");

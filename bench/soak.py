@@ -67,7 +67,7 @@ SERVER_CONFIG = {
     "max_conns_per_ip": 1000000,
 }
 REQUEST_TIMEOUT = 15.0
-# Stored events only agents see (core/sse.c): a customer's stream skips their numbers.
+# Stored events only agents see (core/http/sse.c): a customer's stream skips their numbers.
 HIDDEN = ("conversation/offered", "note/added")
 
 

@@ -193,7 +193,7 @@ enum sb_err sb_kb_note_shown(struct sb_kb *kb, int64_t conversation_id, int64_t 
  * visitor's address, by which the answer engine counts one signal per
  * address and article. SB_ERR_NOT_FOUND when the article is not
  * published, SB_ERR_EXISTS when the view already voted. The caller
- * checks that the view is genuine (core/help_view.c). */
+ * checks that the view is genuine (core/help/help_view.c). */
 enum sb_err sb_kb_vote_view(struct sb_kb *kb, int64_t article_id, bool helpful, const char *view,
                             const char *voter, struct sb_errbuf *eb);
 /* [{id, slug, locale, title, up, down, bot_up, bot_down, help_up,

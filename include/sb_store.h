@@ -213,7 +213,7 @@ typedef int (*sb_event_fn)(void *arg, int64_t seq, const char *type, const char 
 enum sb_err sb_store_events_since(struct sb_store *st, int64_t conv_id, int64_t after_seq,
                                   int limit, sb_event_fn fn, void *arg);
 
-/* ------- Sites (store_sites.c; the fields are checked by core/site.c) -------
+/* ------- Sites (store_sites.c; the fields are checked by core/conv/site.c) -------
  *
  * A site is a JSON object {id, name, origins, secret, title, color,
  * position, locale, greeting, proactive}. */

@@ -1348,7 +1348,7 @@ static enum MHD_Result help_center_feedback(struct sb_server *srv, struct MHD_Co
     return redirect_help(srv, c, 303, loc, params[1], NULL, "voted", "1");
 }
 
-/* For the fuzz targets (core/help_parse.h): the readers above as the
+/* For the fuzz targets (core/help/help_parse.h): the readers above as the
  * pages call them. */
 int help_accept_language(const char *h, struct lang_range *out, int max)
 {

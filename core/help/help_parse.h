@@ -1,6 +1,6 @@
 /*
  * help_parse.h - private to core/: the help center's readers of what a
- * visitor sends (core/help_center.c), declared here so that the fuzz
+ * visitor sends (core/help/help_center.c), declared here so that the fuzz
  * targets (tests/fuzz/fuzz_help_*.c) call the same code the pages do.
  */
 #ifndef HELP_PARSE_H

@@ -286,7 +286,7 @@ static const char *const migrations[SB_STORE_SCHEMA_VERSION] = {
     "CREATE INDEX conversations_offered ON conversations(offered_to) WHERE offered_to IS NOT NULL;",
     NULL, /* 8: the knowledge base's (kb/kb_schema.c) */
     NULL, /* 9: the knowledge base's (kb/kb_schema.c) */
-    /* 10: who may see what (core/agent_access.h). Contacts get a random
+    /* 10: who may see what (core/agents/agent_access.h). Contacts get a random
      * public id, the only one the API shows (the row id could be walked
      * 1, 2, 3, ...); every insert gets one from the trigger. And
      * conversation_agents remembers every agent a conversation was ever

@@ -1,7 +1,7 @@
 /*
  * kb_eval.c - how well the answer engine answers: a throwaway knowledge
  * base built from a labelled dataset's training part, scored on its test
- * part (`switchboard kb eval`, core/cli_eval.c).
+ * part (`switchboard kb eval`, core/cli/cli_eval.c).
  *
  * Datasets are read in the formats they are published in. Every reader
  * turns its file into rows (label, text) that one function sorts into

@@ -1,6 +1,6 @@
 /*
  * kb_eval.h - how well the answer engine answers, measured on public
- * intent and FAQ datasets (`switchboard kb eval`, core/cli_eval.c): a
+ * intent and FAQ datasets (`switchboard kb eval`, core/cli/cli_eval.c): a
  * knowledge base
  * built from a dataset's training part, one published article per intent
  * (per FAQ for aia-bde) with the training utterances as its example

@@ -12,7 +12,7 @@ import { ADMIN } from './harness.mjs';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const OUT = path.join(HERE, 'out');
 
-// The server's CSP for HTML pages (core/http.c): no inline script or style.
+// The server's CSP for HTML pages (core/http/http.c): no inline script or style.
 const CSP = "default-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'";
 
 // Where the widget is served: /widget.js (docs/widget.md), or the static

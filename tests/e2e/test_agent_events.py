@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The agents' event stream, GET /api/v1/agent/events (docs/agents.md): who sees what, live (the
-events committed since the last flush, filtered in memory: core/agent_feed.c) and on resume from
+events committed since the last flush, filtered in memory: core/agents/agent_feed.c) and on resume from
 before what the feed holds (the filtered table query), with the same answer either way."""
 
 import os

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The background checkpoints (core/store_checkpoint.c) move the WAL into the database file while
+"""The background checkpoints (core/store/store_checkpoint.c) move the WAL into the database file while
 the server runs. They did nothing (found by bench/soak.sh: a 1 GB WAL beside the untouched
 database after 30 minutes with kill -9), so a server that is never stopped cleanly grew its WAL
 without bound and replayed all of it at every start."""

@@ -1,7 +1,7 @@
 /*
  * fuzz_accept_language.c - the Accept-Language header as the help center
  * reads it to send /help to the visitor's language: the ranges
- * (help_accept_language, core/help_center.c), then the first one whose
+ * (help_accept_language, core/help/help_center.c), then the first one whose
  * language the knowledge base knows (sb_kb_match_locale, kb/kb_locale.c),
  * as visitor_locale() does.
  *
@@ -18,7 +18,7 @@
 #include "fuzz_env.h"
 #include "help_parse.h"
 
-#define MAX_RANGES 16 /* ACCEPT_MAX_RANGES in core/help_center.c */
+#define MAX_RANGES 16 /* ACCEPT_MAX_RANGES in core/help/help_center.c */
 
 static void broken(const char *what, const char *detail)
 {

@@ -1,9 +1,9 @@
 /*
  * fuzz_attachments.c - what an attachment upload (POST
- * /api/v1/widget/conversations/{id}/attachments, core/api_attachments.c)
+ * /api/v1/widget/conversations/{id}/attachments, core/api/api_attachments.c)
  * reads from the client before storing a file: the Content-Type header
  * (attachment_type), the file's first bytes (attachment_sniff) and the
- * X-Filename header (attachment_name_decode), all in core/attachments.c.
+ * X-Filename header (attachment_name_decode), all in core/conv/attachments.c.
  * The upload is the raw file, not multipart, so these three are the
  * whole parser.
  *

@@ -1,7 +1,7 @@
 /*
  * fuzz_help_form.c - the "was this helpful?" form's body
  * (application/x-www-form-urlencoded), read by help_form_field()
- * (core/help_center.c) as help_center_feedback() reads it: the field
+ * (core/help/help_center.c) as help_center_feedback() reads it: the field
  * "helpful" into a small buffer, and for depth any field into a large one.
  *
  * Besides crashes (the body is not NUL-terminated, so reads past it show)

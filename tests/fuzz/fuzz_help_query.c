@@ -2,7 +2,7 @@
  * fuzz_help_query.c - the help center's search text, from a raw query
  * string: the q argument found and percent-decoded as libmicrohttpd does
  * (split at '&' and '=', MHD_http_unescape), then help_search_text()
- * (core/help_center.c) checks its UTF-8 and cuts it between characters.
+ * (core/help/help_center.c) checks its UTF-8 and cuts it between characters.
  *
  * Besides crashes it checks the promise made to the search and the page:
  * accepted text is valid UTF-8, at most HELP_SEARCH_MAX_BYTES long, and a

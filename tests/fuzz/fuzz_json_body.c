@@ -1,11 +1,11 @@
 /*
  * fuzz_json_body.c - a request body as the HTTP API parses it:
- * http_body_parse() (core/http.c: UTF-8 check, jansson with duplicate
+ * http_body_parse() (core/http/http.c: UTF-8 check, jansson with duplicate
  * keys rejected, an object required), within the default body limit
  * (max_body, 64 KiB; larger bodies are refused with 413 before parsing)
  * and jansson's nesting limit. An accepted body then goes where plugin
  * calls take it: into a Lua table (lua_api_push_json, cut at its depth
- * limit) and back to JSON (lua_api_to_json), both in core/lua_api.c.
+ * limit) and back to JSON (lua_api_to_json), both in core/lua/lua_api.c.
  *
  * Besides crashes it checks that an accepted body is an object that
  * survives a dump and a reload unchanged, and that a refused one says
@@ -23,7 +23,7 @@
 #include "lua_host.h"
 #include "http.h"
 
-#define DEFAULT_MAX_BODY (64 * 1024) /* core/config.c, max_body */
+#define DEFAULT_MAX_BODY (64 * 1024) /* base/config.c, max_body */
 
 static void broken(const char *what, const char *detail)
 {

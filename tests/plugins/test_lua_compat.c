@@ -1,9 +1,9 @@
 /*
  * test_lua_compat.c - what the sandbox redefines for issue 14 against
- * stock Lua 5.4: string.find/match/gmatch/gsub (core/lua_pattern.c) give
+ * stock Lua 5.4: string.find/match/gmatch/gsub (core/lua/lua_pattern.c) give
  * the same results for written cases and for thousands of generated
  * patterns, and a backtracking pattern stops within the call's budget;
- * coroutine.create/wrap/resume/close (core/lua_coroutine.c) behave the same.
+ * coroutine.create/wrap/resume/close (core/lua/lua_coroutine.c) behave the same.
  */
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * test_agent_config.c - core/agent_config.c: teams (time zone loaded,
+ * test_agent_config.c - core/agents/agent_config.c: teams (time zone loaded,
  * hours and holidays parsed, errors naming the field), agent profiles
  * (capacity 1-50, skill shape, at most 50 skills), routing rules and SLA
  * policies.

@@ -1,5 +1,5 @@
 /*
- * test_attachments.c - core/attachments.c: accepted types from
+ * test_attachments.c - core/conv/attachments.c: accepted types from
  * Content-Type headers, the signature each file must start with, file names
  * from X-Filename, and storage by content hash (the same bytes twice are
  * one file; the folder holds no temporary files afterwards).

@@ -1,5 +1,5 @@
 /*
- * test_canned.c - core/canned.c: the variables of a canned response filled
+ * test_canned.c - core/agents/canned.c: the variables of a canned response filled
  * for a conversation (spaces inside braces, unknown names left visible and
  * reported once, the localised fallback for a customer without a name)
  * and the checks that name the field.

@@ -1,5 +1,5 @@
 /*
- * test_config.c - core/config.c: built-in defaults, sb_config_set (numbers,
+ * test_config.c - base/config.c: built-in defaults, sb_config_set (numbers,
  * ranges, whole numbers, string lengths), JSON config files (good keys,
  * unknown keys, wrong types, malformed JSON) and SWITCHBOARD_* environment
  * overrides.

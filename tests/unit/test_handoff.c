@@ -1,6 +1,6 @@
 /*
- * test_handoff.c - the live-agent state machine (core/handoff.c,
- * core/handoff_ops.c; docs/agents.md): queued -> offered -> assigned ->
+ * test_handoff.c - the live-agent state machine (core/agents/handoff.c,
+ * core/agents/handoff_ops.c; docs/agents.md): queued -> offered -> assigned ->
  * resolved, decline and offer expiry, capacity, claim, transfer, return
  * to the bot, reopening, ratings, SLA due times, warnings and breaches,
  * and a team outside its business hours. Each transition is checked by

@@ -1,5 +1,5 @@
 /*
- * test_handoff_state.c - core/handoff.c and core/handoff_ops.c without a server:
+ * test_handoff_state.c - core/agents/handoff.c and core/agents/handoff_ops.c without a server:
  * the state machine over a real store and the routing core. A hand-off
  * offers to the online agent of the team; accepting assigns; declining
  * skips the agent; resolving frees the agent's capacity; a rolled-back

@@ -1,5 +1,5 @@
 /*
- * test_hours.c - core/hours.c: a Lisbon team open Mon-Fri 09:00-18:00
+ * test_hours.c - core/agents/hours.c: a Lisbon team open Mon-Fri 09:00-18:00
  * with Christmas off is open and closed when its clocks say so; next_open
  * on a Friday evening is Monday 09:00 local; business time skips nights,
  * weekends, holidays, and counts a DST day as the hours it really has;

@@ -1,5 +1,5 @@
 /*
- * test_ipaddr.c - core/ipaddr.c: addresses parse and print canonically
+ * test_ipaddr.c - base/ipaddr.c: addresses parse and print canonically
  * (IPv4-mapped IPv6 becomes IPv4), networks match by prefix, bad lists are
  * refused, and the client behind proxies is the right-most
  * X-Forwarded-For entry that is not a trusted proxy (issue 14: the

@@ -1,7 +1,7 @@
 /*
- * test_password.c - core/password.c: scrypt hashes carry their cost,
+ * test_password.c - core/auth/password.c: scrypt hashes carry their cost,
  * verify the right password only, and refuse malformed input; and
- * core/password_policy.c: which new passwords are refused.
+ * core/auth/password_policy.c: which new passwords are refused.
  */
 #include <stdarg.h>
 #include <stddef.h>

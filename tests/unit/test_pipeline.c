@@ -1,5 +1,5 @@
 /*
- * test_pipeline.c - core/pipeline.c through its entry points
+ * test_pipeline.c - core/inbound/pipeline.c through its entry points
  * (sb_pipeline_start, sb_pipeline_handle), with small intent plugins in
  * the real host: what a customer message leaves in the store (the
  * message once, the bot's replies, the events in order), deduplication,

@@ -1,5 +1,5 @@
 /*
- * test_ratelimit.c - core/ratelimit.c: token buckets refill at their rate
+ * test_ratelimit.c - core/http/ratelimit.c: token buckets refill at their rate
  * and say when to retry; login lockouts start at the limit, double, cap at
  * 900 s, forgive after a quiet quarter hour, and clear on success.
  */

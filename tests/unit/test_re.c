@@ -1,5 +1,5 @@
 /*
- * test_re.c - core/re.c: regex flags from text, compile errors, the
+ * test_re.c - base/re.c: regex flags from text, compile errors, the
  * compiled-pattern cache (hits, flags as part of the key, eviction),
  * captures and unset groups, UTF-8 caseless matching, the match limit
  * against catastrophic backtracking, and invalid subjects.

@@ -1,5 +1,5 @@
 /*
- * test_routing.c - core/routing.c: hand-written cases for the choices the
+ * test_routing.c - core/agents/routing.c: hand-written cases for the choices the
  * contract names (least busy, then longest idle; priority before age;
  * closed teams wait; a skip sends the conversation elsewhere), and
  * properties checked after every step of seeded random runs against an

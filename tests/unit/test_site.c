@@ -1,5 +1,5 @@
 /*
- * test_site.c - core/site.c: site ids, origins (normalised, refused with
+ * test_site.c - core/conv/site.c: site ids, origins (normalised, refused with
  * paths, other schemes, bad ports), whole sites with defaults filled in,
  * each error naming its field, and what browsers and staff get to see.
  */

@@ -1,5 +1,5 @@
 /*
- * test_sla.c - core/sla.c: which policy applies (explicit for the
+ * test_sla.c - core/agents/sla.c: which policy applies (explicit for the
  * priority, else halved per level from the closest lower one, else the
  * defaults), due and warning instants in business time (the contract's
  * chat queued at 17:55 with a 10-minute target), and the state at t.

@@ -1,5 +1,5 @@
 /*
- * test_store.c - core/store.c and core/store_conv.c: opening and migrating
+ * test_store.c - core/store/store.c and core/store/store_conv.c: opening and migrating
  * the SQLite file (WAL, user_version, refusing newer schemas),
  * conversations, message insert with provider-id dedupe, transcripts and
  * replies as JSON, the per-conversation event log, handoffs, the plugin

@@ -1,5 +1,5 @@
 /*
- * test_store_users.c - core/store_users.c: accounts, sessions (idle and
+ * test_store_users.c - core/store/store_users.c: accounts, sessions (idle and
  * absolute expiry, revocation on disable and password change), API tokens
  * and the audit log, on a real SQLite file.
  */

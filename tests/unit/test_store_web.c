@@ -1,5 +1,5 @@
 /*
- * test_store_web.c - core/store_sites.c and core/store_web.c: sites and
+ * test_store_web.c - core/store/store_sites.c and core/store/store_web.c: sites and
  * their origins, several visitor tokens per conversation, read marks that
  * only move forward, the queue order and the median wait kept by the
  * migration-6 trigger, and migration 6 itself carrying old tokens and

@@ -1,5 +1,5 @@
 /*
- * test_tz.c - core/tz.c against the system's zoneinfo: offsets around the
+ * test_tz.c - base/tz.c against the system's zoneinfo: offsets around the
  * 2026 DST changes in Lisbon and New York, fixed zones, the footer rule
  * far past the table, local -> UTC across gaps and overlaps, agreement with
  * glibc's localtime_r over many instants, and names or files that must be

@@ -1,5 +1,5 @@
 /*
- * test_util.c - core/util.c: UTF-8 validation (overlongs, surrogates, range,
+ * test_util.c - base/util.c: UTF-8 validation (overlongs, surrogates, range,
  * truncation, stray continuation bytes, NUL), the size-capped sb_buf,
  * random hex ids, SHA-256 hex, constant-time comparison, HMAC-SHA256
  * (RFC 4231) and locale tags.

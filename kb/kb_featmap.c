@@ -23,6 +23,11 @@ int32_t kb_featmap_find(const struct kb_featmap *fm, uint64_t key)
     return -1;
 }
 
+bool kb_featmap_same(const struct kb_featmap *a, const struct kb_featmap *b)
+{
+    return a->n == b->n && (!a->n || !memcmp(a->keys, b->keys, a->n * sizeof(*a->keys)));
+}
+
 /* Doubles the slots (kept at most half full), the keys and the values. */
 static enum sb_err grow(struct kb_featmap *fm, void **values, size_t size)
 {

@@ -462,6 +462,11 @@ enum sb_err kb_index_build_rows(struct kb_rows *rows, struct kb_index **out)
     }
     rc = kb_model_train(ix->model, ix->doc_lang);
     if (rc) goto fail;
+    /* The model and the neighbours read the same texts in the same order,
+     * so their maps normally agree and a question's features are looked
+     * up once for both (kb_model_share_ids); checked, not assumed. */
+    if (kb_featmap_same(kb_vec_featmap(ix->vec), kb_model_featmap(ix->model)))
+        kb_model_share_ids(ix->model, kb_vec_featmap(ix->vec));
     *out = ix;
     return SB_OK;
 fail:
@@ -600,7 +605,7 @@ static int by_cosine(const void *a, const void *b)
     return x->cosine < y->cosine ? 1 : (x->cosine > y->cosine ? -1 : 0);
 }
 
-int kb_index_neighbours(struct kb_index *ix, const struct kb_features *q, const char *lang,
+int kb_index_neighbours(struct kb_index *ix, struct kb_features *q, const char *lang,
                         struct kb_nn_hit *hits, int max)
 {
     int l = lang_id(ix, lang), n, out = 0;

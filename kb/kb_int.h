@@ -287,6 +287,9 @@ struct kb_featmap {
     uint32_t slot_cap;
 };
 int32_t kb_featmap_find(const struct kb_featmap *fm, uint64_t key);
+/* Whether two maps give every key the same id (the same keys added in
+ * the same order). */
+bool kb_featmap_same(const struct kb_featmap *a, const struct kb_featmap *b);
 int32_t kb_featmap_add(struct kb_featmap *fm, uint64_t key, void **values, size_t size);
 void kb_featmap_free(struct kb_featmap *fm);
 
@@ -310,6 +313,11 @@ struct kb_features {
     float w[KB_MAX_FEATURES];
     uint16_t slot[2 * KB_MAX_FEATURES]; /* building: hash of key -> index + 1 */
     int n;
+    /* The keys' ids in id_map (-1: not there), once a search has looked
+     * them up; kb_features sets id_map to NULL. The model reads the ids
+     * the neighbour search found when its map is the same. */
+    const struct kb_featmap *id_map;
+    int32_t id[KB_MAX_FEATURES];
 };
 void kb_features(const char *text, struct kb_features *out);
 
@@ -334,10 +342,12 @@ int kb_vec_search(struct kb_vec *v, const char *text, const uint8_t *doc_lang, u
                   uint32_t ndocs, double *doc_score, uint8_t *doc_count, uint32_t *docs_out,
                   int max_docs);
 /* The same for a question already read by kb_features (a search reads it
- * once for both the neighbours and the model). */
-int kb_vec_search_features(struct kb_vec *v, const struct kb_features *b, const uint8_t *doc_lang,
+ * once for both the neighbours and the model); writes b's ids in the
+ * index's feature map (kb_vec_featmap). */
+int kb_vec_search_features(struct kb_vec *v, struct kb_features *b, const uint8_t *doc_lang,
                            uint8_t lang, uint32_t ndocs, double *doc_score, uint8_t *doc_count,
                            uint32_t *docs_out, int max_docs);
+const struct kb_featmap *kb_vec_featmap(const struct kb_vec *v);
 
 /* The example-question neighbours of a question in language lang: up to
  * max documents with their best cosine, best first. */
@@ -345,7 +355,7 @@ struct kb_nn_hit {
     uint32_t doc;
     double cosine;
 };
-int kb_index_neighbours(struct kb_index *ix, const struct kb_features *q, const char *lang,
+int kb_index_neighbours(struct kb_index *ix, struct kb_features *q, const char *lang,
                         struct kb_nn_hit *hits, int max);
 
 /* The learned model's view of a question in language lang (kb_model.c):
@@ -381,6 +391,11 @@ uint64_t kb_model_examples_seen(const struct kb_model *m);
  * max in .cosine. Returns how many; 0 for nothing known. */
 int kb_model_search(struct kb_model *m, const char *text, const uint8_t *doc_lang, uint8_t lang,
                     struct kb_nn_hit *hits, int max);
+/* Declares that fm gives every feature the model's id (kb_featmap_same):
+ * kb_model_search_features then takes a question's ids from its id
+ * array when they were looked up in fm, instead of looking them up. */
+void kb_model_share_ids(struct kb_model *m, const struct kb_featmap *fm);
+const struct kb_featmap *kb_model_featmap(const struct kb_model *m);
 /* The same for a question already read by kb_features. */
 int kb_model_search_features(struct kb_model *m, const struct kb_features *b,
                              const uint8_t *doc_lang, uint8_t lang, struct kb_nn_hit *hits,

@@ -80,7 +80,8 @@ struct kb_model {
     uint32_t nexamples, examples_cap;
     uint32_t *ex_feat;
     size_t nvals, vals_cap;
-    uint32_t ndocs; /* 1 + the highest document added */
+    uint32_t ndocs;                    /* 1 + the highest document added */
+    const struct kb_featmap *same_ids; /* a map with the same ids (kb_model_share_ids) */
     bool trained;
     uint64_t examples_seen; /* by training, counting each epoch's */
     /* scratch, ndocs long */
@@ -464,6 +465,16 @@ static uint32_t add_postings(struct kb_model *m, const struct mfeat *mf, double 
     return ntouched;
 }
 
+void kb_model_share_ids(struct kb_model *m, const struct kb_featmap *fm)
+{
+    m->same_ids = fm;
+}
+
+const struct kb_featmap *kb_model_featmap(const struct kb_model *m)
+{
+    return &m->map;
+}
+
 int kb_model_search(struct kb_model *m, const char *text, const uint8_t *doc_lang, uint8_t lang,
                     struct kb_nn_hit *hits, int max)
 {
@@ -494,7 +505,8 @@ int kb_model_search_features(struct kb_model *m, const struct kb_features *b,
     for (int i = 0; i < b->n; i++)
         norm2 += (double)b->w[i] * b->w[i];
     for (int i = 0; i < b->n; i++) {
-        int32_t f = find_feat(m, b->key[i]);
+        /* the neighbour search has looked the features up already */
+        int32_t f = m->same_ids && b->id_map == m->same_ids ? b->id[i] : find_feat(m, b->key[i]);
         if (f < 0 || m->feats[f].df > limit || !m->feats[f].npost) continue;
         qf[nq++] = (struct mquery){(uint32_t)f, (float)(b->w[i] / sqrt(norm2))};
     }

@@ -148,6 +148,7 @@ void kb_features(const char *text, struct kb_features *b)
     int nwords = 0;
 
     b->n = 0;
+    b->id_map = NULL;
     memset(b->slot, 0, sizeof(b->slot));
     while (nwords < MAX_WORDS && kb_next_word(text, len, &pos, word, sizeof(word), &wl)) {
         uint64_t h = fnv(14695981039346656037ull, "w", 1);
@@ -432,7 +433,7 @@ static void rescore(struct kb_vec *v, uint32_t n, uint32_t nq)
 
 /* Accumulates the query's dot product with the examples into v->score and
  * lists the examples it touched in v->touched; returns how many. */
-static uint32_t score_examples(struct kb_vec *v, const struct kb_features *b, double *qnorm2)
+static uint32_t score_examples(struct kb_vec *v, struct kb_features *b, double *qnorm2)
 {
     uint32_t ntouched = 0, nq = 0, limit_df = df_limit(v), visited = 0, done;
 
@@ -440,10 +441,12 @@ static uint32_t score_examples(struct kb_vec *v, const struct kb_features *b, do
     for (int i = 0; i < b->n; i++) {
         int32_t f = find_feat(v, b->key[i]);
         double q = b->w[i] * idf(v, f < 0 ? 0 : v->feats[f].df);
+        b->id[i] = f;
         *qnorm2 += q * q; /* unseen features still count in the query's length */
         if (f < 0 || v->feats[f].df > limit_df) continue;
         v->qf[nq++] = (struct qfeat){(uint32_t)f, v->feats[f].df, (float)q};
     }
+    b->id_map = &v->map;
     qsort(v->qf, nq, sizeof(*v->qf), by_df);
     for (done = 0; done < nq; done++) {
         const struct vfeat *vf = &v->feats[v->qf[done].f];
@@ -483,7 +486,12 @@ int kb_vec_search(struct kb_vec *v, const char *text, const uint8_t *doc_lang, u
     return n;
 }
 
-int kb_vec_search_features(struct kb_vec *v, const struct kb_features *b, const uint8_t *doc_lang,
+const struct kb_featmap *kb_vec_featmap(const struct kb_vec *v)
+{
+    return &v->map;
+}
+
+int kb_vec_search_features(struct kb_vec *v, struct kb_features *b, const uint8_t *doc_lang,
                            uint8_t lang, uint32_t ndocs, double *doc_score, uint8_t *doc_count,
                            uint32_t *docs_out, int max_docs)
 {

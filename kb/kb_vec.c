@@ -89,6 +89,7 @@ struct kb_vec {
     float *qweight;         /* feature -> the query's weight, zero between queries */
     uint64_t *qbits;        /* feature -> whether the query has it, zero between queries */
     struct qfeat *qf;       /* the query's features, scratch */
+    struct qfeat *qf_tmp;   /* sort_by_df's scratch */
     struct kb_scored *cand; /* scratch for keep_best, nexamples long */
     uint32_t posting_budget, rescore_candidates; /* POSTING_BUDGET, RESCORE_CANDIDATES */
 };
@@ -209,6 +210,7 @@ void kb_vec_free(struct kb_vec *v)
     free(v->qweight);
     free(v->qbits);
     free(v->qf);
+    free(v->qf_tmp);
     free(v->cand);
     free(v);
 }
@@ -292,8 +294,10 @@ static enum sb_err build_forward_index(struct kb_vec *v)
     v->qweight = calloc(v->map.n ? v->map.n : 1, sizeof(*v->qweight));
     v->qbits = calloc(v->map.n / 64 + 1, sizeof(*v->qbits));
     v->qf = malloc(KB_MAX_FEATURES * sizeof(*v->qf));
+    v->qf_tmp = malloc(KB_MAX_FEATURES * sizeof(*v->qf_tmp));
     v->cand = malloc(((size_t)v->nexamples + 1) * sizeof(*v->cand));
-    if (!v->fwd_start || !v->qweight || !v->qbits || !v->qf || !v->cand) return SB_ERR_NOMEM;
+    if (!v->fwd_start || !v->qweight || !v->qbits || !v->qf || !v->qf_tmp || !v->cand)
+        return SB_ERR_NOMEM;
     for (uint32_t f = 0; f < v->map.n; f++) {
         if (v->feats[f].df > limit) continue;
         total += v->feats[f].npost;
@@ -356,10 +360,32 @@ enum sb_err kb_vec_finish(struct kb_vec *v)
     return SB_OK;
 }
 
-static int by_df(const void *a, const void *b)
+/* Sorts qf[0..n) by df, rarest first, stably (equal dfs keep the order
+ * of the question's features: the walk adds in this order, so the order
+ * of ties decides the last bits of the scores). A radix sort by bytes,
+ * as many as the largest df has (two for 65,536 examples): qsort's
+ * merge sort, which gave the same order, was 3% of a search's
+ * instructions and 15% of its mispredicted branches. */
+static void sort_by_df(struct qfeat *qf, struct qfeat *tmp, uint32_t n)
 {
-    uint32_t da = ((const struct qfeat *)a)->df, db = ((const struct qfeat *)b)->df;
-    return da < db ? -1 : da > db;
+    struct qfeat *src = qf, *dst = tmp, *t;
+    uint32_t max = 0;
+
+    for (uint32_t i = 0; i < n; i++)
+        max = qf[i].df > max ? qf[i].df : max;
+    for (unsigned shift = 0; shift < 32 && max >> shift; shift += 8) {
+        uint32_t start[257] = {0};
+        for (uint32_t i = 0; i < n; i++)
+            start[(src[i].df >> shift & 255) + 1]++;
+        for (unsigned b = 0; b < 256; b++)
+            start[b + 1] += start[b];
+        for (uint32_t i = 0; i < n; i++)
+            dst[start[src[i].df >> shift & 255]++] = src[i];
+        t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != qf) memcpy(qf, src, n * sizeof(*qf));
 }
 
 /* Keeps the n touched examples with the best partial scores in
@@ -447,7 +473,7 @@ static uint32_t score_examples(struct kb_vec *v, struct kb_features *b, double *
         v->qf[nq++] = (struct qfeat){(uint32_t)f, v->feats[f].df, (float)q};
     }
     b->id_map = &v->map;
-    qsort(v->qf, nq, sizeof(*v->qf), by_df);
+    sort_by_df(v->qf, v->qf_tmp, nq);
     for (done = 0; done < nq; done++) {
         const struct vfeat *vf = &v->feats[v->qf[done].f];
         float q = v->qf[done].q;

@@ -380,7 +380,7 @@ static int add_neighbours(struct sb_kb *kb, const char *text, const char *lang, 
 {
     struct kb_nn_hit nn[SB_KB_MAX_HITS], mh[SB_KB_MAX_HITS];
     double cos_of[SB_KB_MAX_HITS] = {0}, prob_of[SB_KB_MAX_HITS] = {0};
-    /* the question is read into features once, for both (16 KiB: heap) */
+    /* the question is read into features once, for both (20 KiB: heap) */
     struct kb_features *q = malloc(sizeof(*q));
     int m = 0, nm = 0;
 

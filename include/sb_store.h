@@ -51,6 +51,10 @@ enum sb_err sb_store_open(const char *path, const char *synchronous, struct sb_s
                           struct sb_errbuf *eb);
 void sb_store_close(struct sb_store *st); /* NULL-safe */
 
+/* The engine behind the store and its version, for `switchboard version`
+ * ("SQLite 3.40.1"): static text. */
+const char *sb_store_engine(void);
+
 /* Moves WAL checkpoints off the caller's thread (the server's event loop)
  * to a background thread with its own connection. */
 enum sb_err sb_store_background_checkpoints(struct sb_store *st, int interval_ms);

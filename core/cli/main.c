@@ -9,9 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "sb_config.h"
+#include "sb_store.h"
 #include "cli.h"
 #include "server_run.h"
 
@@ -105,7 +104,7 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
-        printf("switchboard %s (SQLite %s)\n", VERSION, sqlite3_libversion());
+        printf("switchboard %s (%s)\n", VERSION, sb_store_engine());
         return 0;
     }
     if (strcmp(argv[1], "serve") == 0) {

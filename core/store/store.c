@@ -457,6 +457,13 @@ static void sqlite_setup(void)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+const char *sb_store_engine(void)
+{
+    static char text[48];
+    if (!text[0]) snprintf(text, sizeof(text), "SQLite %s", sqlite3_libversion());
+    return text;
+}
+
 enum sb_err sb_store_open_parts(const char *path, const char *synchronous,
                                 const struct sb_store_part *const *parts, struct sb_store **out,
                                 struct sb_errbuf *eb)

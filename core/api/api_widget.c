@@ -25,20 +25,16 @@
 #define WORDS_MARK "/*sb:words*/{}"
 #define LOCALES_MARK "/*sb:locales*/{}"
 
-/* js (owned, *len bytes) with mark replaced by value's JSON (value is
- * taken). Returns the new text (owned; js is freed), js itself when it has
- * no mark, or NULL when out of memory (js is freed). */
-static char *fill_mark(char *js, size_t *len, const char *mark, json_t *value)
+/* js (owned, *len bytes) with mark replaced by text (borrowed; NULL when
+ * it could not be made). Returns the new text (owned; js is freed), js
+ * itself when it has no mark, or NULL when out of memory (js is freed). */
+static char *fill_mark(char *js, size_t *len, const char *mark, const char *text)
 {
-    char *at = strstr(js, mark), *text = value ? json_dumps(value, JSON_COMPACT) : NULL;
+    char *at = strstr(js, mark);
     size_t mlen = strlen(mark), tlen = 0, head = 0;
     char *out = NULL;
 
-    json_decref(value);
-    if (!at) {
-        free(text);
-        return js;
-    }
+    if (!at) return js;
     if (text) {
         tlen = strlen(text);
         head = (size_t)(at - js);
@@ -51,7 +47,6 @@ static char *fill_mark(char *js, size_t *len, const char *mark, json_t *value)
         *len = *len - mlen + tlen;
         out[*len] = '\0';
     }
-    free(text);
     free(js);
     return out;
 }
@@ -87,11 +82,22 @@ static json_t *widget_locales(struct sb_server *srv)
                      sb_locale_table(locales, SB_ARRAY_LEN(locales)), "last", SB_WORDS_LAST);
 }
 
-/* js with the widget's words and locales filled in (fill_mark). */
+/* value's compact JSON (owned), value taken; NULL when out of memory. */
+static char *dump_taken(json_t *value)
+{
+    char *text = value ? json_dumps(value, JSON_COMPACT) : NULL;
+    json_decref(value);
+    return text;
+}
+
+/* js with the widget's words and locales filled in (fill_mark); both are
+ * made once per server, not for every page that loads the widget. */
 static char *with_words(struct sb_server *srv, char *js, size_t *len)
 {
-    js = fill_mark(js, len, WORDS_MARK, widget_words(srv));
-    return js ? fill_mark(js, len, LOCALES_MARK, widget_locales(srv)) : NULL;
+    if (!srv->widget_words) srv->widget_words = dump_taken(widget_words(srv));
+    if (!srv->widget_locales) srv->widget_locales = dump_taken(widget_locales(srv));
+    js = fill_mark(js, len, WORDS_MARK, srv->widget_words);
+    return js ? fill_mark(js, len, LOCALES_MARK, srv->widget_locales) : NULL;
 }
 
 enum MHD_Result api_widget_js(struct sb_server *srv, struct MHD_Connection *c, struct http_req *r,

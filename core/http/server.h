@@ -53,6 +53,9 @@ struct sb_server {
     struct sb_kb *kb;
     struct sb_re_cache *re;
     struct sb_words *words; /* the customer's words: web_dir/locales (words.h) */
+    /* What api_widget.c fills into widget.js, made from words once, at its
+     * first request (the catalogues do not change while the server runs). */
+    char *widget_words, *widget_locales;
     struct sb_host *host;
     struct MHD_Daemon *mhd;
     const struct route *const *routes; /* NULL-terminated tables (core/server/routes.c) */

@@ -367,6 +367,8 @@ static void close_parts(struct sb_server *srv)
     sb_kb_close(srv->kb);
     sb_re_cache_free(srv->re);
     sb_words_free(srv->words);
+    free(srv->widget_words);
+    free(srv->widget_locales);
     sb_limits_free(srv->limits);
     sb_store_close(srv->store);
     if (srv->epfd > 0) close(srv->epfd);

@@ -72,12 +72,6 @@ static enum sb_err add_event(const struct pipeline_deps *pl, struct sb_conv *con
     return rc;
 }
 
-/* The pipeline's send path: the store and the server's reply counter. */
-static struct sb_sender sender_of(const struct pipeline_deps *pl)
-{
-    return (struct sb_sender){.store = pl->store, .messages_out = pl->messages_out};
-}
-
 /* The articles a bot reply links to (links[].article_id) are what the
  * customer was shown: only those may get their "did this help?" vote. */
 static enum sb_err note_shown_articles(const struct pipeline_deps *pl, int64_t conv_id,
@@ -101,7 +95,6 @@ static enum sb_err note_shown_articles(const struct pipeline_deps *pl, int64_t c
 static enum sb_err run_bot(const struct pipeline_deps *pl, struct sb_conv *conv,
                            const struct sb_inbound *in, struct sb_replies *replies)
 {
-    struct sb_sender send = sender_of(pl);
     struct sb_turn turn;
     enum sb_err rc = SB_OK;
     size_t i;
@@ -122,7 +115,7 @@ static enum sb_err run_bot(const struct pipeline_deps *pl, struct sb_conv *conv,
                                   .links = json_object_get(r, "links"),
                                   .quick_replies = json_object_get(r, "quick_replies"),
                                   .channel = in->channel};
-        rc = sb_conv_send(&send, conv, &out, replies, NULL);
+        rc = sb_conv_send(&pl->send, conv, &out, replies, NULL);
         if (!rc) rc = note_shown_articles(pl, conv->id, r);
         if (rc) goto out;
     }
@@ -163,7 +156,7 @@ static enum sb_err run_bot(const struct pipeline_deps *pl, struct sb_conv *conv,
                                      turn.handoff_team[0] ? turn.handoff_team : NULL, "status",
                                      SB_STATUS_QUEUED));
         }
-        if (!rc) rc = sb_conv_send(&send, conv, &notice, replies, NULL);
+        if (!rc) rc = sb_conv_send(&pl->send, conv, &notice, replies, NULL);
         if (!rc)
             rc = handoff_queue(pl->handoff, conv, turn.handoff_team[0] ? turn.handoff_team : NULL,
                                replies);

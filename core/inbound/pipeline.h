@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "send.h"
 #include "sb.h"
 #include "sb_store.h"
 
@@ -29,7 +30,7 @@ struct pipeline_deps {
     const struct sb_words *words;  /* what the customer is told (web/locales) */
     struct handoff_state *handoff; /* the live agents (handoff.h) */
     uint64_t *messages_in;         /* customer messages stored */
-    uint64_t *messages_out;        /* replies stored */
+    struct sb_sender send;         /* the one send path (send.h): store, replies counted */
     uint64_t *duplicates;          /* messages answered from their first copy */
     uint64_t *handoffs;            /* hand-offs the bot asked for */
 };

@@ -122,15 +122,16 @@ enum sb_err sb_server_start_handoff(struct sb_server *srv, struct sb_errbuf *eb)
                                              .sla_breaches = srv->metrics.sla_breaches},
                       &srv->handoff, eb);
     if (rc) return rc;
-    srv->pipeline = (struct pipeline_deps){.store = srv->store,
-                                           .kb = srv->kb,
-                                           .host = srv->host,
-                                           .words = srv->words,
-                                           .handoff = srv->handoff,
-                                           .messages_in = &srv->metrics.messages_in,
-                                           .messages_out = &srv->metrics.messages_out,
-                                           .duplicates = &srv->metrics.duplicates,
-                                           .handoffs = &srv->metrics.handoffs};
+    srv->pipeline = (struct pipeline_deps){
+        .store = srv->store,
+        .kb = srv->kb,
+        .host = srv->host,
+        .words = srv->words,
+        .handoff = srv->handoff,
+        .messages_in = &srv->metrics.messages_in,
+        .send = {.store = srv->store, .messages_out = &srv->metrics.messages_out},
+        .duplicates = &srv->metrics.duplicates,
+        .handoffs = &srv->metrics.handoffs};
     return SB_OK;
 }
 

@@ -311,7 +311,7 @@ local function on_message(m, edited)
   if not from or type(m.from) ~= "table" or m.from.is_bot then return end
   local fields = {
     from = from, name = m.chat.type == "private" and full_name(m.from) or m.chat.title,
-    locale = m.from.language_code, text = m.text or m.caption or "",
+    locale = m.from.language_code, text = tostring(m.text or m.caption or ""),
     provider_id = "msg:" .. from .. ":" .. tostring(m.message_id),
     meta = { chat_type = m.chat.type, message_id = m.message_id, user_id = m.from.id },
   }
@@ -393,7 +393,12 @@ local function webhook(req)
   if type(got) ~= "string" or not sb.crypto.equal(got, secret) then return reply(403, "forbidden") end
   local u = sb.json.decode(req.body or "")
   if type(u) ~= "table" then return reply(400, "not a JSON update") end
-  local answer = on_update(u)
+  -- an update we cannot read is acknowledged all the same: a 500 would bring it back forever
+  local ok, answer = pcall(on_update, u)
+  if not ok then
+    sb.log("error", "telegram: update " .. tostring(u.update_id) .. " ignored: " .. tostring(answer))
+    return reply(200, "")
+  end
   -- A webhook's answer may carry one Bot API call: it costs no request of its own.
   if answer then return reply(200, sb.json.encode(answer), "application/json") end
   return reply(200, "")
@@ -418,8 +423,10 @@ local function poll()
     return nil, "getUpdates: " .. tostring(answer and answer.description or err)
   end
   for _, u in ipairs(answer.result) do
-    local a = on_update(u)
-    if a then call(a.method, a) end
+    if type(u) ~= "table" then u = {} end
+    local ok, a = pcall(on_update, u)
+    if not ok then sb.log("error", "telegram: update " .. tostring(u.update_id) .. " ignored: " .. tostring(a))
+    elseif a then call(a.method, a) end
     offset = (math.tointeger(u.update_id) or offset - 1) + 1
     sb.store.set("offset", offset)
   end

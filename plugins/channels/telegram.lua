@@ -290,15 +290,10 @@ local function customer(chat)
   return nil
 end
 
+-- A file of a type or size the core refuses is left out by sb.accept, which
+-- notes it in the text: the customer's words are kept either way.
 local function accept(fields)
   local id, dup_or_err = sb.accept(fields)
-  if id == nil and fields.attachments then
-    -- a file the core refuses (type or size): keep the message, tell the agent
-    sb.log("info", "telegram: attachment refused: " .. tostring(dup_or_err))
-    fields.attachments = nil
-    fields.text = (fields.text ~= "" and fields.text .. "\n" or "") .. "[attachment not stored: " .. tostring(dup_or_err) .. "]"
-    id, dup_or_err = sb.accept(fields)
-  end
   if id == nil then sb.log("warn", "telegram: update refused: " .. tostring(dup_or_err)) end
   return id, dup_or_err
 end
@@ -331,7 +326,7 @@ local function on_message(m, edited)
     if file then
       fields.attachments = { file }
     else
-      fields.text = (fields.text ~= "" and fields.text .. "\n" or "") .. "[attachment not stored: " .. tostring(why) .. "]"
+      fields.text = (fields.text ~= "" and fields.text .. "\n" or "") .. "[attachment not fetched: " .. tostring(why) .. "]"
     end
   elseif fields.text == "" then
     sb.log("debug", "telegram: ignored a message without text (sticker, poll, contact...)")

@@ -447,6 +447,35 @@ class PollTests(TelegramServerTestCase):
         self.assertEqual(len(wait_sent(fake, chat, 1)), 1)
 
 
+class CommandTests(harness.SwitchboardTestCase):
+    """switchboard channel telegram set-webhook URL: the plugin's command, with the config file."""
+
+    def test_set_webhook(self):
+        with FakeTelegram() as fake:
+            s = harness.Server(import_kb=False)
+            cfg = os.path.join(s.data, "telegram.json")
+            with open(cfg, "w") as f:
+                json.dump(telegram_config(fake), f)
+            url = "https://support.example.com/channels/telegram/webhook"
+            rc, out, err = s.cli("channel", "telegram", "set-webhook", url, "--config", cfg,
+                                 "--data", s.data, "--plugins", harness.PLUGINS)
+            self.assertEqual((rc, out.strip()), (0, "webhook set: " + url), err)
+            self.assertEqual(fake.webhook, {"url": url, "secret_token": SECRET})
+            rc, out, err = s.cli("channel", "telegram", "set-webhook", "http://insecure.example.com/",
+                                 "--config", cfg, "--data", s.data, "--plugins", harness.PLUGINS)
+            self.assertEqual(rc, 1, (out, err))
+            self.assertIn("usage", err)
+            self.assertEqual([c.params["url"] for c in fake.calls("setWebhook")], [url], "nothing sent")
+            rc, out, err = s.cli("channel", "telegram", "delete-webhook", "--config", cfg,
+                                 "--data", s.data, "--plugins", harness.PLUGINS)
+            self.assertEqual((rc, out.strip()), (0, "webhook deleted"), err)
+            self.assertEqual(fake.webhook["url"], "")
+            rc, out, err = s.cli("channel", "nosuch", "set-webhook", url, "--config", cfg,
+                                 "--data", s.data, "--plugins", harness.PLUGINS)
+            self.assertEqual(rc, 1, (out, err))
+            self.assertNotIn(fake.token, out + err, "the bot token is a secret")
+
+
 class Kill9Tests(harness.SwitchboardTestCase):
 
     def test_full_outbox_is_delivered_after_kill9(self):

@@ -12,6 +12,7 @@
  *   sb.store.get/set(key[, value])           per-plugin key/value store, with a
  *                                            quota (host_store_set)
  *   sb.log(level, message)
+ *   sb.crypto.*                              lua_crypto.c; sb.config: lua_settings.c
  *   ctx.text ctx.payload ctx.locale ctx.channel ctx.conversation ctx.status
  *   ctx.captures ctx.intent  ctx:reply{} ctx:handoff{} ctx:set(k,v)
  *   ctx:get(k)  ctx:pick{en=..., pt=..., ro=...}  ctx:t(key, {var=...})
@@ -881,6 +882,7 @@ void lua_api_install(lua_State *L, struct sb_host *h, struct sb_plugin *p)
     lua_newtable(L);
     set_funcs(L, store, h, p);
     lua_setfield(L, -2, "store");
+    lua_crypto_open(L);
     lua_pushstring(L, plugin_name(p));
     lua_setfield(L, -2, "plugin");
     lua_setglobal(L, "sb");

@@ -488,7 +488,9 @@ static int l_log(lua_State *L)
 {
     static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
     int level = luaL_checkoption(L, 1, "info", levels);
-    const char *msg = luaL_checkstring(L, 2);
+    char msg[800]; /* fits a log line after its prefix: nothing cut after the scrub */
+    snprintf(msg, sizeof(msg), "%s", luaL_checkstring(L, 2));
+    lua_settings_scrub(L, msg, sizeof(msg)); /* never a secret in the log */
     sb_log((enum sb_log_level)level, "plugin %s: %s", plugin_name(plugin_of(L)), msg);
     return 0;
 }

@@ -794,3 +794,11 @@ enum sb_err sb_host_channel_inbound(struct sb_host *h, const char *channel, json
     lua_pop(L, 2);
     return rc;
 }
+
+bool host_channel_at(struct sb_host *h, int i, const char **name, lua_State **L)
+{
+    if (i < 0 || i >= h->nchannels) return false;
+    *name = h->channels[i].name;
+    *L = h->channels[i].plugin->L;
+    return true;
+}

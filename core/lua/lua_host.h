@@ -95,6 +95,13 @@ enum sb_err sb_host_run_intents(struct sb_host *h, struct sb_turn *turn);
 bool sb_host_has_hook(const struct sb_host *h, const char *event);
 json_t *sb_host_run_hook(struct sb_host *h, const char *event, json_t *arg);
 
+/* Every declared channel for the admin API: a new array of
+ * {name, active, settings} in load order; settings is the public view of
+ * lua_settings_apply() (secrets "set" or null). A channel whose settings
+ * were never checked (the web widget: no schema) is shown active with no
+ * settings. (lua_settings.c) */
+json_t *sb_host_channels_json(struct sb_host *h);
+
 /* Normalises an inbound request with the channel plugin `channel`:
  * request (borrowed) is passed to its inbound(req) function; the result is
  * a new JSON object {text, client_id?, payload?, locale?} in *out.
@@ -223,6 +230,9 @@ enum sb_err host_store_write(struct sb_host *h, struct sb_errbuf *eb);
  * with the figures in eb when over). value NULL deletes key. */
 enum sb_err host_store_set(struct sb_host *h, struct sb_plugin *p, const char *key,
                            const char *value, size_t len, struct sb_errbuf *eb);
+/* The i-th declared channel (0..): its name and its plugin's state, both
+ * borrowed; false past the last (for lua_settings.c). */
+bool host_channel_at(struct sb_host *h, int i, const char **name, lua_State **L);
 /* Registration while a plugin's body loads; the function is at fn_idx. */
 enum sb_err host_add_intent(struct sb_host *h, struct sb_plugin *p, lua_State *L, int spec_idx,
                             struct sb_errbuf *eb);

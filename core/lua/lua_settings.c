@@ -543,40 +543,77 @@ static enum sb_err entry_of(const struct sb_config *cfg, const char *channel, js
     return SB_OK;
 }
 
+/* One lua_settings_apply(): what it allocates in C, so that it is freed
+ * whether the Lua part ends normally or by an error (out of memory, a
+ * plugin's __index on its spec table). */
+struct apply {
+    const char *channel;
+    const struct sb_config *cfg;
+    struct schema sc;
+    json_t *entry, *values, *pub;
+    struct sb_errbuf *eb;
+    enum sb_err rc;
+};
+
+/* The work, in a protected call: arguments the struct apply and the spec. */
+static int l_apply(lua_State *L)
+{
+    struct apply *a = lua_touserdata(L, 1);
+
+    a->rc = read_schema(L, 2, a->channel, &a->sc, a->eb);
+    if (!a->rc) a->rc = entry_of(a->cfg, a->channel, &a->entry, a->eb);
+    if (!a->rc) a->rc = collect(&a->sc, a->channel, a->entry, a->values, a->eb);
+    if (a->rc) return 0;
+    a->pub = public_of(&a->sc, a->values);
+    if (!a->pub) {
+        a->rc = SB_ERR_NOMEM;
+        return 0;
+    }
+    set_config(L, a->values);
+    remember_secrets(L, &a->sc, a->values);
+    remember_view(L, a->channel, a->entry != NULL, a->pub);
+    return 0;
+}
+
 enum sb_err lua_settings_apply(lua_State *L, int spec_idx, const char *channel,
                                const struct sb_config *cfg, bool *active, json_t **public_view,
                                struct sb_errbuf *eb)
 {
-    struct schema *sc = calloc(1, sizeof(*sc));
-    json_t *entry = NULL, *values = json_object(), *pub = NULL;
+    struct apply *a = calloc(1, sizeof(*a));
     enum sb_err rc;
+    int status;
 
     if (public_view) *public_view = NULL;
-    if (!sc || !values) {
-        rc = SB_ERR_NOMEM;
-        goto out;
+    if (!a) return SB_ERR_NOMEM;
+    a->channel = channel;
+    a->cfg = cfg;
+    a->eb = eb;
+    a->values = json_object();
+    if (!a->values) {
+        free(a);
+        return SB_ERR_NOMEM;
     }
     spec_idx = lua_absindex(L, spec_idx);
-    rc = read_schema(L, spec_idx, channel, sc, eb);
-    if (!rc) rc = entry_of(cfg, channel, &entry, eb);
-    if (!rc) rc = collect(sc, channel, entry, values, eb);
-    if (rc) goto out;
-    pub = public_of(sc, values);
-    if (!pub) {
-        rc = SB_ERR_NOMEM;
-        goto out;
+    lua_pushcfunction(L, l_apply); /* light C functions and userdata: no allocation */
+    lua_pushlightuserdata(L, a);
+    lua_pushvalue(L, spec_idx);
+    status = lua_pcall(L, 2, 0, 0);
+    rc = a->rc;
+    if (status != LUA_OK) {
+        rc = status == LUA_ERRMEM
+                 ? sb_fail(eb, SB_ERR_NOMEM, "channel %s: out of memory reading settings", channel)
+                 : sb_fail(eb, SB_ERR_LUA, "channel %s: settings: %s", channel,
+                           lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "error");
+        lua_pop(L, 1);
+    } else if (!rc) {
+        *active = a->entry != NULL;
+        if (public_view) *public_view = json_incref(a->pub);
     }
-    set_config(L, values);
-    remember_secrets(L, sc, values);
-    remember_view(L, channel, entry != NULL, pub);
-    *active = entry != NULL;
-    if (public_view) *public_view = json_incref(pub);
-out:
-    if (sc) schema_cleanup(sc);
-    free(sc);
-    json_decref(entry);
-    json_decref(values);
-    json_decref(pub);
+    schema_cleanup(&a->sc);
+    json_decref(a->entry);
+    json_decref(a->values);
+    json_decref(a->pub);
+    free(a);
     return rc;
 }
 

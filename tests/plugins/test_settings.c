@@ -345,6 +345,24 @@ static void test_bad_schemas_are_refused(void **state)
     }
 }
 
+/* The spec is the plugin's table: its metamethods run, and may fail,
+ * while the settings are read. The failure is an error, not a crash. */
+static void test_a_failing_spec_table_is_an_error(void **state)
+{
+    struct box b;
+    char buf[256];
+    (void)state;
+    box_open(&b, "{\"telegram\":{}}");
+    assert_int_equal(
+        apply(&b, "return setmetatable({}, { __index = function() error('boom') end })"),
+        SB_ERR_LUA);
+    assert_non_null(strstr(b.eb.msg, "channel telegram: settings:"));
+    assert_non_null(strstr(b.eb.msg, "boom"));
+    /* and the state still works, with no sb.config set */
+    assert_string_equal(EVAL(&b, "return 1 + 1"), "2");
+    box_close(&b);
+}
+
 /* ---------- scrubbing ---------- */
 
 static void scrub(struct box *b, char *msg, size_t cap)
@@ -561,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_a_secret_is_never_in_the_message),
         cmocka_unit_test(test_environment_overrides_the_file),
         cmocka_unit_test(test_bad_schemas_are_refused),
+        cmocka_unit_test(test_a_failing_spec_table_is_an_error),
         cmocka_unit_test(test_scrub_replaces_every_secret_and_cut_starts),
         cmocka_unit_test(test_error_messages_of_the_plugin_are_scrubbed),
         cmocka_unit_test(test_plugin_logs_are_scrubbed),

@@ -69,6 +69,9 @@ class AdminChannelsTests(harness.SwitchboardTestCase):
             self.assertIsInstance(c["active"], bool, c)
             self.assertIsInstance(c["settings"], dict, c)
         self.assertTrue(channels["e2e"]["active"], channels["e2e"])
+        # TODO(lead): once host_add_channel calls lua_settings_apply, also pin
+        # channels["e2e"]["settings"] == {"token": "set", "hook_key": "set", "api_base": "http://127.0.0.1:9"}
+        # (checked by hand with a patched host_add_channel: it holds).
         self.assertTrue(channels["web"]["active"], channels["web"])
         text = repr(body)
         self.assertNotIn(TOKEN, text)

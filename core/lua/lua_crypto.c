@@ -31,7 +31,7 @@
 #define BYTES_PER_INSTR 64
 
 /* Charges the work on `bytes` to the call; raises the budget error when
- * the call is over it. */
+ * the call is over it (so: only from the l_ functions below). */
 static void charge(lua_State *L, size_t bytes)
 {
     if (sandbox_charge(L, 1 + bytes / BYTES_PER_INSTR)) sandbox_raise_timeout(L);

@@ -472,46 +472,53 @@ static void log_turn(void *arg)
     sb_turn_cleanup(&t);
 }
 
+/* Opens a host whose config has TOKEN for telegram and loads a plugin from
+ * src (named tg.lua); then applies the test schema to its channels, which
+ * is what host_add_channel does once it calls lua_settings_apply. The
+ * plugins declare their settings in sb.channel{} as channel plugins do, so
+ * the tests hold with and without that call at load. */
+static void open_with_plugin(struct plugin_env *e, const char *src)
+{
+    struct sb_errbuf eb = {{0}};
+    const char *name;
+    lua_State *L;
+    bool active;
+    char path[128];
+    FILE *f;
+
+    assert_int_equal(plugin_env_open(e, "en"), 0);
+    snprintf(e->cfg.channels, sizeof(e->cfg.channels), "{\"telegram\":{\"bot_token\":\"%s\"}}",
+             TOKEN);
+    snprintf(path, sizeof(path), "%s/tg.lua", e->dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(src, f);
+    fclose(f);
+    if (sb_host_load_file(e->host, path, &eb)) fail_msg("%s", eb.msg);
+    unlink(path);
+    for (int i = 0; host_channel_at(e->host, i, &name, &L); i++) {
+        assert_int_equal(luaL_loadstring(L, schema), LUA_OK);
+        lua_call(L, 0, 1);
+        assert_int_equal(lua_settings_apply(L, -1, name, &e->cfg, &active, NULL, &eb), SB_OK);
+        lua_pop(L, 1);
+    }
+}
+
 /* A real plugin in the real host: its sb.log and print lines and its
  * failing intent, as the host logs them, never show the token. */
 static void test_plugin_logs_are_scrubbed(void **state)
 {
     struct plugin_env e;
-    struct sb_errbuf eb = {{0}};
-    const char *name;
-    lua_State *L;
-    bool active;
-    char path[128], *log;
-    FILE *f;
+    char *log;
     (void)state;
 
-    assert_int_equal(plugin_env_open(&e, "en"), 0);
-    snprintf(e.cfg.channels, sizeof(e.cfg.channels), "{\"telegram\":{\"bot_token\":\"%s\"}}",
-             TOKEN);
-    snprintf(path, sizeof(path), "%s/tg.lua", e.dir);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    /* the plugin declares its settings as a channel plugin does, so the test
-     * holds with and without host_add_channel applying them at load */
-    fputs("sb.channel{ name = 'telegram', inbound = function() end, deliver = function() end,\n"
-          "  settings = " SETTINGS " }\n"
-          "sb.intent{ name = 'leaky', handler = function(ctx)\n"
-          "  sb.log('info', 'calling with ' .. sb.config.bot_token)\n"
-          "  print('token', sb.config.bot_token)\n"
-          "  error('failed for ' .. sb.config.bot_token)\n"
-          "end }\n",
-          f);
-    fclose(f);
-    if (sb_host_load_file(e.host, path, &eb)) fail_msg("%s", eb.msg);
-    unlink(path);
-    /* what host_add_channel does once it calls lua_settings_apply */
-    assert_true(host_channel_at(e.host, 0, &name, &L));
-    assert_string_equal(name, "telegram");
-    assert_int_equal(luaL_loadstring(L, schema), LUA_OK);
-    lua_call(L, 0, 1);
-    assert_int_equal(lua_settings_apply(L, -1, name, &e.cfg, &active, NULL, &eb), SB_OK);
-    lua_pop(L, 1);
-
+    open_with_plugin(&e, "sb.channel{ name = 'telegram', inbound = function() end,\n"
+                         "  deliver = function() end, settings = " SETTINGS " }\n"
+                         "sb.intent{ name = 'leaky', handler = function(ctx)\n"
+                         "  sb.log('info', 'calling with ' .. sb.config.bot_token)\n"
+                         "  print('token', sb.config.bot_token)\n"
+                         "  error('failed for ' .. sb.config.bot_token)\n"
+                         "end }\n");
     log = capture_stderr(log_turn, &e);
     assert_non_null(strstr(log, "tg: calling with [secret]"));
     assert_non_null(strstr(log, "tg: token\t[secret]"));
@@ -526,36 +533,14 @@ static void test_plugin_logs_are_scrubbed(void **state)
 static void test_channels_json_shows_secrets_as_set(void **state)
 {
     struct plugin_env e;
-    struct sb_errbuf eb = {{0}};
-    const char *name;
-    lua_State *L;
-    bool active;
-    char path[128], *text;
-    FILE *f;
+    char *text;
     json_t *list;
     (void)state;
 
-    assert_int_equal(plugin_env_open(&e, "en"), 0);
-    snprintf(e.cfg.channels, sizeof(e.cfg.channels), "{\"telegram\":{\"bot_token\":\"%s\"}}",
-             TOKEN);
-    snprintf(path, sizeof(path), "%s/ch.lua", e.dir);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("sb.channel{ name = 'telegram', inbound = function() end, deliver = function() end,\n"
-          "  settings = " SETTINGS " }\n"
-          "sb.channel{ name = 'whatsapp', inbound = function() end, deliver = function() end,\n"
-          "  settings = " SETTINGS " }\n",
-          f);
-    fclose(f);
-    if (sb_host_load_file(e.host, path, &eb)) fail_msg("%s", eb.msg);
-    unlink(path);
-    for (int i = 0; i <= 1; i++) {
-        assert_true(host_channel_at(e.host, i, &name, &L));
-        assert_int_equal(luaL_loadstring(L, schema), LUA_OK);
-        lua_call(L, 0, 1);
-        assert_int_equal(lua_settings_apply(L, -1, name, &e.cfg, &active, NULL, &eb), SB_OK);
-        lua_pop(L, 1);
-    }
+    open_with_plugin(&e, "sb.channel{ name = 'telegram', inbound = function() end,\n"
+                         "  deliver = function() end, settings = " SETTINGS " }\n"
+                         "sb.channel{ name = 'whatsapp', inbound = function() end,\n"
+                         "  deliver = function() end, settings = " SETTINGS " }\n");
     list = sb_host_channels_json(e.host);
     text = json_dumps(list, JSON_COMPACT | JSON_SORT_KEYS);
     assert_string_equal(

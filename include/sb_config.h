@@ -69,6 +69,10 @@ struct sb_config {
     /* help-center "was this helpful?" votes per client address */
     double help_vote_per_hour;
     double help_vote_burst;
+    /* channel plugins' settings (docs/operating.md, "Channels"): the JSON
+     * text of the "channels" object, {"<channel>": {...}}; "" = none.
+     * Checked by the plugin's schema when it loads (lua_settings.c). */
+    char channels[16384];
 };
 
 void sb_config_defaults(struct sb_config *cfg);

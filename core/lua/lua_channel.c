@@ -271,9 +271,9 @@ json_t *sb_host_channels_json(struct sb_host *h)
     for (int i = 0;; i++) {
         const struct channel *ch = host_channel_at(h, i);
         if (!ch) break;
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:b, s:O?}", "name", ch->name, "plugin",
-                                             plugin_name(ch->plugin), "active", ch->active,
-                                             "settings", ch->settings_view));
+        json_t *view = ch->settings_view ? json_incref(ch->settings_view) : json_object();
+        json_array_append_new(arr, json_pack("{s:s, s:b, s:o}", "name", ch->name, "active",
+                                             ch->active, "settings", view));
     }
     return arr;
 }
@@ -435,18 +435,7 @@ void lua_channel_api_install(lua_State *L, struct sb_host *h, struct sb_plugin *
     luaL_setfuncs(L, fns, 2);
 }
 
-/* TEMPORARY until the settings and async parts are merged (issue 16). */
-__attribute__((weak)) enum sb_err lua_settings_apply(lua_State *L, int spec_idx,
-                                                     const char *channel,
-                                                     const struct sb_config *cfg, bool *active,
-                                                     json_t **public_view, struct sb_errbuf *eb)
-{
-    (void)L, (void)spec_idx, (void)channel, (void)cfg, (void)eb;
-    *active = false;
-    *public_view = NULL;
-    return SB_OK;
-}
-
+/* TEMPORARY until the async part is merged (issue 16). */
 __attribute__((weak)) enum sb_err host_call_async(struct sb_host *h, struct sb_plugin *p,
                                                   int fn_ref, json_t *arg, sb_host_done done,
                                                   void *done_arg)

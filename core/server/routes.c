@@ -23,7 +23,8 @@ extern const struct route api_agent_events_routes[]; /* core/api/api_agent_event
 extern const struct route api_admin_routes[];        /* core/api/api_admin.c */
 extern const struct route api_sites_routes[];        /* core/api/api_sites.c */
 extern const struct route api_admin_agents_routes[]; /* core/api/api_admin_agents.c */
-extern const struct route api_channels_routes[];     /* core/api/api_channels.c */
+extern const struct route api_admin_channels_routes[]; /* core/api/api_admin_channels.c */
+extern const struct route api_channels_routes[];       /* core/api/api_channels.c */
 
 const struct route *const sb_route_tables[] = {
     api_misc_routes,
@@ -41,6 +42,7 @@ const struct route *const sb_route_tables[] = {
     api_admin_routes,
     api_sites_routes,
     api_admin_agents_routes,
+    api_admin_channels_routes,
     api_channels_routes,
     NULL,
 };

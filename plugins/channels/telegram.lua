@@ -450,7 +450,6 @@ sb.channel{
     api_base     = { type = "string", default = "https://api.telegram.org" },
     mode         = { type = "string", default = "webhook", one_of = { "webhook", "poll" } },
     groups       = { type = "boolean", default = false },
-    max_attempts = { type = "integer", default = 20 },
   },
   routes = {
     { method = "POST", path = "webhook", handler = webhook },

@@ -77,6 +77,8 @@ static const struct key_def keys[] = {
     NUM("trust_proxy", KEY_INT, trust_proxy, 0, 1),
     NUM("reopen_window_s", KEY_INT, reopen_window_s, 0, 365 * 86400),
     NUM("offer_timeout_s", KEY_INT, offer_timeout_s, 1, 86400),
+    NUM("outbox_max_attempts", KEY_INT, outbox_max_attempts, 1, 1000),
+    NUM("outbox_max_age_s", KEY_INT, outbox_max_age_s, 60, 30 * 86400),
     NUM("auto_accept", KEY_INT, auto_accept, 0, 1),
     NUM("sla_warn_ratio", KEY_DOUBLE, sla_warn_ratio, 0.01, 1),
     STR("channel_weights", channel_weights),
@@ -136,6 +138,8 @@ void sb_config_defaults(struct sb_config *cfg)
     cfg->trust_proxy = 0;
     cfg->reopen_window_s = 86400;
     cfg->offer_timeout_s = 30;
+    cfg->outbox_max_attempts = 20;
+    cfg->outbox_max_age_s = 86400;
     cfg->auto_accept = 0;
     cfg->sla_warn_ratio = 0.8;
     cfg->channel_weights[0] = 0;

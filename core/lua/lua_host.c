@@ -809,4 +809,3 @@ enum sb_err sb_host_channel_inbound(struct sb_host *h, const char *channel, json
     lua_pop(L, 2);
     return rc;
 }
-

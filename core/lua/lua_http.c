@@ -69,6 +69,7 @@ static int read_headers(lua_State *L, const char **out)
 {
     int n = 0, tbl;
 
+    out[0] = NULL;
     if (lua_getfield(L, 1, "headers") == LUA_TNIL) {
         lua_pop(L, 1);
         return 0;

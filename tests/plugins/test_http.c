@@ -272,6 +272,26 @@ static void test_freeing_the_host_ends_a_waiting_call(void **state)
     assert_int_equal(o.rc, SB_ERR_CANCELLED);
 }
 
+static void test_a_call_may_wait_inside_pcall_and_xpcall(void **state)
+{
+    struct env e;
+    struct outcome o = {0};
+    (void)state;
+    env_open(&e, 100);
+    start(&e, "wait_inside_pcalls", 0, &o);
+    run_until_done(&e, &o);
+    if (o.rc) fail_msg("%s", o.err);
+    assert_true(json_is_true(json_array_get(o.results, 0)));
+    assert_string_equal(result_str(&o, 1), "hello");
+    assert_true(json_is_true(json_array_get(o.results, 2)));
+    assert_int_equal(json_integer_value(json_array_get(o.results, 3)), 500);
+    assert_true(json_is_false(json_array_get(o.results, 4)));
+    assert_string_equal(result_str(&o, 5), "handler: after the wait");
+    assert_int_equal(e.stub.requests, 3);
+    json_decref(o.results);
+    env_close(&e);
+}
+
 static void test_results_may_hold_any_bytes(void **state)
 {
     struct env e;
@@ -385,6 +405,7 @@ int main(void)
         cmocka_unit_test(test_a_failing_slice_undoes_its_store_writes_only),
         cmocka_unit_test(test_a_reload_ends_a_waiting_call),
         cmocka_unit_test(test_freeing_the_host_ends_a_waiting_call),
+        cmocka_unit_test(test_a_call_may_wait_inside_pcall_and_xpcall),
         cmocka_unit_test(test_results_may_hold_any_bytes),
         cmocka_unit_test(test_a_call_that_never_waits_ends_at_once),
         cmocka_unit_test(test_only_the_calls_own_thread_may_wait),

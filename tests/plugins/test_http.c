@@ -292,6 +292,22 @@ static void test_a_call_may_wait_inside_pcall_and_xpcall(void **state)
     env_close(&e);
 }
 
+static void test_a_response_over_the_memory_cap_is_nil_and_a_reason(void **state)
+{
+    struct env e;
+    struct outcome o = {0};
+    (void)state;
+    env_open(&e, 100);
+    /* under the 16 MiB response cap, over the plugin's 8 MiB of memory */
+    start(&e, "too_big_for_memory", (long long)e.pe.cfg.lua_memory + 1024 * 1024, &o);
+    run_until_done(&e, &o);
+    if (o.rc) fail_msg("%s", o.err);
+    assert_true(json_is_true(json_array_get(o.results, 0)));
+    assert_non_null(strstr(result_str(&o, 1), "memory"));
+    json_decref(o.results);
+    env_close(&e);
+}
+
 static void test_results_may_hold_any_bytes(void **state)
 {
     struct env e;
@@ -406,6 +422,7 @@ int main(void)
         cmocka_unit_test(test_a_reload_ends_a_waiting_call),
         cmocka_unit_test(test_freeing_the_host_ends_a_waiting_call),
         cmocka_unit_test(test_a_call_may_wait_inside_pcall_and_xpcall),
+        cmocka_unit_test(test_a_response_over_the_memory_cap_is_nil_and_a_reason),
         cmocka_unit_test(test_results_may_hold_any_bytes),
         cmocka_unit_test(test_a_call_that_never_waits_ends_at_once),
         cmocka_unit_test(test_only_the_calls_own_thread_may_wait),

@@ -51,7 +51,9 @@ struct sb_fetch_res {
     size_t body_len;
 };
 
-typedef void (*sb_fetch_done)(void *arg, const struct sb_fetch_res *res); /* called from the loop */
+/* Called from the loop (sb_fetch_on_event, sb_fetch_run); it may start and
+ * cancel requests, but not free the fetcher. */
+typedef void (*sb_fetch_done)(void *arg, const struct sb_fetch_res *res);
 
 /* A fetcher whose timerfd and sockets are added to epfd (borrowed; it must
  * outlive the fetcher). Initialises libcurl once per process. */

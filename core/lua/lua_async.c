@@ -236,8 +236,7 @@ static void run_slice(struct async_call *c, int nargs)
 
     rc = host_store_call_begin(c->h, &eb);
     if (rc) {
-        lua_pop(co, nargs);
-        end_call(c, rc, NULL, eb.msg);
+        end_call(c, rc, NULL, eb.msg); /* the thread and its arguments go with it */
         return;
     }
     turn = host_swap_turn(c->h, NULL);

@@ -98,9 +98,16 @@ static void end_call(struct async_call *c, enum sb_err rc, json_t *results, cons
         json_decref(results);
         results = NULL;
     }
-    c->done(c->done_arg, rc, results, rc ? (err ? err : sb_strerror(rc)) : NULL);
+    if (c->done) c->done(c->done_arg, rc, results, rc ? (err ? err : sb_strerror(rc)) : NULL);
     json_decref(results);
     free(c);
+}
+
+void host_call_detach(struct sb_plugin *p, void *done_arg)
+{
+    struct async_list *list = list_of(plugin_lua(p));
+    for (struct async_call *c = list ? list->head : NULL; c; c = c->next)
+        if (c->done_arg == done_arg) c->done = NULL;
 }
 
 void async_plugin_closing(struct sb_host *h, struct sb_plugin *p)

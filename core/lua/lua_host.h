@@ -232,6 +232,12 @@ typedef void (*sb_host_done)(void *arg, enum sb_err rc, json_t *results, const c
 enum sb_err host_call_async(struct sb_host *h, struct sb_plugin *p, int fn_ref, json_t *arg,
                             sb_host_done done, void *done_arg);
 
+/* The calls of plugin p started with done_arg run on to their end but no
+ * longer call done (the caller's state is going away, e.g. the HTTP request
+ * the call answers was closed). Only while such a call has not ended: p is
+ * still the one it runs in (a reload would have ended it). */
+void host_call_detach(struct sb_plugin *p, void *done_arg);
+
 /* The same, run to its end without the server's loop (command line):
  * drives the host's fetcher (deps.fetch, on an epoll set of its own) with
  * sb_fetch_run() until the call ends or timeout_ms passes (then the call

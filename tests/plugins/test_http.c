@@ -259,6 +259,30 @@ static void test_a_reload_ends_a_waiting_call(void **state)
     env_close(&e);
 }
 
+static void test_a_detached_call_runs_on_without_calling_back(void **state)
+{
+    struct env e;
+    struct outcome gone = {0}, kept = {0};
+    char *v = NULL;
+    size_t len;
+    (void)state;
+    env_open(&e, 100);
+    start(&e, "write_after_wait", 0, &gone);
+    start(&e, "write_after_wait", 0, &kept);
+    host_call_detach(host_find_plugin(e.pe.host, PLUGIN), &gone);
+    run_until_done(&e, &kept);
+    while (sb_fetch_pending(e.fetch) > 0)
+        sb_fetch_run(e.fetch, 100);
+    assert_int_equal(gone.calls, 0);
+    assert_int_equal(kept.rc, SB_OK);
+    json_decref(kept.results);
+    /* both ran to their end */
+    assert_int_equal(sb_store_kv_get(e.pe.store, PLUGIN, "count", &v, &len), SB_OK);
+    assert_string_equal(v, "2");
+    free(v);
+    env_close(&e);
+}
+
 static void test_freeing_the_host_ends_a_waiting_call(void **state)
 {
     struct env e;
@@ -420,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_instructions_add_up_over_the_whole_call),
         cmocka_unit_test(test_a_failing_slice_undoes_its_store_writes_only),
         cmocka_unit_test(test_a_reload_ends_a_waiting_call),
+        cmocka_unit_test(test_a_detached_call_runs_on_without_calling_back),
         cmocka_unit_test(test_freeing_the_host_ends_a_waiting_call),
         cmocka_unit_test(test_a_call_may_wait_inside_pcall_and_xpcall),
         cmocka_unit_test(test_a_response_over_the_memory_cap_is_nil_and_a_reason),

@@ -190,7 +190,7 @@ static void xfer_detach(struct sb_fetch *f, struct xfer *x)
     curl_multi_remove_handle(f->multi, x->easy);
 }
 
-static bool valid_method(const char *m)
+bool sb_fetch_method_ok(const char *m)
 {
     size_t n = strlen(m);
     if (n == 0 || n > 16) return false;
@@ -257,7 +257,7 @@ static enum sb_err xfer_setup(struct xfer *x, const struct sb_fetch_req *req)
     int connect_ms = x->timeout_ms < CONNECT_TIMEOUT_MS ? x->timeout_ms : CONNECT_TIMEOUT_MS;
     enum sb_err rc;
 
-    if (!req->url || !http_url(req->url) || has_line_break(req->url) || !valid_method(method))
+    if (!req->url || !http_url(req->url) || has_line_break(req->url) || !sb_fetch_method_ok(method))
         return SB_ERR_INVAL;
     rc = set_headers(x, req->headers);
     if (rc) return rc;

@@ -68,6 +68,8 @@ void sb_fetch_free(struct sb_fetch *f);
  * a header with a line break; SB_ERR_NOMEM. */
 enum sb_err sb_fetch_start(struct sb_fetch *f, const struct sb_fetch_req *req, sb_fetch_done done,
                            void *arg, uint64_t *id);
+/* A method sb_fetch_start takes: 1 to 16 upper-case letters. */
+bool sb_fetch_method_ok(const char *method);
 /* Stops request id; its done() is not called. Unknown or finished ids are
  * ignored. Safe from inside any done(). */
 void sb_fetch_cancel(struct sb_fetch *f, uint64_t id);

@@ -46,16 +46,6 @@ static bool token(const char *s, size_t len)
     return true;
 }
 
-/* "GET", "POST", "DELETE"...: what fetch.h accepts. */
-static bool upper_word(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 16) return false;
-    for (; *s; s++)
-        if (*s < 'A' || *s > 'Z') return false;
-    return true;
-}
-
 static bool clean_value(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++)
@@ -192,7 +182,7 @@ static int l_request(lua_State *L)
     if (url_len > HTTP_MAX_URL || strlen(req.url) != url_len ||
         (strncasecmp(req.url, "http://", 7) != 0 && strncasecmp(req.url, "https://", 8) != 0))
         return luaL_error(L, "sb.http.request: url must be an http:// or https:// URL");
-    if (!upper_word(req.method)) return luaL_error(L, "sb.http.request: bad method");
+    if (!sb_fetch_method_ok(req.method)) return luaL_error(L, "sb.http.request: bad method");
     if (req.body_len > HTTP_MAX_BODY)
         return luaL_error(L, "sb.http.request: body over %d bytes", HTTP_MAX_BODY);
     req.timeout_ms = read_timeout(L);

@@ -227,8 +227,10 @@ typedef void (*sb_host_done)(void *arg, enum sb_err rc, json_t *results, const c
 
 /* Calls the function at registry ref fn_ref of plugin p with arg
  * (borrowed; NULL: no argument) pushed as a Lua value. Returns
- * SB_ERR_NOMEM (or SB_ERR_DB) when the call could not start; then done is
- * not called. */
+ * SB_ERR_NOMEM, or SB_ERR_INVAL when fn_ref is not a function, when the
+ * call could not start; then done is not called. A done() that starts the
+ * next call at once (poll) recurses when the calls never wait: queue it on
+ * the loop instead. */
 enum sb_err host_call_async(struct sb_host *h, struct sb_plugin *p, int fn_ref, json_t *arg,
                             sb_host_done done, void *done_arg);
 
@@ -238,7 +240,8 @@ enum sb_err host_call_async(struct sb_host *h, struct sb_plugin *p, int fn_ref, 
  * still the one it runs in (a reload would have ended it). */
 void host_call_detach(struct sb_plugin *p, void *done_arg);
 
-/* The same, run to its end without the server's loop (command line):
+/* The same, run to its end without the server's loop (command line; not
+ * on the server's loop):
  * drives the host's fetcher (deps.fetch, on an epoll set of its own) with
  * sb_fetch_run() until the call ends or timeout_ms passes (then the call
  * is stopped: SB_ERR_TIMEOUT). *results (owned; may be NULL) gets the

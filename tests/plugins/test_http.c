@@ -394,6 +394,25 @@ static void test_only_the_calls_own_thread_may_wait(void **state)
     env_close(&e);
 }
 
+static void test_another_call_cannot_resume_a_waiting_thread(void **state)
+{
+    struct env e;
+    struct outcome o = {0};
+    struct sb_turn t;
+    (void)state;
+    env_open(&e, 100);
+    start(&e, "save_thread_and_wait", 0, &o);
+    plugin_env_turn(&e.pe, &t, "hello", "resume");
+    assert_string_equal(t.answered_by, "resume_saved");
+    assert_non_null(strstr(first_reply(&t), "cannot resume"));
+    sb_turn_cleanup(&t);
+    run_until_done(&e, &o);
+    assert_int_equal(o.rc, SB_OK);
+    assert_string_equal(result_str(&o, 0), "slow"); /* the real response, not the forged one */
+    json_decref(o.results);
+    env_close(&e);
+}
+
 static void test_an_intent_cannot_wait(void **state)
 {
     struct env e;
@@ -451,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_results_may_hold_any_bytes),
         cmocka_unit_test(test_a_call_that_never_waits_ends_at_once),
         cmocka_unit_test(test_only_the_calls_own_thread_may_wait),
+        cmocka_unit_test(test_another_call_cannot_resume_a_waiting_thread),
         cmocka_unit_test(test_an_intent_cannot_wait),
         cmocka_unit_test(test_a_blocking_call_drives_the_fetcher_itself),
     };

@@ -259,6 +259,12 @@ int sb_host_channel_names(struct sb_host *h, const char **names, int max, bool p
     return n;
 }
 
+void sb_host_channel_scrub(struct sb_host *h, const char *channel, char *msg, size_t cap)
+{
+    const struct channel *ch = host_channel_named(h, channel);
+    if (ch) lua_settings_scrub(plugin_state(ch->plugin), msg, cap);
+}
+
 int sb_host_channel_window_s(struct sb_host *h, const char *channel)
 {
     const struct channel *ch = host_channel_named(h, channel);

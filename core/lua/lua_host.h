@@ -142,6 +142,10 @@ bool sb_host_channel_has_path(struct sb_host *h, const char *channel, const char
 /* The names of the active channels (only those that poll), at most max;
  * borrowed until the next reload. */
 int sb_host_channel_names(struct sb_host *h, const char **names, int max, bool pollers_only);
+/* Replaces the channel's secrets in msg (cap bytes) by "[secret]": for
+ * what its plugin returned that the core keeps or shows (a delivery's
+ * failure reason). */
+void sb_host_channel_scrub(struct sb_host *h, const char *channel, char *msg, size_t cap);
 /* The channel's window_s (0: none or no such channel). */
 int sb_host_channel_window_s(struct sb_host *h, const char *channel);
 /* Every declared channel for the admin API, in load order: a new array of
@@ -263,6 +267,7 @@ const struct sb_host_deps *host_deps(struct sb_host *h);
 /* The turn being run by sb_host_run_intents, or NULL outside one. */
 struct sb_turn *host_turn(struct sb_host *h);
 const char *plugin_name(struct sb_plugin *p);
+lua_State *plugin_state(struct sb_plugin *p);
 /* Before a plugin call's first write: opens its store savepoint (and
  * those of the calls around it), so a failed call's writes are undone. */
 enum sb_err host_store_write(struct sb_host *h, struct sb_errbuf *eb);

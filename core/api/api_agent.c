@@ -15,6 +15,7 @@
 #include "handoff_int.h"
 #include "agent_events.h"
 #include "api.h"
+#include "channels.h"
 #include "http.h"
 #include "server.h"
 #include "sse.h"
@@ -620,6 +621,40 @@ out:
     return ret;
 }
 
+/* POST .../messages/{id}/retry: a dead letter (a message its channel
+ * could not deliver) goes back in the outbox, attempts from zero. */
+static enum MHD_Result api_agent_retry(struct sb_server *srv, struct MHD_Connection *c,
+                                       struct http_req *r, const char *params[2])
+{
+    struct sb_conv conv;
+    struct sb_handoff_row row;
+    enum MHD_Result ret;
+    int64_t me, msg_id;
+    bool found = false;
+    enum sb_err rc;
+
+    if (!agent_of(srv, c, r, &me, &ret)) return ret;
+    if (!conv_of(srv, c, r, params[0], &conv, &row, &ret)) return ret;
+    if (!sb_parse_id(params[1], &msg_id)) {
+        ret = http_error(srv, c, 404, "not_found", "no such message");
+        goto out;
+    }
+    rc = sb_store_begin(srv->store);
+    if (!rc) rc = channels_retry(srv->channels, &conv, msg_id, &found);
+    if (!rc && !found) {
+        sb_store_rollback(srv->store);
+        ret = http_error(srv, c, 409, "not_failed",
+                         "message %lld of this conversation is not a failed delivery",
+                         (long long)msg_id);
+        goto out;
+    }
+    ret = finish(srv, c, &conv, rc, &(struct sb_errbuf){{0}},
+                 json_pack("{s:I, s:s}", "id", (json_int_t)msg_id, "delivery", "pending"));
+out:
+    sb_conv_cleanup(&conv);
+    return ret;
+}
+
 /* ------------------------------------------------------------------ */
 /* the test clock                                                       */
 
@@ -680,6 +715,8 @@ const struct route api_agent_routes[] = {
     {"POST", "/api/v1/agent/conversations/{}/return-to-bot", api_agent_return, ROUTE_AGENT, false},
     {"POST", "/api/v1/agent/conversations/{}/typing", api_agent_typing, ROUTE_AGENT, false},
     {"POST", "/api/v1/agent/conversations/{}/read", api_agent_read, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/messages/{}/retry", api_agent_retry, ROUTE_AGENT,
+     false},
     /* only with --test-clock (and SWITCHBOARD_TEST=1); 404 otherwise */
     {"POST", "/api/v1/test/clock", api_test_clock, ROUTE_ADMIN, false},
     {NULL, NULL, NULL, ROUTE_PUBLIC, false},

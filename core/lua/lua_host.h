@@ -106,6 +106,57 @@ json_t *sb_host_run_hook(struct sb_host *h, const char *event, json_t *arg);
 enum sb_err sb_host_channel_inbound(struct sb_host *h, const char *channel, json_t *request,
                                     json_t **out, struct sb_errbuf *eb);
 
+/* ------- Interface to code in lua_channel.c: channel plugins ------- */
+
+/* The core's side of sb.accept and sb.status (core/channels/ fills it;
+ * the host only passes it on). msg / st are the plugin's tables as JSON
+ * (attachments' data as byte strings). */
+struct sb_channel_ops {
+    void *arg;
+    enum sb_err (*accept)(void *arg, const char *channel, json_t *msg, int64_t *id, bool *dup,
+                          struct sb_errbuf *eb);
+    enum sb_err (*status)(void *arg, const char *channel, json_t *st, bool *known,
+                          struct sb_errbuf *eb);
+};
+/* ops is borrowed for the host's life; NULL: plugins cannot accept. */
+void sb_host_set_channel_ops(struct sb_host *h, const struct sb_channel_ops *ops);
+
+/* The end of a call that may wait (lua_async.c): rc SB_OK with results,
+ * the JSON array of what the function returned, or an error and its
+ * message. results is borrowed for the callback. */
+typedef void (*sb_host_done)(void *arg, enum sb_err rc, json_t *results, const char *err);
+
+/* Calls a channel's route handler / deliver / poll / command with arg (a
+ * table made of the JSON, borrowed) as a call that may wait; done runs
+ * once, maybe before these return. SB_ERR_NOT_FOUND when the channel is
+ * not loaded or not active (commands: not loaded), or has no such route,
+ * poll or command; done is then not called. */
+enum sb_err sb_host_channel_route(struct sb_host *h, const char *channel, const char *method,
+                                  const char *path, json_t *req, sb_host_done done, void *arg);
+enum sb_err sb_host_channel_deliver(struct sb_host *h, const char *channel, json_t *msg,
+                                    sb_host_done done, void *arg);
+enum sb_err sb_host_channel_poll(struct sb_host *h, const char *channel, sb_host_done done,
+                                 void *arg);
+enum sb_err sb_host_channel_command(struct sb_host *h, const char *channel, const char *command,
+                                    json_t *args, sb_host_done done, void *arg);
+/* True when an active channel has a route at path (any method): a wrong
+ * method is then 405, not 404. */
+bool sb_host_channel_has_path(struct sb_host *h, const char *channel, const char *path);
+/* The names of the active channels (only those that poll), at most max;
+ * borrowed until the next reload. */
+int sb_host_channel_names(struct sb_host *h, const char **names, int max, bool pollers_only);
+/* Replaces the channel's secrets in msg (cap bytes) by "[secret]": for
+ * what its plugin returned that the core keeps or shows (a delivery's
+ * failure reason). */
+void sb_host_channel_scrub(struct sb_host *h, const char *channel, char *msg, size_t cap);
+/* The channel's window_s (0: none or no such channel). */
+int sb_host_channel_window_s(struct sb_host *h, const char *channel);
+/* Every declared channel for the admin API, in load order: a new array of
+ * {name, active, settings}; settings is the public view of
+ * lua_settings_apply() (secrets "set" or null), {} for a channel with
+ * nothing to configure (the web widget), which is always active. */
+json_t *sb_host_channels_json(struct sb_host *h);
+
 /* ------- Interface to code in lua_sandbox.c ------- */
 
 /* Per-state bookkeeping reachable from the Lua extra space. */
@@ -164,6 +215,39 @@ void sandbox_open_coroutines(lua_State *L);
  * matcher charged to the call's budget (lua_pattern.h). */
 void sandbox_open_patterns(lua_State *L);
 
+/* ------- Interface to code in lua_crypto.c ------- */
+
+/* Sets sb.crypto (hashes, HMACs, constant-time compare, hex, base64,
+ * random bytes; charged to the call's budget) on the table at the top. */
+void lua_crypto_open(lua_State *L);
+
+/* ------- Interface to code in lua_settings.c ------- */
+
+/* A channel's settings: reads spec.settings (the schema, in the sb.channel
+ * table at spec_idx) and the channel's entry in cfg->channels (borrowed),
+ * with SWITCHBOARD_CHANNEL_<CHANNEL>_<KEY> environment overrides; checks
+ * them (unknown keys, types, required, one_of, min/max) and sets the
+ * state's sb.config to a read-only table with the defaults filled in.
+ * *active: the channel has an entry in "channels" (an inactive channel
+ * gets its defaults and nothing is required). *public_view (NULL: not
+ * wanted) is a new object {key: value} with every secret as "set" or null.
+ * Remembers the secrets for lua_settings_scrub() and the view for
+ * lua_settings_view(). SB_ERR_INVAL with a message naming the channel and
+ * the key, never a secret's value. */
+enum sb_err lua_settings_apply(lua_State *L, int spec_idx, const char *channel,
+                               const struct sb_config *cfg, bool *active, json_t **public_view,
+                               struct sb_errbuf *eb);
+
+/* Replaces every secret value (4 bytes or longer) of L's channel settings
+ * in msg (NUL-terminated, cap bytes) by "[secret]", and a secret's start
+ * of 4 bytes or more cut off at the end of a full buffer. Never raises,
+ * never allocates: for log lines and error messages of the plugin. */
+void lua_settings_scrub(lua_State *L, char *msg, size_t cap);
+
+/* What lua_settings_apply() recorded for channel in L: a new object
+ * {"active": bool, "settings": public view}, or NULL when it never ran. */
+json_t *lua_settings_view(lua_State *L, const char *channel);
+
 /* ------- Interface to code in lua_api.c ------- */
 
 /* Installs the sb table into L for plugin p. */
@@ -186,6 +270,7 @@ const struct sb_host_deps *host_deps(struct sb_host *h);
 /* The turn being run by sb_host_run_intents, or NULL outside one. */
 struct sb_turn *host_turn(struct sb_host *h);
 const char *plugin_name(struct sb_plugin *p);
+lua_State *plugin_state(struct sb_plugin *p);
 /* Before a plugin call's first write: opens its store savepoint (and
  * those of the calls around it), so a failed call's writes are undone. */
 enum sb_err host_store_write(struct sb_host *h, struct sb_errbuf *eb);
@@ -211,21 +296,20 @@ enum sb_err host_add_channel(struct sb_host *h, struct sb_plugin *p, lua_State *
  * Each slice is one plugin call for the store: a failing slice's sb.store
  * writes are undone.
  *
- * done(arg, rc, results, err) is called exactly once when host_call_async
- * returned SB_OK, possibly before it returns (a call that never waits).
- * results (borrowed for the callback; json_incref to keep it) is a JSON
- * array of the function's return values (nil -> null; tables -> objects
- * or arrays; strings may hold any bytes, made with json_stringn_nocheck:
- * check them before dumping them as JSON text), NULL when rc != SB_OK;
- * err is the error message when rc != SB_OK, else NULL. rc:
- * SB_ERR_LUA (error raised), SB_ERR_TIMEOUT (budget or deadline),
+ * done(arg, rc, results, err) (sb_host_done, above) is called exactly
+ * once when host_call_async returned SB_OK, possibly before it returns (a
+ * call that never waits). results (borrowed for the callback; json_incref
+ * to keep it) is a JSON array of the function's return values (nil ->
+ * null; tables -> objects or arrays; strings may hold any bytes, made with
+ * json_stringn_nocheck: check them before dumping them as JSON text), NULL
+ * when rc != SB_OK; err is the error message when rc != SB_OK, else NULL.
+ * rc: SB_ERR_LUA (error raised), SB_ERR_TIMEOUT (budget or deadline),
  * SB_ERR_NOMEM (memory cap), SB_ERR_CANCELLED ("plugin reloaded": the
  * plugin was reloaded or unloaded, or the host freed, while the call
  * waited; its requests were cancelled). A done() called from sb_host_free
- * must not call back into the host. */
-typedef void (*sb_host_done)(void *arg, enum sb_err rc, json_t *results, const char *err);
-
-/* Calls the function at registry ref fn_ref of plugin p with arg
+ * must not call back into the host.
+ *
+ * Calls the function at registry ref fn_ref of plugin p with arg
  * (borrowed; NULL: no argument) pushed as a Lua value. Returns
  * SB_ERR_NOMEM, or SB_ERR_INVAL when fn_ref is not a function, when the
  * call could not start; then done is not called. A done() that starts the

@@ -433,28 +433,35 @@ static void blocking_done(void *arg, enum sb_err rc, json_t *results, const char
         bl->results = json_incref(results);
 }
 
+enum sb_err sb_host_run_until(struct sb_host *h, const bool *ended, int timeout_ms)
+{
+    struct sb_fetch *f = host_deps(h)->fetch;
+    int64_t deadline = sb_mono_ns() + (int64_t)timeout_ms * 1000000;
+
+    while (!*ended) {
+        int64_t left_ms = (deadline - sb_mono_ns()) / 1000000;
+        /* Requests are all a call can wait for: none in flight, it is stuck. */
+        if (left_ms <= 0 || !f || sb_fetch_pending(f) == 0) return SB_ERR_TIMEOUT;
+        sb_fetch_run(f, left_ms > 1000 ? 1000 : (int)left_ms + 1);
+    }
+    return SB_OK;
+}
+
 enum sb_err host_call_blocking(struct sb_host *h, struct sb_plugin *p, int fn_ref, json_t *arg,
                                int timeout_ms, json_t **results, struct sb_errbuf *eb)
 {
-    struct sb_fetch *f = host_deps(h)->fetch;
     struct blocking bl = {.eb = eb};
-    int64_t deadline = sb_mono_ns() + (int64_t)timeout_ms * 1000000;
     enum sb_err rc = host_call_async(h, p, fn_ref, arg, blocking_done, &bl);
 
     if (rc) return sb_fail(eb, rc, "cannot start the plugin call: %s", sb_strerror(rc));
-    while (!bl.ended) {
-        int64_t left_ms = (deadline - sb_mono_ns()) / 1000000;
-        if (left_ms <= 0 || !f) {
-            struct async_list *list = list_of(plugin_lua(p));
-            for (struct async_call *c = list ? list->head : NULL; c; c = c->next) {
-                if (c->done_arg == &bl) {
-                    end_call(c, SB_ERR_TIMEOUT, NULL, "the command took too long");
-                    break;
-                }
+    if (sb_host_run_until(h, &bl.ended, timeout_ms)) {
+        struct async_list *list = list_of(plugin_lua(p));
+        for (struct async_call *c = list ? list->head : NULL; c; c = c->next) {
+            if (c->done_arg == &bl) {
+                end_call(c, SB_ERR_TIMEOUT, NULL, "the command took too long");
+                break;
             }
-            break;
         }
-        sb_fetch_run(f, left_ms > 1000 ? 1000 : (int)left_ms + 1);
     }
     if (!bl.ended) return sb_fail(eb, SB_ERR_TIMEOUT, "the command took too long");
     if (bl.rc == SB_OK && results)

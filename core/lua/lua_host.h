@@ -333,6 +333,14 @@ void host_call_detach(struct sb_plugin *p, void *done_arg);
 enum sb_err host_call_blocking(struct sb_host *h, struct sb_plugin *p, int fn_ref, json_t *arg,
                                int timeout_ms, json_t **results, struct sb_errbuf *eb);
 
+/* For command line tools (no server loop; the host's deps.fetch on an
+ * epoll set of its own): drives the fetcher with sb_fetch_run() until
+ * *ended (set by the done() of the call started, e.g. through
+ * sb_host_channel_command) or timeout_ms passes. SB_ERR_TIMEOUT when it
+ * did not end (in time, or at all: nothing left in flight); the call is
+ * then still open and sb_host_free ends it (SB_ERR_CANCELLED). */
+enum sb_err sb_host_run_until(struct sb_host *h, const bool *ended, int timeout_ms);
+
 /* lua_host.c, before it closes p's state (reload, unload, host freed):
  * ends p's waiting calls with SB_ERR_CANCELLED, "plugin reloaded". */
 void async_plugin_closing(struct sb_host *h, struct sb_plugin *p);

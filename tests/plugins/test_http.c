@@ -31,6 +31,7 @@ struct env {
 /* What done() reported. */
 struct outcome {
     int calls;
+    bool ended;
     enum sb_err rc;
     json_t *results;
     char err[512];
@@ -40,6 +41,7 @@ static void on_done(void *arg, enum sb_err rc, json_t *results, const char *err)
 {
     struct outcome *o = arg;
     o->calls++;
+    o->ended = true;
     o->rc = rc;
     o->results = results ? json_incref(results) : NULL;
     snprintf(o->err, sizeof(o->err), "%s", err ? err : "");
@@ -452,6 +454,27 @@ static void test_a_blocking_call_drives_the_fetcher_itself(void **state)
     env_close(&e);
 }
 
+static void test_run_until_drives_a_call_to_its_end_or_gives_up(void **state)
+{
+    struct env e;
+    struct outcome o = {0}, stuck = {0};
+    bool never = false;
+    (void)state;
+    env_open(&e, 100);
+    start(&e, "two_in_a_row", 0, &o);
+    /* a flag nothing sets: gives up (in time, or once nothing is in flight) */
+    assert_int_equal(sb_host_run_until(e.pe.host, &never, 100), SB_ERR_TIMEOUT);
+    assert_int_equal(sb_host_run_until(e.pe.host, &o.ended, 10000), SB_OK);
+    assert_int_equal(o.rc, SB_OK);
+    json_decref(o.results);
+    start(&e, "wait_forever", 0, &stuck);
+    assert_int_equal(sb_host_run_until(e.pe.host, &stuck.ended, 200), SB_ERR_TIMEOUT);
+    assert_int_equal(stuck.calls, 0);
+    env_close(&e); /* ends it */
+    assert_int_equal(stuck.calls, 1);
+    assert_int_equal(stuck.rc, SB_ERR_CANCELLED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -473,6 +496,7 @@ int main(void)
         cmocka_unit_test(test_another_call_cannot_resume_a_waiting_thread),
         cmocka_unit_test(test_an_intent_cannot_wait),
         cmocka_unit_test(test_a_blocking_call_drives_the_fetcher_itself),
+        cmocka_unit_test(test_run_until_drives_a_call_to_its_end_or_gives_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

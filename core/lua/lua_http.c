@@ -89,7 +89,7 @@ static int read_headers(lua_State *L, const char **out)
     return n;
 }
 
-/* Whole seconds or a fraction: timeout_ms is an integer of milliseconds. */
+/* timeout_ms: whole milliseconds, for the whole request; 0 when absent. */
 static int read_timeout(lua_State *L)
 {
     lua_Integer ms;

@@ -26,7 +26,10 @@
 #include "lua_host.h"
 #include "sb_log.h"
 
-#define CALLS_KEY "sb.async.calls"
+/* The registry key of a state's list: an address, so that reading it
+ * never allocates (reading a string key may have to make the string, and
+ * an allocation that fails outside a protected call aborts). */
+static const char calls_key;
 #define TIMEOUT_MSG "plugin exceeded its time or instruction budget"
 
 struct async_list {
@@ -54,7 +57,7 @@ static struct async_list *list_of(lua_State *L)
 {
     struct async_list *list;
     if (!lua_checkstack(L, 1)) return NULL;
-    lua_getfield(L, LUA_REGISTRYINDEX, CALLS_KEY);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &calls_key);
     list = lua_touserdata(L, -1);
     lua_pop(L, 1);
     return list;
@@ -359,13 +362,13 @@ static int l_prepare(lua_State *L)
 {
     struct prepare *pr = lua_touserdata(L, 1);
 
-    lua_getfield(L, LUA_REGISTRYINDEX, CALLS_KEY);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &calls_key);
     pr->list = lua_touserdata(L, -1);
     lua_pop(L, 1);
     if (!pr->list) {
         pr->list = lua_newuserdatauv(L, sizeof(*pr->list), 0);
         pr->list->head = NULL;
-        lua_setfield(L, LUA_REGISTRYINDEX, CALLS_KEY);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &calls_key);
     }
     pr->co = lua_newthread(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, pr->fn_ref);

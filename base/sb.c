@@ -22,6 +22,7 @@ static const char *const err_text[] = {
     [SB_ERR_AUTH] = "not authenticated",
     [SB_ERR_FORBIDDEN] = "forbidden",
     [SB_ERR_CONFLICT] = "conflict",
+    [SB_ERR_CANCELLED] = "cancelled",
 };
 
 const char *sb_strerror(enum sb_err err)

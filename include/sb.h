@@ -24,7 +24,8 @@ enum sb_err {
     SB_ERR_EXISTS,
     SB_ERR_AUTH,
     SB_ERR_FORBIDDEN,
-    SB_ERR_CONFLICT, /* someone else changed it first */
+    SB_ERR_CONFLICT,  /* someone else changed it first */
+    SB_ERR_CANCELLED, /* stopped before it finished (a plugin reloaded under a call) */
 };
 
 /* Static text for an error code; never NULL. */

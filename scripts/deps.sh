@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libmicrohttpd-dev liblua5.4-dev libsqlite3-dev
-  libpcre2-dev libjansson-dev libssl-dev libyaml-dev libcmark-dev libstemmer-dev curl)
+  libpcre2-dev libjansson-dev libssl-dev libyaml-dev libcmark-dev libstemmer-dev curl
+  libcurl4-openssl-dev)
 if [ "${1:-}" = "--test" ]; then
   packages+=(libcmocka-dev python3 clang-format chromium)
   # The browser tests run on node (playwright-core from npm, tests/browser);

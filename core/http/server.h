@@ -26,6 +26,7 @@ struct handoff_state;
 struct http_req;
 struct MHD_Daemon;
 struct route;
+struct sb_fetch;
 struct sb_host;
 struct sb_kb;
 struct sb_limits;
@@ -59,6 +60,7 @@ struct sb_server {
      * first request (the catalogues do not change while the server runs). */
     char *widget_words, *widget_locales;
     struct sb_host *host;
+    struct sb_fetch *fetch; /* outbound HTTP on the loop (fetch.h): sb.http */
     struct MHD_Daemon *mhd;
     const struct route *const *routes; /* NULL-terminated tables (core/server/routes.c) */
     int epfd, sigfd, tickfd;

@@ -117,7 +117,9 @@ static bool is_array(lua_State *L, int idx, size_t *n)
     return count > 0 && (size_t)count == *n;
 }
 
-json_t *lua_api_to_json(lua_State *L, int idx, int depth, struct sb_errbuf *eb)
+/* bytes: strings may hold any bytes (plugin results that carry raw data);
+ * otherwise they must be UTF-8. */
+static json_t *to_json(lua_State *L, int idx, int depth, bool bytes, struct sb_errbuf *eb)
 {
     idx = lua_absindex(L, idx);
     if (depth > MAX_JSON_DEPTH) {
@@ -135,6 +137,7 @@ json_t *lua_api_to_json(lua_State *L, int idx, int depth, struct sb_errbuf *eb)
     case LUA_TSTRING: {
         size_t len;
         const char *s = lua_tolstring(L, idx, &len);
+        if (bytes) return json_stringn_nocheck(s, len);
         if (!sb_utf8_valid(s, len)) {
             sb_fail(eb, SB_ERR_INVAL, "string is not valid UTF-8");
             return NULL;
@@ -153,7 +156,7 @@ json_t *lua_api_to_json(lua_State *L, int idx, int depth, struct sb_errbuf *eb)
             for (size_t i = 1; i <= n; i++) {
                 json_t *x;
                 lua_rawgeti(L, idx, (lua_Integer)i);
-                x = lua_api_to_json(L, -1, depth + 1, eb);
+                x = to_json(L, -1, depth + 1, bytes, eb);
                 lua_pop(L, 1);
                 if (!x) {
                     json_decref(out);
@@ -173,7 +176,7 @@ json_t *lua_api_to_json(lua_State *L, int idx, int depth, struct sb_errbuf *eb)
                 sb_fail(eb, SB_ERR_INVAL, "object keys must be strings");
                 return NULL;
             }
-            x = lua_api_to_json(L, -1, depth + 1, eb);
+            x = to_json(L, -1, depth + 1, bytes, eb);
             if (!x) {
                 lua_pop(L, 2);
                 json_decref(out);
@@ -189,6 +192,16 @@ json_t *lua_api_to_json(lua_State *L, int idx, int depth, struct sb_errbuf *eb)
     }
     sb_fail(eb, SB_ERR_INVAL, "cannot encode a %s as JSON", luaL_typename(L, idx));
     return NULL;
+}
+
+json_t *lua_api_to_json(lua_State *L, int idx, int depth, struct sb_errbuf *eb)
+{
+    return to_json(L, idx, depth, false, eb);
+}
+
+json_t *lua_api_to_json_bytes(lua_State *L, int idx, int depth, struct sb_errbuf *eb)
+{
+    return to_json(L, idx, depth, true, eb);
 }
 
 static int l_json_encode(lua_State *L)
@@ -888,6 +901,7 @@ void lua_api_install(lua_State *L, struct sb_host *h, struct sb_plugin *p)
     lua_crypto_open(L);
     lua_pushstring(L, plugin_name(p));
     lua_setfield(L, -2, "plugin");
+    lua_http_install(L, h, p);
     lua_channel_api_install(L, h, p);
     lua_setglobal(L, "sb");
 }

@@ -259,6 +259,12 @@ int sb_host_channel_names(struct sb_host *h, const char **names, int max, bool p
     return n;
 }
 
+void sb_host_channel_scrub(struct sb_host *h, const char *channel, char *msg, size_t cap)
+{
+    const struct channel *ch = host_channel_named(h, channel);
+    if (ch) lua_settings_scrub(plugin_state(ch->plugin), msg, cap);
+}
+
 int sb_host_channel_window_s(struct sb_host *h, const char *channel)
 {
     const struct channel *ch = host_channel_named(h, channel);
@@ -433,13 +439,4 @@ void lua_channel_api_install(lua_State *L, struct sb_host *h, struct sb_plugin *
     lua_pushlightuserdata(L, h);
     lua_pushlightuserdata(L, p);
     luaL_setfuncs(L, fns, 2);
-}
-
-/* TEMPORARY until the async part is merged (issue 16). */
-__attribute__((weak)) enum sb_err host_call_async(struct sb_host *h, struct sb_plugin *p,
-                                                  int fn_ref, json_t *arg, sb_host_done done,
-                                                  void *done_arg)
-{
-    (void)h, (void)p, (void)fn_ref, (void)arg, (void)done, (void)done_arg;
-    return SB_ERR_INVAL;
 }

@@ -52,11 +52,6 @@ enum sb_err channel_read(struct sb_host *h, struct sb_plugin *p, lua_State *L, i
 /* Releases what channel_read kept (the state may be closed after). */
 void channel_forget(struct channel *ch);
 
-/* ------- Interface to code in lua_async.c ------- */
-
-enum sb_err host_call_async(struct sb_host *h, struct sb_plugin *p, int fn_ref, json_t *arg,
-                            sb_host_done done, void *done_arg);
-
 /* Installs sb.accept and sb.status into the sb table at the top of L. */
 void lua_channel_api_install(lua_State *L, struct sb_host *h, struct sb_plugin *p);
 

@@ -120,6 +120,10 @@ static int l_wrap(lua_State *L)
 static int l_rearm_then_stock(lua_State *L)
 {
     lua_State *co = lua_tothread(L, 1);
+    /* A waiting plugin call's thread (coroutine.running() in it) is the
+     * host's to resume, with the response it waits for. */
+    if (co && async_owns_thread(co))
+        return luaL_error(L, "cannot resume or close the thread of a waiting plugin call");
     if (co) sandbox_rearm(co);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);

@@ -94,6 +94,11 @@ const char *plugin_name(struct sb_plugin *p)
     return p->name;
 }
 
+lua_State *plugin_state(struct sb_plugin *p)
+{
+    return p->L;
+}
+
 void sb_host_set_channel_ops(struct sb_host *h, const struct sb_channel_ops *ops)
 {
     h->channel_ops = ops;
@@ -190,6 +195,7 @@ static void plugin_free(struct sb_host *h, struct sb_plugin *p)
 {
     if (!p) return;
     forget_plugin(h, p);
+    if (p->L) async_plugin_closing(h, p); /* its waiting calls end first */
     if (p->L) lua_close(p->L);
     free(p);
 }
@@ -674,6 +680,43 @@ static void count_failure(struct sb_host *h, enum sb_err rc)
     h->stats.errors++;
     if (rc == SB_ERR_TIMEOUT) h->stats.timeouts++;
     if (rc == SB_ERR_NOMEM) h->stats.memory_errors++;
+}
+
+/* ---------- for lua_async.c ---------- */
+
+lua_State *plugin_lua(struct sb_plugin *p)
+{
+    return p->L;
+}
+
+struct sb_plugin *host_find_plugin(struct sb_host *h, const char *name)
+{
+    for (struct sb_plugin *p = h->plugins; p; p = p->next)
+        if (strcmp(p->name, name) == 0) return p;
+    return NULL;
+}
+
+enum sb_err host_store_call_begin(struct sb_host *h, struct sb_errbuf *eb)
+{
+    return store_call_begin(h, eb);
+}
+
+void host_store_call_end(struct sb_host *h, struct sb_plugin *p, enum sb_err rc)
+{
+    store_call_end(h, p, rc);
+}
+
+void host_count_call(struct sb_host *h, enum sb_err rc)
+{
+    h->stats.calls++;
+    if (rc) count_failure(h, rc);
+}
+
+struct sb_turn *host_swap_turn(struct sb_host *h, struct sb_turn *t)
+{
+    struct sb_turn *old = h->turn;
+    h->turn = t;
+    return old;
 }
 
 static enum sb_err run_intents(struct sb_host *h, struct sb_turn *t);

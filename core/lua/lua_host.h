@@ -15,12 +15,14 @@
 #include <jansson.h>
 #include <lua.h>
 
+#include "fetch.h"
 #include "sb.h"
 #include "sb_config.h"
 #include "sb_kb.h"
 #include "sb_re.h"
 #include "sb_store.h"
 
+struct async_call;
 struct sb_host;
 struct sb_plugin;
 
@@ -32,6 +34,7 @@ struct sb_host_deps {
     const struct sb_config *cfg;
     const char *public_url;       /* base for help-center links */
     const struct sb_words *words; /* ctx:t's catalogues (words.h); NULL: none */
+    struct sb_fetch *fetch;       /* sb.http's outbound HTTP (fetch.h); NULL: none */
 };
 
 /* Counters for /metrics and tests. */
@@ -142,6 +145,10 @@ bool sb_host_channel_has_path(struct sb_host *h, const char *channel, const char
 /* The names of the active channels (only those that poll), at most max;
  * borrowed until the next reload. */
 int sb_host_channel_names(struct sb_host *h, const char **names, int max, bool pollers_only);
+/* Replaces the channel's secrets in msg (cap bytes) by "[secret]": for
+ * what its plugin returned that the core keeps or shows (a delivery's
+ * failure reason). */
+void sb_host_channel_scrub(struct sb_host *h, const char *channel, char *msg, size_t cap);
 /* The channel's window_s (0: none or no such channel). */
 int sb_host_channel_window_s(struct sb_host *h, const char *channel);
 /* Every declared channel for the admin API, in load order: a new array of
@@ -263,6 +270,7 @@ const struct sb_host_deps *host_deps(struct sb_host *h);
 /* The turn being run by sb_host_run_intents, or NULL outside one. */
 struct sb_turn *host_turn(struct sb_host *h);
 const char *plugin_name(struct sb_plugin *p);
+lua_State *plugin_state(struct sb_plugin *p);
 /* Before a plugin call's first write: opens its store savepoint (and
  * those of the calls around it), so a failed call's writes are undone. */
 enum sb_err host_store_write(struct sb_host *h, struct sb_errbuf *eb);
@@ -277,5 +285,98 @@ enum sb_err host_add_hook(struct sb_host *h, struct sb_plugin *p, lua_State *L, 
                           struct sb_errbuf *eb);
 enum sb_err host_add_channel(struct sb_host *h, struct sb_plugin *p, lua_State *L, int spec_idx,
                              struct sb_errbuf *eb);
+
+/* ------- Interface to code in lua_async.c (and lua_http.c) ------- */
+
+/* Plugin calls that may wait (for sb.http) without blocking the loop: the
+ * function runs in a new thread (coroutine) of the plugin's state, which
+ * yields while it waits and is resumed from the loop when what it waits for
+ * completes. Instructions add up over the whole call; the deadline applies
+ * to each run between two waits (a slice), the waiting does not count.
+ * Each slice is one plugin call for the store: a failing slice's sb.store
+ * writes are undone.
+ *
+ * done(arg, rc, results, err) (sb_host_done, above) is called exactly
+ * once when host_call_async returned SB_OK, possibly before it returns (a
+ * call that never waits). results (borrowed for the callback; json_incref
+ * to keep it) is a JSON array of the function's return values (nil ->
+ * null; tables -> objects or arrays; strings may hold any bytes, made with
+ * json_stringn_nocheck: check them before dumping them as JSON text), NULL
+ * when rc != SB_OK; err is the error message when rc != SB_OK, else NULL.
+ * rc: SB_ERR_LUA (error raised), SB_ERR_TIMEOUT (budget or deadline),
+ * SB_ERR_NOMEM (memory cap), SB_ERR_CANCELLED ("plugin reloaded": the
+ * plugin was reloaded or unloaded, or the host freed, while the call
+ * waited; its requests were cancelled). A done() called from sb_host_free
+ * must not call back into the host.
+ *
+ * Calls the function at registry ref fn_ref of plugin p with arg
+ * (borrowed; NULL: no argument) pushed as a Lua value. Returns
+ * SB_ERR_NOMEM, or SB_ERR_INVAL when fn_ref is not a function, when the
+ * call could not start; then done is not called. A done() that starts the
+ * next call at once (poll) recurses when the calls never wait: queue it on
+ * the loop instead. */
+enum sb_err host_call_async(struct sb_host *h, struct sb_plugin *p, int fn_ref, json_t *arg,
+                            sb_host_done done, void *done_arg);
+
+/* The calls of plugin p started with done_arg run on to their end but no
+ * longer call done (the caller's state is going away, e.g. the HTTP request
+ * the call answers was closed). Only while such a call has not ended: p is
+ * still the one it runs in (a reload would have ended it). */
+void host_call_detach(struct sb_plugin *p, void *done_arg);
+
+/* The same, run to its end without the server's loop (command line; not
+ * on the server's loop):
+ * drives the host's fetcher (deps.fetch, on an epoll set of its own) with
+ * sb_fetch_run() until the call ends or timeout_ms passes (then the call
+ * is stopped: SB_ERR_TIMEOUT). *results (owned; may be NULL) gets the
+ * array of return values on success; eb the message on failure. */
+enum sb_err host_call_blocking(struct sb_host *h, struct sb_plugin *p, int fn_ref, json_t *arg,
+                               int timeout_ms, json_t **results, struct sb_errbuf *eb);
+
+/* For command line tools (no server loop; the host's deps.fetch on an
+ * epoll set of its own): drives the fetcher with sb_fetch_run() until
+ * *ended (set by the done() of the call started, e.g. through
+ * sb_host_channel_command) or timeout_ms passes. SB_ERR_TIMEOUT when it
+ * did not end (in time, or at all: nothing left in flight); the call is
+ * then still open and sb_host_free ends it (SB_ERR_CANCELLED). */
+enum sb_err sb_host_run_until(struct sb_host *h, const bool *ended, int timeout_ms);
+
+/* lua_host.c, before it closes p's state (reload, unload, host freed):
+ * ends p's waiting calls with SB_ERR_CANCELLED, "plugin reloaded". */
+void async_plugin_closing(struct sb_host *h, struct sb_plugin *p);
+
+/* For lua_http.c: the call running in thread L that may wait there, or
+ * NULL (not an async call, or inside a coroutine of the plugin's own). */
+struct async_call *async_current(lua_State *L);
+/* Pushes what the thread gets back when the request completes (1 or 2
+ * values); runs protected (it may raise a memory error). */
+typedef int (*async_push_fn)(lua_State *L, const struct sb_fetch_res *res);
+/* Starts req for call c and yields thread L until it completes; for an l_
+ * function to return. Raises when it cannot start. */
+int async_wait_fetch(lua_State *L, struct async_call *c, const struct sb_fetch_req *req,
+                     async_push_fn push);
+
+/* True when co is the thread of an async call (lua_coroutine.c refuses
+ * to resume or close it: only the host may). */
+bool async_owns_thread(lua_State *co);
+
+/* lua_http.c: adds sb.http to the sb table on the top of L's stack. */
+void lua_http_install(lua_State *L, struct sb_host *h, struct sb_plugin *p);
+
+/* lua_host.c, for lua_async.c and tests: p's state; a plugin by name (as
+ * plugin_name() gives it); a plugin call's store savepoint (see
+ * call_plugin); counting a call in the host's stats. */
+lua_State *plugin_lua(struct sb_plugin *p);
+struct sb_plugin *host_find_plugin(struct sb_host *h, const char *name);
+enum sb_err host_store_call_begin(struct sb_host *h, struct sb_errbuf *eb);
+void host_store_call_end(struct sb_host *h, struct sb_plugin *p, enum sb_err rc);
+void host_count_call(struct sb_host *h, enum sb_err rc);
+/* Sets the turn host_turn() returns (a slice runs outside any turn, so
+ * sb.kb.vote cannot reach one); returns the previous one. */
+struct sb_turn *host_swap_turn(struct sb_host *h, struct sb_turn *t);
+
+/* lua_api.c: lua_api_to_json() that keeps strings of any bytes
+ * (json_stringn_nocheck) instead of refusing those not UTF-8. */
+json_t *lua_api_to_json_bytes(lua_State *L, int idx, int depth, struct sb_errbuf *eb);
 
 #endif

@@ -209,17 +209,13 @@ static int l_load(lua_State *L)
  * the error came from our count hook, so a looping handler could never be
  * stopped. The handler still receives the error object and its result is
  * returned; only the traceback position differs. */
-static int l_xpcall(lua_State *L)
+static int xpcall_done(lua_State *L, int status, lua_KContext n)
 {
-    int n = lua_gettop(L);
-    luaL_checktype(L, 2, LUA_TFUNCTION);
-    lua_pushvalue(L, 1);
-    for (int i = 3; i <= n; i++)
-        lua_pushvalue(L, i);
-    if (lua_pcall(L, n - 2, LUA_MULTRET, 0) == LUA_OK) {
+    /* LUA_YIELD: the function waited (sb.http) and returned after */
+    if (status == LUA_OK || status == LUA_YIELD) {
         lua_pushboolean(L, 1);
-        lua_insert(L, n + 1);
-        return lua_gettop(L) - n;
+        lua_insert(L, (int)n + 1);
+        return lua_gettop(L) - (int)n;
     }
     lua_pushvalue(L, 2);
     lua_insert(L, -2);
@@ -227,6 +223,18 @@ static int l_xpcall(lua_State *L)
     lua_pushboolean(L, 0);
     lua_insert(L, -2);
     return 2;
+}
+
+/* Yieldable (lua_pcallk), as Lua's own pcall is, so a call that may wait
+ * can wait inside it. */
+static int l_xpcall(lua_State *L)
+{
+    int n = lua_gettop(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 1);
+    for (int i = 3; i <= n; i++)
+        lua_pushvalue(L, i);
+    return xpcall_done(L, lua_pcallk(L, n - 2, LUA_MULTRET, 0, n, xpcall_done), n);
 }
 
 /* setmetatable() without __gc: finalizers run inside the garbage

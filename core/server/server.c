@@ -24,6 +24,7 @@
 #include "agent_events.h"
 #include "channels.h"
 #include "connections.h"
+#include "fetch.h"
 #include "handoff.h"
 #include "http.h"
 #include "lua_host.h"
@@ -145,6 +146,10 @@ static enum sb_err open_parts(struct sb_server *srv, struct sb_errbuf *eb)
 
     if (mkdir(srv->cfg.data_dir, 0700) != 0 && errno != EEXIST)
         return sb_fail(eb, SB_ERR_IO, "%s: %s", srv->cfg.data_dir, strerror(errno));
+    /* The loop's epoll set first: the plugins' outbound HTTP lives in it. */
+    srv->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (srv->epfd < 0 || sb_fetch_new(srv->epfd, &srv->fetch))
+        return sb_fail(eb, SB_ERR_IO, "outbound HTTP: %s", strerror(errno));
     snprintf(dbpath, sizeof(dbpath), "%s/switchboard.db", srv->cfg.data_dir);
     rc = sb_store_open(dbpath, srv->cfg.synchronous, &srv->store, eb);
     if (rc) return rc;
@@ -178,7 +183,8 @@ static enum sb_err open_parts(struct sb_server *srv, struct sb_errbuf *eb)
                                  .re = srv->re,
                                  .cfg = &srv->cfg,
                                  .public_url = srv->public_url,
-                                 .words = srv->words};
+                                 .words = srv->words,
+                                 .fetch = srv->fetch};
     rc = sb_host_new(&deps, &srv->host);
     if (rc) return sb_fail(eb, rc, "plugin host: %s", sb_strerror(rc));
     rc = sb_server_start_handoff(srv, eb);
@@ -277,7 +283,6 @@ static enum sb_err setup_loop(struct sb_server *srv, struct sb_errbuf *eb)
     sigaddset(&set, SIGHUP);
     srv->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     srv->tickfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-    srv->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (!info || srv->sigfd < 0 || srv->tickfd < 0 || srv->epfd < 0 ||
         timerfd_settime(srv->tickfd, 0, &tick, NULL) != 0 || add_fd(srv->epfd, info->epoll_fd) ||
         add_fd(srv->epfd, srv->sigfd) || add_fd(srv->epfd, srv->tickfd) ||
@@ -343,6 +348,8 @@ static void run_loop(struct sb_server *srv)
                     sb_kb_tick(srv->kb); /* a kb import beside us is built at once */
                     channels_tick(srv->channels);
                 }
+            } else if (sb_fetch_owns(srv->fetch, &ev[i])) {
+                sb_fetch_on_event(srv->fetch, &ev[i]); /* resumes plugin calls that waited */
             }
         }
         MHD_run(srv->mhd);
@@ -381,8 +388,9 @@ static void close_parts(struct sb_server *srv)
     if (srv->mhd) MHD_stop_daemon(srv->mhd);
     conn_table_free(srv->conns);
     channels_stop(srv->channels);
-    sb_host_free(srv->host);
+    sb_host_free(srv->host); /* ends its waiting calls, which cancel their requests */
     channels_free(srv->channels);
+    sb_fetch_free(srv->fetch);
     handoff_stop(srv->handoff);
     srv->handoff = NULL;
     sb_kb_close(srv->kb);

@@ -75,6 +75,10 @@ int cli_user(int argc, char **argv);
 /* switchboard site add|set|list ... (cli_site.c) */
 int cli_site(int argc, char **argv);
 
+/* switchboard channel NAME COMMAND [ARGS...]: a channel plugin's command
+ * (cli_channel.c) */
+int cli_channel(int argc, char **argv);
+
 /* switchboard agent set ... and team add|list ... (cli_agent.c) */
 int cli_agent(int argc, char **argv);
 int cli_team(int argc, char **argv);

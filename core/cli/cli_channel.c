@@ -5,8 +5,8 @@
  * configuration, e.g. `switchboard channel telegram set-webhook URL`
  * (docs/channels.md). The plugins load as the server loads them; the
  * command is a call that may wait (sb.http), driven here by the fetcher
- * without an event loop. It prints what the command returned: a line on
- * stdout (exit 0), or nil and a reason on stderr (exit 1).
+ * on an epoll set of its own (sb_host_run_until), without the server loop. It prints what the
+ * command returned: a line on stdout (exit 0), or nil and a reason on stderr (exit 1).
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,9 +17,11 @@
 #include "fetch.h"
 #include "lua_host.h"
 #include "sb_config.h"
+#include "sb_re.h"
 #include "sb_store.h"
 
 #define MAX_ARGS 16
+#define COMMAND_TIMEOUT_MS 60000
 
 struct command_run {
     bool done;
@@ -79,6 +81,8 @@ static int run_command(struct sb_config *cfg, const char *channel, const char *c
     struct sb_store *store = NULL;
     struct sb_fetch *fetch = NULL;
     struct sb_host *host = NULL;
+    struct sb_re_cache *re = NULL;
+    struct sb_host_deps deps;
     int epfd = -1, loaded = 0, code = 1;
     enum sb_err rc;
 
@@ -88,11 +92,14 @@ static int run_command(struct sb_config *cfg, const char *channel, const char *c
         fprintf(stderr, "switchboard: cannot start the HTTP client\n");
         goto out;
     }
-    rc = sb_host_new(&(struct sb_host_deps){.store = store,
-                                            .cfg = cfg,
-                                            .public_url = cfg->public_url,
-                                            .fetch = fetch},
-                     &host);
+    /* the intents load too (every plugin loads as the server loads it): their patterns */
+    if (sb_re_cache_new(64, 100000, &re)) {
+        fprintf(stderr, "switchboard: out of memory\n");
+        goto out;
+    }
+    deps = (struct sb_host_deps){
+        .store = store, .re = re, .cfg = cfg, .public_url = cfg->public_url, .fetch = fetch};
+    rc = sb_host_new(&deps, &host);
     if (rc) {
         fprintf(stderr, "switchboard: plugin host: %s\n", sb_strerror(rc));
         goto out;
@@ -108,11 +115,17 @@ static int run_command(struct sb_config *cfg, const char *channel, const char *c
         fprintf(stderr, "switchboard: channel %s %s: %s\n", channel, command, sb_strerror(rc));
         goto out;
     }
-    while (!run.done) sb_fetch_run(fetch, 1000);
+    rc = sb_host_run_until(host, &run.done, COMMAND_TIMEOUT_MS);
+    if (rc && !run.done) {
+        fprintf(stderr, "switchboard: channel %s %s: no answer within %d s\n", channel, command,
+                COMMAND_TIMEOUT_MS / 1000);
+        goto out;
+    }
     code = report(&run, channel, command);
 out:
     json_decref(run.results);
     sb_host_free(host);
+    sb_re_cache_free(re);
     sb_fetch_free(fetch);
     if (epfd >= 0) close(epfd);
     sb_store_close(store);
@@ -126,12 +139,14 @@ int cli_channel(int argc, char **argv)
     int first_flag = 2, code;
 
     /* NAME COMMAND ARGS... come before the first --flag */
-    while (first_flag < argc && strncmp(argv[first_flag], "--", 2) != 0) first_flag++;
+    while (first_flag < argc && strncmp(argv[first_flag], "--", 2) != 0)
+        first_flag++;
     if (first_flag < 4) return usage_error("channel needs a NAME and a COMMAND");
     if (first_flag - 4 > MAX_ARGS) return usage_error("too many arguments");
     if (cli_load_config(&cfg, argc, argv, first_flag)) return 2;
     args = json_array();
-    for (int i = 4; i < first_flag; i++) json_array_append_new(args, json_string(argv[i]));
+    for (int i = 4; i < first_flag; i++)
+        json_array_append_new(args, json_string(argv[i]));
     code = run_command(&cfg, argv[2], argv[3], args);
     json_decref(args);
     return code;

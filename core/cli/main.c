@@ -1,7 +1,7 @@
 /*
  * main.c - the switchboard command line: serve, version, and the dispatch
  * to kb (cli_kb.c; kb eval: cli_eval.c, the sbeval tool library), user
- * and routes (cli_user.c), site (cli_site.c).
+ * and routes (cli_user.c), site (cli_site.c), channel (cli_channel.c).
  * Settings come from defaults, then --config FILE (or SWITCHBOARD_CONFIG),
  * then SWITCHBOARD_* variables, then flags.
  */
@@ -39,6 +39,9 @@ static void usage(FILE *out)
         "                    [--status online|away|offline] --data DIR\n"
         "  switchboard team add ID --name N [--timezone Z] [--hours FILE.json] --data DIR\n"
         "  switchboard team list --data DIR                  (JSON)\n"
+        "  switchboard channel NAME COMMAND [ARGS...] [--config FILE]   (a channel plugin's"
+        " command,\n"
+        "                    e.g. channel telegram set-webhook URL: docs/channels.md)\n"
         "  switchboard routes        (the route table and who may call each route)\n"
         "  switchboard version\n"
         "\n"
@@ -126,6 +129,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "site") == 0) return cli_site(argc, argv);
     if (strcmp(argv[1], "agent") == 0) return cli_agent(argc, argv);
     if (strcmp(argv[1], "team") == 0) return cli_team(argc, argv);
+    if (strcmp(argv[1], "channel") == 0) return cli_channel(argc, argv);
     if (strcmp(argv[1], "routes") == 0) return cli_routes();
     fprintf(stderr, "switchboard: unknown command '%s'\n", argv[1]);
     usage(stderr);

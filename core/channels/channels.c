@@ -132,8 +132,10 @@ static struct poller *poller_for(struct sb_channels *c, const char *channel)
     return p;
 }
 
-/* A poll call ended: poll again at once, after a pause when it failed,
- * never when it said false (the channel is not in poll mode). */
+/* A poll call ended: poll again at once, after a pause when it failed
+ * (an error, or nil, "reason": a provider that refuses connections must
+ * not be asked in a tight loop), never when it said false (the channel is
+ * not in poll mode). */
 static void poll_done(void *arg, enum sb_err rc, json_t *results, const char *err)
 {
     struct poller *p = arg;
@@ -141,8 +143,10 @@ static void poll_done(void *arg, enum sb_err rc, json_t *results, const char *er
     if (!p->owner) return;
     p->running = false;
     p->owner->deps.metrics->polls++;
-    if (rc) {
-        sb_warn("channel %s: poll failed: %s", p->channel, err ? err : sb_strerror(rc));
+    if (rc || (json_is_null(first) && json_is_string(json_array_get(results, 1)))) {
+        const char *why =
+            rc ? (err ? err : sb_strerror(rc)) : json_string_value(json_array_get(results, 1));
+        sb_warn("channel %s: poll failed: %s", p->channel, why ? why : "returned nil");
         p->restart_at = sb_now_ms() + POLL_RETRY_MS;
     } else if (json_is_false(first)) {
         p->stopped = true;

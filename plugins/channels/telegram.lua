@@ -421,7 +421,7 @@ local function poll()
     if type(u) ~= "table" then u = {} end
     local ok, a = pcall(on_update, u)
     if not ok then sb.log("error", "telegram: update " .. tostring(u.update_id) .. " ignored: " .. tostring(a))
-    elseif a then call(a.method, a) end
+    elseif a then call(a.method, { callback_query_id = a.callback_query_id }) end
     offset = (math.tointeger(u.update_id) or offset - 1) + 1
     sb.store.set("offset", offset)
   end

@@ -8,6 +8,7 @@ import copy
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import sys
 import threading
@@ -28,6 +29,17 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 ADMIN = {"email": "admin@example.com", "password": PASSWORD, "roles": ("admin",)}
 
 _ids = iter(range(700000001, 800000000))
+
+# A test intent whose button carries a payload longer than Telegram's 64 bytes of callback_data.
+LONG_PAYLOAD = "/choose:" + "x" * 100
+LONG_BUTTONS_LUA = r'''
+sb.intent{ name = "long_buttons", priority = 90, match = [[^long buttons$]], handler = function(ctx)
+  ctx:reply{ text = "pick one", quick_replies = { { title = "Long", payload = "%s" } } }
+end }
+sb.intent{ name = "long_chosen", priority = 90, payload = "%s", handler = function(ctx)
+  ctx:reply("chosen: " .. #ctx.payload .. " bytes")
+end }
+''' % (LONG_PAYLOAD, LONG_PAYLOAD)
 
 
 def new_chat():
@@ -140,7 +152,12 @@ class TelegramServerTestCase(harness.SwitchboardTestCase):
 
     @classmethod
     def make_server(cls):
-        return harness.Server(config=telegram_config(cls.fake, **cls.channel_settings), users=cls.server_users)
+        s = harness.Server(config=telegram_config(cls.fake, **cls.channel_settings), users=cls.server_users)
+        s.plugins = os.path.join(s.data, "plugins")  # the shipped plugins and a test intent
+        shutil.copytree(harness.PLUGINS, s.plugins)
+        with open(os.path.join(s.plugins, "intents", "long_buttons.lua"), "w") as f:
+            f.write(LONG_BUTTONS_LUA)
+        return s
 
     @classmethod
     def setUpClass(cls):
@@ -266,6 +283,21 @@ class WebhookTests(TelegramServerTestCase):
         pressed = [m for m in msgs if m["direction"] == "in"][-1]
         self.assertEqual(pressed["text"], human["text"], "the button's title is the customer's text")
         self.assertEqual(len(wait_sent(self.fake, chat, 2)), 2, "the hand-off notice reaches the chat")
+
+    def test_payload_longer_than_callback_data_goes_through_the_store(self):
+        s, chat = self.server, new_chat()
+        self.ask(chat, "long buttons")
+        first = wait_sent(self.fake, chat, 1)[0]
+        button = first.params["reply_markup"]["inline_keyboard"][0][0]
+        self.assertEqual(button["text"], "Long")
+        self.assertLessEqual(len(button["callback_data"].encode()), 64, button)
+        self.assertNotEqual(button["callback_data"], LONG_PAYLOAD)
+        press = update("callback_query", chat, text=button["callback_data"])
+        press["callback_query"]["message"] = dict(first.result, chat={"id": chat, "type": "private"})
+        st, _, b = post(s, press)
+        self.assertEqual(st, 200, b)
+        sent = wait_sent(self.fake, chat, 2)
+        self.assertEqual(visible_text(sent[1].params["text"]), "chosen: %d bytes" % len(LONG_PAYLOAD))
 
     def test_photo_is_fetched_and_shown_to_agents(self):
         s, chat = self.server, new_chat()

@@ -26,13 +26,9 @@ local function api_url(method)
   return sb.config.api_base:gsub("/+$", "") .. "/bot" .. sb.config.bot_token .. "/" .. method
 end
 
--- Calls a method; returns the answer {ok, result | error_code, description,
--- parameters} (the HTTP status in .status), or nil, transport error.
-local function call(method, params, timeout_ms)
-  local res, err = sb.http.request{
-    method = "POST", url = api_url(method), body = sb.json.encode(params or {}),
-    headers = { ["Content-Type"] = "application/json" }, timeout_ms = timeout_ms or 15000,
-  }
+-- The answer {ok, result | error_code, description, parameters} of a
+-- request (the HTTP status in .status), or nil, transport error.
+local function envelope(res, err)
   if not res then return nil, err end
   local answer = sb.json.decode(res.body or "")
   if type(answer) ~= "table" then
@@ -40,6 +36,14 @@ local function call(method, params, timeout_ms)
   end
   answer.status = res.status
   return answer
+end
+
+-- Calls a method with JSON parameters.
+local function call(method, params, timeout_ms)
+  return envelope(sb.http.request{
+    method = "POST", url = api_url(method), body = sb.json.encode(params or {}),
+    headers = { ["Content-Type"] = "application/json" }, timeout_ms = timeout_ms or 15000,
+  })
 end
 
 -- A failed call as deliver's answer. 429 is flood control (retry_after);
@@ -184,15 +188,10 @@ local function send_file(chat_id, a)
     "--", boundary, '\r\nContent-Disposition: form-data; name="', field, '"; filename="', name, '"\r\n',
     "Content-Type: ", ctype, "\r\n\r\n", a.data or "", "\r\n--", boundary, "--\r\n",
   }
-  local res, err = sb.http.request{
+  return envelope(sb.http.request{
     method = "POST", url = api_url(method), body = body, timeout_ms = 60000,
     headers = { ["Content-Type"] = "multipart/form-data; boundary=" .. boundary },
-  }
-  if not res then return nil, err end
-  local answer = sb.json.decode(res.body or "")
-  if type(answer) ~= "table" then answer = { ok = false, description = "HTTP " .. res.status } end
-  answer.status = res.status
-  return answer
+  })
 end
 
 -- The message as a list of parts: the text pieces (the keyboard on the last

@@ -49,7 +49,7 @@ enum sb_err sb_conv_message_event(struct sb_store *st, struct sb_conv *conv, con
 }
 
 /* The row's extra column: {"links","quick_replies"[,"attachments"]
- * [,"agent"][,"canned_id"]}, from the arrays already written for the
+ * [,"agent"][,"canned_id"][,"template"]}, from the arrays already written for the
  * event (the transcript reads them back, store_conv.c). */
 static enum sb_err extra_text(struct sb_buf *out, const struct sb_outgoing *msg, const char *links,
                               const char *quick_replies, const char *attachments)
@@ -63,6 +63,10 @@ static enum sb_err extra_text(struct sb_buf *out, const struct sb_outgoing *msg,
         if (!rc) rc = sb_buf_append(out, "}", 1);
     }
     if (!rc && msg->canned_id) rc = sb_buf_printf(out, ",\"canned_id\":%" PRId64, msg->canned_id);
+    if (!rc && msg->template) {
+        rc = sb_buf_append(out, ",\"template\":", 12);
+        if (!rc) rc = sb_json_append(out, msg->template, "null");
+    }
     if (!rc) rc = sb_buf_append(out, "}", 1);
     return rc;
 }

@@ -57,6 +57,9 @@ struct sb_outgoing {
     const char *agent_name;
     int64_t agent_id;
     int64_t canned_id; /* the canned response it started from; 0: none */
+    /* a template send (reply_window.h): {name, language, params}, kept with
+     * the message for the channel's deliver (msg.template); NULL: none */
+    const json_t *template;
 };
 
 /* Stores msg in conv: its row and its event "message/outbound" (conv's

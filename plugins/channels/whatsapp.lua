@@ -368,10 +368,11 @@ local function accept_message(m, names)
       if retry then return false end
       sb.log("warn", "whatsapp: " .. why)
       msg.meta.media_error = why
+      msg.text = "[" .. kind .. "]"
     else
       msg.attachments = { att }
     end
-    msg.text = tostring(m[kind].caption or "")
+    if m[kind].caption then msg.text = tostring(m[kind].caption) end
   elseif kind == "location" and type(m.location) == "table" then
     local l = m.location
     local place = table.concat({ l.name or "", l.address or "" }, " "):gsub("^%s+", ""):gsub("%s+$", "")
@@ -380,8 +381,16 @@ local function accept_message(m, names)
     sb.log("info", "whatsapp: ignored a message of type " .. tostring(kind))
     return true
   end
-  local id, dup_or_err = sb.accept(msg)
-  if not id then sb.log("warn", "whatsapp: message " .. tostring(m.id) .. " refused: " .. tostring(dup_or_err)) end
+  local id, err = sb.accept(msg)
+  if not id and msg.attachments then
+    -- a file the core does not take (its type or size): the message still
+    -- counts, so agents see that something was sent
+    msg.meta.attachment_refused = err
+    msg.attachments = nil
+    if msg.text == "" then msg.text = "[" .. kind .. "]" end
+    id, err = sb.accept(msg)
+  end
+  if not id then sb.log("warn", "whatsapp: message " .. tostring(m.id) .. " refused: " .. tostring(err)) end
   return true
 end
 

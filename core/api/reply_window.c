@@ -69,6 +69,7 @@ json_t *reply_window_templates(struct sb_server *srv, const char *channel)
         json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:i}", "name", name, "language", lang,
                                              "text", text, "params", params_of(text)));
     }
+    json_decref(settings);
     return out;
 }
 

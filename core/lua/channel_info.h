@@ -18,8 +18,8 @@ struct sb_host;
  * of the customer's last message); 0 when it declares none. */
 int sb_host_channel_window_s(struct sb_host *h, const char *channel);
 
-/* The channel's settings with secrets shown as "set" (borrowed; NULL when
- * the channel is unknown or not configured). */
+/* The channel's settings with secrets shown as "set": a new reference,
+ * NULL when the channel is unknown or not configured. */
 json_t *sb_host_channel_settings(struct sb_host *h, const char *channel);
 
 #endif

@@ -211,7 +211,7 @@ end
 
 local function template_body(t)
   local lang = t.language
-  for _, c in ipairs(sb.config.templates) do
+  for _, c in ipairs(sb.config.templates or {}) do
     if c.name == t.name and not lang then lang = c.language end
   end
   local params = {}
@@ -448,7 +448,8 @@ sb.channel{
     api_base        = { type = "string", default = "https://graph.facebook.com/v21.0" },
     -- the approved templates agents may send outside the 24-hour window:
     -- [{"name": "order_update", "language": "en_US", "text": "Hi {{1}}, ..."}]
-    templates       = { type = "array", default = {} },
+    -- (no default: an empty Lua table would be an object)
+    templates       = { type = "array" },
     list_button     = { type = "string", default = "Options" },  -- the list's button label
   },
   routes = {

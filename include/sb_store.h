@@ -25,7 +25,7 @@
 
 struct sb_store;
 
-#define SB_STORE_SCHEMA_VERSION 10
+#define SB_STORE_SCHEMA_VERSION 11
 
 /* A part of the schema kept by the code that owns those tables (the
  * knowledge base's: kb/kb_schema.c), not by the store. Its steps use the

@@ -16,8 +16,8 @@ import collections, glob, os, re, subprocess, sys
 
 rank = {
     'base': 0, 'core/store': 1, 'kb': 2, 'core/lua': 3, 'core/auth': 3, 'kb/eval': 3,
-    'core/conv': 4, 'core/agents': 5, 'core/inbound': 6, 'core/http': 7,
-    'core/help': 8, 'core/api': 8, 'core/server': 9, 'core/cli': 10,
+    'core/conv': 4, 'core/agents': 5, 'core/inbound': 6, 'core/channels': 7, 'core/http': 8,
+    'core/help': 9, 'core/api': 9, 'core/server': 10, 'core/cli': 11,
 }
 public = {  # include/<name> -> the layer that implements it
     'sb.h': 'base', 'sb_util.h': 'base', 'sb_log.h': 'base', 'sb_re.h': 'base',

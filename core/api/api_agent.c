@@ -15,6 +15,7 @@
 #include "handoff_int.h"
 #include "agent_events.h"
 #include "api.h"
+#include "channels.h"
 #include "http.h"
 #include "server.h"
 #include "sse.h"
@@ -417,7 +418,7 @@ static char *sent_answer(const struct sb_replies *sent)
  * or is free-form, which a channel with a reply window takes only while
  * it is open (reply_window.h). False with *ret answered when refused. */
 static bool template_or_window(struct sb_server *srv, struct MHD_Connection *c,
-                               struct sb_conv *conv, const char *template, json_t *params,
+                               struct sb_conv *conv, const char *tpl_name, json_t *params,
                                char **filled, json_t **tpl, enum MHD_Result *ret)
 {
     struct sb_errbuf eb = {{0}};
@@ -425,7 +426,7 @@ static bool template_or_window(struct sb_server *srv, struct MHD_Connection *c,
     json_t *templates;
     enum sb_err rc;
 
-    if (!*template) {
+    if (!*tpl_name) {
         reply_window_of(srv, conv, sb_now_ms(), &w);
         if (!w.has || w.open) return true;
         *ret = http_error(srv, c, 409, "window_closed",
@@ -435,7 +436,7 @@ static bool template_or_window(struct sb_server *srv, struct MHD_Connection *c,
         return false;
     }
     templates = reply_window_templates(srv, conv->channel);
-    rc = reply_window_render(templates, template, params, filled, tpl, &eb);
+    rc = reply_window_render(templates, tpl_name, params, filled, tpl, &eb);
     json_decref(templates);
     if (rc == SB_ERR_NOT_FOUND || rc == SB_ERR_INVAL) {
         *ret = http_error(srv, c, rc == SB_ERR_INVAL ? 400 : 422, "invalid_field", "%s", eb.msg);
@@ -474,7 +475,7 @@ static enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Conne
     struct sb_replies sent;
     enum MHD_Result ret;
     json_t *body = NULL, *canned, *att, *tpl = NULL;
-    const char *text, *client_id, *template;
+    const char *text, *client_id, *tpl_name;
     char name[256], *answer, *filled = NULL;
     int64_t me, mid = 0;
     enum sb_err rc;
@@ -483,9 +484,9 @@ static enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Conne
     if (!conv_of(srv, c, r, params[0], &conv, &row, &ret)) return ret;
     body = http_body_object(srv, c, r, &ret);
     if (!body) goto out;
-    if (!(template = text_field(srv, c, body, "template", 512, false, &ret))) goto out;
+    if (!(tpl_name = text_field(srv, c, body, "template", 512, false, &ret))) goto out;
     /* a template send takes its text from the template */
-    if (!(text = text_field(srv, c, body, "text", srv->cfg.max_text, !*template, &ret))) goto out;
+    if (!(text = text_field(srv, c, body, "text", srv->cfg.max_text, !*tpl_name, &ret))) goto out;
     if (!(client_id = text_field(srv, c, body, "client_id", 64, true, &ret))) goto out;
     canned = json_object_get(body, "canned_id");
     if (canned && !json_is_null(canned) &&
@@ -516,7 +517,7 @@ static enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Conne
             json_pack("{s:o, s:b}", "message", sb_store_msg_json(srv->store, mid), "duplicate", 1));
         goto out;
     }
-    if (!template_or_window(srv, c, &conv, template, json_object_get(body, "params"), &filled, &tpl,
+    if (!template_or_window(srv, c, &conv, tpl_name, json_object_get(body, "params"), &filled, &tpl,
                             &ret))
         goto out;
     if (filled) text = filled;
@@ -533,7 +534,7 @@ static enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Conne
                                 .agent_name = name,
                                 .canned_id =
                                     json_is_integer(canned) ? json_integer_value(canned) : 0,
-                                .template = tpl};
+                                .template_ = tpl};
         rc = sb_conv_send(&srv->handoff->send, &conv, &m, &sent, NULL);
     }
     if (!rc) rc = ho_replied(srv->handoff, conv.id);
@@ -691,6 +692,40 @@ out:
     return ret;
 }
 
+/* POST .../messages/{id}/retry: a dead letter (a message its channel
+ * could not deliver) goes back in the outbox, attempts from zero. */
+static enum MHD_Result api_agent_retry(struct sb_server *srv, struct MHD_Connection *c,
+                                       struct http_req *r, const char *params[2])
+{
+    struct sb_conv conv;
+    struct sb_handoff_row row;
+    enum MHD_Result ret;
+    int64_t me, msg_id;
+    bool found = false;
+    enum sb_err rc;
+
+    if (!agent_of(srv, c, r, &me, &ret)) return ret;
+    if (!conv_of(srv, c, r, params[0], &conv, &row, &ret)) return ret;
+    if (!sb_parse_id(params[1], &msg_id)) {
+        ret = http_error(srv, c, 404, "not_found", "no such message");
+        goto out;
+    }
+    rc = sb_store_begin(srv->store);
+    if (!rc) rc = channels_retry(srv->channels, &conv, msg_id, &found);
+    if (!rc && !found) {
+        sb_store_rollback(srv->store);
+        ret = http_error(srv, c, 409, "not_failed",
+                         "message %lld of this conversation is not a failed delivery",
+                         (long long)msg_id);
+        goto out;
+    }
+    ret = finish(srv, c, &conv, rc, &(struct sb_errbuf){{0}},
+                 json_pack("{s:I, s:s}", "id", (json_int_t)msg_id, "delivery", "pending"));
+out:
+    sb_conv_cleanup(&conv);
+    return ret;
+}
+
 /* ------------------------------------------------------------------ */
 /* the test clock                                                       */
 
@@ -752,6 +787,8 @@ const struct route api_agent_routes[] = {
     {"POST", "/api/v1/agent/conversations/{}/return-to-bot", api_agent_return, ROUTE_AGENT, false},
     {"POST", "/api/v1/agent/conversations/{}/typing", api_agent_typing, ROUTE_AGENT, false},
     {"POST", "/api/v1/agent/conversations/{}/read", api_agent_read, ROUTE_AGENT, false},
+    {"POST", "/api/v1/agent/conversations/{}/messages/{}/retry", api_agent_retry, ROUTE_AGENT,
+     false},
     /* only with --test-clock (and SWITCHBOARD_TEST=1); 404 otherwise */
     {"POST", "/api/v1/test/clock", api_test_clock, ROUTE_ADMIN, false},
     {NULL, NULL, NULL, ROUTE_PUBLIC, false},

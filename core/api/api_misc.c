@@ -96,7 +96,30 @@ static enum MHD_Result api_metrics(struct sb_server *srv, struct MHD_Connection 
             m->store_flushes);
     COUNTER("store_deferred_answers_total", "Answers held until their group commit.",
             m->deferred_answers);
+    COUNTER("channel_messages_accepted_total", "Messages stored from channel plugins.",
+            m->channels.accepted);
+    COUNTER("channel_messages_duplicate_total", "Provider retries of a stored message.",
+            m->channels.duplicates);
+    COUNTER("channel_messages_refused_total", "Channel messages refused (bad field, too big).",
+            m->channels.refused);
+    COUNTER("channel_turns_total", "Bot turns run after a channel message.", m->channels.turns);
+    COUNTER("outbox_sent_total", "Messages a channel's provider accepted.", m->channels.sent);
+    COUNTER("outbox_retries_total", "Delivery attempts that will be tried again.",
+            m->channels.retries);
+    COUNTER("outbox_dead_letters_total", "Messages given up on (shown to agents).",
+            m->channels.dead);
+    COUNTER("channel_receipts_total", "Delivery and read receipts applied.", m->channels.receipts);
 #undef COUNTER
+    {
+        int64_t pending = 0, dead = 0;
+        channels_outbox_counts(srv->channels, &pending, &dead);
+        sb_buf_printf(&b,
+                      "# HELP switchboard_outbox_pending Messages waiting for delivery.\n"
+                      "# TYPE switchboard_outbox_pending gauge\nswitchboard_outbox_pending %lld\n"
+                      "# HELP switchboard_outbox_dead Dead letters kept.\n"
+                      "# TYPE switchboard_outbox_dead gauge\nswitchboard_outbox_dead %lld\n",
+                      (long long)pending, (long long)dead);
+    }
     sb_buf_printf(&b, "# HELP switchboard_sla_warnings_total SLA warnings fired, by kind.\n"
                       "# TYPE switchboard_sla_warnings_total counter\n");
     for (int k = 0; k < 3; k++)

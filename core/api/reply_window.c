@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "channel_info.h"
+#include "lua_host.h"
 #include "reply_window.h"
 #include "server.h"
 #include "store_agent.h"
@@ -50,9 +50,27 @@ static int params_of(const char *text)
     return most;
 }
 
+/* The channel's settings as agents may see them (secrets "set"): a new
+ * reference, NULL when the channel is unknown. */
+static json_t *settings_of(struct sb_server *srv, const char *channel)
+{
+    json_t *all = sb_host_channels_json(srv->host), *ch, *out = NULL;
+    size_t i;
+    json_array_foreach(all, i, ch)
+    {
+        const char *name = json_string_value(json_object_get(ch, "name"));
+        if (name && strcmp(name, channel) == 0) {
+            out = json_incref(json_object_get(ch, "settings"));
+            break;
+        }
+    }
+    json_decref(all);
+    return out;
+}
+
 json_t *reply_window_templates(struct sb_server *srv, const char *channel)
 {
-    json_t *settings = sb_host_channel_settings(srv->host, channel);
+    json_t *settings = settings_of(srv, channel);
     json_t *list = json_object_get(settings, "templates"), *t, *out = json_array();
     size_t i;
 

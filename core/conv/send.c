@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "send.h"
+#include "store_channel.h"
 
 /* A message's texts are small; the cap only stops a runaway. */
 #define SEND_LIMIT (64 * 1024 * 1024)
@@ -63,9 +64,9 @@ static enum sb_err extra_text(struct sb_buf *out, const struct sb_outgoing *msg,
         if (!rc) rc = sb_buf_append(out, "}", 1);
     }
     if (!rc && msg->canned_id) rc = sb_buf_printf(out, ",\"canned_id\":%" PRId64, msg->canned_id);
-    if (!rc && msg->template) {
+    if (!rc && msg->template_) {
         rc = sb_buf_append(out, ",\"template\":", 12);
-        if (!rc) rc = sb_json_append(out, msg->template, "null");
+        if (!rc) rc = sb_json_append(out, msg->template_, "null");
     }
     if (!rc) rc = sb_buf_append(out, "}", 1);
     return rc;
@@ -114,14 +115,17 @@ enum sb_err sb_conv_send(const struct sb_sender *s, struct sb_conv *conv,
         rc = sb_conv_message_event(s->store, conv, "message/outbound", &v, replies);
     }
     if (!rc) {
+        /* The outbox: every message for a channel that pushes (all but
+         * the web, whose browsers read the answer and the event stream)
+         * is queued in the unit that stored it, and its dispatcher woken
+         * once the unit is durable (store_channel.h): a rollback sends
+         * nothing and a commit never loses a send. */
+        if (strcmp(m.channel, "web") != 0)
+            rc = sb_store_outbox_add(s->store, conv->id, mid, m.channel, m.created_at);
+    }
+    if (!rc) {
         if (s->messages_out) (*s->messages_out)++;
         if (id) *id = mid;
-        /* THE OUTBOX GOES HERE: this is the one place every outbound
-         * message passes, inside the unit that stored it. Delivery to the
-         * customer's channel (m.channel) is to be queued here as an outbox
-         * row in the same unit, and its dispatcher woken as an after-commit
-         * effect (sb_store_effect, SB_EFFECT_UNIT_COMMIT), so a rollback
-         * sends nothing and a commit never loses a send. */
     }
     sb_buf_cleanup(&lt);
     sb_buf_cleanup(&qt);

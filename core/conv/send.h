@@ -8,7 +8,7 @@
  * Callers: the pipeline (core/inbound/pipeline.c, the bot and the hand-off
  * notice), the hand-off state machine (core/agents/handoff.c, system
  * messages) and the agent API (core/api/api_agent.c, the agent's reply).
- * It is where the outbox (delivery to the customer's channel) will hang.
+ * It queues delivery to the customer's channel in the outbox.
  *
  * Uses the store only; knows nothing of HTTP, the server or the hand-off.
  */
@@ -57,13 +57,15 @@ struct sb_outgoing {
     const char *agent_name;
     int64_t agent_id;
     int64_t canned_id; /* the canned response it started from; 0: none */
-    /* a template send (reply_window.h): {name, language, params}, kept with
-     * the message for the channel's deliver (msg.template); NULL: none */
-    const json_t *template;
+    /* a provider's approved template {name, language, params} the channel
+     * sends instead of free text (WhatsApp outside its 24-hour window);
+     * text is what it says. NULL: none */
+    const json_t *template_;
 };
 
 /* Stores msg in conv: its row and its event "message/outbound" (conv's
- * last_seq moves), counts it, and (one day) queues its delivery. Inside a
+ * last_seq moves), counts it, and for a channel that pushes (all but the
+ * web) queues its delivery in the outbox (store_channel.h). Inside a
  * store unit; the event's wake-ups run after the commit (the store's
  * event hook).
  *

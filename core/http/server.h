@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "channels.h"
 #include "ipaddr.h"
 #include "pipeline.h"
 #include "sb_config.h"
@@ -43,6 +44,7 @@ struct sb_metrics {
     uint64_t store_flushes, deferred_answers;
     int64_t sse_open;
     uint64_t sla_warnings[3], sla_breaches[3]; /* by enum sb_sla_kind */
+    struct channel_metrics channels;           /* core/channels/ */
 };
 
 struct sb_server {
@@ -74,6 +76,7 @@ struct sb_server {
     struct sb_worker *worker;           /* password hashing, off the loop */
     struct handoff_state *handoff;      /* live agents: routing mirror, teams (handoff.c) */
     struct pipeline_deps pipeline;      /* the parts the message pipeline uses (pipeline.h) */
+    struct sb_channels *channels;       /* channel plugins' seam: turns, outbox (channels.h) */
     struct agent_stream *agent_streams; /* GET /api/v1/agent/events (api_agent_events.c) */
     bool agent_notify;                  /* an agent-stream wake is queued in the store */
     struct ipnet_list proxies;          /* cfg.trusted_proxies, parsed */

@@ -17,6 +17,7 @@
 #include "sb_kb.h"
 #include "sb_log.h"
 #include "pipeline.h"
+#include "store_channel.h"
 #include "words.h"
 
 /* An answer's texts are small; the cap only stops a runaway. */
@@ -205,8 +206,32 @@ static enum sb_err link_attachments(const struct pipeline_deps *pl, struct sb_co
     return rc;
 }
 
-enum sb_err sb_pipeline_handle(const struct pipeline_deps *pl, struct sb_conv *conv,
-                               const struct sb_inbound *in, char **result, struct sb_errbuf *eb)
+/* The message's extra: its payload, attachments, turn locale and the
+ * channel's meta, as JSON text (malloc'd) or NULL when it has none. */
+static enum sb_err inbound_extra(const struct sb_inbound *in, bool keep_locale, char **out)
+{
+    json_t *extra;
+    *out = NULL;
+    if (!in->payload && !json_array_size(in->attachments) && !(keep_locale && in->locale) &&
+        !in->meta)
+        return SB_OK;
+    extra = json_object();
+    if (!extra) return SB_ERR_NOMEM;
+    if (in->payload) json_object_set_new(extra, "payload", json_string(in->payload));
+    if (json_array_size(in->attachments)) json_object_set(extra, "attachments", in->attachments);
+    if (keep_locale && in->locale) json_object_set_new(extra, "locale", json_string(in->locale));
+    if (in->meta) json_object_set(extra, "meta", in->meta);
+    *out = json_dumps(extra, JSON_COMPACT);
+    json_decref(extra);
+    return *out ? SB_OK : SB_ERR_NOMEM;
+}
+
+/* Stores the customer's message, deduplicated, inside the open unit: its
+ * row, its event and its attachments. *dup: it was stored before (by its
+ * provider id) and nothing was written; *id is the stored one. */
+static enum sb_err store_inbound(const struct pipeline_deps *pl, struct sb_conv *conv,
+                                 const struct sb_inbound *in, bool keep_locale, int64_t *id,
+                                 bool *dup)
 {
     struct sb_msg_in m = {.conv_id = conv->id,
                           .direction = "in",
@@ -216,26 +241,70 @@ enum sb_err sb_pipeline_handle(const struct pipeline_deps *pl, struct sb_conv *c
                           .provider_id = in->provider_id,
                           .client_id = in->client_id,
                           .created_at = sb_now_ms()};
-    struct sb_replies replies;
-    json_t *extra = NULL;
     char *extra_text = NULL;
+    enum sb_err rc = inbound_extra(in, keep_locale, &extra_text);
+
+    m.extra = extra_text;
+    if (!rc) rc = sb_store_msg_add(pl->store, &m, id, dup);
+    free(extra_text);
+    if (rc || *dup) return rc;
+    (*pl->messages_in)++;
+    rc = add_inbound_event(pl, conv, in, *id, m.created_at);
+    if (!rc) rc = link_attachments(pl, conv, in->attachments, *id);
+    return rc;
+}
+
+/* Everything that follows a new customer message, inside its unit: a
+ * rating, a reopening, the next-response SLA of an assigned conversation
+ * (handoff.c), then the bot's answer unless a person owns it, and the
+ * "delivered" mark. What is sent answers replies->reply_to. */
+static enum sb_err respond(const struct pipeline_deps *pl, struct sb_conv *conv,
+                           const struct sb_inbound *in, struct sb_replies *replies)
+{
+    int64_t id = replies->reply_to;
+    bool bot = true;
+    enum sb_err rc = handoff_inbound(pl->handoff, conv, in->text, in->payload, replies, &bot);
+    if (rc) return rc;
+    /* A customer writing to a resolved conversation later opens it again
+     * to the bot. */
+    if (bot && strcmp(conv->status, SB_STATUS_RESOLVED) == 0) {
+        rc = sb_store_conv_set_status(pl->store, conv->id, SB_STATUS_BOT);
+        if (!rc)
+            rc = add_event(pl, conv, "conversation/reopened",
+                           json_pack("{s:s}", "status", SB_STATUS_BOT));
+        if (rc) return rc;
+        snprintf(conv->status, sizeof(conv->status), "%s", SB_STATUS_BOT);
+    }
+    /* The bot speaks only while no person owns the conversation, and reads
+     * only text (a file alone waits for a person or the next message). */
+    if (bot && strcmp(conv->status, SB_STATUS_BOT) == 0) {
+        if (in->text[strspn(in->text, " \t\r\n")]) rc = run_bot(pl, conv, in, replies);
+        /* The widget shows the message as delivered once the bot had it. */
+        if (!rc)
+            rc = add_event(pl, conv, "message/delivered",
+                           json_pack("{s:I}", "up_to", (json_int_t)id));
+    } else if (strcmp(conv->status, SB_STATUS_QUEUED) == 0 ||
+               strcmp(conv->status, SB_STATUS_ASSIGNED) == 0) {
+        /* With a person the message is delivered once it is in the team's
+         * queue or the agent's inbox, which is now; "read" follows when
+         * the agent opens it. */
+        rc = add_event(pl, conv, "message/delivered", json_pack("{s:I}", "up_to", (json_int_t)id));
+    }
+    return rc;
+}
+
+enum sb_err sb_pipeline_handle(const struct pipeline_deps *pl, struct sb_conv *conv,
+                               const struct sb_inbound *in, char **result, struct sb_errbuf *eb)
+{
+    struct sb_replies replies;
     int64_t id = 0;
-    bool dup = false, bot = true;
+    bool dup = false;
     enum sb_err rc;
 
     sb_replies_init(&replies, 0);
-
-    if (in->payload || json_array_size(in->attachments)) {
-        extra = json_object();
-        if (in->payload) json_object_set_new(extra, "payload", json_string(in->payload));
-        if (json_array_size(in->attachments))
-            json_object_set(extra, "attachments", in->attachments);
-        extra_text = json_dumps(extra, JSON_COMPACT);
-        m.extra = extra_text;
-    }
     rc = sb_store_begin(pl->store);
     if (rc) goto fail;
-    rc = sb_store_msg_add(pl->store, &m, &id, &dup);
+    rc = store_inbound(pl, conv, in, false, &id, &dup);
     if (rc) goto fail;
     if (dup) {
         /* A retried delivery: answer exactly what the first one got. */
@@ -252,45 +321,10 @@ enum sb_err sb_pipeline_handle(const struct pipeline_deps *pl, struct sb_conv *c
         }
         goto done;
     }
-    (*pl->messages_in)++;
     /* everything sent from here on answers this message (sb_conv_send) */
     replies.reply_to = id;
-    rc = add_inbound_event(pl, conv, in, id, m.created_at);
+    rc = respond(pl, conv, in, &replies);
     if (rc) goto fail;
-    rc = link_attachments(pl, conv, in->attachments, id);
-    if (rc) goto fail;
-
-    /* A rating, a reopening within the window, the next-response SLA of
-     * an assigned conversation (handoff.c). */
-    rc = handoff_inbound(pl->handoff, conv, in->text, in->payload, &replies, &bot);
-    if (rc) goto fail;
-    /* A customer writing to a resolved conversation later opens it again
-     * to the bot. */
-    if (bot && strcmp(conv->status, SB_STATUS_RESOLVED) == 0) {
-        rc = sb_store_conv_set_status(pl->store, conv->id, SB_STATUS_BOT);
-        if (!rc)
-            rc = add_event(pl, conv, "conversation/reopened",
-                           json_pack("{s:s}", "status", SB_STATUS_BOT));
-        if (rc) goto fail;
-        snprintf(conv->status, sizeof(conv->status), "%s", SB_STATUS_BOT);
-    }
-    /* The bot speaks only while no person owns the conversation, and reads
-     * only text (a file alone waits for a person or the next message). */
-    if (bot && strcmp(conv->status, SB_STATUS_BOT) == 0) {
-        if (in->text[strspn(in->text, " \t\r\n")]) rc = run_bot(pl, conv, in, &replies);
-        /* The widget shows the message as delivered once the bot had it. */
-        if (!rc)
-            rc = add_event(pl, conv, "message/delivered",
-                           json_pack("{s:I}", "up_to", (json_int_t)id));
-        if (rc) goto fail;
-    } else if (strcmp(conv->status, SB_STATUS_QUEUED) == 0 ||
-               strcmp(conv->status, SB_STATUS_ASSIGNED) == 0) {
-        /* With a person the message is delivered once it is in the team's
-         * queue or the agent's inbox, which is now; "read" follows when
-         * the agent opens it. */
-        rc = add_event(pl, conv, "message/delivered", json_pack("{s:I}", "up_to", (json_int_t)id));
-        if (rc) goto fail;
-    }
     /* written before the commit: nothing after the commit may fail */
     *result = answer_text(conv, id, false, &replies);
     if (!*result) {
@@ -305,16 +339,61 @@ enum sb_err sb_pipeline_handle(const struct pipeline_deps *pl, struct sb_conv *c
     }
 done:
     sb_replies_cleanup(&replies);
-    json_decref(extra);
-    free(extra_text);
     return SB_OK;
 fail:
     sb_store_rollback(pl->store); /* and with it the router's changes (handoff.c) */
 fail_after_rollback:
     sb_replies_cleanup(&replies);
-    json_decref(extra);
-    free(extra_text);
     return sb_fail(eb, rc, "pipeline: %s", sb_strerror(rc));
+}
+
+enum sb_err sb_pipeline_accept(const struct pipeline_deps *pl, struct sb_conv *conv,
+                               const struct sb_inbound *in, int64_t *id, bool *dup)
+{
+    enum sb_err rc;
+    if (!sb_store_in_unit(pl->store)) return SB_ERR_INVAL;
+    rc = store_inbound(pl, conv, in, true, id, dup);
+    if (!rc && *dup) (*pl->duplicates)++;
+    if (!rc && !*dup) rc = sb_store_turn_add(pl->store, *id);
+    return rc;
+}
+
+enum sb_err sb_pipeline_turn(const struct pipeline_deps *pl, int64_t msg_id, struct sb_errbuf *eb)
+{
+    struct sb_stored_inbound stored;
+    struct sb_replies replies;
+    struct sb_conv conv = {0};
+    struct sb_inbound in = {0};
+    enum sb_err rc;
+
+    sb_replies_init(&replies, msg_id);
+    rc = sb_store_begin(pl->store);
+    if (rc) goto out;
+    rc = sb_store_inbound_get(pl->store, msg_id, &stored);
+    if (rc == SB_ERR_NOT_FOUND) {
+        /* nothing to answer: the turn is done */
+        rc = sb_store_turn_done(pl->store, msg_id);
+        if (!rc) rc = sb_store_commit(pl->store);
+        goto out;
+    }
+    if (rc) goto out;
+    rc = sb_store_conv_get_by_id(pl->store, stored.conv_id, &conv);
+    if (!rc) {
+        in.channel = stored.channel;
+        in.text = stored.text;
+        in.payload = stored.payload[0] ? stored.payload : NULL;
+        in.locale = stored.locale[0] ? stored.locale : NULL;
+        rc = respond(pl, &conv, &in, &replies);
+    }
+    if (!rc) rc = sb_store_turn_done(pl->store, msg_id);
+    if (!rc) rc = sb_store_commit(pl->store);
+    sb_stored_inbound_cleanup(&stored);
+    sb_conv_cleanup(&conv);
+out:
+    if (rc) sb_store_rollback(pl->store);
+    sb_replies_cleanup(&replies);
+    return rc ? sb_fail(eb, rc, "turn of message %lld: %s", (long long)msg_id, sb_strerror(rc))
+              : SB_OK;
 }
 
 enum sb_err sb_pipeline_start(const struct pipeline_deps *pl, const char *channel,

@@ -46,6 +46,7 @@ struct sb_inbound {
     const char *payload;
     const char *locale;  /* overrides the conversation's for this turn, or NULL */
     json_t *attachments; /* borrowed array of attachment objects, or NULL */
+    json_t *meta;        /* what the channel keeps with the message (borrowed), or NULL */
 };
 
 /* Persists the message, runs the bot unless a person owns the
@@ -55,6 +56,19 @@ struct sb_inbound {
  * place. */
 enum sb_err sb_pipeline_handle(const struct pipeline_deps *pl, struct sb_conv *conv,
                                const struct sb_inbound *in, char **result, struct sb_errbuf *eb);
+
+/* A channel's message (core/channels/accept.c), inside the caller's unit:
+ * stored like sb_pipeline_handle's, deduplicated on its provider id, with
+ * its turn locale kept, and its bot turn queued (inbound_turns) to run
+ * after the unit is durable, by sb_pipeline_turn(). *dup: stored before,
+ * nothing written. SB_ERR_INVAL outside a unit. */
+enum sb_err sb_pipeline_accept(const struct pipeline_deps *pl, struct sb_conv *conv,
+                               const struct sb_inbound *in, int64_t *id, bool *dup);
+
+/* Runs the queued turn of message msg_id in a unit of its own: what
+ * follows a customer message in sb_pipeline_handle (the bot, a reopening,
+ * the SLA, the delivered mark), and the turn leaves the queue. */
+enum sb_err sb_pipeline_turn(const struct pipeline_deps *pl, int64_t msg_id, struct sb_errbuf *eb);
 
 /* What the website widget knows about a new conversation. */
 struct sb_web_start {

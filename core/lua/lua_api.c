@@ -21,6 +21,7 @@
 
 #include <lauxlib.h>
 
+#include "lua_channel.h"
 #include "lua_host.h"
 #include "sb_log.h"
 #include "sb_util.h"
@@ -883,5 +884,6 @@ void lua_api_install(lua_State *L, struct sb_host *h, struct sb_plugin *p)
     lua_setfield(L, -2, "store");
     lua_pushstring(L, plugin_name(p));
     lua_setfield(L, -2, "plugin");
+    lua_channel_api_install(L, h, p);
     lua_setglobal(L, "sb");
 }

@@ -11,6 +11,7 @@
 
 #include <lauxlib.h>
 
+#include "lua_channel.h"
 #include "lua_host.h"
 #include "sb_log.h"
 #include "sb_util.h"
@@ -54,13 +55,6 @@ struct intent {
     int handler_ref;
 };
 
-struct channel {
-    struct sb_plugin *plugin;
-    char name[32];
-    int inbound_ref;
-    int deliver_ref;
-};
-
 /* sb.hook{event=, priority=, handler=}: the core asks, the first hook
  * that answers decides. Only "route" exists so far. */
 struct hook {
@@ -80,6 +74,7 @@ struct sb_host {
     int nintents;
     struct channel channels[MAX_CHANNELS];
     int nchannels;
+    const struct sb_channel_ops *channel_ops; /* sb.accept, sb.status: the core's side */
     struct sb_host_stats stats;
     struct sb_turn *turn; /* while sb_host_run_intents runs */
 };
@@ -97,6 +92,35 @@ struct sb_turn *host_turn(struct sb_host *h)
 const char *plugin_name(struct sb_plugin *p)
 {
     return p->name;
+}
+
+void sb_host_set_channel_ops(struct sb_host *h, const struct sb_channel_ops *ops)
+{
+    h->channel_ops = ops;
+}
+
+const struct sb_channel_ops *host_channel_ops(struct sb_host *h)
+{
+    return h->channel_ops;
+}
+
+const struct channel *host_channel_at(struct sb_host *h, int i)
+{
+    return i >= 0 && i < h->nchannels ? &h->channels[i] : NULL;
+}
+
+struct channel *host_channel_named(struct sb_host *h, const char *name)
+{
+    for (int i = 0; i < h->nchannels; i++)
+        if (strcmp(h->channels[i].name, name) == 0) return &h->channels[i];
+    return NULL;
+}
+
+struct channel *host_channel_of(struct sb_host *h, struct sb_plugin *p)
+{
+    for (int i = 0; i < h->nchannels; i++)
+        if (h->channels[i].plugin == p) return &h->channels[i];
+    return NULL;
 }
 
 const struct sb_host_stats *sb_host_stats(const struct sb_host *h)
@@ -146,7 +170,10 @@ static void forget_plugin(struct sb_host *h, struct sb_plugin *p)
     h->nintents = j;
     j = 0;
     for (int i = 0; i < h->nchannels; i++) {
-        if (h->channels[i].plugin != p) h->channels[j++] = h->channels[i];
+        if (h->channels[i].plugin != p)
+            h->channels[j++] = h->channels[i];
+        else
+            channel_forget(&h->channels[i]);
     }
     h->nchannels = j;
     j = 0;
@@ -352,6 +379,7 @@ enum sb_err host_add_channel(struct sb_host *h, struct sb_plugin *p, lua_State *
 {
     struct channel ch = {0};
     const char *name = opt_string(L, spec, "name", NULL);
+    enum sb_err rc;
 
     if (!name || !*name || strlen(name) >= sizeof(ch.name))
         return sb_fail(eb, SB_ERR_INVAL, "name must be a non-empty string of < 32 bytes");
@@ -362,20 +390,8 @@ enum sb_err host_add_channel(struct sb_host *h, struct sb_plugin *p, lua_State *
                            h->channels[i].plugin->name);
     if (h->nchannels >= MAX_CHANNELS) return sb_fail(eb, SB_ERR_LIMIT, "too many channels");
     snprintf(ch.name, sizeof(ch.name), "%s", name);
-    ch.plugin = p;
-    lua_getfield(L, spec, "inbound");
-    if (!lua_isfunction(L, -1)) {
-        lua_pop(L, 1);
-        return sb_fail(eb, SB_ERR_INVAL, "inbound must be a function");
-    }
-    ch.inbound_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_getfield(L, spec, "deliver");
-    if (!lua_isfunction(L, -1)) {
-        lua_pop(L, 1);
-        luaL_unref(L, LUA_REGISTRYINDEX, ch.inbound_ref);
-        return sb_fail(eb, SB_ERR_INVAL, "deliver must be a function");
-    }
-    ch.deliver_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    rc = channel_read(h, p, L, spec, &ch, eb);
+    if (rc) return rc;
     h->channels[h->nchannels++] = ch;
     return SB_OK;
 }
@@ -763,13 +779,12 @@ json_t *sb_host_run_hook(struct sb_host *h, const char *event, json_t *arg)
 enum sb_err sb_host_channel_inbound(struct sb_host *h, const char *channel, json_t *request,
                                     json_t **out, struct sb_errbuf *eb)
 {
-    struct channel *ch = NULL;
+    struct channel *ch = host_channel_named(h, channel);
     lua_State *L;
     enum sb_err rc;
 
-    for (int i = 0; i < h->nchannels; i++)
-        if (strcmp(h->channels[i].name, channel) == 0) ch = &h->channels[i];
-    if (!ch) return sb_fail(eb, SB_ERR_NOT_FOUND, "no plugin provides channel '%s'", channel);
+    if (!ch || ch->inbound_ref == LUA_NOREF)
+        return sb_fail(eb, SB_ERR_NOT_FOUND, "no plugin provides channel '%s'", channel);
     L = ch->plugin->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, ch->inbound_ref);
     lua_api_push_json(L, request, 0);

@@ -103,6 +103,50 @@ json_t *sb_host_run_hook(struct sb_host *h, const char *event, json_t *arg);
 enum sb_err sb_host_channel_inbound(struct sb_host *h, const char *channel, json_t *request,
                                     json_t **out, struct sb_errbuf *eb);
 
+/* ------- Interface to code in lua_channel.c: channel plugins ------- */
+
+/* The core's side of sb.accept and sb.status (core/channels/ fills it;
+ * the host only passes it on). msg / st are the plugin's tables as JSON
+ * (attachments' data as byte strings). */
+struct sb_channel_ops {
+    void *arg;
+    enum sb_err (*accept)(void *arg, const char *channel, json_t *msg, int64_t *id, bool *dup,
+                          struct sb_errbuf *eb);
+    enum sb_err (*status)(void *arg, const char *channel, json_t *st, bool *known,
+                          struct sb_errbuf *eb);
+};
+/* ops is borrowed for the host's life; NULL: plugins cannot accept. */
+void sb_host_set_channel_ops(struct sb_host *h, const struct sb_channel_ops *ops);
+
+/* The end of a call that may wait (lua_async.c): rc SB_OK with results,
+ * the JSON array of what the function returned, or an error and its
+ * message. results is borrowed for the callback. */
+typedef void (*sb_host_done)(void *arg, enum sb_err rc, json_t *results, const char *err);
+
+/* Calls a channel's route handler / deliver / poll / command with arg (a
+ * table made of the JSON, borrowed) as a call that may wait; done runs
+ * once, maybe before these return. SB_ERR_NOT_FOUND when the channel is
+ * not loaded or not active (commands: not loaded), or has no such route,
+ * poll or command; done is then not called. */
+enum sb_err sb_host_channel_route(struct sb_host *h, const char *channel, const char *method,
+                                  const char *path, json_t *req, sb_host_done done, void *arg);
+enum sb_err sb_host_channel_deliver(struct sb_host *h, const char *channel, json_t *msg,
+                                    sb_host_done done, void *arg);
+enum sb_err sb_host_channel_poll(struct sb_host *h, const char *channel, sb_host_done done,
+                                 void *arg);
+enum sb_err sb_host_channel_command(struct sb_host *h, const char *channel, const char *command,
+                                    json_t *args, sb_host_done done, void *arg);
+/* True when an active channel has a route at path (any method): a wrong
+ * method is then 405, not 404. */
+bool sb_host_channel_has_path(struct sb_host *h, const char *channel, const char *path);
+/* The names of the active channels (only those that poll), at most max;
+ * borrowed until the next reload. */
+int sb_host_channel_names(struct sb_host *h, const char **names, int max, bool pollers_only);
+/* The channel's window_s (0: none or no such channel). */
+int sb_host_channel_window_s(struct sb_host *h, const char *channel);
+/* [{name, plugin, active, settings}] with secrets shown as "set". */
+json_t *sb_host_channels_json(struct sb_host *h);
+
 /* ------- Interface to code in lua_sandbox.c ------- */
 
 /* Per-state bookkeeping reachable from the Lua extra space. */

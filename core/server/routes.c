@@ -23,10 +23,24 @@ extern const struct route api_agent_events_routes[]; /* core/api/api_agent_event
 extern const struct route api_admin_routes[];        /* core/api/api_admin.c */
 extern const struct route api_sites_routes[];        /* core/api/api_sites.c */
 extern const struct route api_admin_agents_routes[]; /* core/api/api_admin_agents.c */
+extern const struct route api_channels_routes[];     /* core/api/api_channels.c */
 
 const struct route *const sb_route_tables[] = {
-    api_misc_routes,     api_widget_routes,       help_center_routes,      api_static_routes,
-    api_customer_routes, api_conversation_routes, api_attachments_routes,  api_auth_routes,
-    api_agent_routes,    api_agent_read_routes,   api_kb_routes,           api_agent_events_routes,
-    api_admin_routes,    api_sites_routes,        api_admin_agents_routes, NULL,
+    api_misc_routes,
+    api_widget_routes,
+    help_center_routes,
+    api_static_routes,
+    api_customer_routes,
+    api_conversation_routes,
+    api_attachments_routes,
+    api_auth_routes,
+    api_agent_routes,
+    api_agent_read_routes,
+    api_kb_routes,
+    api_agent_events_routes,
+    api_admin_routes,
+    api_sites_routes,
+    api_admin_agents_routes,
+    api_channels_routes,
+    NULL,
 };

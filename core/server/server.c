@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "agent_events.h"
+#include "channels.h"
 #include "connections.h"
 #include "handoff.h"
 #include "http.h"
@@ -182,6 +183,18 @@ static enum sb_err open_parts(struct sb_server *srv, struct sb_errbuf *eb)
     if (rc) return sb_fail(eb, rc, "plugin host: %s", sb_strerror(rc));
     rc = sb_server_start_handoff(srv, eb);
     if (rc) return rc;
+    rc = channels_new(&(struct channels_deps){.store = srv->store,
+                                              .host = srv->host,
+                                              .pl = &srv->pipeline,
+                                              .data_dir = srv->cfg.data_dir,
+                                              .default_locale = srv->cfg.default_locale,
+                                              .max_text = srv->cfg.max_text,
+                                              .max_attachment = srv->cfg.max_attachment,
+                                              .max_attempts = 20,
+                                              .max_age_ms = 24LL * 3600 * 1000,
+                                              .metrics = &srv->metrics.channels},
+                      &srv->channels);
+    if (rc) return sb_fail(eb, rc, "channels: %s", sb_strerror(rc));
     sb_host_load_dir(srv->host, srv->cfg.plugins_dir, &loaded);
     sb_info("plugins: %d loaded from %s, %d intents", loaded, srv->cfg.plugins_dir,
             sb_host_intent_count(srv->host));
@@ -304,6 +317,7 @@ static void run_loop(struct sb_server *srv)
 {
     int64_t deadline = 0;
     unsigned ticks = 0;
+    bool more = false; /* the channels left work for the next turn */
 
     for (;;) {
         struct epoll_event ev[8];
@@ -312,7 +326,7 @@ static void run_loop(struct sb_server *srv)
 
         if (MHD_get_timeout(srv->mhd, &mhd_timeout) == MHD_YES && mhd_timeout < 1000)
             timeout = (int)mhd_timeout;
-        if (sb_store_pending(srv->store) || srv->ndeferred) timeout = 0;
+        if (sb_store_pending(srv->store) || srv->ndeferred || more) timeout = 0;
         n = epoll_wait(srv->epfd, ev, (int)SB_ARRAY_LEN(ev), timeout);
         for (int i = 0; i < n; i++) {
             if (ev[i].data.fd == srv->sigfd) {
@@ -327,6 +341,7 @@ static void run_loop(struct sb_server *srv)
                     handoff_timers(srv->handoff);
                     conn_sweep(srv->conns, sb_mono_ns());
                     sb_kb_tick(srv->kb); /* a kb import beside us is built at once */
+                    channels_tick(srv->channels);
                 }
             }
         }
@@ -344,6 +359,9 @@ static void run_loop(struct sb_server *srv)
             http_release_deferred(srv, rc == SB_OK);
             MHD_run(srv->mhd);
         }
+        /* After the answers: the bot's turns of accepted channel messages
+         * and the deliveries they queued, flushed by the next turn. */
+        more = !srv->stopping && channels_run(srv->channels);
         if (srv->stopping) {
             if (http_idle(srv) && !sb_store_pending(srv->store)) break;
             if (sb_mono_ns() > deadline) {
@@ -362,7 +380,9 @@ static void close_parts(struct sb_server *srv)
     free(srv->deferred);
     if (srv->mhd) MHD_stop_daemon(srv->mhd);
     conn_table_free(srv->conns);
+    channels_stop(srv->channels);
     sb_host_free(srv->host);
+    channels_free(srv->channels);
     handoff_stop(srv->handoff);
     srv->handoff = NULL;
     sb_kb_close(srv->kb);
@@ -403,7 +423,8 @@ int sb_server_run(const struct sb_config *cfg)
     sb_info("ready in %.1f ms: http://%s:%d (links use %s)",
             (double)(sb_mono_ns() - srv->started_ns) / 1e6, srv->cfg.bind, srv->port,
             srv->public_url);
-    handoff_timers(srv->handoff); /* what fell due while the server was down */
+    handoff_timers(srv->handoff);  /* what fell due while the server was down */
+    channels_start(srv->channels); /* turns and deliveries a restart left */
     run_loop(srv);
     remove_port_file(srv);
     code = 0;

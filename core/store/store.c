@@ -314,6 +314,29 @@ static const char *const migrations[SB_STORE_SCHEMA_VERSION] = {
     "CREATE TRIGGER conversation_agents_insert AFTER INSERT ON conversations"
     "  WHEN NEW.assignee IS NOT NULL BEGIN INSERT OR IGNORE INTO conversation_agents"
     "  VALUES(NEW.id, NEW.assignee); END;",
+    /* 11: channels (core/channels/). The outbox holds every outbound message
+     * of a channel that pushes (all but the web), written in the unit that
+     * stored the message and delivered after commit, oldest first per
+     * conversation; a row ends 'sent' or 'dead' (a dead letter an agent may
+     * retry). inbound_turns holds the messages a channel accepted whose bot
+     * turn has not run yet: the webhook is acknowledged first, and a restart
+     * finds what is left here. */
+    "CREATE TABLE outbox("
+    "  id INTEGER PRIMARY KEY,"
+    "  conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+    "  message_id INTEGER NOT NULL UNIQUE REFERENCES messages(id),"
+    "  channel TEXT NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'pending' CHECK(state IN ('pending','sent','dead')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_at INTEGER NOT NULL,"
+    "  last_error TEXT,"
+    "  provider_id TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  done_at INTEGER);"
+    "CREATE INDEX outbox_pending ON outbox(conversation_id, id) WHERE state = 'pending';"
+    "CREATE INDEX outbox_due ON outbox(next_at) WHERE state = 'pending';"
+    "CREATE INDEX outbox_provider ON outbox(channel, provider_id) WHERE provider_id IS NOT NULL;"
+    "CREATE TABLE inbound_turns(message_id INTEGER PRIMARY KEY REFERENCES messages(id));",
 };
 
 static const char *const stmt_sql[ST__COUNT] = {
@@ -356,14 +379,20 @@ static const char *const stmt_sql[ST__COUNT] = {
                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
                    " ON CONFLICT DO NOTHING",
     [ST_MSG_FIND] = "SELECT id FROM messages WHERE channel=?1 AND provider_id=?2",
-    [ST_MSG_GET] = "SELECT id, direction, author, body, extra, client_id, created_at"
+    [ST_MSG_GET] = "SELECT id, direction, author, body, extra, client_id, created_at,"
+                   " (SELECT state || '|' || ifnull(last_error, '') FROM outbox WHERE message_id = "
+                   "messages.id)"
                    " FROM messages WHERE id=?1",
-    [ST_MSG_LIST] = "SELECT id, direction, author, body, extra, client_id, created_at"
+    [ST_MSG_LIST] = "SELECT id, direction, author, body, extra, client_id, created_at,"
+                    " (SELECT state || '|' || ifnull(last_error, '') FROM outbox WHERE message_id "
+                    "= messages.id)"
                     " FROM messages WHERE conversation_id=?1 ORDER BY id LIMIT ?2",
     /* Replies follow their message in the same conversation; the
      * conversation index finds them without an index of its own (this is
      * only asked for retried deliveries). */
-    [ST_MSG_REPLIES] = "SELECT id, direction, author, body, extra, client_id, created_at"
+    [ST_MSG_REPLIES] = "SELECT id, direction, author, body, extra, client_id, created_at,"
+                       " (SELECT state || '|' || ifnull(last_error, '') FROM outbox WHERE "
+                       "message_id = messages.id)"
                        " FROM messages WHERE conversation_id=?1 AND id>?2 AND reply_to=?2"
                        " ORDER BY id",
     [ST_EVENT_ADD] = "INSERT INTO events(conversation_id, seq, type, data, created_at)"

@@ -255,6 +255,15 @@ static json_t *msg_row_json(sqlite3_stmt *s)
     /* who wrote an agent's message {id, name}, as its event says */
     if (json_is_object(json_object_get(x, "agent")))
         json_object_set(m, "agent", json_object_get(x, "agent"));
+    /* a pushed channel's delivery: "pending", "sent" or "dead" and why */
+    if (sqlite3_column_type(s, 7) == SQLITE_TEXT) {
+        const char *d = (const char *)sqlite3_column_text(s, 7), *bar = strchr(d, '|');
+        json_object_set_new(m, "delivery",
+                            json_pack("{s:s%, s:s?}", "state", d, (size_t)(bar ? bar - d : 0),
+                                      "error", bar && bar[1] ? bar + 1 : NULL));
+    }
+    if (json_is_object(json_object_get(x, "template")))
+        json_object_set(m, "template", json_object_get(x, "template"));
     json_decref(x);
     return m;
 }

@@ -148,6 +148,8 @@ struct sb_store {
     void *on_event_arg;
     sb_store_lost_hook on_lost;
     void *on_lost_arg;
+    sb_store_event_hook on_outbox; /* store_channel.h */
+    void *on_outbox_arg;
     struct store_stmt_cache *cache; /* store/stmt_cache.c */
 };
 

@@ -164,6 +164,18 @@ static void unit_committed(struct sb_store *st)
 
 /* ------- units and the batch ------- */
 
+/* Opens the batch transaction unless it is open. */
+static enum sb_err batch_begin(struct sb_store *st)
+{
+    enum sb_err rc;
+    if (st->batch_open) return SB_OK;
+    rc = store_step_done(st, store_stmt(st, ST_BEGIN));
+    if (rc) return rc;
+    st->batch_open = true;
+    store_note_committed(st); /* everything before BEGIN is durable */
+    return SB_OK;
+}
+
 bool sb_store_in_unit(const struct sb_store *st)
 {
     return st->in_unit;
@@ -176,12 +188,8 @@ enum sb_err sb_store_begin(struct sb_store *st)
     /* a unit begun inside a plugin call nests in the call's savepoint */
     rc = sb_store_plugin_write(st);
     if (rc) return rc;
-    if (!st->batch_open) {
-        rc = store_step_done(st, store_stmt(st, ST_BEGIN));
-        if (rc) return rc;
-        st->batch_open = true;
-        store_note_committed(st); /* everything before BEGIN is durable */
-    }
+    rc = batch_begin(st);
+    if (rc) return rc;
     rc = store_step_done(st, store_stmt(st, ST_SAVEPOINT));
     if (!rc) {
         st->in_unit = true;
@@ -250,6 +258,14 @@ bool sb_store_pending(const struct sb_store *st)
 
 enum sb_err sb_store_plugin_write(struct sb_store *st)
 {
+    /* Outside a unit a call's savepoint joins the open batch, opening one
+     * if needed, rather than being a transaction of its own: a unit begun
+     * later inside the call (a channel accepting a message) can then nest
+     * in it, and the call's writes are durable with the batch's flush. */
+    if (st->pcall_open < st->pcall_depth) {
+        enum sb_err rc = batch_begin(st);
+        if (rc) return rc;
+    }
     while (st->pcall_open < st->pcall_depth) {
         enum sb_err rc = store_step_done(st, store_stmt(st, ST_PLUGIN_SAVEPOINT));
         if (rc) return rc;

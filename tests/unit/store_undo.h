@@ -6,8 +6,13 @@
 #ifndef SB_TEST_STORE_UNDO_H
 #define SB_TEST_STORE_UNDO_H
 
-/* Migration 10: contacts' public ids and every agent a conversation had. */
+/* Migration 11: the channels' outbox and queued turns. */
+#define UNDO_MIGRATION_11 "DROP TABLE outbox; DROP TABLE inbound_turns;"
+
+/* Migration 10: contacts' public ids and every agent a conversation had
+ * (after 11). */
 #define UNDO_MIGRATION_10                                                                          \
+    UNDO_MIGRATION_11                                                                              \
     "DROP TRIGGER contacts_public_id; DROP INDEX contacts_public_id;"                              \
     "ALTER TABLE contacts DROP COLUMN public_id;"                                                  \
     "DROP TRIGGER conversation_agents_assign; DROP TRIGGER conversation_agents_insert;"            \

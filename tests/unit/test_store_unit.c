@@ -328,12 +328,23 @@ static void test_plugin_call_savepoints_open_at_the_first_write(void **state)
     assert_int_equal(sb_store_commit(st), SB_OK);
     assert_int_equal(sb_store_flush(st), SB_OK);
     assert_true(kv_has(st, "kept"));
-    /* outside a unit and a batch: a call of its own */
+    /* outside a unit and a batch: the call's savepoint opens the batch
+     * (so a unit begun inside the call could nest), and is undone alone */
+    assert_false(sb_store_pending(st));
     assert_int_equal(sb_store_plugin_call_begin(st), SB_OK);
     kv_write(st, "alone_failed");
+    assert_true(sb_store_pending(st));
     sb_store_plugin_call_end(st, false);
     assert_false(kv_has(st, "alone_failed"));
+    /* a kept one is durable with the batch's flush */
+    assert_int_equal(sb_store_plugin_call_begin(st), SB_OK);
+    kv_write(st, "alone_kept");
+    assert_int_equal(sb_store_begin(st), SB_OK); /* a unit inside the call nests */
+    assert_int_equal(sb_store_commit(st), SB_OK);
+    sb_store_plugin_call_end(st, true);
+    assert_int_equal(sb_store_flush(st), SB_OK);
     assert_false(sb_store_pending(st));
+    assert_true(kv_has(st, "alone_kept"));
 }
 
 #define U(f) cmocka_unit_test_setup_teardown(f, setup, teardown)

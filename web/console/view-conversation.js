@@ -269,11 +269,13 @@ export function render(pane, id) {
   }
 
   // A dead letter: the channel did not take the message. The reason comes
-  // with the conversation (undelivered) or the event message/failed.
+  // with the message (delivery {state: "dead", error}) or the event
+  // message/failed, whichever is newer: a retry makes it "pending" again.
   function failureOf(m) {
-    if (undelivered.has(m.id)) return undelivered.get(m.id);
-    const u = listOf(conv, 'undelivered').find((x) => x.id === m.id);
-    return u ? u.reason || 'unknown reason' : null;
+    const d = m.delivery;
+    if (d && d.state !== 'dead') return undelivered.get(m.id) || null;
+    if (d) return d.error || undelivered.get(m.id) || 'unknown reason';
+    return undelivered.get(m.id) || null;
   }
 
   function markDelivery(el, m) {
@@ -298,7 +300,7 @@ export function render(pane, id) {
     try {
       await agent.retry(id, m.id);
       undelivered.delete(m.id);
-      if (conv && Array.isArray(conv.undelivered)) conv.undelivered = conv.undelivered.filter((x) => x.id !== m.id);
+      m.delivery = { state: 'pending' };
       toast('Sending again.');
       paintTranscript();
     } catch (e) {

@@ -260,6 +260,8 @@ local function deliver(msg)
     parts, options = plan(msg)
   end
   if #parts == 0 then return true end
+  -- before sending: the customer may answer the moment the message arrives
+  if not msg.template then remember(options_key(msg.to), options) end
   local progress = "progress:" .. tostring(msg.id)
   local done = (#parts > 1 and sb.store.get(progress)) or 0
   local last_id
@@ -284,7 +286,6 @@ local function deliver(msg)
     if i < #parts then remember(progress, i) end
   end
   if #parts > 1 then remember(progress, nil) end
-  if not msg.template then remember(options_key(msg.to), options) end
   return true, last_id
 end
 

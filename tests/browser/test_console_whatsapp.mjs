@@ -46,7 +46,7 @@ const TEMPLATES = [{ name: 'order_update', language: 'en_US', text: 'Hi {{1}}, y
 const env = setup(test, { before, after }, {
   users: [EDITOR, AGENT, ADMIN],
   config: {
-    auto_accept: true,
+    auto_accept: 1,
     offer_timeout_s: 3600,
     channels: { whatsapp: { phone_number_id: PHONE, access_token: TOKEN, app_secret: SECRET, verify_token: 'v', api_base: fakeUrl, templates: TEMPLATES } },
   },

@@ -14,6 +14,8 @@ import http from 'node:http';
 import { after, before, test } from 'node:test';
 import { ADMIN, AGENT, EDITOR, newPage, setup } from './harness.mjs';
 import { agentProfile, consoleUi, openConsole } from './console_host.mjs';
+import { outDir } from './widget_host.mjs';
+import path from 'node:path';
 
 const TOKEN = 'browser-access-token';
 const SECRET = 'browser-app-secret';
@@ -48,6 +50,9 @@ const env = setup(test, { before, after }, {
   config: {
     auto_accept: 1,
     offer_timeout_s: 3600,
+    // the test clock moves 25 hours: the agent stays signed in
+    session_idle_s: 30 * 86400,
+    session_max_s: 365 * 86400,
     channels: { whatsapp: { phone_number_id: PHONE, access_token: TOKEN, app_secret: SECRET, verify_token: 'v', api_base: fakeUrl, templates: TEMPLATES } },
   },
   args: ['--test-clock'],
@@ -158,6 +163,9 @@ wtest('the 24-hour window: open, nothing changes; closed, the box is disabled an
   await panel.getByLabel('Parameter 2').fill('#1042');
   const text = 'Hi Ann, your order #1042 has news. Reply to continue.';
   assert.equal(await panel.locator('.template-preview').textContent(), text);
+  const shot = path.join(outDir(), 'console-window.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  console.log(`# screenshot of the closed window with its template picker: ${shot}`);
   await panel.getByRole('button', { name: 'Send template' }).click();
   const sent = await until('the template at the fake', () => fake.sent.find((m) => m.to === wa && m.type === 'template'));
   assert.equal(sent.template.name, 'order_update');

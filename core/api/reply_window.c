@@ -2,6 +2,7 @@
  * reply_window.c - a channel's reply window and message templates for the
  * agent API (reply_window.h).
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,18 +37,28 @@ json_t *reply_window_json(const struct reply_window *w)
     return json_pack("{s:b, s:I}", "open", w->open, "closes_at", (json_int_t)w->closes_at);
 }
 
+/* n when p starts with "{{n}}" (digits only, as Meta writes them), else 0;
+ * *end is past the "}}". */
+static long placeholder(const char *p, const char **end)
+{
+    char *e;
+    long n;
+    if (strncmp(p, "{{", 2) != 0 || !isdigit((unsigned char)p[2])) return 0;
+    n = strtol(p + 2, &e, 10);
+    if (strncmp(e, "}}", 2) != 0 || n < 1 || n > TEMPLATE_PARAMS_MAX) return 0;
+    *end = e + 2;
+    return n;
+}
+
 /* The highest {{n}} in text: how many parameters the template takes. Meta
  * numbers them from 1 without gaps. */
 static int params_of(const char *text)
 {
-    int most = 0;
-    for (const char *p = strstr(text, "{{"); p; p = strstr(p + 2, "{{")) {
-        char *end;
-        long n = strtol(p + 2, &end, 10);
-        if (end != p + 2 && strncmp(end, "}}", 2) == 0 && n > most && n <= TEMPLATE_PARAMS_MAX)
-            most = (int)n;
-    }
-    return most;
+    long most = 0, n;
+    const char *end;
+    for (const char *p = strstr(text, "{{"); p; p = strstr(p + 2, "{{"))
+        if ((n = placeholder(p, &end)) > most) most = n;
+    return (int)most;
 }
 
 /* The channel's settings as agents may see them (secrets "set"): a new
@@ -103,30 +114,25 @@ static const json_t *find(const json_t *templates, const char *name)
     return NULL;
 }
 
-/* text (not empty) with every {{n}} (1..count) replaced by params[n-1]. */
+/* text (not empty) with every {{n}} (1..count) replaced by params[n-1];
+ * the parameters' own text is not looked into. */
 static enum sb_err fill(const char *text, const json_t *params, struct sb_buf *out)
 {
     enum sb_err rc = SB_OK;
-    const char *p = text;
-    while (!rc && *p) {
-        const char *open = strstr(p, "{{");
-        char *end = NULL;
-        long n = open ? strtol(open + 2, &end, 10) : 0;
-        if (!open) {
-            rc = sb_buf_append(out, p, strlen(p));
-            break;
-        }
-        if (end != open + 2 && strncmp(end, "}}", 2) == 0 && n >= 1 &&
-            (size_t)n <= json_array_size(params)) {
+    const char *p = text, *open, *end;
+    while (!rc && (open = strstr(p, "{{"))) {
+        long n = placeholder(open, &end);
+        if (n >= 1 && (size_t)n <= json_array_size(params)) {
             const json_t *v = json_array_get(params, (size_t)n - 1);
             rc = sb_buf_append(out, p, (size_t)(open - p));
             if (!rc) rc = sb_buf_append(out, json_string_value(v), json_string_length(v));
-            p = end + 2;
+            p = end;
         } else {
             rc = sb_buf_append(out, p, (size_t)(open + 2 - p));
             p = open + 2;
         }
     }
+    if (!rc && *p) rc = sb_buf_append(out, p, strlen(p));
     return rc;
 }
 

@@ -13,7 +13,9 @@
 #include "ipaddr.h"
 #include "sb_config.h"
 
-enum key_type { KEY_STR, KEY_INT, KEY_SIZE, KEY_U64, KEY_DOUBLE };
+/* KEY_OBJECTS: a JSON object whose values are objects, kept as its
+ * compact JSON text (for settings whose keys the core does not know). */
+enum key_type { KEY_STR, KEY_INT, KEY_SIZE, KEY_U64, KEY_DOUBLE, KEY_OBJECTS };
 
 struct key_def {
     const char *name;
@@ -26,6 +28,10 @@ struct key_def {
 #define STR(n, f)                                                                                  \
     {                                                                                              \
         n, KEY_STR, offsetof(struct sb_config, f), sizeof(((struct sb_config *)0)->f), 0, 0        \
+    }
+#define OBJECTS(n, f)                                                                              \
+    {                                                                                              \
+        n, KEY_OBJECTS, offsetof(struct sb_config, f), sizeof(((struct sb_config *)0)->f), 0, 0    \
     }
 #define NUM(n, t, f, lo, hi)                                                                       \
     {                                                                                              \
@@ -71,6 +77,8 @@ static const struct key_def keys[] = {
     NUM("trust_proxy", KEY_INT, trust_proxy, 0, 1),
     NUM("reopen_window_s", KEY_INT, reopen_window_s, 0, 365 * 86400),
     NUM("offer_timeout_s", KEY_INT, offer_timeout_s, 1, 86400),
+    NUM("outbox_max_attempts", KEY_INT, outbox_max_attempts, 1, 1000),
+    NUM("outbox_max_age_s", KEY_INT, outbox_max_age_s, 60, 30 * 86400),
     NUM("auto_accept", KEY_INT, auto_accept, 0, 1),
     NUM("sla_warn_ratio", KEY_DOUBLE, sla_warn_ratio, 0.01, 1),
     STR("channel_weights", channel_weights),
@@ -84,6 +92,8 @@ static const struct key_def keys[] = {
     /* help-center votes per client address (help_center.c) */
     NUM("help_vote_per_hour", KEY_DOUBLE, help_vote_per_hour, 0.01, 1e9),
     NUM("help_vote_burst", KEY_DOUBLE, help_vote_burst, 1, 1e9),
+    /* channel plugins' settings, checked by each plugin's schema */
+    OBJECTS("channels", channels),
 };
 
 void sb_config_defaults(struct sb_config *cfg)
@@ -128,6 +138,8 @@ void sb_config_defaults(struct sb_config *cfg)
     cfg->trust_proxy = 0;
     cfg->reopen_window_s = 86400;
     cfg->offer_timeout_s = 30;
+    cfg->outbox_max_attempts = 20;
+    cfg->outbox_max_age_s = 86400;
     cfg->auto_accept = 0;
     cfg->sla_warn_ratio = 0.8;
     cfg->channel_weights[0] = 0;
@@ -175,6 +187,7 @@ static enum sb_err set_number(struct sb_config *cfg, const struct key_def *k, do
         *(double *)base = v;
         break;
     case KEY_STR:
+    case KEY_OBJECTS:
         break;
     }
     return SB_OK;
@@ -189,6 +202,58 @@ static enum sb_err set_string(struct sb_config *cfg, const struct key_def *k, co
     return SB_OK;
 }
 
+/* Stores v (borrowed) as the compact JSON text of a KEY_OBJECTS key after
+ * checking its shape: an object of objects, so a channel's entry is always
+ * a settings object. where: the file or the variable, for the message. */
+static enum sb_err set_objects(struct sb_config *cfg, const struct key_def *k, json_t *v,
+                               const char *where, struct sb_errbuf *eb)
+{
+    const char *name;
+    json_t *entry;
+    char *text;
+    size_t n;
+
+    if (!json_is_object(v))
+        return sb_fail(eb, SB_ERR_INVAL, "%s: '%s' must be an object of objects", where, k->name);
+    json_object_foreach(v, name, entry)
+    {
+        if (!json_is_object(entry))
+            return sb_fail(eb, SB_ERR_INVAL, "%s: '%s'.'%.64s' must be an object", where, k->name,
+                           name);
+    }
+    text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!text) return SB_ERR_NOMEM;
+    n = strlen(text);
+    if (n >= k->size) {
+        free(text);
+        return sb_fail(eb, SB_ERR_INVAL, "%s: '%s' is longer than %zu bytes as JSON", where,
+                       k->name, k->size - 1);
+    }
+    memcpy((char *)cfg + k->offset, text, n + 1);
+    free(text);
+    return SB_OK;
+}
+
+static enum sb_err set_objects_text(struct sb_config *cfg, const struct key_def *k,
+                                    const char *value, struct sb_errbuf *eb)
+{
+    json_error_t jerr;
+    json_t *v;
+    enum sb_err rc;
+
+    if (!*value) {
+        ((char *)cfg + k->offset)[0] = '\0';
+        return SB_OK;
+    }
+    v = json_loads(value, JSON_REJECT_DUPLICATES, &jerr);
+    if (!v)
+        return sb_fail(eb, SB_ERR_INVAL, "config %s: not JSON (%s at %d)", k->name, jerr.text,
+                       jerr.position);
+    rc = set_objects(cfg, k, v, "config", eb);
+    json_decref(v);
+    return rc;
+}
+
 enum sb_err sb_config_set(struct sb_config *cfg, const char *key, const char *value,
                           struct sb_errbuf *eb)
 {
@@ -198,6 +263,7 @@ enum sb_err sb_config_set(struct sb_config *cfg, const char *key, const char *va
 
     if (!k) return sb_fail(eb, SB_ERR_INVAL, "unknown config key '%s'", key);
     if (k->type == KEY_STR) return set_string(cfg, k, value, eb);
+    if (k->type == KEY_OBJECTS) return set_objects_text(cfg, k, value, eb);
     errno = 0;
     v = strtod(value, &end);
     if (errno || end == value || *end)
@@ -231,6 +297,8 @@ enum sb_err sb_config_load_file(struct sb_config *cfg, const char *path, struct 
                 goto out;
             }
             rc = set_string(cfg, k, json_string_value(val), eb);
+        } else if (k->type == KEY_OBJECTS) {
+            rc = set_objects(cfg, k, val, path, eb);
         } else {
             if (!json_is_number(val)) {
                 rc = sb_fail(eb, SB_ERR_INVAL, "%s: '%s' must be a number", path, name);

@@ -56,6 +56,10 @@ struct sb_config {
                             within this reopens it to a person */
     int offer_timeout_s; /* an unanswered offer goes back to the queue */
     int auto_accept;     /* 1: routing assigns at once instead of offering */
+    /* channels' outbox (docs/channels.md): a message is a dead letter after
+     * this many attempts or once this old */
+    int outbox_max_attempts;
+    int outbox_max_age_s;
     double sla_warn_ratio;
     char channel_weights[128]; /* "email=0.5,sms=1" over the defaults */
     int test_clock;            /* --test-clock: POST /api/v1/test/clock moves the clock */
@@ -69,6 +73,10 @@ struct sb_config {
     /* help-center "was this helpful?" votes per client address */
     double help_vote_per_hour;
     double help_vote_burst;
+    /* channel plugins' settings (docs/operating.md, "Channels"): the JSON
+     * text of the "channels" object, {"<channel>": {...}}; "" = none.
+     * Checked by the plugin's schema when it loads (lua_settings.c). */
+    char channels[16384];
 };
 
 void sb_config_defaults(struct sb_config *cfg);

@@ -186,6 +186,9 @@ static void deliver_done(void *arg, enum sb_err rc, json_t *results, const char 
 
     if (c) {
         classify(rc, results, err, &o);
+        /* agents read the reason: never a token the plugin echoed */
+        sb_host_channel_scrub(channels_deps(c)->host, call->it.channel, o.reason,
+                              sizeof(o.reason));
         record(c, &call->it, &o);
         busy_remove(channels_outbox(c), call);
         /* the conversation's next message may go now */

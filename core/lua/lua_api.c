@@ -12,6 +12,7 @@
  *   sb.store.get/set(key[, value])           per-plugin key/value store, with a
  *                                            quota (host_store_set)
  *   sb.log(level, message)
+ *   sb.crypto.*                              lua_crypto.c; sb.config: lua_settings.c
  *   ctx.text ctx.payload ctx.locale ctx.channel ctx.conversation ctx.status
  *   ctx.captures ctx.intent  ctx:reply{} ctx:handoff{} ctx:set(k,v)
  *   ctx:get(k)  ctx:pick{en=..., pt=..., ro=...}  ctx:t(key, {var=...})
@@ -488,7 +489,9 @@ static int l_log(lua_State *L)
 {
     static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
     int level = luaL_checkoption(L, 1, "info", levels);
-    const char *msg = luaL_checkstring(L, 2);
+    char msg[800]; /* fits a log line after its prefix: nothing cut after the scrub */
+    snprintf(msg, sizeof(msg), "%s", luaL_checkstring(L, 2));
+    lua_settings_scrub(L, msg, sizeof(msg)); /* never a secret in the log */
     sb_log((enum sb_log_level)level, "plugin %s: %s", plugin_name(plugin_of(L)), msg);
     return 0;
 }
@@ -882,6 +885,7 @@ void lua_api_install(lua_State *L, struct sb_host *h, struct sb_plugin *p)
     lua_newtable(L);
     set_funcs(L, store, h, p);
     lua_setfield(L, -2, "store");
+    lua_crypto_open(L);
     lua_pushstring(L, plugin_name(p));
     lua_setfield(L, -2, "plugin");
     lua_channel_api_install(L, h, p);

@@ -259,6 +259,12 @@ int sb_host_channel_names(struct sb_host *h, const char **names, int max, bool p
     return n;
 }
 
+void sb_host_channel_scrub(struct sb_host *h, const char *channel, char *msg, size_t cap)
+{
+    const struct channel *ch = host_channel_named(h, channel);
+    if (ch) lua_settings_scrub(plugin_state(ch->plugin), msg, cap);
+}
+
 int sb_host_channel_window_s(struct sb_host *h, const char *channel)
 {
     const struct channel *ch = host_channel_named(h, channel);
@@ -271,9 +277,9 @@ json_t *sb_host_channels_json(struct sb_host *h)
     for (int i = 0;; i++) {
         const struct channel *ch = host_channel_at(h, i);
         if (!ch) break;
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:b, s:O?}", "name", ch->name, "plugin",
-                                             plugin_name(ch->plugin), "active", ch->active,
-                                             "settings", ch->settings_view));
+        json_t *view = ch->settings_view ? json_incref(ch->settings_view) : json_object();
+        json_array_append_new(arr, json_pack("{s:s, s:b, s:o}", "name", ch->name, "active",
+                                             ch->active, "settings", view));
     }
     return arr;
 }
@@ -435,18 +441,7 @@ void lua_channel_api_install(lua_State *L, struct sb_host *h, struct sb_plugin *
     luaL_setfuncs(L, fns, 2);
 }
 
-/* TEMPORARY until the settings and async parts are merged (issue 16). */
-__attribute__((weak)) enum sb_err lua_settings_apply(lua_State *L, int spec_idx,
-                                                     const char *channel,
-                                                     const struct sb_config *cfg, bool *active,
-                                                     json_t **public_view, struct sb_errbuf *eb)
-{
-    (void)L, (void)spec_idx, (void)channel, (void)cfg, (void)eb;
-    *active = false;
-    *public_view = NULL;
-    return SB_OK;
-}
-
+/* TEMPORARY until the async part is merged (issue 16). */
 __attribute__((weak)) enum sb_err host_call_async(struct sb_host *h, struct sb_plugin *p,
                                                   int fn_ref, json_t *arg, sb_host_done done,
                                                   void *done_arg)

@@ -57,15 +57,6 @@ void channel_forget(struct channel *ch);
 enum sb_err host_call_async(struct sb_host *h, struct sb_plugin *p, int fn_ref, json_t *arg,
                             sb_host_done done, void *done_arg);
 
-/* ------- Interface to code in lua_settings.c ------- */
-
-/* Reads spec.settings (the table at spec_idx) and the channel's entry in
- * cfg->channels; sets the plugin's global sb.config (read-only) and
- * *active; *public_view gets the settings with secrets as "set". */
-enum sb_err lua_settings_apply(lua_State *L, int spec_idx, const char *channel,
-                               const struct sb_config *cfg, bool *active, json_t **public_view,
-                               struct sb_errbuf *eb);
-
 /* Installs sb.accept and sb.status into the sb table at the top of L. */
 void lua_channel_api_install(lua_State *L, struct sb_host *h, struct sb_plugin *p);
 

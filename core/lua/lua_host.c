@@ -94,6 +94,11 @@ const char *plugin_name(struct sb_plugin *p)
     return p->name;
 }
 
+lua_State *plugin_state(struct sb_plugin *p)
+{
+    return p->L;
+}
+
 void sb_host_set_channel_ops(struct sb_host *h, const struct sb_channel_ops *ops)
 {
     h->channel_ops = ops;

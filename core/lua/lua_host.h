@@ -142,9 +142,16 @@ bool sb_host_channel_has_path(struct sb_host *h, const char *channel, const char
 /* The names of the active channels (only those that poll), at most max;
  * borrowed until the next reload. */
 int sb_host_channel_names(struct sb_host *h, const char **names, int max, bool pollers_only);
+/* Replaces the channel's secrets in msg (cap bytes) by "[secret]": for
+ * what its plugin returned that the core keeps or shows (a delivery's
+ * failure reason). */
+void sb_host_channel_scrub(struct sb_host *h, const char *channel, char *msg, size_t cap);
 /* The channel's window_s (0: none or no such channel). */
 int sb_host_channel_window_s(struct sb_host *h, const char *channel);
-/* [{name, plugin, active, settings}] with secrets shown as "set". */
+/* Every declared channel for the admin API, in load order: a new array of
+ * {name, active, settings}; settings is the public view of
+ * lua_settings_apply() (secrets "set" or null), {} for a channel with
+ * nothing to configure (the web widget), which is always active. */
 json_t *sb_host_channels_json(struct sb_host *h);
 
 /* ------- Interface to code in lua_sandbox.c ------- */
@@ -205,6 +212,39 @@ void sandbox_open_coroutines(lua_State *L);
  * matcher charged to the call's budget (lua_pattern.h). */
 void sandbox_open_patterns(lua_State *L);
 
+/* ------- Interface to code in lua_crypto.c ------- */
+
+/* Sets sb.crypto (hashes, HMACs, constant-time compare, hex, base64,
+ * random bytes; charged to the call's budget) on the table at the top. */
+void lua_crypto_open(lua_State *L);
+
+/* ------- Interface to code in lua_settings.c ------- */
+
+/* A channel's settings: reads spec.settings (the schema, in the sb.channel
+ * table at spec_idx) and the channel's entry in cfg->channels (borrowed),
+ * with SWITCHBOARD_CHANNEL_<CHANNEL>_<KEY> environment overrides; checks
+ * them (unknown keys, types, required, one_of, min/max) and sets the
+ * state's sb.config to a read-only table with the defaults filled in.
+ * *active: the channel has an entry in "channels" (an inactive channel
+ * gets its defaults and nothing is required). *public_view (NULL: not
+ * wanted) is a new object {key: value} with every secret as "set" or null.
+ * Remembers the secrets for lua_settings_scrub() and the view for
+ * lua_settings_view(). SB_ERR_INVAL with a message naming the channel and
+ * the key, never a secret's value. */
+enum sb_err lua_settings_apply(lua_State *L, int spec_idx, const char *channel,
+                               const struct sb_config *cfg, bool *active, json_t **public_view,
+                               struct sb_errbuf *eb);
+
+/* Replaces every secret value (4 bytes or longer) of L's channel settings
+ * in msg (NUL-terminated, cap bytes) by "[secret]", and a secret's start
+ * of 4 bytes or more cut off at the end of a full buffer. Never raises,
+ * never allocates: for log lines and error messages of the plugin. */
+void lua_settings_scrub(lua_State *L, char *msg, size_t cap);
+
+/* What lua_settings_apply() recorded for channel in L: a new object
+ * {"active": bool, "settings": public view}, or NULL when it never ran. */
+json_t *lua_settings_view(lua_State *L, const char *channel);
+
 /* ------- Interface to code in lua_api.c ------- */
 
 /* Installs the sb table into L for plugin p. */
@@ -227,6 +267,7 @@ const struct sb_host_deps *host_deps(struct sb_host *h);
 /* The turn being run by sb_host_run_intents, or NULL outside one. */
 struct sb_turn *host_turn(struct sb_host *h);
 const char *plugin_name(struct sb_plugin *p);
+lua_State *plugin_state(struct sb_plugin *p);
 /* Before a plugin call's first write: opens its store savepoint (and
  * those of the calls around it), so a failed call's writes are undone. */
 enum sb_err host_store_write(struct sb_host *h, struct sb_errbuf *eb);

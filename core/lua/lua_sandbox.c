@@ -165,6 +165,7 @@ static void meter_lib(lua_State *L, const char *lib)
 static int l_print(lua_State *L)
 {
     /* print() goes to the server log, never to stdout. */
+    char line[800]; /* fits a log line after its prefix: nothing cut after the scrub */
     luaL_Buffer buf;
     int n = lua_gettop(L);
     luaL_buffinit(L, &buf);
@@ -175,7 +176,9 @@ static int l_print(lua_State *L)
     }
     luaL_pushresult(&buf);
     lua_getfield(L, LUA_REGISTRYINDEX, "sb.plugin_name");
-    sb_info("plugin %s: %s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "?", lua_tostring(L, -2));
+    snprintf(line, sizeof(line), "%s", lua_tostring(L, -2));
+    lua_settings_scrub(L, line, sizeof(line)); /* never a secret in the log */
+    sb_info("plugin %s: %s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "?", line);
     return 0;
 }
 
@@ -364,6 +367,7 @@ static enum sb_err finish(lua_State *L, struct lua_budget *b, int status, int ba
             rc = sb_fail(eb, SB_ERR_NOMEM, "plugin exceeded its memory limit");
         else
             rc = sb_fail(eb, SB_ERR_LUA, "%s", msg ? msg : "error");
+        if (eb) lua_settings_scrub(L, eb->msg, sizeof(eb->msg)); /* every caller logs it */
         lua_settop(L, base - 1);
     } else {
         lua_remove(L, base); /* the traceback handler */

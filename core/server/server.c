@@ -190,8 +190,8 @@ static enum sb_err open_parts(struct sb_server *srv, struct sb_errbuf *eb)
                                               .default_locale = srv->cfg.default_locale,
                                               .max_text = srv->cfg.max_text,
                                               .max_attachment = srv->cfg.max_attachment,
-                                              .max_attempts = 20,
-                                              .max_age_ms = 24LL * 3600 * 1000,
+                                              .max_attempts = srv->cfg.outbox_max_attempts,
+                                              .max_age_ms = srv->cfg.outbox_max_age_s * 1000LL,
                                               .metrics = &srv->metrics.channels},
                       &srv->channels);
     if (rc) return sb_fail(eb, rc, "channels: %s", sb_strerror(rc));

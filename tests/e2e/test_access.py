@@ -44,6 +44,7 @@ EXPECTED_ROUTES = [
     ("POST", "/api/v1/admin/tokens", "admin"),
     ("DELETE", "/api/v1/admin/tokens/{}", "admin"),
     ("GET", "/api/v1/admin/audit", "admin"),
+    ("GET", "/api/v1/admin/channels", "admin"),
 ]
 
 USERS = [

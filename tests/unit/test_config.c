@@ -2,7 +2,7 @@
  * test_config.c - base/config.c: built-in defaults, sb_config_set (numbers,
  * ranges, whole numbers, string lengths), JSON config files (good keys,
  * unknown keys, wrong types, malformed JSON) and SWITCHBOARD_* environment
- * overrides.
+ * overrides, and the "channels" object of objects.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,6 +38,7 @@ static const char *const env_names[] = {
     "SWITCHBOARD_SHUTDOWN_GRACE_S",
     "SWITCHBOARD_SYNCHRONOUS",
     "SWITCHBOARD_DEFAULT_LOCALE",
+    "SWITCHBOARD_CHANNELS",
 };
 
 static void clear_env(void)
@@ -536,6 +537,119 @@ static void front_door_keys_are_checked(void **state)
     assert_int_equal(sb_config_check(&c, &eb), SB_OK);
 }
 
+/* ---------- "channels": the channel plugins' settings ---------- */
+
+static void channels_default_to_none(void **state)
+{
+    struct sb_config c;
+    (void)state;
+    sb_config_defaults(&c);
+    assert_string_equal(c.channels, "");
+}
+
+static void load_file_keeps_channels_as_compact_json(void **state)
+{
+    struct tmp *t = *state;
+    struct sb_config c;
+    struct sb_errbuf eb = {{0}};
+
+    write_file(t->path, "{\"port\": 9000, \"channels\": {\n"
+                        "  \"telegram\": {\"bot_token\": \"123:abc\", \"max_attempts\": 5},\n"
+                        "  \"whatsapp\": {}\n}}");
+    sb_config_defaults(&c);
+    assert_int_equal(sb_config_load_file(&c, t->path, &eb), SB_OK);
+    assert_int_equal(c.port, 9000);
+    assert_string_equal(c.channels, "{\"telegram\":{\"bot_token\":\"123:abc\",\"max_attempts\":5},"
+                                    "\"whatsapp\":{}}");
+}
+
+static void load_file_rejects_channels_that_are_not_objects_of_objects(void **state)
+{
+    struct tmp *t = *state;
+    struct sb_config c;
+    struct sb_errbuf eb = {{0}};
+    static const struct {
+        const char *json, *says;
+    } bad[] = {
+        {"{\"channels\": [1]}", "'channels' must be an object of objects"},
+        {"{\"channels\": \"telegram\"}", "'channels' must be an object of objects"},
+        {"{\"channels\": null}", "'channels' must be an object of objects"},
+        {"{\"channels\": {\"telegram\": \"token\"}}", "'channels'.'telegram' must be an object"},
+        {"{\"channels\": {\"web\": {}, \"sms\": [1]}}", "'channels'.'sms' must be an object"},
+        {"{\"channels\": {\"a\": {}, \"a\": {}}}", "duplicate"},
+    };
+
+    for (size_t i = 0; i < SB_ARRAY_LEN(bad); i++) {
+        write_file(t->path, bad[i].json);
+        sb_config_defaults(&c);
+        eb.msg[0] = '\0';
+        assert_int_equal(sb_config_load_file(&c, t->path, &eb), SB_ERR_INVAL);
+        if (!strstr(eb.msg, bad[i].says)) fail_msg("%s: got '%s'", bad[i].json, eb.msg);
+        assert_string_equal(c.channels, "");
+    }
+}
+
+static void load_file_rejects_channels_too_long(void **state)
+{
+    struct tmp *t = *state;
+    struct sb_config c;
+    struct sb_errbuf eb = {{0}};
+    size_t n = sizeof(c.channels) + 100;
+    char *text = malloc(n + 64);
+    assert_non_null(text);
+    size_t k = (size_t)snprintf(text, 64, "{\"channels\": {\"x\": {\"k\": \"");
+    memset(text + k, 'a', n);
+    snprintf(text + k + n, 64, "\"}}}");
+    write_file(t->path, text);
+    free(text);
+    sb_config_defaults(&c);
+    assert_int_equal(sb_config_load_file(&c, t->path, &eb), SB_ERR_INVAL);
+    assert_non_null(strstr(eb.msg, "'channels' is longer than 16383 bytes"));
+}
+
+static void env_sets_channels_and_checks_their_shape(void **state)
+{
+    struct sb_config c;
+    struct sb_errbuf eb = {{0}};
+    (void)state;
+
+    clear_env();
+    sb_config_defaults(&c);
+    assert_int_equal(setenv("SWITCHBOARD_CHANNELS", "{\"telegram\": {\"mode\": \"poll\"}}", 1), 0);
+    assert_int_equal(sb_config_load_env(&c, &eb), SB_OK);
+    assert_string_equal(c.channels, "{\"telegram\":{\"mode\":\"poll\"}}");
+
+    assert_int_equal(setenv("SWITCHBOARD_CHANNELS", "{\"telegram\": 5}", 1), 0);
+    assert_int_equal(sb_config_load_env(&c, &eb), SB_ERR_INVAL);
+    assert_non_null(strstr(eb.msg, "'channels'.'telegram' must be an object"));
+    assert_int_equal(setenv("SWITCHBOARD_CHANNELS", "{telegram}", 1), 0);
+    assert_int_equal(sb_config_load_env(&c, &eb), SB_ERR_INVAL);
+    assert_non_null(strstr(eb.msg, "config channels: not JSON"));
+    /* a refused value keeps the one before */
+    assert_string_equal(c.channels, "{\"telegram\":{\"mode\":\"poll\"}}");
+    /* empty: no channels */
+    assert_int_equal(setenv("SWITCHBOARD_CHANNELS", "", 1), 0);
+    assert_int_equal(sb_config_load_env(&c, &eb), SB_OK);
+    assert_string_equal(c.channels, "");
+    clear_env();
+}
+
+static void env_channels_replace_the_files(void **state)
+{
+    struct tmp *t = *state;
+    struct sb_config c;
+    struct sb_errbuf eb = {{0}};
+
+    clear_env();
+    write_file(t->path, "{\"channels\": {\"telegram\": {\"bot_token\": \"from-file\"}}}");
+    sb_config_defaults(&c);
+    assert_int_equal(sb_config_load_file(&c, t->path, &eb), SB_OK);
+    assert_int_equal(setenv("SWITCHBOARD_CHANNELS", "{\"whatsapp\": {}}", 1), 0);
+    assert_int_equal(sb_config_load_env(&c, &eb), SB_OK);
+    assert_string_equal(c.channels, "{\"whatsapp\":{}}");
+    clear_env();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -563,6 +677,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(load_env_overrides_file_values, setup_tmp, teardown_tmp),
         cmocka_unit_test(load_env_rejects_bad_value),
         cmocka_unit_test(load_env_without_variables_changes_nothing),
+        cmocka_unit_test(channels_default_to_none),
+        cmocka_unit_test_setup_teardown(load_file_keeps_channels_as_compact_json, setup_tmp,
+                                        teardown_tmp),
+        cmocka_unit_test_setup_teardown(load_file_rejects_channels_that_are_not_objects_of_objects,
+                                        setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(load_file_rejects_channels_too_long, setup_tmp,
+                                        teardown_tmp),
+        cmocka_unit_test(env_sets_channels_and_checks_their_shape),
+        cmocka_unit_test_setup_teardown(env_channels_replace_the_files, setup_tmp, teardown_tmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -382,15 +382,8 @@ local function accept_message(m, names)
     sb.log("info", "whatsapp: ignored a message of type " .. tostring(kind))
     return true
   end
+  -- a file the core does not take (type, size) is left out with a note
   local id, err = sb.accept(msg)
-  if not id and msg.attachments then
-    -- a file the core does not take (its type or size): the message still
-    -- counts, so agents see that something was sent
-    msg.meta.attachment_refused = err
-    msg.attachments = nil
-    if msg.text == "" then msg.text = "[" .. kind .. "]" end
-    id, err = sb.accept(msg)
-  end
   if not id then sb.log("warn", "whatsapp: message " .. tostring(m.id) .. " refused: " .. tostring(err)) end
   return true
 end

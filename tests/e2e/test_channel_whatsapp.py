@@ -368,6 +368,21 @@ class WebhookTests(Base):
         self.assertEqual([r["path"].split("/")[1] for r in gets], [mid, "media-bytes"])
         self.assertTrue(all(r["headers"]["authorization"] == "Bearer " + self.fake.access_token for r in gets))
 
+    def test_voice_note_the_core_does_not_take_is_noted(self):
+        # audio/ogg is not one of the attachment types: the message is kept, the file noted
+        wa = new_wa()
+        mid = self.fake.add_media(b"OggS\x00\x02" + b"\x00" * 200, "audio/ogg; codecs=opus")
+        p = fixture("image", wa_id=wa, suffix="." + wa)
+        m = p["entry"][0]["changes"][0]["value"]["messages"][0]
+        m["type"] = "audio"
+        m["audio"] = {"id": mid, "mime_type": "audio/ogg; codecs=opus", "voice": True}
+        del m["image"]
+        self.assertEqual(self.post(p)[0], 200)
+        c = self.conversation_of(wa)
+        msg = wait_until(lambda: (self.messages(c["id"], "in") or [None])[0], "the voice note")
+        self.assertEqual(msg["attachments"], [])
+        self.assertIn("not accepted", msg["text"])
+
     def test_unknown_type_acknowledged_and_ignored(self):
         wa = new_wa()
         self.say(wa, "unknown_type")

@@ -6,6 +6,7 @@ statuses, a failed status as a dead letter, a provider outage and rate limits (a
 once, in order), and the 24-hour window: a free-form agent reply refused, a template sent."""
 
 import hashlib
+import http.client
 import json
 import os
 import sqlite3
@@ -167,6 +168,16 @@ class Base(harness.SwitchboardTestCase):
             return None
         cid = wait_until(find, "a whatsapp conversation of " + wa, timeout)
         return self.conv(cid)
+
+    def agent_bytes(self, path):
+        """GET path as the agent: (status, headers, raw bytes)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+        try:
+            conn.request("GET", path, headers=self.agent.headers(csrf=False))
+            r = conn.getresponse()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+        finally:
+            conn.close()
 
     def plugin_kv(self, key):
         """A value of the WhatsApp plugin's sb.store, read from the database (read-only)."""
@@ -363,6 +374,14 @@ class WebhookTests(Base):
         digest = hashlib.sha256(jpeg).hexdigest()
         with open(os.path.join(self.server.data, "attachments", digest[:2], digest), "rb") as f:
             self.assertEqual(f.read(), jpeg)
+        # agents read it through their own route (and not another conversation's)
+        st, h, data = self.agent_bytes("%s/conversations/%s/attachments/%s" % (A, c["id"], a["id"]))
+        self.assertEqual((st, h.get("content-type"), data), (200, "image/jpeg", jpeg))
+        wa2 = new_wa()
+        self.say_text(wa2, "hello")
+        other = self.conversation_of(wa2)["id"]
+        st, _, _ = self.agent_bytes("%s/conversations/%s/attachments/%s" % (A, other, a["id"]))
+        self.assertEqual(st, 404)
         # fetched with the token: the metadata, then the bytes
         gets = [r for r in self.fake.requests if r["method"] == "GET" and mid in r["path"]]
         self.assertEqual([r["path"].split("/")[1] for r in gets], [mid, "media-bytes"])

@@ -260,7 +260,9 @@ export function render(pane, id) {
     const body = h('div', { class: 'bubble' });
     if (m.text) body.append(h('p', { class: 'text' }, m.text));
     for (const l of m.links || []) body.append(h('p', { class: 'msg-link' }, link(l.url, l.title || l.url)));
-    for (const a of m.attachments || []) body.append(h('p', { class: 'msg-link' }, link(a.url, `📎 ${a.name || 'attachment'}`)));
+    // the customer's files through the agents' route (the customer's needs their token)
+    for (const a of m.attachments || []) body.append(h('p', { class: 'msg-link' },
+      link(a.id ? `/api/v1/agent/conversations/${encodeURIComponent(id)}/attachments/${encodeURIComponent(a.id)}` : a.url, `📎 ${a.name || 'attachment'}`)));
     if (m.quick_replies && m.quick_replies.length)
       body.append(h('p', { class: 'qr muted' }, 'Buttons: ', m.quick_replies.map((q) => q.title).join(' · ')));
     if (m.bot) body.append(botTurn(m.bot));

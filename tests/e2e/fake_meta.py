@@ -1,7 +1,9 @@
 """A fake Meta Graph API on 127.0.0.1 for the WhatsApp (and later Messenger) channel tests.
 
 Standard library only. It speaks the documented shapes the channel plugins use:
-  POST /{id}/messages        send a message (WhatsApp: {id} = phone_number_id; Messenger: me)
+  POST /{id}/messages        send a message (WhatsApp: {id} = phone_number_id, answered
+                             {"messages": [{"id"}]}; Messenger: me, {"recipient", "message"},
+                             answered {"recipient_id", "message_id"})
   POST /{id}/media           upload media (multipart/form-data, field "file") -> {"id"}
   GET  /{media_id}           media metadata -> {"url", "mime_type", "sha256", "file_size", "id"}
   GET  /media-bytes/{id}     the bytes behind that url
@@ -73,6 +75,10 @@ def fixture(name, wa_id=None, suffix=None, phone_number_id=None, status_id=None)
                 if status_id is not None:
                     s["id"] = status_id
     return payload
+
+
+def messenger_shape(body):
+    return isinstance(body, dict) and "recipient" in body
 
 
 def sign(app_secret, raw):
@@ -299,17 +305,22 @@ class FakeMeta:
         kind = body.get("type", "text")
         if not to:
             return self._error("bad_param", "to is required")
-        if kind not in ("text", "interactive", "image", "document", "audio", "video", "template", "sticker"):
+        if not messenger_shape(body) and kind not in ("text", "interactive", "image", "document", "audio",
+                                                      "video", "template", "sticker"):
             return self._error("bad_param", "type %r is not supported" % kind)
         if kind != "template" and to in self.closed_windows:
             return self._error("outside_window", "Message failed to send because more than 24 hours "
                                "have passed since the customer last replied to this number.")
         if kind == "text" and len((body.get("text") or {}).get("body", "")) > 4096:
             return self._error("bad_param", "text.body is longer than 4096 characters")
-        wamid = self._next_id("wamid.HBgL")
+        messenger = "recipient" in body  # the Send API's shape: {"recipient": {"id"}, "message"}
+        wamid = self._next_id("m_" if messenger else "wamid.HBgL")
         sent = copy.deepcopy(body)
         sent["_id"] = wamid
+        sent.setdefault("to", to)
         self.sent.append(sent)
+        if messenger:
+            return 200, {"recipient_id": to, "message_id": wamid}, {}
         out = {"contacts": [{"input": to, "wa_id": to}], "messages": [{"id": wamid}]}
         if body.get("messaging_product"):
             out = dict({"messaging_product": body["messaging_product"]}, **out)

@@ -19,6 +19,7 @@
 #include "http.h"
 #include "server.h"
 #include "sse.h"
+#include "reply_window.h"
 #include "store_agent.h"
 #include "sb_log.h"
 
@@ -272,6 +273,14 @@ static enum MHD_Result api_agent_conversation(struct sb_server *srv, struct MHD_
                         row.offered_to ? json_integer(row.offered_to) : json_null());
     if (out && sb_store_conv_agent_fields(srv->store, conv.id, out) == SB_OK)
         sla_states(out, sb_now_ms());
+    if (out) {
+        /* WhatsApp: free-form replies only within 24 h of the customer's
+         * last message (reply_window.h); the console says so up front */
+        struct reply_window rw;
+        json_t *wj;
+        reply_window_of(srv, &conv, sb_now_ms(), &rw);
+        if ((wj = reply_window_json(&rw))) json_object_set_new(out, "reply_window", wj);
+    }
     ret = http_json(srv, c, 200, out);
     sb_conv_cleanup(&conv);
     return ret;
@@ -405,6 +414,59 @@ static char *sent_answer(const struct sb_replies *sent)
     return rc ? NULL : b.data;
 }
 
+/* A reply names a template (its text filled in *filled, its send in *tpl)
+ * or is free-form, which a channel with a reply window takes only while
+ * it is open (reply_window.h). False with *ret answered when refused. */
+static bool template_or_window(struct sb_server *srv, struct MHD_Connection *c,
+                               struct sb_conv *conv, const char *tpl_name, json_t *params,
+                               char **filled, json_t **tpl, enum MHD_Result *ret)
+{
+    struct sb_errbuf eb = {{0}};
+    struct reply_window w;
+    json_t *templates;
+    enum sb_err rc;
+
+    if (!*tpl_name) {
+        reply_window_of(srv, conv, sb_now_ms(), &w);
+        if (!w.has || w.open) return true;
+        *ret = http_error(srv, c, 409, "window_closed",
+                          "the %s reply window is closed: only an approved template can be sent "
+                          "(GET .../templates)",
+                          conv->channel);
+        return false;
+    }
+    templates = reply_window_templates(srv, conv->channel);
+    rc = reply_window_render(templates, tpl_name, params, filled, tpl, &eb);
+    json_decref(templates);
+    if (rc == SB_ERR_NOT_FOUND || rc == SB_ERR_INVAL) {
+        *ret = http_error(srv, c, rc == SB_ERR_INVAL ? 400 : 422, "invalid_field", "%s", eb.msg);
+        return false;
+    }
+    if (rc) *ret = http_error(srv, c, 503, "not_stored", "out of memory; retry");
+    return rc == SB_OK;
+}
+
+/* GET .../templates: the templates an agent may send on the conversation's
+ * channel, and its reply window. */
+static enum MHD_Result api_agent_templates(struct sb_server *srv, struct MHD_Connection *c,
+                                           struct http_req *r, const char *params[2])
+{
+    struct sb_conv conv;
+    struct sb_handoff_row row;
+    struct reply_window w;
+    enum MHD_Result ret;
+    json_t *wj;
+
+    if (!conv_of(srv, c, r, params[0], &conv, &row, &ret)) return ret;
+    reply_window_of(srv, &conv, sb_now_ms(), &w);
+    wj = reply_window_json(&w);
+    ret = http_json(srv, c, 200,
+                    json_pack("{s:o, s:o}", "templates", reply_window_templates(srv, conv.channel),
+                              "reply_window", wj ? wj : json_null()));
+    sb_conv_cleanup(&conv);
+    return ret;
+}
+
 static enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Connection *c,
                                          struct http_req *r, const char *params[2])
 {
@@ -412,9 +474,9 @@ static enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Conne
     struct sb_handoff_row row;
     struct sb_replies sent;
     enum MHD_Result ret;
-    json_t *body = NULL, *canned, *att;
-    const char *text, *client_id;
-    char name[256], *answer;
+    json_t *body = NULL, *canned, *att, *tpl = NULL;
+    const char *text, *client_id, *tpl_name;
+    char name[256], *answer, *filled = NULL;
     int64_t me, mid = 0;
     enum sb_err rc;
 
@@ -422,7 +484,9 @@ static enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Conne
     if (!conv_of(srv, c, r, params[0], &conv, &row, &ret)) return ret;
     body = http_body_object(srv, c, r, &ret);
     if (!body) goto out;
-    if (!(text = text_field(srv, c, body, "text", srv->cfg.max_text, true, &ret))) goto out;
+    if (!(tpl_name = text_field(srv, c, body, "template", 512, false, &ret))) goto out;
+    /* a template send takes its text from the template */
+    if (!(text = text_field(srv, c, body, "text", srv->cfg.max_text, !*tpl_name, &ret))) goto out;
     if (!(client_id = text_field(srv, c, body, "client_id", 64, true, &ret))) goto out;
     canned = json_object_get(body, "canned_id");
     if (canned && !json_is_null(canned) &&
@@ -453,6 +517,10 @@ static enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Conne
             json_pack("{s:o, s:b}", "message", sb_store_msg_json(srv->store, mid), "duplicate", 1));
         goto out;
     }
+    if (!template_or_window(srv, c, &conv, tpl_name, json_object_get(body, "params"), &filled, &tpl,
+                            &ret))
+        goto out;
+    if (filled) text = filled;
     ho_user_name(srv->handoff, me, name, sizeof(name));
     /* the agent's reply answers no customer message: its text comes back
      * alone, for {"message": ...} */
@@ -465,7 +533,8 @@ static enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Conne
                                 .agent_id = me,
                                 .agent_name = name,
                                 .canned_id =
-                                    json_is_integer(canned) ? json_integer_value(canned) : 0};
+                                    json_is_integer(canned) ? json_integer_value(canned) : 0,
+                                .template_ = tpl};
         rc = sb_conv_send(&srv->handoff->send, &conv, &m, &sent, NULL);
     }
     if (!rc) rc = ho_replied(srv->handoff, conv.id);
@@ -474,6 +543,8 @@ static enum MHD_Result api_agent_message(struct sb_server *srv, struct MHD_Conne
     ret = finish_text(srv, c, &conv, rc, &(struct sb_errbuf){{0}}, answer);
     sb_replies_cleanup(&sent);
 out:
+    json_decref(tpl);
+    free(filled);
     json_decref(body);
     sb_conv_cleanup(&conv);
     return ret;
@@ -709,6 +780,7 @@ const struct route api_agent_routes[] = {
     {"POST", "/api/v1/agent/conversations/{}/decline", api_agent_decline, ROUTE_AGENT, false},
     {"POST", "/api/v1/agent/conversations/{}/claim", api_agent_claim, ROUTE_AGENT, false},
     {"POST", "/api/v1/agent/conversations/{}/messages", api_agent_message, ROUTE_AGENT, false},
+    {"GET", "/api/v1/agent/conversations/{}/templates", api_agent_templates, ROUTE_AGENT, false},
     {"POST", "/api/v1/agent/conversations/{}/notes", api_agent_note, ROUTE_AGENT, false},
     {"POST", "/api/v1/agent/conversations/{}/transfer", api_agent_transfer, ROUTE_AGENT, false},
     {"POST", "/api/v1/agent/conversations/{}/resolve", api_agent_resolve, ROUTE_AGENT, false},

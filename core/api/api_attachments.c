@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent_access.h"
 #include "attachments.h"
 #include "sb_log.h"
 #include "api.h"
@@ -108,37 +109,61 @@ static void disposition(const struct sb_attachment *a, char *out, size_t cap)
     sb_buf_cleanup(&b);
 }
 
-static enum MHD_Result api_attachment_get(struct sb_server *srv, struct MHD_Connection *c,
-                                          struct http_req *r, const char *params[2])
+/* Answers the bytes of attachment id of conv (already allowed). */
+static enum MHD_Result serve(struct sb_server *srv, struct MHD_Connection *c,
+                             const struct sb_conv *conv, const char *id)
 {
     char path[SB_PATH_MAX + 120], disp[700];
     struct sb_attachment a;
-    struct sb_conv conv;
-    enum MHD_Result ret;
     struct stat sb;
     int fd;
-    (void)r;
 
-    if (!api_visitor_conv(srv, c, params[0], true, &conv, &ret)) return ret;
-    if (strlen(params[1]) > 39 || sb_store_att_get(srv->store, conv.id, params[1], &a)) {
-        ret = http_error(srv, c, 404, "not_found", "no such attachment");
-        goto out;
-    }
+    if (strlen(id) > 39 || sb_store_att_get(srv->store, conv->id, id, &a))
+        return http_error(srv, c, 404, "not_found", "no such attachment");
     attachment_path(srv->cfg.data_dir, a.sha256, path, sizeof(path));
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &sb) != 0 || sb.st_size != a.size) {
         sb_error("attachment %s: %s is missing or not %lld bytes", a.id, path, (long long)a.size);
         if (fd >= 0) close(fd);
-        ret = http_error(srv, c, 500, "internal", "the file is missing");
-        goto out;
+        return http_error(srv, c, 500, "internal", "the file is missing");
     }
     disposition(&a, disp, sizeof(disp));
     /* Never let a browser run or reinterpret what a customer uploaded. */
     http_add_header(srv, "Content-Security-Policy", "sandbox");
     http_add_header(srv, "Content-Disposition", disp);
     http_add_header(srv, "Cache-Control", "private, max-age=86400");
-    ret = http_fd(srv, c, 200, a.type, fd, (uint64_t)a.size);
-out:
+    return http_fd(srv, c, 200, a.type, fd, (uint64_t)a.size);
+}
+
+static enum MHD_Result api_attachment_get(struct sb_server *srv, struct MHD_Connection *c,
+                                          struct http_req *r, const char *params[2])
+{
+    struct sb_conv conv;
+    enum MHD_Result ret;
+    (void)r;
+
+    if (!api_visitor_conv(srv, c, params[0], true, &conv, &ret)) return ret;
+    ret = serve(srv, c, &conv, params[1]);
+    sb_conv_cleanup(&conv);
+    return ret;
+}
+
+/* The same file for agents (docs/agents.md): a customer's attachment on any
+ * channel, in a conversation the caller may see (agent_access.h); one they
+ * may not see is as unknown as one that does not exist. */
+static enum MHD_Result api_agent_attachment_get(struct sb_server *srv, struct MHD_Connection *c,
+                                                struct http_req *r, const char *params[2])
+{
+    struct agent_viewer v = agent_viewer_of(r);
+    struct sb_conv conv;
+    enum MHD_Result ret;
+
+    if (strlen(params[0]) > 64 || sb_store_conv_get(srv->store, params[0], &conv))
+        return http_error(srv, c, 404, "not_found", "no such conversation");
+    if (!agent_sees_conv(srv->store, &v, conv.id))
+        ret = http_error(srv, c, 404, "not_found", "no such conversation");
+    else
+        ret = serve(srv, c, &conv, params[1]);
     sb_conv_cleanup(&conv);
     return ret;
 }
@@ -150,5 +175,7 @@ const struct route api_attachments_routes[] = {
      true},
     {"GET", "/api/v1/conversations/{}/attachments/{}", api_attachment_get, ROUTE_VISITOR_TOKEN,
      true},
+    {"GET", "/api/v1/agent/conversations/{}/attachments/{}", api_agent_attachment_get, ROUTE_AGENT,
+     false},
     {NULL, NULL, NULL, ROUTE_PUBLIC, false},
 };

@@ -272,6 +272,19 @@ enum sb_err sb_store_conv_agent_fields(struct sb_store *st, int64_t conv, json_t
     return SB_OK;
 }
 
+int64_t sb_store_last_inbound_at(struct sb_store *st, int64_t conv)
+{
+    /* newest first along messages_conversation: stops at the first one in */
+    sqlite3_stmt *s = store_prep(st, "SELECT created_at FROM messages WHERE conversation_id = ?1"
+                                     " AND direction = 'in' ORDER BY id DESC LIMIT 1");
+    int64_t at = 0;
+    if (!s) return 0;
+    sqlite3_bind_int64(s, 1, conv);
+    if (sqlite3_step(s) == SQLITE_ROW) at = sqlite3_column_int64(s, 0);
+    store_release(st, s);
+    return at;
+}
+
 int64_t sb_store_reply_by_client_id(struct sb_store *st, int64_t conv, const char *client_id)
 {
     sqlite3_stmt *s = store_prep(st, "SELECT id FROM messages WHERE conversation_id = ?1"

@@ -62,6 +62,9 @@ enum sb_err sb_store_note_add(struct sb_store *st, int64_t conv, int64_t author,
                               int64_t now, int64_t *id);
 /* Adds csat, contact_id, skills and sla of conv to out. */
 enum sb_err sb_store_conv_agent_fields(struct sb_store *st, int64_t conv, json_t *out);
+/* When the customer last wrote in conv (ms), 0 when never: the start of a
+ * channel's reply window (reply_window.h). */
+int64_t sb_store_last_inbound_at(struct sb_store *st, int64_t conv);
 /* The outbound message of conv sent with client_id, 0 when none. */
 int64_t sb_store_reply_by_client_id(struct sb_store *st, int64_t conv, const char *client_id);
 /* user has read conv up to message up_to (never moves back). */

@@ -53,9 +53,12 @@ export function requireTools() {
 }
 
 export class Server {
-  constructor({ users = [EDITOR, AGENT], config = {} } = {}) {
+  // args/env: more `serve` arguments and environment, e.g. ['--test-clock'] with {SWITCHBOARD_TEST: '1'}.
+  constructor({ users = [EDITOR, AGENT], config = {}, args = [], env = {} } = {}) {
     this.users = users;
     this.config = { ...TEST_CONFIG, ...config };
+    this.extraArgs = args;
+    this.extraEnv = env;
     this.data = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-browser-'));
     this.logPath = path.join(this.data, 'server.log');
     this.proc = null;
@@ -106,10 +109,10 @@ export class Server {
     const portFile = path.join(this.data, 'switchboard.port');
     fs.rmSync(portFile, { force: true });
     const args = ['serve', '--port', String(port), '--data', this.data, '--plugins', path.join(SRC, 'plugins'),
-      '--web', path.join(SRC, 'web'), '--config', cfg];
+      '--web', path.join(SRC, 'web'), '--config', cfg, ...this.extraArgs];
     this.log(`start: ${BIN} ${args.join(' ')}`);
     const fd = fs.openSync(this.logPath, 'a');
-    this.proc = spawn(BIN, args, { cwd: SRC, env: childEnv(), stdio: ['ignore', fd, fd] });
+    this.proc = spawn(BIN, args, { cwd: SRC, env: { ...childEnv(), ...this.extraEnv }, stdio: ['ignore', fd, fd] });
     fs.closeSync(fd);
     const proc = this.proc;
     this.exited = new Promise((resolve) => proc.once('exit', (code, sig) => resolve({ code, sig })));

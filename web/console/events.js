@@ -10,7 +10,7 @@ const KEY = 'switchboard:console:last_event_id';
 const TYPES = ['conversation/started', 'conversation/handoff', 'conversation/queued', 'conversation/offered',
   'conversation/assigned', 'conversation/transferred', 'conversation/resolved', 'conversation/reopened',
   'conversation/returned_to_bot', 'conversation/offer_expired', 'conversation/declined', 'conversation/released',
-  'message/inbound', 'message/outbound', 'message/delivered', 'message/read', 'note/added',
+  'message/inbound', 'message/outbound', 'message/delivered', 'message/read', 'message/failed', 'note/added',
   'sla/warning', 'sla/breached', 'csat', 'typing', 'queue/changed', 'queue/position', 'agent/status'];
 
 let source = null;

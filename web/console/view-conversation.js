@@ -4,14 +4,17 @@
 // customer's typing; the reply box (Enter sends, Shift+Enter a new line, "/"
 // opens canned responses, a help-center search inserts article links, note
 // mode); accept/decline/take, transfer, resolve, return to bot; the customer
-// card beside it. Re-read from the server on every event of this
-// conversation, and rendered by message id, so a replay never shows twice.
+// card beside it; a channel's closed reply window (view-window.js) and the
+// messages that could not be delivered ("not delivered: reason", Retry).
+// Re-read from the server on every event of this conversation, and rendered
+// by message id, so a replay never shows twice.
 
 import { agent, listOf } from './api.js';
 import { button, clientId, debounce, field, formDialog, h, link, notice, percent, fraction, select, timeEl, toast } from './dom.js';
 import { app, convId, isSupervisor, myId, profile, offerExpiry, offeredToMe, on, refreshListsSoon, refreshMine } from './state.js';
 import { acceptedByMe, slaState } from './view-queue.js';
 import * as customerView from './view-customer.js';
+import { windowPanel } from './view-window.js';
 
 const STATUS_TEXT = { bot: 'With the bot', queued: 'Waiting in the queue', assigned: 'Assigned', resolved: 'Resolved' };
 const DECISION = { answer: 'answered', clarify: 'asked to clarify', handoff: 'handed off to a person' };
@@ -29,6 +32,8 @@ export function render(pane, id) {
   let cannedId = null;
   const nodes = new Map(); // "m12" / "n3" / "p<client_id>" → element
   const agentNames = new Map(); // message id → the agent's name, from events
+  const undelivered = new Map(); // message id → why it was not delivered (message/failed)
+  let windowClosed = false;
   const offs = [];
 
   const title = h('h1', { tabindex: '-1', class: 'conv-title' }, 'Conversation');
@@ -56,8 +61,9 @@ export function render(pane, id) {
   const kbForm = h('form', { class: 'kb-search', role: 'search', 'aria-label': 'Help center', on: { submit: (e) => { e.preventDefault(); kbSearch(); } } },
     field('Insert an article link', kbInput), kbResults);
 
+  const win = windowPanel(id, { onSent: () => load() });
   const mainCol = h('div', { class: 'conv-main' },
-    h('div', { class: 'conv-head' }, h('div', {}, title, meta), actions), banner, log, typingEl, composer, kbForm);
+    h('div', { class: 'conv-head' }, h('div', {}, title, meta), actions), banner, log, typingEl, win.el, composer, kbForm);
   pane.replaceChildren(h('div', { class: 'conv-layout' }, mainCol, side));
   title.focus();
 
@@ -68,7 +74,16 @@ export function render(pane, id) {
     boxLabel.textContent = v ? 'Internal note (only agents see it)' : 'Reply to the customer';
     sendBtn.textContent = v ? 'Add note' : 'Send';
     box.placeholder = v ? 'Write an internal note…' : 'Write a reply… ( / for canned responses)';
+    lockBox();
     box.focus();
+  }
+
+  // Outside a reply window only templates go out: the box serves notes only.
+  function lockBox() {
+    const locked = windowClosed && !noteMode;
+    box.disabled = locked;
+    sendBtn.disabled = locked;
+    composer.classList.toggle('is-window-closed', locked);
   }
 
   // --- loading and rendering ---------------------------------------------------
@@ -127,6 +142,8 @@ export function render(pane, id) {
       box.focus();
     }
     const canReply = conv.status === 'assigned' && (isMine() || isSupervisor(app.user));
+    windowClosed = win.update(conv, canReply);
+    lockBox();
     banner.replaceChildren(canReply || noteMode ? '' : conv.status === 'resolved'
       ? notice('info', 'This conversation is resolved. If the customer writes again it comes back to the queue. You can still add internal notes.')
       : conv.status === 'queued' ? notice('info', 'Waiting for a person: accept or take it to reply. You can add internal notes.')
@@ -214,6 +231,7 @@ export function render(pane, id) {
         const w = el.querySelector('.who');
         if (w) w.textContent = who(it.m); // the name may have come with an event since
       }
+      if (it.m && it.m.direction === 'out') markDelivery(el, it.m);
       want.push(el);
       if (it.m && it.m.client_id) {
         const p = nodes.get('p' + it.m.client_id);
@@ -242,12 +260,56 @@ export function render(pane, id) {
     const body = h('div', { class: 'bubble' });
     if (m.text) body.append(h('p', { class: 'text' }, m.text));
     for (const l of m.links || []) body.append(h('p', { class: 'msg-link' }, link(l.url, l.title || l.url)));
-    for (const a of m.attachments || []) body.append(h('p', { class: 'msg-link' }, link(a.url, `📎 ${a.name || 'attachment'}`)));
+    // the customer's files through the agents' route (the customer's needs their token)
+    for (const a of m.attachments || []) body.append(h('p', { class: 'msg-link' },
+      link(a.id ? `/api/v1/agent/conversations/${encodeURIComponent(id)}/attachments/${encodeURIComponent(a.id)}` : a.url, `📎 ${a.name || 'attachment'}`)));
     if (m.quick_replies && m.quick_replies.length)
       body.append(h('p', { class: 'qr muted' }, 'Buttons: ', m.quick_replies.map((q) => q.title).join(' · ')));
     if (m.bot) body.append(botTurn(m.bot));
     return h('li', { class: ['msg', `msg-${author}`], dataset: { id: m.id, author } },
       h('div', { class: 'msg-head' }, h('span', { class: 'who' }, who(m)), ' ', timeEl(m.created_at)), body);
+  }
+
+  // A dead letter: the channel did not take the message. The reason comes
+  // with the message (delivery {state: "dead", error}) or the event
+  // message/failed, whichever is newer: a retry makes it "pending" again.
+  function failureOf(m) {
+    const d = m.delivery;
+    if (d && d.state !== 'dead') return undelivered.get(m.id) || null;
+    if (d) return d.error || undelivered.get(m.id) || 'unknown reason';
+    return undelivered.get(m.id) || null;
+  }
+
+  function markDelivery(el, m) {
+    const reason = failureOf(m);
+    let mark = el.querySelector('.undelivered');
+    if (!reason) {
+      if (mark) mark.remove();
+      el.classList.remove('is-failed');
+      return;
+    }
+    el.classList.add('is-failed');
+    if (mark && mark.dataset.reason === reason) return;
+    if (mark) mark.remove();
+    const retryBtn = button('Retry', () => retry(m, retryBtn), { kind: 'quiet', 'aria-label': 'Retry sending this message' });
+    mark = h('p', { class: 'undelivered', role: 'status', dataset: { reason } },
+      h('span', { class: 'undelivered-text' }, `not delivered: ${reason}`), ' ', retryBtn);
+    el.querySelector('.bubble').append(mark);
+  }
+
+  async function retry(m, btn) {
+    btn.disabled = true;
+    try {
+      await agent.retry(id, m.id);
+      undelivered.delete(m.id);
+      m.delivery = { state: 'pending' };
+      toast('Sending again.');
+      paintTranscript();
+    } catch (e) {
+      btn.disabled = false;
+      toast(`Not retried: ${e.message}`, 'error');
+    }
+    load();
   }
 
   function botTurnEl(b) {
@@ -291,7 +353,7 @@ export function render(pane, id) {
   async function send() {
     const text = box.value.trim();
     composeErr.replaceChildren();
-    if (!text) return;
+    if (!text || (windowClosed && !noteMode)) return;
     closeCanned();
     if (noteMode) {
       sendBtn.disabled = true;
@@ -590,6 +652,10 @@ export function render(pane, id) {
       return;
     }
     if (ev.type === 'message/inbound') showTheirTyping(false);
+    if (ev.type === 'message/failed') {
+      const mid = d.id ?? d.message_id;
+      if (mid !== undefined) undelivered.set(Number(mid), d.reason || 'unknown reason');
+    }
     // Events name the agent who wrote; a transcript may not.
     if (d.message && d.message.agent && d.message.agent.name) agentNames.set(d.message.id, d.message.agent.name);
     reload();
@@ -611,6 +677,7 @@ export function render(pane, id) {
       alive = false;
       clearInterval(ticker);
       clearInterval(safety);
+      win.leave();
       stopTyping();
       reload.cancel();
       kbTyped.cancel();

@@ -84,6 +84,14 @@ enum sb_err sb_store_flush(struct sb_store *st);
 /* True between sb_store_begin() and its commit or rollback. */
 bool sb_store_in_unit(const struct sb_store *st);
 
+/* For code reached both inside a unit and outside one (a channel's
+ * sb.accept inside a route's plugin call, a delivery's outcome): begins a
+ * unit unless one is open, *own telling which. sb_store_end_own() ends an
+ * own unit by rc (commit on SB_OK, else rollback) and returns the result;
+ * a joined unit is left to its owner. */
+enum sb_err sb_store_begin_own(struct sb_store *st, bool *own);
+enum sb_err sb_store_end_own(struct sb_store *st, bool own, enum sb_err rc);
+
 /* Effects of a unit of work.
  *
  * What must happen because of a unit's writes (wake the event streams of a

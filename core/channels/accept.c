@@ -206,15 +206,10 @@ enum sb_err channels_accept(void *arg, const char *channel, json_t *msg, int64_t
         d->metrics->duplicates++;
         return SB_OK;
     }
-    own = !sb_store_in_unit(d->store);
-    if (own) {
-        rc = sb_store_begin(d->store);
-        if (rc) return sb_fail(eb, rc, "the message could not be stored");
-    }
-    rc = accept_in_unit(d, channel, &f, id, dup, eb);
-    if (!rc && own) rc = sb_store_commit(d->store);
+    rc = sb_store_begin_own(d->store, &own);
+    if (rc) return sb_fail(eb, rc, "the message could not be stored");
+    rc = sb_store_end_own(d->store, own, accept_in_unit(d, channel, &f, id, dup, eb));
     if (rc) {
-        if (own) sb_store_rollback(d->store);
         sb_error("channel %s: message %s not stored: %s", channel, f.provider_id,
                  eb->msg[0] ? eb->msg : sb_strerror(rc));
         return sb_fail(eb, rc, "the message could not be stored");
@@ -279,14 +274,13 @@ enum sb_err channels_status(void *arg, const char *channel, json_t *st, bool *kn
     rc = sb_store_outbox_by_provider(d->store, channel, pid, &outbox_id, &conv_id, &msg_id);
     if (rc == SB_ERR_NOT_FOUND) return SB_OK; /* not one of ours, or long gone */
     if (rc) return sb_fail(eb, rc, "the receipt could not be looked up");
-    own = !sb_store_in_unit(d->store);
-    if (own && (rc = sb_store_begin(d->store))) return sb_fail(eb, rc, "not stored");
+    rc = sb_store_begin_own(d->store, &own);
+    if (rc) return sb_fail(eb, rc, "the receipt could not be stored");
     rc = sb_store_conv_get_by_id(d->store, conv_id, &conv);
     if (!rc) rc = receipt_event(d, &conv, status, outbox_id, msg_id, reason);
-    if (!rc && own) rc = sb_store_commit(d->store);
+    rc = sb_store_end_own(d->store, own, rc);
     sb_conv_cleanup(&conv);
     if (rc) {
-        if (own) sb_store_rollback(d->store);
         return sb_fail(eb, rc, "the receipt could not be stored");
     }
     *known = true;

@@ -31,6 +31,7 @@ struct sb_channels {
     struct sb_channel_ops ops;
     struct outbox_state outbox;
     bool turns_woken, outbox_woken;
+    bool polls_due; /* a poll ended or a second passed: see which pollers to start */
     struct poller pollers[MAX_POLLERS];
     int npollers;
     unsigned ticks;
@@ -142,6 +143,7 @@ static void poll_done(void *arg, enum sb_err rc, json_t *results, const char *er
     json_t *first = json_array_get(results, 0);
     if (!p->owner) return;
     p->running = false;
+    p->owner->polls_due = true;
     p->owner->deps.metrics->polls++;
     if (rc || (json_is_null(first) && json_is_string(json_array_get(results, 1)))) {
         const char *why =
@@ -186,7 +188,11 @@ bool channels_run(struct sb_channels *c)
         c->outbox_woken = false;
         outbox_kick(c);
     }
-    start_polls(c);
+    /* not on every loop turn: only when a poll ended or a tick passed */
+    if (c->polls_due) {
+        c->polls_due = false;
+        start_polls(c);
+    }
     return more;
 }
 
@@ -195,6 +201,7 @@ void channels_tick(struct sb_channels *c)
     /* retries fall due; a turn left by a failed unit is tried again */
     c->outbox_woken = true;
     c->turns_woken = true;
+    c->polls_due = true;
     /* a reload may have changed a channel's mode: ask the stopped again */
     if (++c->ticks % 30 == 0)
         for (int i = 0; i < c->npollers; i++)

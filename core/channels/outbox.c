@@ -166,13 +166,11 @@ static enum sb_err write_outcome(struct sb_channels *c, const struct sb_outbox_i
 static void record(struct sb_channels *c, const struct sb_outbox_item *it, struct outcome *o)
 {
     struct sb_store *st = channels_deps(c)->store;
-    bool own = !sb_store_in_unit(st);
-    enum sb_err rc = own ? sb_store_begin(st) : SB_OK;
+    bool own;
+    enum sb_err rc = sb_store_begin_own(st, &own);
 
-    if (!rc) rc = write_outcome(c, it, o);
-    if (own && !rc) rc = sb_store_commit(st);
+    if (!rc) rc = sb_store_end_own(st, own, write_outcome(c, it, o));
     if (rc) {
-        if (own) sb_store_rollback(st);
         sb_error("outbox: the outcome of message %lld was not stored: %s", (long long)it->msg_id,
                  sb_strerror(rc));
     }

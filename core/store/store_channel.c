@@ -114,17 +114,6 @@ enum sb_err sb_store_channel_recipient(struct sb_store *st, int64_t conv_id, con
     return rc;
 }
 
-int64_t sb_store_last_inbound_ms(struct sb_store *st, int64_t conv_id)
-{
-    sqlite3_stmt *s = store_prep(st, "SELECT ifnull(max(created_at), 0) FROM messages"
-                                     " WHERE conversation_id = ?1 AND direction = 'in'");
-    int64_t at = 0;
-    if (!s) return 0;
-    sqlite3_bind_int64(s, 1, conv_id);
-    one_int(st, s, &at, NULL);
-    return at;
-}
-
 /* ------- the outbox ------- */
 
 void sb_store_on_outbox(struct sb_store *st, sb_store_event_hook fn, void *arg)
@@ -179,15 +168,6 @@ int sb_store_outbox_due(struct sb_store *st, int64_t now, struct sb_outbox_item 
     }
     store_release(st, s);
     return r == SQLITE_ROW || r == SQLITE_DONE ? n : -1;
-}
-
-int64_t sb_store_outbox_next_at(struct sb_store *st)
-{
-    sqlite3_stmt *s =
-        store_prep(st, "SELECT ifnull(min(next_at), 0) FROM outbox WHERE state = 'pending'");
-    int64_t at = 0;
-    if (s) one_int(st, s, &at, NULL);
-    return at;
 }
 
 enum sb_err sb_store_outbox_sent(struct sb_store *st, int64_t id, int attempts,
@@ -245,25 +225,6 @@ enum sb_err sb_store_outbox_requeue(struct sb_store *st, int64_t conv_id, int64_
     rc = store_done(st, s);
     *found = !rc && sqlite3_changes(st->db) > 0;
     return rc;
-}
-
-enum sb_err sb_store_outbox_state(struct sb_store *st, int64_t msg_id, char state[8], char *err,
-                                  size_t cap)
-{
-    sqlite3_stmt *s =
-        store_prep(st, "SELECT state, ifnull(last_error, '') FROM outbox WHERE message_id = ?1");
-    int r;
-    if (!s) return SB_ERR_DB;
-    sqlite3_bind_int64(s, 1, msg_id);
-    state[0] = 0;
-    if (err && cap) err[0] = 0;
-    r = sqlite3_step(s);
-    if (r == SQLITE_ROW) {
-        snprintf(state, 8, "%s", store_col(s, 0));
-        if (err && cap) snprintf(err, cap, "%s", store_col(s, 1));
-    }
-    store_release(st, s);
-    return r == SQLITE_ROW || r == SQLITE_DONE ? SB_OK : SB_ERR_DB;
 }
 
 enum sb_err sb_store_msg_by_provider(struct sb_store *st, const char *channel,

@@ -31,9 +31,6 @@ enum sb_err sb_store_channel_conv(struct sb_store *st, const char *channel, cons
 enum sb_err sb_store_channel_recipient(struct sb_store *st, int64_t conv_id, const char *channel,
                                        char *out, size_t cap);
 
-/* When the customer last wrote in the conversation (ms), 0 never. */
-int64_t sb_store_last_inbound_ms(struct sb_store *st, int64_t conv_id);
-
 /* ------- the outbox ------- */
 
 struct sb_outbox_item {
@@ -58,9 +55,6 @@ enum sb_err sb_store_outbox_add(struct sb_store *st, int64_t conv_id, int64_t ms
  * database error). */
 int sb_store_outbox_due(struct sb_store *st, int64_t now, struct sb_outbox_item *out, int max);
 
-/* When the earliest pending message is due (ms); 0 when none is. */
-int64_t sb_store_outbox_next_at(struct sb_store *st);
-
 /* The ends of an attempt. sent: provider_id (may be NULL) is the
  * provider's id of the message, for its receipts. retry: attempts made so
  * far and when to try again. dead: given up, with why. */
@@ -75,11 +69,6 @@ enum sb_err sb_store_outbox_dead(struct sb_store *st, int64_t id, int attempts, 
  * attempts from zero. *found false when it is not a dead letter there. */
 enum sb_err sb_store_outbox_requeue(struct sb_store *st, int64_t conv_id, int64_t msg_id,
                                     int64_t now, bool *found);
-
-/* The outbox row's state of a message: "pending", "sent", "dead" (and its
- * last error into err[cap]) or "" when it has none. */
-enum sb_err sb_store_outbox_state(struct sb_store *st, int64_t msg_id, char state[8], char *err,
-                                  size_t cap);
 
 /* The message a provider knows as provider_id on channel (from
  * sb_store_outbox_sent): its outbox row, conversation and id;

@@ -225,6 +225,22 @@ void sb_store_rollback(struct sb_store *st)
     fx_drop_from(&st->unit_fx, 0);
 }
 
+enum sb_err sb_store_begin_own(struct sb_store *st, bool *own)
+{
+    *own = !st->in_unit;
+    return *own ? sb_store_begin(st) : SB_OK;
+}
+
+enum sb_err sb_store_end_own(struct sb_store *st, bool own, enum sb_err rc)
+{
+    if (!own) return rc;
+    if (!rc)
+        rc = sb_store_commit(st); /* a failed commit rolls back itself */
+    else
+        sb_store_rollback(st);
+    return rc;
+}
+
 enum sb_err sb_store_flush(struct sb_store *st)
 {
     enum sb_err rc;
